@@ -1,0 +1,3 @@
+fn main() {
+    println!("crossprobe {}", env!("CARGO_PKG_VERSION"));
+}

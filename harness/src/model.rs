@@ -1,0 +1,322 @@
+//! The plain data that flows between phases, and the versioned schema of
+//! `results.json`.
+//!
+//! A [`Cell`] is what expand produces: everything needed to build and run one
+//! probe on one target. A [`CellResult`] is what the pipeline makes of it.
+//! Every reporter (summary, JUnit, JSON, HTML, diff) reads these types and
+//! nothing else, so a fact computed once reads the same everywhere.
+//!
+//! Compatibility: fields may be added with `#[serde(default)]`; renaming or
+//! removing one bumps [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the results.json format. Readers refuse any other.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Exit codes of `crossprobe`, documented in the README.
+pub mod exit {
+    /// Every cell met its expectation.
+    pub const OK: i32 = 0;
+    /// At least one cell did not meet its expectation.
+    pub const UNMET: i32 = 1;
+    /// A usage or input error: nothing was built.
+    pub const INPUT: i32 = 2;
+    /// Interrupted by SIGINT (128 + 2).
+    pub const SIGINT: i32 = 130;
+    /// Interrupted by SIGTERM (128 + 15).
+    pub const SIGTERM: i32 = 143;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Go,
+    C,
+}
+
+/// What happened to a cell, as the phases saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    BuildFail,
+    RunFail,
+    Timeout,
+    Skip,
+    /// The run was stopped (Ctrl-C, SIGTERM) before this cell finished.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::BuildFail => "build-fail",
+            Outcome::RunFail => "run-fail",
+            Outcome::Timeout => "timeout",
+            Outcome::Skip => "skip",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a cell's binary is run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Runner {
+    /// On the host itself.
+    Native,
+    /// Under qemu-user; `binary` is e.g. `qemu-aarch64`.
+    Qemu {
+        binary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpu: Option<String>,
+    },
+    /// Under wine; `binary` is the loader (wine64 for amd64).
+    Wine { binary: String },
+    /// js/wasm under node with Go's wasm_exec_node.js.
+    Node,
+    /// wasip1/wasm under a WASI runtime (wazero or wasmtime).
+    Wasi { binary: String },
+    /// Built only: the run is a skip, with the reason.
+    None { reason: String },
+}
+
+impl Runner {
+    pub fn name(&self) -> &str {
+        match self {
+            Runner::Native => "native",
+            Runner::Qemu { binary, .. } => binary,
+            Runner::Wine { binary } => binary,
+            Runner::Node => "node",
+            Runner::Wasi { binary } => binary,
+            Runner::None { .. } => "none",
+        }
+    }
+}
+
+/// What a matrix says should happen to a cell. Cells that no `expect` entry
+/// names are expected to pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub outcome: Outcome,
+    /// A regex over the output of the phase the outcome names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#match: Option<String>,
+    /// Why this is expected: an issue URL or a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `file:line` of the expect entry, so a report can point back at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Default for Expectation {
+    fn default() -> Self {
+        Expectation {
+            outcome: Outcome::Pass,
+            r#match: None,
+            reason: None,
+            source: None,
+        }
+    }
+}
+
+/// One point of the matrix: a probe on a target with a set of build settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Stable, readable id, e.g. `linux/arm/GOARM=5/cgo0/hello`.
+    pub id: String,
+    /// `id` made safe as one path component.
+    pub slug: String,
+    pub matrix: String,
+    pub probe: String,
+    pub lang: Lang,
+    pub goos: String,
+    pub goarch: String,
+    /// `local`, or a Go version such as `1.22.12`.
+    pub go: String,
+    /// `0`, `1`, or `default` (CGO_ENABLED left unset).
+    pub cgo: String,
+    pub ldflags: String,
+    pub tags: String,
+    pub flags: String,
+    /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
+    pub env: BTreeMap<String, String>,
+    pub runner: Runner,
+    pub expect: Expectation,
+}
+
+impl Cell {
+    pub fn target(&self) -> String {
+        format!("{}/{}", self.goos, self.goarch)
+    }
+
+    /// The axes as ordered name/value pairs: what JUnit properties, the HTML
+    /// grid and `--filter` see.
+    pub fn axes(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("goos".to_string(), self.goos.clone()),
+            ("goarch".to_string(), self.goarch.clone()),
+            ("go".to_string(), self.go.clone()),
+            ("cgo".to_string(), self.cgo.clone()),
+            ("ldflags".to_string(), self.ldflags.clone()),
+            ("tags".to_string(), self.tags.clone()),
+            ("flags".to_string(), self.flags.clone()),
+            ("probe".to_string(), self.probe.clone()),
+        ];
+        v.extend(self.env.iter().map(|(k, val)| (k.clone(), val.clone())));
+        v
+    }
+}
+
+/// How a child process ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    /// The signal's name (SIGILL, SIGKILL, ...) when one ended it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default)]
+    pub timed_out: bool,
+}
+
+impl Exit {
+    pub fn success(&self) -> bool {
+        self.code == Some(0) && self.signal.is_none() && !self.timed_out
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.signal, self.code) {
+            _ if self.timed_out => f.write_str("timed out"),
+            (Some(sig), _) => write!(f, "killed by {sig}"),
+            (None, Some(c)) => write!(f, "exit status {c}"),
+            (None, None) => f.write_str("no exit status"),
+        }
+    }
+}
+
+/// Captured output of one stream, capped: the head and the tail are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    pub text: String,
+    /// Total bytes the child wrote.
+    pub bytes: u64,
+    /// Bytes dropped from the middle to respect the cap.
+    #[serde(default)]
+    pub dropped: u64,
+}
+
+/// One child process that a phase ran: the argv exactly as run, never a shell
+/// string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub argv: Vec<String>,
+    /// The variables set or changed for the child (the rest is inherited).
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    pub exit: Exit,
+    pub duration_ms: u64,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+/// A pipeline phase for one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseName {
+    Render,
+    Build,
+    Inspect,
+    Run,
+    Check,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub name: PhaseName,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<Command>,
+}
+
+/// Whether a cell did what its matrix said it would.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub met: bool,
+    /// One line for people: why it was met or not.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    pub cell: Cell,
+    pub outcome: Outcome,
+    /// The first relevant line: why a build or run failed, why a cell was
+    /// skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    /// What the probe printed behind its marker and what inspection read,
+    /// flattened to dotted keys (`probe.ptr_size`, `binary.static`, ...).
+    pub facts: BTreeMap<String, serde_json::Value>,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// The cell's build directory, when it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+}
+
+impl CellResult {
+    /// Every command of every phase, in order.
+    pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
+        self.phases
+            .iter()
+            .flat_map(|p| p.commands.iter().map(move |c| (p.name, c)))
+    }
+}
+
+/// The machine a run happened on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    pub os: String,
+    pub arch: String,
+    #[serde(default)]
+    pub kernel: String,
+    #[serde(default)]
+    pub cpu: String,
+    /// `--runner NAME` or `CROSSPROBE_RUNNER`, else the host name.
+    #[serde(default)]
+    pub runner: String,
+}
+
+/// The whole of `results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub schema: u32,
+    pub crossprobe_version: String,
+    pub matrices: Vec<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub host: Host,
+    /// `go`, `qemu-aarch64`, `wine`, `node`, ... to the first line of their
+    /// version output; read once per run.
+    pub tools: BTreeMap<String, String>,
+    /// True when the run was stopped before every cell finished.
+    pub interrupted: bool,
+    pub cells: Vec<CellResult>,
+}
