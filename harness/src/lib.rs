@@ -3,5 +3,13 @@
 //!
 //! The pipeline, one module a phase:
 //! load → expand → render → build → inspect → run → check → report.
+//! `model` holds the plain data that flows between them; `process` is the
+//! only place that spawns a child.
 
+pub mod errors;
+pub mod expand;
+pub mod load;
 pub mod model;
+pub mod process;
+pub mod render;
+pub mod toolchain;

@@ -1,0 +1,211 @@
+//! Check: decide a cell's outcome from what its phases observed, read the
+//! facts the probe printed, and judge the outcome against the expectation.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use crate::model::{Cell, Command, Outcome, Verdict};
+
+/// The marker behind which a probe prints its facts as one line of JSON.
+pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
+
+/// What the earlier phases saw, in the terms check needs.
+#[derive(Default)]
+pub struct Observed<'a> {
+    pub build: Option<&'a Command>,
+    /// The build or run could not start at all (missing tool, ...).
+    pub spawn_error: Option<(Outcome, String)>,
+    pub run: Option<&'a Command>,
+    /// Why the run was skipped, when it was.
+    pub skip: Option<String>,
+    pub interrupted: bool,
+}
+
+pub struct Checked {
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    pub facts: BTreeMap<String, serde_json::Value>,
+}
+
+pub fn check(cell: &Cell, obs: &Observed) -> Checked {
+    let mut facts = BTreeMap::new();
+    if let Some(run) = obs.run {
+        if let Some(f) = parse_facts(&run.stdout.text) {
+            flatten("probe", &f, &mut facts);
+        }
+    }
+    let (outcome, reason) = outcome(obs, !facts.is_empty());
+    let output = match outcome {
+        Outcome::BuildFail => obs.build.map(both),
+        _ => obs.run.map(both),
+    }
+    .unwrap_or_default();
+    let verdict = judge(cell, outcome, reason.as_deref(), &output);
+    Checked {
+        outcome,
+        reason,
+        verdict,
+        facts,
+    }
+}
+
+fn both(c: &Command) -> String {
+    format!("{}\n{}", c.stdout.text, c.stderr.text)
+}
+
+fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
+    if let Some((o, why)) = &obs.spawn_error {
+        return (*o, Some(why.clone()));
+    }
+    if let Some(b) = obs.build {
+        if b.exit.timed_out {
+            return (Outcome::Timeout, Some(format!("build timed out after {:.0}s", b.duration_ms as f64 / 1000.0)));
+        }
+        if !b.exit.success() {
+            if obs.interrupted {
+                return (Outcome::Interrupted, Some("interrupted during the build".into()));
+            }
+            return (Outcome::BuildFail, Some(first_relevant(b)));
+        }
+    }
+    if obs.interrupted && obs.run.is_none_or(|r| !r.exit.success()) {
+        return (Outcome::Interrupted, Some("interrupted before it finished".into()));
+    }
+    if let Some(why) = &obs.skip {
+        return (Outcome::Skip, Some(why.clone()));
+    }
+    let Some(r) = obs.run else {
+        return (Outcome::Skip, Some("not run".into()));
+    };
+    if r.exit.timed_out {
+        return (Outcome::Timeout, Some(format!("run timed out after {:.0}s", r.duration_ms as f64 / 1000.0)));
+    }
+    if !r.exit.success() {
+        return (Outcome::RunFail, Some(first_relevant(r)));
+    }
+    if !has_facts {
+        // An emulator that cannot start the binary may still exit 0 with no
+        // output (wine without its 32-bit half does): that is never a pass.
+        return (
+            Outcome::RunFail,
+            Some(format!("exited 0 but printed no facts (no `{}` line)", FACTS_MARKER.trim())),
+        );
+    }
+    (Outcome::Pass, None)
+}
+
+/// The line a person wants first: a compiler error, a panic, a fatal error.
+pub fn first_relevant(c: &Command) -> String {
+    let stderr = &c.stderr.text;
+    let stdout = &c.stdout.text;
+    let lines = || stderr.lines().chain(stdout.lines()).map(str::trim).filter(|l| !l.is_empty());
+    const STRONG: &[&str] = &["panic:", "fatal error:", "error:", "SIGILL", "SIGSEGV", "SIGBUS", "illegal instruction"];
+    let line = lines()
+        .find(|l| STRONG.iter().any(|s| l.contains(s)))
+        .or_else(|| lines().find(|l| !l.starts_with('#') && !l.starts_with("[crossprobe")))
+        .unwrap_or("");
+    let line: String = line.chars().take(300).collect();
+    let status = c.exit.to_string();
+    if line.is_empty() {
+        status
+    } else {
+        format!("{line} ({status})")
+    }
+}
+
+fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> Verdict {
+    let exp = &cell.expect;
+    let because = exp.reason.as_deref().unwrap_or("the expected failure");
+    let said = reason.unwrap_or("");
+    let (met, message) = match outcome {
+        Outcome::Interrupted => (false, "interrupted before it finished".to_string()),
+        Outcome::Skip => (true, format!("skipped: {said}")),
+        o if o == exp.outcome => match &exp.r#match {
+            None => (true, expected_msg(o, exp.reason.as_deref())),
+            Some(pat) => match Regex::new(pat) {
+                Ok(re) if re.is_match(output) => (true, format!("{} (matched /{pat}/)", expected_msg(o, exp.reason.as_deref()))),
+                Ok(_) => (false, format!("{o} as expected, but its output does not match /{pat}/: {said}")),
+                Err(e) => (false, format!("invalid pattern /{pat}/: {e}")),
+            },
+        },
+        Outcome::Pass => (false, format!("unexpected pass: {because} may be fixed")),
+        o => (false, format!("expected {}, got {o}: {said}", exp.outcome)),
+    };
+    Verdict { met, message }
+}
+
+fn expected_msg(o: Outcome, reason: Option<&str>) -> String {
+    match (o, reason) {
+        (Outcome::Pass, _) => "passed".to_string(),
+        (o, Some(r)) => format!("{o} as expected ({r})"),
+        (o, None) => format!("{o} as expected"),
+    }
+}
+
+/// The facts object from the last marker line, if any.
+pub fn parse_facts(stdout: &str) -> Option<serde_json::Value> {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.trim_end_matches('\r').split_once(FACTS_MARKER).map(|(_, j)| j))
+        .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+        .filter(|v| v.is_object())
+}
+
+/// `{"a": {"b": 1}}` under `probe` → `probe.a.b = 1`. Arrays stay values.
+pub fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                flatten(&format!("{prefix}.{k}"), v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Captured, Exit};
+
+    fn cmd(code: i32, stdout: &str, stderr: &str) -> Command {
+        Command {
+            exit: Exit { code: Some(code), ..Exit::default() },
+            stdout: Captured { text: stdout.into(), ..Captured::default() },
+            stderr: Captured { text: stderr.into(), ..Captured::default() },
+            ..Command::default()
+        }
+    }
+
+    #[test]
+    fn facts_are_found_and_flattened() {
+        let f = parse_facts("noise\nCROSSPROBE-FACTS: {\"a\":{\"b\":1},\"c\":\"x\"}\nmore\n").unwrap();
+        let mut out = BTreeMap::new();
+        flatten("probe", &f, &mut out);
+        assert_eq!(out["probe.a.b"], 1);
+        assert_eq!(out["probe.c"], "x");
+        assert!(parse_facts("CROSSPROBE-FACTS: [1]").is_none());
+        assert!(parse_facts("nothing").is_none());
+    }
+
+    #[test]
+    fn silent_success_is_not_a_pass() {
+        let run = cmd(0, "", "");
+        let (o, why) = outcome(&Observed { build: Some(&cmd(0, "", "")), run: Some(&run), ..Observed::default() }, false);
+        assert_eq!(o, Outcome::RunFail);
+        assert!(why.unwrap().contains("no facts"));
+    }
+
+    #[test]
+    fn panics_are_the_relevant_line() {
+        let c = cmd(2, "CROSSPROBE-FACTS: {}", "\npanic: unaligned 64-bit atomic operation\n\ngoroutine 1");
+        assert_eq!(first_relevant(&c), "panic: unaligned 64-bit atomic operation (exit status 2)");
+        let b = cmd(1, "", "# crossprobe.probe/x\n./main.go:3:2: undefined: y\n");
+        assert_eq!(first_relevant(&b), "./main.go:3:2: undefined: y (exit status 1)");
+    }
+}

@@ -1,0 +1,567 @@
+//! Expand: turn a loaded [`Matrix`] into the list of [`Cell`]s to run.
+//!
+//! The rules, in order (the README states the same):
+//! 1. The product of go × probes × goos × goarch × cgo × ldflags × tags ×
+//!    flags × env axes. An architecture-specific variable (GOARM, GOAMD64,
+//!    GOMIPS, ...) is multiplied in only for the architectures that read it.
+//! 2. `exclude` removes every combination that matches all of an entry's keys.
+//! 3. `include` works as in a GitHub Actions matrix: an entry extends every
+//!    combination whose axes it does not contradict; an entry that extends
+//!    none adds a new combination (built-in defaults for the axes it omits,
+//!    and every probe and Go version unless it names them).
+//! 4. Every cell's GOOS/GOARCH is checked against `go tool dist list` of its
+//!    Go version.
+//! 5. `expect` entries are applied in order; a later match overrides.
+
+use std::collections::{BTreeMap, HashSet};
+
+use miette::SourceSpan;
+
+use crate::errors::{Error, InputError};
+use crate::load::{did_you_mean, Expect, Located, Matrix};
+use crate::model::{Cell, Expectation, Outcome, Runner};
+use crate::toolchain::go::GoToolchain;
+
+pub const DEFAULT_MAX_CELLS: usize = 10_000;
+
+/// Which architectures read an architecture-specific variable. Variables not
+/// listed here apply to every target.
+pub fn env_applies(var: &str, goarch: &str) -> bool {
+    let archs: &[&str] = match var {
+        "GOARM" => &["arm"],
+        "GOAMD64" => &["amd64"],
+        "GO386" => &["386"],
+        "GOMIPS" => &["mips", "mipsle"],
+        "GOMIPS64" => &["mips64", "mips64le"],
+        "GOPPC64" => &["ppc64", "ppc64le"],
+        "GORISCV64" => &["riscv64"],
+        "GOARM64" => &["arm64"],
+        "GOWASM" => &["wasm"],
+        _ => return true,
+    };
+    archs.contains(&goarch)
+}
+
+type Combo = BTreeMap<String, String>;
+
+/// Where a combination's values came from, to point at them in errors.
+#[derive(Default, Clone)]
+struct Spans(BTreeMap<String, SourceSpan>);
+
+pub struct Expanded {
+    pub cells: Vec<Cell>,
+    /// Non-fatal findings, e.g. an expect entry that matches no cell.
+    pub warnings: Vec<String>,
+}
+
+pub struct Options<'a> {
+    pub max_cells: usize,
+    /// Chooses the runner for a cell; `override_` is the matrix's `run.runners`
+    /// value for the cell's target, if any.
+    pub choose_runner: &'a dyn Fn(&Cell, Option<&str>) -> Runner,
+}
+
+pub fn expand(
+    m: &Matrix,
+    gos: &BTreeMap<String, GoToolchain>,
+    opts: &Options,
+) -> miette::Result<Expanded> {
+    let (mut combos, spans) = product(m, opts.max_cells)?;
+
+    combos.retain(|c| !m.exclude.iter().any(|e| matches_all(c, &e.value)));
+    let mut spans_of: Vec<Spans> = combos.iter().map(|c| spans.of(c)).collect();
+    if combos.is_empty() && m.include.is_empty() {
+        let span = m
+            .exclude
+            .first()
+            .map_or(SourceSpan::new(0.into(), 0), |e| e.span);
+        return Err(Error::from(InputError::new(
+            &m.source,
+            span,
+            "the matrix is empty after exclude",
+            "these exclusions remove every cell",
+            Some("loosen an exclude entry (each removes the cells that match all of its keys), or add an include".into()),
+        ))
+        .into());
+    }
+
+    for inc in &m.include {
+        let mut extended = false;
+        for (c, s) in combos.iter_mut().zip(spans_of.iter_mut()) {
+            if contradicts(c, &inc.value, m) {
+                continue;
+            }
+            for (k, v) in &inc.value {
+                c.insert(k.clone(), v.value.clone());
+                s.0.insert(k.clone(), v.span);
+            }
+            extended = true;
+        }
+        if !extended {
+            for (c, s) in new_from_include(m, inc)? {
+                if combos.len() >= opts.max_cells {
+                    return Err(too_many(opts.max_cells));
+                }
+                combos.push(c);
+                spans_of.push(s);
+            }
+        }
+    }
+
+    let mut seen = HashSet::new();
+    let mut cells = Vec::new();
+    let mut used = vec![false; m.expect.len()];
+    for (combo, spans) in combos.iter().zip(&spans_of) {
+        let go = gos.get(&combo["go"]).ok_or_else(|| Error::Toolchain {
+            message: format!("no Go toolchain resolved for {:?}", combo["go"]),
+            help: None,
+        })?;
+        check_target(m, go, combo, spans)?;
+        let mut cell = to_cell(m, combo);
+        if !seen.insert(cell.id.clone()) {
+            continue;
+        }
+        for (i, e) in m.expect.iter().enumerate() {
+            if expect_matches(e, &cell) {
+                used[i] = true;
+                apply(&mut cell.expect, e);
+            }
+        }
+        let target = cell.target();
+        let override_ = m
+            .runners
+            .iter()
+            .rev()
+            .find(|r| target_matches(&r.pattern, &target))
+            .map(|r| r.runner.as_str());
+        cell.runner = (opts.choose_runner)(&cell, override_);
+        cells.push(cell);
+    }
+
+    let warnings = m
+        .expect
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| !u)
+        .map(|(e, _)| format!("{}: this expect entry matches no cell", e.position))
+        .collect();
+    Ok(Expanded { cells, warnings })
+}
+
+fn too_many(max: usize) -> miette::Report {
+    Error::Usage {
+        message: format!("the matrix expands to more than {max} cells"),
+        help: Some(
+            "narrow it with exclude or --filter, or raise the limit with --max-cells N".into(),
+        ),
+    }
+    .into()
+}
+
+struct AxisSpans(BTreeMap<(String, String), SourceSpan>);
+
+impl AxisSpans {
+    fn of(&self, c: &Combo) -> Spans {
+        Spans(
+            c.iter()
+                .filter_map(|(k, v)| Some((k.clone(), *self.0.get(&(k.clone(), v.clone()))?)))
+                .collect(),
+        )
+    }
+}
+
+fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
+    let mut spans = BTreeMap::new();
+    let mut note = |axis: &str, vals: &[Located<String>]| {
+        for v in vals {
+            spans
+                .entry((axis.to_string(), v.value.clone()))
+                .or_insert(v.span);
+        }
+    };
+    note("go", &m.go);
+    note("goos", &m.goos);
+    note("goarch", &m.goarch);
+    note("cgo", &m.cgo);
+    note("ldflags", &m.ldflags);
+    note("tags", &m.tags);
+    note("flags", &m.flags);
+    for (k, v) in &m.env {
+        note(k, v);
+    }
+
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for go in &m.go {
+        for probe in &m.probes {
+            for goos in &m.goos {
+                for goarch in &m.goarch {
+                    let mut partial = vec![Combo::from([
+                        ("go".to_string(), go.value.clone()),
+                        ("probe".to_string(), probe.name.clone()),
+                        ("goos".to_string(), goos.value.clone()),
+                        ("goarch".to_string(), goarch.value.clone()),
+                    ])];
+                    let mut axes: Vec<(&str, &Vec<Located<String>>)> = vec![
+                        ("cgo", &m.cgo),
+                        ("ldflags", &m.ldflags),
+                        ("tags", &m.tags),
+                        ("flags", &m.flags),
+                    ];
+                    axes.extend(
+                        m.env
+                            .iter()
+                            .filter(|(k, _)| env_applies(k, &goarch.value))
+                            .map(|(k, v)| (k.as_str(), v)),
+                    );
+                    for (axis, vals) in axes {
+                        let mut next = Vec::with_capacity(partial.len() * vals.len());
+                        for p in &partial {
+                            for v in vals {
+                                let mut c = p.clone();
+                                c.insert(axis.to_string(), v.value.clone());
+                                next.push(c);
+                            }
+                        }
+                        partial = next;
+                        if out.len() + partial.len() > max {
+                            return Err(too_many(max));
+                        }
+                    }
+                    for c in partial {
+                        if seen.insert(c.clone()) {
+                            out.push(c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((out, AxisSpans(spans)))
+}
+
+fn matches_all(c: &Combo, entry: &BTreeMap<String, Vec<String>>) -> bool {
+    entry
+        .iter()
+        .all(|(k, vals)| c.get(k).is_some_and(|v| vals.contains(v)))
+}
+
+/// True when `inc` would overwrite one of the combination's original values.
+/// Values that an earlier include added may be overwritten, as in GitHub
+/// Actions.
+fn contradicts(c: &Combo, inc: &BTreeMap<String, Located<String>>, m: &Matrix) -> bool {
+    inc.iter().any(|(k, v)| {
+        let original = crate::load::AXES.contains(&k.as_str()) || m.env.contains_key(k);
+        match c.get(k) {
+            Some(cur) => original && *cur != v.value,
+            // A declared env axis that does not apply to this combination's
+            // architecture: adding it would make a cell the product left out
+            // on purpose.
+            None => m.env.contains_key(k),
+        }
+    })
+}
+
+fn new_from_include(
+    m: &Matrix,
+    inc: &Located<BTreeMap<String, Located<String>>>,
+) -> miette::Result<Vec<(Combo, Spans)>> {
+    for key in ["goos", "goarch"] {
+        if !inc.value.contains_key(key) {
+            return Err(Error::from(InputError::new(
+                &m.source,
+                inc.span,
+                format!("this include entry adds a new cell but names no {key}"),
+                "matches no existing cell",
+                Some(format!("an include entry that extends no cell must name at least goos and goarch; add `{key}: ...`")),
+            ))
+            .into());
+        }
+    }
+    let gos: Vec<String> = match inc.value.get("go") {
+        Some(v) => vec![v.value.clone()],
+        None => m.go.iter().map(|g| g.value.clone()).collect(),
+    };
+    let probes: Vec<String> = match inc.value.get("probe") {
+        Some(v) => {
+            if !m.probes.iter().any(|p| p.name == v.value) {
+                return Err(Error::from(InputError::new(
+                    &m.source,
+                    v.span,
+                    format!(
+                        "include names probe {:?}, which is not in `probes`",
+                        v.value
+                    ),
+                    "here",
+                    Some(format!(
+                        "add it to `probes`{}",
+                        did_you_mean(&v.value, m.probes.iter().map(|p| p.name.as_str()))
+                    )),
+                ))
+                .into());
+            }
+            vec![v.value.clone()]
+        }
+        None => m.probes.iter().map(|p| p.name.clone()).collect(),
+    };
+    let mut out = Vec::new();
+    for go in &gos {
+        for probe in &probes {
+            let mut c = Combo::from([
+                ("go".to_string(), go.clone()),
+                ("probe".to_string(), probe.clone()),
+                ("cgo".to_string(), "0".to_string()),
+                ("ldflags".to_string(), String::new()),
+                ("tags".to_string(), String::new()),
+                ("flags".to_string(), String::new()),
+            ]);
+            let mut s = Spans::default();
+            for (k, v) in &inc.value {
+                c.insert(k.clone(), v.value.clone());
+                s.0.insert(k.clone(), v.span);
+            }
+            out.push((c, s));
+        }
+    }
+    Ok(out)
+}
+
+fn check_target(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> miette::Result<()> {
+    let (goos, goarch) = (&c["goos"], &c["goarch"]);
+    if go.targets.contains_key(&format!("{goos}/{goarch}")) {
+        return Ok(());
+    }
+    let oses: Vec<&str> = {
+        let mut v: Vec<&str> = go.targets.values().map(|t| t.goos.as_str()).collect();
+        v.dedup();
+        v
+    };
+    let no_span = SourceSpan::new(0.into(), 0);
+    let (span, msg, help) = if !oses.contains(&goos.as_str()) {
+        (
+            spans.0.get("goos").copied().unwrap_or(no_span),
+            format!("unknown GOOS {goos:?}"),
+            format!(
+                "{} does not know it{}; `go tool dist list` shows the valid targets",
+                go.version,
+                did_you_mean(goos, oses.iter().copied())
+            ),
+        )
+    } else {
+        let archs: Vec<&str> = go
+            .targets
+            .values()
+            .filter(|t| t.goos == *goos)
+            .map(|t| t.goarch.as_str())
+            .collect();
+        (
+            spans.0.get("goarch").copied().unwrap_or(no_span),
+            format!("invalid target {goos}/{goarch}"),
+            format!(
+                "{} supports GOARCH {} for GOOS {goos}{}",
+                go.version,
+                archs.join(", "),
+                did_you_mean(goarch, archs.iter().copied())
+            ),
+        )
+    };
+    Err(Error::from(InputError::new(
+        &m.source,
+        span,
+        msg,
+        "not a target of this Go",
+        Some(help),
+    ))
+    .into())
+}
+
+fn to_cell(m: &Matrix, c: &Combo) -> Cell {
+    let env: BTreeMap<String, String> = c
+        .iter()
+        .filter(|(k, _)| !crate::load::AXES.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let probe = m
+        .probes
+        .iter()
+        .find(|p| p.name == c["probe"])
+        .expect("probe names are checked");
+    let mut cell = Cell {
+        id: String::new(),
+        slug: String::new(),
+        matrix: m.name.clone(),
+        probe: probe.name.clone(),
+        lang: probe.lang,
+        goos: c["goos"].clone(),
+        goarch: c["goarch"].clone(),
+        go: c["go"].clone(),
+        cgo: c["cgo"].clone(),
+        ldflags: c["ldflags"].clone(),
+        tags: c["tags"].clone(),
+        flags: c["flags"].clone(),
+        env,
+        runner: Runner::Native,
+        expect: Expectation::default(),
+    };
+    cell.id = cell_id(&cell);
+    cell.slug = slug(&cell.id);
+    cell
+}
+
+/// `linux/arm/GOARM=5/cgo0/hello`: target, env axes, cgo, then the axes that
+/// differ from their defaults, then the probe. Stable across runs and YAML
+/// order, since it is made from the cell's values alone.
+pub fn cell_id(c: &Cell) -> String {
+    let mut parts = vec![c.goos.clone(), c.goarch.clone()];
+    parts.extend(c.env.iter().map(|(k, v)| format!("{k}={v}")));
+    parts.push(match c.cgo.as_str() {
+        "default" => "cgo-default".to_string(),
+        other => format!("cgo{other}"),
+    });
+    if c.go != "local" {
+        parts.push(format!("go{}", c.go));
+    }
+    for (name, v) in [
+        ("ldflags", &c.ldflags),
+        ("tags", &c.tags),
+        ("flags", &c.flags),
+    ] {
+        if !v.is_empty() {
+            parts.push(format!("{name}={v}"));
+        }
+    }
+    parts.push(c.probe.clone());
+    parts.join("/")
+}
+
+/// A cell id as one safe path component. Ids with characters that had to be
+/// replaced get a short hash so that two ids never share a directory.
+pub fn slug(id: &str) -> String {
+    let mut changed = false;
+    let mut s: String = id
+        .chars()
+        .map(|ch| match ch {
+            '/' => '_',
+            c if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '=' | ',') => c,
+            _ => {
+                changed = true;
+                '-'
+            }
+        })
+        .collect();
+    if s.len() > 120 {
+        s.truncate(120);
+        changed = true;
+    }
+    if changed {
+        s.push_str(&format!("-{:08x}", fnv1a(id.as_bytes()) as u32));
+    }
+    s
+}
+
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf29ce484222325u64, |h, &x| {
+        (h ^ x as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
+    Some(match key {
+        "goos" => &cell.goos,
+        "goarch" => &cell.goarch,
+        "go" => &cell.go,
+        "cgo" => &cell.cgo,
+        "ldflags" => &cell.ldflags,
+        "tags" => &cell.tags,
+        "flags" => &cell.flags,
+        "probe" => &cell.probe,
+        env => return cell.env.get(env).map(String::as_str),
+    })
+}
+
+pub fn expect_matches(e: &Expect, cell: &Cell) -> bool {
+    e.when
+        .iter()
+        .all(|(k, vals)| cell_value(cell, k).is_some_and(|v| vals.iter().any(|x| x == v)))
+}
+
+fn apply(exp: &mut Expectation, e: &Expect) {
+    if let Some(o) = e.outcome {
+        exp.outcome = o;
+        // A new outcome brings its own pattern and reason; an old pattern
+        // would be checked against the wrong phase's output.
+        exp.r#match = None;
+        exp.reason = None;
+    }
+    if let Some(p) = &e.pattern {
+        exp.r#match = Some(p.as_str().to_string());
+    }
+    if let Some(r) = &e.reason {
+        exp.reason = Some(r.clone());
+    }
+    exp.source = Some(e.position.clone());
+    if exp.outcome == Outcome::Pass && exp.r#match.is_none() && exp.reason.is_none() {
+        exp.source = None;
+    }
+}
+
+/// `goos/goarch` against a pattern where either side may be `*`.
+pub fn target_matches(pattern: &str, target: &str) -> bool {
+    let (po, pa) = pattern.split_once('/').unwrap_or((pattern, "*"));
+    let (to, ta) = target.split_once('/').unwrap_or((target, ""));
+    (po == "*" || po == to) && (pa == "*" || pa == ta)
+}
+
+/// `--filter`: a glob (`*`, `?`) over the cell id when it has one, else a
+/// substring.
+pub fn filter_matches(pattern: &str, id: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return id.contains(pattern);
+    }
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.as_bytes(), id.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_path_safe_and_distinct() {
+        assert_eq!(
+            slug("linux/arm/GOARM=5/cgo0/hello"),
+            "linux_arm_GOARM=5_cgo0_hello"
+        );
+        let a = slug("linux/amd64/cgo0/ldflags=-s -w/hello");
+        let b = slug("linux/amd64/cgo0/ldflags=-s_-w/hello");
+        assert_ne!(a, b);
+        assert!(!a.contains(' ') && !a.contains('/'));
+        assert!(!slug("../../x").contains('/'));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(filter_matches("linux/arm*", "linux/arm64/cgo0/hello"));
+        assert!(filter_matches("*hello", "linux/arm64/cgo0/hello"));
+        assert!(!filter_matches("*atomic64", "linux/arm64/cgo0/hello"));
+        assert!(filter_matches("arm64", "linux/arm64/cgo0/hello"));
+        assert!(target_matches("windows/*", "windows/386"));
+        assert!(!target_matches("windows/amd64", "windows/386"));
+    }
+
+    #[test]
+    fn arch_specific_env() {
+        assert!(env_applies("GOARM", "arm"));
+        assert!(!env_applies("GOARM", "arm64"));
+        assert!(env_applies("GOMIPS", "mipsle"));
+        assert!(env_applies("GODEBUG", "s390x"));
+    }
+}

@@ -1,0 +1,616 @@
+//! Load: read a matrix file and check everything that can be checked without
+//! a toolchain. Owns the YAML format (`schema`) and its validated form
+//! ([`Matrix`]). GOOS/GOARCH validity needs `go tool dist list`, so expand
+//! checks it, using the positions kept here.
+
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::SourceSpan;
+use regex::Regex;
+use serde_saphyr::{Location, Spanned};
+
+use crate::errors::{Error, InputError, Source};
+use crate::model::{Lang, Outcome};
+use crate::render::catalog::{self, Probe};
+use schema::{MatrixFile, ProbeRef, Scalar, WhenValue};
+
+/// A value with the place in the matrix file it came from.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: SourceSpan,
+}
+
+/// The axes that are not environment variables. Anything else in `include`,
+/// `exclude` or `when` must be an environment variable name.
+pub const AXES: &[&str] = &[
+    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe",
+];
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A matrix that passed every check that needs no toolchain.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    pub source: Source,
+    pub name: String,
+    pub probes: Vec<Probe>,
+    pub go: Vec<Located<String>>,
+    pub goos: Vec<Located<String>>,
+    pub goarch: Vec<Located<String>>,
+    pub cgo: Vec<Located<String>>,
+    pub ldflags: Vec<Located<String>>,
+    pub tags: Vec<Located<String>>,
+    pub flags: Vec<Located<String>>,
+    pub env: BTreeMap<String, Vec<Located<String>>>,
+    pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
+    pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
+    pub timeout: Duration,
+    pub runners: Vec<RunnerOverride>,
+    pub expect: Vec<Expect>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunnerOverride {
+    /// `goos/goarch`, where either side may be `*`.
+    pub pattern: String,
+    pub runner: String,
+    pub span: SourceSpan,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expect {
+    pub when: BTreeMap<String, Vec<String>>,
+    pub outcome: Option<Outcome>,
+    pub pattern: Option<Regex>,
+    pub reason: Option<String>,
+    /// `file:line:col` of the entry.
+    pub position: String,
+    pub span: SourceSpan,
+}
+
+/// Reads and checks a matrix file. `templates` overrides the embedded probe
+/// templates.
+pub fn load_file(path: &Path, templates: Option<&Path>) -> miette::Result<Matrix> {
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(text).map_err(|e| Error::Usage {
+        message: format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ),
+        help: Some("save the matrix as UTF-8".into()),
+    })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "matrix".into());
+    load_str(&path.display().to_string(), &stem, text, templates)
+}
+
+pub fn load_str(
+    file: &str,
+    default_name: &str,
+    text: String,
+    templates: Option<&Path>,
+) -> miette::Result<Matrix> {
+    let source = Source {
+        name: file.to_string(),
+        text: Arc::new(text),
+    };
+    if source.text.trim().is_empty() {
+        return Err(Error::Usage {
+            message: format!("{file}: the matrix is empty"),
+            help: Some("a matrix needs at least `probes:` and `matrix: {goos: [...], goarch: [...]}`; see `crossprobe --help`".into()),
+        }
+        .into());
+    }
+    let raw: MatrixFile = serde_saphyr::from_str(&source.text)
+        .map_err(|e| serde_saphyr::miette::to_miette_report(&e, &source.text, file))?;
+    Checker {
+        source: &source,
+        templates,
+    }
+    .check(raw, default_name)
+}
+
+fn span_of(loc: &Location) -> SourceSpan {
+    let s = loc.span();
+    match (s.byte_offset(), s.byte_len()) {
+        (Some(off), Some(len)) => SourceSpan::new((off as usize).into(), len.max(1) as usize),
+        _ => SourceSpan::new(0.into(), 0),
+    }
+}
+
+fn located<T: Clone, U>(s: &Spanned<T>, f: impl FnOnce(&T) -> U) -> Located<U> {
+    Located {
+        value: f(&s.value),
+        span: span_of(&s.referenced),
+    }
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+struct Checker<'a> {
+    source: &'a Source,
+    templates: Option<&'a Path>,
+}
+
+impl Checker<'_> {
+    fn err(
+        &self,
+        span: SourceSpan,
+        msg: impl Into<String>,
+        label: &str,
+        help: impl Into<Option<String>>,
+    ) -> Error {
+        InputError::new(self.source, span, msg, label, help.into()).into()
+    }
+
+    fn check(&self, raw: MatrixFile, default_name: &str) -> miette::Result<Matrix> {
+        let name = match &raw.name {
+            Some(n) => {
+                check_name(&n.value).map_err(|why| {
+                    self.err(
+                        span_of(&n.referenced),
+                        format!("invalid matrix name {:?}: {why}", n.value),
+                        "here",
+                        Some("use letters, digits, '-', '_' and '.' only".into()),
+                    )
+                })?;
+                n.value.clone()
+            }
+            None => sanitize_name(default_name),
+        };
+
+        let probes = self.probes(&raw.probes)?;
+        let scalars = |v: &[Spanned<Scalar>]| -> Vec<Located<String>> {
+            v.iter().map(|s| located(s, |x| x.0.clone())).collect()
+        };
+        let or_default = |v: Vec<Located<String>>, d: &str| {
+            if v.is_empty() {
+                vec![Located {
+                    value: d.to_string(),
+                    span: SourceSpan::new(0.into(), 0),
+                }]
+            } else {
+                v
+            }
+        };
+
+        let go = or_default(scalars(&raw.go), "local");
+        let goos = scalars(&raw.matrix.goos);
+        let goarch = scalars(&raw.matrix.goarch);
+        let cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        for c in &cgo {
+            if !matches!(c.value.as_str(), "0" | "1" | "default") {
+                return Err(self
+                    .err(
+                        c.span,
+                        format!("invalid cgo value {:?}", c.value),
+                        "expected 0, 1 or default",
+                        Some(
+                            "cgo: default leaves CGO_ENABLED unset and records what Go chose"
+                                .into(),
+                        ),
+                    )
+                    .into());
+            }
+        }
+        let ldflags = or_default(scalars(&raw.matrix.ldflags), "");
+        let tags = or_default(scalars(&raw.matrix.tags), "");
+        let flags = or_default(scalars(&raw.matrix.flags), "");
+
+        let mut env = BTreeMap::new();
+        for (k, vals) in &raw.matrix.env {
+            let span = vals
+                .first()
+                .map_or(SourceSpan::new(0.into(), 0), |v| span_of(&v.referenced));
+            if !is_env_name(k) {
+                return Err(self
+                    .err(
+                        span,
+                        format!("invalid environment variable name {k:?} under matrix.env"),
+                        "its values",
+                        Some("env axes are named by upper-case variable names, e.g. GOARM".into()),
+                    )
+                    .into());
+            }
+            if vals.is_empty() {
+                continue;
+            }
+            env.insert(k.clone(), scalars(vals));
+        }
+
+        let mut exclude = Vec::new();
+        for e in &raw.matrix.exclude {
+            let span = span_of(&e.referenced);
+            let mut m = BTreeMap::new();
+            for (k, v) in &e.value {
+                self.check_key(k, span, "exclude")?;
+                m.insert(k.clone(), v.0.iter().map(|s| s.value.0.clone()).collect());
+            }
+            exclude.push(Located { value: m, span });
+        }
+        let mut include = Vec::new();
+        for e in &raw.matrix.include {
+            let span = span_of(&e.referenced);
+            let mut m = BTreeMap::new();
+            for (k, v) in &e.value {
+                self.check_key(k, span_of(&v.referenced), "include")?;
+                m.insert(k.clone(), located(v, |x| x.0.clone()));
+            }
+            include.push(Located { value: m, span });
+        }
+
+        let timeout = match &raw.run.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(t) => parse_duration(&t.value.0).map_err(|why| {
+                self.err(
+                    span_of(&t.referenced),
+                    format!("invalid timeout {:?}: {why}", t.value.0),
+                    "expected a duration",
+                    Some("write it as 90s, 2m, 500ms or a number of seconds".into()),
+                )
+            })?,
+        };
+
+        let mut runners = Vec::new();
+        for (pattern, r) in &raw.run.runners {
+            let span = span_of(&r.referenced);
+            if pattern.split('/').count() != 2 {
+                return Err(self.err(span, format!("invalid runner target {pattern:?}"), "for this target", Some("name a target as goos/goarch; either side may be *, e.g. \"windows/*\"".into())).into());
+            }
+            const RUNNERS: &[&str] = &["native", "qemu", "wine", "node", "wasi", "none"];
+            if !RUNNERS.contains(&r.value.as_str()) {
+                return Err(self
+                    .err(
+                        span,
+                        format!("unknown runner {:?}", r.value),
+                        "here",
+                        Some(format!(
+                            "expected one of: {}{}",
+                            RUNNERS.join(", "),
+                            did_you_mean(&r.value, RUNNERS.iter().copied())
+                        )),
+                    )
+                    .into());
+            }
+            runners.push(RunnerOverride {
+                pattern: pattern.clone(),
+                runner: r.value.clone(),
+                span,
+            });
+        }
+
+        let mut expect = Vec::new();
+        for e in &raw.expect {
+            expect.push(self.expect(e)?);
+        }
+
+        Ok(Matrix {
+            source: self.source.clone(),
+            name,
+            probes,
+            go,
+            goos,
+            goarch,
+            cgo,
+            ldflags,
+            tags,
+            flags,
+            env,
+            exclude,
+            include,
+            timeout,
+            runners,
+            expect,
+        })
+    }
+
+    fn check_key(&self, k: &str, span: SourceSpan, what: &str) -> Result<(), Error> {
+        if AXES.contains(&k) || is_env_name(k) {
+            return Ok(());
+        }
+        Err(self.err(
+            span,
+            format!("unknown axis {k:?} in {what}"),
+            "in this entry",
+            Some(format!(
+                "expected one of {} or an environment variable name (GOARM, ...){}",
+                AXES.join(", "),
+                did_you_mean(k, AXES.iter().copied())
+            )),
+        ))
+    }
+
+    fn probes(&self, refs: &[Spanned<ProbeRef>]) -> miette::Result<Vec<Probe>> {
+        let mut out: Vec<Probe> = Vec::new();
+        if refs.is_empty() {
+            return Err(Error::Usage {
+                message: format!("{}: `probes` is empty", self.source.name),
+                help: Some(format!(
+                    "name at least one probe: {}",
+                    catalog::names(self.templates).join(", ")
+                )),
+            }
+            .into());
+        }
+        for r in refs {
+            let span = span_of(&r.referenced);
+            let probe = match &r.value {
+                ProbeRef::Named(n) => catalog::find(n, self.templates)
+                    .map_err(|e| Error::Usage {
+                        message: e,
+                        help: None,
+                    })?
+                    .ok_or_else(|| {
+                        let names = catalog::names(self.templates);
+                        self.err(
+                            span,
+                            format!("unknown probe {n:?}"),
+                            "not a shipped probe",
+                            Some(format!(
+                                "shipped probes: {}{}",
+                                names.join(", "),
+                                did_you_mean(n, names.iter().map(String::as_str))
+                            )),
+                        )
+                    })?,
+                ProbeRef::Inline(p) => {
+                    let nspan = span_of(&p.name.referenced);
+                    check_name(&p.name.value).map_err(|why| {
+                        self.err(
+                            nspan,
+                            format!("invalid probe name {:?}: {why}", p.name.value),
+                            "here",
+                            Some("use letters, digits, '-', '_' and '.' only".into()),
+                        )
+                    })?;
+                    let lang = match p.lang.value.as_str() {
+                        "go" => Lang::Go,
+                        "c" => Lang::C,
+                        other => {
+                            return Err(self
+                                .err(
+                                    span_of(&p.lang.referenced),
+                                    format!("unknown probe language {other:?}"),
+                                    "here",
+                                    Some("expected go or c".into()),
+                                )
+                                .into())
+                        }
+                    };
+                    let Some(src) = &p.source else {
+                        return Err(self
+                            .err(
+                                span,
+                                format!("inline probe {:?} has no source", p.name.value),
+                                "this probe",
+                                Some("add `source: |` with the program text".into()),
+                            )
+                            .into());
+                    };
+                    Probe::inline(&p.name.value, lang, src)
+                }
+            };
+            if out.iter().any(|p| p.name == probe.name) {
+                return Err(self
+                    .err(
+                        span,
+                        format!("probe {:?} is listed twice", probe.name),
+                        "again here",
+                        None,
+                    )
+                    .into());
+            }
+            out.push(probe);
+        }
+        Ok(out)
+    }
+
+    fn expect(&self, e: &Spanned<schema::ExpectEntry>) -> miette::Result<Expect> {
+        let span = span_of(&e.referenced);
+        let mut when: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (k, v) in &e.value.when {
+            match v {
+                WhenValue::Values(vals) => {
+                    let kspan = vals.0.first().map_or(span, |s| span_of(&s.referenced));
+                    self.check_key(k, kspan, "expect.when")?;
+                    when.insert(
+                        k.clone(),
+                        vals.0.iter().map(|s| s.value.0.clone()).collect(),
+                    );
+                }
+                WhenValue::Env(m) if k == "env" => {
+                    for (ek, ev) in m {
+                        if !is_env_name(ek) {
+                            return Err(self.err(span, format!("invalid environment variable name {ek:?} in expect.when.env"), "in this entry", None).into());
+                        }
+                        when.insert(ek.clone(), ev.0.iter().map(|s| s.value.0.clone()).collect());
+                    }
+                }
+                WhenValue::Env(_) => {
+                    return Err(self
+                        .err(
+                            span,
+                            format!("expect.when.{k} must be a value or a list"),
+                            "in this entry",
+                            Some("only `env:` takes a mapping".into()),
+                        )
+                        .into());
+                }
+            }
+        }
+        let outcome = match &e.value.outcome {
+            None => None,
+            Some(o) => Some(parse_outcome(&o.value).ok_or_else(|| {
+                self.err(
+                    span_of(&o.referenced),
+                    format!("unknown outcome {:?}", o.value),
+                    "here",
+                    Some(format!(
+                        "expected one of: pass, build-fail, run-fail, timeout, skip{}",
+                        did_you_mean(
+                            &o.value,
+                            ["pass", "build-fail", "run-fail", "timeout", "skip"]
+                        )
+                    )),
+                )
+            })?),
+        };
+        let pattern = match &e.value.r#match {
+            None => None,
+            Some(m) => Some(Regex::new(&m.value).map_err(|err| {
+                let detail = err.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.err(span_of(&m.referenced), format!("invalid regex {:?}: {last}", m.value), "this pattern", Some("`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into()))
+            })?),
+        };
+        if outcome.is_some_and(|o| o != Outcome::Pass && o != Outcome::Skip)
+            && e.value.reason.is_none()
+        {
+            return Err(self.err(span, "an expected failure needs a `reason`", "this entry", Some("give the issue URL or a sentence that explains the failure, so an unexpected pass can say what may be fixed".into())).into());
+        }
+        Ok(Expect {
+            when,
+            outcome,
+            pattern,
+            reason: e.value.reason.clone(),
+            position: self.source.position(span.offset()),
+            span,
+        })
+    }
+}
+
+pub fn parse_outcome(s: &str) -> Option<Outcome> {
+    Some(match s {
+        "pass" => Outcome::Pass,
+        "build-fail" => Outcome::BuildFail,
+        "run-fail" => Outcome::RunFail,
+        "timeout" => Outcome::Timeout,
+        "skip" => Outcome::Skip,
+        _ => return None,
+    })
+}
+
+/// `90s`, `2m`, `500ms`, `1h`, or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| "no number".to_string())?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("unknown unit {u:?}")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs < 7.0 * 86400.0) {
+        return Err("must be more than zero and less than a week".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Names become directory names under reports/: keep them to one harmless
+/// path component.
+pub fn check_name(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() {
+        return Err("empty");
+    }
+    if s.len() > 100 {
+        return Err("longer than 100 characters");
+    }
+    if s == "." || s == ".." {
+        return Err("not a file name");
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("it would not be a safe directory name");
+    }
+    Ok(())
+}
+
+fn sanitize_name(s: &str) -> String {
+    let n: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if n.is_empty() || n.chars().all(|c| c == '.') {
+        "matrix".into()
+    } else {
+        n
+    }
+}
+
+/// `; did you mean "x"?` when a known value is close, else nothing.
+pub fn did_you_mean<'a>(got: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let best = known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(got, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
+        .min();
+    match best {
+        Some((_, k)) => format!("; did you mean {k:?}?"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60s").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_name("linux-arches").is_ok());
+        assert!(check_name("../../x").is_err());
+        assert!(check_name("/abs").is_err());
+        assert!(check_name("a\0b").is_err());
+        assert!(check_name("..").is_err());
+        assert_eq!(sanitize_name("../x"), ".._x");
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("amd46", ["amd64", "arm64"]),
+            "; did you mean \"amd64\"?"
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["amd64"]), "");
+    }
+}

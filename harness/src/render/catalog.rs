@@ -1,0 +1,189 @@
+//! The probes crossprobe ships, embedded from `templates/probes/`, or read
+//! from `--templates DIR` to override them.
+//!
+//! A probe is a directory holding `probe.yaml` (summary, lang) and its
+//! sources. Files ending in `.j2` are minijinja templates; everything else is
+//! copied as it is (Go composite literals such as `{{1, 2}}` would otherwise
+//! read as template syntax). Every Go probe also gets `_common/*.go`.
+
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+use serde::Deserialize;
+
+use crate::model::Lang;
+
+static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
+
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub name: String,
+    pub lang: Lang,
+    pub summary: String,
+    /// Relative path and contents. Paths ending in `.j2` are templates.
+    pub files: Vec<(String, String)>,
+    pub inline: bool,
+}
+
+impl Probe {
+    pub fn inline(name: &str, lang: Lang, source: &str) -> Probe {
+        let file = match lang {
+            Lang::Go => "main.go",
+            Lang::C => "main.c",
+        };
+        Probe {
+            name: name.to_string(),
+            lang,
+            summary: "inline probe".into(),
+            files: vec![(file.to_string(), source.to_string())],
+            inline: true,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    summary: String,
+    #[serde(default = "go")]
+    lang: String,
+}
+
+fn go() -> String {
+    "go".into()
+}
+
+/// The files of one directory of the template tree, from the override
+/// directory when one is given, else from the binary.
+fn dir_files(templates: Option<&Path>, rel: &str) -> Result<Option<Vec<(String, String)>>, String> {
+    match templates {
+        Some(root) => {
+            let dir = root.join(rel);
+            if !dir.is_dir() {
+                return Ok(None);
+            }
+            let mut out = Vec::new();
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+                let path = entry.path();
+                if path.is_file() {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    out.push((entry.file_name().to_string_lossy().into_owned(), text));
+                }
+            }
+            out.sort();
+            Ok(Some(out))
+        }
+        None => Ok(EMBEDDED.get_dir(rel).map(|d| {
+            let mut out: Vec<(String, String)> = d
+                .files()
+                .filter_map(|f| {
+                    let name = f.path().file_name()?.to_string_lossy().into_owned();
+                    Some((name, f.contents_utf8()?.to_string()))
+                })
+                .collect();
+            out.sort();
+            out
+        })),
+    }
+}
+
+/// Names of the shipped probes, sorted.
+pub fn names(templates: Option<&Path>) -> Vec<String> {
+    let mut names: Vec<String> = match templates {
+        Some(root) => std::fs::read_dir(root.join("probes"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().join("probe.yaml").is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => EMBEDDED
+            .get_dir("probes")
+            .map(|d| {
+                d.dirs()
+                    .filter(|d| d.get_file(d.path().join("probe.yaml")).is_some())
+                    .filter_map(|d| Some(d.path().file_name()?.to_string_lossy().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    names.sort();
+    names
+}
+
+/// A shipped probe by name: `Ok(None)` when there is none.
+pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, String> {
+    if name.starts_with('_') || name.contains(['/', '\\', '\0']) || name.starts_with('.') {
+        return Ok(None);
+    }
+    let Some(files) = dir_files(templates, &format!("probes/{name}"))? else {
+        return Ok(None);
+    };
+    let Some((_, meta)) = files.iter().find(|(n, _)| n == "probe.yaml") else {
+        return Ok(None);
+    };
+    let meta: Meta =
+        serde_saphyr::from_str(meta).map_err(|e| format!("probes/{name}/probe.yaml: {e}"))?;
+    let lang = match meta.lang.as_str() {
+        "go" => Lang::Go,
+        "c" => Lang::C,
+        other => return Err(format!("probes/{name}/probe.yaml: unknown lang {other:?}")),
+    };
+    let mut files: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|(n, _)| n != "probe.yaml" && !n.ends_with(".md"))
+        .collect();
+    if lang == Lang::Go {
+        for (n, text) in dir_files(templates, "probes/_common")?.unwrap_or_default() {
+            if n.ends_with(".go") && !files.iter().any(|(f, _)| *f == n) {
+                files.push((n, text));
+            }
+        }
+    }
+    Ok(Some(Probe {
+        name: name.to_string(),
+        lang,
+        summary: meta.summary.trim().to_string(),
+        files,
+        inline: false,
+    }))
+}
+
+/// A file shipped beside the probes, e.g. `wine/bcryptprimitives.c`.
+pub fn support_file(rel: &str) -> Option<&'static str> {
+    EMBEDDED.get_file(rel).and_then(|f| f.contents_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_probes_load() {
+        let names = names(None);
+        assert!(names.contains(&"hello".to_string()), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with('_')));
+        for n in &names {
+            let p = find(n, None).unwrap().unwrap();
+            assert!(!p.summary.is_empty());
+            assert!(p
+                .files
+                .iter()
+                .any(|(f, _)| f.ends_with(".go") || f.ends_with(".c")));
+        }
+        let hello = find("hello", None).unwrap().unwrap();
+        assert!(hello.files.iter().any(|(f, _)| f == "facts.go"));
+    }
+
+    #[test]
+    fn escapes_are_not_probes() {
+        assert!(find("../x", None).unwrap().is_none());
+        assert!(find("_common", None).unwrap().is_none());
+        assert!(find("nope", None).unwrap().is_none());
+    }
+}
