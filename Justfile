@@ -1,0 +1,25 @@
+# crossprobe's tasks. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+crossprobe := "cargo run -q -p crossprobe --"
+
+default:
+    @just --list
+
+# Run a shipped matrix: just matrix linux-arches [-j N] [--filter PATTERN] ...
+matrix NAME *ARGS:
+    {{crossprobe}} run matrices/{{NAME}}.yaml {{ARGS}}
+
+# Show a shipped matrix's cells and runners without building anything
+plan NAME *ARGS:
+    {{crossprobe}} plan matrices/{{NAME}}.yaml {{ARGS}}
+
+# The whole test suite (what CI runs)
+test:
+    cargo test --workspace -- --test-threads 2
+
+# Formatting and lints, as CI checks them
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,261 @@
+//! The pipeline: takes expanded cells through render → build → inspect →
+//! run → check on a pool of workers, and hands each [`CellResult`] to the
+//! caller as it finishes. Phases decide; this module only sequences them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::check::{self, Observed};
+use crate::host::{Host, Tools};
+use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::render::catalog::Probe;
+use crate::toolchain::go::GoToolchain;
+use crate::{build, inspect, process, render, run};
+
+/// Bytes of each stream kept per command in results (head and tail).
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// Everything a cell needs that is shared by the run: read once.
+pub struct Context {
+    pub gos: BTreeMap<String, GoToolchain>,
+    pub host: Host,
+    pub tools: Tools,
+    /// Probe by `matrix/name`.
+    pub probes: BTreeMap<String, Probe>,
+    /// Per-phase timeout by matrix name.
+    pub timeouts: BTreeMap<String, Duration>,
+    pub keep: bool,
+}
+
+/// What the pipeline tells its caller, in order per cell.
+pub enum Event {
+    Started(String),
+    Finished(Box<CellResult>),
+}
+
+/// Runs `cells` on `jobs` workers. `on_event` runs on the calling thread.
+/// Cells not started because of an interrupt come back as `Interrupted`.
+pub fn run_all(cells: Vec<Cell>, ctx: &Context, jobs: usize, mut on_event: impl FnMut(Event)) -> Vec<CellResult> {
+    let total = cells.len();
+    let next = AtomicUsize::new(0);
+    let cells_ref = &cells;
+    let afters: Mutex<Vec<Vec<String>>> = Mutex::new(Vec::new());
+    let mut done: Vec<Option<CellResult>> = vec![None; total];
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<(usize, Event)>();
+        for _ in 0..jobs.max(1).min(total.max(1)) {
+            let tx = tx.clone();
+            let next = &next;
+            let afters = &afters;
+            s.spawn(move || loop {
+                if process::interrupt::requested().is_some() {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(cell) = cells_ref.get(i) else { break };
+                let _ = tx.send((i, Event::Started(cell.id.clone())));
+                let (result, after) = run_cell(cell, ctx);
+                if !after.is_empty() {
+                    let mut a = afters.lock().unwrap_or_else(|e| e.into_inner());
+                    for cmd in after {
+                        if !a.contains(&cmd) {
+                            a.push(cmd);
+                        }
+                    }
+                }
+                let _ = tx.send((i, Event::Finished(Box::new(result))));
+            });
+        }
+        drop(tx);
+        for (i, ev) in rx {
+            if let Event::Finished(r) = &ev {
+                done[i] = Some((**r).clone());
+            }
+            on_event(ev);
+        }
+    });
+    // Clean-ups that must not run between cells, e.g. `wineserver -k`,
+    // which would kill another cell's wine process.
+    for argv in afters.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let _ = process::query(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &BTreeMap::new(), Duration::from_secs(30));
+    }
+    done.into_iter()
+        .zip(cells)
+        .map(|(r, cell)| r.unwrap_or_else(|| interrupted(cell)))
+        .collect()
+}
+
+/// The result of a cell that never started.
+pub fn interrupted(cell: Cell) -> CellResult {
+    CellResult {
+        cell,
+        outcome: Outcome::Interrupted,
+        reason: Some("interrupted before it started".into()),
+        verdict: Verdict {
+            met: false,
+            message: "interrupted before it started".into(),
+        },
+        facts: BTreeMap::new(),
+        phases: Vec::new(),
+        duration_ms: 0,
+        dir: None,
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// One cell through every phase. Returns its result and the clean-up
+/// commands its runner asks for at the end of the run.
+fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
+    let t0 = Instant::now();
+    let mut phases = Vec::new();
+    let mut obs_build: Option<Command> = None;
+    let mut obs_run: Option<Command> = None;
+    let mut spawn_error = None;
+    let mut skip = None;
+    let mut facts = BTreeMap::new();
+    let mut after = Vec::new();
+    let timeout = ctx.timeouts.get(&cell.matrix).copied().unwrap_or(crate::load::DEFAULT_TIMEOUT);
+
+    let dir = match tempfile::Builder::new()
+        .prefix(&format!("crossprobe-{}-", cell.slug))
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            spawn_error = Some((Outcome::BuildFail, format!("cannot create a build directory: {e}")));
+            return (finish(cell, t0, phases, &Observed { spawn_error, ..Observed::default() }, facts, None), after);
+        }
+    };
+    let path = dir.path().to_path_buf();
+
+    // render
+    let tr = Instant::now();
+    let go = &ctx.gos[&cell.go];
+    let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
+    if let Err(e) = render::render(cell, probe, &path, &render::go_minor(&go.version)) {
+        spawn_error = Some((Outcome::BuildFail, e));
+    }
+    phases.push(Phase { name: PhaseName::Render, duration_ms: ms(tr.elapsed()), commands: vec![] });
+
+    // build
+    let plan = build::go_plan(cell, go, &path);
+    if spawn_error.is_none() {
+        let tb = Instant::now();
+        let spec = process::Spec {
+            argv: plan.argv.clone(),
+            env: plan.env.clone(),
+            env_remove: plan.env_remove.clone(),
+            cwd: Some(path.clone()),
+            timeout,
+            log_dir: path.clone(),
+            log_name: "build".into(),
+            cap: OUTPUT_CAP,
+            ..process::Spec::default()
+        };
+        match process::run(&spec) {
+            Ok(c) => obs_build = Some(c),
+            Err(e) => spawn_error = Some((Outcome::BuildFail, format!("cannot run {}: {e}", plan.argv[0]))),
+        }
+        phases.push(Phase {
+            name: PhaseName::Build,
+            duration_ms: ms(tb.elapsed()),
+            commands: obs_build.iter().cloned().collect(),
+        });
+    }
+    let built = obs_build.as_ref().is_some_and(|b| b.exit.success()) && plan.output.is_file();
+
+    // inspect
+    if built {
+        let ti = Instant::now();
+        match inspect::inspect_file(&plan.output) {
+            Ok(insp) => facts.extend(insp.facts),
+            Err(e) => {
+                facts.insert("inspect.error".into(), serde_json::Value::String(e.to_string()));
+            }
+        }
+        phases.push(Phase { name: PhaseName::Inspect, duration_ms: ms(ti.elapsed()), commands: vec![] });
+    }
+
+    // run
+    if built && process::interrupt::requested().is_none() {
+        let tr = Instant::now();
+        match &cell.runner {
+            Runner::None { reason } => skip = Some(reason.clone()),
+            runner => match run::runners::invocation(runner, &plan.output, &[], &ctx.tools) {
+                Err(why) => skip = Some(why),
+                Ok(inv) => {
+                    let mut ok = true;
+                    for (from, to) in &inv.prepare {
+                        if let Err(e) = std::fs::copy(from, to) {
+                            spawn_error = Some((Outcome::RunFail, format!("cannot copy {} for the runner: {e}", from.display())));
+                            ok = false;
+                        }
+                    }
+                    if ok {
+                        let spec = process::Spec {
+                            argv: inv.argv.clone(),
+                            env: inv.env.clone(),
+                            env_remove: Vec::new(),
+                            cwd: Some(inv.cwd.clone()),
+                            timeout,
+                            log_dir: path.clone(),
+                            log_name: "run".into(),
+                            cap: OUTPUT_CAP,
+                            ..process::Spec::default()
+                        };
+                        match process::run(&spec) {
+                            Ok(c) => obs_run = Some(c),
+                            Err(e) => spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0]))),
+                        }
+                    }
+                    after = inv.after;
+                }
+            },
+        }
+        phases.push(Phase { name: PhaseName::Run, duration_ms: ms(tr.elapsed()), commands: obs_run.iter().cloned().collect() });
+    }
+
+    let obs = Observed {
+        build: obs_build.as_ref(),
+        spawn_error,
+        run: obs_run.as_ref(),
+        skip,
+        interrupted: process::interrupt::requested().is_some(),
+    };
+    let mut result = finish(cell, t0, phases, &obs, facts, None);
+    if ctx.keep || !result.verdict.met {
+        let kept: PathBuf = dir.keep();
+        result.dir = Some(kept.display().to_string());
+    }
+    (result, after)
+}
+
+fn finish(
+    cell: &Cell,
+    t0: Instant,
+    mut phases: Vec<Phase>,
+    obs: &Observed,
+    mut facts: BTreeMap<String, serde_json::Value>,
+    dir: Option<&Path>,
+) -> CellResult {
+    let tc = Instant::now();
+    let checked = check::check(cell, obs);
+    facts.extend(checked.facts);
+    phases.push(Phase { name: PhaseName::Check, duration_ms: ms(tc.elapsed()), commands: vec![] });
+    CellResult {
+        cell: cell.clone(),
+        outcome: checked.outcome,
+        reason: checked.reason,
+        verdict: checked.verdict,
+        facts,
+        phases,
+        duration_ms: ms(t0.elapsed()),
+        dir: dir.map(|d| d.display().to_string()),
+    }
+}

@@ -1,0 +1,100 @@
+//! Report: everything written for people and machines after cells finish.
+//! Every reporter reads the same `Results`; none re-derives another's work.
+//! Files are written atomically (temp file, then rename), so an interrupted
+//! run never leaves half a report.
+
+pub mod junit;
+pub mod progress;
+pub mod summary;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::errors::Error;
+use crate::model::{Results, SCHEMA_VERSION};
+
+/// Writes `bytes` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+        help: Some("check the disk has space and the reports directory is writable".into()),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".crossprobe-").tempfile_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Makes sure reports can be written to `dir` before anything is built.
+pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
+    let fail = |source: std::io::Error| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+        help: Some("choose another directory with --out, or fix its permissions".into()),
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    tempfile::Builder::new().prefix(".crossprobe-probe-").tempfile_in(dir).map_err(fail)?;
+    Ok(())
+}
+
+/// junit.xml and results.json for one set of results.
+pub fn write_reports(dir: &Path, results: &Results) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(results).expect("results serialise");
+    write_atomic(&dir.join("results.json"), &json)?;
+    write_atomic(&dir.join("junit.xml"), junit::to_string(results).as_bytes())?;
+    Ok(())
+}
+
+/// Reads a results.json, refusing other schema versions.
+pub fn read_results(path: &Path) -> Result<Results, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Usage {
+        message: format!("{}:{}:{}: not valid JSON: {e}", path.display(), e.line(), e.column()),
+        help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
+    })?;
+    let schema = v.get("schema").and_then(|s| s.as_u64());
+    if schema != Some(SCHEMA_VERSION as u64) {
+        return Err(Error::Usage {
+            message: format!(
+                "{}: results schema {} is not the schema {SCHEMA_VERSION} this crossprobe reads",
+                path.display(),
+                schema.map_or("(missing)".to_string(), |s| s.to_string())
+            ),
+            help: Some("rerun the matrix with this version of crossprobe".into()),
+        });
+    }
+    serde_json::from_value(v).map_err(|e| Error::Usage {
+        message: format!("{}: not a crossprobe results file: {e}", path.display()),
+        help: None,
+    })
+}
+
+/// Now as RFC 3339 in UTC, second precision.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

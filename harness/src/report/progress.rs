@@ -1,0 +1,85 @@
+//! Live progress while cells run: a bar naming the running cells on a
+//! terminal, one plain line per finished cell otherwise (CI logs).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::model::{CellResult, Outcome};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    running: Vec<String>,
+    total: usize,
+    done: usize,
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(total as u64);
+            b.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        Progress {
+            bar,
+            running: Vec::new(),
+            total,
+            done: 0,
+        }
+    }
+
+    pub fn started(&mut self, id: &str) {
+        self.running.push(id.to_string());
+        self.show_running();
+    }
+
+    pub fn finished(&mut self, r: &CellResult) {
+        self.running.retain(|x| *x != r.cell.id);
+        self.done += 1;
+        let mark = match (r.verdict.met, r.outcome) {
+            (_, Outcome::Skip) => "skip ",
+            (_, Outcome::Interrupted) => "intr ",
+            (true, Outcome::Pass) => "pass ",
+            (true, _) => "xfail",
+            (false, _) => "FAIL ",
+        };
+        let width = self.total.to_string().len();
+        let line = format!(
+            "[{:>width$}/{}] {mark} {:<11} {} ({:.1}s)",
+            self.done,
+            self.total,
+            r.outcome.as_str(),
+            r.cell.id,
+            r.duration_ms as f64 / 1000.0
+        );
+        match &self.bar {
+            Some(b) => {
+                if !r.verdict.met || r.outcome != Outcome::Pass {
+                    b.println(line);
+                }
+                b.inc(1);
+                self.show_running();
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn show_running(&self) {
+        if let Some(b) = &self.bar {
+            b.set_message(self.running.join("  "));
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
