@@ -4,12 +4,20 @@
 //! The pipeline, one module a phase:
 //! load → expand → render → build → inspect → run → check → report.
 //! `model` holds the plain data that flows between them; `process` is the
-//! only place that spawns a child.
+//! only place that spawns a child; `pipeline` sequences the phases.
 
+pub mod build;
+pub mod check;
+pub mod cli;
 pub mod errors;
 pub mod expand;
+pub mod host;
+pub mod inspect;
 pub mod load;
 pub mod model;
+pub mod pipeline;
 pub mod process;
 pub mod render;
+pub mod report;
+pub mod run;
 pub mod toolchain;

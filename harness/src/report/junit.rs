@@ -1,0 +1,572 @@
+//! JUnit XML, for the CI systems that show test results (Jenkins, GitLab, ...).
+//!
+//! Written with quick-xml directly rather than quick-junit: quick-junit 0.8
+//! always puts `skipped` on `<testsuites>`, writes `<properties>` inside
+//! `<testcase>` and lets U+FFFE through, and Jenkins' junit-10.xsd rejects all
+//! three.
+//!
+//! The shape, checked against `shared/schemas/jenkins-junit-10.xsd`:
+//!
+//! - `<testsuites name="crossprobe {matrices}">` with the totals and the run's
+//!   wall-clock time.
+//! - One `<testsuite name="{goos}/{goarch}">` per target, ordered by goos then
+//!   goarch. Its `time` is the sum of its cells' times, so with cells running
+//!   in parallel the suites add up to more than the run.
+//! - The suite's `<properties>`: `goos` and `goarch`, then for each cell
+//!   `{case}: {key}` for its other axes, `runner`, `outcome`, `expected`,
+//!   `reason` (the expectation's, when it has one) and every fact, e.g.
+//!   `GOARM=5/cgo0/hello: probe.ptr_size`. `{case}` is the testcase name, or
+//!   `{matrix}:{name}` when the suite holds cells of several matrices, which
+//!   could share names. They sit at suite level because the schema allows
+//!   properties nowhere else.
+//! - One `<testcase>` per cell, ordered by matrix then id. `name` is the cell
+//!   id without the `goos/goarch/` that the suite already names; `classname`
+//!   is `crossprobe.{matrix}.{goos}.{goarch}`, with dots in the matrix name
+//!   made `_` because CI tools split classnames into packages at dots. Its
+//!   `<failure>` or `<skipped>` follows the rules of `status`, and its
+//!   `<system-out>` and `<system-err>` hold what its commands wrote, each
+//!   after a `$ argv` line.
+//!
+//! Every string goes through `sanitize`: XML 1.0 has no way to write most C0
+//! controls, U+FFFE or U+FFFF, not even as character references.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
+use quick_xml::Writer;
+
+use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner};
+
+/// The most of a cell's stdout, and of its stderr, that a report carries.
+/// CI servers keep every report they are given; one runaway probe should not
+/// cost megabytes in each.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// Writes the JUnit XML for a run. Deterministic output (same input → same
+/// bytes).
+pub fn write<W: Write>(results: &Results, out: W) -> io::Result<()> {
+    let suites = suites(results);
+    // The writer makes a small write per tag and attribute.
+    let mut w = Writer::new_with_indent(io::BufWriter::new(out), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+
+    let count = |f: fn(&Status) -> bool| -> usize {
+        suites
+            .iter()
+            .map(|s| s.cases.iter().filter(|c| f(&c.status)).count())
+            .sum()
+    };
+    let mut name = String::from("crossprobe");
+    for m in &results.matrices {
+        name.push(' ');
+        name.push_str(m);
+    }
+    w.write_event(Event::Start(element(
+        "testsuites",
+        &[
+            ("name", &name),
+            ("tests", &count(|_| true).to_string()),
+            ("failures", &count(Status::is_failure).to_string()),
+            ("errors", "0"),
+            ("time", &secs(results.duration_ms)),
+        ],
+    )))?;
+    for suite in &suites {
+        write_suite(&mut w, results, suite)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    let mut out = w.into_inner();
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// The JUnit XML for a run, as [`write`](fn@write) writes it.
+pub fn to_string(results: &Results) -> String {
+    let mut buf = Vec::new();
+    write(results, &mut buf).expect("writing to a Vec cannot fail");
+    String::from_utf8(buf).expect("the writer emits only UTF-8")
+}
+
+struct Suite<'a> {
+    goos: &'a str,
+    goarch: &'a str,
+    cases: Vec<Case<'a>>,
+}
+
+struct Case<'a> {
+    result: &'a CellResult,
+    name: &'a str,
+    /// What this cell's property names start with.
+    prefix: String,
+    status: Status,
+}
+
+enum Status {
+    Passed,
+    Skipped { message: String },
+    Failed { message: String, body: String },
+}
+
+impl Status {
+    fn is_failure(&self) -> bool {
+        matches!(self, Status::Failed { .. })
+    }
+
+    fn is_skip(&self) -> bool {
+        matches!(self, Status::Skipped { .. })
+    }
+}
+
+fn suites(results: &Results) -> Vec<Suite<'_>> {
+    let mut by_target: BTreeMap<(&str, &str), Vec<&CellResult>> = BTreeMap::new();
+    for r in &results.cells {
+        by_target
+            .entry((&r.cell.goos, &r.cell.goarch))
+            .or_default()
+            .push(r);
+    }
+    by_target
+        .into_iter()
+        .map(|((goos, goarch), mut cells)| {
+            // Cells finish in whatever order the workers take; sorting keeps
+            // two runs of one matrix diffable.
+            cells.sort_by(|a, b| (&a.cell.matrix, &a.cell.id).cmp(&(&b.cell.matrix, &b.cell.id)));
+            let mixed = cells.iter().any(|r| r.cell.matrix != cells[0].cell.matrix);
+            let cases = cells
+                .into_iter()
+                .map(|r| {
+                    let name = case_name(r);
+                    let prefix = if mixed {
+                        format!("{}:{name}", r.cell.matrix)
+                    } else {
+                        name.to_string()
+                    };
+                    Case {
+                        result: r,
+                        name,
+                        prefix,
+                        status: status(r),
+                    }
+                })
+                .collect();
+            Suite {
+                goos,
+                goarch,
+                cases,
+            }
+        })
+        .collect()
+}
+
+fn case_name(r: &CellResult) -> &str {
+    let c = &r.cell;
+    c.id.strip_prefix(c.goos.as_str())
+        .and_then(|s| s.strip_prefix('/'))
+        .and_then(|s| s.strip_prefix(c.goarch.as_str()))
+        .and_then(|s| s.strip_prefix('/'))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&c.id)
+}
+
+/// An interrupted cell is skipped whatever its verdict: it never got to show
+/// what it does. A skip that the matrix did not expect is a failure, or a
+/// missing runner could turn a whole target green.
+fn status(r: &CellResult) -> Status {
+    match r.outcome {
+        Outcome::Interrupted => Status::Skipped {
+            message: "interrupted before it finished".to_string(),
+        },
+        _ if !r.verdict.met => failure(r),
+        Outcome::Skip => {
+            let reason = match (&r.reason, &r.cell.runner) {
+                (Some(reason), _) => reason.as_str(),
+                (None, Runner::None { reason }) => reason.as_str(),
+                (None, _) => "skipped",
+            };
+            Status::Skipped {
+                message: first_line(reason).to_string(),
+            }
+        }
+        _ => Status::Passed,
+    }
+}
+
+fn failure(r: &CellResult) -> Status {
+    let reason = r.reason.as_deref().filter(|s| !s.trim().is_empty());
+    let message = first_line(reason.unwrap_or(&r.verdict.message)).to_string();
+    let mut body = r.verdict.message.clone();
+    if let Some(reason) = reason {
+        body.push('\n');
+        body.push_str(reason);
+    }
+    if let Some(source) = &r.cell.expect.source {
+        let _ = write!(body, "\nexpectation: {source}");
+    }
+    for (_, c) in r.commands() {
+        let _ = write!(body, "\n$ {}", command_line(c));
+    }
+    body.push('\n');
+    Status::Failed { message, body }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
+fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) -> io::Result<()> {
+    let failures = suite.cases.iter().filter(|c| c.status.is_failure());
+    let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
+    let time: u64 = suite.cases.iter().map(|c| c.result.duration_ms).sum();
+    let host = &results.host;
+    let hostname = if host.runner.is_empty() {
+        &host.os
+    } else {
+        &host.runner
+    };
+    w.write_event(Event::Start(element(
+        "testsuite",
+        &[
+            ("name", &format!("{}/{}", suite.goos, suite.goarch)),
+            ("tests", &suite.cases.len().to_string()),
+            ("failures", &failures.count().to_string()),
+            ("errors", "0"),
+            ("skipped", &skipped.count().to_string()),
+            ("time", &secs(time)),
+            ("timestamp", &results.started_at),
+            ("hostname", hostname),
+        ],
+    )))?;
+
+    w.write_event(Event::Start(BytesStart::new("properties")))?;
+    property(w, "goos", suite.goos)?;
+    property(w, "goarch", suite.goarch)?;
+    for case in &suite.cases {
+        let r = case.result;
+        let mut props: Vec<(String, Cow<str>)> = r
+            .cell
+            .axes()
+            .into_iter()
+            // The suite's own goos and goarch already say these.
+            .filter(|(k, _)| k != "goos" && k != "goarch")
+            .map(|(k, v)| (k, Cow::Owned(v)))
+            .collect();
+        props.push(("runner".into(), r.cell.runner.name().into()));
+        props.push(("outcome".into(), r.outcome.as_str().into()));
+        props.push(("expected".into(), r.cell.expect.outcome.as_str().into()));
+        if let Some(reason) = &r.cell.expect.reason {
+            props.push(("reason".into(), reason.into()));
+        }
+        for (k, v) in &r.facts {
+            let v = match v {
+                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+                v => Cow::Owned(v.to_string()),
+            };
+            props.push((k.clone(), v));
+        }
+        for (k, v) in props {
+            property(w, &format!("{}: {k}", case.prefix), &v)?;
+        }
+    }
+    w.write_event(Event::End(BytesEnd::new("properties")))?;
+
+    for case in &suite.cases {
+        write_case(w, case)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuite")))
+}
+
+fn property<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
+    w.write_event(Event::Empty(element(
+        "property",
+        &[("name", name), ("value", value)],
+    )))
+}
+
+fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
+    let cell = &case.result.cell;
+    let classname = format!(
+        "crossprobe.{}.{}.{}",
+        cell.matrix.replace('.', "_"),
+        cell.goos,
+        cell.goarch
+    );
+    let start = element(
+        "testcase",
+        &[
+            ("name", case.name),
+            ("classname", &classname),
+            ("time", &secs(case.result.duration_ms)),
+        ],
+    );
+    let stdout = log(case.result, |c| &c.stdout);
+    let stderr = log(case.result, |c| &c.stderr);
+    if matches!(case.status, Status::Passed) && stdout.is_none() && stderr.is_none() {
+        return w.write_event(Event::Empty(start));
+    }
+
+    w.write_event(Event::Start(start))?;
+    match &case.status {
+        Status::Passed => {}
+        Status::Skipped { message } => {
+            w.write_event(Event::Empty(element("skipped", &[("message", message)])))?;
+        }
+        Status::Failed { message, body } => {
+            let kind = case.result.outcome.as_str();
+            w.write_event(Event::Start(element(
+                "failure",
+                &[("message", message), ("type", kind)],
+            )))?;
+            text(w, body)?;
+            w.write_event(Event::End(BytesEnd::new("failure")))?;
+        }
+    }
+    for (tag, log) in [("system-out", stdout), ("system-err", stderr)] {
+        if let Some(log) = log {
+            w.write_event(Event::Start(BytesStart::new(tag)))?;
+            text(w, &log)?;
+            w.write_event(Event::End(BytesEnd::new(tag)))?;
+        }
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// One stream of every command a cell ran, each under a `$ argv` line, capped
+/// to [`OUTPUT_CAP`]. `None` when no command wrote to that stream.
+fn log(r: &CellResult, stream: fn(&Command) -> &Captured) -> Option<String> {
+    if r.commands()
+        .all(|(_, c)| stream(c).bytes == 0 && stream(c).text.is_empty())
+    {
+        return None;
+    }
+    let mut s = String::new();
+    for (_, c) in r.commands() {
+        let captured = stream(c);
+        let _ = writeln!(s, "$ {}", command_line(c));
+        s.push_str(&captured.text);
+        if !captured.text.is_empty() && !captured.text.ends_with('\n') {
+            s.push('\n');
+        }
+        if captured.dropped > 0 {
+            let _ = writeln!(
+                s,
+                "[... {} of {} bytes cut when captured ...]",
+                captured.dropped, captured.bytes
+            );
+        }
+    }
+    Some(cap(&sanitize(&s), OUTPUT_CAP).into_owned())
+}
+
+/// A command as a person would type it, env first. For reading only: nothing
+/// ever runs it through a shell.
+fn command_line(c: &Command) -> String {
+    let env = c.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
+    let argv = c.argv.iter().map(|a| quote(a).into_owned());
+    env.chain(argv).collect::<Vec<_>>().join(" ")
+}
+
+fn quote(s: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(format!("'{}'", s.replace('\'', r"'\''")))
+    }
+}
+
+/// Room kept in the cap for the cut marker.
+const MARKER_ROOM: usize = 64;
+/// How far a cut may move to land on a line boundary.
+const SNAP: usize = 1024;
+
+/// Keeps the head and the tail of `s` within `limit` bytes, marking the cut
+/// on a line of its own. Both the start and the end of a log matter: what ran
+/// and how it ended.
+fn cap(s: &str, limit: usize) -> Cow<'_, str> {
+    if s.len() <= limit {
+        return Cow::Borrowed(s);
+    }
+    let half = limit.saturating_sub(MARKER_ROOM) / 2;
+
+    let mut head = half;
+    while !s.is_char_boundary(head) {
+        head -= 1;
+    }
+    if let Some(nl) = s[..head].rfind('\n').filter(|&nl| head - nl <= SNAP) {
+        head = nl + 1;
+    }
+    let mut tail = s.len() - half;
+    while !s.is_char_boundary(tail) {
+        tail += 1;
+    }
+    if let Some(nl) = s[tail..].find('\n').filter(|&nl| nl < SNAP) {
+        tail += nl + 1;
+    }
+
+    let (head, tail) = (&s[..head], &s[tail..]);
+    let sep = if head.ends_with('\n') { "" } else { "\n" };
+    let cut = s.len() - head.len() - tail.len();
+    Cow::Owned(format!("{head}{sep}[... {cut} bytes cut ...]\n{tail}"))
+}
+
+/// Replaces with U+FFFD every character that XML 1.0 cannot carry: C0
+/// controls but tab, newline and carriage return; U+FFFE; U+FFFF. (Rust
+/// strings hold no surrogates, the only other gap in XML's `Char`.)
+fn sanitize(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if s.chars().all(allowed) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+                .collect(),
+        )
+    }
+}
+
+/// Sanitises and escapes `s` for text content, or for a double-quoted
+/// attribute value. Escaping `>` keeps a `]]>` in output well-formed. In
+/// attributes, tab, newline and CR become character references because a
+/// parser turns literal ones into spaces; in text only CR needs it, since a
+/// parser reads a literal CR as a newline.
+fn escape(s: &str, attribute: bool) -> String {
+    let s = sanitize(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn element<'a>(name: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
+    let mut e = BytesStart::new(name);
+    for (key, value) in attributes {
+        e.push_attribute(Attribute {
+            key: QName(key),
+            value: Cow::Owned(escape(value, true)),
+        });
+    }
+    e
+}
+
+fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
+    w.write_event(Event::Text(BytesText::from_escaped(escape(s, false))))
+}
+
+fn secs(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_keeps_what_xml_allows() {
+        let s = "tab\t nl\n cr\r é \u{7f} \u{85} \u{D7FF} \u{E000} \u{FFFD} \u{10000} \u{10FFFF}";
+        assert!(matches!(sanitize(s), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn sanitize_replaces_what_xml_forbids() {
+        assert_eq!(
+            sanitize("a\u{0}b\u{1b}[31mc\u{8}\u{b}\u{c}\u{1f}\u{FFFE}\u{FFFF}d"),
+            "a\u{FFFD}b\u{FFFD}[31mc\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}d"
+        );
+    }
+
+    #[test]
+    fn escape_text_and_attributes() {
+        assert_eq!(
+            escape("a]]>b<&\"'\r\n\t", false),
+            "a]]&gt;b&lt;&amp;\"'&#13;\n\t"
+        );
+        assert_eq!(
+            escape("a]]>b<&\"'\r\n\t\u{0}", true),
+            "a]]&gt;b&lt;&amp;&quot;'&#13;&#10;&#9;\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn cap_leaves_short_text_alone() {
+        assert!(matches!(
+            cap("short\n", 64 * 1024),
+            Cow::Borrowed("short\n")
+        ));
+    }
+
+    #[test]
+    fn cap_keeps_head_and_tail_on_line_boundaries() {
+        let s: String = (0..10_000).map(|i| format!("line {i:05}\n")).collect();
+        let capped = cap(&s, 4096);
+        assert!(capped.len() <= 4096, "{}", capped.len());
+        assert!(capped.starts_with("line 00000\n"));
+        assert!(capped.ends_with("line 09999\n"));
+        let marker = capped.lines().find(|l| l.starts_with("[...")).unwrap();
+        let kept = capped.len() - marker.len() - 1;
+        assert_eq!(marker, format!("[... {} bytes cut ...]", s.len() - kept));
+        assert!(capped.lines().all(|l| l.len() == 10 || l == marker));
+    }
+
+    #[test]
+    fn cap_cuts_on_char_boundaries() {
+        let s = "é".repeat(10_000);
+        let capped = cap(&s, 1001);
+        assert!(capped.len() <= 1001);
+        assert!(capped.contains(" bytes cut ...]\n"));
+    }
+
+    #[test]
+    fn quote_for_reading() {
+        assert_eq!(quote("GOARM=5"), "GOARM=5");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn case_name_drops_the_target() {
+        let json = serde_json::json!({
+            "id": "linux/arm/GOARM=5/cgo0/hello", "slug": "x", "matrix": "m",
+            "probe": "hello", "lang": "go", "goos": "linux", "goarch": "arm",
+            "go": "local", "cgo": "0", "ldflags": "", "tags": "", "flags": "",
+            "env": {}, "runner": {"kind": "native"}, "expect": {"outcome": "pass"}
+        });
+        let cell: crate::model::Cell = serde_json::from_value(json).unwrap();
+        let r = CellResult {
+            cell,
+            outcome: Outcome::Pass,
+            reason: None,
+            verdict: crate::model::Verdict {
+                met: true,
+                message: String::new(),
+            },
+            facts: BTreeMap::new(),
+            phases: vec![],
+            duration_ms: 0,
+            dir: None,
+        };
+        assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
+        let mut other = r.clone();
+        other.cell.id = "linux/arm64/x".into();
+        assert_eq!(case_name(&other), "linux/arm64/x");
+    }
+}
