@@ -198,9 +198,13 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
                         }
                     }
                     if ok {
+                        // The cell's env axes reach the probe too: GODEBUG
+                        // and friends are read at run time.
+                        let mut env = cell.env.clone();
+                        env.extend(inv.env.clone());
                         let spec = process::Spec {
                             argv: inv.argv.clone(),
-                            env: inv.env.clone(),
+                            env,
                             env_remove: Vec::new(),
                             cwd: Some(inv.cwd.clone()),
                             timeout,
