@@ -4,4 +4,5 @@
 //! The pipeline, one module a phase:
 //! load → expand → render → build → inspect → run → check → report.
 
+pub mod host;
 pub mod model;
