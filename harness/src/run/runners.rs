@@ -486,7 +486,7 @@ fn wine_env(w: &Wine) -> BTreeMap<String, String> {
 ///
 /// Wine, in crossprobe's own prefix (`<cache>/wine`; ~/.wine is never
 /// touched), under a file lock so concurrent cells do not race:
-/// 1. the first time, `wineboot --init` creates the prefix (about 16 s here,
+/// 1. the first time, `wineboot --init` creates the prefix (18-21 s here,
 ///    most of it wineboot and its restart, which `wineserver -w` waits out);
 /// 2. the ProcessPrng stub is copied into system32 (and syswow64). Beside
 ///    the exe is not enough: Go loads it with LOAD_LIBRARY_SEARCH_SYSTEM32;
