@@ -5,3 +5,4 @@
 //! load → expand → render → build → inspect → run → check → report.
 
 pub mod model;
+pub mod process;
