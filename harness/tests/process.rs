@@ -7,7 +7,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use crossprobe::process::{self, hard_limit, run};
-use process_support::{assert_gone, case, sh, MARKER_VAR};
+use process_support::{assert_gone, case, run_in_thread, sh, MARKER_VAR};
 
 #[test]
 fn records_exit_code_argv_env_and_output() {
@@ -219,4 +219,26 @@ fn a_missing_program_is_an_error_naming_it() {
     let mut c = case(&[]);
     c.spec.argv.clear();
     assert_eq!(run(&c.spec).unwrap_err().kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_leader_that_leaves_its_group_is_still_killed() {
+    // The child joins the test's own process group, out of reach of the
+    // group kill; run must not then wait for it forever.
+    let mut c = case(&[
+        "/usr/bin/perl",
+        "-e",
+        "setpgrp(0, getpgrp(getppid())) or die $!; sleep 1000",
+    ]);
+    c.spec.timeout = Duration::from_secs(1);
+    let spec = c.spec.clone();
+    let rx = run_in_thread(spec);
+    let cmd = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("run did not return")
+        .unwrap();
+    assert!(cmd.exit.timed_out);
+    assert_eq!(cmd.exit.signal.as_deref(), Some("SIGTERM"));
+    assert_eq!(cmd.stderr.bytes, 0, "{}", cmd.stderr.text);
+    assert_gone(&c.marker);
 }

@@ -243,8 +243,11 @@ impl Group {
         Group(pid)
     }
 
+    /// The leader is signalled on its own as well: it may have moved to
+    /// another group (`setpgid`), and waiting for it would then never end.
     fn kill(&self, sig: i32) {
         sys::killpg(self.0, sig);
+        sys::kill(self.0, sig);
     }
 }
 

@@ -21,6 +21,20 @@ pub(super) fn killpg(pgid: u32, sig: i32) {
     }
 }
 
+/// Sends `sig` to the single process `pid`.
+pub(super) fn kill(pid: u32, sig: i32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
 /// Whether child `pid` has exited, leaving it a zombie. Not reaping matters:
 /// while the zombie exists its pid, which is also its group's id, cannot be
 /// reused, so a following `killpg` reaches only its own group.
