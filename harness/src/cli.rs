@@ -97,13 +97,24 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::INPUT } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::INPUT
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
     };
     let r = match cli.cmd {
-        Cmd::Run { matrices, jobs, out, keep, runner, m } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
+        Cmd::Run {
+            matrices,
+            jobs,
+            out,
+            keep,
+            runner,
+            m,
+        } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
         Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
@@ -132,7 +143,9 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
         if matrices.iter().any(|o: &Matrix| o.name == mx.name) {
             return Err(Error::Usage {
                 message: format!("two matrices are named {:?}", mx.name),
-                help: Some("their reports would share a directory; give one a different `name:`".into()),
+                help: Some(
+                    "their reports would share a directory; give one a different `name:`".into(),
+                ),
             }
             .into());
         }
@@ -145,7 +158,10 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
                 continue;
             }
             let tc = match g.value.as_str() {
-                "local" => gotool::local().map_err(|message| Error::Toolchain { message, help: None })?,
+                "local" => gotool::local().map_err(|message| Error::Toolchain {
+                    message,
+                    help: None,
+                })?,
                 other => {
                     return Err(Error::from(crate::errors::InputError::new(
                         &mx.source,
@@ -172,19 +188,32 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             let ov = override_.and_then(|o| run::runners::parse_override(o).ok());
             run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
         };
-        let ex = expand::expand(mx, &gos, &expand::Options { max_cells: m.max_cells, choose_runner: &choose })?;
+        let ex = expand::expand(
+            mx,
+            &gos,
+            &expand::Options {
+                max_cells: m.max_cells,
+                choose_runner: &choose,
+            },
+        )?;
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
-        cells.extend(
-            ex.cells
-                .into_iter()
-                .filter(|c| m.filter.as_deref().is_none_or(|f| expand::filter_matches(f, &c.id))),
-        );
+        cells.extend(ex.cells.into_iter().filter(|c| {
+            m.filter
+                .as_deref()
+                .is_none_or(|f| expand::filter_matches(f, &c.id))
+        }));
         if before > 0 && cells.is_empty() {
             if let Some(f) = &m.filter {
                 return Err(Error::Usage {
-                    message: format!("--filter {f:?} matches none of the {before} cells of {}", mx.name),
-                    help: Some(format!("`crossprobe plan {}` lists the cell ids", mx.source.name)),
+                    message: format!(
+                        "--filter {f:?} matches none of the {before} cells of {}",
+                        mx.name
+                    ),
+                    help: Some(format!(
+                        "`crossprobe plan {}` lists the cell ids",
+                        mx.source.name
+                    )),
                 }
                 .into());
             }
@@ -197,12 +226,26 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     Ok(Prepared {
         matrices,
         cells,
-        ctx: Context { gos, host, tools, probes, timeouts, keep },
+        ctx: Context {
+            gos,
+            host,
+            tools,
+            probes,
+            timeouts,
+            keep,
+        },
         warnings,
     })
 }
 
-fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs) -> miette::Result<i32> {
+fn cmd_run(
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    out: &Path,
+    keep: bool,
+    runner: Option<String>,
+    m: &MatrixArgs,
+) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
     let prep = prepare(paths, m, keep)?;
@@ -212,8 +255,13 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     for mx in &prep.matrices {
         report::prepare_dir(&out.join(&mx.name))?;
     }
-    process::interrupt::install().map_err(|e| Error::Usage { message: format!("cannot install signal handlers: {e}"), help: None })?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    process::interrupt::install().map_err(|e| Error::Usage {
+        message: format!("cannot install signal handlers: {e}"),
+        help: None,
+    })?;
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
     let mut progress = Progress::new(prep.cells.len());
@@ -236,7 +284,11 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let elapsed = t0.elapsed();
     let mut all_met = true;
     for mx in &prep.matrices {
-        let cells: Vec<CellResult> = results.iter().filter(|r| r.cell.matrix == mx.name).cloned().collect();
+        let cells: Vec<CellResult> = results
+            .iter()
+            .filter(|r| r.cell.matrix == mx.name)
+            .cloned()
+            .collect();
         all_met &= cells.iter().all(|r| r.verdict.met);
         let res = Results {
             schema: SCHEMA_VERSION,
@@ -251,8 +303,15 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;
-        print!("{}", report::summary::render(&res.cells, elapsed.as_secs_f64()));
-        println!("reports: {}/junit.xml, {}/results.json", dir.display(), dir.display());
+        print!(
+            "{}",
+            report::summary::render(&res.cells, elapsed.as_secs_f64())
+        );
+        println!(
+            "reports: {}/junit.xml, {}/results.json",
+            dir.display(),
+            dir.display()
+        );
     }
     Ok(match interrupted {
         Some(libc::SIGTERM) => exit::SIGTERM,
@@ -265,7 +324,11 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
 fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     let mut v = ctx.tools.versions();
     for (req, g) in &ctx.gos {
-        let key = if req == "local" { "go".to_string() } else { format!("go@{req}") };
+        let key = if req == "local" {
+            "go".to_string()
+        } else {
+            format!("go@{req}")
+        };
         v.insert(key, g.version.clone());
     }
     v
@@ -286,7 +349,10 @@ fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
         eprintln!("warning: {w}");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&prep.cells).expect("cells serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&prep.cells).expect("cells serialise")
+        );
         return Ok(exit::OK);
     }
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
@@ -297,7 +363,14 @@ fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
         };
         let expect = match c.expect.outcome {
             Outcome::Pass => String::new(),
-            o => format!("  expect {o}{}", c.expect.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
+            o => format!(
+                "  expect {o}{}",
+                c.expect
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
         };
         println!("{:<w$}  {runner}{expect}", c.id);
     }
@@ -310,9 +383,16 @@ fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
     let w = names.iter().map(String::len).max().unwrap_or(0);
     for n in names {
         let p = render::catalog::find(&n, templates)
-            .map_err(|message| Error::Usage { message, help: None })?
+            .map_err(|message| Error::Usage {
+                message,
+                help: None,
+            })?
             .expect("listed probes exist");
-        println!("{n:<w$}  {:<2}  {}", format!("{:?}", p.lang).to_lowercase(), p.summary);
+        println!(
+            "{n:<w$}  {:<2}  {}",
+            format!("{:?}", p.lang).to_lowercase(),
+            p.summary
+        );
     }
     Ok(exit::OK)
 }
@@ -339,7 +419,10 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all).expect("facts serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).expect("facts serialise")
+        );
     }
     Ok(if failed { exit::INPUT } else { exit::OK })
 }

@@ -61,17 +61,29 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
     }
     if let Some(b) = obs.build {
         if b.exit.timed_out {
-            return (Outcome::Timeout, Some(format!("build timed out after {:.0}s", b.duration_ms as f64 / 1000.0)));
+            return (
+                Outcome::Timeout,
+                Some(format!(
+                    "build timed out after {:.0}s",
+                    b.duration_ms as f64 / 1000.0
+                )),
+            );
         }
         if !b.exit.success() {
             if obs.interrupted {
-                return (Outcome::Interrupted, Some("interrupted during the build".into()));
+                return (
+                    Outcome::Interrupted,
+                    Some("interrupted during the build".into()),
+                );
             }
             return (Outcome::BuildFail, Some(first_relevant(b)));
         }
     }
     if obs.interrupted && obs.run.is_none_or(|r| !r.exit.success()) {
-        return (Outcome::Interrupted, Some("interrupted before it finished".into()));
+        return (
+            Outcome::Interrupted,
+            Some("interrupted before it finished".into()),
+        );
     }
     if let Some(why) = &obs.skip {
         return (Outcome::Skip, Some(why.clone()));
@@ -80,7 +92,13 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
         return (Outcome::Skip, Some("not run".into()));
     };
     if r.exit.timed_out {
-        return (Outcome::Timeout, Some(format!("run timed out after {:.0}s", r.duration_ms as f64 / 1000.0)));
+        return (
+            Outcome::Timeout,
+            Some(format!(
+                "run timed out after {:.0}s",
+                r.duration_ms as f64 / 1000.0
+            )),
+        );
     }
     if !r.exit.success() {
         return (Outcome::RunFail, Some(first_relevant(r)));
@@ -90,7 +108,10 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
         // output (wine without its 32-bit half does): that is never a pass.
         return (
             Outcome::RunFail,
-            Some(format!("exited 0 but printed no facts (no `{}` line)", FACTS_MARKER.trim())),
+            Some(format!(
+                "exited 0 but printed no facts (no `{}` line)",
+                FACTS_MARKER.trim()
+            )),
         );
     }
     (Outcome::Pass, None)
@@ -100,8 +121,22 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
 pub fn first_relevant(c: &Command) -> String {
     let stderr = &c.stderr.text;
     let stdout = &c.stdout.text;
-    let lines = || stderr.lines().chain(stdout.lines()).map(str::trim).filter(|l| !l.is_empty());
-    const STRONG: &[&str] = &["panic:", "fatal error:", "error:", "SIGILL", "SIGSEGV", "SIGBUS", "illegal instruction"];
+    let lines = || {
+        stderr
+            .lines()
+            .chain(stdout.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+    };
+    const STRONG: &[&str] = &[
+        "panic:",
+        "fatal error:",
+        "error:",
+        "SIGILL",
+        "SIGSEGV",
+        "SIGBUS",
+        "illegal instruction",
+    ];
     let line = lines()
         .find(|l| STRONG.iter().any(|s| l.contains(s)))
         .or_else(|| lines().find(|l| !l.starts_with('#') && !l.starts_with("[crossprobe")))
@@ -125,8 +160,17 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
         o if o == exp.outcome => match &exp.r#match {
             None => (true, expected_msg(o, exp.reason.as_deref())),
             Some(pat) => match Regex::new(pat) {
-                Ok(re) if re.is_match(output) => (true, format!("{} (matched /{pat}/)", expected_msg(o, exp.reason.as_deref()))),
-                Ok(_) => (false, format!("{o} as expected, but its output does not match /{pat}/: {said}")),
+                Ok(re) if re.is_match(output) => (
+                    true,
+                    format!(
+                        "{} (matched /{pat}/)",
+                        expected_msg(o, exp.reason.as_deref())
+                    ),
+                ),
+                Ok(_) => (
+                    false,
+                    format!("{o} as expected, but its output does not match /{pat}/: {said}"),
+                ),
                 Err(e) => (false, format!("invalid pattern /{pat}/: {e}")),
             },
         },
@@ -149,7 +193,11 @@ pub fn parse_facts(stdout: &str) -> Option<serde_json::Value> {
     stdout
         .lines()
         .rev()
-        .find_map(|l| l.trim_end_matches('\r').split_once(FACTS_MARKER).map(|(_, j)| j))
+        .find_map(|l| {
+            l.trim_end_matches('\r')
+                .split_once(FACTS_MARKER)
+                .map(|(_, j)| j)
+        })
         .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
         .filter(|v| v.is_object())
 }
@@ -175,16 +223,26 @@ mod tests {
 
     fn cmd(code: i32, stdout: &str, stderr: &str) -> Command {
         Command {
-            exit: Exit { code: Some(code), ..Exit::default() },
-            stdout: Captured { text: stdout.into(), ..Captured::default() },
-            stderr: Captured { text: stderr.into(), ..Captured::default() },
+            exit: Exit {
+                code: Some(code),
+                ..Exit::default()
+            },
+            stdout: Captured {
+                text: stdout.into(),
+                ..Captured::default()
+            },
+            stderr: Captured {
+                text: stderr.into(),
+                ..Captured::default()
+            },
             ..Command::default()
         }
     }
 
     #[test]
     fn facts_are_found_and_flattened() {
-        let f = parse_facts("noise\nCROSSPROBE-FACTS: {\"a\":{\"b\":1},\"c\":\"x\"}\nmore\n").unwrap();
+        let f =
+            parse_facts("noise\nCROSSPROBE-FACTS: {\"a\":{\"b\":1},\"c\":\"x\"}\nmore\n").unwrap();
         let mut out = BTreeMap::new();
         flatten("probe", &f, &mut out);
         assert_eq!(out["probe.a.b"], 1);
@@ -196,16 +254,33 @@ mod tests {
     #[test]
     fn silent_success_is_not_a_pass() {
         let run = cmd(0, "", "");
-        let (o, why) = outcome(&Observed { build: Some(&cmd(0, "", "")), run: Some(&run), ..Observed::default() }, false);
+        let (o, why) = outcome(
+            &Observed {
+                build: Some(&cmd(0, "", "")),
+                run: Some(&run),
+                ..Observed::default()
+            },
+            false,
+        );
         assert_eq!(o, Outcome::RunFail);
         assert!(why.unwrap().contains("no facts"));
     }
 
     #[test]
     fn panics_are_the_relevant_line() {
-        let c = cmd(2, "CROSSPROBE-FACTS: {}", "\npanic: unaligned 64-bit atomic operation\n\ngoroutine 1");
-        assert_eq!(first_relevant(&c), "panic: unaligned 64-bit atomic operation (exit status 2)");
+        let c = cmd(
+            2,
+            "CROSSPROBE-FACTS: {}",
+            "\npanic: unaligned 64-bit atomic operation\n\ngoroutine 1",
+        );
+        assert_eq!(
+            first_relevant(&c),
+            "panic: unaligned 64-bit atomic operation (exit status 2)"
+        );
         let b = cmd(1, "", "# crossprobe.probe/x\n./main.go:3:2: undefined: y\n");
-        assert_eq!(first_relevant(&b), "./main.go:3:2: undefined: y (exit status 1)");
+        assert_eq!(
+            first_relevant(&b),
+            "./main.go:3:2: undefined: y (exit status 1)"
+        );
     }
 }

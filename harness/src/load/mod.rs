@@ -113,13 +113,83 @@ pub fn load_str(
         }
         .into());
     }
-    let raw: MatrixFile = serde_saphyr::from_str(&source.text)
-        .map_err(|e| serde_saphyr::miette::to_miette_report(&e, &source.text, file))?;
+    let raw: MatrixFile =
+        serde_saphyr::from_str(&source.text).map_err(|e| yaml_error(&source, &e))?;
     Checker {
         source: &source,
         templates,
     }
     .check(raw, default_name)
+}
+
+/// serde-saphyr's error, in the same shape as every other input error: the
+/// position first, the snippet, and a hint for the common mistakes.
+fn yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
+    let user = serde_saphyr::UserMessageFormatter;
+    let text = e.render_with_options(serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+        formatter: &user,
+    });
+    let message = match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let span = e
+        .location()
+        .map_or(SourceSpan::new(0.into(), 0), |l| span_of(&l));
+    let (label, help) = yaml_hint(&message);
+    InputError::new(source, span, message, label, Some(help)).into()
+}
+
+fn yaml_hint(message: &str) -> (&'static str, String) {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let known: Vec<&str> = expected
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ")
+            .split(", ")
+            .map(|k| k.trim_matches('`'))
+            .collect();
+        let upper = field.to_ascii_uppercase();
+        if AXES.contains(&field) && !known.contains(&field) {
+            return (
+                "not a key here",
+                format!("`{field}` is an axis: it belongs under `matrix:`"),
+            );
+        }
+        if upper.starts_with("GO") && !known.iter().any(|k| k.eq_ignore_ascii_case(field)) {
+            return (
+                "unknown key",
+                format!("variables such as {upper} are axes under `matrix.env`, e.g. `env: {{{upper}: [\"...\"]}}`"),
+            );
+        }
+        return (
+            "unknown key",
+            format!(
+                "check the spelling{}; the README's format reference lists every key",
+                did_you_mean(field, known.iter().copied())
+            ),
+        );
+    }
+    if message.contains("expected sequence") {
+        return (
+            "expected a list",
+            "write a list, e.g. `[linux]`, or one `- item` per line".into(),
+        );
+    }
+    if message.contains("duplicate mapping key") {
+        return (
+            "given twice",
+            "remove one of the two; YAML keeps neither silently here".into(),
+        );
+    }
+    if message.contains("missing field") {
+        return (
+            "in this mapping",
+            "add the missing key; the README's format reference shows an example".into(),
+        );
+    }
+    ("here", "see the matrix format in the README".into())
 }
 
 fn span_of(loc: &Location) -> SourceSpan {

@@ -21,7 +21,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         source,
         help: Some("check the disk has space and the reports directory is writable".into()),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".crossprobe-").tempfile_in(dir).map_err(fail)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".crossprobe-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
@@ -36,7 +39,10 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
-    tempfile::Builder::new().prefix(".crossprobe-probe-").tempfile_in(dir).map_err(fail)?;
+    tempfile::Builder::new()
+        .prefix(".crossprobe-probe-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
     Ok(())
 }
 
@@ -55,7 +61,12 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         source,
     })?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Usage {
-        message: format!("{}:{}:{}: not valid JSON: {e}", path.display(), e.line(), e.column()),
+        message: format!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ),
         help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
     })?;
     let schema = v.get("schema").and_then(|s| s.as_u64());

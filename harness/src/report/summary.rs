@@ -7,7 +7,10 @@ use crate::model::{CellResult, Outcome};
 
 pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
-    let unmet = results.iter().filter(|r| !r.verdict.met && r.outcome != Outcome::Interrupted).count();
+    let unmet = results
+        .iter()
+        .filter(|r| !r.verdict.met && r.outcome != Outcome::Interrupted)
+        .count();
     let expected_fail = results
         .iter()
         .filter(|r| r.verdict.met && !matches!(r.outcome, Outcome::Pass | Outcome::Skip))
@@ -27,11 +30,19 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
             n => format!(", {n} interrupted"),
         }
     );
-    let rows: Vec<&CellResult> = results.iter().filter(|r| r.outcome != Outcome::Pass).collect();
+    let rows: Vec<&CellResult> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass)
+        .collect();
     if rows.is_empty() {
         return s;
     }
-    let id_w = rows.iter().map(|r| r.cell.id.len()).max().unwrap_or(0).min(60);
+    let id_w = rows
+        .iter()
+        .map(|r| r.cell.id.len())
+        .max()
+        .unwrap_or(0)
+        .min(60);
     let _ = writeln!(s);
     for r in rows {
         let mark = match (r.verdict.met, r.outcome) {
@@ -47,7 +58,13 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         } else {
             r.verdict.message.clone()
         };
-        let _ = writeln!(s, "  {mark:<5} {:<11} {:<id_w$}  {}", r.outcome.as_str(), r.cell.id, one_line(&why, 160));
+        let _ = writeln!(
+            s,
+            "  {mark:<5} {:<11} {:<id_w$}  {}",
+            r.outcome.as_str(),
+            r.cell.id,
+            one_line(&why, 160)
+        );
         if !r.verdict.met {
             if let Some(d) = &r.dir {
                 let _ = writeln!(s, "        {:<11} {:<id_w$}  kept: {d}", "", "");
