@@ -118,6 +118,9 @@ pub struct Expectation {
     /// `file:line` of the expect entry, so a report can point back at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Fact name to an expression: `true`, `"0"`, `<= 2.31`, `~ ^go1\.2`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, String>,
 }
 
 impl Default for Expectation {
@@ -127,6 +130,7 @@ impl Default for Expectation {
             r#match: None,
             reason: None,
             source: None,
+            facts: BTreeMap::new(),
         }
     }
 }
@@ -152,6 +156,9 @@ pub struct Cell {
     pub flags: String,
     /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
     pub env: BTreeMap<String, String>,
+    /// qemu's `-cpu` for the run: the oldest CPU the users have.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpu: String,
     pub runner: Runner,
     pub expect: Expectation,
 }
@@ -174,6 +181,9 @@ impl Cell {
             ("flags".to_string(), self.flags.clone()),
             ("probe".to_string(), self.probe.clone()),
         ];
+        if !self.cpu.is_empty() {
+            v.push(("cpu".to_string(), self.cpu.clone()));
+        }
         v.extend(self.env.iter().map(|(k, val)| (k.clone(), val.clone())));
         v
     }
