@@ -445,7 +445,7 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", p.display());
+                eprintln!("error: {e}");
             }
         }
     }

@@ -153,11 +153,6 @@ const C_CASES: &[CCase] = &[
         &["cc", "-target", "arm-linux-musleabi"],
     ),
     (
-        "zig-mipsel-soft",
-        "zig",
-        &["cc", "-target", "mipsel-linux-musleabi"],
-    ),
-    (
         "zig-glibc-2.17",
         "zig",
         &["cc", "-target", "x86_64-linux-gnu.2.17"],
@@ -765,10 +760,6 @@ fn c_binaries() {
     if let Some(facts) = fx.facts("zig-arm-soft") {
         assert_eq!(facts["elf.flags"], json!("0x05000200"));
         assert_eq!(facts["elf.float_abi"], json!("soft"));
-    }
-    if let Some(facts) = fx.facts("zig-mipsel-soft") {
-        assert_eq!(facts["elf.mips_float"], json!("soft"));
-        assert_eq!(facts["elf.mips_abi"], json!("o32"));
     }
     if let Some(facts) = fx.facts("zig-glibc-2.17") {
         let glibc = str_fact(facts, "binary.max_glibc");
