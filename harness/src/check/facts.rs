@@ -177,12 +177,13 @@ mod tests {
         assert!(ok("<= 2.31", json!("2.17")));
         assert!(!ok("<= 2.31", json!("2.34")));
         assert!(
-            ok("< 2.4", json!("2.17")) == false,
+            !ok("< 2.4", json!("2.17")),
             "2.17 is newer than 2.4 as a version"
         );
         assert!(ok(">= go1.21", json!("go1.26.8")));
         assert!(ok("> 4", json!(8)));
-        assert!(ok("1", json!(true)), "YAML true arrives as 1");
+        assert!(ok("1", json!(true)));
+        assert!(ok("true", json!(true)));
         assert!(ok("false", json!(false)));
         assert!(ok("0", json!("0")));
         assert!(ok("soft", json!("soft")));

@@ -265,7 +265,15 @@ impl Checker<'_> {
         let go = or_default(scalars(&raw.go), "local");
         let goos = scalars(&raw.matrix.goos);
         let goarch = scalars(&raw.matrix.goarch);
-        let cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        let mut cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        // `cgo: [true]` reads naturally; CGO_ENABLED wants 1.
+        for c in &mut cgo {
+            match c.value.as_str() {
+                "true" => c.value = "1".into(),
+                "false" => c.value = "0".into(),
+                _ => {}
+            }
+        }
         for c in &cgo {
             if !matches!(c.value.as_str(), "0" | "1" | "default") {
                 return Err(self

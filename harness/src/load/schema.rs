@@ -36,7 +36,7 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(Scalar(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar(if v { "1" } else { "0" }.to_string()))
+                Ok(Scalar(v.to_string()))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
                 Ok(Scalar(String::new()))
