@@ -30,9 +30,12 @@ pub mod exit {
     pub const SIGTERM: i32 = 143;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    #[default]
     Go,
     C,
 }
@@ -70,10 +73,11 @@ impl std::fmt::Display for Outcome {
 }
 
 /// How a cell's binary is run.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Runner {
     /// On the host itself.
+    #[default]
     Native,
     /// Under qemu-user; `binary` is e.g. `qemu-aarch64`.
     Qemu {
@@ -136,7 +140,7 @@ impl Default for Expectation {
 }
 
 /// One point of the matrix: a probe on a target with a set of build settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     /// Stable, readable id, e.g. `linux/arm/GOARM=5/cgo0/hello`.
     pub id: String,
