@@ -1,0 +1,5 @@
+//go:build !386 && !amd64
+
+package main
+
+func x86() map[string]any { return nil }
