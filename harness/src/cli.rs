@@ -410,21 +410,28 @@ fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
 }
 
 fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let names = render::catalog::names(templates);
     let w = names.iter().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
     for n in names {
-        let p = render::catalog::find(&n, templates)
-            .map_err(|message| Error::Usage {
-                message,
-                help: None,
-            })?
-            .expect("listed probes exist");
-        println!(
-            "{n:<w$}  {:<2}  {}",
-            format!("{:?}", p.lang).to_lowercase(),
-            p.summary
-        );
+        let Some(p) = render::catalog::find(&n, templates).map_err(|message| Error::Usage {
+            message,
+            help: None,
+        })?
+        else {
+            continue;
+        };
+        let lang = format!("{:?}", p.lang).to_lowercase();
+        let _ = writeln!(out, "{n:<w$}  {lang:<2}  {}", p.summary);
+        if let Some(page) = render::catalog::docs_page(&n, templates) {
+            let _ = writeln!(out, "{:<w$}      see {page}", "");
+        }
     }
+    // `crossprobe list-probes | head` closes the pipe early: not an error,
+    // and println! would panic on it.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(exit::OK)
 }
 

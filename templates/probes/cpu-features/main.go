@@ -25,6 +25,7 @@ func main() {
 	facts["auxv"] = auxvFacts()
 	if x := x86(); x != nil {
 		facts["cpuid"] = x
+		facts["cpuinfo_overclaims"] = overclaims(facts["cpuinfo"].(map[string]any)["flags"], x["features"])
 	}
 	emitFacts(facts)
 }
@@ -96,4 +97,40 @@ func archOf(goarch string) string {
 		return "mips"
 	}
 	return goarch
+}
+
+// cpuinfo's names for the CPUID features the probe reads, where they differ.
+var cpuinfoName = map[string]string{
+	"sse3": "pni", "sse41": "sse4_1", "sse42": "sse4_2", "lahf": "lahf_lm",
+	"lzcnt": "abm", "sha": "sha_ni",
+}
+
+// overclaims lists the features /proc/cpuinfo names that CPUID says the CPU
+// does not have: what code that picks a fast path from cpuinfo would get
+// wrong, and die of SIGILL for.
+func overclaims(cpuinfoFlags, cpuidFeatures any) string {
+	listed, _ := cpuinfoFlags.(string)
+	if listed == "" {
+		return ""
+	}
+	inInfo := map[string]bool{}
+	for _, f := range strings.Fields(listed) {
+		inInfo[f] = true
+	}
+	has := map[string]bool{}
+	for _, f := range strings.Fields(cpuidFeatures.(string)) {
+		has[f] = true
+	}
+	var out []string
+	for _, f := range x86Features {
+		name := f
+		if n, ok := cpuinfoName[f]; ok {
+			name = n
+		}
+		if inInfo[name] && !has[f] {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }

@@ -3,3 +3,5 @@
 package main
 
 func x86() map[string]any { return nil }
+
+var x86Features []string

@@ -11,6 +11,13 @@ import (
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
+// x86Features are the names x86 reports, in cpuinfo comparisons.
+var x86Features = []string{
+	"sse2", "sse3", "pclmulqdq", "ssse3", "fma", "cx16", "sse41", "sse42", "movbe",
+	"popcnt", "aes", "osxsave", "f16c", "avx", "bmi1", "avx2", "bmi2", "erms", "adx",
+	"sha", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "lahf", "lzcnt",
+}
+
 // x86 reads the feature bits internal/cpu reads, and the GOAMD64 level they
 // make up (the levels of the x86-64 psABI that cmd/go documents).
 func x86() map[string]any {

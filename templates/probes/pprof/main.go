@@ -67,6 +67,11 @@ func main() {
 	if cpuErr == nil && cpu1 > cpu0 {
 		facts["ratio"] = round2(float64(p.samples) / (float64(cpu1-cpu0) / float64(10*time.Millisecond)))
 	}
+	// Against wall time: Windows' profiler samples every thread each 10 ms
+	// of wall time, so where the loop waited for a CPU this is the closer one.
+	if wall > 0 {
+		facts["wall_ratio"] = round2(float64(p.samples) / (float64(wall) / float64(10*time.Millisecond)))
+	}
 	emitFacts(facts)
 }
 

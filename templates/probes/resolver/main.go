@@ -13,6 +13,8 @@ package main
 // its own stderr at a file for the one lookup, and reads the words back.
 
 import (
+	"context"
+	"errors"
 	"net"
 	"os"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 )
 
 func main() {
@@ -39,9 +42,31 @@ func main() {
 	os.Setenv("GODEBUG", "netdns=2")
 	var addrs []string
 	var lookupErr error
+	var mu sync.Mutex // the Go resolver asks for A and AAAA at once
+	var asked []string
+	// The Go resolver asks DNS when the hosts file does not list localhost
+	// (Windows' does not: Windows answers it itself). The probe never uses
+	// the network: a DNS server that is not on loopback is refused, and
+	// the attempt is a fact.
+	r := &net.Resolver{Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		mu.Lock()
+		asked = append(asked, network+" "+address)
+		mu.Unlock()
+		if host, _, err := net.SplitHostPort(address); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+				var d net.Dialer
+				return d.DialContext(ctx, network, address)
+			}
+		}
+		return nil, errors.New("crossprobe: no network: refused to ask " + address)
+	}}
 	lines, capErr := captureStderr(func() {
-		addrs, lookupErr = net.LookupHost("localhost")
+		addrs, lookupErr = r.LookupHost(context.Background(), "localhost")
 	})
+	facts["dns_queried"] = len(asked) > 0
+	if len(asked) > 0 {
+		facts["dns_servers"] = asked
+	}
 	if capErr != nil {
 		facts["capture_error"] = capErr.Error()
 	}
