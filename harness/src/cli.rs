@@ -248,6 +248,8 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
             tools: tools_versions.clone(),
             interrupted: interrupted.is_some(),
             cells,
+            shard: None,
+            merged_from: Vec::new(),
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;

@@ -102,6 +102,8 @@ pub fn interrupted(cell: Cell) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
@@ -257,5 +259,7 @@ fn finish(
         phases,
         duration_ms: ms(t0.elapsed()),
         dir: dir.map(|d| d.display().to_string()),
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }

@@ -563,6 +563,8 @@ mod tests {
             phases: vec![],
             duration_ms: 0,
             dir: None,
+            attempts: Vec::new(),
+            ran_on: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();
