@@ -16,6 +16,9 @@ use crate::report::{self, progress::Progress};
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::{host, inspect, process, render, run};
 
+mod reports;
+mod shards;
+
 const EXAMPLES: &str = "\
 Examples:
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
@@ -68,6 +71,8 @@ enum Cmd {
         runner: Option<String>,
         #[command(flatten)]
         m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::ShardArgs,
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
@@ -91,6 +96,9 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Merge, compare and draw results.json files.
+    #[command(subcommand)]
+    Report(reports::ReportCmd),
 }
 
 pub fn main() -> i32 {
@@ -103,10 +111,11 @@ pub fn main() -> i32 {
         }
     };
     let r = match cli.cmd {
-        Cmd::Run { matrices, jobs, out, keep, runner, m } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
+        Cmd::Run { matrices, jobs, out, keep, runner, m, sh } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
         Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
+        Cmd::Report(c) => reports::main(c),
     };
     match r {
         Ok(code) => code,
@@ -202,10 +211,12 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     })
 }
 
-fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs) -> miette::Result<i32> {
+fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs, sh: &shards::ShardArgs) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
+    let runner = runner.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name);
     let prep = prepare(paths, m, keep)?;
+    let (cells, shard) = sh.select(prep.cells, &runner)?;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -216,8 +227,8 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(prep.cells.len());
-    let results = pipeline::run_all(prep.cells, &prep.ctx, jobs, |ev| match ev {
+    let mut progress = Progress::new(cells.len());
+    let results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => progress.finished(&r),
     });
@@ -229,9 +240,7 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
         arch: prep.ctx.host.goarch.clone(),
         kernel: prep.ctx.host.kernel.clone(),
         cpu: prep.ctx.host.cpu.clone(),
-        runner: runner
-            .or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
-            .unwrap_or_else(host_name),
+        runner,
     };
     let elapsed = t0.elapsed();
     let mut all_met = true;
@@ -248,13 +257,13 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
             tools: tools_versions.clone(),
             interrupted: interrupted.is_some(),
             cells,
-            shard: None,
+            shard: shard.clone(),
             merged_from: Vec::new(),
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;
         print!("{}", report::summary::render(&res.cells, elapsed.as_secs_f64()));
-        println!("reports: {}/junit.xml, {}/results.json", dir.display(), dir.display());
+        println!("reports: {0}/junit.xml, {0}/results.json, {0}/report.html", dir.display());
     }
     Ok(match interrupted {
         Some(libc::SIGTERM) => exit::SIGTERM,
