@@ -18,6 +18,7 @@ use crate::{host, inspect, process, render, run};
 
 mod reports;
 mod shards;
+mod workflow;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -99,6 +100,9 @@ enum Cmd {
     /// Merge, compare and draw results.json files.
     #[command(subcommand)]
     Report(reports::ReportCmd),
+    /// Write CI configuration that runs matrices across several runners.
+    #[command(subcommand)]
+    Ci(workflow::CiCmd),
 }
 
 pub fn main() -> i32 {
@@ -116,6 +120,7 @@ pub fn main() -> i32 {
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
         Cmd::Report(c) => reports::main(c),
+        Cmd::Ci(c) => workflow::main(c),
     };
     match r {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod errors;
 pub mod expand;
