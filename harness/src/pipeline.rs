@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::check::{self, Observed};
@@ -42,14 +42,12 @@ pub fn run_all(cells: Vec<Cell>, ctx: &Context, jobs: usize, mut on_event: impl 
     let total = cells.len();
     let next = AtomicUsize::new(0);
     let cells_ref = &cells;
-    let afters: Mutex<Vec<Vec<String>>> = Mutex::new(Vec::new());
     let mut done: Vec<Option<CellResult>> = vec![None; total];
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
         for _ in 0..jobs.max(1).min(total.max(1)) {
             let tx = tx.clone();
             let next = &next;
-            let afters = &afters;
             s.spawn(move || loop {
                 if process::interrupt::requested().is_some() {
                     break;
@@ -57,15 +55,7 @@ pub fn run_all(cells: Vec<Cell>, ctx: &Context, jobs: usize, mut on_event: impl 
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells_ref.get(i) else { break };
                 let _ = tx.send((i, Event::Started(cell.id.clone())));
-                let (result, after) = run_cell(cell, ctx);
-                if !after.is_empty() {
-                    let mut a = afters.lock().unwrap_or_else(|e| e.into_inner());
-                    for cmd in after {
-                        if !a.contains(&cmd) {
-                            a.push(cmd);
-                        }
-                    }
-                }
+                let result = run_cell(cell, ctx);
                 let _ = tx.send((i, Event::Finished(Box::new(result))));
             });
         }
@@ -77,11 +67,9 @@ pub fn run_all(cells: Vec<Cell>, ctx: &Context, jobs: usize, mut on_event: impl 
             on_event(ev);
         }
     });
-    // Clean-ups that must not run between cells, e.g. `wineserver -k`,
-    // which would kill another cell's wine process.
-    for argv in afters.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        let _ = process::query(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &BTreeMap::new(), Duration::from_secs(30));
-    }
+    // Once, at the end: `wineserver -k` between cells would kill another
+    // cell's wine process, since they share a prefix.
+    let _ = run::cool_down(&ctx.tools);
     done.into_iter()
         .zip(cells)
         .map(|(r, cell)| r.unwrap_or_else(|| interrupted(cell)))
@@ -111,9 +99,8 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-/// One cell through every phase. Returns its result and the clean-up
-/// commands its runner asks for at the end of the run.
-fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
+/// One cell through every phase.
+fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     let t0 = Instant::now();
     let mut phases = Vec::new();
     let mut obs_build: Option<Command> = None;
@@ -121,7 +108,6 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
     let mut spawn_error = None;
     let mut skip = None;
     let mut facts = BTreeMap::new();
-    let mut after = Vec::new();
     let timeout = ctx.timeouts.get(&cell.matrix).copied().unwrap_or(crate::load::DEFAULT_TIMEOUT);
 
     let dir = match tempfile::Builder::new()
@@ -131,7 +117,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
         Ok(d) => d,
         Err(e) => {
             spawn_error = Some((Outcome::BuildFail, format!("cannot create a build directory: {e}")));
-            return (finish(cell, t0, phases, &Observed { spawn_error, ..Observed::default() }, facts, None), after);
+            return finish(cell, t0, phases, &Observed { spawn_error, ..Observed::default() }, facts, None);
         }
     };
     let path = dir.path().to_path_buf();
@@ -189,7 +175,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
         let tr = Instant::now();
         match &cell.runner {
             Runner::None { reason } => skip = Some(reason.clone()),
-            runner => match run::runners::invocation(runner, &plan.output, &[], &ctx.tools) {
+            runner => match run::warm_up(runner, &ctx.tools).and_then(|()| run::invocation(runner, &plan.output, &[], &ctx.tools)) {
                 Err(why) => skip = Some(why),
                 Ok(inv) => {
                     let mut ok = true;
@@ -200,9 +186,13 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
                         }
                     }
                     if ok {
+                        // The cell's env axes reach the probe too: GODEBUG
+                        // and friends are read at run time.
+                        let mut env = cell.env.clone();
+                        env.extend(inv.env.clone());
                         let spec = process::Spec {
                             argv: inv.argv.clone(),
-                            env: inv.env.clone(),
+                            env,
                             env_remove: Vec::new(),
                             cwd: Some(inv.cwd.clone()),
                             timeout,
@@ -216,7 +206,6 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
                             Err(e) => spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0]))),
                         }
                     }
-                    after = inv.after;
                 }
             },
         }
@@ -235,7 +224,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> (CellResult, Vec<Vec<String>>) {
         let kept: PathBuf = dir.keep();
         result.dir = Some(kept.display().to_string());
     }
-    (result, after)
+    result
 }
 
 fn finish(

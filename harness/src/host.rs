@@ -1,0 +1,585 @@
+//! Facts about the machine crossprobe runs on, and the emulators and runtimes
+//! it can find there.
+//!
+//! [`detect`] and [`discover`] run once per run; the run phase decides with
+//! what they found and never looks at the machine again. Discovery only
+//! looks at files, except for one `--version` per tool, run concurrently.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where `scripts/setup` installs the wine ProcessPrng stubs.
+pub const SHARE_DIR: &str = "/usr/local/lib/crossprobe";
+
+/// How long a `--version` probe may take before it is killed.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The machine, named the way Go names targets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    pub goos: String,
+    /// GOARCH spelling: `amd64`, `arm64`, `386`, ...
+    pub goarch: String,
+    /// Kernel release (`uname -r`, `kern.osrelease`).
+    pub kernel: String,
+    /// CPU model, as the OS reports it.
+    pub cpu: String,
+}
+
+impl Host {
+    pub fn target(&self) -> String {
+        format!("{}/{}", self.goos, self.goarch)
+    }
+}
+
+pub fn detect() -> Host {
+    let (machine, kernel) = uname();
+    Host {
+        goos: goos().to_string(),
+        goarch: host_goarch(&machine),
+        kernel,
+        cpu: cpu_model().unwrap_or(machine),
+    }
+}
+
+fn goos() -> &'static str {
+    // std's names match Go's for every OS crossprobe can run on, except
+    // that Go calls it "darwin".
+    match std::env::consts::OS {
+        "macos" => "darwin",
+        os => os,
+    }
+}
+
+/// Maps `uname -m` to GOARCH. Unknown machines keep their own name.
+pub fn goarch_of_machine(machine: &str) -> String {
+    match machine {
+        "x86_64" | "amd64" => "amd64",
+        "i386" | "i486" | "i586" | "i686" => "386",
+        "aarch64" | "arm64" => "arm64",
+        m if m.starts_with("armv") => "arm",
+        "ppc64le" => "ppc64le",
+        "ppc64" => "ppc64",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        "loongarch64" => "loong64",
+        "mips" => "mips",
+        "mipsel" => "mipsle",
+        "mips64" => "mips64",
+        "mips64el" => "mips64le",
+        m => m,
+    }
+    .to_string()
+}
+
+fn host_goarch(machine: &str) -> String {
+    // An x86_64 crossprobe under Rosetta sees uname say x86_64; the machine
+    // is still arm64, and arm64 binaries run natively on it.
+    #[cfg(target_os = "macos")]
+    if sysctl_string("sysctl.proc_translated").as_deref() == Some("1") {
+        return "arm64".to_string();
+    }
+    goarch_of_machine(machine)
+}
+
+#[cfg(unix)]
+fn uname() -> (String, String) {
+    // SAFETY: utsname is plain old data, and uname fills it in.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return (std::env::consts::ARCH.to_string(), String::new());
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (field(&u.machine), field(&u.release))
+}
+
+#[cfg(not(unix))]
+fn uname() -> (String, String) {
+    (std::env::consts::ARCH.to_string(), String::new())
+}
+
+#[cfg(target_os = "linux")]
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    // x86 says "model name"; arm64 kernels often give no name at all, and
+    // riscv, ppc and s390x each have their own key.
+    ["model name", "uarch", "cpu model", "cpu", "Hardware"]
+        .iter()
+        .find_map(|key| {
+            info.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == *key && !v.trim().is_empty()).then(|| v.trim().to_string())
+            })
+        })
+}
+
+#[cfg(target_os = "macos")]
+fn cpu_model() -> Option<String> {
+    sysctl_string("machdep.cpu.brand_string")
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn cpu_model() -> Option<String> {
+    None
+}
+
+#[cfg(target_os = "macos")]
+fn sysctl_string(name: &str) -> Option<String> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    let mut buf = [0u8; 256];
+    let mut len = buf.len();
+    // SAFETY: buf and len describe a writable buffer that sysctlbyname fills.
+    let rc = unsafe {
+        libc::sysctlbyname(
+            cname.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // Integer sysctls (proc_translated) come back as 4 little-endian bytes.
+    if len == 4 && !name.starts_with("machdep") {
+        return Some(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]).to_string());
+    }
+    let s = &buf[..len];
+    let s = s.split(|&b| b == 0).next().unwrap_or(s);
+    Some(String::from_utf8_lossy(s).trim().to_string())
+}
+
+/// GOARCH → the suffix of its qemu-user emulator.
+pub fn qemu_arch(goarch: &str) -> Option<&'static str> {
+    Some(match goarch {
+        "amd64" => "x86_64",
+        "386" => "i386",
+        "arm64" => "aarch64",
+        "arm" => "arm",
+        "riscv64" => "riscv64",
+        "ppc64le" => "ppc64le",
+        "ppc64" => "ppc64",
+        "s390x" => "s390x",
+        "mips" => "mips",
+        "mipsle" => "mipsel",
+        "mips64" => "mips64",
+        "mips64le" => "mips64el",
+        "loong64" => "loongarch64",
+        _ => return None,
+    })
+}
+
+const GOARCHES: [&str; 13] = [
+    "amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "ppc64", "s390x", "mips", "mipsle",
+    "mips64", "mips64le", "loong64",
+];
+
+/// A wine installation crossprobe can drive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wine {
+    /// The loader for 64-bit programs: `wine64`, or `wine` in builds that
+    /// have no separate wine64.
+    pub loader64: PathBuf,
+    /// A loader that really runs 32-bit programs, when there is one.
+    pub loader32: Option<PathBuf>,
+    /// The wineserver that belongs to the loader.
+    pub server: PathBuf,
+    /// `wine --version`, e.g. `wine-8.0 (Debian 8.0~repack-4)`.
+    pub version: String,
+    /// crossprobe's own prefix, so the user's ~/.wine is never touched.
+    pub prefix: PathBuf,
+    /// ProcessPrng stubs built by scripts/setup (templates/wine).
+    pub stub_x86_64: Option<PathBuf>,
+    pub stub_i686: Option<PathBuf>,
+}
+
+/// A WASI runtime: wazero or wasmtime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wasi {
+    /// `wazero` or `wasmtime`: what [`crate::model::Runner::Wasi`] names.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// Everything the run phase may use, found once per run. Fields are public
+/// so that a caller (or a test) can point one elsewhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tools {
+    /// qemu-user emulators by binary name (`qemu-aarch64`).
+    pub qemu: BTreeMap<String, PathBuf>,
+    pub wine: Option<Wine>,
+    pub node: Option<PathBuf>,
+    /// `node --version`, e.g. `v20.20.2`.
+    pub node_version: Option<String>,
+    /// Go's wasm_exec_node.js for the GOROOT given to [`discover`]. It must
+    /// come from the same Go release that built the binary.
+    pub wasm_exec_node: Option<PathBuf>,
+    pub wasi: Option<Wasi>,
+    /// True when macOS can run x86_64 binaries through Rosetta 2.
+    pub rosetta: bool,
+    /// crossprobe's cache: wine prefix, wazero's compilation cache.
+    pub cache_dir: PathBuf,
+    pub(crate) versions: BTreeMap<String, String>,
+}
+
+impl Tools {
+    /// Tool name (`qemu-aarch64`, `wine64`, `node`, ...) → first line of its
+    /// version output: what results.json records under `tools`.
+    pub fn versions(&self) -> BTreeMap<String, String> {
+        self.versions.clone()
+    }
+}
+
+/// `$XDG_CACHE_HOME/crossprobe`, else the platform's cache directory.
+pub fn cache_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("crossprobe");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    if cfg!(target_os = "macos") {
+        home.join("Library/Caches/crossprobe")
+    } else {
+        home.join(".cache/crossprobe")
+    }
+}
+
+/// Go's wasm_exec_node.js in a GOROOT: `lib/wasm` since Go 1.24, `misc/wasm`
+/// before. It `require`s `./wasm_exec.js`, so it must run from where it is.
+pub fn wasm_exec_node(goroot: &Path) -> Option<PathBuf> {
+    ["lib/wasm/wasm_exec_node.js", "misc/wasm/wasm_exec_node.js"]
+        .iter()
+        .map(|p| goroot.join(p))
+        .find(|p| p.is_file())
+}
+
+/// Finds every runner's tools. `goroot` locates wasm_exec_node.js; without
+/// it, `$GOROOT` or the `go` on PATH is asked (by path, not by running it).
+pub fn discover(goroot: Option<&Path>) -> Tools {
+    let mut probes: Vec<Probe> = Vec::new();
+
+    let mut qemu = BTreeMap::new();
+    for goarch in GOARCHES {
+        let name = format!("qemu-{}", qemu_arch(goarch).unwrap_or(goarch));
+        if let Some(path) = which(&name) {
+            probes.push(Probe::new(&name, &path, &["--version"]));
+            qemu.insert(name, path);
+        }
+    }
+
+    let wine = find_wine();
+    if let Some(w) = &wine {
+        for l in std::iter::once(&w.loader64).chain(&w.loader32_candidates) {
+            probes.push(Probe::new(&loader_key(l), l, &["--version"]));
+        }
+    }
+
+    let node = which("node");
+    if let Some(n) = &node {
+        probes.push(Probe::new("node", n, &["--version"]));
+    }
+
+    // wazero first: it is what scripts/setup installs, and it caches
+    // compiled modules across runs (-cachedir).
+    let wasi = [("wazero", "version"), ("wasmtime", "--version")]
+        .iter()
+        .find_map(|(name, arg)| {
+            let path = which(name)?;
+            probes.push(Probe::new(name, &path, &[arg]));
+            Some(Wasi {
+                name: name.to_string(),
+                path,
+            })
+        });
+
+    let results = run_probes(probes);
+    let ok = |key: &str| results.get(key).cloned().flatten();
+
+    // Only tools that answered count, under the names runners use.
+    qemu.retain(|name, _| ok(name).is_some());
+    let mut versions: BTreeMap<String, String> = qemu
+        .keys()
+        .filter_map(|k| Some((k.clone(), ok(k)?)))
+        .collect();
+    let node_version = node.as_ref().and_then(|_| ok("node"));
+    if let Some(v) = &node_version {
+        versions.insert("node".to_string(), v.clone());
+    }
+
+    let cache = cache_dir();
+    let wine = wine.and_then(|w| {
+        let version = ok(&loader_key(&w.loader64))?;
+        versions.insert(file_name(&w.loader64), version.clone());
+        // A 32-bit loader counts only if it really started: Debian's
+        // /usr/lib/wine/wine is missing or unrunnable without wine32:i386.
+        let loader32 = match w
+            .loader32_candidates
+            .iter()
+            .find_map(|c| Some((c, ok(&loader_key(c))?)))
+        {
+            Some((c, v)) => {
+                versions.insert("wine32".to_string(), v);
+                Some(c.clone())
+            }
+            None => w.wow64.then(|| w.loader64.clone()),
+        };
+        let stub = |arch: &str| {
+            let p = Path::new(SHARE_DIR)
+                .join("wine")
+                .join(arch)
+                .join("bcryptprimitives.dll");
+            p.is_file().then_some(p)
+        };
+        Some(Wine {
+            loader64: w.loader64,
+            loader32,
+            server: w.server,
+            version,
+            prefix: cache.join("wine"),
+            stub_x86_64: stub("x86_64"),
+            stub_i686: stub("i686"),
+        })
+    });
+    let wasi = wasi.and_then(|w| {
+        versions.insert(w.name.clone(), ok(&w.name)?);
+        Some(w)
+    });
+
+    let goroot = goroot.map(Path::to_path_buf).or_else(guess_goroot);
+    Tools {
+        qemu,
+        wine,
+        node_version,
+        node,
+        wasm_exec_node: goroot.as_deref().and_then(wasm_exec_node),
+        wasi,
+        rosetta: rosetta(),
+        cache_dir: cache,
+        versions,
+    }
+}
+
+/// Probe key of a wine loader: its path, since two loaders may share a name.
+fn loader_key(p: &Path) -> String {
+    format!("wine:{}", p.display())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn guess_goroot() -> Option<PathBuf> {
+    if let Some(g) = std::env::var_os("GOROOT").filter(|g| !g.is_empty()) {
+        return Some(PathBuf::from(g));
+    }
+    // GOROOT/bin/go, through any symlink (/usr/bin/go → /usr/lib/go-1.x/bin/go).
+    let go = std::fs::canonicalize(which("go")?).ok()?;
+    Some(go.parent()?.parent()?.to_path_buf())
+}
+
+fn rosetta() -> bool {
+    cfg!(target_os = "macos") && Path::new("/Library/Apple/usr/share/rosetta").exists()
+}
+
+struct FoundWine {
+    loader64: PathBuf,
+    loader32_candidates: Vec<PathBuf>,
+    /// A WoW64 build: one 64-bit loader runs 32-bit programs too.
+    wow64: bool,
+    server: PathBuf,
+}
+
+fn find_wine() -> Option<FoundWine> {
+    // Debian keeps wine64 in /usr/lib/wine, off PATH; its /usr/bin/wine is a
+    // shell script that picks wine32 or wine64. Wine ≥ 9 WoW64 builds ship
+    // only a 64-bit `wine`.
+    let loader64 = which("wine64")
+        .or_else(|| Some(PathBuf::from("/usr/lib/wine/wine64")).filter(|p| is_executable(p)))
+        .or_else(|| which("wine").filter(|p| elf_class(p) == Some(64)))?;
+    let real = std::fs::canonicalize(&loader64).unwrap_or_else(|_| loader64.clone());
+    let dir = real.parent()?.to_path_buf();
+
+    // Ask the binary next to the loader first: the Debian wrapper script
+    // `wineserver` only adds -p0 in front of our own flags.
+    let server = ["wineserver64", "wineserver"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| is_executable(p) && elf_class(p).is_some())
+        .or_else(|| which("wineserver"))?;
+
+    // A 32-bit loader: Debian's wine32:i386 puts it at /usr/lib/wine/wine,
+    // WineHQ's packages at <prefix>/bin/wine. Only an ELF32 file counts;
+    // Debian's /usr/bin/wine script would fall back to wine64, which then
+    // exits 0 without running the program or printing anything.
+    let mut loader32_candidates: Vec<PathBuf> = [Some(dir.join("wine")), which("wine")]
+        .into_iter()
+        .flatten()
+        .filter(|p| elf_class(p) == Some(32))
+        .collect();
+    loader32_candidates.dedup();
+
+    // WoW64 builds have the i386 PE DLLs but no i386 unix side. Debian's
+    // wine64 8.0 has an i386-windows directory too, holding only zlib1.dll,
+    // so look for kernel32.dll. Untested here: no such build on this machine.
+    let libdirs = [
+        dir.join("../lib/wine"),
+        dir.join("../lib64/wine"),
+        PathBuf::from("/usr/lib/x86_64-linux-gnu/wine"),
+    ];
+    let wow64 = loader32_candidates.is_empty()
+        && libdirs.iter().any(|l| {
+            l.join("i386-windows/kernel32.dll").is_file() && !l.join("i386-unix").exists()
+        });
+
+    Some(FoundWine {
+        loader64,
+        loader32_candidates,
+        wow64,
+        server,
+    })
+}
+
+/// A file's ELF class (32 or 64), or None when it is not ELF (a script).
+fn elf_class(p: &Path) -> Option<u8> {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    std::fs::File::open(p).ok()?.read_exact(&mut head).ok()?;
+    match head {
+        [0x7f, b'E', b'L', b'F', 1] => Some(32),
+        [0x7f, b'E', b'L', b'F', 2] => Some(64),
+        _ => None,
+    }
+}
+
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// One `--version` run.
+struct Probe {
+    key: String,
+    path: PathBuf,
+    args: Vec<String>,
+}
+
+impl Probe {
+    fn new(key: &str, path: &Path, args: &[&str]) -> Probe {
+        Probe {
+            key: key.to_string(),
+            path: path.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+}
+
+/// Runs every probe at once (they are tiny, and a slow one must not hold up
+/// the rest); key → first non-empty output line, None when it failed.
+fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = probes
+            .iter()
+            .map(|p| (p.key.clone(), s.spawn(|| first_line(&p.path, &p.args))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(k, h)| (k, h.join().ok().flatten()))
+            .collect()
+    })
+}
+
+fn first_line(path: &Path, args: &[String]) -> Option<String> {
+    let dir = tempfile::tempdir().ok()?;
+    let out_path = dir.path().join("out");
+    // A file, not a pipe: a probe that leaves a child behind (wine's
+    // wineserver) must not keep us waiting for EOF.
+    let out = std::fs::File::create(&out_path).ok()?;
+    let mut child = Command::new(path)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().ok()?)
+        .stderr(out)
+        .env("WINEDEBUG", "-all")
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().ok()? {
+            break st;
+        }
+        if start.elapsed() > PROBE_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if !status.success() {
+        return None;
+    }
+    let text = std::fs::read_to_string(&out_path).ok()?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_names_map_to_goarch() {
+        assert_eq!(goarch_of_machine("x86_64"), "amd64");
+        assert_eq!(goarch_of_machine("aarch64"), "arm64");
+        assert_eq!(goarch_of_machine("armv7l"), "arm");
+        assert_eq!(goarch_of_machine("i686"), "386");
+        assert_eq!(goarch_of_machine("loongarch64"), "loong64");
+        assert_eq!(goarch_of_machine("mips64el"), "mips64le");
+    }
+
+    #[test]
+    fn every_goarch_has_a_qemu() {
+        for g in GOARCHES {
+            assert!(qemu_arch(g).is_some(), "{g}");
+        }
+        assert_eq!(qemu_arch("wasm"), None);
+    }
+
+    #[test]
+    fn detect_names_this_machine_like_go() {
+        let h = detect();
+        assert_eq!(h.goos, goos());
+        assert!(!h.goarch.is_empty() && !h.kernel.is_empty() && !h.cpu.is_empty());
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            assert_eq!(h.target(), "linux/amd64");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The run phase: which runner a cell's binary gets, and the exact command
+//! that runs it there.
+//!
+//! - [`runners`] chooses a [`crate::model::Runner`] for a target from the
+//!   host and the tools [`crate::host::discover`] found, and turns a runner
+//!   and a binary into an [`Invocation`]: argv, env, cwd.
+//! - Spawning, timeouts and output capture belong to the process module;
+//!   the only processes started here are the ones that set a runner up and
+//!   tear it down ([`warm_up`], [`cool_down`]).
+
+pub mod runners;
+
+pub use runners::{
+    choose, choose_with, cool_down, invocation, parse_override, warm_up, Invocation, RunnerOverride,
+};

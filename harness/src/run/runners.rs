@@ -1,0 +1,946 @@
+//! Runner choice, and the argv and env that run a binary under each runner.
+//!
+//! [`choose`] is pure: it reads the host and the discovered tools and never
+//! touches the machine. [`invocation`] only builds a command. [`warm_up`]
+//! and [`cool_down`] are the exceptions: wine needs a prefix and a server
+//! before its first run and a `wineserver -k` after its last.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::host::{self, Host, Tools, Wine};
+use crate::model::Runner;
+
+/// What a matrix may force a target's runner to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunnerOverride {
+    Native,
+    Qemu,
+    Wine,
+    Node,
+    Wasi,
+    None,
+}
+
+const OVERRIDES: [(&str, RunnerOverride); 6] = [
+    ("native", RunnerOverride::Native),
+    ("qemu", RunnerOverride::Qemu),
+    ("wine", RunnerOverride::Wine),
+    ("node", RunnerOverride::Node),
+    ("wasi", RunnerOverride::Wasi),
+    ("none", RunnerOverride::None),
+];
+
+impl RunnerOverride {
+    pub fn as_str(self) -> &'static str {
+        OVERRIDES
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("none", |(n, _)| n)
+    }
+}
+
+pub fn parse_override(s: &str) -> Result<RunnerOverride, String> {
+    if let Some((_, o)) = OVERRIDES.iter().find(|(n, _)| *n == s) {
+        return Ok(*o);
+    }
+    let names: Vec<&str> = OVERRIDES.iter().map(|(n, _)| *n).collect();
+    let hint = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(&s.to_ascii_lowercase(), n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| format!("; did you mean \"{n}\"?"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown runner \"{s}\": expected one of {}{hint}",
+        names.join(", ")
+    ))
+}
+
+/// The runner for a target, from the host and what was discovered.
+pub fn choose(
+    goos: &str,
+    goarch: &str,
+    env: &BTreeMap<String, String>,
+    host: &Host,
+    tools: &Tools,
+) -> Runner {
+    choose_with(None, goos, goarch, env, host, tools)
+}
+
+/// [`choose`], unless the matrix forces a runner. A forced runner that
+/// cannot run the target, or whose tool is missing, is `None` with why.
+pub fn choose_with(
+    forced: Option<RunnerOverride>,
+    goos: &str,
+    goarch: &str,
+    env: &BTreeMap<String, String>,
+    host: &Host,
+    tools: &Tools,
+) -> Runner {
+    use RunnerOverride as O;
+    let target = format!("{goos}/{goarch}");
+    let kind = match forced {
+        Some(kind) => kind,
+        None => match default_kind(goos, goarch, host, tools) {
+            Ok(kind) => kind,
+            Err(reason) => return none(reason),
+        },
+    };
+    match kind {
+        O::Native => Runner::Native,
+        O::Qemu if goos == "linux" => qemu(goarch, env, host, tools),
+        O::Wine if goos == "windows" => wine(goarch, host, tools),
+        O::Node if target == "js/wasm" => node(tools),
+        O::Wasi if target == "wasip1/wasm" => wasi(tools),
+        O::None => none("runner forced to none".to_string()),
+        kind => none(format!("runner {} cannot run {target}", kind.as_str())),
+    }
+}
+
+fn default_kind(
+    goos: &str,
+    goarch: &str,
+    host: &Host,
+    tools: &Tools,
+) -> Result<RunnerOverride, String> {
+    let native = goos == host.goos
+        && (goarch == host.goarch
+            // The kernel runs i386 code itself. qemu-i386 is no substitute:
+            // Go 386 binaries die under it with "fatal: morestack on gsignal".
+            || (goarch == "386" && host.goarch == "amd64" && goos != "darwin")
+            || (goarch == "amd64" && host.goarch == "arm64" && goos == "darwin" && tools.rosetta));
+    Ok(match (goos, goarch) {
+        _ if native => RunnerOverride::Native,
+        ("js", "wasm") => RunnerOverride::Node,
+        ("wasip1", "wasm") => RunnerOverride::Wasi,
+        ("windows", _) => RunnerOverride::Wine,
+        ("linux", "386") if host.goos == "linux" => {
+            return Err(format!(
+                "no runner for linux/386 on {}: qemu-i386 crashes Go 386 binaries \
+                 (fatal: morestack on gsignal)",
+                host.target()
+            ))
+        }
+        ("linux", _) if host.goos == "linux" => RunnerOverride::Qemu,
+        _ => {
+            return Err(format!(
+                "no runner for {goos}/{goarch} on {}",
+                host.target()
+            ))
+        }
+    })
+}
+
+fn none(reason: String) -> Runner {
+    Runner::None { reason }
+}
+
+fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools) -> Runner {
+    if host.goos != "linux" {
+        return none(format!(
+            "no runner for linux/{goarch} on {}: qemu-user needs a Linux host",
+            host.target()
+        ));
+    }
+    let Some(arch) = host::qemu_arch(goarch) else {
+        return none(format!("no qemu-user emulator for GOARCH={goarch}"));
+    };
+    let binary = format!("qemu-{arch}");
+    if !tools.qemu.contains_key(&binary) {
+        return none(format!("no {binary}: install qemu-user"));
+    }
+    Runner::Qemu {
+        binary,
+        cpu: qemu_cpu(goarch, env),
+    }
+}
+
+/// The `-cpu` a GOARCH level needs, when qemu's default CPU lacks it.
+/// qemu-x86_64 needs none: linux-user defaults to `max`, which ran a
+/// GOAMD64=v3 binary here.
+fn qemu_cpu(goarch: &str, env: &BTreeMap<String, String>) -> Option<String> {
+    let level = |k: &str| env.get(k).map(String::as_str);
+    match goarch {
+        // qemu 7.2's default ppc64 CPU lacks ISA 3.1: a GOPPC64=power10
+        // binary dies with SIGILL unless it asks for -cpu power10.
+        "ppc64" | "ppc64le" => match level("GOPPC64") {
+            Some(p @ ("power9" | "power10")) => Some(p.to_string()),
+            _ => None,
+        },
+        // RVA23 needs V and Zicond, which the default rv64 CPU lacks (SIGILL).
+        // qemu 7.2 has no `max` for riscv64 either, so there the run fails
+        // with "unable to find CPU model 'max'" rather than a SIGILL.
+        "riscv64" if level("GORISCV64") == Some("rva23u64") => Some("max".to_string()),
+        _ => None,
+    }
+}
+
+/// Why windows/386 is skipped where wine has no 32-bit side.
+pub const NO_WINE32: &str = "windows/386 needs a 32-bit wine (wine32), which is not installed; \
+                             without it wine exits 0 and prints nothing";
+
+fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
+    let Some(w) = &tools.wine else {
+        return none("no wine64: install wine (Debian: wine and wine64)".to_string());
+    };
+    // wine runs x86 code natively only; on macOS, Rosetta runs wine itself.
+    if host.goarch != "amd64" && host.goos != "darwin" {
+        return none(format!(
+            "no runner for windows/{goarch} on {}: wine runs x86 Windows binaries only on an x86 host",
+            host.target()
+        ));
+    }
+    let loader = match goarch {
+        "amd64" => &w.loader64,
+        "386" => match &w.loader32 {
+            Some(l) => l,
+            None => return none(NO_WINE32.to_string()),
+        },
+        _ => {
+            return none(format!(
+                "no runner for windows/{goarch}: wine here runs only x86 Windows binaries"
+            ))
+        }
+    };
+    let stub = if goarch == "386" {
+        &w.stub_i686
+    } else {
+        &w.stub_x86_64
+    };
+    if needs_prng_stub(&w.version) && stub.is_none() {
+        return none(format!(
+            "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
+             installed: run scripts/setup",
+            w.version
+        ));
+    }
+    Runner::Wine {
+        binary: file_name(loader),
+    }
+}
+
+fn node(tools: &Tools) -> Runner {
+    if tools.node.is_none() {
+        return none("no node: install Node.js to run js/wasm".to_string());
+    }
+    if tools.wasm_exec_node.is_none() {
+        return none(
+            "no wasm_exec_node.js: GOROOT unknown, or it has neither lib/wasm nor misc/wasm"
+                .to_string(),
+        );
+    }
+    // wasm_exec.js falls back to require("crypto").getRandomValues, which
+    // Node gained in 17.4 (globalThis.crypto only came in 19).
+    let version = tools.node_version.as_deref().unwrap_or("");
+    if parse_version(version.trim_start_matches('v')).is_some_and(|v| v < (17, 4)) {
+        return none(format!(
+            "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
+             crypto.getRandomValues); found {version}"
+        ));
+    }
+    Runner::Node
+}
+
+fn wasi(tools: &Tools) -> Runner {
+    match &tools.wasi {
+        Some(w) => Runner::Wasi {
+            binary: w.name.clone(),
+        },
+        None => none("no wazero or wasmtime: install one to run wasip1/wasm".to_string()),
+    }
+}
+
+/// How to run one binary. Run `argv` with `env` set on top of the inherited
+/// environment and the cell's own variables, in `cwd`; copy each `prepare`
+/// pair (from, to) first; run each of `after` (same env and cwd) once it
+/// has exited, whatever its status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    pub prepare: Vec<(PathBuf, PathBuf)>,
+    pub after: Vec<Vec<String>>,
+}
+
+/// The command that runs `binary` with `args` under `runner`.
+///
+/// No runner needs `prepare` or `after` today. Wine's stub goes into the
+/// prefix, not beside the exe, and its server is stopped by [`cool_down`],
+/// not after each run: see [`warm_up`].
+pub fn invocation(
+    runner: &Runner,
+    binary: &Path,
+    args: &[String],
+    tools: &Tools,
+) -> Result<Invocation, String> {
+    let binary = std::path::absolute(binary)
+        .map_err(|e| format!("cannot resolve {}: {e}", binary.display()))?;
+    let cwd = binary
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let bin = utf8(&binary)?;
+    let mut inv = Invocation {
+        cwd,
+        ..Invocation::default()
+    };
+    match runner {
+        Runner::Native => inv.argv.push(bin),
+        Runner::Qemu { binary: name, cpu } => {
+            let path = tools
+                .qemu
+                .get(name)
+                .ok_or_else(|| format!("{name} was not found"))?;
+            // Called directly rather than through binfmt_misc, which may be
+            // absent, or registered without the F flag, or for another qemu.
+            inv.argv.push(utf8(path)?);
+            if let Some(cpu) = cpu {
+                inv.argv.extend(["-cpu".to_string(), cpu.clone()]);
+            }
+            inv.argv.push(bin);
+            if let Some(sysroot) = qemu_sysroot(name, &binary) {
+                inv.env.insert("QEMU_LD_PREFIX".to_string(), sysroot);
+            }
+        }
+        Runner::Wine { binary: name } => {
+            let w = tools.wine.as_ref().ok_or("wine was not found")?;
+            let loader = [Some(&w.loader64), w.loader32.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|l| file_name(l) == *name)
+                .ok_or_else(|| format!("no wine loader named {name}"))?;
+            if needs_prng_stub(&w.version) && !w.prefix.join(STUB_64).is_file() {
+                return Err(format!(
+                    "wine prefix {} has no ProcessPrng stub yet: call run::warm_up first",
+                    w.prefix.display()
+                ));
+            }
+            inv.argv.extend([utf8(loader)?, bin]);
+            inv.env = wine_env(w);
+        }
+        Runner::Node => {
+            let node = tools.node.as_ref().ok_or("node was not found")?;
+            let exec = tools
+                .wasm_exec_node
+                .as_ref()
+                .ok_or("wasm_exec_node.js was not found")?;
+            // go_js_wasm_exec (GOROOT/lib/wasm) runs node the same way: V8's
+            // default 984K stack is too small for some Go programs.
+            inv.argv = vec![
+                utf8(node)?,
+                "--stack-size=8192".to_string(),
+                utf8(exec)?,
+                bin,
+            ];
+        }
+        Runner::Wasi { binary: name } => {
+            let w = tools.wasi.as_ref().filter(|w| w.name == *name);
+            let w = w.ok_or_else(|| format!("{name} was not found"))?;
+            let path = utf8(&w.path)?;
+            // As GOROOT/lib/wasm/go_wasip1_wasm_exec does: the whole host
+            // filesystem is the guest's, and the guest sees the child's own
+            // environment. Go on wasip1 takes its working directory from
+            // $PWD, so PWD must match cwd.
+            inv.argv = match name.as_str() {
+                "wazero" => {
+                    let cache = utf8(&tools.cache_dir.join("wazero"))?;
+                    // -cachedir keeps compiled code: 2.6 s → 0.2 s a run here.
+                    // It is keyed by the module's bytes, and a Go build
+                    // without -trimpath embeds its directory, so only re-runs
+                    // of one binary (or -trimpath builds) hit.
+                    let flags = ["run", "-mount", "/:/", "-env-inherit", "-cachedir", &cache];
+                    [path].into_iter().chain(flags.map(String::from)).collect()
+                }
+                // -S inherit-env is recent wasmtime; untested here (no wasmtime).
+                _ => [path.as_str(), "run", "--dir=/", "-S", "inherit-env", "-W"]
+                    .into_iter()
+                    .chain(["max-wasm-stack=8388608"])
+                    .map(String::from)
+                    .collect(),
+            };
+            inv.argv.push(bin);
+            inv.env.insert("PWD".to_string(), utf8(&inv.cwd)?);
+        }
+        Runner::None { reason } => return Err(format!("this binary has no runner: {reason}")),
+    }
+    inv.argv.extend(args.iter().cloned());
+    Ok(inv)
+}
+
+fn utf8(p: &Path) -> Result<String, String> {
+    p.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Debian/Ubuntu cross sysroots, by qemu binary.
+const SYSROOTS: [(&str, &[&str]); 13] = [
+    ("qemu-x86_64", &["x86_64-linux-gnu"]),
+    ("qemu-i386", &["i686-linux-gnu"]),
+    ("qemu-aarch64", &["aarch64-linux-gnu"]),
+    ("qemu-arm", &["arm-linux-gnueabihf", "arm-linux-gnueabi"]),
+    ("qemu-riscv64", &["riscv64-linux-gnu"]),
+    ("qemu-ppc64le", &["powerpc64le-linux-gnu"]),
+    ("qemu-ppc64", &["powerpc64-linux-gnu"]),
+    ("qemu-s390x", &["s390x-linux-gnu"]),
+    ("qemu-mips", &["mips-linux-gnu"]),
+    ("qemu-mipsel", &["mipsel-linux-gnu"]),
+    ("qemu-mips64", &["mips64-linux-gnuabi64"]),
+    ("qemu-mips64el", &["mips64el-linux-gnuabi64"]),
+    ("qemu-loongarch64", &["loongarch64-linux-gnu"]),
+];
+
+/// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
+/// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
+/// tries every absolute path under the prefix first, so a probe opening
+/// /lib/... would read the sysroot's file instead of the host's.
+fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
+    if is_static(binary) {
+        return None;
+    }
+    let (_, triples) = SYSROOTS.iter().find(|(q, _)| *q == qemu)?;
+    triples
+        .iter()
+        .map(|t| Path::new("/usr").join(t))
+        .find(|p| p.is_dir())
+        .and_then(|p| p.to_str().map(str::to_string))
+}
+
+/// True when the file is an ELF without a program interpreter. A file that
+/// cannot be read is not known to be static.
+fn is_static(binary: &Path) -> bool {
+    use object::{Object, ObjectSection};
+    let Ok(file) = fs::File::open(binary) else {
+        return false;
+    };
+    let cache = object::ReadCache::new(file);
+    match object::File::parse(&cache) {
+        Ok(elf) if elf.format() == object::BinaryFormat::Elf => {
+            elf.section_by_name(".interp").is_none_or(|s| s.size() == 0)
+        }
+        _ => false,
+    }
+}
+
+// --- wine ---------------------------------------------------------------
+
+/// Where the 64-bit stub goes inside a prefix.
+const STUB_64: &str = "drive_c/windows/system32/bcryptprimitives.dll";
+/// And the 32-bit one, in a prefix that has a 32-bit side.
+const STUB_32: &str = "drive_c/windows/syswow64/bcryptprimitives.dll";
+/// Written once the prefix has booted; holds the wine version.
+const READY: &str = ".crossprobe-ready";
+/// How long the wineserver that [`warm_up`] starts outlives its last client.
+const SERVER_LINGER: &str = "-p300";
+
+/// Go's runtime loads bcryptprimitives.dll and calls ProcessPrng before main
+/// (Go 1.22 and later, CL 536235; under wine 8 it dies with "fatal error:
+/// bcryptprimitives.dll not found"). Wine has ProcessPrng from 8.13 on
+/// (wine commit 83d4075); older wines need the stub from templates/wine.
+fn needs_prng_stub(wine_version: &str) -> bool {
+    let v = wine_version.trim_start_matches("wine-");
+    parse_version(v).is_none_or(|v| v < (8, 13))
+}
+
+/// "8.0 (Debian ...)", "20.20.2" → (major, minor).
+fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let mut parts = s.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+fn wine_env(w: &Wine) -> BTreeMap<String, String> {
+    // winemenubuilder writes menu entries and file associations into the
+    // user's ~/.local and ~/.config; mscoree and mshtml would offer to
+    // install Mono and Gecko on first boot. No Go probe needs any of them.
+    let mut overrides = "winemenubuilder.exe=d;mscoree,mshtml=".to_string();
+    if needs_prng_stub(&w.version) {
+        overrides.push_str(";bcryptprimitives=n,b");
+    }
+    BTreeMap::from([
+        (
+            "WINEPREFIX".to_string(),
+            w.prefix.to_string_lossy().into_owned(),
+        ),
+        // Wine's fixme:/err: chatter would land in the probe's stderr.
+        ("WINEDEBUG".to_string(), "-all".to_string()),
+        ("WINEDLLOVERRIDES".to_string(), overrides),
+    ])
+}
+
+/// Readies a runner before a run. Call it before every run of the runner:
+/// once warm it costs a lock, a stat and one short-lived process (wine).
+///
+/// Wine, in crossprobe's own prefix (`<cache>/wine`; ~/.wine is never
+/// touched), under a file lock so concurrent cells do not race:
+/// 1. the first time, `wineboot --init` creates the prefix (18-21 s here,
+///    most of it wineboot and its restart, which `wineserver -w` waits out);
+/// 2. the ProcessPrng stub is copied into system32 (and syswow64). Beside
+///    the exe is not enough: Go loads it with LOAD_LIBRARY_SEARCH_SYSTEM32;
+/// 3. a wineserver is started that lingers, then `wineboot` starts the
+///    prefix's services with their stdio on /dev/null. A service started by
+///    a probe's run inherits the probe's stdout and stderr and keeps those
+///    pipes open as long as the server lives, so a reader waiting for EOF
+///    hangs. With the services up, a run takes ~0.1 s instead of ~1 s.
+///
+/// wazero: creates its compilation cache directory.
+pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
+    match runner {
+        Runner::Wine { .. } => wine_warm_up(tools.wine.as_ref().ok_or("wine was not found")?),
+        Runner::Wasi { binary } if binary == "wazero" => {
+            let dir = tools.cache_dir.join("wazero");
+            fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Stops what [`warm_up`] left running: wine's server and services, and any
+/// process a probe left behind in the prefix. Call once at the end of a run,
+/// and on interrupt; not after each cell, since `wineserver -k` would also
+/// kill the cells running beside it.
+pub fn cool_down(tools: &Tools) -> Result<(), String> {
+    let Some(w) = &tools.wine else { return Ok(()) };
+    if !w.prefix.join(READY).is_file() {
+        return Ok(());
+    }
+    // Non-zero just means no server was running.
+    quiet(w, &w.server, &["-k"], Duration::from_secs(30)).map(|_| ())
+}
+
+fn wine_warm_up(w: &Wine) -> Result<(), String> {
+    let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
+    let parent = w
+        .prefix
+        .parent()
+        .ok_or("wine prefix has no parent directory")?;
+    fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
+    let _lock = lock::Exclusive::acquire(&w.prefix.with_extension("lock"))?;
+
+    let ready = w.prefix.join(READY);
+    if !ready.is_file() {
+        let loader = path_str(&w.loader64);
+        let boot = quiet(
+            w,
+            &w.loader64,
+            &["wineboot", "--init"],
+            Duration::from_secs(300),
+        )?;
+        if !boot {
+            return Err(format!(
+                "{loader} wineboot --init failed in {}",
+                w.prefix.display()
+            ));
+        }
+        // wineboot returns before wine has finished: it restarts once to
+        // apply the new configuration and flushes the registry on exit.
+        quiet(w, &w.server, &["-w"], Duration::from_secs(120))?;
+        fs::write(&ready, &w.version).map_err(|e| io("cannot write", &ready, e))?;
+    }
+
+    if needs_prng_stub(&w.version) {
+        let wow = w.prefix.join("drive_c/windows/syswow64");
+        let stubs = [
+            (&w.stub_x86_64, STUB_64, true),
+            (&w.stub_i686, STUB_32, wow.is_dir()),
+        ];
+        for (stub, dest, wanted) in stubs {
+            if let (Some(stub), true) = (stub, wanted) {
+                install(stub, &w.prefix.join(dest))?;
+            }
+        }
+    }
+
+    // Exit status 0: we started it (it daemonises). Otherwise one is running.
+    if quiet(w, &w.server, &[SERVER_LINGER], Duration::from_secs(30))? {
+        quiet(w, &w.loader64, &["wineboot"], Duration::from_secs(120))?;
+    }
+    Ok(())
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// Copies `from` to `to` unless it is already there, atomically: a probe
+/// may be loading the old copy.
+fn install(from: &Path, to: &Path) -> Result<(), String> {
+    let want = fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    if fs::read(to).is_ok_and(|have| have == want) {
+        return Ok(());
+    }
+    let tmp = to.with_extension("dll.crossprobe-tmp");
+    fs::write(&tmp, &want)
+        .and_then(|()| fs::rename(&tmp, to))
+        .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
+}
+
+/// Runs a wine command in the prefix with stdio on /dev/null; true when it
+/// exited 0. Killed after `limit`.
+fn quiet(w: &Wine, program: &Path, args: &[&str], limit: Duration) -> Result<bool, String> {
+    let shown = || format!("{} {}", program.display(), args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(wine_env(w))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", shown()))?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status.success()),
+            Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{} took longer than {}s", shown(), limit.as_secs()));
+            }
+            Err(e) => return Err(format!("waiting for {}: {e}", shown())),
+        }
+    }
+}
+
+mod lock {
+    use std::fs::{File, OpenOptions};
+    use std::path::Path;
+
+    /// An exclusive advisory lock on a file, held until dropped. It works
+    /// between processes and between threads, since each acquire opens the
+    /// file anew.
+    pub struct Exclusive(#[allow(dead_code)] File);
+
+    impl Exclusive {
+        pub fn acquire(path: &Path) -> Result<Exclusive, String> {
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::fd::AsRawFd;
+                loop {
+                    // SAFETY: flock on a descriptor we own; closing it on
+                    // drop releases the lock.
+                    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                        break;
+                    }
+                    let err = std::io::Error::last_os_error();
+                    if err.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(format!("cannot lock {}: {err}", path.display()));
+                    }
+                }
+            }
+            Ok(Exclusive(file))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::Wasi;
+
+    fn host(goos: &str, goarch: &str) -> Host {
+        Host {
+            goos: goos.into(),
+            goarch: goarch.into(),
+            kernel: "6.1".into(),
+            cpu: "test".into(),
+        }
+    }
+
+    /// Tools as on the development machine: qemu-user, wine 8 without
+    /// wine32, node 20, wazero.
+    fn tools() -> Tools {
+        let qemu = [
+            "aarch64", "arm", "riscv64", "ppc64le", "s390x", "mipsel", "i386",
+        ]
+        .iter()
+        .map(|a| {
+            (
+                format!("qemu-{a}"),
+                PathBuf::from(format!("/usr/bin/qemu-{a}")),
+            )
+        })
+        .collect();
+        Tools {
+            qemu,
+            wine: Some(Wine {
+                loader64: "/usr/lib/wine/wine64".into(),
+                loader32: None,
+                server: "/usr/lib/wine/wineserver64".into(),
+                version: "wine-8.0 (Debian 8.0~repack-4)".into(),
+                prefix: "/cache/crossprobe/wine".into(),
+                stub_x86_64: Some("/stub/x86_64/bcryptprimitives.dll".into()),
+                stub_i686: Some("/stub/i686/bcryptprimitives.dll".into()),
+            }),
+            node: Some("/usr/bin/node".into()),
+            node_version: Some("v20.20.2".into()),
+            wasm_exec_node: Some("/go/lib/wasm/wasm_exec_node.js".into()),
+            wasi: Some(Wasi {
+                name: "wazero".into(),
+                path: "/usr/local/bin/wazero".into(),
+            }),
+            cache_dir: "/cache/crossprobe".into(),
+            ..Tools::default()
+        }
+    }
+
+    fn pick(goos: &str, goarch: &str, env: &[(&str, &str)], h: &Host, t: &Tools) -> Runner {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        choose(goos, goarch, &env, h, t)
+    }
+
+    fn reason(r: Runner) -> String {
+        match r {
+            Runner::None { reason } => reason,
+            r => panic!("expected None, got {r:?}"),
+        }
+    }
+
+    #[test]
+    fn linux_amd64_host() {
+        let (h, t) = (host("linux", "amd64"), tools());
+        assert_eq!(pick("linux", "amd64", &[], &h, &t), Runner::Native);
+        assert_eq!(pick("linux", "386", &[], &h, &t), Runner::Native);
+        assert_eq!(
+            pick("linux", "arm64", &[], &h, &t),
+            Runner::Qemu {
+                binary: "qemu-aarch64".into(),
+                cpu: None
+            }
+        );
+        assert_eq!(
+            pick("linux", "mipsle", &[], &h, &t),
+            Runner::Qemu {
+                binary: "qemu-mipsel".into(),
+                cpu: None
+            }
+        );
+        assert_eq!(
+            pick("windows", "amd64", &[], &h, &t),
+            Runner::Wine {
+                binary: "wine64".into()
+            }
+        );
+        assert_eq!(reason(pick("windows", "386", &[], &h, &t)), NO_WINE32);
+        assert_eq!(pick("js", "wasm", &[], &h, &t), Runner::Node);
+        assert_eq!(
+            pick("wasip1", "wasm", &[], &h, &t),
+            Runner::Wasi {
+                binary: "wazero".into()
+            }
+        );
+        assert_eq!(
+            reason(pick("darwin", "arm64", &[], &h, &t)),
+            "no runner for darwin/arm64 on linux/amd64"
+        );
+        assert_eq!(
+            reason(pick("linux", "loong64", &[], &h, &t)),
+            "no qemu-loongarch64: install qemu-user"
+        );
+        assert_eq!(
+            reason(pick("windows", "arm64", &[], &h, &t)),
+            "no runner for windows/arm64: wine here runs only x86 Windows binaries"
+        );
+    }
+
+    #[test]
+    fn qemu_cpu_follows_the_goarch_level() {
+        let (h, t) = (host("linux", "amd64"), tools());
+        let cpu = |goarch, env: &[(&str, &str)]| match pick("linux", goarch, env, &h, &t) {
+            Runner::Qemu { cpu, .. } => cpu,
+            r => panic!("{r:?}"),
+        };
+        assert_eq!(
+            cpu("ppc64le", &[("GOPPC64", "power10")]),
+            Some("power10".into())
+        );
+        assert_eq!(cpu("ppc64le", &[("GOPPC64", "power8")]), None);
+        assert_eq!(
+            cpu("riscv64", &[("GORISCV64", "rva23u64")]),
+            Some("max".into())
+        );
+        assert_eq!(cpu("riscv64", &[("GORISCV64", "rva22u64")]), None);
+    }
+
+    #[test]
+    fn other_hosts() {
+        let t = tools();
+        let arm = host("linux", "arm64");
+        assert_eq!(pick("linux", "arm64", &[], &arm, &t), Runner::Native);
+        assert!(reason(pick("linux", "386", &[], &arm, &t)).contains("morestack on gsignal"));
+        assert!(reason(pick("windows", "amd64", &[], &arm, &t)).contains("only on an x86 host"));
+
+        let mac = host("darwin", "arm64");
+        assert!(matches!(
+            pick("darwin", "amd64", &[], &mac, &t),
+            Runner::None { .. }
+        ));
+        let rosetta = Tools {
+            rosetta: true,
+            ..tools()
+        };
+        assert_eq!(pick("darwin", "amd64", &[], &mac, &rosetta), Runner::Native);
+        assert_eq!(
+            reason(pick("linux", "arm64", &[], &mac, &t)),
+            "no runner for linux/arm64 on darwin/arm64"
+        );
+    }
+
+    #[test]
+    fn missing_tools_say_what_to_install() {
+        let h = host("linux", "amd64");
+        let bare = Tools::default();
+        assert_eq!(
+            reason(pick("js", "wasm", &[], &h, &bare)),
+            "no node: install Node.js to run js/wasm"
+        );
+        assert_eq!(
+            reason(pick("wasip1", "wasm", &[], &h, &bare)),
+            "no wazero or wasmtime: install one to run wasip1/wasm"
+        );
+        let old = Tools {
+            node_version: Some("v16.20.0".into()),
+            ..tools()
+        };
+        assert!(reason(pick("js", "wasm", &[], &h, &old)).contains("found v16.20.0"));
+        let mut nostub = tools();
+        nostub.wine.as_mut().unwrap().stub_x86_64 = None;
+        assert!(reason(pick("windows", "amd64", &[], &h, &nostub)).contains("run scripts/setup"));
+        let mut new_wine = nostub.clone();
+        new_wine.wine.as_mut().unwrap().version = "wine-9.0".into();
+        assert_eq!(
+            pick("windows", "amd64", &[], &h, &new_wine),
+            Runner::Wine {
+                binary: "wine64".into()
+            }
+        );
+    }
+
+    #[test]
+    fn overrides() {
+        let (h, t) = (host("linux", "amd64"), tools());
+        let env = BTreeMap::new();
+        let force = |o, goos, goarch| choose_with(Some(o), goos, goarch, &env, &h, &t);
+        assert_eq!(
+            force(RunnerOverride::Qemu, "linux", "386"),
+            Runner::Qemu {
+                binary: "qemu-i386".into(),
+                cpu: None
+            }
+        );
+        assert_eq!(
+            force(RunnerOverride::Native, "linux", "arm64"),
+            Runner::Native
+        );
+        assert_eq!(
+            reason(force(RunnerOverride::None, "linux", "amd64")),
+            "runner forced to none"
+        );
+        assert_eq!(
+            reason(force(RunnerOverride::Wine, "linux", "arm64")),
+            "runner wine cannot run linux/arm64"
+        );
+        assert_eq!(
+            reason(force(RunnerOverride::Qemu, "linux", "amd64")),
+            "no qemu-x86_64: install qemu-user"
+        );
+    }
+
+    #[test]
+    fn parse_override_names_the_choices() {
+        for (name, o) in OVERRIDES {
+            assert_eq!(parse_override(name), Ok(o));
+            assert_eq!(o.as_str(), name);
+        }
+        insta::assert_snapshot!(parse_override("qmeu").unwrap_err(), @r#"unknown runner "qmeu": expected one of native, qemu, wine, node, wasi, none; did you mean "qemu"?"#);
+        insta::assert_snapshot!(parse_override("docker").unwrap_err(), @r#"unknown runner "docker": expected one of native, qemu, wine, node, wasi, none"#);
+    }
+
+    #[test]
+    fn invocations() {
+        let t = tools();
+        let args = vec!["-x".to_string(), "a b".to_string()];
+        let q = Runner::Qemu {
+            binary: "qemu-ppc64le".into(),
+            cpu: Some("power10".into()),
+        };
+        let inv = invocation(&q, Path::new("/nonexistent/probe"), &args, &t).unwrap();
+        assert_eq!(
+            inv.argv,
+            [
+                "/usr/bin/qemu-ppc64le",
+                "-cpu",
+                "power10",
+                "/nonexistent/probe",
+                "-x",
+                "a b"
+            ]
+        );
+        assert_eq!(inv.cwd, Path::new("/nonexistent"));
+
+        let inv = invocation(&Runner::Node, Path::new("/b/p.wasm"), &[], &t).unwrap();
+        assert_eq!(
+            inv.argv,
+            [
+                "/usr/bin/node",
+                "--stack-size=8192",
+                "/go/lib/wasm/wasm_exec_node.js",
+                "/b/p.wasm"
+            ]
+        );
+
+        let wz = Runner::Wasi {
+            binary: "wazero".into(),
+        };
+        let inv = invocation(&wz, Path::new("/b/p.wasm"), &args, &t).unwrap();
+        assert_eq!(
+            inv.argv.join(" "),
+            "/usr/local/bin/wazero run -mount /:/ -env-inherit -cachedir /cache/crossprobe/wazero /b/p.wasm -x a b"
+        );
+        assert_eq!(inv.env["PWD"], "/b");
+
+        let wine = Runner::Wine {
+            binary: "wine64".into(),
+        };
+        let err = invocation(&wine, Path::new("/b/p.exe"), &[], &t).unwrap_err();
+        assert_eq!(
+            err,
+            "wine prefix /cache/crossprobe/wine has no ProcessPrng stub yet: call run::warm_up first"
+        );
+        let none = Runner::None {
+            reason: "no runner for darwin/arm64 on linux/amd64".into(),
+        };
+        assert!(invocation(&none, Path::new("/b/p"), &[], &t).is_err());
+    }
+
+    #[test]
+    fn wine_versions() {
+        assert!(needs_prng_stub("wine-8.0 (Debian 8.0~repack-4)"));
+        assert!(needs_prng_stub("wine-8.12"));
+        assert!(!needs_prng_stub("wine-8.13"));
+        assert!(!needs_prng_stub("wine-10.0"));
+        assert!(needs_prng_stub("garbage"));
+    }
+}

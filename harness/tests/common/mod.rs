@@ -1,0 +1,110 @@
+//! Runs the real `crossprobe` binary on a matrix in a temporary directory and
+//! hands back what it printed and wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_crossprobe")
+}
+
+/// The repository root (holds `matrices/`, `templates/`).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `shared/schemas/jenkins-junit-10.xsd`, found by walking up from the crate
+/// (the repository sits beside `shared/`).
+pub fn junit_schema() -> PathBuf {
+    let mut dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
+    while let Some(d) = dir {
+        let p = d.join("shared/schemas/jenkins-junit-10.xsd");
+        if p.is_file() {
+            return p;
+        }
+        dir = d.parent();
+    }
+    panic!("shared/schemas/jenkins-junit-10.xsd not found above {}", env!("CARGO_MANIFEST_DIR"));
+}
+
+pub struct Run {
+    pub dir: tempfile::TempDir,
+    pub out: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn reports(&self, name: &str) -> PathBuf {
+        self.dir.path().join("reports").join(name)
+    }
+    pub fn results(&self, name: &str) -> serde_json::Value {
+        let p = self.reports(name).join("results.json");
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}\nstderr:\n{}", p.display(), self.stderr()));
+        serde_json::from_str(&text).unwrap()
+    }
+    /// Cell id → the cell's result object.
+    pub fn cells(&self, name: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.results(name)["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c.clone()))
+            .collect()
+    }
+}
+
+/// Writes `yaml` as `matrix.yaml` in a fresh directory and runs
+/// `crossprobe ARGS...` there, with `matrix.yaml` wherever ARGS says `@`.
+pub fn run_yaml(yaml: &str, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
+    let out = cmd(dir.path(), args).output().unwrap();
+    Run { dir, out }
+}
+
+/// Runs a shipped matrix from `matrices/`, reports into a fresh directory.
+pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let m = repo().join("matrices").join(format!("{name}.yaml"));
+    let mut args = vec!["run", m.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = cmd(dir.path(), &args).output().unwrap();
+    Run { dir, out }
+}
+
+pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(cwd)
+        .args(args.iter().map(|a| if *a == "@" { "matrix.yaml" } else { a }))
+        .env("NO_COLOR", "1")
+        .env_remove("CROSSPROBE_RUNNER")
+        .env("COLUMNS", "100");
+    c
+}
+
+/// xmllint against the Jenkins schema, then junitparser; panics with their
+/// words when either refuses the file.
+pub fn validate_junit(path: &Path) {
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(junit_schema())
+        .arg(path)
+        .output()
+        .expect("xmllint (libxml2-utils) is installed by scripts/setup");
+    assert!(out.status.success(), "xmllint rejects {}:\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .args(["-c", "import sys, junitparser; x = junitparser.JUnitXml.fromfile(sys.argv[1]); print(sum(1 for s in x for c in s))"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "junitparser rejects {}:\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
+}
