@@ -16,6 +16,7 @@ use crate::report::{self, progress::Progress};
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::{host, inspect, process, render, run};
 
+mod doctor;
 mod reports;
 mod shards;
 mod workflow;
@@ -103,6 +104,8 @@ enum Cmd {
     /// Write CI configuration that runs matrices across several runners.
     #[command(subcommand)]
     Ci(workflow::CiCmd),
+    /// Check what a run needs (Go, C toolchains, emulators, limits), and fix it with --fix.
+    Doctor(doctor::DoctorArgs),
 }
 
 pub fn main() -> i32 {
@@ -121,6 +124,7 @@ pub fn main() -> i32 {
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
         Cmd::Report(c) => reports::main(c),
         Cmd::Ci(c) => workflow::main(c),
+        Cmd::Doctor(a) => doctor::main(a),
     };
     match r {
         Ok(code) => code,
@@ -222,6 +226,7 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let runner = runner.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name);
     let prep = prepare(paths, m, keep)?;
     let (cells, shard) = sh.select(prep.cells, &runner)?;
+    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -233,11 +238,12 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let tools_versions = tool_versions(&prep.ctx);
 
     let mut progress = Progress::new(cells.len());
-    let results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
+    let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => progress.finished(&r),
     });
     progress.finish();
+    results.extend(skipped);
 
     let interrupted = process::interrupt::requested();
     let host = crate::model::Host {

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod check;
 pub mod ci;
+pub mod doctor;
 pub mod cli;
 pub mod errors;
 pub mod expand;
