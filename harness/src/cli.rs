@@ -215,7 +215,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     Ok(Prepared {
         matrices,
         cells,
-        ctx: Context { gos, host, tools, probes, timeouts, keep },
+        ctx: Context { gos, host, tools, probes, timeouts, keep, retries: 0 },
         warnings,
     })
 }
@@ -224,9 +224,10 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
     let runner = runner.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name);
-    let prep = prepare(paths, m, keep)?;
+    let mut prep = prepare(paths, m, keep)?;
     let (cells, shard) = sh.select(prep.cells, &runner)?;
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
+    prep.ctx.retries = sh.retries;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }

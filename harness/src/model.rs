@@ -297,6 +297,9 @@ pub struct Attempt {
     pub verdict: Verdict,
     pub phases: Vec<Phase>,
     pub duration_ms: u64,
+    /// Its build directory, kept since it did not meet the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
 }
 
 impl CellResult {

@@ -374,6 +374,7 @@ mod tests {
             },
             phases: Vec::new(),
             duration_ms: 1,
+            dir: None,
         });
         r
     }
