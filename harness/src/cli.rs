@@ -74,7 +74,7 @@ enum Cmd {
         #[command(flatten)]
         m: MatrixArgs,
         #[command(flatten)]
-        sh: shards::ShardArgs,
+        sh: shards::RunFleetArgs,
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
@@ -85,6 +85,8 @@ enum Cmd {
         json: bool,
         #[command(flatten)]
         m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::ShardArgs,
     },
     /// List the shipped probes.
     ListProbes {
@@ -119,7 +121,7 @@ pub fn main() -> i32 {
     };
     let r = match cli.cmd {
         Cmd::Run { matrices, jobs, out, keep, runner, m, sh } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
-        Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
+        Cmd::Plan { matrix, json, m, sh } => cmd_plan(&matrix, json, &m, &sh),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
         Cmd::Report(c) => reports::main(c),
@@ -220,12 +222,12 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     })
 }
 
-fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs, sh: &shards::ShardArgs) -> miette::Result<i32> {
+fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs, sh: &shards::RunFleetArgs) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
-    let runner = runner.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name);
+    let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
-    let (cells, shard) = sh.select(prep.cells, &runner)?;
+    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     for w in &prep.warnings {
@@ -294,6 +296,11 @@ fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     v
 }
 
+/// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
+fn runner_name(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name)
+}
+
 fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
@@ -303,8 +310,9 @@ fn host_name() -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
-    let prep = prepare(&[path.to_path_buf()], m, false)?;
+fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs, sh: &shards::ShardArgs) -> miette::Result<i32> {
+    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
+    prep.cells = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?.0;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }

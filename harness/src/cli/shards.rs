@@ -1,5 +1,5 @@
-//! `crossprobe run`'s options for CI fleets: `--shard`, `--durations` and
-//! `--retries`.
+//! Options for CI fleets: `--shard` and `--durations` (run and plan), and
+//! `--retries` (run).
 
 use std::path::PathBuf;
 
@@ -7,6 +7,16 @@ use crate::errors::Error;
 use crate::expand::shard::{self, Durations, Shard};
 use crate::model::Cell;
 use crate::report;
+
+#[derive(clap::Args, Clone, Default)]
+pub struct RunFleetArgs {
+    #[command(flatten)]
+    pub shard: ShardArgs,
+    /// Try a cell that did not meet its expectation up to N more times. One
+    /// that then does is flaky: reported as such, and not as a pass.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+}
 
 #[derive(clap::Args, Clone, Default)]
 pub struct ShardArgs {
@@ -17,10 +27,6 @@ pub struct ShardArgs {
     /// Balance the shards by each cell's duration in a previous results.json.
     #[arg(long, value_name = "RESULTS", requires = "shard")]
     pub durations: Option<PathBuf>,
-    /// Try a cell that did not meet its expectation up to N more times. One
-    /// that then does is flaky: reported as such, and not as a pass.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub retries: u32,
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
