@@ -53,7 +53,11 @@ pub fn validate(g: &Github) -> Result<(), String> {
         return Err("no runner: give at least one --runner, e.g. --runner ubuntu-latest".into());
     }
     for r in &g.runners {
-        if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        if r.is_empty()
+            || !r
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
             return Err(format!(
                 "runner label {r:?} is not a GitHub runner label (letters, digits, '.', '_' and '-')"
             ));
@@ -106,15 +110,34 @@ fn block(script: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
     script
         .lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 pub fn github(g: &Github) -> String {
-    let matrices = g.matrices.iter().map(|m| sh(m)).collect::<Vec<_>>().join(" ");
-    let runners = g.runners.iter().map(|r| y(r)).collect::<Vec<_>>().join(", ");
-    let shards = (1..=g.shards).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let matrices = g
+        .matrices
+        .iter()
+        .map(|m| sh(m))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let runners = g
+        .runners
+        .iter()
+        .map(|r| y(r))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let shards = (1..=g.shards)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let n = g.shards;
     let mut w = String::new();
     let _ = write!(
@@ -344,7 +367,9 @@ mod tests {
             validate(&x).unwrap_err()
         };
         assert!(bad(|x| x.runners.clear()).starts_with("no runner"));
-        assert!(bad(|x| x.runners.push("ubuntu latest".into())).contains("not a GitHub runner label"));
+        assert!(
+            bad(|x| x.runners.push("ubuntu latest".into())).contains("not a GitHub runner label")
+        );
         assert!(bad(|x| x.runners.push("macos-14".into())).contains("given twice"));
         assert!(bad(|x| x.shards = 0).contains("at least 1"));
         assert!(bad(|x| x.matrices.push("/abs/m.yaml".into())).contains("relative"));

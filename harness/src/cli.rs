@@ -51,6 +51,9 @@ struct MatrixArgs {
     /// Refuse matrices that expand past N cells.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CELLS)]
     max_cells: usize,
+    /// Make an expect entry that matches no cell an error, not a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -114,14 +117,31 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::INPUT } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::INPUT
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
     };
     let r = match cli.cmd {
-        Cmd::Run { matrices, jobs, out, keep, runner, m, sh } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
-        Cmd::Plan { matrix, json, m, sh } => cmd_plan(&matrix, json, &m, &sh),
+        Cmd::Run {
+            matrices,
+            jobs,
+            out,
+            keep,
+            runner,
+            m,
+            sh,
+        } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
+        Cmd::Plan {
+            matrix,
+            json,
+            m,
+            sh,
+        } => cmd_plan(&matrix, json, &m, &sh),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
         Cmd::Report(c) => reports::main(c),
@@ -152,7 +172,9 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
         if matrices.iter().any(|o: &Matrix| o.name == mx.name) {
             return Err(Error::Usage {
                 message: format!("two matrices are named {:?}", mx.name),
-                help: Some("their reports would share a directory; give one a different `name:`".into()),
+                help: Some(
+                    "their reports would share a directory; give one a different `name:`".into(),
+                ),
             }
             .into());
         }
@@ -165,7 +187,10 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
                 continue;
             }
             let tc = match g.value.as_str() {
-                "local" => gotool::local().map_err(|message| Error::Toolchain { message, help: None })?,
+                "local" => gotool::local().map_err(|message| Error::Toolchain {
+                    message,
+                    help: None,
+                })?,
                 other => {
                     return Err(Error::from(crate::errors::InputError::new(
                         &mx.source,
@@ -189,22 +214,63 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     let mut timeouts = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let ov = override_.and_then(|o| run::runners::parse_override(o).ok());
-            run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
+            // A CPU model means emulation even where the host could run the
+            // binary itself: the point is to run it on an older CPU.
+            if !cell.cpu.is_empty() && ov.is_none() {
+                ov = Some(run::RunnerOverride::Qemu);
+            }
+            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            {
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
+                    binary,
+                    cpu: Some(cell.cpu.clone()),
+                },
+                Runner::None { reason } => Runner::None { reason },
+                r if !cell.cpu.is_empty() => Runner::None {
+                    reason: format!(
+                        "cpu {} needs qemu-user, but {} runs {}",
+                        cell.cpu,
+                        r.name(),
+                        cell.target()
+                    ),
+                },
+                r => r,
+            }
         };
-        let ex = expand::expand(mx, &gos, &expand::Options { max_cells: m.max_cells, choose_runner: &choose })?;
+        let ex = expand::expand(
+            mx,
+            &gos,
+            &expand::Options {
+                max_cells: m.max_cells,
+                choose_runner: &choose,
+            },
+        )?;
+        if m.strict && !ex.warnings.is_empty() {
+            return Err(Error::Usage {
+                message: ex.warnings.join("\n"),
+                help: Some("--strict refuses expectations that match no cell: fix their `when`, or remove them".into()),
+            }
+            .into());
+        }
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
-        cells.extend(
-            ex.cells
-                .into_iter()
-                .filter(|c| m.filter.as_deref().is_none_or(|f| expand::filter_matches(f, &c.id))),
-        );
+        cells.extend(ex.cells.into_iter().filter(|c| {
+            m.filter
+                .as_deref()
+                .is_none_or(|f| expand::filter_matches(f, &c.id))
+        }));
         if before > 0 && cells.is_empty() {
             if let Some(f) = &m.filter {
                 return Err(Error::Usage {
-                    message: format!("--filter {f:?} matches none of the {before} cells of {}", mx.name),
-                    help: Some(format!("`crossprobe plan {}` lists the cell ids", mx.source.name)),
+                    message: format!(
+                        "--filter {f:?} matches none of the {before} cells of {}",
+                        mx.name
+                    ),
+                    help: Some(format!(
+                        "`crossprobe plan {}` lists the cell ids",
+                        mx.source.name
+                    )),
                 }
                 .into());
             }
@@ -217,12 +283,28 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     Ok(Prepared {
         matrices,
         cells,
-        ctx: Context { gos, host, tools, probes, timeouts, keep, retries: 0 },
+        ctx: Context {
+            gos,
+            host,
+            tools,
+            probes,
+            timeouts,
+            keep,
+            retries: 0,
+        },
         warnings,
     })
 }
 
-fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runner: Option<String>, m: &MatrixArgs, sh: &shards::RunFleetArgs) -> miette::Result<i32> {
+fn cmd_run(
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    out: &Path,
+    keep: bool,
+    runner: Option<String>,
+    m: &MatrixArgs,
+    sh: &shards::RunFleetArgs,
+) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
     let runner = runner_name(runner);
@@ -236,8 +318,13 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     for mx in &prep.matrices {
         report::prepare_dir(&out.join(&mx.name))?;
     }
-    process::interrupt::install().map_err(|e| Error::Usage { message: format!("cannot install signal handlers: {e}"), help: None })?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    process::interrupt::install().map_err(|e| Error::Usage {
+        message: format!("cannot install signal handlers: {e}"),
+        help: None,
+    })?;
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
     let mut progress = Progress::new(cells.len());
@@ -259,7 +346,11 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
     let elapsed = t0.elapsed();
     let mut all_met = true;
     for mx in &prep.matrices {
-        let cells: Vec<CellResult> = results.iter().filter(|r| r.cell.matrix == mx.name).cloned().collect();
+        let cells: Vec<CellResult> = results
+            .iter()
+            .filter(|r| r.cell.matrix == mx.name)
+            .cloned()
+            .collect();
         all_met &= cells.iter().all(|r| r.verdict.met);
         let res = Results {
             schema: SCHEMA_VERSION,
@@ -276,8 +367,14 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;
-        print!("{}", report::summary::render(&res.cells, elapsed.as_secs_f64()));
-        println!("reports: {0}/junit.xml, {0}/results.json, {0}/report.html", dir.display());
+        print!(
+            "{}",
+            report::summary::render(&res.cells, elapsed.as_secs_f64())
+        );
+        println!(
+            "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
+            dir.display()
+        );
     }
     Ok(match interrupted {
         Some(libc::SIGTERM) => exit::SIGTERM,
@@ -290,7 +387,11 @@ fn cmd_run(paths: &[PathBuf], jobs: Option<usize>, out: &Path, keep: bool, runne
 fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     let mut v = ctx.tools.versions();
     for (req, g) in &ctx.gos {
-        let key = if req == "local" { "go".to_string() } else { format!("go@{req}") };
+        let key = if req == "local" {
+            "go".to_string()
+        } else {
+            format!("go@{req}")
+        };
         v.insert(key, g.version.clone());
     }
     v
@@ -298,7 +399,8 @@ fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
 
 /// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
 fn runner_name(flag: Option<String>) -> String {
-    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok()).unwrap_or_else(host_name)
+    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
+        .unwrap_or_else(host_name)
 }
 
 fn host_name() -> String {
@@ -310,14 +412,24 @@ fn host_name() -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs, sh: &shards::ShardArgs) -> miette::Result<i32> {
+fn cmd_plan(
+    path: &Path,
+    json: bool,
+    m: &MatrixArgs,
+    sh: &shards::ShardArgs,
+) -> miette::Result<i32> {
     let mut prep = prepare(&[path.to_path_buf()], m, false)?;
-    prep.cells = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?.0;
+    prep.cells = sh
+        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
+        .0;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&prep.cells).expect("cells serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&prep.cells).expect("cells serialise")
+        );
         return Ok(exit::OK);
     }
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
@@ -328,7 +440,14 @@ fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs, sh: &shards::ShardArgs) -> 
         };
         let expect = match c.expect.outcome {
             Outcome::Pass => String::new(),
-            o => format!("  expect {o}{}", c.expect.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
+            o => format!(
+                "  expect {o}{}",
+                c.expect
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
         };
         println!("{:<w$}  {runner}{expect}", c.id);
     }
@@ -341,9 +460,16 @@ fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
     let w = names.iter().map(String::len).max().unwrap_or(0);
     for n in names {
         let p = render::catalog::find(&n, templates)
-            .map_err(|message| Error::Usage { message, help: None })?
+            .map_err(|message| Error::Usage {
+                message,
+                help: None,
+            })?
             .expect("listed probes exist");
-        println!("{n:<w$}  {:<2}  {}", format!("{:?}", p.lang).to_lowercase(), p.summary);
+        println!(
+            "{n:<w$}  {:<2}  {}",
+            format!("{:?}", p.lang).to_lowercase(),
+            p.summary
+        );
     }
     Ok(exit::OK)
 }
@@ -365,12 +491,15 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", p.display());
+                eprintln!("error: {e}");
             }
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all).expect("facts serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).expect("facts serialise")
+        );
     }
     Ok(if failed { exit::INPUT } else { exit::OK })
 }

@@ -1,3 +1,3 @@
 fn main() {
-    println!("crossprobe {}", env!("CARGO_PKG_VERSION"));
+    std::process::exit(crossprobe::cli::main());
 }

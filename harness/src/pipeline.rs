@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict,
+};
 use crate::render::catalog::Probe;
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
@@ -40,7 +42,12 @@ pub enum Event {
 
 /// Runs `cells` on `jobs` workers. `on_event` runs on the calling thread.
 /// Cells not started because of an interrupt come back as `Interrupted`.
-pub fn run_all(cells: Vec<Cell>, ctx: &Context, jobs: usize, mut on_event: impl FnMut(Event)) -> Vec<CellResult> {
+pub fn run_all(
+    cells: Vec<Cell>,
+    ctx: &Context,
+    jobs: usize,
+    mut on_event: impl FnMut(Event),
+) -> Vec<CellResult> {
     let total = cells.len();
     let next = AtomicUsize::new(0);
     let cells_ref = &cells;
@@ -135,7 +142,11 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     let mut spawn_error = None;
     let mut skip = None;
     let mut facts = BTreeMap::new();
-    let timeout = ctx.timeouts.get(&cell.matrix).copied().unwrap_or(crate::load::DEFAULT_TIMEOUT);
+    let timeout = ctx
+        .timeouts
+        .get(&cell.matrix)
+        .copied()
+        .unwrap_or(crate::load::DEFAULT_TIMEOUT);
 
     let dir = match tempfile::Builder::new()
         .prefix(&format!("crossprobe-{}-", cell.slug))
@@ -143,8 +154,21 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     {
         Ok(d) => d,
         Err(e) => {
-            spawn_error = Some((Outcome::BuildFail, format!("cannot create a build directory: {e}")));
-            return finish(cell, t0, phases, &Observed { spawn_error, ..Observed::default() }, facts, None);
+            spawn_error = Some((
+                Outcome::BuildFail,
+                format!("cannot create a build directory: {e}"),
+            ));
+            return finish(
+                cell,
+                t0,
+                phases,
+                &Observed {
+                    spawn_error,
+                    ..Observed::default()
+                },
+                facts,
+                None,
+            );
         }
     };
     let path = dir.path().to_path_buf();
@@ -156,7 +180,11 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     if let Err(e) = render::render(cell, probe, &path, &render::go_minor(&go.version)) {
         spawn_error = Some((Outcome::BuildFail, e));
     }
-    phases.push(Phase { name: PhaseName::Render, duration_ms: ms(tr.elapsed()), commands: vec![] });
+    phases.push(Phase {
+        name: PhaseName::Render,
+        duration_ms: ms(tr.elapsed()),
+        commands: vec![],
+    });
 
     // build
     let plan = build::go_plan(cell, go, &path);
@@ -171,11 +199,15 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
             log_dir: path.clone(),
             log_name: "build".into(),
             cap: OUTPUT_CAP,
-            ..process::Spec::default()
         };
         match process::run(&spec) {
             Ok(c) => obs_build = Some(c),
-            Err(e) => spawn_error = Some((Outcome::BuildFail, format!("cannot run {}: {e}", plan.argv[0]))),
+            Err(e) => {
+                spawn_error = Some((
+                    Outcome::BuildFail,
+                    format!("cannot run {}: {e}", plan.argv[0]),
+                ))
+            }
         }
         phases.push(Phase {
             name: PhaseName::Build,
@@ -191,10 +223,17 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         match inspect::inspect_file(&plan.output) {
             Ok(insp) => facts.extend(insp.facts),
             Err(e) => {
-                facts.insert("inspect.error".into(), serde_json::Value::String(e.to_string()));
+                facts.insert(
+                    "inspect.error".into(),
+                    serde_json::Value::String(e.to_string()),
+                );
             }
         }
-        phases.push(Phase { name: PhaseName::Inspect, duration_ms: ms(ti.elapsed()), commands: vec![] });
+        phases.push(Phase {
+            name: PhaseName::Inspect,
+            duration_ms: ms(ti.elapsed()),
+            commands: vec![],
+        });
     }
 
     // run
@@ -202,13 +241,18 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         let tr = Instant::now();
         match &cell.runner {
             Runner::None { reason } => skip = Some(reason.clone()),
-            runner => match run::warm_up(runner, &ctx.tools).and_then(|()| run::invocation(runner, &plan.output, &[], &ctx.tools)) {
+            runner => match run::warm_up(runner, &ctx.tools)
+                .and_then(|()| run::invocation(runner, &plan.output, &[], &ctx.tools))
+            {
                 Err(why) => skip = Some(why),
                 Ok(inv) => {
                     let mut ok = true;
                     for (from, to) in &inv.prepare {
                         if let Err(e) = std::fs::copy(from, to) {
-                            spawn_error = Some((Outcome::RunFail, format!("cannot copy {} for the runner: {e}", from.display())));
+                            spawn_error = Some((
+                                Outcome::RunFail,
+                                format!("cannot copy {} for the runner: {e}", from.display()),
+                            ));
                             ok = false;
                         }
                     }
@@ -226,17 +270,25 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
                             log_dir: path.clone(),
                             log_name: "run".into(),
                             cap: OUTPUT_CAP,
-                            ..process::Spec::default()
                         };
                         match process::run(&spec) {
                             Ok(c) => obs_run = Some(c),
-                            Err(e) => spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0]))),
+                            Err(e) => {
+                                spawn_error = Some((
+                                    Outcome::RunFail,
+                                    format!("cannot run {}: {e}", inv.argv[0]),
+                                ))
+                            }
                         }
                     }
                 }
             },
         }
-        phases.push(Phase { name: PhaseName::Run, duration_ms: ms(tr.elapsed()), commands: obs_run.iter().cloned().collect() });
+        phases.push(Phase {
+            name: PhaseName::Run,
+            duration_ms: ms(tr.elapsed()),
+            commands: obs_run.iter().cloned().collect(),
+        });
     }
 
     let obs = Observed {
@@ -263,9 +315,13 @@ fn finish(
     dir: Option<&Path>,
 ) -> CellResult {
     let tc = Instant::now();
-    let checked = check::check(cell, obs);
+    let checked = check::check(cell, obs, &facts);
     facts.extend(checked.facts);
-    phases.push(Phase { name: PhaseName::Check, duration_ms: ms(tc.elapsed()), commands: vec![] });
+    phases.push(Phase {
+        name: PhaseName::Check,
+        duration_ms: ms(tc.elapsed()),
+        commands: vec![],
+    });
     CellResult {
         cell: cell.clone(),
         outcome: checked.outcome,

@@ -15,10 +15,15 @@ fn interrupted_run(signal: i32, want_code: i32) {
         marker.display()
     );
     std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
-    let mut child = common::cmd(dir.path(), &["run", "@", "-j2"]).spawn().unwrap();
+    let mut child = common::cmd(dir.path(), &["run", "@", "-j2"])
+        .spawn()
+        .unwrap();
     let t0 = Instant::now();
     while !marker.exists() {
-        assert!(t0.elapsed() < Duration::from_secs(120), "the sleepy probe never started");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "the sleepy probe never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // Let the hello cell finish too.
@@ -26,12 +31,17 @@ fn interrupted_run(signal: i32, want_code: i32) {
     unsafe { libc::kill(child.id() as i32, signal) };
     let t1 = Instant::now();
     let status = child.wait().unwrap();
-    assert!(t1.elapsed() < Duration::from_secs(10), "took {:?} to stop", t1.elapsed());
+    assert!(
+        t1.elapsed() < Duration::from_secs(10),
+        "took {:?} to stop",
+        t1.elapsed()
+    );
     assert_eq!(status.code(), Some(want_code));
 
     let reports = dir.path().join("reports/intr");
     common::validate_junit(&reports.join("junit.xml"));
-    let res: serde_json::Value = serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
+    let res: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
     assert_eq!(res["interrupted"], true);
     let cells = res["cells"].as_array().unwrap();
     let find = |p: &str| cells.iter().find(|c| c["cell"]["probe"] == p).unwrap();
@@ -44,7 +54,11 @@ fn interrupted_run(signal: i32, want_code: i32) {
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             if let Ok(env) = std::fs::read(entry.path().join("environ")) {
                 let env = String::from_utf8_lossy(&env);
-                assert!(!env.contains(&token), "process {:?} of the run is still alive", entry.file_name());
+                assert!(
+                    !env.contains(&token),
+                    "process {:?} of the run is still alive",
+                    entry.file_name()
+                );
             }
         }
     }

@@ -13,14 +13,25 @@ fn outcome(c: &Value) -> &str {
 #[test]
 fn quick_passes_and_reports() {
     let r = common::run_shipped("quick", &[]);
-    assert_eq!(r.code(), 0, "stdout:\n{}\nstderr:\n{}", r.stdout(), r.stderr());
+    assert_eq!(
+        r.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout(),
+        r.stderr()
+    );
     let cells = r.cells("quick");
     assert_eq!(cells.len(), 3);
     for (id, c) in &cells {
         assert_eq!(outcome(c), "pass", "{id}: {c:#}");
         assert_eq!(c["facts"]["probe.goarch"], c["cell"]["goarch"], "{id}");
         // The argv is recorded as a list, never a shell string.
-        let build = &c["phases"].as_array().unwrap().iter().find(|p| p["name"] == "build").unwrap()["commands"][0];
+        let build = &c["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "build")
+            .unwrap()["commands"][0];
         assert_eq!(build["argv"][1], "build");
         assert_eq!(build["env"]["GOARCH"], c["cell"]["goarch"]);
     }
@@ -40,21 +51,47 @@ fn linux_arches_atomic64_fails_exactly_on_32_bit_ports() {
     for (id, c) in &cells {
         let goarch = c["cell"]["goarch"].as_str().unwrap();
         if c["cell"]["probe"] == "atomic64" && c["cell"]["goos"] == "linux" {
-            let want = if ["386", "arm", "mips", "mipsle"].contains(&goarch) { "run-fail" } else { "pass" };
+            let want = if ["386", "arm", "mips", "mipsle"].contains(&goarch) {
+                "run-fail"
+            } else {
+                "pass"
+            };
             assert_eq!(outcome(c), want, "{id}: {c:#}");
         }
-        assert_eq!(c["verdict"]["met"], true, "{id}: {}", c["verdict"]["message"]);
+        assert_eq!(
+            c["verdict"]["met"], true,
+            "{id}: {}",
+            c["verdict"]["message"]
+        );
     }
     let c = &cells["linux/386/cgo0/atomic64"];
-    assert!(c["reason"].as_str().unwrap().contains("unaligned 64-bit atomic operation"), "{c:#}");
-    assert_eq!(r.code(), 0, "stdout:\n{}\nstderr:\n{}", r.stdout(), r.stderr());
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unaligned 64-bit atomic operation"),
+        "{c:#}"
+    );
+    assert_eq!(
+        r.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout(),
+        r.stderr()
+    );
     common::validate_junit(&r.reports("linux-arches").join("junit.xml"));
 }
 
 #[test]
 fn windows_amd64_runs_under_wine() {
     let r = common::run_shipped("windows", &[]);
-    assert_eq!(r.code(), 0, "stdout:\n{}\nstderr:\n{}", r.stdout(), r.stderr());
+    assert_eq!(
+        r.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout(),
+        r.stderr()
+    );
     let cells = r.cells("windows");
     let hello = &cells["windows/amd64/cgo0/hello"];
     assert_eq!(outcome(hello), "pass", "{hello:#}");
@@ -64,26 +101,41 @@ fn windows_amd64_runs_under_wine() {
     // that says so, never a silent pass.
     let w386 = &cells["windows/386/cgo0/hello"];
     if outcome(w386) == "skip" {
-        assert!(w386["reason"].as_str().unwrap().contains("32-bit wine"), "{w386:#}");
+        assert!(
+            w386["reason"].as_str().unwrap().contains("32-bit wine"),
+            "{w386:#}"
+        );
     } else {
         assert_eq!(w386["facts"]["probe.goarch"], "386", "{w386:#}");
     }
     let arm = &cells["windows/arm64/cgo0/hello"];
     assert_eq!(outcome(arm), "skip");
-    assert_eq!(arm["facts"]["binary.format"], "pe", "built even though it cannot run: {arm:#}");
+    assert_eq!(
+        arm["facts"]["binary.format"], "pe",
+        "built even though it cannot run: {arm:#}"
+    );
     common::validate_junit(&r.reports("windows").join("junit.xml"));
 }
 
 #[test]
 fn wasm_runs_under_node_and_wasi() {
     let r = common::run_shipped("wasm", &[]);
-    assert_eq!(r.code(), 0, "stdout:\n{}\nstderr:\n{}", r.stdout(), r.stderr());
+    assert_eq!(
+        r.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout(),
+        r.stderr()
+    );
     let cells = r.cells("wasm");
     for id in ["js/wasm/cgo0/hello", "wasip1/wasm/cgo0/hello"] {
         assert_eq!(outcome(&cells[id]), "pass", "{id}: {:#}", cells[id]);
         assert_eq!(cells[id]["facts"]["probe.goarch"], "wasm");
     }
-    assert_eq!(cells["js/wasm/cgo0/hello"]["cell"]["runner"]["kind"], "node");
+    assert_eq!(
+        cells["js/wasm/cgo0/hello"]["cell"]["runner"]["kind"],
+        "node"
+    );
 }
 
 #[test]
@@ -92,10 +144,25 @@ fn darwin_is_built_and_skipped_with_the_reason_on_linux() {
         return;
     }
     let r = common::run_shipped("darwin-arm64", &[]);
-    assert_eq!(r.code(), 0, "stdout:\n{}\nstderr:\n{}", r.stdout(), r.stderr());
+    assert_eq!(
+        r.code(),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        r.stdout(),
+        r.stderr()
+    );
     for (id, c) in r.cells("darwin-arm64") {
         assert_eq!(outcome(&c), "skip", "{id}");
-        assert!(c["reason"].as_str().unwrap().starts_with("no runner for darwin/"), "{id}: {c:#}");
-        assert_eq!(c["facts"]["binary.format"], "macho", "{id} was not built: {c:#}");
+        assert!(
+            c["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("no runner for darwin/"),
+            "{id}: {c:#}"
+        );
+        assert_eq!(
+            c["facts"]["binary.format"], "macho",
+            "{id} was not built: {c:#}"
+        );
     }
 }

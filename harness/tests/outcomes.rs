@@ -13,7 +13,10 @@ fn unexpected_pass_fails_the_run() {
     let c = &r.cells("xpass")["linux/amd64/cgo0/hello"];
     assert_eq!(c["outcome"], "pass");
     assert_eq!(c["verdict"]["met"], false);
-    assert_eq!(c["verdict"]["message"], "unexpected pass: https://github.com/golang/go/issues/599 may be fixed");
+    assert_eq!(
+        c["verdict"]["message"],
+        "unexpected pass: https://github.com/golang/go/issues/599 may be fixed"
+    );
     assert!(r.stdout().contains("unexpected pass"), "{}", r.stdout());
     common::validate_junit(&r.reports("xpass").join("junit.xml"));
 }
@@ -24,11 +27,22 @@ fn build_failure_is_reported_with_its_first_line() {
         "name: bf\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() { undefinedThing() }\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: build-fail\n    match: \"undefined: undefinedThing\"\n    reason: the probe is broken on purpose\n",
         &["run", "@"],
     );
-    assert_eq!(r.code(), 1, "amd64 was not expected to fail\n{}", r.stdout());
+    assert_eq!(
+        r.code(),
+        1,
+        "amd64 was not expected to fail\n{}",
+        r.stdout()
+    );
     let cells = r.cells("bf");
     let amd = &cells["linux/amd64/cgo0/broken"];
     assert_eq!(amd["outcome"], "build-fail");
-    assert!(amd["reason"].as_str().unwrap().contains("undefined: undefinedThing"), "{amd:#}");
+    assert!(
+        amd["reason"]
+            .as_str()
+            .unwrap()
+            .contains("undefined: undefinedThing"),
+        "{amd:#}"
+    );
     // Failed cells keep their build directory, and say where.
     let dir = amd["dir"].as_str().unwrap();
     assert!(std::path::Path::new(dir).join("main.go").is_file());
@@ -58,12 +72,18 @@ fn silent_exit_zero_is_not_a_pass() {
     assert_eq!(r.code(), 1);
     let c = &r.cells("silent")["linux/amd64/cgo0/quiet"];
     assert_eq!(c["outcome"], "run-fail");
-    assert!(c["reason"].as_str().unwrap().contains("printed no facts"), "{c:#}");
+    assert!(
+        c["reason"].as_str().unwrap().contains("printed no facts"),
+        "{c:#}"
+    );
 }
 
 #[test]
 fn keep_keeps_passing_build_dirs() {
-    let r = common::run_yaml("name: k\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n", &["run", "@", "--keep", "-j1"]);
+    let r = common::run_yaml(
+        "name: k\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
+        &["run", "@", "--keep", "-j1"],
+    );
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let c = &r.cells("k")["linux/amd64/cgo0/hello"];
     let dir = c["dir"].as_str().expect("--keep records the directory");

@@ -1,6 +1,8 @@
 //! Check: decide a cell's outcome from what its phases observed, read the
 //! facts the probe printed, and judge the outcome against the expectation.
 
+pub mod facts;
+
 use std::collections::BTreeMap;
 
 use regex::Regex;
@@ -29,26 +31,73 @@ pub struct Checked {
     pub facts: BTreeMap<String, serde_json::Value>,
 }
 
-pub fn check(cell: &Cell, obs: &Observed) -> Checked {
+/// `known` holds the facts other phases found (inspection); the probe's are
+/// added here, and every fact expectation is judged against both.
+pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
     let mut facts = BTreeMap::new();
-    if let Some(run) = obs.run {
-        if let Some(f) = parse_facts(&run.stdout.text) {
-            flatten("probe", &f, &mut facts);
-        }
+    let printed = obs.run.and_then(|run| parse_facts(&run.stdout.text));
+    if let Some(f) = &printed {
+        flatten("probe", f, &mut facts);
     }
-    let (outcome, reason) = outcome(obs, !facts.is_empty());
+    let (outcome, reason) = outcome(obs, printed.is_some());
     let output = match outcome {
         Outcome::BuildFail => obs.build.map(both),
         _ => obs.run.map(both),
     }
     .unwrap_or_default();
-    let verdict = judge(cell, outcome, reason.as_deref(), &output);
+    let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
+    let misses = fact_misses(cell, outcome, known, &facts);
+    if !misses.is_empty() {
+        let joined = misses.join("; ");
+        verdict = Verdict {
+            met: false,
+            message: if verdict.met {
+                joined
+            } else {
+                format!("{}; {joined}", verdict.message)
+            },
+        };
+    }
     Checked {
         outcome,
         reason,
         verdict,
         facts,
     }
+}
+
+/// Each fact expectation that does not hold, as "fact K: expected E, got A".
+/// A fact that is absent only because its phase never ran (no probe facts
+/// from a skipped or failed run) is not held against the cell.
+fn fact_misses(
+    cell: &Cell,
+    outcome: Outcome,
+    known: &BTreeMap<String, serde_json::Value>,
+    probe: &BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, text) in &cell.expect.facts {
+        let Ok(expr) = facts::FactExpr::parse(text) else {
+            out.push(format!("fact {key}: invalid expectation {text:?}"));
+            continue;
+        };
+        match probe.get(key).or_else(|| known.get(key)) {
+            Some(actual) => {
+                if let Err(got) = expr.eval(actual) {
+                    out.push(format!("fact {key}: expected {text}, got {got}"));
+                }
+            }
+            None if outcome == Outcome::Pass
+                || (!key.starts_with("probe.") && !known.is_empty()) =>
+            {
+                out.push(format!(
+                    "fact {key}: expected {text}, but the cell has no such fact"
+                ));
+            }
+            None => {}
+        }
+    }
+    out
 }
 
 fn both(c: &Command) -> String {
@@ -61,17 +110,29 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
     }
     if let Some(b) = obs.build {
         if b.exit.timed_out {
-            return (Outcome::Timeout, Some(format!("build timed out after {:.0}s", b.duration_ms as f64 / 1000.0)));
+            return (
+                Outcome::Timeout,
+                Some(format!(
+                    "build timed out after {:.0}s",
+                    b.duration_ms as f64 / 1000.0
+                )),
+            );
         }
         if !b.exit.success() {
             if obs.interrupted {
-                return (Outcome::Interrupted, Some("interrupted during the build".into()));
+                return (
+                    Outcome::Interrupted,
+                    Some("interrupted during the build".into()),
+                );
             }
             return (Outcome::BuildFail, Some(first_relevant(b)));
         }
     }
     if obs.interrupted && obs.run.is_none_or(|r| !r.exit.success()) {
-        return (Outcome::Interrupted, Some("interrupted before it finished".into()));
+        return (
+            Outcome::Interrupted,
+            Some("interrupted before it finished".into()),
+        );
     }
     if let Some(why) = &obs.skip {
         return (Outcome::Skip, Some(why.clone()));
@@ -80,7 +141,13 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
         return (Outcome::Skip, Some("not run".into()));
     };
     if r.exit.timed_out {
-        return (Outcome::Timeout, Some(format!("run timed out after {:.0}s", r.duration_ms as f64 / 1000.0)));
+        return (
+            Outcome::Timeout,
+            Some(format!(
+                "run timed out after {:.0}s",
+                r.duration_ms as f64 / 1000.0
+            )),
+        );
     }
     if !r.exit.success() {
         return (Outcome::RunFail, Some(first_relevant(r)));
@@ -90,7 +157,10 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
         // output (wine without its 32-bit half does): that is never a pass.
         return (
             Outcome::RunFail,
-            Some(format!("exited 0 but printed no facts (no `{}` line)", FACTS_MARKER.trim())),
+            Some(format!(
+                "exited 0 but printed no facts (no `{}` line)",
+                FACTS_MARKER.trim()
+            )),
         );
     }
     (Outcome::Pass, None)
@@ -100,8 +170,22 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
 pub fn first_relevant(c: &Command) -> String {
     let stderr = &c.stderr.text;
     let stdout = &c.stdout.text;
-    let lines = || stderr.lines().chain(stdout.lines()).map(str::trim).filter(|l| !l.is_empty());
-    const STRONG: &[&str] = &["panic:", "fatal error:", "error:", "SIGILL", "SIGSEGV", "SIGBUS", "illegal instruction"];
+    let lines = || {
+        stderr
+            .lines()
+            .chain(stdout.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+    };
+    const STRONG: &[&str] = &[
+        "panic:",
+        "fatal error:",
+        "error:",
+        "SIGILL",
+        "SIGSEGV",
+        "SIGBUS",
+        "illegal instruction",
+    ];
     let line = lines()
         .find(|l| STRONG.iter().any(|s| l.contains(s)))
         .or_else(|| lines().find(|l| !l.starts_with('#') && !l.starts_with("[crossprobe")))
@@ -125,8 +209,17 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
         o if o == exp.outcome => match &exp.r#match {
             None => (true, expected_msg(o, exp.reason.as_deref())),
             Some(pat) => match Regex::new(pat) {
-                Ok(re) if re.is_match(output) => (true, format!("{} (matched /{pat}/)", expected_msg(o, exp.reason.as_deref()))),
-                Ok(_) => (false, format!("{o} as expected, but its output does not match /{pat}/: {said}")),
+                Ok(re) if re.is_match(output) => (
+                    true,
+                    format!(
+                        "{} (matched /{pat}/)",
+                        expected_msg(o, exp.reason.as_deref())
+                    ),
+                ),
+                Ok(_) => (
+                    false,
+                    format!("{o} as expected, but its output does not match /{pat}/: {said}"),
+                ),
                 Err(e) => (false, format!("invalid pattern /{pat}/: {e}")),
             },
         },
@@ -149,7 +242,11 @@ pub fn parse_facts(stdout: &str) -> Option<serde_json::Value> {
     stdout
         .lines()
         .rev()
-        .find_map(|l| l.trim_end_matches('\r').split_once(FACTS_MARKER).map(|(_, j)| j))
+        .find_map(|l| {
+            l.trim_end_matches('\r')
+                .split_once(FACTS_MARKER)
+                .map(|(_, j)| j)
+        })
         .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
         .filter(|v| v.is_object())
 }
@@ -175,16 +272,59 @@ mod tests {
 
     fn cmd(code: i32, stdout: &str, stderr: &str) -> Command {
         Command {
-            exit: Exit { code: Some(code), ..Exit::default() },
-            stdout: Captured { text: stdout.into(), ..Captured::default() },
-            stderr: Captured { text: stderr.into(), ..Captured::default() },
+            exit: Exit {
+                code: Some(code),
+                ..Exit::default()
+            },
+            stdout: Captured {
+                text: stdout.into(),
+                ..Captured::default()
+            },
+            stderr: Captured {
+                text: stderr.into(),
+                ..Captured::default()
+            },
             ..Command::default()
         }
     }
 
     #[test]
+    fn fact_expectations_show_expected_and_actual() {
+        let mut cell: Cell = serde_json::from_value(serde_json::json!({
+            "id": "x", "slug": "x", "matrix": "m", "probe": "hello", "lang": "go",
+            "goos": "linux", "goarch": "amd64", "go": "local", "cgo": "0",
+            "ldflags": "", "tags": "", "flags": "", "env": {},
+            "runner": {"kind": "native"},
+            "expect": {"outcome": "pass"}
+        }))
+        .unwrap();
+        cell.expect
+            .facts
+            .insert("binary.max_glibc".into(), "<= 2.31".into());
+        cell.expect.facts.insert("binary.static".into(), "1".into());
+        let known = BTreeMap::from([
+            ("binary.max_glibc".to_string(), serde_json::json!("2.34")),
+            ("binary.static".to_string(), serde_json::json!(true)),
+        ]);
+        let run = cmd(0, "CROSSPROBE-FACTS: {}", "");
+        let build = cmd(0, "", "");
+        let obs = Observed {
+            build: Some(&build),
+            run: Some(&run),
+            ..Observed::default()
+        };
+        let c = check(&cell, &obs, &known);
+        assert!(!c.verdict.met);
+        assert_eq!(
+            c.verdict.message,
+            "fact binary.max_glibc: expected <= 2.31, got \"2.34\""
+        );
+    }
+
+    #[test]
     fn facts_are_found_and_flattened() {
-        let f = parse_facts("noise\nCROSSPROBE-FACTS: {\"a\":{\"b\":1},\"c\":\"x\"}\nmore\n").unwrap();
+        let f =
+            parse_facts("noise\nCROSSPROBE-FACTS: {\"a\":{\"b\":1},\"c\":\"x\"}\nmore\n").unwrap();
         let mut out = BTreeMap::new();
         flatten("probe", &f, &mut out);
         assert_eq!(out["probe.a.b"], 1);
@@ -196,16 +336,33 @@ mod tests {
     #[test]
     fn silent_success_is_not_a_pass() {
         let run = cmd(0, "", "");
-        let (o, why) = outcome(&Observed { build: Some(&cmd(0, "", "")), run: Some(&run), ..Observed::default() }, false);
+        let (o, why) = outcome(
+            &Observed {
+                build: Some(&cmd(0, "", "")),
+                run: Some(&run),
+                ..Observed::default()
+            },
+            false,
+        );
         assert_eq!(o, Outcome::RunFail);
         assert!(why.unwrap().contains("no facts"));
     }
 
     #[test]
     fn panics_are_the_relevant_line() {
-        let c = cmd(2, "CROSSPROBE-FACTS: {}", "\npanic: unaligned 64-bit atomic operation\n\ngoroutine 1");
-        assert_eq!(first_relevant(&c), "panic: unaligned 64-bit atomic operation (exit status 2)");
+        let c = cmd(
+            2,
+            "CROSSPROBE-FACTS: {}",
+            "\npanic: unaligned 64-bit atomic operation\n\ngoroutine 1",
+        );
+        assert_eq!(
+            first_relevant(&c),
+            "panic: unaligned 64-bit atomic operation (exit status 2)"
+        );
         let b = cmd(1, "", "# crossprobe.probe/x\n./main.go:3:2: undefined: y\n");
-        assert_eq!(first_relevant(&b), "./main.go:3:2: undefined: y (exit status 1)");
+        assert_eq!(
+            first_relevant(&b),
+            "./main.go:3:2: undefined: y (exit status 1)"
+        );
     }
 }

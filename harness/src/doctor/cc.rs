@@ -85,7 +85,7 @@ pub fn triple_target(triple: &str) -> Option<(String, String)> {
         .any(|p| p.starts_with("mingw") || *p == "windows")
     {
         "windows"
-    } else if rest.iter().any(|p| *p == "linux") {
+    } else if rest.contains(&"linux") {
         "linux"
     } else if rest
         .iter()

@@ -563,6 +563,8 @@ pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
         };
         // SAFETY: getrlimit fills in the struct it is given.
         if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
+            // rlim_t is u32 on 32-bit targets.
+            #[allow(clippy::unnecessary_cast)]
             let (soft, hard) = (rl.rlim_cur as u64, rl.rlim_max as u64);
             let found = format!("{soft} (hard limit {hard})");
             v.push(if soft >= 1024 {
@@ -625,6 +627,8 @@ fn free_space(p: &Path) -> Option<(u64, u64)> {
         if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
             return None;
         }
+        // fsblkcnt_t and c_ulong are narrower on 32-bit targets.
+        #[allow(clippy::unnecessary_cast)]
         Some((dev, st.f_bavail as u64 * st.f_frsize as u64))
     }
     #[cfg(not(unix))]

@@ -33,6 +33,7 @@ fn skip(cell: Cell, reason: String) -> CellResult {
             skip: Some(reason),
             ..Observed::default()
         },
+        &BTreeMap::new(),
     );
     CellResult {
         cell,

@@ -188,6 +188,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     note("ldflags", &m.ldflags);
     note("tags", &m.tags);
     note("flags", &m.flags);
+    note("cpu", &m.cpu);
     for (k, v) in &m.env {
         note(k, v);
     }
@@ -209,6 +210,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
                         ("ldflags", &m.ldflags),
                         ("tags", &m.tags),
                         ("flags", &m.flags),
+                        ("cpu", &m.cpu),
                     ];
                     axes.extend(
                         m.env
@@ -316,6 +318,7 @@ fn new_from_include(
                 ("ldflags".to_string(), String::new()),
                 ("tags".to_string(), String::new()),
                 ("flags".to_string(), String::new()),
+                ("cpu".to_string(), String::new()),
             ]);
             let mut s = Spans::default();
             for (k, v) in &inc.value {
@@ -402,6 +405,7 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         tags: c["tags"].clone(),
         flags: c["flags"].clone(),
         env,
+        cpu: c["cpu"].clone(),
         runner: Runner::Native,
         expect: Expectation::default(),
     };
@@ -427,6 +431,7 @@ pub fn cell_id(c: &Cell) -> String {
         ("ldflags", &c.ldflags),
         ("tags", &c.tags),
         ("flags", &c.flags),
+        ("cpu", &c.cpu),
     ] {
         if !v.is_empty() {
             parts.push(format!("{name}={v}"));
@@ -476,6 +481,7 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "ldflags" => &cell.ldflags,
         "tags" => &cell.tags,
         "flags" => &cell.flags,
+        "cpu" => &cell.cpu,
         "probe" => &cell.probe,
         env => return cell.env.get(env).map(String::as_str),
     })
@@ -501,8 +507,15 @@ fn apply(exp: &mut Expectation, e: &Expect) {
     if let Some(r) = &e.reason {
         exp.reason = Some(r.clone());
     }
+    for (k, f) in &e.facts {
+        exp.facts.insert(k.clone(), f.text.clone());
+    }
     exp.source = Some(e.position.clone());
-    if exp.outcome == Outcome::Pass && exp.r#match.is_none() && exp.reason.is_none() {
+    if exp.outcome == Outcome::Pass
+        && exp.r#match.is_none()
+        && exp.reason.is_none()
+        && exp.facts.is_empty()
+    {
         exp.source = None;
     }
 }

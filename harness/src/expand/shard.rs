@@ -159,7 +159,6 @@ fn assign(cells: &[Cell], count: usize, durations: &Durations) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Expectation, Lang};
 
     fn cell(id: &str, runner: Runner) -> Cell {
         Cell {
@@ -167,17 +166,12 @@ mod tests {
             slug: id.replace('/', "_"),
             matrix: "m".into(),
             probe: "hello".into(),
-            lang: Lang::Go,
             goos: "linux".into(),
             goarch: "amd64".into(),
             go: "local".into(),
             cgo: "0".into(),
-            ldflags: String::new(),
-            tags: String::new(),
-            flags: String::new(),
-            env: BTreeMap::new(),
             runner,
-            expect: Expectation::default(),
+            ..Cell::default()
         }
     }
 

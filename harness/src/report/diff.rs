@@ -311,7 +311,7 @@ fn md(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Attempt, Cell, Expectation, Host, Lang, Runner, Verdict};
+    use crate::model::{Attempt, Cell, Host, Runner, Verdict};
 
     fn result(id: &str, outcome: Outcome, met: bool) -> CellResult {
         CellResult {
@@ -320,17 +320,12 @@ mod tests {
                 slug: id.into(),
                 matrix: "m".into(),
                 probe: "hello".into(),
-                lang: Lang::Go,
                 goos: "linux".into(),
                 goarch: "amd64".into(),
                 go: "local".into(),
                 cgo: "0".into(),
-                ldflags: String::new(),
-                tags: String::new(),
-                flags: String::new(),
-                env: BTreeMap::new(),
                 runner: Runner::Native,
-                expect: Expectation::default(),
+                ..Cell::default()
             },
             outcome,
             reason: None,

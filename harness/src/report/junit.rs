@@ -312,7 +312,11 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     let stdout = log(case.result, |c| &c.stdout);
     let stderr = log(case.result, |c| &c.stderr);
     let earlier = &case.result.attempts;
-    if matches!(case.status, Status::Passed) && stdout.is_none() && stderr.is_none() && earlier.is_empty() {
+    if matches!(case.status, Status::Passed)
+        && stdout.is_none()
+        && stderr.is_none()
+        && earlier.is_empty()
+    {
         return w.write_event(Event::Empty(start));
     }
 
@@ -334,11 +338,23 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     }
     // Surefire's words for retries: tries that failed before a final pass
     // are flakyFailures; before a final failure, rerunFailures.
-    let tag = if case.result.verdict.met { "flakyFailure" } else { "rerunFailure" };
+    let tag = if case.result.verdict.met {
+        "flakyFailure"
+    } else {
+        "rerunFailure"
+    };
     for (n, a) in earlier.iter().enumerate() {
         let reason = a.reason.as_deref().filter(|s| !s.trim().is_empty());
-        let message = format!("try {} of {}: {}", n + 1, earlier.len() + 1, first_line(reason.unwrap_or(&a.verdict.message)));
-        w.write_event(Event::Start(element(tag, &[("message", &message), ("type", a.outcome.as_str())])))?;
+        let message = format!(
+            "try {} of {}: {}",
+            n + 1,
+            earlier.len() + 1,
+            first_line(reason.unwrap_or(&a.verdict.message))
+        );
+        w.write_event(Event::Start(element(
+            tag,
+            &[("message", &message), ("type", a.outcome.as_str())],
+        )))?;
         let mut body = a.verdict.message.clone();
         if let Some(reason) = reason {
             body.push('\n');

@@ -210,7 +210,7 @@ fn missing_shards(sources: &[Source]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Cell, Expectation, Host, Lang, Outcome, Runner, Verdict};
+    use crate::model::{Cell, Host, Outcome, Runner, Verdict};
 
     fn result(id: &str) -> CellResult {
         CellResult {
@@ -219,17 +219,12 @@ mod tests {
                 slug: slug(id),
                 matrix: "m".into(),
                 probe: "hello".into(),
-                lang: Lang::Go,
                 goos: "linux".into(),
                 goarch: "amd64".into(),
                 go: "local".into(),
                 cgo: "0".into(),
-                ldflags: String::new(),
-                tags: String::new(),
-                flags: String::new(),
-                env: BTreeMap::new(),
                 runner: Runner::Native,
-                expect: Expectation::default(),
+                ..Cell::default()
             },
             outcome: Outcome::Pass,
             reason: None,

@@ -24,7 +24,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         source,
         help: Some("check the disk has space and the reports directory is writable".into()),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".crossprobe-").tempfile_in(dir).map_err(fail)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".crossprobe-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
@@ -39,7 +42,10 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
-    tempfile::Builder::new().prefix(".crossprobe-probe-").tempfile_in(dir).map_err(fail)?;
+    tempfile::Builder::new()
+        .prefix(".crossprobe-probe-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
     Ok(())
 }
 
@@ -60,10 +66,17 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         source,
     })?;
     let corrupt = |e: serde_json::Error, what: &str| Error::Usage {
-        message: format!("{}:{}:{}: {what}: {}", path.display(), e.line(), e.column(), without_position(&e)),
+        message: format!(
+            "{}:{}:{}: {what}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            without_position(&e)
+        ),
         help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
     };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
     let schema = v.get("schema").and_then(|s| s.as_u64());
     if schema != Some(SCHEMA_VERSION as u64) {
         return Err(Error::Usage {

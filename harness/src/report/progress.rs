@@ -20,9 +20,11 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = ProgressBar::new(total as u64);
             b.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             b.enable_steady_tick(Duration::from_millis(120));
             b
@@ -46,7 +48,7 @@ impl Progress {
         let mark = match (r.verdict.met, r.outcome) {
             (_, Outcome::Skip) => "skip ",
             (_, Outcome::Interrupted) => "intr ",
-            (true, Outcome::Pass) => "pass ",
+            (true, Outcome::Pass) => "ok   ",
             (true, _) => "xfail",
             (false, _) => "FAIL ",
         };

@@ -7,14 +7,22 @@ use crate::model::{CellResult, Outcome};
 
 pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
-    let unmet = results.iter().filter(|r| !r.verdict.met && r.outcome != Outcome::Interrupted).count();
+    let unmet = results
+        .iter()
+        .filter(|r| !r.verdict.met && r.outcome != Outcome::Interrupted)
+        .count();
     let expected_fail = results
         .iter()
-        .filter(|r| r.verdict.met && !r.flaky() && !matches!(r.outcome, Outcome::Pass | Outcome::Skip))
+        .filter(|r| {
+            r.verdict.met && !r.flaky() && !matches!(r.outcome, Outcome::Pass | Outcome::Skip)
+        })
         .count();
     // A flaky cell met its expectation only on a retry: not a pass.
     let flaky = results.iter().filter(|r| r.flaky()).count();
-    let passed = results.iter().filter(|r| r.outcome == Outcome::Pass && !r.flaky()).count();
+    let passed = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pass && !r.flaky())
+        .count();
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -34,11 +42,19 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
             n => format!(", {n} interrupted"),
         }
     );
-    let rows: Vec<&CellResult> = results.iter().filter(|r| r.outcome != Outcome::Pass || r.flaky()).collect();
+    let rows: Vec<&CellResult> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met || r.flaky())
+        .collect();
     if rows.is_empty() {
         return s;
     }
-    let id_w = rows.iter().map(|r| r.cell.id.len()).max().unwrap_or(0).min(60);
+    let id_w = rows
+        .iter()
+        .map(|r| r.cell.id.len())
+        .max()
+        .unwrap_or(0)
+        .min(60);
     let _ = writeln!(s);
     for r in rows {
         let mark = match (r.verdict.met, r.outcome) {
@@ -50,7 +66,12 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         };
         let why = if r.flaky() {
             let first = &r.attempts[0];
-            format!("{} on try 1 of {}: {}", first.outcome, r.attempts.len() + 1, first.verdict.message)
+            format!(
+                "{} on try 1 of {}: {}",
+                first.outcome,
+                r.attempts.len() + 1,
+                first.verdict.message
+            )
         } else if r.verdict.met && r.outcome != Outcome::Skip {
             r.verdict.message.clone()
         } else if r.outcome == Outcome::Skip {
@@ -58,7 +79,13 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         } else {
             r.verdict.message.clone()
         };
-        let _ = writeln!(s, "  {mark:<5} {:<11} {:<id_w$}  {}", r.outcome.as_str(), r.cell.id, one_line(&why, 160));
+        let _ = writeln!(
+            s,
+            "  {mark:<5} {:<11} {:<id_w$}  {}",
+            r.outcome.as_str(),
+            r.cell.id,
+            one_line(&why, 160)
+        );
         if !r.verdict.met {
             if let Some(d) = &r.dir {
                 let _ = writeln!(s, "        {:<11} {:<id_w$}  kept: {d}", "", "");

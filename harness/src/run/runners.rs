@@ -512,14 +512,30 @@ pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
 /// process a probe left behind in the prefix. Call once at the end of a run,
 /// and on interrupt; not after each cell, since `wineserver -k` would also
 /// kill the cells running beside it.
+///
+/// Several crossprobe processes may share the prefix (parallel test runs, two
+/// matrices at once): each holds a shared lock on `<prefix>.users` from its
+/// first wine warm-up, and only the last one out kills the server. The
+/// others leave it to exit by itself when its linger time runs out.
 pub fn cool_down(tools: &Tools) -> Result<(), String> {
     let Some(w) = &tools.wine else { return Ok(()) };
     if !w.prefix.join(READY).is_file() {
         return Ok(());
     }
+    let held = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if held.is_none() {
+        return Ok(());
+    }
+    drop(held);
+    let Some(_last) = lock::Exclusive::try_acquire(&w.prefix.with_extension("users"))? else {
+        return Ok(());
+    };
     // Non-zero just means no server was running.
     quiet(w, &w.server, &["-k"], Duration::from_secs(30)).map(|_| ())
 }
+
+/// This process's shared hold on the wine prefix; see [`cool_down`].
+static WINE_USERS: std::sync::Mutex<Option<lock::Shared>> = std::sync::Mutex::new(None);
 
 fn wine_warm_up(w: &Wine) -> Result<(), String> {
     let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
@@ -529,6 +545,12 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
         .ok_or("wine prefix has no parent directory")?;
     fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
     let _lock = lock::Exclusive::acquire(&w.prefix.with_extension("lock"))?;
+    {
+        let mut users = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner());
+        if users.is_none() {
+            *users = Some(lock::Shared::acquire(&w.prefix.with_extension("users"))?);
+        }
+    }
 
     let ready = w.prefix.join(READY);
     if !ready.is_file() {
@@ -624,30 +646,62 @@ mod lock {
     /// file anew.
     pub struct Exclusive(#[allow(dead_code)] File);
 
+    /// A shared advisory lock, held until dropped.
+    pub struct Shared(#[allow(dead_code)] File);
+
+    fn open(path: &Path) -> Result<File, String> {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| format!("cannot open lock {}: {e}", path.display()))
+    }
+
+    /// flock, retried on EINTR. Ok(false) when `LOCK_NB` was asked for and
+    /// the lock is held elsewhere.
+    #[cfg(unix)]
+    fn flock(file: &File, op: i32, path: &Path) -> Result<bool, String> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: flock on a descriptor we own; closing it on drop
+            // releases the lock.
+            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+                return Ok(true);
+            }
+            let err = std::io::Error::last_os_error();
+            match err.kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                std::io::ErrorKind::WouldBlock => return Ok(false),
+                _ => return Err(format!("cannot lock {}: {err}", path.display())),
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn flock(_file: &File, _op: i32, _path: &Path) -> Result<bool, String> {
+        Ok(true)
+    }
+
     impl Exclusive {
         pub fn acquire(path: &Path) -> Result<Exclusive, String> {
-            let file = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(path)
-                .map_err(|e| format!("cannot open lock {}: {e}", path.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::fd::AsRawFd;
-                loop {
-                    // SAFETY: flock on a descriptor we own; closing it on
-                    // drop releases the lock.
-                    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                        break;
-                    }
-                    let err = std::io::Error::last_os_error();
-                    if err.kind() != std::io::ErrorKind::Interrupted {
-                        return Err(format!("cannot lock {}: {err}", path.display()));
-                    }
-                }
-            }
+            let file = open(path)?;
+            flock(&file, libc::LOCK_EX, path)?;
             Ok(Exclusive(file))
+        }
+
+        /// None when another holder has it.
+        pub fn try_acquire(path: &Path) -> Result<Option<Exclusive>, String> {
+            let file = open(path)?;
+            Ok(flock(&file, libc::LOCK_EX | libc::LOCK_NB, path)?.then_some(Exclusive(file)))
+        }
+    }
+
+    impl Shared {
+        pub fn acquire(path: &Path) -> Result<Shared, String> {
+            let file = open(path)?;
+            flock(&file, libc::LOCK_SH, path)?;
+            Ok(Shared(file))
         }
     }
 }

@@ -11,7 +11,10 @@ pub fn bin() -> &'static str {
 
 /// The repository root (holds `matrices/`, `templates/`).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// `shared/schemas/jenkins-junit-10.xsd`, found by walking up from the crate
@@ -25,7 +28,10 @@ pub fn junit_schema() -> PathBuf {
         }
         dir = d.parent();
     }
-    panic!("shared/schemas/jenkins-junit-10.xsd not found above {}", env!("CARGO_MANIFEST_DIR"));
+    panic!(
+        "shared/schemas/jenkins-junit-10.xsd not found above {}",
+        env!("CARGO_MANIFEST_DIR")
+    );
 }
 
 pub struct Run {
@@ -48,7 +54,8 @@ impl Run {
     }
     pub fn results(&self, name: &str) -> serde_json::Value {
         let p = self.reports(name).join("results.json");
-        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}\nstderr:\n{}", p.display(), self.stderr()));
+        let text = std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}\nstderr:\n{}", p.display(), self.stderr()));
         serde_json::from_str(&text).unwrap()
     }
     /// Cell id → the cell's result object.
@@ -84,7 +91,10 @@ pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(cwd)
-        .args(args.iter().map(|a| if *a == "@" { "matrix.yaml" } else { a }))
+        .args(
+            args.iter()
+                .map(|a| if *a == "@" { "matrix.yaml" } else { a }),
+        )
         .env("NO_COLOR", "1")
         .env_remove("CROSSPROBE_RUNNER")
         .env("COLUMNS", "100");
@@ -100,11 +110,21 @@ pub fn validate_junit(path: &Path) {
         .arg(path)
         .output()
         .expect("xmllint (libxml2-utils) is installed by scripts/setup");
-    assert!(out.status.success(), "xmllint rejects {}:\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "xmllint rejects {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new("python3")
         .args(["-c", "import sys, junitparser; x = junitparser.JUnitXml.fromfile(sys.argv[1]); print(sum(1 for s in x for c in s))"])
         .arg(path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "junitparser rejects {}:\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "junitparser rejects {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

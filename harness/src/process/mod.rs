@@ -1,0 +1,309 @@
+//! Spawning child processes. Every build, inspection and probe run goes
+//! through [`run`], so that process groups, timeouts, output capture and
+//! caps, argv recording and Ctrl-C are handled once.
+//!
+//! Each child:
+//! - is started from an argv, never through a shell;
+//! - gets a closed stdin, so a probe that reads it sees EOF at once;
+//! - leads a process group of its own, and the whole group is killed when
+//!   the child exits, times out, floods its output or crossprobe is
+//!   interrupted: grandchildren (a probe's `sleep 1000 &`, qemu or wine
+//!   helpers) never outlive the run;
+//! - writes stdout and stderr to `<log_dir>/<log_name>.stdout` and
+//!   `.stderr` (see `capture` for why files). The files are kept whole, even
+//!   past the cap; deleting them is the caller's choice.
+
+mod capture;
+pub mod interrupt;
+mod sys;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::model::{Command, Exit};
+
+pub use sys::signal_name;
+
+/// What to run and how.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// `argv[0]` is the program: a path, or a name looked up on `PATH`.
+    pub argv: Vec<String>,
+    /// Set for the child; everything else is inherited.
+    pub env: BTreeMap<String, String>,
+    /// Removed from the inherited environment. A name also in `env` is set.
+    pub env_remove: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    pub timeout: Duration,
+    /// Where the capture files go; created if missing.
+    pub log_dir: PathBuf,
+    /// `build` gives `build.stdout` and `build.stderr`.
+    pub log_name: String,
+    /// Bytes of each stream kept in `Captured.text`: half from the head,
+    /// half from the tail.
+    pub cap: usize,
+}
+
+/// A stream that grows past this many bytes (64 × `cap`, at least 1 MiB)
+/// gets its process group killed: a probe stuck printing in a loop would
+/// otherwise fill the disk overnight. The size is checked every few tens of
+/// milliseconds, so a fast writer overshoots it somewhat.
+pub fn hard_limit(cap: usize) -> u64 {
+    const FACTOR: u64 = 64;
+    const FLOOR: u64 = 1 << 20;
+    u64::try_from(cap)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(FACTOR)
+        .max(FLOOR)
+}
+
+/// How long a timed-out group gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_millis(200);
+/// The longest sleep between two looks at a running child; it bounds how
+/// late a timeout, a runaway or an interrupt is noticed.
+const POLL_MAX: Duration = Duration::from_millis(25);
+
+/// Runs `spec` to the end and records what happened.
+///
+/// `Err` when nothing could be started: an empty argv, a missing program
+/// or working directory, an unwritable `log_dir`. Once a child did start,
+/// only a failure of `waitid` or of reading back the capture files (neither
+/// seen in practice) is an `Err`, and its group is killed first.
+///
+/// Once [`interrupt::requested`] is set, nothing is started: the command
+/// comes back `Ok` with `exit` all empty (no code, no signal, not timed
+/// out), zero duration and no output, and no capture files are written.
+/// [`started`] tells such a command apart.
+pub fn run(spec: &Spec) -> io::Result<Command> {
+    let Some((program, args)) = spec.argv.split_first() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot run an empty argv",
+        ));
+    };
+    let mut record = Command {
+        argv: spec.argv.clone(),
+        env: spec.env.clone(),
+        cwd: spec.cwd.as_ref().map(|p| p.display().to_string()),
+        ..Command::default()
+    };
+    if interrupt::requested().is_some() {
+        return Ok(record);
+    }
+    if let Some(dir) = &spec.cwd {
+        if !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "cannot run {program}: working directory {} does not exist",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    fs::create_dir_all(&spec.log_dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create log directory {}: {e}",
+                spec.log_dir.display()
+            ),
+        )
+    })?;
+    let stdout = capture::create(&spec.log_dir.join(format!("{}.stdout", spec.log_name)))?;
+    let stderr = capture::create(&spec.log_dir.join(format!("{}.stderr", spec.log_name)))?;
+
+    let mut expr = duct::cmd(program, args)
+        .stdin_null()
+        .stdout_file(stdout.try_clone()?)
+        .stderr_file(stderr.try_clone()?)
+        .unchecked()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        });
+    if let Some(dir) = &spec.cwd {
+        expr = expr.dir(dir);
+    }
+    for name in spec
+        .env_remove
+        .iter()
+        .filter(|n| !spec.env.contains_key(*n))
+    {
+        expr = expr.env_remove(name);
+    }
+    for (name, value) in &spec.env {
+        expr = expr.env(name, value);
+    }
+
+    let started_at = Instant::now();
+    let handle = expr.start().map_err(|e| spawn_error(program, e))?;
+    let group = Group::register(handle.pids()[0]);
+    let end = watch(&group, spec, &stdout, &stderr, started_at)?;
+    // Kill the rest of the group (it may hold grandchildren even after a
+    // clean exit) while the leader is still an unreaped zombie, then reap.
+    drop(group);
+    let status = handle.wait()?.status;
+    record.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+    record.exit = Exit {
+        code: status.code(),
+        signal: status.signal().map(signal_name),
+        timed_out: matches!(end, End::TimedOut),
+    };
+    record.stdout = capture::read(&stdout, spec.cap)?;
+    record.stderr = capture::read(&stderr, spec.cap)?;
+    if let End::Runaway { stream, limit } = end {
+        let text = &mut record.stderr.text;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "[crossprobe: {stream} exceeded {limit} bytes; process group killed]\n"
+        ));
+    }
+    Ok(record)
+}
+
+/// Whether `run` started the command: false for one refused after an
+/// interrupt. A started process always ends with a code or a signal.
+pub fn started(command: &Command) -> bool {
+    command.exit.code.is_some() || command.exit.signal.is_some()
+}
+
+/// Why the wait for a child ended.
+enum End {
+    Exited,
+    TimedOut,
+    Interrupted,
+    Runaway { stream: &'static str, limit: u64 },
+}
+
+/// Waits until the group's leader exits, killing the group first if it runs
+/// out of time, floods its output or crossprobe is interrupted. Does not reap.
+fn watch(
+    group: &Group,
+    spec: &Spec,
+    stdout: &File,
+    stderr: &File,
+    started_at: Instant,
+) -> io::Result<End> {
+    let deadline = started_at.checked_add(spec.timeout);
+    let limit = hard_limit(spec.cap);
+    // Start with short naps so that quick commands return quickly.
+    let mut nap = Duration::from_millis(1);
+    loop {
+        if sys::exited(group.0)? {
+            return Ok(End::Exited);
+        }
+        if interrupt::requested().is_some() {
+            group.kill(libc::SIGKILL);
+            return Ok(End::Interrupted);
+        }
+        for (stream, file) in [("stdout", stdout), ("stderr", stderr)] {
+            if capture::len(file) > limit {
+                group.kill(libc::SIGKILL);
+                return Ok(End::Runaway { stream, limit });
+            }
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            group.kill(libc::SIGTERM);
+            wait_exit(group, GRACE)?;
+            group.kill(libc::SIGKILL);
+            return Ok(End::TimedOut);
+        }
+        let left = deadline.map_or(POLL_MAX, |d| d - now);
+        thread::sleep(nap.min(left));
+        nap = (nap * 2).min(POLL_MAX);
+    }
+}
+
+/// Waits up to `grace` for the leader to exit.
+fn wait_exit(group: &Group, grace: Duration) -> io::Result<()> {
+    let until = Instant::now() + grace;
+    while Instant::now() < until && !sys::exited(group.0)? {
+        thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+/// A live child's process group, listed for `interrupt` while it exists.
+/// Dropping it kills whatever is left of the group and delists it; the
+/// leader must not have been reaped yet.
+struct Group(u32);
+
+impl Group {
+    fn register(pid: u32) -> Group {
+        interrupt::register(pid);
+        Group(pid)
+    }
+
+    /// The leader is signalled on its own as well: it may have moved to
+    /// another group (`setpgid`), and waiting for it would then never end.
+    fn kill(&self, sig: i32) {
+        sys::killpg(self.0, sig);
+        sys::kill(self.0, sig);
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill(libc::SIGKILL);
+        interrupt::unregister(self.0);
+    }
+}
+
+/// Names the program in the error; std's "No such file or directory" alone
+/// does not say what was missing.
+fn spawn_error(program: &str, e: io::Error) -> io::Error {
+    let hint = if e.kind() != io::ErrorKind::NotFound {
+        String::new()
+    } else if !program.contains('/') {
+        " (not found on PATH)".to_string()
+    } else if std::path::Path::new(program).exists() {
+        // The kernel says ENOENT for a missing ELF interpreter or #! program
+        // too: typical of a binary built for another libc or a missing
+        // sysroot.
+        " (the file exists: its interpreter or dynamic loader is missing)".to_string()
+    } else {
+        String::new()
+    };
+    io::Error::new(e.kind(), format!("cannot run {program}: {e}{hint}"))
+}
+
+/// Runs a short query (`go env -json`, `go tool dist list -json`) and returns
+/// its stdout, or an error that quotes its stderr. It goes through [`run`],
+/// so a hung toolchain is still bounded by `timeout` and killed as a group.
+pub fn query(
+    argv: &[&str],
+    env: &BTreeMap<String, String>,
+    timeout: Duration,
+) -> Result<String, String> {
+    let logs =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let spec = Spec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        env: env.clone(),
+        env_remove: Vec::new(),
+        cwd: None,
+        timeout,
+        log_dir: logs.path().to_path_buf(),
+        log_name: "query".into(),
+        cap: 4 << 20,
+    };
+    let shown = argv.join(" ");
+    let c = run(&spec).map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    if !c.exit.success() {
+        return Err(format!(
+            "`{shown}` failed ({}): {}",
+            c.exit,
+            c.stderr.text.trim()
+        ));
+    }
+    Ok(c.stdout.text)
+}

@@ -1,0 +1,126 @@
+//! The few raw system calls `process` needs that std and duct do not offer:
+//! signalling a whole process group, noticing that a child exited without
+//! reaping it, and naming signals.
+
+use std::io;
+
+/// Sends `sig` to every process in group `pgid`. A group that is already gone
+/// is not an error: the caller only wants it dead.
+pub(super) fn killpg(pgid: u32, sig: i32) {
+    // killpg(0) and killpg(1) would hit our own group and init's; a bad pid
+    // here must never turn into that.
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: killpg has no memory-safety preconditions.
+    unsafe {
+        libc::killpg(pgid, sig);
+    }
+}
+
+/// Sends `sig` to the single process `pid`.
+pub(super) fn kill(pid: u32, sig: i32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// Whether child `pid` has exited, leaving it a zombie. Not reaping matters:
+/// while the zombie exists its pid, which is also its group's id, cannot be
+/// reused, so a following `killpg` reaches only its own group.
+pub(super) fn exited(pid: u32) -> io::Result<bool> {
+    let pid = libc::id_t::from(pid);
+    // SAFETY: waitid writes at most one siginfo_t into the zeroed value we own.
+    // Darwin leaves it untouched when nothing exited, hence the zeroing and
+    // the si_signo test (as in the shared_child crate that duct uses).
+    let (ret, signo) = unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let ret = libc::waitid(
+            libc::P_PID,
+            pid,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+        );
+        (ret, info.si_signo)
+    };
+    if ret != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(signo == libc::SIGCHLD)
+}
+
+const NAMES: &[(i32, &str)] = &[
+    (libc::SIGHUP, "SIGHUP"),
+    (libc::SIGINT, "SIGINT"),
+    (libc::SIGQUIT, "SIGQUIT"),
+    (libc::SIGILL, "SIGILL"),
+    (libc::SIGTRAP, "SIGTRAP"),
+    (libc::SIGABRT, "SIGABRT"),
+    (libc::SIGBUS, "SIGBUS"),
+    (libc::SIGFPE, "SIGFPE"),
+    (libc::SIGKILL, "SIGKILL"),
+    (libc::SIGUSR1, "SIGUSR1"),
+    (libc::SIGSEGV, "SIGSEGV"),
+    (libc::SIGUSR2, "SIGUSR2"),
+    (libc::SIGPIPE, "SIGPIPE"),
+    (libc::SIGALRM, "SIGALRM"),
+    (libc::SIGTERM, "SIGTERM"),
+    (libc::SIGCHLD, "SIGCHLD"),
+    (libc::SIGCONT, "SIGCONT"),
+    (libc::SIGSTOP, "SIGSTOP"),
+    (libc::SIGTSTP, "SIGTSTP"),
+    (libc::SIGTTIN, "SIGTTIN"),
+    (libc::SIGTTOU, "SIGTTOU"),
+    (libc::SIGURG, "SIGURG"),
+    (libc::SIGXCPU, "SIGXCPU"),
+    (libc::SIGXFSZ, "SIGXFSZ"),
+    (libc::SIGVTALRM, "SIGVTALRM"),
+    (libc::SIGPROF, "SIGPROF"),
+    (libc::SIGWINCH, "SIGWINCH"),
+    (libc::SIGIO, "SIGIO"),
+    (libc::SIGSYS, "SIGSYS"),
+    #[cfg(target_os = "macos")]
+    (libc::SIGEMT, "SIGEMT"),
+    #[cfg(target_os = "macos")]
+    (libc::SIGINFO, "SIGINFO"),
+];
+
+/// The conventional name of signal `sig` on this host ("SIGILL"), or
+/// "signal N" for one without a name (Linux real-time signals, say).
+pub fn signal_name(sig: i32) -> String {
+    match NAMES.iter().find(|(n, _)| *n == sig) {
+        Some((_, name)) => (*name).to_string(),
+        None => format!("signal {sig}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_signals_probes_die_of() {
+        assert_eq!(signal_name(libc::SIGILL), "SIGILL");
+        assert_eq!(signal_name(libc::SIGSEGV), "SIGSEGV");
+        assert_eq!(signal_name(libc::SIGBUS), "SIGBUS");
+        assert_eq!(signal_name(libc::SIGKILL), "SIGKILL");
+        assert_eq!(signal_name(libc::SIGABRT), "SIGABRT");
+        assert_eq!(signal_name(libc::SIGTRAP), "SIGTRAP");
+    }
+
+    #[test]
+    fn unknown_signals_keep_their_number() {
+        assert_eq!(signal_name(0), "signal 0");
+        assert_eq!(signal_name(77), "signal 77");
+    }
+}
