@@ -22,6 +22,8 @@ use crate::load::{did_you_mean, Expect, Located, Matrix};
 use crate::model::{Cell, Expectation, Outcome, Runner};
 use crate::toolchain::go::GoToolchain;
 
+pub mod shard;
+
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
 /// Which architectures read an architecture-specific variable. Variables not
