@@ -14,6 +14,7 @@ use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERS
 use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
 use crate::toolchain::go::{self as gotool, GoToolchain};
+use crate::toolchain::versions;
 use crate::{host, inspect, process, render, run};
 
 const EXAMPLES: &str = "\
@@ -129,18 +130,31 @@ pub fn main() -> i32 {
 }
 
 /// Loaded and expanded matrices, ready to run.
-struct Prepared {
-    matrices: Vec<Matrix>,
-    cells: Vec<Cell>,
-    ctx: Context,
-    warnings: Vec<String>,
+pub(crate) struct Prepared {
+    pub(crate) matrices: Vec<Matrix>,
+    pub(crate) cells: Vec<Cell>,
+    pub(crate) ctx: Context,
+    pub(crate) warnings: Vec<String>,
 }
 
 fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prepared> {
     let mut matrices = Vec::new();
     for p in paths {
-        let mx = load::load_file(p, m.templates.as_deref())?;
-        if matrices.iter().any(|o: &Matrix| o.name == mx.name) {
+        matrices.push(load::load_file(p, m.templates.as_deref())?);
+    }
+    prepare_loaded(matrices, m.filter.as_deref(), m.max_cells, keep)
+}
+
+/// Resolves the Go versions of loaded matrices, expands them, and reads the
+/// host once: everything [`pipeline::run_all`] needs.
+pub(crate) fn prepare_loaded(
+    matrices: Vec<Matrix>,
+    filter: Option<&str>,
+    max_cells: usize,
+    keep: bool,
+) -> miette::Result<Prepared> {
+    for (i, mx) in matrices.iter().enumerate() {
+        if matrices[..i].iter().any(|o| o.name == mx.name) {
             return Err(Error::Usage {
                 message: format!("two matrices are named {:?}", mx.name),
                 help: Some(
@@ -149,35 +163,15 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             }
             .into());
         }
-        matrices.push(mx);
     }
-    let mut gos: BTreeMap<String, GoToolchain> = BTreeMap::new();
-    for mx in &matrices {
-        for g in &mx.go {
-            if gos.contains_key(&g.value) {
-                continue;
-            }
-            let tc = match g.value.as_str() {
-                "local" => gotool::local().map_err(|message| Error::Toolchain {
-                    message,
-                    help: None,
-                })?,
-                other => {
-                    return Err(Error::from(crate::errors::InputError::new(
-                        &mx.source,
-                        g.span,
-                        format!("Go version {other:?} is not supported yet"),
-                        "here",
-                        Some("use `go: [local]`, the go on PATH".into()),
-                    ))
-                    .into())
-                }
-            };
-            gos.insert(g.value.clone(), tc);
-        }
-    }
+    let gos = resolve_gos(&matrices)?;
     let host = host::detect();
-    let local_root = gos.values().next().map(|g| g.goroot.clone());
+    // The local Go's GOROOT, for the tools shared by the run; a cell built by
+    // another Go finds its own wasm_exec_node.js (see pipeline).
+    let local_root = gos
+        .get("local")
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+        .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
     let mut warnings = Vec::new();
@@ -192,19 +186,19 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             mx,
             &gos,
             &expand::Options {
-                max_cells: m.max_cells,
+                max_cells,
                 choose_runner: &choose,
             },
         )?;
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
-        cells.extend(ex.cells.into_iter().filter(|c| {
-            m.filter
-                .as_deref()
-                .is_none_or(|f| expand::filter_matches(f, &c.id))
-        }));
+        cells.extend(
+            ex.cells
+                .into_iter()
+                .filter(|c| filter.is_none_or(|f| expand::filter_matches(f, &c.id))),
+        );
         if before > 0 && cells.is_empty() {
-            if let Some(f) = &m.filter {
+            if let Some(f) = filter {
                 return Err(Error::Usage {
                     message: format!(
                         "--filter {f:?} matches none of the {before} cells of {}",
@@ -236,6 +230,75 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
         },
         warnings,
     })
+}
+
+/// Every Go version the matrices name, resolved once: `local`, a minor, or
+/// an exact release (downloaded into the module cache on first use). One
+/// that cannot be had becomes a toolchain whose cells skip, with the reason.
+fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
+    let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
+    for mx in matrices {
+        for g in &mx.go {
+            if asked.iter().any(|(v, ..)| *v == g.value) {
+                continue;
+            }
+            let req = versions::parse_request(&g.value)
+                .map_err(|(message, help)| version_error(mx, g.span, message, help))?;
+            asked.push((g.value.clone(), req, mx, g.span));
+        }
+    }
+    let local = gotool::local();
+    if let (Err(message), true) = (
+        &local,
+        asked
+            .iter()
+            .any(|(_, r, ..)| *r == versions::Request::Local),
+    ) {
+        return Err(Error::Toolchain {
+            message: message.clone(),
+            help: None,
+        }
+        .into());
+    }
+    let resolver = versions::Resolver::new(local);
+    let reqs: Vec<versions::Request> = asked.iter().map(|(_, r, ..)| *r).collect();
+    let mut gos = BTreeMap::new();
+    for ((value, _, mx, span), res) in asked.iter().zip(versions::resolve_all(&resolver, &reqs)) {
+        let tc = match res {
+            Ok(versions::Resolved::Ready(tc)) => *tc,
+            Ok(versions::Resolved::Unavailable { version, reason }) => {
+                versions::unavailable(&version, &reason, resolver.local().ok())
+            }
+            Err(no) => return Err(version_error(mx, *span, no.message, no.help)),
+        };
+        gos.insert(value.clone(), tc);
+    }
+    Ok(gos)
+}
+
+/// A bad Go version points at the matrix when it came from one, else (from
+/// `--go`) it is a usage error.
+fn version_error(
+    mx: &Matrix,
+    span: miette::SourceSpan,
+    message: String,
+    help: String,
+) -> miette::Report {
+    if span.len() == 0 {
+        return Error::Usage {
+            message,
+            help: Some(help),
+        }
+        .into();
+    }
+    Error::from(crate::errors::InputError::new(
+        &mx.source,
+        span,
+        message,
+        "this Go version",
+        Some(help),
+    ))
+    .into()
 }
 
 fn cmd_run(
@@ -321,7 +384,7 @@ fn cmd_run(
     })
 }
 
-fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
+pub(crate) fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     let mut v = ctx.tools.versions();
     for (req, g) in &ctx.gos {
         let key = if req == "local" {
@@ -334,7 +397,7 @@ fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     v
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|s| s.trim().to_string())
