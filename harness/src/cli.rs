@@ -29,6 +29,27 @@ Examples:
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).";
 
+const REPRO_HELP: &str = "\
+A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):
+
+  goos: linux                  # axes at the top level: goos, goarch, go, cgo,
+  goarch: arm                  #   ldflags, tags, flags, env: {GOARM: \"5\"}; one value or a list
+  cgo: 1
+  issue: https://github.com/golang/go/issues/16801
+  expect: {outcome: build-fail, match: \"unrecognized command.line option '-marm'\"}
+  source: |                    # the program, as main.go (or probe: NAME for a shipped one)
+    package main
+    import \"C\"
+    func main() {}
+
+Examples:
+  crossprobe repro bug.md                          the first ```yaml block of a bug report
+  crossprobe repro snippet.yaml --go 1.21..1.26    the latest patch of each minor
+  crossprobe repro snippet.yaml --go 1.21..1.26 --bisect
+
+Exit codes: 0 every cell as the snippet expects (with --bisect: a change was found),
+1 not, 2 bad input or usage, 130/143 interrupted.";
+
 #[derive(Parser)]
 #[command(name = "crossprobe", version, about = "A declarative test-matrix harness for Go and C cross-compilation", after_help = EXAMPLES)]
 struct Cli {
@@ -80,6 +101,32 @@ enum Cmd {
         #[command(flatten)]
         m: MatrixArgs,
     },
+    /// Does a reported failure reproduce? Runs a snippet (YAML, `-` for stdin,
+    /// or a Markdown bug report's first ```yaml block), prints a verdict per
+    /// cell, and writes a repro bundle with replay.sh for each failing cell.
+    #[command(after_help = REPRO_HELP)]
+    Repro {
+        #[arg(value_name = "SNIPPET")]
+        snippet: String,
+        /// Go versions: a range of minors (1.21..1.26, each at its latest
+        /// patch), a minor, a release (1.21.13), local, or a comma list.
+        #[arg(long, value_name = "VERSIONS")]
+        go: Option<String>,
+        /// Find the first Go release at which the outcome changes (needs --go A..B).
+        #[arg(long)]
+        bisect: bool,
+        /// Cells run at once (default: the number of cores).
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Reports root: results, JUnit and bundles go to DIR/<name>/.
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
+        /// Keep every cell's build directory.
+        #[arg(long)]
+        keep: bool,
+        #[command(flatten)]
+        m: MatrixArgs,
+    },
     /// List the shipped probes.
     ListProbes {
         #[arg(long, value_name = "DIR")]
@@ -117,6 +164,27 @@ pub fn main() -> i32 {
             m,
         } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
         Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
+        Cmd::Repro {
+            snippet,
+            go,
+            bisect,
+            jobs,
+            out,
+            keep,
+            m,
+        } => crate::repro::run(&crate::repro::Options {
+            snippet: &snippet,
+            go: go.as_deref(),
+            bisect,
+            out: &out,
+            jobs: jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .max(1),
+            keep,
+            templates: m.templates.as_deref(),
+            filter: m.filter.as_deref(),
+            max_cells: m.max_cells,
+        }),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
     };
