@@ -352,7 +352,7 @@ fn version_error(
     message: String,
     help: String,
 ) -> miette::Report {
-    if span.len() == 0 {
+    if span.is_empty() {
         return Error::Usage {
             message,
             help: Some(help),
