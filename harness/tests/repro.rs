@@ -287,6 +287,24 @@ fn snippet_from_stdin() {
     assert!(stdout.contains("passed, as expected"), "{stdout}");
 }
 
+/// A full matrix is a snippet too, here in a Markdown report.
+#[test]
+fn full_matrix_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("report.md"),
+        "Seen on amd64:\n\n```yaml\nname: full\nprobes: [hello]\nmatrix: {goos: [linux], goarch: [amd64]}\n```\n",
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["report.md"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/cgo0/hello (go1.") && out.contains("passed, as expected"),
+        "{out}"
+    );
+    assert!(dir.path().join("reports/full/results.json").is_file());
+}
+
 fn refuse(files: &[(&str, &str)], args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     for (n, t) in files {
