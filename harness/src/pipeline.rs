@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict,
+};
 use crate::render::catalog::Probe;
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
@@ -28,6 +30,8 @@ pub struct Context {
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
     pub keep: bool,
+    /// Tries after a first that did not meet its expectation (`--retries`).
+    pub retries: u32,
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -60,7 +64,7 @@ pub fn run_all(
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells_ref.get(i) else { break };
                 let _ = tx.send((i, Event::Started(cell.id.clone())));
-                let result = run_cell(cell, ctx);
+                let result = run_tries(cell, ctx);
                 let _ = tx.send((i, Event::Finished(Box::new(result))));
             });
         }
@@ -95,11 +99,38 @@ pub fn interrupted(cell: Cell) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+/// A cell, tried again while it does not meet its expectation, up to
+/// `ctx.retries` more times; the tries before the last are kept in
+/// `attempts`, so one that passes on a retry shows as flaky, not as a pass.
+fn run_tries(cell: &Cell, ctx: &Context) -> CellResult {
+    let mut result = run_cell(cell, ctx);
+    let mut earlier = Vec::new();
+    while !result.verdict.met
+        && result.outcome != Outcome::Interrupted
+        && earlier.len() < ctx.retries as usize
+        && process::interrupt::requested().is_none()
+    {
+        earlier.push(Attempt {
+            outcome: result.outcome,
+            reason: result.reason,
+            verdict: result.verdict,
+            phases: result.phases,
+            duration_ms: result.duration_ms,
+            dir: result.dir,
+        });
+        result = run_cell(cell, ctx);
+    }
+    result.attempts = earlier;
+    result
 }
 
 /// One cell through every phase.
@@ -311,7 +342,7 @@ fn finish(
     dir: Option<&Path>,
 ) -> CellResult {
     let tc = Instant::now();
-    let checked = check::check(cell, obs);
+    let checked = check::check(cell, obs, &facts);
     facts.extend(checked.facts);
     phases.push(Phase {
         name: PhaseName::Check,
@@ -327,5 +358,7 @@ fn finish(
         phases,
         duration_ms: ms(t0.elapsed()),
         dir: dir.map(|d| d.display().to_string()),
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }

@@ -38,6 +38,7 @@ fn cell(goos: &str, goarch: &str, rest: &str) -> Cell {
         env: BTreeMap::new(),
         runner: Runner::Native,
         expect: Expectation::default(),
+        ..Cell::default()
     }
 }
 
@@ -54,6 +55,8 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         phases: Vec::new(),
         duration_ms: 1234,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
@@ -113,6 +116,8 @@ fn results(cells: Vec<CellResult>) -> Results {
         tools: BTreeMap::new(),
         interrupted: true,
         cells,
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 
@@ -146,6 +151,7 @@ fn every_kind() -> Results {
         r#match: Some("unrecognized".into()),
         reason: Some("https://go.dev/issue/12345".into()),
         source: Some("matrices/hello.yaml:12".into()),
+        ..Expectation::default()
     };
     let mut xfail = result(xfail, Outcome::BuildFail, true, "build failed, as expected");
     xfail.reason = Some("gcc: error: unrecognized option '-marm'".into());

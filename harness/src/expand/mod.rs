@@ -22,6 +22,8 @@ use crate::load::{did_you_mean, Expect, Located, Matrix};
 use crate::model::{Cell, Expectation, Outcome, Runner};
 use crate::toolchain::go::GoToolchain;
 
+pub mod shard;
+
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
 /// Which architectures read an architecture-specific variable. Variables not
@@ -186,6 +188,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     note("ldflags", &m.ldflags);
     note("tags", &m.tags);
     note("flags", &m.flags);
+    note("cpu", &m.cpu);
     for (k, v) in &m.env {
         note(k, v);
     }
@@ -207,6 +210,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
                         ("ldflags", &m.ldflags),
                         ("tags", &m.tags),
                         ("flags", &m.flags),
+                        ("cpu", &m.cpu),
                     ];
                     axes.extend(
                         m.env
@@ -314,6 +318,7 @@ fn new_from_include(
                 ("ldflags".to_string(), String::new()),
                 ("tags".to_string(), String::new()),
                 ("flags".to_string(), String::new()),
+                ("cpu".to_string(), String::new()),
             ]);
             let mut s = Spans::default();
             for (k, v) in &inc.value {
@@ -404,6 +409,7 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         tags: c["tags"].clone(),
         flags: c["flags"].clone(),
         env,
+        cpu: c["cpu"].clone(),
         runner: Runner::Native,
         expect: Expectation::default(),
     };
@@ -429,6 +435,7 @@ pub fn cell_id(c: &Cell) -> String {
         ("ldflags", &c.ldflags),
         ("tags", &c.tags),
         ("flags", &c.flags),
+        ("cpu", &c.cpu),
     ] {
         if !v.is_empty() {
             parts.push(format!("{name}={v}"));
@@ -478,6 +485,7 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "ldflags" => &cell.ldflags,
         "tags" => &cell.tags,
         "flags" => &cell.flags,
+        "cpu" => &cell.cpu,
         "probe" => &cell.probe,
         env => return cell.env.get(env).map(String::as_str),
     })
@@ -503,8 +511,15 @@ fn apply(exp: &mut Expectation, e: &Expect) {
     if let Some(r) = &e.reason {
         exp.reason = Some(r.clone());
     }
+    for (k, f) in &e.facts {
+        exp.facts.insert(k.clone(), f.text.clone());
+    }
     exp.source = Some(e.position.clone());
-    if exp.outcome == Outcome::Pass && exp.r#match.is_none() && exp.reason.is_none() {
+    if exp.outcome == Outcome::Pass
+        && exp.r#match.is_none()
+        && exp.reason.is_none()
+        && exp.facts.is_empty()
+    {
         exp.source = None;
     }
 }

@@ -41,6 +41,8 @@ pub struct Options<'a> {
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
+    /// `--strict`: an expectation that matches no cell is an error.
+    pub strict: bool,
 }
 
 pub fn run(o: &Options) -> miette::Result<i32> {
@@ -124,7 +126,8 @@ pub(crate) struct Executed {
 pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> {
     // Kept so that each failing cell's sources and logs can go into its
     // bundle; removed once the bundles are written, unless --keep.
-    let prep: Prepared = cli::prepare_loaded(vec![matrix.clone()], o.filter, o.max_cells, true)?;
+    let prep: Prepared =
+        cli::prepare_loaded(vec![matrix.clone()], o.filter, o.max_cells, o.strict, true)?;
     // Only now: bad input must leave no reports directory behind.
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &prep.warnings {
@@ -232,6 +235,8 @@ pub(crate) fn write_results(
         tools: ex.tools.clone(),
         interrupted: process::interrupt::requested().is_some(),
         cells: all.to_vec(),
+        shard: None,
+        merged_from: Vec::new(),
     };
     report::write_reports(&dir, &res)?;
     Ok(dir)

@@ -58,6 +58,8 @@ struct SnippetFile {
     ldflags: Option<Spanned<Axis>>,
     tags: Option<Spanned<Axis>>,
     flags: Option<Spanned<Axis>>,
+    /// qemu `-cpu` models to run under, e.g. `arm926`.
+    cpu: Option<Spanned<Axis>>,
     /// Further axes by variable name, each one value or a list.
     #[serde(default)]
     env: BTreeMap<String, Spanned<Axis>>,
@@ -499,6 +501,7 @@ impl Convert<'_> {
             ldflags: self.values(raw.ldflags.as_ref(), ""),
             tags: self.values(raw.tags.as_ref(), ""),
             flags: self.values(raw.flags.as_ref(), ""),
+            cpu: self.values(raw.cpu.as_ref(), ""),
             env,
             exclude: Vec::new(),
             include: Vec::new(),
@@ -622,6 +625,7 @@ impl Convert<'_> {
             outcome: Some(outcome),
             pattern,
             reason,
+            facts: BTreeMap::new(),
             position: self.source.position(span.offset()),
             span,
         })
