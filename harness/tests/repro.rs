@@ -88,6 +88,7 @@ fn replay_scripts_give_the_same_outcome() {
             "README.txt",
             "steps.json",
             "env.txt",
+            "go-env.txt",
             "tools.txt",
             "result.json",
             "snippet.yaml",
@@ -258,6 +259,24 @@ fn source_that_does_not_parse_is_a_build_fail() {
         .path()
         .join("reports/s/linux_amd64_cgo0_snippet/replay.sh")
         .is_file());
+}
+
+/// A failure other than the reported one says so, and is not met.
+#[test]
+fn different_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "goos: linux\ngoarch: amd64\nexpect: {outcome: build-fail, match: \"undefined: nope\"}\n\
+         source: |\n  package main\n  func main() { panic(\"boom\") }\n",
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("): different failure: run-fail: panic: boom"),
+        "{out}"
+    );
 }
 
 /// Standard input, and Markdown read from it.

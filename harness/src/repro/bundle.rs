@@ -9,6 +9,7 @@
 //!   src/           the rendered sources, as built
 //!   steps.json     each step's argv, env, cwd, exit and duration
 //!   env.txt        the variables each step set (the rest is inherited)
+//!   go-env.txt     `go env` as the build saw it
 //!   tools.txt      go, and the cc, qemu, wine or node the cell used
 //!   logs/          build.stdout, build.stderr, run.stdout, run.stderr
 //!   result.json    the cell's whole result, as in results.json
@@ -124,6 +125,7 @@ pub fn write(
     }
     put("env.txt", &env)?;
     put("tools.txt", &tool_lines(r, go, tools, &commands))?;
+    put("go-env.txt", &go_env(go, &commands))?;
     put(
         "result.json",
         &serde_json::to_string_pretty(r).expect("results serialise"),
@@ -165,6 +167,20 @@ fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {
         r.verdict.message,
         sources.join(" src/"),
     )
+}
+
+/// `go env` as the build saw it (CC, CGO_CFLAGS, GOPROXY, ...). The rest of
+/// the inherited environment stays out of the bundle: it is handed to other
+/// people, and a shell's environment holds tokens.
+fn go_env(go: &GoToolchain, commands: &[(PhaseName, &Command)]) -> String {
+    let env = commands
+        .iter()
+        .find(|(p, _)| *p == PhaseName::Build)
+        .map(|(_, c)| c.env.clone())
+        .unwrap_or_default();
+    let gostr = go.go.display().to_string();
+    process::query(&[&gostr, "env"], &env, Duration::from_secs(30))
+        .unwrap_or_else(|e| format!("# cannot run go env: {e}\n"))
 }
 
 /// go, and the C compiler and runner the cell used, with their versions.
