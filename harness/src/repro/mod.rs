@@ -11,6 +11,7 @@
 
 pub mod bisect;
 pub mod bundle;
+pub mod markdown;
 pub mod snippet;
 
 use std::collections::BTreeMap;
