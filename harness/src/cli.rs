@@ -28,6 +28,8 @@ Examples:
   crossprobe run matrices/quick.yaml -j1 --keep      one cell at a time, keep every build directory
   crossprobe run matrices/linux-arches.yaml --filter 'linux/arm*'
   crossprobe plan matrices/windows.yaml              the cells and their runners, nothing built
+  crossprobe repro matrices/repro/go599-atomic64.yaml --go 1.21..1.26
+                                                     does a reported failure reproduce, on which Go
   crossprobe list-probes
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
 

@@ -336,9 +336,17 @@ fn replay_script(
             Some(v)
         }
         Runner::Node => {
-            s.push_str(
+            // The Go's own wasm_exec_node.js; fetched toolchains before 1.24
+            // have none, and then the one crossprobe ran with.
+            let used = run
+                .and_then(|(_, c)| c.argv.iter().find(|a| a.ends_with("wasm_exec_node.js")))
+                .map_or("''".to_string(), |a| sh_quote(a));
+            let _ = writeln!(
+                s,
                 "root=$(GOTOOLCHAIN=local \"$GO\" env GOROOT)\nexec_js=\"$root/lib/wasm/wasm_exec_node.js\"\n\
-                 [ -f \"$exec_js\" ] || exec_js=\"$root/misc/wasm/wasm_exec_node.js\"\n",
+                 [ -f \"$exec_js\" ] || exec_js=\"$root/misc/wasm/wasm_exec_node.js\"\n\
+                 [ -f \"$exec_js\" ] || exec_js={used}\n\
+                 if [ ! -f \"$exec_js\" ]; then echo 'replay: no wasm_exec_node.js for this Go' >&2; exit 2; fi"
             );
             Some(vec![
                 "node".into(),
@@ -360,7 +368,7 @@ fn replay_script(
         let _ = writeln!(
             s,
             "echo 'replay: built. The run used {}, which replay.sh does not set up; crossprobe ran:'\n\
-             echo {}\nif [ \"$expected\" = build-fail ]; then verdict pass; fi\nexit 0",
+             echo {}\nif [ \"$expected\" = build-fail ]; then verdict pass; fi\nexit 3",
             cell.runner.name(),
             sh_quote(&recorded)
         );
