@@ -3,8 +3,11 @@
 //! Files are written atomically (temp file, then rename), so an interrupted
 //! run never leaves half a report.
 
+pub mod journal;
 pub mod junit;
+pub mod lock;
 pub mod progress;
+pub mod sink;
 pub mod summary;
 
 use std::io::Write;
