@@ -46,6 +46,9 @@ struct MatrixArgs {
     /// Refuse matrices that expand past N cells.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CELLS)]
     max_cells: usize,
+    /// Make an expect entry that matches no cell an error, not a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -185,8 +188,29 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     let mut timeouts = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let ov = override_.and_then(|o| run::runners::parse_override(o).ok());
-            run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
+            // A CPU model means emulation even where the host could run the
+            // binary itself: the point is to run it on an older CPU.
+            if !cell.cpu.is_empty() && ov.is_none() {
+                ov = Some(run::RunnerOverride::Qemu);
+            }
+            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            {
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
+                    binary,
+                    cpu: Some(cell.cpu.clone()),
+                },
+                Runner::None { reason } => Runner::None { reason },
+                r if !cell.cpu.is_empty() => Runner::None {
+                    reason: format!(
+                        "cpu {} needs qemu-user, but {} runs {}",
+                        cell.cpu,
+                        r.name(),
+                        cell.target()
+                    ),
+                },
+                r => r,
+            }
         };
         let ex = expand::expand(
             mx,
@@ -196,6 +220,13 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
                 choose_runner: &choose,
             },
         )?;
+        if m.strict && !ex.warnings.is_empty() {
+            return Err(Error::Usage {
+                message: ex.warnings.join("\n"),
+                help: Some("--strict refuses expectations that match no cell: fix their `when`, or remove them".into()),
+            }
+            .into());
+        }
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
         cells.extend(ex.cells.into_iter().filter(|c| {
@@ -428,7 +459,7 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", p.display());
+                eprintln!("error: {e}");
             }
         }
     }

@@ -33,9 +33,12 @@ pub mod exit {
     pub const SIGTERM: i32 = 143;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    #[default]
     Go,
     C,
 }
@@ -73,10 +76,11 @@ impl std::fmt::Display for Outcome {
 }
 
 /// How a cell's binary is run.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Runner {
     /// On the host itself.
+    #[default]
     Native,
     /// Under qemu-user; `binary` is e.g. `qemu-aarch64`.
     Qemu {
@@ -121,6 +125,9 @@ pub struct Expectation {
     /// `file:line` of the expect entry, so a report can point back at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Fact name to an expression: `true`, `"0"`, `<= 2.31`, `~ ^go1\.2`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, String>,
 }
 
 impl Default for Expectation {
@@ -130,12 +137,13 @@ impl Default for Expectation {
             r#match: None,
             reason: None,
             source: None,
+            facts: BTreeMap::new(),
         }
     }
 }
 
 /// One point of the matrix: a probe on a target with a set of build settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     /// Stable, readable id, e.g. `linux/arm/GOARM=5/cgo0/hello`.
     pub id: String,
@@ -155,6 +163,9 @@ pub struct Cell {
     pub flags: String,
     /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
     pub env: BTreeMap<String, String>,
+    /// qemu's `-cpu` for the run: the oldest CPU the users have.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpu: String,
     pub runner: Runner,
     pub expect: Expectation,
 }
@@ -177,6 +188,9 @@ impl Cell {
             ("flags".to_string(), self.flags.clone()),
             ("probe".to_string(), self.probe.clone()),
         ];
+        if !self.cpu.is_empty() {
+            v.push(("cpu".to_string(), self.cpu.clone()));
+        }
         v.extend(self.env.iter().map(|(k, val)| (k.clone(), val.clone())));
         v
     }

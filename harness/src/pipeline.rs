@@ -309,7 +309,7 @@ fn finish(
     dir: Option<&Path>,
 ) -> CellResult {
     let tc = Instant::now();
-    let checked = check::check(cell, obs);
+    let checked = check::check(cell, obs, &facts);
     facts.extend(checked.facts);
     phases.push(Phase {
         name: PhaseName::Check,

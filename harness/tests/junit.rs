@@ -38,6 +38,7 @@ fn cell(goos: &str, goarch: &str, rest: &str) -> Cell {
         env: BTreeMap::new(),
         runner: Runner::Native,
         expect: Expectation::default(),
+        ..Cell::default()
     }
 }
 
@@ -146,6 +147,7 @@ fn every_kind() -> Results {
         r#match: Some("unrecognized".into()),
         reason: Some("https://go.dev/issue/12345".into()),
         source: Some("matrices/hello.yaml:12".into()),
+        ..Expectation::default()
     };
     let mut xfail = result(xfail, Outcome::BuildFail, true, "build failed, as expected");
     xfail.reason = Some("gcc: error: unrecognized option '-marm'".into());

@@ -1,6 +1,8 @@
 //! Check: decide a cell's outcome from what its phases observed, read the
 //! facts the probe printed, and judge the outcome against the expectation.
 
+pub mod facts;
+
 use std::collections::BTreeMap;
 
 use regex::Regex;
@@ -29,26 +31,73 @@ pub struct Checked {
     pub facts: BTreeMap<String, serde_json::Value>,
 }
 
-pub fn check(cell: &Cell, obs: &Observed) -> Checked {
+/// `known` holds the facts other phases found (inspection); the probe's are
+/// added here, and every fact expectation is judged against both.
+pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
     let mut facts = BTreeMap::new();
-    if let Some(run) = obs.run {
-        if let Some(f) = parse_facts(&run.stdout.text) {
-            flatten("probe", &f, &mut facts);
-        }
+    let printed = obs.run.and_then(|run| parse_facts(&run.stdout.text));
+    if let Some(f) = &printed {
+        flatten("probe", f, &mut facts);
     }
-    let (outcome, reason) = outcome(obs, !facts.is_empty());
+    let (outcome, reason) = outcome(obs, printed.is_some());
     let output = match outcome {
         Outcome::BuildFail => obs.build.map(both),
         _ => obs.run.map(both),
     }
     .unwrap_or_default();
-    let verdict = judge(cell, outcome, reason.as_deref(), &output);
+    let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
+    let misses = fact_misses(cell, outcome, known, &facts);
+    if !misses.is_empty() {
+        let joined = misses.join("; ");
+        verdict = Verdict {
+            met: false,
+            message: if verdict.met {
+                joined
+            } else {
+                format!("{}; {joined}", verdict.message)
+            },
+        };
+    }
     Checked {
         outcome,
         reason,
         verdict,
         facts,
     }
+}
+
+/// Each fact expectation that does not hold, as "fact K: expected E, got A".
+/// A fact that is absent only because its phase never ran (no probe facts
+/// from a skipped or failed run) is not held against the cell.
+fn fact_misses(
+    cell: &Cell,
+    outcome: Outcome,
+    known: &BTreeMap<String, serde_json::Value>,
+    probe: &BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, text) in &cell.expect.facts {
+        let Ok(expr) = facts::FactExpr::parse(text) else {
+            out.push(format!("fact {key}: invalid expectation {text:?}"));
+            continue;
+        };
+        match probe.get(key).or_else(|| known.get(key)) {
+            Some(actual) => {
+                if let Err(got) = expr.eval(actual) {
+                    out.push(format!("fact {key}: expected {text}, got {got}"));
+                }
+            }
+            None if outcome == Outcome::Pass
+                || (!key.starts_with("probe.") && !known.is_empty()) =>
+            {
+                out.push(format!(
+                    "fact {key}: expected {text}, but the cell has no such fact"
+                ));
+            }
+            None => {}
+        }
+    }
+    out
 }
 
 fn both(c: &Command) -> String {
@@ -237,6 +286,39 @@ mod tests {
             },
             ..Command::default()
         }
+    }
+
+    #[test]
+    fn fact_expectations_show_expected_and_actual() {
+        let mut cell: Cell = serde_json::from_value(serde_json::json!({
+            "id": "x", "slug": "x", "matrix": "m", "probe": "hello", "lang": "go",
+            "goos": "linux", "goarch": "amd64", "go": "local", "cgo": "0",
+            "ldflags": "", "tags": "", "flags": "", "env": {},
+            "runner": {"kind": "native"},
+            "expect": {"outcome": "pass"}
+        }))
+        .unwrap();
+        cell.expect
+            .facts
+            .insert("binary.max_glibc".into(), "<= 2.31".into());
+        cell.expect.facts.insert("binary.static".into(), "1".into());
+        let known = BTreeMap::from([
+            ("binary.max_glibc".to_string(), serde_json::json!("2.34")),
+            ("binary.static".to_string(), serde_json::json!(true)),
+        ]);
+        let run = cmd(0, "CROSSPROBE-FACTS: {}", "");
+        let build = cmd(0, "", "");
+        let obs = Observed {
+            build: Some(&build),
+            run: Some(&run),
+            ..Observed::default()
+        };
+        let c = check(&cell, &obs, &known);
+        assert!(!c.verdict.met);
+        assert_eq!(
+            c.verdict.message,
+            "fact binary.max_glibc: expected <= 2.31, got \"2.34\""
+        );
     }
 
     #[test]

@@ -189,6 +189,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     note("ldflags", &m.ldflags);
     note("tags", &m.tags);
     note("flags", &m.flags);
+    note("cpu", &m.cpu);
     for (k, v) in &m.env {
         note(k, v);
     }
@@ -204,6 +205,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
         ("ldflags", uniq(&m.ldflags)),
         ("tags", uniq(&m.tags)),
         ("flags", uniq(&m.flags)),
+        ("cpu", uniq(&m.cpu)),
     ];
     let env: Vec<(&str, Vec<&Located<String>>)> =
         m.env.iter().map(|(k, v)| (k.as_str(), uniq(v))).collect();
@@ -327,6 +329,7 @@ fn new_from_include(
                 ("ldflags".to_string(), String::new()),
                 ("tags".to_string(), String::new()),
                 ("flags".to_string(), String::new()),
+                ("cpu".to_string(), String::new()),
             ]);
             let mut s = Spans::default();
             for (k, v) in &inc.value {
@@ -413,6 +416,7 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         tags: c["tags"].clone(),
         flags: c["flags"].clone(),
         env,
+        cpu: c["cpu"].clone(),
         runner: Runner::Native,
         expect: Expectation::default(),
     };
@@ -438,6 +442,7 @@ pub fn cell_id(c: &Cell) -> String {
         ("ldflags", &c.ldflags),
         ("tags", &c.tags),
         ("flags", &c.flags),
+        ("cpu", &c.cpu),
     ] {
         if !v.is_empty() {
             parts.push(format!("{name}={v}"));
@@ -487,6 +492,7 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "ldflags" => &cell.ldflags,
         "tags" => &cell.tags,
         "flags" => &cell.flags,
+        "cpu" => &cell.cpu,
         "probe" => &cell.probe,
         env => return cell.env.get(env).map(String::as_str),
     })
@@ -512,8 +518,15 @@ fn apply(exp: &mut Expectation, e: &Expect) {
     if let Some(r) = &e.reason {
         exp.reason = Some(r.clone());
     }
+    for (k, f) in &e.facts {
+        exp.facts.insert(k.clone(), f.text.clone());
+    }
     exp.source = Some(e.position.clone());
-    if exp.outcome == Outcome::Pass && exp.r#match.is_none() && exp.reason.is_none() {
+    if exp.outcome == Outcome::Pass
+        && exp.r#match.is_none()
+        && exp.reason.is_none()
+        && exp.facts.is_empty()
+    {
         exp.source = None;
     }
 }

@@ -30,7 +30,7 @@ pub struct Located<T> {
 /// The axes that are not environment variables. Anything else in `include`,
 /// `exclude` or `when` must be an environment variable name.
 pub const AXES: &[&str] = &[
-    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe",
+    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "cpu", "probe",
 ];
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,6 +48,7 @@ pub struct Matrix {
     pub ldflags: Vec<Located<String>>,
     pub tags: Vec<Located<String>>,
     pub flags: Vec<Located<String>>,
+    pub cpu: Vec<Located<String>>,
     pub env: BTreeMap<String, Vec<Located<String>>>,
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
@@ -70,6 +71,7 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     pub pattern: Option<Regex>,
     pub reason: Option<String>,
+    pub facts: BTreeMap<String, crate::check::facts::FactExpr>,
     /// `file:line:col` of the entry.
     pub position: String,
     pub span: SourceSpan,
@@ -306,7 +308,15 @@ impl Checker<'_> {
         let go = or_default(scalars(&raw.go), "local");
         let goos = scalars(&raw.matrix.goos);
         let goarch = scalars(&raw.matrix.goarch);
-        let cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        let mut cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        // `cgo: [true]` reads naturally; CGO_ENABLED wants 1.
+        for c in &mut cgo {
+            match c.value.as_str() {
+                "true" => c.value = "1".into(),
+                "false" => c.value = "0".into(),
+                _ => {}
+            }
+        }
         for c in &cgo {
             if !matches!(c.value.as_str(), "0" | "1" | "default") {
                 return Err(self
@@ -325,6 +335,7 @@ impl Checker<'_> {
         let ldflags = or_default(scalars(&raw.matrix.ldflags), "");
         let tags = or_default(scalars(&raw.matrix.tags), "");
         let flags = or_default(scalars(&raw.matrix.flags), "");
+        let cpu = or_default(scalars(&raw.matrix.cpu), "");
 
         let mut env = BTreeMap::new();
         for (k, vals) in &raw.matrix.env {
@@ -368,7 +379,7 @@ impl Checker<'_> {
             include.push(Located { value: m, span });
         }
 
-        let axes = [&go, &goos, &goarch, &ldflags, &tags, &flags];
+        let axes = [&go, &goos, &goarch, &ldflags, &tags, &flags, &cpu];
         let env_values = env.values().flatten();
         let include_values = include.iter().flat_map(|i| i.value.values());
         for v in axes
@@ -436,6 +447,7 @@ impl Checker<'_> {
             ldflags,
             tags,
             flags,
+            cpu,
             env,
             exclude,
             include,
@@ -621,6 +633,13 @@ impl Checker<'_> {
                 self.err(span_of(&m.referenced), format!("invalid regex {:?}: {last}", m.value), "this pattern", Some("`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into()))
             })?),
         };
+        let mut facts = BTreeMap::new();
+        for (k, v) in &e.value.facts {
+            let expr = crate::check::facts::FactExpr::parse(&v.value.0).map_err(|why| {
+                self.err(span_of(&v.referenced), format!("invalid fact expectation for {k}: {why}"), "this expression", Some("write a value (`true`, `\"0\"`), a comparison (`<= 2.31`, `!= soft`) or a regex (`~ ^go1\\.2`)".into()))
+            })?;
+            facts.insert(k.clone(), expr);
+        }
         if outcome.is_some_and(|o| o != Outcome::Pass && o != Outcome::Skip)
             && e.value.reason.is_none()
         {
@@ -631,6 +650,7 @@ impl Checker<'_> {
             outcome,
             pattern,
             reason: e.value.reason.clone(),
+            facts,
             position: self.source.position(span.offset()),
             span,
         })

@@ -32,7 +32,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     );
     let rows: Vec<&CellResult> = results
         .iter()
-        .filter(|r| r.outcome != Outcome::Pass)
+        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met)
         .collect();
     if rows.is_empty() {
         return s;
