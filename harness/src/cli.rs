@@ -450,9 +450,7 @@ fn cmd_run(
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
-    for mx in &prep.matrices {
-        report::prepare_dir(&out.join(&mx.name))?;
-    }
+    let mut sink = report::sink::Sink::open(out, prep.matrices.iter().map(|m| m.name.as_str()))?;
     process::interrupt::install().map_err(|e| Error::Usage {
         message: format!("cannot install signal handlers: {e}"),
         help: None,
@@ -465,9 +463,13 @@ fn cmd_run(
     let mut progress = Progress::new(cells.len());
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
-        Event::Finished(r) => progress.finished(&r),
+        Event::Finished(r) => {
+            sink.finished(&r);
+            progress.finished(&r)
+        }
     });
     progress.finish();
+    sink.explain_not_started(&mut results);
     results.extend(skipped);
 
     let interrupted = process::interrupt::requested();
@@ -480,6 +482,7 @@ fn cmd_run(
     };
     let elapsed = t0.elapsed();
     let mut all_met = true;
+    let mut write_failed = false;
     for mx in &prep.matrices {
         let cells: Vec<CellResult> = results
             .iter()
@@ -495,25 +498,36 @@ fn cmd_run(
             duration_ms: elapsed.as_millis() as u64,
             host: host.clone(),
             tools: tools_versions.clone(),
-            interrupted: interrupted.is_some(),
+            interrupted: interrupted.is_some() || pipeline::stopped(),
             cells,
             shard: shard.clone(),
             merged_from: Vec::new(),
         };
-        let dir = out.join(&mx.name);
-        report::write_reports(&dir, &res)?;
+        // The summary first: it reaches the CI log even if the disk is full.
         print!(
             "{}",
             report::summary::render(&res.cells, elapsed.as_secs_f64())
         );
-        println!(
-            "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
-            dir.display()
+        match sink.write(&mx.name, &res) {
+            Ok(dir) => println!(
+                "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
+                dir.display()
+            ),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                write_failed = true;
+            }
+        }
+    }
+    if let Some(what) = sink.disk_full() {
+        eprintln!(
+            "error: the disk filled up during the run ({what}); cells after it were not started"
         );
     }
     Ok(match interrupted {
         Some(libc::SIGTERM) => exit::SIGTERM,
         Some(_) => exit::SIGINT,
+        None if write_failed || sink.disk_full().is_some() => exit::IO,
         None if all_met => exit::OK,
         None => exit::UNMET,
     })

@@ -24,6 +24,9 @@ pub mod exit {
     pub const UNMET: i32 = 1;
     /// A usage or input error: nothing was built.
     pub const INPUT: i32 = 2;
+    /// The reports could not be written, or the disk filled up during the
+    /// run; what finished is in the reports or in their journal.
+    pub const IO: i32 = 3;
     /// Interrupted by SIGINT (128 + 2).
     pub const SIGINT: i32 = 130;
     /// Interrupted by SIGTERM (128 + 15).

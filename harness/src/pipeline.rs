@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,26 @@ pub struct Context {
     pub retries: u32,
 }
 
+/// Set when the run must start no more cells although nobody interrupted
+/// it: the disk filled up. Cells already running finish.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Starts no more cells; those not started come back `Interrupted`.
+pub fn stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+pub fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// A cell's failure that says the disk is full: how a `go build` or the
+/// creation of a cell's directory reports it.
+pub fn disk_full(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("no space left on device") || r.contains("disk quota exceeded")
+}
+
 /// What the pipeline tells its caller, in order per cell.
 pub enum Event {
     Started(String),
@@ -58,13 +78,18 @@ pub fn run_all(
             let tx = tx.clone();
             let next = &next;
             s.spawn(move || loop {
-                if process::interrupt::requested().is_some() {
+                if process::interrupt::requested().is_some() || stopped() {
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells_ref.get(i) else { break };
                 let _ = tx.send((i, Event::Started(cell.id.clone())));
                 let result = run_tries(cell, ctx);
+                // Every later cell would fail the same way; stopping here,
+                // not when the caller hears of it, starts no further one.
+                if result.reason.as_deref().is_some_and(disk_full) {
+                    stop();
+                }
                 let _ = tx.send((i, Event::Finished(Box::new(result))));
             });
         }

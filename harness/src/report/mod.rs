@@ -5,9 +5,12 @@
 
 pub mod diff;
 pub mod html;
+pub mod journal;
 pub mod junit;
+pub mod lock;
 pub mod merge;
 pub mod progress;
+pub mod sink;
 pub mod summary;
 
 use std::io::Write;
