@@ -60,7 +60,7 @@ fn every_bad_matrix_is_refused_clearly() {
             });
             assert!(positioned, "{file}: no {file}:LINE:COL in\n{stderr}");
         }
-        insta::assert_snapshot!(stderr);
+        insta::assert_snapshot!(common::stable(&stderr));
     });
     assert!(seen >= 30, "the corpus has only {seen} files");
 }
@@ -78,7 +78,7 @@ fn a_ten_megabyte_matrix_is_refused_without_reading_it_all() {
     }
     std::fs::write(dir.path().join("huge.yaml"), &text).unwrap();
     let stderr = refuse(dir.path(), "huge.yaml", &[]);
-    insta::assert_snapshot!(stderr);
+    insta::assert_snapshot!(common::stable(&stderr));
 }
 
 /// `/dev/zero` never ends: the read stops at the limit.
@@ -105,7 +105,7 @@ fn the_cell_limit_names_itself_and_its_flag() {
         "{flat}"
     );
     assert!(flat.contains("`--max-cells N`"), "{flat}");
-    insta::assert_snapshot!(stderr);
+    insta::assert_snapshot!(common::stable(&stderr));
 
     let o = common::cmd(dir.path(), &["plan", "twelve.yaml", "--max-cells", "12"])
         .output()

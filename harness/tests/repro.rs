@@ -346,7 +346,7 @@ fn markdown_without_a_yaml_block() {
         &[("bug.md", "# Bug\n\n```go\npackage main\n```\n")],
         &["bug.md"],
     );
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -359,7 +359,7 @@ fn markdown_error_points_into_the_file() {
         &["bug.md"],
     );
     assert!(e.contains("bug.md:8:1"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -372,7 +372,7 @@ fn go_version_that_does_not_exist() {
     );
     // The newest release changes; the shape is what is pinned.
     let e = regex_lite(&e);
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -384,7 +384,7 @@ fn go_version_in_the_snippet_that_does_not_exist() {
 #[test]
 fn range_given_backwards() {
     let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--go", "1.26..1.21"]);
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -396,7 +396,7 @@ fn bisect_without_a_range() {
 #[test]
 fn snippet_without_source() {
     let e = refuse(&[("s.yaml", "goos: linux\ngoarch: amd64\n")], &["s.yaml"]);
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 /// `go1.27.4` → `go1.X.Y`, so that a snapshot survives new releases.
