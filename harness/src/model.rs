@@ -118,6 +118,10 @@ pub struct Expectation {
     /// `file:line` of the expect entry, so a report can point back at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Facts the cell must report, by key, with the value as text (a list
+    /// or an object as its compact JSON). Checked once the outcome is met.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, String>,
 }
 
 impl Default for Expectation {
@@ -127,6 +131,7 @@ impl Default for Expectation {
             r#match: None,
             reason: None,
             source: None,
+            facts: BTreeMap::new(),
         }
     }
 }
@@ -150,10 +155,24 @@ pub struct Cell {
     pub ldflags: String,
     pub tags: String,
     pub flags: String,
+    /// The C compiler asked for: `auto`, `gcc`, `clang`, `zig`, or a command.
+    #[serde(default = "default_cc")]
+    pub cc: String,
+    /// `-buildmode`: `exe`, `pie`, `c-archive`, `c-shared`, ...
+    #[serde(default = "default_buildmode")]
+    pub buildmode: String,
     /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
     pub env: BTreeMap<String, String>,
     pub runner: Runner,
     pub expect: Expectation,
+}
+
+fn default_cc() -> String {
+    "auto".to_string()
+}
+
+fn default_buildmode() -> String {
+    "exe".to_string()
 }
 
 impl Cell {
@@ -169,6 +188,8 @@ impl Cell {
             ("goarch".to_string(), self.goarch.clone()),
             ("go".to_string(), self.go.clone()),
             ("cgo".to_string(), self.cgo.clone()),
+            ("cc".to_string(), self.cc.clone()),
+            ("buildmode".to_string(), self.buildmode.clone()),
             ("ldflags".to_string(), self.ldflags.clone()),
             ("tags".to_string(), self.tags.clone()),
             ("flags".to_string(), self.flags.clone()),

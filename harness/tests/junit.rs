@@ -35,6 +35,8 @@ fn cell(goos: &str, goarch: &str, rest: &str) -> Cell {
         ldflags: String::new(),
         tags: String::new(),
         flags: String::new(),
+        cc: "auto".into(),
+        buildmode: "exe".into(),
         env: BTreeMap::new(),
         runner: Runner::Native,
         expect: Expectation::default(),
@@ -146,6 +148,7 @@ fn every_kind() -> Results {
         r#match: Some("unrecognized".into()),
         reason: Some("https://go.dev/issue/12345".into()),
         source: Some("matrices/hello.yaml:12".into()),
+        facts: BTreeMap::new(),
     };
     let mut xfail = result(xfail, Outcome::BuildFail, true, "build failed, as expected");
     xfail.reason = Some("gcc: error: unrecognized option '-marm'".into());

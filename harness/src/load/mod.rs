@@ -29,7 +29,16 @@ pub struct Located<T> {
 /// The axes that are not environment variables. Anything else in `include`,
 /// `exclude` or `when` must be an environment variable name.
 pub const AXES: &[&str] = &[
-    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe",
+    "goos",
+    "goarch",
+    "go",
+    "cgo",
+    "cc",
+    "buildmode",
+    "ldflags",
+    "tags",
+    "flags",
+    "probe",
 ];
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -47,6 +56,8 @@ pub struct Matrix {
     pub ldflags: Vec<Located<String>>,
     pub tags: Vec<Located<String>>,
     pub flags: Vec<Located<String>>,
+    pub cc: Vec<Located<String>>,
+    pub buildmode: Vec<Located<String>>,
     pub env: BTreeMap<String, Vec<Located<String>>>,
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
@@ -69,6 +80,8 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     pub pattern: Option<Regex>,
     pub reason: Option<String>,
+    /// Facts the cell must report, key → value as text.
+    pub facts: BTreeMap<String, String>,
     /// `file:line:col` of the entry.
     pub position: String,
     pub span: SourceSpan,
@@ -282,6 +295,12 @@ impl Checker<'_> {
         let ldflags = or_default(scalars(&raw.matrix.ldflags), "");
         let tags = or_default(scalars(&raw.matrix.tags), "");
         let flags = or_default(scalars(&raw.matrix.flags), "");
+        let cc = or_default(scalars(&raw.matrix.cc), "auto");
+        for c in &cc {
+            self.check_cc(c)?;
+        }
+        // Checked against `go help buildmode` by expand, which has the Go.
+        let buildmode = or_default(scalars(&raw.matrix.buildmode), "exe");
 
         let mut env = BTreeMap::new();
         for (k, vals) in &raw.matrix.env {
@@ -320,7 +339,11 @@ impl Checker<'_> {
             let mut m = BTreeMap::new();
             for (k, v) in &e.value {
                 self.check_key(k, span_of(&v.referenced), "include")?;
-                m.insert(k.clone(), located(v, |x| x.0.clone()));
+                let value = located(v, |x| x.0.clone());
+                if k == "cc" {
+                    self.check_cc(&value)?;
+                }
+                m.insert(k.clone(), value);
             }
             include.push(Located { value: m, span });
         }
@@ -381,12 +404,25 @@ impl Checker<'_> {
             ldflags,
             tags,
             flags,
+            cc,
+            buildmode,
             env,
             exclude,
             include,
             timeout,
             runners,
             expect,
+        })
+    }
+
+    fn check_cc(&self, c: &Located<String>) -> Result<(), Error> {
+        crate::toolchain::cc::check_request(&c.value).map_err(|help| {
+            self.err(
+                c.span,
+                format!("unknown cc value {:?}", c.value),
+                "expected auto, gcc, clang, zig or a compiler command",
+                Some(help),
+            )
         })
     }
 
@@ -549,6 +585,20 @@ impl Checker<'_> {
                 self.err(span_of(&m.referenced), format!("invalid regex {:?}: {last}", m.value), "this pattern", Some("`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into()))
             })?),
         };
+        let mut facts = BTreeMap::new();
+        for (k, v) in &e.value.facts {
+            if k.is_empty() || k.contains(char::is_whitespace) {
+                return Err(self
+                    .err(
+                        span_of(&v.referenced),
+                        format!("invalid fact name {k:?} in expect.facts"),
+                        "its value",
+                        Some("name a fact by its dotted key as results.json shows it, e.g. probe.ptr_size".into()),
+                    )
+                    .into());
+            }
+            facts.insert(k.clone(), v.value.0.clone());
+        }
         if outcome.is_some_and(|o| o != Outcome::Pass && o != Outcome::Skip)
             && e.value.reason.is_none()
         {
@@ -559,6 +609,7 @@ impl Checker<'_> {
             outcome,
             pattern,
             reason: e.value.reason.clone(),
+            facts,
             position: self.source.position(span.offset()),
             span,
         })

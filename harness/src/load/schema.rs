@@ -119,6 +119,12 @@ pub struct Axes {
     pub tags: Vec<Spanned<Scalar>>,
     #[serde(default)]
     pub flags: Vec<Spanned<Scalar>>,
+    /// C compilers: `auto`, `gcc`, `clang`, `zig`, or a compiler command.
+    #[serde(default)]
+    pub cc: Vec<Spanned<Scalar>>,
+    /// `-buildmode` values, as `go help buildmode` lists them.
+    #[serde(default)]
+    pub buildmode: Vec<Spanned<Scalar>>,
     /// Further axes by variable name: GOARM, GOAMD64, GOMIPS, GODEBUG, ...
     #[serde(default)]
     pub env: BTreeMap<String, Vec<Spanned<Scalar>>>,
@@ -148,6 +154,9 @@ pub struct ExpectEntry {
     /// A regex on the output of the phase the outcome names.
     pub r#match: Option<Spanned<String>>,
     pub reason: Option<String>,
+    /// Facts the cell must report: `{probe.c.offsetof_b: 8}`.
+    #[serde(default)]
+    pub facts: BTreeMap<String, Spanned<Scalar>>,
 }
 
 /// In `when`, `env: {GOARM: "5"}` is accepted beside the flat `GOARM: "5"`.

@@ -21,6 +21,9 @@ pub struct GoToolchain {
     pub env: BTreeMap<String, String>,
     /// `goos/goarch` → what dist says of it.
     pub targets: BTreeMap<String, DistTarget>,
+    /// What `go help buildmode` lists: `archive`, `c-archive`, `exe`, ...
+    /// Empty when it could not be read; nothing is refused then.
+    pub buildmodes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -75,7 +78,12 @@ fn describe(
     )?;
     let targets: Vec<DistTarget> =
         serde_json::from_str(&list).map_err(|e| format!("`{go_s} tool dist list -json`: {e}"))?;
+    // Help text, not an interface, so unreadable help only skips the check.
+    let buildmodes = process::query(&[&go_s, "help", "buildmode"], &env, QUERY_TIMEOUT)
+        .map(|help| parse_buildmodes(&help))
+        .unwrap_or_default();
     Ok(GoToolchain {
+        buildmodes,
         request: request.to_string(),
         go,
         goroot: PathBuf::from(ge.goroot),
@@ -86,6 +94,15 @@ fn describe(
             .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
             .collect(),
     })
+}
+
+/// The `-buildmode=NAME` lines of `go help buildmode`.
+fn parse_buildmodes(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|l| l.trim().strip_prefix("-buildmode="))
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect()
 }
 
 pub fn which(name: &str) -> Option<PathBuf> {
@@ -106,5 +123,16 @@ fn is_executable(p: &std::path::Path) -> bool {
     #[cfg(not(unix))]
     {
         p.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buildmodes_from_help() {
+        let help = "The 'go build' and 'go install' commands take a -buildmode argument...\n\n\t-buildmode=archive\n\t\tBuild the listed non-main packages into .a files.\n\t-buildmode=c-shared\n\t\tBuild ... -buildmode=not-this\n";
+        assert_eq!(parse_buildmodes(help), ["archive", "c-shared"]);
     }
 }

@@ -1,4 +1,5 @@
-//! Toolchains: which Go (and later which C compiler) a cell builds with, and
-//! what they can target. Queried once per run, never once per cell.
+//! Toolchains: which Go and which C compiler a cell builds with, and what
+//! they can target. Queried once per run, never once per cell.
 
+pub mod cc;
 pub mod go;
