@@ -1,5 +1,13 @@
 //! Check: decide a cell's outcome from what its phases observed, read the
-//! facts the probe printed, and judge the outcome against the expectation.
+//! facts the probe printed, derive the facts that compare others (`derive`),
+//! and judge the outcome against the expectation.
+//!
+//! An expectation's `match` is a regex over the output of the phase its
+//! outcome names: the build's for build-fail, the run's for run-fail and
+//! timeout, and both for pass, so that a passing cell can pin a linker
+//! warning. Its `facts` must then equal the cell's facts.
+
+mod derive;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +21,11 @@ pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
 /// What the earlier phases saw, in the terms check needs.
 #[derive(Default)]
 pub struct Observed<'a> {
+    /// The last build command that ran: the one whose status decides.
     pub build: Option<&'a Command>,
+    /// Every build command that ran, in order (`go env`, `go build`, the
+    /// host program's link).
+    pub builds: &'a [Command],
     /// The build or run could not start at all (missing tool, ...).
     pub spawn_error: Option<(Outcome, String)>,
     pub run: Option<&'a Command>,
@@ -30,6 +42,18 @@ pub struct Checked {
 }
 
 pub fn check(cell: &Cell, obs: &Observed) -> Checked {
+    check_with(cell, obs, &BTreeMap::new())
+}
+
+/// [`check`], with the facts earlier phases found (`known`: inspection,
+/// the build's `cc.*` and `cgo.go_env`) taking part in derived facts and in
+/// the expectation's `facts`. The returned facts are the probe's and the
+/// derived ones.
+pub fn check_with(
+    cell: &Cell,
+    obs: &Observed,
+    known: &BTreeMap<String, serde_json::Value>,
+) -> Checked {
     let mut facts = BTreeMap::new();
     if let Some(run) = obs.run {
         if let Some(f) = parse_facts(&run.stdout.text) {
@@ -37,12 +61,35 @@ pub fn check(cell: &Cell, obs: &Observed) -> Checked {
         }
     }
     let (outcome, reason) = outcome(obs, !facts.is_empty());
-    let output = match outcome {
-        Outcome::BuildFail => obs.build.map(both),
-        _ => obs.run.map(both),
+    let mut all = known.clone();
+    all.extend(facts.clone());
+    let derived = derive::derive(cell, obs, &all);
+    all.extend(derived.clone());
+    facts.extend(derived);
+
+    let builds: Vec<&Command> = if obs.builds.is_empty() {
+        obs.build.into_iter().collect()
+    } else {
+        obs.builds.iter().collect()
+    };
+    let output: String = match outcome {
+        Outcome::BuildFail => builds.iter().map(|c| both(c)).collect(),
+        Outcome::Pass => builds.iter().copied().chain(obs.run).map(both).collect(),
+        _ => obs.run.map(both).unwrap_or_default(),
+    };
+    let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
+    if verdict.met && outcome == cell.expect.outcome {
+        if let Some(wrong) = derive::unmet_facts(&cell.expect.facts, &all) {
+            let said = match outcome {
+                Outcome::Pass => "passed".to_string(),
+                o => format!("{o} as expected"),
+            };
+            verdict = Verdict {
+                met: false,
+                message: format!("{said}, but {wrong}"),
+            };
+        }
     }
-    .unwrap_or_default();
-    let verdict = judge(cell, outcome, reason.as_deref(), &output);
     Checked {
         outcome,
         reason,
@@ -52,7 +99,7 @@ pub fn check(cell: &Cell, obs: &Observed) -> Checked {
 }
 
 fn both(c: &Command) -> String {
-    format!("{}\n{}", c.stdout.text, c.stderr.text)
+    format!("{}\n{}\n", c.stdout.text, c.stderr.text)
 }
 
 fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
