@@ -3,9 +3,10 @@
 //! and judge the outcome against the expectation.
 //!
 //! An expectation's `match` is a regex over the output of the phase its
-//! outcome names: the build's for build-fail, the run's for run-fail and
+//! outcome names (the build's for build-fail, the run's for run-fail and
 //! timeout, and both for pass, so that a passing cell can pin a linker
-//! warning. Its `facts` must then equal the cell's facts.
+//! warning) and the reason crossprobe gave. Its `facts` must then equal the
+//! cell's facts.
 
 mod derive;
 
@@ -72,11 +73,16 @@ pub fn check_with(
     } else {
         obs.builds.iter().collect()
     };
-    let output: String = match outcome {
+    let mut output: String = match outcome {
         Outcome::BuildFail => builds.iter().map(|c| both(c)).collect(),
         Outcome::Pass => builds.iter().copied().chain(obs.run).map(both).collect(),
         _ => obs.run.map(both).unwrap_or_default(),
     };
+    // What crossprobe itself said counts too: a missing C compiler fails
+    // the build before any command has printed a word.
+    if let Some(r) = &reason {
+        output.push_str(r);
+    }
     let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
     if verdict.met && outcome == cell.expect.outcome {
         if let Some(wrong) = derive::unmet_facts(&cell.expect.facts, &all) {

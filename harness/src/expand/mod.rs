@@ -427,8 +427,8 @@ fn idle_cc(m: &Matrix, cells: &[Cell], spans: &AxisSpans) -> Vec<String> {
                 .get(&("cc".to_string(), cc.to_string()))
                 .map_or(0, |s| s.offset());
             format!(
-                "{}: cc {cc:?} has no effect on the {n} Go cell{} with cgo 0, which build without a C compiler; \
-                 use cgo 1 or default with it, or exclude {{cgo: 0, cc: {cc:?}}}",
+                "{}: cc {cc:?} does nothing for cgo 0 ({n} Go cell{}): Go builds without \
+                 a C compiler there; pair it with cgo 1 or default, or exclude {{cgo: 0, cc: {cc:?}}}",
                 m.source.position(offset),
                 if n == 1 { "" } else { "s" },
             )

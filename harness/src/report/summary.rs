@@ -1,5 +1,5 @@
 //! The human summary printed at the end of a run: counts, then a table of
-//! every cell that did not pass, with why.
+//! every cell that did not pass or did not meet its expectation, with why.
 
 use std::fmt::Write;
 
@@ -30,9 +30,11 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
             n => format!(", {n} interrupted"),
         }
     );
+    // A pass that was not expected, or whose facts are not the expected
+    // ones, belongs in the table too.
     let rows: Vec<&CellResult> = results
         .iter()
-        .filter(|r| r.outcome != Outcome::Pass)
+        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met)
         .collect();
     if rows.is_empty() {
         return s;

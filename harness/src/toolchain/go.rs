@@ -96,12 +96,14 @@ fn describe(
     })
 }
 
-/// The `-buildmode=NAME` lines of `go help buildmode`.
+/// The `\t-buildmode=NAME` lines of `go help buildmode`; prose that
+/// mentions a mode ("-buildmode=c-archive, you must pass ...") is not one.
 fn parse_buildmodes(help: &str) -> Vec<String> {
     help.lines()
-        .filter_map(|l| l.trim().strip_prefix("-buildmode="))
-        .map(|m| m.trim().to_string())
-        .filter(|m| !m.is_empty())
+        .filter_map(|l| l.strip_prefix("\t-buildmode="))
+        .map(str::trim_end)
+        .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .map(str::to_string)
         .collect()
 }
 
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn buildmodes_from_help() {
-        let help = "The 'go build' and 'go install' commands take a -buildmode argument...\n\n\t-buildmode=archive\n\t\tBuild the listed non-main packages into .a files.\n\t-buildmode=c-shared\n\t\tBuild ... -buildmode=not-this\n";
+        let help = "The 'go build' and 'go install' commands take a -buildmode argument...\n\n\t-buildmode=archive\n\t\tBuild the listed non-main packages into .a files.\n\t-buildmode=c-shared\n\t\tBuild ... -buildmode=not-this\n\
+                    -buildmode=c-archive, you must pass -Wl,-bnoobjreorder to the C compiler.\n";
         assert_eq!(parse_buildmodes(help), ["archive", "c-shared"]);
     }
 }
