@@ -17,6 +17,11 @@ use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::{host, inspect, process, render, run};
 
+mod doctor;
+mod reports;
+mod shards;
+mod workflow;
+
 const EXAMPLES: &str = "\
 Examples:
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
@@ -47,6 +52,9 @@ struct MatrixArgs {
     /// Refuse matrices that expand past N cells.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CELLS)]
     max_cells: usize,
+    /// Make an expect entry that matches no cell an error, not a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +77,8 @@ enum Cmd {
         runner: Option<String>,
         #[command(flatten)]
         m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::RunFleetArgs,
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
@@ -79,6 +89,8 @@ enum Cmd {
         json: bool,
         #[command(flatten)]
         m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::ShardArgs,
     },
     /// List the shipped probes.
     ListProbes {
@@ -92,6 +104,14 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Merge, compare and draw results.json files.
+    #[command(subcommand)]
+    Report(reports::ReportCmd),
+    /// Write CI configuration that runs matrices across several runners.
+    #[command(subcommand)]
+    Ci(workflow::CiCmd),
+    /// Check what a run needs (Go, C toolchains, emulators, limits), and fix it with --fix.
+    Doctor(doctor::DoctorArgs),
 }
 
 pub fn main() -> i32 {
@@ -115,10 +135,19 @@ pub fn main() -> i32 {
             keep,
             runner,
             m,
-        } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
-        Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
+            sh,
+        } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
+        Cmd::Plan {
+            matrix,
+            json,
+            m,
+            sh,
+        } => cmd_plan(&matrix, json, &m, &sh),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
+        Cmd::Report(c) => reports::main(c),
+        Cmd::Ci(c) => workflow::main(c),
+        Cmd::Doctor(a) => doctor::main(a),
     };
     match r {
         Ok(code) => code,
@@ -186,8 +215,29 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
     let mut timeouts = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let ov = override_.and_then(|o| run::runners::parse_override(o).ok());
-            run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
+            // A CPU model means emulation even where the host could run the
+            // binary itself: the point is to run it on an older CPU.
+            if !cell.cpu.is_empty() && ov.is_none() {
+                ov = Some(run::RunnerOverride::Qemu);
+            }
+            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
+            {
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
+                    binary,
+                    cpu: Some(cell.cpu.clone()),
+                },
+                Runner::None { reason } => Runner::None { reason },
+                r if !cell.cpu.is_empty() => Runner::None {
+                    reason: format!(
+                        "cpu {} needs qemu-user, but {} runs {}",
+                        cell.cpu,
+                        r.name(),
+                        cell.target()
+                    ),
+                },
+                r => r,
+            }
         };
         let ex = expand::expand(
             mx,
@@ -197,6 +247,13 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
                 choose_runner: &choose,
             },
         )?;
+        if m.strict && !ex.warnings.is_empty() {
+            return Err(Error::Usage {
+                message: ex.warnings.join("\n"),
+                help: Some("--strict refuses expectations that match no cell: fix their `when`, or remove them".into()),
+            }
+            .into());
+        }
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
         cells.extend(ex.cells.into_iter().filter(|c| {
@@ -236,6 +293,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             probes,
             timeouts,
             keep,
+            retries: 0,
         },
         warnings,
     })
@@ -248,10 +306,15 @@ fn cmd_run(
     keep: bool,
     runner: Option<String>,
     m: &MatrixArgs,
+    sh: &shards::RunFleetArgs,
 ) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
-    let prep = prepare(paths, m, keep)?;
+    let runner = runner_name(runner);
+    let mut prep = prepare(paths, m, keep)?;
+    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
+    prep.ctx.retries = sh.retries;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -267,12 +330,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(prep.cells.len());
-    let results = pipeline::run_all(prep.cells, &prep.ctx, jobs, |ev| match ev {
+    let mut progress = Progress::new(cells.len());
+    let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => progress.finished(&r),
     });
     progress.finish();
+    results.extend(skipped);
 
     let interrupted = process::interrupt::requested();
     let host = crate::model::Host {
@@ -280,9 +344,7 @@ fn cmd_run(
         arch: prep.ctx.host.goarch.clone(),
         kernel: prep.ctx.host.kernel.clone(),
         cpu: prep.ctx.host.cpu.clone(),
-        runner: runner
-            .or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
-            .unwrap_or_else(host_name),
+        runner,
     };
     let elapsed = t0.elapsed();
     let mut all_met = true;
@@ -303,6 +365,8 @@ fn cmd_run(
             tools: tools_versions.clone(),
             interrupted: interrupted.is_some(),
             cells,
+            shard: shard.clone(),
+            merged_from: Vec::new(),
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;
@@ -311,8 +375,7 @@ fn cmd_run(
             report::summary::render(&res.cells, elapsed.as_secs_f64())
         );
         println!(
-            "reports: {}/junit.xml, {}/results.json",
-            dir.display(),
+            "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
             dir.display()
         );
     }
@@ -338,6 +401,12 @@ fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     v
 }
 
+/// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
+fn runner_name(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
+        .unwrap_or_else(host_name)
+}
+
 fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
@@ -347,8 +416,16 @@ fn host_name() -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
-    let prep = prepare(&[path.to_path_buf()], m, false)?;
+fn cmd_plan(
+    path: &Path,
+    json: bool,
+    m: &MatrixArgs,
+    sh: &shards::ShardArgs,
+) -> miette::Result<i32> {
+    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
+    prep.cells = sh
+        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
+        .0;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -418,7 +495,7 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", p.display());
+                eprintln!("error: {e}");
             }
         }
     }

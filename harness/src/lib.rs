@@ -8,7 +8,9 @@
 
 pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cli;
+pub mod doctor;
 pub mod errors;
 pub mod expand;
 pub mod host;

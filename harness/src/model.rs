@@ -30,9 +30,12 @@ pub mod exit {
     pub const SIGTERM: i32 = 143;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    #[default]
     Go,
     C,
 }
@@ -70,10 +73,11 @@ impl std::fmt::Display for Outcome {
 }
 
 /// How a cell's binary is run.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Runner {
     /// On the host itself.
+    #[default]
     Native,
     /// Under qemu-user; `binary` is e.g. `qemu-aarch64`.
     Qemu {
@@ -118,8 +122,7 @@ pub struct Expectation {
     /// `file:line` of the expect entry, so a report can point back at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Facts the cell must report, by key, with the value as text (a list
-    /// or an object as its compact JSON). Checked once the outcome is met.
+    /// Fact name to an expression: `true`, `"0"`, `<= 2.31`, `~ ^go1\.2`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub facts: BTreeMap<String, String>,
 }
@@ -137,7 +140,7 @@ impl Default for Expectation {
 }
 
 /// One point of the matrix: a probe on a target with a set of build settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     /// Stable, readable id, e.g. `linux/arm/GOARM=5/cgo0/hello`.
     pub id: String,
@@ -163,6 +166,9 @@ pub struct Cell {
     pub buildmode: String,
     /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
     pub env: BTreeMap<String, String>,
+    /// qemu's `-cpu` for the run: the oldest CPU the users have.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpu: String,
     pub runner: Runner,
     pub expect: Expectation,
 }
@@ -195,6 +201,9 @@ impl Cell {
             ("flags".to_string(), self.flags.clone()),
             ("probe".to_string(), self.probe.clone()),
         ];
+        if !self.cpu.is_empty() {
+            v.push(("cpu".to_string(), self.cpu.clone()));
+        }
         v.extend(self.env.iter().map(|(k, val)| (k.clone(), val.clone())));
         v
     }
@@ -299,9 +308,37 @@ pub struct CellResult {
     /// The cell's build directory, when it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
+    /// Earlier tries that did not meet the expectation, oldest first
+    /// (`--retries`). The fields above are the last try's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// In merged results: the runner (`Host::runner`) the cell ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_on: Option<String>,
+}
+
+/// One try of a cell that did not meet its expectation, kept when the cell
+/// was tried again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// Its build directory, kept since it did not meet the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
 }
 
 impl CellResult {
+    /// Failed, then met its expectation on a later try. A flaky cell is not
+    /// a pass: every reporter shows it apart.
+    pub fn flaky(&self) -> bool {
+        self.verdict.met && !self.attempts.is_empty()
+    }
+
     /// Every command of every phase, in order.
     pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
         self.phases
@@ -340,4 +377,25 @@ pub struct Results {
     /// True when the run was stopped before every cell finished.
     pub interrupted: bool,
     pub cells: Vec<CellResult>,
+    /// `i/n` when the run was one shard of its cells (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// In merged results: each run that went in. `host` and `tools` above
+    /// are then the first run's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<Source>,
+}
+
+/// One run that went into merged results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The results.json it was read from, as given.
+    pub file: String,
+    pub host: Host,
+    pub started_at: String,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub tools: BTreeMap<String, String>,
+    pub interrupted: bool,
 }

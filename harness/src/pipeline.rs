@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Command, Lang, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Lang, Outcome, Phase, PhaseName, Runner, Verdict,
+};
 use crate::render::catalog::Probe;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::GoToolchain;
@@ -31,6 +33,8 @@ pub struct Context {
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
     pub keep: bool,
+    /// Tries after a first that did not meet its expectation (`--retries`).
+    pub retries: u32,
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -63,7 +67,7 @@ pub fn run_all(
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells_ref.get(i) else { break };
                 let _ = tx.send((i, Event::Started(cell.id.clone())));
-                let result = run_cell(cell, ctx);
+                let result = run_tries(cell, ctx);
                 let _ = tx.send((i, Event::Finished(Box::new(result))));
             });
         }
@@ -98,11 +102,38 @@ pub fn interrupted(cell: Cell) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+/// A cell, tried again while it does not meet its expectation, up to
+/// `ctx.retries` more times; the tries before the last are kept in
+/// `attempts`, so one that passes on a retry shows as flaky, not as a pass.
+fn run_tries(cell: &Cell, ctx: &Context) -> CellResult {
+    let mut result = run_cell(cell, ctx);
+    let mut earlier = Vec::new();
+    while !result.verdict.met
+        && result.outcome != Outcome::Interrupted
+        && earlier.len() < ctx.retries as usize
+        && process::interrupt::requested().is_none()
+    {
+        earlier.push(Attempt {
+            outcome: result.outcome,
+            reason: result.reason,
+            verdict: result.verdict,
+            phases: result.phases,
+            duration_ms: result.duration_ms,
+            dir: result.dir,
+        });
+        result = run_cell(cell, ctx);
+    }
+    result.attempts = earlier;
+    result
 }
 
 /// One cell through every phase.
@@ -169,13 +200,15 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         for step in &plan.steps {
             let step = match step {
                 Ok(s) => s,
-                // A missing compiler is a skip when the matrix expects one.
-                Err(why) if cell.expect.outcome == Outcome::Skip => {
-                    skip = Some(why.clone());
+                // A missing compiler: a build-fail when the matrix expects
+                // one, else a skip, with the hint either way (as the
+                // preflight does for cells it can judge up front).
+                Err(why) if cell.expect.outcome == Outcome::BuildFail => {
+                    spawn_error = Some((Outcome::BuildFail, why.clone()));
                     break;
                 }
                 Err(why) => {
-                    spawn_error = Some((Outcome::BuildFail, why.clone()));
+                    skip = Some(why.clone());
                     break;
                 }
             };
@@ -320,7 +353,7 @@ fn finish(
     dir: Option<&Path>,
 ) -> CellResult {
     let tc = Instant::now();
-    let checked = check::check_with(cell, obs, &facts);
+    let checked = check::check(cell, obs, &facts);
     facts.extend(checked.facts);
     phases.push(Phase {
         name: PhaseName::Check,
@@ -336,5 +369,7 @@ fn finish(
         phases,
         duration_ms: ms(t0.elapsed()),
         dir: dir.map(|d| d.display().to_string()),
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }

@@ -40,6 +40,7 @@ fn cell(goos: &str, goarch: &str, rest: &str) -> Cell {
         env: BTreeMap::new(),
         runner: Runner::Native,
         expect: Expectation::default(),
+        ..Cell::default()
     }
 }
 
@@ -56,6 +57,8 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         phases: Vec::new(),
         duration_ms: 1234,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
@@ -115,6 +118,8 @@ fn results(cells: Vec<CellResult>) -> Results {
         tools: BTreeMap::new(),
         interrupted: true,
         cells,
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 
@@ -148,7 +153,7 @@ fn every_kind() -> Results {
         r#match: Some("unrecognized".into()),
         reason: Some("https://go.dev/issue/12345".into()),
         source: Some("matrices/hello.yaml:12".into()),
-        facts: BTreeMap::new(),
+        ..Expectation::default()
     };
     let mut xfail = result(xfail, Outcome::BuildFail, true, "build failed, as expected");
     xfail.reason = Some("gcc: error: unrecognized option '-marm'".into());

@@ -33,7 +33,7 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
     };
     compiler_facts(c, &mut plan.facts);
     let mode: &[&str] = match cell.buildmode.as_str() {
-        "exe" | "default" => &[],
+        "exe" | "default" | "" => &[],
         "pie" => &["-fPIE", "-pie"],
         other => {
             plan.steps.push(Err(format!(

@@ -167,7 +167,7 @@ pub fn go_plan(
         "-o".to_string(),
         go_output.display().to_string(),
     ];
-    if cell.buildmode != "exe" {
+    if !matches!(cell.buildmode.as_str(), "exe" | "") {
         argv.push(format!("-buildmode={}", cell.buildmode));
     }
     let ldflags = merge_ldflags(&cell.ldflags, extra_ldflags);

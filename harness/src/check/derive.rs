@@ -57,26 +57,12 @@ pub fn derive(
     out
 }
 
-/// A fact as the text an expectation compares: strings bare, anything else
-/// as compact JSON.
-pub fn text(v: &Value) -> String {
+/// A fact as text: strings bare, anything else as compact JSON.
+fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// The first expected fact that the cell lacks or has another value for,
-/// said as a sentence; `None` when all match.
-pub fn unmet_facts(
-    expected: &BTreeMap<String, String>,
-    facts: &BTreeMap<String, Value>,
-) -> Option<String> {
-    expected.iter().find_map(|(k, want)| match facts.get(k) {
-        None => Some(format!("fact {k} is missing (expected {want})")),
-        Some(v) if text(v) != *want => Some(format!("fact {k} is {}, expected {want}", text(v))),
-        Some(_) => None,
-    })
 }
 
 /// The text after `warning:` on each line that has one, without repeats.
@@ -146,22 +132,5 @@ mod tests {
         .collect();
         assert_eq!(mismatch(&facts).unwrap(), ["offsetof_b: go 4, c 8"]);
         assert_eq!(mismatch(&BTreeMap::new()), None);
-    }
-
-    #[test]
-    fn expected_facts_are_compared_as_text() {
-        let facts: BTreeMap<String, Value> =
-            [("a".to_string(), json!(4)), ("w".to_string(), json!([]))].into();
-        let want = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
-        assert_eq!(unmet_facts(&want("a", "4"), &facts), None);
-        assert_eq!(unmet_facts(&want("w", "[]"), &facts), None);
-        assert_eq!(
-            unmet_facts(&want("a", "8"), &facts).unwrap(),
-            "fact a is 4, expected 8"
-        );
-        assert_eq!(
-            unmet_facts(&want("b", "1"), &facts).unwrap(),
-            "fact b is missing (expected 1)"
-        );
     }
 }

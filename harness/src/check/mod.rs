@@ -5,10 +5,12 @@
 //! An expectation's `match` is a regex over the output of the phase its
 //! outcome names (the build's for build-fail, the run's for run-fail and
 //! timeout, and both for pass, so that a passing cell can pin a linker
-//! warning) and the reason crossprobe gave. Its `facts` must then equal the
-//! cell's facts.
+//! warning) and the reason crossprobe gave. Its `facts` expressions
+//! (`facts`) must hold too.
 
 mod derive;
+
+pub mod facts;
 
 use std::collections::BTreeMap;
 
@@ -42,31 +44,18 @@ pub struct Checked {
     pub facts: BTreeMap<String, serde_json::Value>,
 }
 
-pub fn check(cell: &Cell, obs: &Observed) -> Checked {
-    check_with(cell, obs, &BTreeMap::new())
-}
-
-/// [`check`], with the facts earlier phases found (`known`: inspection,
-/// the build's `cc.*` and `cgo.go_env`) taking part in derived facts and in
-/// the expectation's `facts`. The returned facts are the probe's and the
-/// derived ones.
-pub fn check_with(
-    cell: &Cell,
-    obs: &Observed,
-    known: &BTreeMap<String, serde_json::Value>,
-) -> Checked {
+/// `known` holds the facts other phases found (inspection); the probe's are
+/// added here, and every fact expectation is judged against both.
+pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
     let mut facts = BTreeMap::new();
-    if let Some(run) = obs.run {
-        if let Some(f) = parse_facts(&run.stdout.text) {
-            flatten("probe", &f, &mut facts);
-        }
+    let printed = obs.run.and_then(|run| parse_facts(&run.stdout.text));
+    if let Some(f) = &printed {
+        flatten("probe", f, &mut facts);
     }
-    let (outcome, reason) = outcome(obs, !facts.is_empty());
+    let (outcome, reason) = outcome(obs, printed.is_some());
     let mut all = known.clone();
     all.extend(facts.clone());
-    let derived = derive::derive(cell, obs, &all);
-    all.extend(derived.clone());
-    facts.extend(derived);
+    facts.extend(derive::derive(cell, obs, &all));
 
     let builds: Vec<&Command> = if obs.builds.is_empty() {
         obs.build.into_iter().collect()
@@ -84,17 +73,17 @@ pub fn check_with(
         output.push_str(r);
     }
     let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
-    if verdict.met && outcome == cell.expect.outcome {
-        if let Some(wrong) = derive::unmet_facts(&cell.expect.facts, &all) {
-            let said = match outcome {
-                Outcome::Pass => "passed".to_string(),
-                o => format!("{o} as expected"),
-            };
-            verdict = Verdict {
-                met: false,
-                message: format!("{said}, but {wrong}"),
-            };
-        }
+    let misses = fact_misses(cell, outcome, known, &facts);
+    if !misses.is_empty() {
+        let joined = misses.join("; ");
+        verdict = Verdict {
+            met: false,
+            message: if verdict.met {
+                joined
+            } else {
+                format!("{}; {joined}", verdict.message)
+            },
+        };
     }
     Checked {
         outcome,
@@ -102,6 +91,40 @@ pub fn check_with(
         verdict,
         facts,
     }
+}
+
+/// Each fact expectation that does not hold, as "fact K: expected E, got A".
+/// A fact that is absent only because its phase never ran (no probe facts
+/// from a skipped or failed run) is not held against the cell.
+fn fact_misses(
+    cell: &Cell,
+    outcome: Outcome,
+    known: &BTreeMap<String, serde_json::Value>,
+    probe: &BTreeMap<String, serde_json::Value>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, text) in &cell.expect.facts {
+        let Ok(expr) = facts::FactExpr::parse(text) else {
+            out.push(format!("fact {key}: invalid expectation {text:?}"));
+            continue;
+        };
+        match probe.get(key).or_else(|| known.get(key)) {
+            Some(actual) => {
+                if let Err(got) = expr.eval(actual) {
+                    out.push(format!("fact {key}: expected {text}, got {got}"));
+                }
+            }
+            None if outcome == Outcome::Pass
+                || (!key.starts_with("probe.") && !known.is_empty()) =>
+            {
+                out.push(format!(
+                    "fact {key}: expected {text}, but the cell has no such fact"
+                ));
+            }
+            None => {}
+        }
+    }
+    out
 }
 
 fn both(c: &Command) -> String {
@@ -290,6 +313,39 @@ mod tests {
             },
             ..Command::default()
         }
+    }
+
+    #[test]
+    fn fact_expectations_show_expected_and_actual() {
+        let mut cell: Cell = serde_json::from_value(serde_json::json!({
+            "id": "x", "slug": "x", "matrix": "m", "probe": "hello", "lang": "go",
+            "goos": "linux", "goarch": "amd64", "go": "local", "cgo": "0",
+            "ldflags": "", "tags": "", "flags": "", "env": {},
+            "runner": {"kind": "native"},
+            "expect": {"outcome": "pass"}
+        }))
+        .unwrap();
+        cell.expect
+            .facts
+            .insert("binary.max_glibc".into(), "<= 2.31".into());
+        cell.expect.facts.insert("binary.static".into(), "1".into());
+        let known = BTreeMap::from([
+            ("binary.max_glibc".to_string(), serde_json::json!("2.34")),
+            ("binary.static".to_string(), serde_json::json!(true)),
+        ]);
+        let run = cmd(0, "CROSSPROBE-FACTS: {}", "");
+        let build = cmd(0, "", "");
+        let obs = Observed {
+            build: Some(&build),
+            run: Some(&run),
+            ..Observed::default()
+        };
+        let c = check(&cell, &obs, &known);
+        assert!(!c.verdict.met);
+        assert_eq!(
+            c.verdict.message,
+            "fact binary.max_glibc: expected <= 2.31, got \"2.34\""
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ use crate::load::{did_you_mean, Expect, Located, Matrix};
 use crate::model::{Cell, Expectation, Outcome, Runner};
 use crate::toolchain::go::GoToolchain;
 
+pub mod shard;
+
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
 /// Which architectures read an architecture-specific variable. Variables not
@@ -190,6 +192,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     note("ldflags", &m.ldflags);
     note("tags", &m.tags);
     note("flags", &m.flags);
+    note("cpu", &m.cpu);
     for (k, v) in &m.env {
         note(k, v);
     }
@@ -213,6 +216,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
                         ("ldflags", &m.ldflags),
                         ("tags", &m.tags),
                         ("flags", &m.flags),
+                        ("cpu", &m.cpu),
                     ];
                     axes.extend(
                         m.env
@@ -322,6 +326,7 @@ fn new_from_include(
                 ("ldflags".to_string(), String::new()),
                 ("tags".to_string(), String::new()),
                 ("flags".to_string(), String::new()),
+                ("cpu".to_string(), String::new()),
             ]);
             let mut s = Spans::default();
             for (k, v) in &inc.value {
@@ -416,7 +421,8 @@ fn idle_cc(m: &Matrix, cells: &[Cell], spans: &AxisSpans) -> Vec<String> {
     let mut idle: BTreeMap<&str, usize> = BTreeMap::new();
     for c in cells {
         let host_program = matches!(c.buildmode.as_str(), "c-archive" | "c-shared");
-        if c.lang == crate::model::Lang::Go && c.cgo == "0" && c.cc != "auto" && !host_program {
+        let named = !matches!(c.cc.as_str(), "auto" | "");
+        if c.lang == crate::model::Lang::Go && c.cgo == "0" && named && !host_program {
             *idle.entry(c.cc.as_str()).or_default() += 1;
         }
     }
@@ -463,6 +469,7 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         cc: c["cc"].clone(),
         buildmode: c["buildmode"].clone(),
         env,
+        cpu: c["cpu"].clone(),
         runner: Runner::Native,
         expect: Expectation::default(),
     };
@@ -482,10 +489,11 @@ pub fn cell_id(c: &Cell) -> String {
         "default" => "cgo-default".to_string(),
         other => format!("cgo{other}"),
     });
-    if c.cc != "auto" {
+    // Empty is the default too: a Cell built in code has no axes filled.
+    if !matches!(c.cc.as_str(), "auto" | "") {
         parts.push(format!("cc={}", c.cc));
     }
-    if c.buildmode != "exe" {
+    if !matches!(c.buildmode.as_str(), "exe" | "") {
         parts.push(format!("buildmode={}", c.buildmode));
     }
     if c.go != "local" {
@@ -495,6 +503,7 @@ pub fn cell_id(c: &Cell) -> String {
         ("ldflags", &c.ldflags),
         ("tags", &c.tags),
         ("flags", &c.flags),
+        ("cpu", &c.cpu),
     ] {
         if !v.is_empty() {
             parts.push(format!("{name}={v}"));
@@ -546,6 +555,7 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "ldflags" => &cell.ldflags,
         "tags" => &cell.tags,
         "flags" => &cell.flags,
+        "cpu" => &cell.cpu,
         "probe" => &cell.probe,
         env => return cell.env.get(env).map(String::as_str),
     })
@@ -564,15 +574,15 @@ fn apply(exp: &mut Expectation, e: &Expect) {
         // would be checked against the wrong phase's output.
         exp.r#match = None;
         exp.reason = None;
-        exp.facts.clear();
     }
-    exp.facts
-        .extend(e.facts.iter().map(|(k, v)| (k.clone(), v.clone())));
     if let Some(p) = &e.pattern {
         exp.r#match = Some(p.as_str().to_string());
     }
     if let Some(r) = &e.reason {
         exp.reason = Some(r.clone());
+    }
+    for (k, f) in &e.facts {
+        exp.facts.insert(k.clone(), f.text.clone());
     }
     exp.source = Some(e.position.clone());
     if exp.outcome == Outcome::Pass

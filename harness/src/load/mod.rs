@@ -38,6 +38,7 @@ pub const AXES: &[&str] = &[
     "ldflags",
     "tags",
     "flags",
+    "cpu",
     "probe",
 ];
 
@@ -58,6 +59,7 @@ pub struct Matrix {
     pub flags: Vec<Located<String>>,
     pub cc: Vec<Located<String>>,
     pub buildmode: Vec<Located<String>>,
+    pub cpu: Vec<Located<String>>,
     pub env: BTreeMap<String, Vec<Located<String>>>,
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
@@ -80,8 +82,7 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     pub pattern: Option<Regex>,
     pub reason: Option<String>,
-    /// Facts the cell must report, key → value as text.
-    pub facts: BTreeMap<String, String>,
+    pub facts: BTreeMap<String, crate::check::facts::FactExpr>,
     /// `file:line:col` of the entry.
     pub position: String,
     pub span: SourceSpan,
@@ -276,7 +277,15 @@ impl Checker<'_> {
         let go = or_default(scalars(&raw.go), "local");
         let goos = scalars(&raw.matrix.goos);
         let goarch = scalars(&raw.matrix.goarch);
-        let cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        let mut cgo = or_default(scalars(&raw.matrix.cgo), "0");
+        // `cgo: [true]` reads naturally; CGO_ENABLED wants 1.
+        for c in &mut cgo {
+            match c.value.as_str() {
+                "true" => c.value = "1".into(),
+                "false" => c.value = "0".into(),
+                _ => {}
+            }
+        }
         for c in &cgo {
             if !matches!(c.value.as_str(), "0" | "1" | "default") {
                 return Err(self
@@ -301,6 +310,7 @@ impl Checker<'_> {
         }
         // Checked against `go help buildmode` by expand, which has the Go.
         let buildmode = or_default(scalars(&raw.matrix.buildmode), "exe");
+        let cpu = or_default(scalars(&raw.matrix.cpu), "");
 
         let mut env = BTreeMap::new();
         for (k, vals) in &raw.matrix.env {
@@ -406,6 +416,7 @@ impl Checker<'_> {
             flags,
             cc,
             buildmode,
+            cpu,
             env,
             exclude,
             include,
@@ -587,17 +598,10 @@ impl Checker<'_> {
         };
         let mut facts = BTreeMap::new();
         for (k, v) in &e.value.facts {
-            if k.is_empty() || k.contains(char::is_whitespace) {
-                return Err(self
-                    .err(
-                        span_of(&v.referenced),
-                        format!("invalid fact name {k:?} in expect.facts"),
-                        "its value",
-                        Some("name a fact by its dotted key as results.json shows it, e.g. probe.ptr_size".into()),
-                    )
-                    .into());
-            }
-            facts.insert(k.clone(), v.value.0.clone());
+            let expr = crate::check::facts::FactExpr::parse(&v.value.0).map_err(|why| {
+                self.err(span_of(&v.referenced), format!("invalid fact expectation for {k}: {why}"), "this expression", Some("write a value (`true`, `\"0\"`), a comparison (`<= 2.31`, `!= soft`) or a regex (`~ ^go1\\.2`)".into()))
+            })?;
+            facts.insert(k.clone(), expr);
         }
         if outcome.is_some_and(|o| o != Outcome::Pass && o != Outcome::Skip)
             && e.value.reason.is_none()

@@ -36,7 +36,7 @@ impl<'de> Deserialize<'de> for Scalar {
                 Ok(Scalar(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar(if v { "1" } else { "0" }.to_string()))
+                Ok(Scalar(v.to_string()))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
                 Ok(Scalar(String::new()))
@@ -125,6 +125,9 @@ pub struct Axes {
     /// `-buildmode` values, as `go help buildmode` lists them.
     #[serde(default)]
     pub buildmode: Vec<Spanned<Scalar>>,
+    /// qemu `-cpu` models to run under, e.g. `[Nehalem]`, `[arm926]`.
+    #[serde(default)]
+    pub cpu: Vec<Spanned<Scalar>>,
     /// Further axes by variable name: GOARM, GOAMD64, GOMIPS, GODEBUG, ...
     #[serde(default)]
     pub env: BTreeMap<String, Vec<Spanned<Scalar>>>,
@@ -154,7 +157,8 @@ pub struct ExpectEntry {
     /// A regex on the output of the phase the outcome names.
     pub r#match: Option<Spanned<String>>,
     pub reason: Option<String>,
-    /// Facts the cell must report: `{probe.c.offsetof_b: 8}`.
+    /// Fact name to a value or an expression: `binary.static: true`,
+    /// `binary.max_glibc: "<= 2.31"`, `probe.goarch: "~ ^arm"`.
     #[serde(default)]
     pub facts: BTreeMap<String, Spanned<Scalar>>,
 }

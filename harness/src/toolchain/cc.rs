@@ -86,9 +86,19 @@ impl Key {
         Key {
             goos: cell.goos.clone(),
             goarch: cell.goarch.clone(),
-            request: cell.cc.clone(),
+            request: request(cell).to_string(),
             soft_float,
         }
+    }
+}
+
+/// The compiler a cell asks for. A CC env axis is a compiler command too:
+/// it reaches the build after the cc axis, so it is what really runs.
+pub fn request(cell: &Cell) -> &str {
+    match (cell.cc.as_str(), cell.env.get("CC")) {
+        ("auto" | "", Some(cc)) if !cc.trim().is_empty() => cc,
+        ("", None) => "auto",
+        (cc, _) => cc,
     }
 }
 
@@ -134,7 +144,7 @@ impl Compilers {
             None => Err(format!(
                 "no C compiler was resolved for {} (cc: {})",
                 cell.target(),
-                cell.cc
+                request(cell)
             )),
         }
     }
@@ -306,7 +316,9 @@ fn resolve(
         }
         command => {
             let cc = words(command);
-            let first = &cc[0];
+            let Some(first) = cc.first() else {
+                return Err(format!("no C compiler for {target}: cc is empty"));
+            };
             let found = if first.contains('/') {
                 Path::new(first).is_file()
             } else {
