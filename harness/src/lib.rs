@@ -21,5 +21,6 @@ pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
+pub mod repro;
 pub mod run;
 pub mod toolchain;

@@ -150,6 +150,17 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         .copied()
         .unwrap_or(crate::load::DEFAULT_TIMEOUT);
 
+    let go = &ctx.gos[&cell.go];
+    if let Some(why) = &go.unavailable {
+        // Never a silent fallback to another Go: the cell says why it
+        // could not be built with the one it asked for.
+        let obs = Observed {
+            skip: Some(format!("{}: {why}", go.version)),
+            ..Observed::default()
+        };
+        return finish(cell, t0, phases, &obs, facts, None);
+    }
+
     let dir = match tempfile::Builder::new()
         .prefix(&format!("crossprobe-{}-", cell.slug))
         .tempdir()
@@ -177,7 +188,6 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
 
     // render
     let tr = Instant::now();
-    let go = &ctx.gos[&cell.go];
     let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
     if let Err(e) = render::render(cell, probe, &path, &render::go_minor(&go.version)) {
         spawn_error = Some((Outcome::BuildFail, e));
@@ -279,7 +289,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
             _ if plan.no_run.is_some() => skip = plan.no_run.clone(),
             Runner::None { reason } => skip = Some(reason.clone()),
             runner => match run::warm_up(runner, &ctx.tools)
-                .and_then(|()| run::invocation(runner, &plan.output, &[], &ctx.tools))
+                .and_then(|()| run::invocation(runner, &plan.output, &[], &tools_for(go, ctx)))
             {
                 Err(why) => skip = Some(why),
                 Ok(inv) => {
@@ -342,6 +352,23 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         result.dir = Some(kept.display().to_string());
     }
     result
+}
+
+/// The run's tools, with the wasm_exec_node.js of the Go that built the
+/// cell: it must match the binary's syscall/js imports, which change between
+/// releases. Toolchains downloaded through GOTOOLCHAIN leave out misc/, so
+/// before Go 1.24 (when the file moved to lib/wasm) they have none; those
+/// cells keep the local Go's, which ran go1.21.13 and go1.22.12 binaries here.
+fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
+    match crate::host::wasm_exec_node(&go.goroot) {
+        Some(p) if ctx.tools.wasm_exec_node.as_ref() != Some(&p) => {
+            std::borrow::Cow::Owned(Tools {
+                wasm_exec_node: Some(p),
+                ..ctx.tools.clone()
+            })
+        }
+        _ => std::borrow::Cow::Borrowed(&ctx.tools),
+    }
 }
 
 fn finish(

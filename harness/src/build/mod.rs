@@ -17,7 +17,7 @@ use serde_json::Value;
 pub use c::{c_plan, HOST_DIR};
 
 use crate::model::{Cell, Command};
-use crate::toolchain::cc::Compiler;
+use crate::toolchain::cc::{self, Compiler};
 use crate::toolchain::go::GoToolchain;
 
 /// One command of a build.
@@ -87,8 +87,10 @@ pub fn go_plan(
             cell.buildmode
         )
     });
-    // cgo 0 builds without a C compiler, whatever the cc axis says.
-    let use_cc = cell.cgo != "0";
+    // cgo 0 builds without a C compiler, whatever the cc axis says; with
+    // cc: default Go picks one itself.
+    let to_go = cc::request(cell) == cc::DEFAULT;
+    let use_cc = cell.cgo != "0" && !to_go;
     let mut facts = BTreeMap::new();
     match (&compiler, use_cc || host_program) {
         (Ok(c), true) => compiler_facts(c, &mut facts),
@@ -127,7 +129,8 @@ pub fn go_plan(
         }
         extra_ldflags = &c.go_ldflags;
     } else {
-        // Neither the user's CC nor ours: cgo 0 must not depend on either.
+        // Neither the user's CC nor ours: cgo 0 must not depend on either,
+        // and cc: default means what Go picks with none set.
         env_remove.extend(["CC".to_string(), "CXX".to_string()]);
     }
     for (k, v) in &cell.env {
@@ -149,7 +152,7 @@ pub fn go_plan(
             env_remove: env_remove.clone(),
         }));
     }
-    if cell.cgo == "1" {
+    if cell.cgo == "1" && !to_go {
         if let Err(why) = &compiler {
             steps.push(Err(why.clone()));
             return Plan {

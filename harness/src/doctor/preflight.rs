@@ -65,10 +65,19 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
             go.version
         ));
     }
-    let Some(asked) = cell.env.get("CC").cloned() else {
-        // No CC axis: the cc axis chose the compiler (toolchain::cc), and
-        // knows why there is none. The user's own $CC does not reach builds.
-        return ctx.compilers.for_cell(cell).err();
+    let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
+        (Some(cc), _) => cc.clone(),
+        // cc: default leaves CC to Go: its own default compiler.
+        (None, crate::toolchain::cc::DEFAULT) => cc::go_env_cc(
+            &go.go.display().to_string(),
+            &cell.goos,
+            &cell.goarch,
+            &cell.env,
+        )
+        .unwrap_or_else(|| "gcc".into()),
+        // The cc axis chose the compiler (toolchain::cc), and knows why
+        // there is none. The user's own $CC does not reach builds.
+        (None, _) => return ctx.compilers.for_cell(cell).err(),
     };
     // The host's own compiler builds for the host (and for 386 on amd64).
     let native = target == ctx.host.target()

@@ -10,6 +10,8 @@
 //! - darwin: `zig cc -target <arch>-macos` (clang on a Mac).
 //!
 //! `zig` targets musl on linux, mingw on windows and macOS on darwin.
+//! `default` leaves CC unset, so Go picks its own (`go env CC`, the host's
+//! gcc), as in a user's shell: that is how golang/go#16801 happens.
 //! A compiler that is missing is an `Err` holding the hint a user needs:
 //! "no C compiler for linux/riscv64: install gcc-riscv64-linux-gnu, or use
 //! cc: zig". Never a raw gcc error.
@@ -102,9 +104,17 @@ pub fn request(cell: &Cell) -> &str {
     }
 }
 
-/// True when the cell may use a C compiler: C probes, cgo other than 0,
-/// and the host program of c-archive and c-shared.
+/// True when crossprobe chooses the cell's C compiler and the cell may use
+/// one: C probes, cgo other than 0, and the host program of c-archive and
+/// c-shared.
 pub fn wanted(cell: &Cell) -> bool {
+    request(cell) != DEFAULT && chooses(cell)
+}
+
+/// `cc: default`: CC left to Go.
+pub const DEFAULT: &str = "default";
+
+fn chooses(cell: &Cell) -> bool {
     cell.lang == Lang::C
         || cell.cgo != "0"
         || matches!(cell.buildmode.as_str(), "c-archive" | "c-shared")
@@ -141,6 +151,14 @@ impl Compilers {
         match self.map.get(&Key::of(cell)) {
             Some(Ok(c)) => Ok(c),
             Some(Err(why)) => Err(why.clone()),
+            None if request(cell) == DEFAULT => Err(format!(
+                "cc: default leaves the C compiler to Go, and {} needs one named: use cc: auto",
+                if cell.lang == Lang::C {
+                    "a C probe"
+                } else {
+                    "the C host program of c-archive and c-shared"
+                }
+            )),
             None => Err(format!(
                 "no C compiler was resolved for {} (cc: {})",
                 cell.target(),
@@ -162,7 +180,7 @@ impl Compilers {
 /// Accepts a `cc` value from a matrix: the four names, or something that
 /// reads as a compiler command. `Err` holds the hint.
 pub fn check_request(value: &str) -> Result<(), String> {
-    const NAMES: [&str; 4] = ["auto", "gcc", "clang", "zig"];
+    const NAMES: [&str; 5] = ["auto", "default", "gcc", "clang", "zig"];
     if NAMES.contains(&value) {
         return Ok(());
     }
@@ -181,7 +199,7 @@ pub fn check_request(value: &str) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "cc is auto, gcc, clang or zig, or a C compiler command such as \
+        "cc is auto, default, gcc, clang or zig, or a C compiler command such as \
          aarch64-linux-gnu-gcc, clang-17 or \"zig cc -target x86_64-linux-musl\"{}",
         crate::load::did_you_mean(value, NAMES)
     ))
@@ -635,6 +653,7 @@ mod tests {
     fn requests() {
         for ok in [
             "auto",
+            "default",
             "zig",
             "aarch64-linux-gnu-gcc",
             "clang-17",

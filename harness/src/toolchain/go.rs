@@ -24,6 +24,10 @@ pub struct GoToolchain {
     /// What `go help buildmode` lists: `archive`, `c-archive`, `exe`, ...
     /// Empty when it could not be read; nothing is refused then.
     pub buildmodes: Vec<String>,
+    /// Set when the version could not be had (no network, not published
+    /// for this host): its cells are skips with this reason. `targets` are
+    /// then the local Go's, so that expansion can still check them.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -51,7 +55,7 @@ pub fn local() -> Result<GoToolchain, String> {
     describe("local", go, env)
 }
 
-fn describe(
+pub(crate) fn describe(
     request: &str,
     go: PathBuf,
     env: BTreeMap<String, String>,
@@ -93,6 +97,7 @@ fn describe(
             .into_iter()
             .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
             .collect(),
+        unavailable: None,
     })
 }
 

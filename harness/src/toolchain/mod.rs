@@ -3,3 +3,4 @@
 
 pub mod cc;
 pub mod go;
+pub mod versions;
