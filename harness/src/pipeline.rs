@@ -207,48 +207,10 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     let mut builds: Vec<Command> = Vec::new();
     if spawn_error.is_none() {
         let tb = Instant::now();
-        for step in &plan.steps {
-            let step = match step {
-                Ok(s) => s,
-                // A missing compiler: a build-fail when the matrix expects
-                // one, else a skip, with the hint either way (as the
-                // preflight does for cells it can judge up front).
-                Err(why) if cell.expect.outcome == Outcome::BuildFail => {
-                    spawn_error = Some((Outcome::BuildFail, why.clone()));
-                    break;
-                }
-                Err(why) => {
-                    skip = Some(why.clone());
-                    break;
-                }
-            };
-            let spec = process::Spec {
-                argv: step.argv.clone(),
-                env: step.env.clone(),
-                env_remove: step.env_remove.clone(),
-                cwd: Some(path.clone()),
-                timeout,
-                log_dir: path.clone(),
-                log_name: step.name.into(),
-                cap: OUTPUT_CAP,
-            };
-            match process::run(&spec) {
-                Ok(c) => {
-                    let ok = c.exit.success();
-                    builds.push(c);
-                    if !ok {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    spawn_error = Some((
-                        Outcome::BuildFail,
-                        format!("cannot run {}: {e}", step.argv[0]),
-                    ));
-                    break;
-                }
-            }
-        }
+        let ran = build::run(cell, &plan, &path, timeout, OUTPUT_CAP);
+        builds = ran.commands;
+        spawn_error = ran.failed;
+        skip = ran.skip;
         facts.extend(plan.facts.clone());
         facts.extend(build::observed_facts(&plan, &builds));
         phases.push(Phase {

@@ -231,9 +231,8 @@ matrix:
   goos: [linux]
   goarch: [arm64]
   cgo: [1]
-  buildmode: [c-archive]
+  buildmode: [c-archive, c-shared]
   include:
-    - {goos: linux, goarch: "386", cgo: "1", buildmode: c-shared, probe: cgo-hello}
     - {goos: windows, goarch: amd64, cgo: "1", buildmode: c-shared, probe: cgo-hello}
     - {goos: linux, goarch: mipsle, cgo: "0", buildmode: c-archive, probe: cgo-hello}
     - {goos: linux, goarch: arm64, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
@@ -259,7 +258,7 @@ expect:
     assert_eq!(cells.len(), 7, "{:?}", cells.keys());
     for id in [
         "linux/arm64/cgo1/buildmode=c-archive/cgo-hello",
-        "linux/386/cgo1/buildmode=c-shared/cgo-hello",
+        "linux/arm64/cgo1/buildmode=c-shared/cgo-hello",
         "windows/amd64/cgo1/buildmode=c-shared/cgo-hello",
     ] {
         let c = &cells[id];

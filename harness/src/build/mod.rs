@@ -1,6 +1,6 @@
 //! Build: the commands that build a cell, as argv lists with the
-//! environment they need. Spawning is `process`'s job; this module only
-//! decides what to run.
+//! environment they need, and [`run`], which hands them to `process` in
+//! order while they succeed.
 //!
 //! A Go probe is one `go build`, preceded for `cgo: default` by a
 //! `go env CGO_ENABLED` that records what Go chose, and followed for
@@ -11,12 +11,14 @@ mod c;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::Value;
 
 pub use c::{c_plan, HOST_DIR};
 
-use crate::model::{Cell, Command};
+use crate::model::{Cell, Command, Outcome};
+use crate::process;
 use crate::toolchain::cc::{self, Compiler};
 use crate::toolchain::go::GoToolchain;
 
@@ -229,6 +231,67 @@ fn compiler_facts(c: &Compiler, facts: &mut BTreeMap<String, Value>) {
     }
     facts.insert("cc.kind".into(), Value::String(c.kind.as_str().into()));
     facts.insert("cc.version".into(), Value::String(c.version.clone()));
+}
+
+/// What running a plan came to.
+pub struct Ran {
+    /// The commands that ran, in order; the last one failed, if any did.
+    pub commands: Vec<Command>,
+    /// A build that could not go on: a missing compiler where the matrix
+    /// expects a build-fail, or a command that could not start.
+    pub failed: Option<(Outcome, String)>,
+    /// A missing compiler anywhere else: the cell is a skip with the hint
+    /// (as the preflight makes it for the cells it judges up front).
+    pub skip: Option<String>,
+}
+
+/// Runs the plan's steps in `dir` while they succeed.
+pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) -> Ran {
+    let mut ran = Ran {
+        commands: Vec::new(),
+        failed: None,
+        skip: None,
+    };
+    for step in &plan.steps {
+        let step = match step {
+            Ok(s) => s,
+            Err(why) if cell.expect.outcome == Outcome::BuildFail => {
+                ran.failed = Some((Outcome::BuildFail, why.clone()));
+                break;
+            }
+            Err(why) => {
+                ran.skip = Some(why.clone());
+                break;
+            }
+        };
+        let spec = process::Spec {
+            argv: step.argv.clone(),
+            env: step.env.clone(),
+            env_remove: step.env_remove.clone(),
+            cwd: Some(dir.to_path_buf()),
+            timeout,
+            log_dir: dir.to_path_buf(),
+            log_name: step.name.into(),
+            cap,
+        };
+        match process::run(&spec) {
+            Ok(c) => {
+                let ok = c.exit.success();
+                ran.commands.push(c);
+                if !ok {
+                    break;
+                }
+            }
+            Err(e) => {
+                ran.failed = Some((
+                    Outcome::BuildFail,
+                    format!("cannot run {}: {e}", step.argv[0]),
+                ));
+                break;
+            }
+        }
+    }
+    ran
 }
 
 /// Facts the build commands printed: `cgo.go_env`, what `go env
