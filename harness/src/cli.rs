@@ -13,6 +13,7 @@ use crate::load::{self, Matrix};
 use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
+use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::toolchain::versions;
 use crate::{host, inspect, process, render, run};
@@ -346,6 +347,7 @@ pub(crate) fn prepare_loaded(
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
     }
+    let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
         matrices,
         cells,
@@ -353,6 +355,7 @@ pub(crate) fn prepare_loaded(
             gos,
             host,
             tools,
+            compilers,
             probes,
             timeouts,
             keep,
@@ -535,6 +538,7 @@ fn cmd_run(
 
 pub(crate) fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     let mut v = ctx.tools.versions();
+    v.extend(ctx.compilers.versions());
     for (req, g) in &ctx.gos {
         let key = if req == "local" {
             "go".to_string()

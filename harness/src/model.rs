@@ -161,6 +161,12 @@ pub struct Cell {
     pub ldflags: String,
     pub tags: String,
     pub flags: String,
+    /// The C compiler asked for: `auto`, `gcc`, `clang`, `zig`, or a command.
+    #[serde(default = "default_cc")]
+    pub cc: String,
+    /// `-buildmode`: `exe`, `pie`, `c-archive`, `c-shared`, ...
+    #[serde(default = "default_buildmode")]
+    pub buildmode: String,
     /// Further environment axes (GOARM, GOAMD64, GOMIPS, ...).
     pub env: BTreeMap<String, String>,
     /// qemu's `-cpu` for the run: the oldest CPU the users have.
@@ -168,6 +174,14 @@ pub struct Cell {
     pub cpu: String,
     pub runner: Runner,
     pub expect: Expectation,
+}
+
+fn default_cc() -> String {
+    "auto".to_string()
+}
+
+fn default_buildmode() -> String {
+    "exe".to_string()
 }
 
 impl Cell {
@@ -183,6 +197,8 @@ impl Cell {
             ("goarch".to_string(), self.goarch.clone()),
             ("go".to_string(), self.go.clone()),
             ("cgo".to_string(), self.cgo.clone()),
+            ("cc".to_string(), self.cc.clone()),
+            ("buildmode".to_string(), self.buildmode.clone()),
             ("ldflags".to_string(), self.ldflags.clone()),
             ("tags".to_string(), self.tags.clone()),
             ("flags".to_string(), self.flags.clone()),

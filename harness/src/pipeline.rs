@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
 use crate::model::{
-    Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict,
+    Attempt, Cell, CellResult, Command, Lang, Outcome, Phase, PhaseName, Runner, Verdict,
 };
 use crate::render::catalog::Probe;
+use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
 
@@ -25,6 +26,8 @@ pub struct Context {
     pub gos: BTreeMap<String, GoToolchain>,
     pub host: Host,
     pub tools: Tools,
+    /// The C compilers of the cells, resolved once.
+    pub compilers: Compilers,
     /// Probe by `matrix/name`.
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
@@ -162,7 +165,6 @@ fn run_tries(cell: &Cell, ctx: &Context) -> CellResult {
 fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     let t0 = Instant::now();
     let mut phases = Vec::new();
-    let mut obs_build: Option<Command> = None;
     let mut obs_run: Option<Command> = None;
     let mut spawn_error = None;
     let mut skip = None;
@@ -222,35 +224,31 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     });
 
     // build
-    let plan = build::go_plan(cell, go, &path);
+    let compiler = ctx.compilers.for_cell(cell);
+    let plan = match cell.lang {
+        Lang::Go => build::go_plan(cell, go, compiler, &path),
+        Lang::C => build::c_plan(cell, compiler, &path),
+    };
+    let mut builds: Vec<Command> = Vec::new();
     if spawn_error.is_none() {
         let tb = Instant::now();
-        let spec = process::Spec {
-            argv: plan.argv.clone(),
-            env: plan.env.clone(),
-            env_remove: plan.env_remove.clone(),
-            cwd: Some(path.clone()),
-            timeout,
-            log_dir: path.clone(),
-            log_name: "build".into(),
-            cap: OUTPUT_CAP,
-        };
-        match process::run(&spec) {
-            Ok(c) => obs_build = Some(c),
-            Err(e) => {
-                spawn_error = Some((
-                    Outcome::BuildFail,
-                    format!("cannot run {}: {e}", plan.argv[0]),
-                ))
-            }
-        }
+        let ran = build::run(cell, &plan, &path, timeout, OUTPUT_CAP);
+        builds = ran.commands;
+        spawn_error = ran.failed;
+        skip = ran.skip;
+        facts.extend(plan.facts.clone());
+        facts.extend(build::observed_facts(&plan, &builds));
         phases.push(Phase {
             name: PhaseName::Build,
             duration_ms: ms(tb.elapsed()),
-            commands: obs_build.iter().cloned().collect(),
+            commands: builds.clone(),
         });
     }
-    let built = obs_build.as_ref().is_some_and(|b| b.exit.success()) && plan.output.is_file();
+    let obs_build = builds.last();
+    let built = spawn_error.is_none()
+        && skip.is_none()
+        && obs_build.is_some_and(|b| b.exit.success())
+        && plan.output.is_file();
 
     // inspect
     if built {
@@ -275,6 +273,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     if built && process::interrupt::requested().is_none() {
         let tr = Instant::now();
         match &cell.runner {
+            _ if plan.no_run.is_some() => skip = plan.no_run.clone(),
             Runner::None { reason } => skip = Some(reason.clone()),
             runner => match run::warm_up(runner, &ctx.tools)
                 .and_then(|()| run::invocation(runner, &plan.output, &[], &tools_for(go, ctx)))
@@ -327,7 +326,8 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     }
 
     let obs = Observed {
-        build: obs_build.as_ref(),
+        build: obs_build,
+        builds: &builds,
         spawn_error,
         run: obs_run.as_ref(),
         skip,

@@ -35,6 +35,8 @@ fn cell(goos: &str, goarch: &str, rest: &str) -> Cell {
         ldflags: String::new(),
         tags: String::new(),
         flags: String::new(),
+        cc: "auto".into(),
+        buildmode: "exe".into(),
         env: BTreeMap::new(),
         runner: Runner::Native,
         expect: Expectation::default(),

@@ -68,7 +68,7 @@ fn replay_scripts_give_the_same_outcome() {
     for (snippet, slug, outcome, text) in [
         (
             "go16801-cgo-arm-no-cc.yaml",
-            "linux_arm_cgo1_snippet",
+            "linux_arm_cgo1_cc=default_snippet",
             "build-fail",
             "-marm",
         ),
@@ -141,7 +141,7 @@ fn replay_script_notices_a_fix() {
     assert_eq!(code, 0, "{out}\n{err}");
     let script = dir
         .path()
-        .join("reports/go16801-cgo-arm-no-cc/linux_arm_cgo1_snippet/replay.sh");
+        .join("reports/go16801-cgo-arm-no-cc/linux_arm_cgo1_cc=default_snippet/replay.sh");
     let text = std::fs::read_to_string(&script).unwrap();
     let fixed = text.replace(" GOARCH=arm ", " CC=arm-linux-gnueabihf-gcc GOARCH=arm ");
     assert_ne!(fixed, text, "{text}");

@@ -1,5 +1,14 @@
 //! Check: decide a cell's outcome from what its phases observed, read the
-//! facts the probe printed, and judge the outcome against the expectation.
+//! facts the probe printed, derive the facts that compare others (`derive`),
+//! and judge the outcome against the expectation.
+//!
+//! An expectation's `match` is a regex over the output of the phase its
+//! outcome names (the build's for build-fail, the run's for run-fail and
+//! timeout, and both for pass, so that a passing cell can pin a linker
+//! warning) and the reason crossprobe gave. Its `facts` expressions
+//! (`facts`) must hold too.
+
+mod derive;
 
 pub mod facts;
 
@@ -15,7 +24,11 @@ pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
 /// What the earlier phases saw, in the terms check needs.
 #[derive(Default)]
 pub struct Observed<'a> {
+    /// The last build command that ran: the one whose status decides.
     pub build: Option<&'a Command>,
+    /// Every build command that ran, in order (`go env`, `go build`, the
+    /// host program's link).
+    pub builds: &'a [Command],
     /// The build or run could not start at all (missing tool, ...).
     pub spawn_error: Option<(Outcome, String)>,
     pub run: Option<&'a Command>,
@@ -40,11 +53,25 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         flatten("probe", f, &mut facts);
     }
     let (outcome, reason) = outcome(obs, printed.is_some());
-    let output = match outcome {
-        Outcome::BuildFail => obs.build.map(both),
-        _ => obs.run.map(both),
+    let mut all = known.clone();
+    all.extend(facts.clone());
+    facts.extend(derive::derive(cell, obs, &all));
+
+    let builds: Vec<&Command> = if obs.builds.is_empty() {
+        obs.build.into_iter().collect()
+    } else {
+        obs.builds.iter().collect()
+    };
+    let mut output: String = match outcome {
+        Outcome::BuildFail => builds.iter().map(|c| both(c)).collect(),
+        Outcome::Pass => builds.iter().copied().chain(obs.run).map(both).collect(),
+        _ => obs.run.map(both).unwrap_or_default(),
+    };
+    // What crossprobe itself said counts too: a missing C compiler fails
+    // the build before any command has printed a word.
+    if let Some(r) = &reason {
+        output.push_str(r);
     }
-    .unwrap_or_default();
     let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
     let misses = fact_misses(cell, outcome, known, &facts);
     if !misses.is_empty() {
@@ -101,7 +128,7 @@ fn fact_misses(
 }
 
 fn both(c: &Command) -> String {
-    format!("{}\n{}", c.stdout.text, c.stderr.text)
+    format!("{}\n{}\n", c.stdout.text, c.stderr.text)
 }
 
 fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {

@@ -65,30 +65,30 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
             go.version
         ));
     }
+    let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
+        (Some(cc), _) => cc.clone(),
+        // cc: default leaves CC to Go: its own default compiler.
+        (None, crate::toolchain::cc::DEFAULT) => cc::go_env_cc(
+            &go.go.display().to_string(),
+            &cell.goos,
+            &cell.goarch,
+            &cell.env,
+        )
+        .unwrap_or_else(|| "gcc".into()),
+        // The cc axis chose the compiler (toolchain::cc), and knows why
+        // there is none. The user's own $CC does not reach builds.
+        (None, _) => return ctx.compilers.for_cell(cell).err(),
+    };
     // The host's own compiler builds for the host (and for 386 on amd64).
     let native = target == ctx.host.target()
         || (target == "linux/386" && ctx.host.target() == "linux/amd64");
     if native {
         return None;
     }
-    let asked = cell.env.get("CC").cloned();
-    let key = (cell.go.clone(), target.clone(), asked.clone());
+    let key = (cell.go.clone(), target.clone(), Some(asked.clone()));
     cache
         .entry(key)
-        .or_insert_with(|| {
-            let cc = asked
-                .or_else(|| std::env::var("CC").ok().filter(|s| !s.trim().is_empty()))
-                .or_else(|| {
-                    cc::go_env_cc(
-                        &go.go.display().to_string(),
-                        &cell.goos,
-                        &cell.goarch,
-                        &cell.env,
-                    )
-                })
-                .unwrap_or_else(|| "gcc".into());
-            cannot_build(&cc, &cell.goos, &cell.goarch)
-        })
+        .or_insert_with(|| cannot_build(&asked, &cell.goos, &cell.goarch))
         .clone()
 }
 

@@ -1,8 +1,8 @@
 //! Expand: turn a loaded [`Matrix`] into the list of [`Cell`]s to run.
 //!
 //! The rules, in order (the README states the same):
-//! 1. The product of go × probes × goos × goarch × cgo × ldflags × tags ×
-//!    flags × env axes. An architecture-specific variable (GOARM, GOAMD64,
+//! 1. The product of go × probes × goos × goarch × cgo × cc × buildmode ×
+//!    ldflags × tags × flags × env axes. An architecture-specific variable (GOARM, GOAMD64,
 //!    GOMIPS, ...) is multiplied in only for the architectures that read it.
 //! 2. `exclude` removes every combination that matches all of an entry's keys.
 //! 3. `include` works as in a GitHub Actions matrix: an entry extends every
@@ -113,12 +113,13 @@ pub fn expand(
     let mut seen = HashSet::new();
     let mut cells = Vec::new();
     let mut used = vec![false; m.expect.len()];
-    for (combo, spans) in combos.iter().zip(&spans_of) {
+    for (combo, combo_spans) in combos.iter().zip(&spans_of) {
         let go = gos.get(&combo["go"]).ok_or_else(|| Error::Toolchain {
             message: format!("no Go toolchain resolved for {:?}", combo["go"]),
             help: None,
         })?;
-        check_target(m, go, combo, spans)?;
+        check_target(m, go, combo, combo_spans)?;
+        check_buildmode(m, go, combo, combo_spans)?;
         let mut cell = to_cell(m, combo);
         if !seen.insert(cell.id.clone()) {
             continue;
@@ -140,13 +141,14 @@ pub fn expand(
         cells.push(cell);
     }
 
-    let warnings = m
+    let mut warnings: Vec<String> = m
         .expect
         .iter()
         .zip(used)
         .filter(|(_, u)| !u)
         .map(|(e, _)| format!("{}: this expect entry matches no cell", e.position))
         .collect();
+    warnings.extend(idle_cc(m, &cells, &spans));
     Ok(Expanded { cells, warnings })
 }
 
@@ -188,6 +190,8 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     note("goos", &m.goos);
     note("goarch", &m.goarch);
     note("cgo", &m.cgo);
+    note("cc", &m.cc);
+    note("buildmode", &m.buildmode);
     note("ldflags", &m.ldflags);
     note("tags", &m.tags);
     note("flags", &m.flags);
@@ -204,6 +208,8 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
     let goarch = uniq(&m.goarch);
     let fixed: Vec<(&str, Vec<&Located<String>>)> = vec![
         ("cgo", uniq(&m.cgo)),
+        ("cc", uniq(&m.cc)),
+        ("buildmode", uniq(&m.buildmode)),
         ("ldflags", uniq(&m.ldflags)),
         ("tags", uniq(&m.tags)),
         ("flags", uniq(&m.flags)),
@@ -328,6 +334,8 @@ fn new_from_include(
                 ("go".to_string(), go.clone()),
                 ("probe".to_string(), probe.clone()),
                 ("cgo".to_string(), "0".to_string()),
+                ("cc".to_string(), "auto".to_string()),
+                ("buildmode".to_string(), "exe".to_string()),
                 ("ldflags".to_string(), String::new()),
                 ("tags".to_string(), String::new()),
                 ("flags".to_string(), String::new()),
@@ -397,6 +405,60 @@ fn check_target(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> miett
     .into())
 }
 
+/// `buildmode` must be one that this Go lists in `go help buildmode`.
+fn check_buildmode(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> miette::Result<()> {
+    let mode = &c["buildmode"];
+    if go.buildmodes.is_empty() || go.buildmodes.contains(mode) {
+        return Ok(());
+    }
+    let span = spans
+        .0
+        .get("buildmode")
+        .copied()
+        .unwrap_or(SourceSpan::new(0.into(), 0));
+    Err(Error::from(InputError::new(
+        &m.source,
+        span,
+        format!("invalid buildmode {mode:?}"),
+        "not listed by `go help buildmode`",
+        Some(format!(
+            "{} has -buildmode={}{}",
+            go.version,
+            go.buildmodes.join(", "),
+            did_you_mean(mode, go.buildmodes.iter().map(String::as_str))
+        )),
+    ))
+    .into())
+}
+
+/// A cc value on Go cells with cgo 0 does nothing: Go then builds without
+/// a C compiler (only c-archive and c-shared still link a C host program).
+/// Worth a warning, not an error: a matrix may cross cgo with cc on purpose.
+fn idle_cc(m: &Matrix, cells: &[Cell], spans: &AxisSpans) -> Vec<String> {
+    let mut idle: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in cells {
+        let host_program = matches!(c.buildmode.as_str(), "c-archive" | "c-shared");
+        let named = !matches!(c.cc.as_str(), "auto" | "");
+        if c.lang == crate::model::Lang::Go && c.cgo == "0" && named && !host_program {
+            *idle.entry(c.cc.as_str()).or_default() += 1;
+        }
+    }
+    idle.into_iter()
+        .map(|(cc, n)| {
+            let offset = spans
+                .0
+                .get(&("cc".to_string(), cc.to_string()))
+                .map_or(0, |s| s.offset());
+            format!(
+                "{}: cc {cc:?} does nothing for cgo 0 ({n} Go cell{}): Go builds without \
+                 a C compiler there; pair it with cgo 1 or default, or exclude {{cgo: 0, cc: {cc:?}}}",
+                m.source.position(offset),
+                if n == 1 { "" } else { "s" },
+            )
+        })
+        .collect()
+}
+
 fn to_cell(m: &Matrix, c: &Combo) -> Cell {
     let env: BTreeMap<String, String> = c
         .iter()
@@ -421,6 +483,8 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         ldflags: c["ldflags"].clone(),
         tags: c["tags"].clone(),
         flags: c["flags"].clone(),
+        cc: c["cc"].clone(),
+        buildmode: c["buildmode"].clone(),
         env,
         cpu: c["cpu"].clone(),
         runner: Runner::Native,
@@ -432,8 +496,9 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
 }
 
 /// `linux/arm/GOARM=5/cgo0/hello`: target, env axes, cgo, then the axes that
-/// differ from their defaults, then the probe. Stable across runs and YAML
-/// order, since it is made from the cell's values alone.
+/// differ from their defaults (cc, buildmode, go, ldflags, tags, flags), then
+/// the probe. Stable across runs and YAML order, since it is made from the
+/// cell's values alone; matrices without cc or buildmode keep their ids.
 pub fn cell_id(c: &Cell) -> String {
     let mut parts = vec![c.goos.clone(), c.goarch.clone()];
     parts.extend(c.env.iter().map(|(k, v)| format!("{k}={v}")));
@@ -441,6 +506,13 @@ pub fn cell_id(c: &Cell) -> String {
         "default" => "cgo-default".to_string(),
         other => format!("cgo{other}"),
     });
+    // Empty is the default too: a Cell built in code has no axes filled.
+    if !matches!(c.cc.as_str(), "auto" | "") {
+        parts.push(format!("cc={}", c.cc));
+    }
+    if !matches!(c.buildmode.as_str(), "exe" | "") {
+        parts.push(format!("buildmode={}", c.buildmode));
+    }
     if c.go != "local" {
         parts.push(format!("go{}", c.go));
     }
@@ -495,6 +567,8 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "goarch" => &cell.goarch,
         "go" => &cell.go,
         "cgo" => &cell.cgo,
+        "cc" => &cell.cc,
+        "buildmode" => &cell.buildmode,
         "ldflags" => &cell.ldflags,
         "tags" => &cell.tags,
         "flags" => &cell.flags,

@@ -30,7 +30,17 @@ pub struct Located<T> {
 /// The axes that are not environment variables. Anything else in `include`,
 /// `exclude` or `when` must be an environment variable name.
 pub const AXES: &[&str] = &[
-    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "cpu", "probe",
+    "goos",
+    "goarch",
+    "go",
+    "cgo",
+    "cc",
+    "buildmode",
+    "ldflags",
+    "tags",
+    "flags",
+    "cpu",
+    "probe",
 ];
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,6 +58,8 @@ pub struct Matrix {
     pub ldflags: Vec<Located<String>>,
     pub tags: Vec<Located<String>>,
     pub flags: Vec<Located<String>>,
+    pub cc: Vec<Located<String>>,
+    pub buildmode: Vec<Located<String>>,
     pub cpu: Vec<Located<String>>,
     pub env: BTreeMap<String, Vec<Located<String>>>,
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
@@ -335,6 +347,12 @@ impl Checker<'_> {
         let ldflags = or_default(scalars(&raw.matrix.ldflags), "");
         let tags = or_default(scalars(&raw.matrix.tags), "");
         let flags = or_default(scalars(&raw.matrix.flags), "");
+        let cc = or_default(scalars(&raw.matrix.cc), "auto");
+        for c in &cc {
+            self.check_cc(c)?;
+        }
+        // Checked against `go help buildmode` by expand, which has the Go.
+        let buildmode = or_default(scalars(&raw.matrix.buildmode), "exe");
         let cpu = or_default(scalars(&raw.matrix.cpu), "");
 
         let mut env = BTreeMap::new();
@@ -374,12 +392,18 @@ impl Checker<'_> {
             let mut m = BTreeMap::new();
             for (k, v) in &e.value {
                 self.check_key(k, span_of(&v.referenced), "include")?;
-                m.insert(k.clone(), located(v, |x| x.0.clone()));
+                let value = located(v, |x| x.0.clone());
+                if k == "cc" {
+                    self.check_cc(&value)?;
+                }
+                m.insert(k.clone(), value);
             }
             include.push(Located { value: m, span });
         }
 
-        let axes = [&go, &goos, &goarch, &ldflags, &tags, &flags, &cpu];
+        let axes = [
+            &go, &goos, &goarch, &cc, &buildmode, &ldflags, &tags, &flags, &cpu,
+        ];
         let env_values = env.values().flatten();
         let include_values = include.iter().flat_map(|i| i.value.values());
         for v in axes
@@ -447,6 +471,8 @@ impl Checker<'_> {
             ldflags,
             tags,
             flags,
+            cc,
+            buildmode,
             cpu,
             env,
             exclude,
@@ -469,6 +495,17 @@ impl Checker<'_> {
             "here",
             Some("arguments and environment variables cannot hold \"\\0\"; remove it".into()),
         ))
+    }
+
+    fn check_cc(&self, c: &Located<String>) -> Result<(), Error> {
+        crate::toolchain::cc::check_request(&c.value).map_err(|help| {
+            self.err(
+                c.span,
+                format!("unknown cc value {:?}", c.value),
+                "expected auto, default, gcc, clang, zig or a compiler command",
+                Some(help),
+            )
+        })
     }
 
     fn check_key(&self, k: &str, span: SourceSpan, what: &str) -> Result<(), Error> {

@@ -119,6 +119,12 @@ pub struct Axes {
     pub tags: Vec<Spanned<Scalar>>,
     #[serde(default)]
     pub flags: Vec<Spanned<Scalar>>,
+    /// C compilers: `auto`, `gcc`, `clang`, `zig`, or a compiler command.
+    #[serde(default)]
+    pub cc: Vec<Spanned<Scalar>>,
+    /// `-buildmode` values, as `go help buildmode` lists them.
+    #[serde(default)]
+    pub buildmode: Vec<Spanned<Scalar>>,
     /// qemu `-cpu` models to run under, e.g. `[Nehalem]`, `[arm926]`.
     #[serde(default)]
     pub cpu: Vec<Spanned<Scalar>>,

@@ -4,7 +4,10 @@
 //! A probe is a directory holding `probe.yaml` (summary, lang) and its
 //! sources. Files ending in `.j2` are minijinja templates; everything else is
 //! copied as it is (Go composite literals such as `{{1, 2}}` would otherwise
-//! read as template syntax). Every Go probe also gets `_common/*.go`.
+//! read as template syntax). Every Go probe also gets `_common/*.go`, or
+//! `_common_cgo/*.go` when its probe.yaml says `cgo: true`: those import
+//! "C", so that a cgo probe built with cgo off fails the way any cgo-only
+//! package does. A C probe must have a `.c` source.
 
 use std::path::Path;
 
@@ -50,6 +53,9 @@ struct Meta {
     summary: String,
     #[serde(default = "go")]
     lang: String,
+    /// Every Go file imports "C": take `_common_cgo` instead of `_common`.
+    #[serde(default)]
+    cgo: bool,
 }
 
 fn go() -> String {
@@ -141,8 +147,18 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
         .into_iter()
         .filter(|(n, _)| n != "probe.yaml" && !n.ends_with(".md"))
         .collect();
+    if lang == Lang::C
+        && !files
+            .iter()
+            .any(|(n, _)| n.ends_with(".c") || n.ends_with(".c.j2"))
+    {
+        return Err(format!(
+            "probes/{name}: a C probe needs a .c source beside its probe.yaml"
+        ));
+    }
     if lang == Lang::Go {
-        for (n, text) in dir_files(templates, "probes/_common")?.unwrap_or_default() {
+        let common = if meta.cgo { "_common_cgo" } else { "_common" };
+        for (n, text) in dir_files(templates, &format!("probes/{common}"))?.unwrap_or_default() {
             if n.ends_with(".go") && !files.iter().any(|(f, _)| *f == n) {
                 files.push((n, text));
             }

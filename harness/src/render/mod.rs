@@ -48,6 +48,14 @@ pub fn render(
             "go.mod",
             &format!("module crossprobe.probe/{}\n\ngo {go_minor}\n", probe.name),
         )?;
+        if matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
+            let host = crate::build::HOST_DIR;
+            std::fs::create_dir_all(dir.join(host))
+                .map_err(|e| format!("cannot create {}/{host}: {e}", dir.display()))?;
+            let text = catalog::support_file("host/host.c")
+                .ok_or("host/host.c is missing from the embedded templates")?;
+            write(&format!("{host}/host.c"), text)?;
+        }
     }
     Ok(written)
 }

@@ -249,7 +249,11 @@ fn replay_script(
 ) -> String {
     let cell = &r.cell;
     let output = build::output_name(cell);
-    let build = commands.iter().find(|(p, _)| *p == PhaseName::Build);
+    // `go build` itself: a cgo-default cell's build phase starts with a
+    // `go env CGO_ENABLED`.
+    let build = commands.iter().find(|(p, c)| {
+        *p == PhaseName::Build && c.argv.get(1).map(String::as_str) == Some("build")
+    });
     let run = commands.iter().find(|(p, _)| *p == PhaseName::Run);
     let mut s = String::new();
     let _ = writeln!(

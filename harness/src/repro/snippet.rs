@@ -378,6 +378,15 @@ impl Convert<'_> {
                 ));
             }
         }
+        // As a user's shell: no CC unless the snippet sets one, so Go picks
+        // its own (golang/go#16801 needs exactly that). cgo 0 cells use no
+        // C compiler, and keep the ids they had.
+        let shell_cc = if cgo.iter().all(|c| c.value == "0") {
+            "auto"
+        } else {
+            crate::toolchain::cc::DEFAULT
+        };
+        let cc = self.values(None, shell_cc);
         let mut env = BTreeMap::new();
         for (k, v) in &raw.env {
             let vals = self.values(Some(v), "");
@@ -418,6 +427,8 @@ impl Convert<'_> {
             tags: self.values(raw.tags.as_ref(), ""),
             flags: self.values(raw.flags.as_ref(), ""),
             cpu: self.values(raw.cpu.as_ref(), ""),
+            cc,
+            buildmode: self.values(None, "exe"),
             env,
             exclude: Vec::new(),
             include: Vec::new(),

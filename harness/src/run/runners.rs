@@ -291,7 +291,17 @@ pub fn invocation(
         ..Invocation::default()
     };
     match runner {
-        Runner::Native => inv.argv.push(bin),
+        Runner::Native => {
+            if let Some((loader, libs)) = sysroot_loader(&binary) {
+                // A dynamic binary for a libc the host lacks (linux/386 cgo
+                // on an amd64 host without libc6:i386): the kernel runs the
+                // code, the Debian cross sysroot supplies ld.so and libc.
+                // qemu-i386 is no substitute (see default_kind).
+                inv.argv
+                    .extend([loader, "--library-path".to_string(), libs]);
+            }
+            inv.argv.push(bin);
+        }
         Runner::Qemu { binary: name, cpu } => {
             let path = tools
                 .qemu
@@ -416,6 +426,40 @@ fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
         .map(|t| Path::new("/usr").join(t))
         .find(|p| p.is_dir())
         .and_then(|p| p.to_str().map(str::to_string))
+}
+
+/// The sysroot's dynamic loader and library directory for an ELF whose
+/// interpreter (`/lib/ld-linux.so.2`) the host lacks but a Debian cross
+/// sysroot (`/usr/i686-linux-gnu`) has.
+fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let interp = interpreter(binary)?;
+    if Path::new(&interp).exists() {
+        return None;
+    }
+    let rel = interp.trim_start_matches('/');
+    SYSROOTS
+        .iter()
+        .flat_map(|(_, triples)| triples.iter())
+        .map(|t| Path::new("/usr").join(t))
+        .find(|root| root.join(rel).is_file())
+        .and_then(|root| {
+            let loader = root.join(rel).to_str()?.to_string();
+            let libs = root.join("lib").to_str()?.to_string();
+            Some((loader, libs))
+        })
+}
+
+/// The program interpreter an ELF names, if it names one.
+fn interpreter(binary: &Path) -> Option<String> {
+    use object::{Object, ObjectSection};
+    let data = fs::read(binary).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    let interp = file.section_by_name(".interp")?.data().ok()?;
+    let interp = interp.split(|&b| b == 0).next()?;
+    Some(String::from_utf8_lossy(interp).into_owned()).filter(|s| s.starts_with('/'))
 }
 
 /// True when the file is an ELF without a program interpreter. A file that

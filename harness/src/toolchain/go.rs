@@ -21,6 +21,9 @@ pub struct GoToolchain {
     pub env: BTreeMap<String, String>,
     /// `goos/goarch` → what dist says of it.
     pub targets: BTreeMap<String, DistTarget>,
+    /// What `go help buildmode` lists: `archive`, `c-archive`, `exe`, ...
+    /// Empty when it could not be read; nothing is refused then.
+    pub buildmodes: Vec<String>,
     /// Set when the version could not be had (no network, not published
     /// for this host): its cells are skips with this reason. `targets` are
     /// then the local Go's, so that expansion can still check them.
@@ -79,7 +82,12 @@ pub(crate) fn describe(
     )?;
     let targets: Vec<DistTarget> =
         serde_json::from_str(&list).map_err(|e| format!("`{go_s} tool dist list -json`: {e}"))?;
+    // Help text, not an interface, so unreadable help only skips the check.
+    let buildmodes = process::query(&[&go_s, "help", "buildmode"], &env, QUERY_TIMEOUT)
+        .map(|help| parse_buildmodes(&help))
+        .unwrap_or_default();
     Ok(GoToolchain {
+        buildmodes,
         request: request.to_string(),
         go,
         goroot: PathBuf::from(ge.goroot),
@@ -91,6 +99,17 @@ pub(crate) fn describe(
             .collect(),
         unavailable: None,
     })
+}
+
+/// The `\t-buildmode=NAME` lines of `go help buildmode`; prose that
+/// mentions a mode ("-buildmode=c-archive, you must pass ...") is not one.
+fn parse_buildmodes(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|l| l.strip_prefix("\t-buildmode="))
+        .map(str::trim_end)
+        .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn which(name: &str) -> Option<PathBuf> {
@@ -111,5 +130,17 @@ fn is_executable(p: &std::path::Path) -> bool {
     #[cfg(not(unix))]
     {
         p.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buildmodes_from_help() {
+        let help = "The 'go build' and 'go install' commands take a -buildmode argument...\n\n\t-buildmode=archive\n\t\tBuild the listed non-main packages into .a files.\n\t-buildmode=c-shared\n\t\tBuild ... -buildmode=not-this\n\
+                    -buildmode=c-archive, you must pass -Wl,-bnoobjreorder to the C compiler.\n";
+        assert_eq!(parse_buildmodes(help), ["archive", "c-shared"]);
     }
 }

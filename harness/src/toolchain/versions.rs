@@ -372,6 +372,7 @@ pub fn unavailable(version: &str, reason: &str, local: Option<&GoToolchain>) -> 
         env: BTreeMap::new(),
         targets: local.map(|l| l.targets.clone()).unwrap_or_default(),
         unavailable: Some(reason.to_string()),
+        buildmodes: local.map(|l| l.buildmodes.clone()).unwrap_or_default(),
     }
 }
 
