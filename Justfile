@@ -23,3 +23,7 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Does a reported failure reproduce? just repro matrices/repro/go599-atomic64.yaml [--go 1.21..1.26] [--bisect]
+repro SNIPPET *ARGS:
+    {{crossprobe}} repro {{SNIPPET}} {{ARGS}}

@@ -8,7 +8,9 @@
 
 pub mod build;
 pub mod check;
+pub mod ci;
 pub mod cli;
+pub mod doctor;
 pub mod errors;
 pub mod expand;
 pub mod host;
@@ -19,5 +21,6 @@ pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
+pub mod repro;
 pub mod run;
 pub mod toolchain;

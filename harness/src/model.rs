@@ -295,9 +295,37 @@ pub struct CellResult {
     /// The cell's build directory, when it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
+    /// Earlier tries that did not meet the expectation, oldest first
+    /// (`--retries`). The fields above are the last try's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// In merged results: the runner (`Host::runner`) the cell ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_on: Option<String>,
+}
+
+/// One try of a cell that did not meet its expectation, kept when the cell
+/// was tried again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// Its build directory, kept since it did not meet the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
 }
 
 impl CellResult {
+    /// Failed, then met its expectation on a later try. A flaky cell is not
+    /// a pass: every reporter shows it apart.
+    pub fn flaky(&self) -> bool {
+        self.verdict.met && !self.attempts.is_empty()
+    }
+
     /// Every command of every phase, in order.
     pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
         self.phases
@@ -336,4 +364,25 @@ pub struct Results {
     /// True when the run was stopped before every cell finished.
     pub interrupted: bool,
     pub cells: Vec<CellResult>,
+    /// `i/n` when the run was one shard of its cells (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// In merged results: each run that went in. `host` and `tools` above
+    /// are then the first run's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<Source>,
+}
+
+/// One run that went into merged results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The results.json it was read from, as given.
+    pub file: String,
+    pub host: Host,
+    pub started_at: String,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub tools: BTreeMap<String, String>,
+    pub interrupted: bool,
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict,
+};
 use crate::render::catalog::Probe;
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
@@ -28,6 +30,8 @@ pub struct Context {
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
     pub keep: bool,
+    /// Tries after a first that did not meet its expectation (`--retries`).
+    pub retries: u32,
 }
 
 /// Set when the run must start no more cells although nobody interrupted
@@ -80,7 +84,7 @@ pub fn run_all(
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(cell) = cells_ref.get(i) else { break };
                 let _ = tx.send((i, Event::Started(cell.id.clone())));
-                let result = run_cell(cell, ctx);
+                let result = run_tries(cell, ctx);
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
                 if result.reason.as_deref().is_some_and(disk_full) {
@@ -120,11 +124,38 @@ pub fn interrupted(cell: Cell) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+/// A cell, tried again while it does not meet its expectation, up to
+/// `ctx.retries` more times; the tries before the last are kept in
+/// `attempts`, so one that passes on a retry shows as flaky, not as a pass.
+fn run_tries(cell: &Cell, ctx: &Context) -> CellResult {
+    let mut result = run_cell(cell, ctx);
+    let mut earlier = Vec::new();
+    while !result.verdict.met
+        && result.outcome != Outcome::Interrupted
+        && earlier.len() < ctx.retries as usize
+        && process::interrupt::requested().is_none()
+    {
+        earlier.push(Attempt {
+            outcome: result.outcome,
+            reason: result.reason,
+            verdict: result.verdict,
+            phases: result.phases,
+            duration_ms: result.duration_ms,
+            dir: result.dir,
+        });
+        result = run_cell(cell, ctx);
+    }
+    result.attempts = earlier;
+    result
 }
 
 /// One cell through every phase.
@@ -141,6 +172,17 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         .get(&cell.matrix)
         .copied()
         .unwrap_or(crate::load::DEFAULT_TIMEOUT);
+
+    let go = &ctx.gos[&cell.go];
+    if let Some(why) = &go.unavailable {
+        // Never a silent fallback to another Go: the cell says why it
+        // could not be built with the one it asked for.
+        let obs = Observed {
+            skip: Some(format!("{}: {why}", go.version)),
+            ..Observed::default()
+        };
+        return finish(cell, t0, phases, &obs, facts, None);
+    }
 
     let dir = match tempfile::Builder::new()
         .prefix(&format!("crossprobe-{}-", cell.slug))
@@ -169,7 +211,6 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
 
     // render
     let tr = Instant::now();
-    let go = &ctx.gos[&cell.go];
     let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
     if let Err(e) = render::render(cell, probe, &path, &render::go_minor(&go.version)) {
         spawn_error = Some((Outcome::BuildFail, e));
@@ -236,7 +277,7 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
         match &cell.runner {
             Runner::None { reason } => skip = Some(reason.clone()),
             runner => match run::warm_up(runner, &ctx.tools)
-                .and_then(|()| run::invocation(runner, &plan.output, &[], &ctx.tools))
+                .and_then(|()| run::invocation(runner, &plan.output, &[], &tools_for(go, ctx)))
             {
                 Err(why) => skip = Some(why),
                 Ok(inv) => {
@@ -300,6 +341,23 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
     result
 }
 
+/// The run's tools, with the wasm_exec_node.js of the Go that built the
+/// cell: it must match the binary's syscall/js imports, which change between
+/// releases. Toolchains downloaded through GOTOOLCHAIN leave out misc/, so
+/// before Go 1.24 (when the file moved to lib/wasm) they have none; those
+/// cells keep the local Go's, which ran go1.21.13 and go1.22.12 binaries here.
+fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
+    match crate::host::wasm_exec_node(&go.goroot) {
+        Some(p) if ctx.tools.wasm_exec_node.as_ref() != Some(&p) => {
+            std::borrow::Cow::Owned(Tools {
+                wasm_exec_node: Some(p),
+                ..ctx.tools.clone()
+            })
+        }
+        _ => std::borrow::Cow::Borrowed(&ctx.tools),
+    }
+}
+
 fn finish(
     cell: &Cell,
     t0: Instant,
@@ -325,5 +383,7 @@ fn finish(
         phases,
         duration_ms: ms(t0.elapsed()),
         dir: dir.map(|d| d.display().to_string()),
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }

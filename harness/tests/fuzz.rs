@@ -34,6 +34,7 @@ use crossprobe::expand::{self, DEFAULT_MAX_CELLS};
 use crossprobe::host::{Host, Tools};
 use crossprobe::model::{Cell, Runner};
 use crossprobe::toolchain::go::{DistTarget, GoToolchain};
+use crossprobe::toolchain::versions;
 use crossprobe::{build, load, pipeline, report, run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
@@ -52,22 +53,21 @@ fn crate_dir() -> &'static Path {
 
 /// Go 1.26's `go tool dist list -json`, checked in so that the fuzzer needs
 /// no Go and expands the same way everywhere.
-fn toolchain() -> BTreeMap<String, GoToolchain> {
+fn toolchain() -> GoToolchain {
     let text = std::fs::read_to_string(crate_dir().join("tests/data/go1.26-dist-list.json"))
         .expect("the dist list snapshot");
     let targets: Vec<DistTarget> = serde_json::from_str(&text).unwrap();
-    let go = GoToolchain {
+    GoToolchain {
         request: "local".into(),
         go: PathBuf::from("/usr/local/go/bin/go"),
         goroot: PathBuf::from("/usr/local/go"),
         version: "go1.26.8".into(),
-        env: BTreeMap::new(),
         targets: targets
             .into_iter()
             .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
             .collect(),
-    };
-    BTreeMap::from([("local".to_string(), go)])
+        ..GoToolchain::default()
+    }
 }
 
 fn host() -> Host {
@@ -100,7 +100,7 @@ struct Current {
 }
 
 struct Fuzzer {
-    gos: BTreeMap<String, GoToolchain>,
+    go: GoToolchain,
     host: Host,
     tools: Tools,
     stats: Stats,
@@ -131,7 +131,7 @@ impl Fuzzer {
             }
         });
         Fuzzer {
-            gos: toolchain(),
+            go: toolchain(),
             host: host(),
             tools: Tools::default(),
             stats: Stats::default(),
@@ -222,7 +222,26 @@ impl Fuzzer {
             max_cells: DEFAULT_MAX_CELLS,
             choose_runner: &choose,
         };
-        let ex = match expand::expand(&m, &self.gos, &opts) {
+        // As `crossprobe run` resolves `go:`, offline: a version that parses
+        // gets the local toolchain under its name, as an unavailable one
+        // does.
+        let mut gos = BTreeMap::new();
+        for g in &m.go {
+            if let Err((message, _)) = versions::parse_request(&g.value) {
+                *self
+                    .stats
+                    .refusals
+                    .lock()
+                    .unwrap()
+                    .entry(message)
+                    .or_default() += 1;
+                return Ok(());
+            }
+            let mut tc = self.go.clone();
+            tc.request = g.value.clone();
+            gos.insert(g.value.clone(), tc);
+        }
+        let ex = match expand::expand(&m, &gos, &opts) {
             Ok(ex) => ex,
             Err(report) => return self.rendered(&report),
         };
@@ -234,7 +253,7 @@ impl Fuzzer {
 
         let mut ids = HashSet::new();
         let mut slugs = HashSet::new();
-        let go = &self.gos["local"];
+        let go = &self.go;
         for c in &ex.cells {
             prop_assert!(ids.insert(&c.id), "two cells are {:?}", c.id);
             prop_assert!(slugs.insert(&c.slug), "two cells share slug {:?}", c.slug);

@@ -22,6 +22,8 @@ use crate::load::{did_you_mean, Expect, Located, Matrix};
 use crate::model::{Cell, Expectation, Outcome, Runner};
 use crate::toolchain::go::GoToolchain;
 
+pub mod shard;
+
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
 /// Which architectures read an architecture-specific variable. Variables not
@@ -360,7 +362,11 @@ fn new_from_include(
 
 fn check_target(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> miette::Result<()> {
     let (goos, goarch) = (&c["goos"], &c["goarch"]);
-    if go.targets.contains_key(&format!("{goos}/{goarch}")) {
+    // A Go that could not be had, with no local Go to borrow targets from:
+    // its cells skip anyway, with the reason.
+    if go.targets.contains_key(&format!("{goos}/{goarch}"))
+        || (go.unavailable.is_some() && go.targets.is_empty())
+    {
         return Ok(());
     }
     let oses: Vec<&str> = {

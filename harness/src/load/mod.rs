@@ -117,7 +117,7 @@ pub fn load_str(
 
 /// serde-saphyr's error, in the same shape as every other input error: the
 /// position first, the snippet, and a hint for the common mistakes.
-fn yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
+pub fn yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
     let span = e
         .location()
         .map_or(SourceSpan::new(0.into(), 0), |l| error_span(source, &l));
@@ -226,7 +226,7 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
     ("here", "see the matrix format in the README".into())
 }
 
-fn span_of(loc: &Location) -> SourceSpan {
+pub fn span_of(loc: &Location) -> SourceSpan {
     let s = loc.span();
     match (s.byte_offset(), s.byte_len()) {
         (Some(off), Some(len)) => SourceSpan::new((off as usize).into(), len.max(1) as usize),
@@ -252,7 +252,7 @@ fn located<T: Clone, U>(s: &Spanned<T>, f: impl FnOnce(&T) -> U) -> Located<U> {
     }
 }
 
-fn is_env_name(s: &str) -> bool {
+pub fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')

@@ -360,7 +360,11 @@ fn grammar_with(dirty: bool) -> BoxedStrategy<String> {
     let axes = (
         prop::option::of(scalar(&["nightly", "linux-arches", "a.b_c-1"], dirty)),
         probes(dirty),
-        prop::option::of(list(&["local"], 2, dirty)),
+        prop::option::of(list(
+            &["local", "local", "1.22", "1.21.13", "1.21..1.23"],
+            2,
+            dirty,
+        )),
         targets(dirty),
         prop::option::of(list(&["0", "1", "default"], 3, dirty)),
         prop::option::of(list(
