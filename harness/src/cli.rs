@@ -35,6 +35,7 @@ Examples:
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
+3 the disk filled up or the reports could not be written,
 130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).";
 
 const REPRO_HELP: &str = "\

@@ -215,6 +215,15 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
         earlier
     );
     assert!(!reports.join("junit.xml").exists());
+    let names: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".crossprobe-")),
+        "a temporary file was left: {names:?}"
+    );
 }
 
 #[test]

@@ -114,9 +114,25 @@ pub fn expand(
     let mut cells = Vec::new();
     let mut used = vec![false; m.expect.len()];
     for (combo, combo_spans) in combos.iter().zip(&spans_of) {
-        let go = gos.get(&combo["go"]).ok_or_else(|| Error::Toolchain {
-            message: format!("no Go toolchain resolved for {:?}", combo["go"]),
-            help: None,
+        // Only an include can name a Go version that `go:` does not list.
+        let go = gos.get(&combo["go"]).ok_or_else(|| {
+            Error::from(InputError::new(
+                &m.source,
+                combo_spans
+                    .0
+                    .get("go")
+                    .copied()
+                    .unwrap_or(SourceSpan::new(0.into(), 0)),
+                format!("Go version {:?} is not one of `go:`", combo["go"]),
+                "here",
+                Some(format!(
+                    "add it to `go:` ({}); an include picks among the listed versions",
+                    m.go.iter()
+                        .map(|g| g.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ))
         })?;
         check_target(m, go, combo, combo_spans)?;
         check_buildmode(m, go, combo, combo_spans)?;

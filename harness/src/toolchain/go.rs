@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::process;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct GoToolchain {
     /// What the matrix asked for: `local`, `1.22`, `1.21.13`.
     pub request: String,
