@@ -264,7 +264,13 @@ impl Fuzzer {
                 "{} is not a target",
                 c.target()
             );
-            let plan = build::go_plan(c, go, self.scratch.path());
+            // No C compiler: the plan still has to be well formed.
+            let plan = build::go_plan(
+                c,
+                go,
+                Err("none in the fuzzer".to_string()),
+                self.scratch.path(),
+            );
             for a in &plan.argv {
                 prop_assert!(!a.contains('\0'), "NUL in argv {:?}", plan.argv);
             }
