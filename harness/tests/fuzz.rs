@@ -271,14 +271,16 @@ impl Fuzzer {
                 Err("none in the fuzzer".to_string()),
                 self.scratch.path(),
             );
-            for a in &plan.argv {
-                prop_assert!(!a.contains('\0'), "NUL in argv {:?}", plan.argv);
-            }
-            for (k, v) in &plan.env {
-                prop_assert!(
-                    !k.is_empty() && !k.contains(['=', '\0']) && !v.contains('\0'),
-                    "env {k:?}={v:?}"
-                );
+            for step in plan.steps.iter().flatten() {
+                for a in &step.argv {
+                    prop_assert!(!a.contains('\0'), "NUL in argv {:?}", step.argv);
+                }
+                for (k, v) in &step.env {
+                    prop_assert!(
+                        !k.is_empty() && !k.contains(['=', '\0']) && !v.contains('\0'),
+                        "env {k:?}={v:?}"
+                    );
+                }
             }
         }
         // What `plan --json` prints, and the reports an interrupted run of
