@@ -133,6 +133,16 @@ fn every_probe_reports_facts_where_it_runs_and_skips_with_a_reason_elsewhere() {
         172
     );
     assert_eq!(fact(&cells, "linux/386/cgo0/stat", "probe.go.size"), 96);
+    // With cgo, C's own struct stat: the 32-bit off_t layout on 386.
+    assert_eq!(fact(&cells, "linux/386/cgo1/stat", "probe.c.size"), 88);
+    assert_eq!(
+        fact(&cells, "linux/386/cgo1/stat", "probe.layout_matches_c"),
+        false
+    );
+    assert_eq!(
+        fact(&cells, "linux/amd64/cgo1/stat", "probe.layout_matches_c"),
+        true
+    );
     assert_eq!(
         fact(
             &cells,
