@@ -13,13 +13,15 @@ use crate::load::{self, Matrix};
 use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
+use crate::schedule::History;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::{host, inspect, process, render, run};
 
 const EXAMPLES: &str = "\
 Examples:
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
-  crossprobe run matrices/quick.yaml -j1 --keep      one cell at a time, keep every build directory
+  crossprobe run matrices/quick.yaml -j1 --keep      one build and one run at a time, keep every build directory
+  crossprobe run matrices/quick.yaml --no-cache      build and run every cell again
   crossprobe run matrices/linux-arches.yaml --filter 'linux/arm*'
   crossprobe plan matrices/windows.yaml              the cells and their runners, nothing built
   crossprobe list-probes
@@ -57,15 +59,19 @@ enum Cmd {
     Run {
         #[arg(required = true, value_name = "MATRIX")]
         matrices: Vec<PathBuf>,
-        /// Cells run at once (default: the number of cores).
+        /// Builds at once, and runs at once (default: the number of cores).
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Reports root: each matrix writes to DIR/<name>/.
         #[arg(long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
-        /// Keep every cell's build directory (failed cells' are always kept).
+        /// Build in fresh directories and keep them all (failed cells' are always kept).
         #[arg(long)]
         keep: bool,
+        /// Build and run every cell, neither reusing nor recording results
+        /// (also: CROSSPROBE_NO_CACHE=1).
+        #[arg(long)]
+        no_cache: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -115,9 +121,15 @@ pub fn main() -> i32 {
             jobs,
             out,
             keep,
+            no_cache,
             runner,
             m,
-        } => cmd_run(&matrices, jobs, &out, keep, runner, &m),
+        } => {
+            let no_cache = no_cache
+                || std::env::var_os("CROSSPROBE_NO_CACHE")
+                    .is_some_and(|v| !v.is_empty() && v != "0");
+            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m)
+        }
         Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
@@ -264,6 +276,8 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             probes,
             timeouts,
             keep,
+            cache: false,
+            history: History::default(),
         },
         warnings,
     })
@@ -273,13 +287,21 @@ fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    keep: bool,
+    (keep, no_cache): (bool, bool),
     runner: Option<String>,
     m: &MatrixArgs,
 ) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
-    let prep = prepare(paths, m, keep)?;
+    let mut prep = prepare(paths, m, keep)?;
+    prep.ctx.cache = !no_cache;
+    for mx in &prep.matrices {
+        // The last run's durations order this one; a missing or unreadable
+        // file only means guesses.
+        if let Ok(last) = report::read_results(&out.join(&mx.name).join("results.json")) {
+            prep.ctx.history.extend(History::from_results(&last.cells));
+        }
+    }
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -313,6 +335,7 @@ fn cmd_run(
             .unwrap_or_else(host_name),
     };
     let elapsed = t0.elapsed();
+    let perf = crate::perf::measure(&results);
     let mut all_met = true;
     for mx in &prep.matrices {
         let cells: Vec<CellResult> = results
@@ -331,6 +354,7 @@ fn cmd_run(
             tools: tools_versions.clone(),
             interrupted: interrupted.is_some(),
             cells,
+            perf: Some(perf.clone()),
         };
         let dir = out.join(&mx.name);
         report::write_reports(&dir, &res)?;

@@ -7,6 +7,7 @@
 //! only place that spawns a child; `pipeline` sequences the phases.
 
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod errors;
@@ -15,9 +16,11 @@ pub mod host;
 pub mod inspect;
 pub mod load;
 pub mod model;
+pub mod perf;
 pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod schedule;
 pub mod toolchain;

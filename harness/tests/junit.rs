@@ -55,6 +55,8 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         phases: Vec::new(),
         duration_ms: 1234,
         dir: None,
+        cached: false,
+        build_of: None,
     }
 }
 
@@ -114,6 +116,7 @@ fn results(cells: Vec<CellResult>) -> Results {
         tools: BTreeMap::new(),
         interrupted: true,
         cells,
+        perf: None,
     }
 }
 

@@ -260,6 +260,10 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
             .collect();
         props.push(("runner".into(), r.cell.runner.name().into()));
         props.push(("outcome".into(), r.outcome.as_str().into()));
+        props.push(("cached".into(), r.cached.to_string().into()));
+        if let Some(of) = &r.build_of {
+            props.push(("build_of".into(), of.into()));
+        }
         props.push(("expected".into(), r.cell.expect.outcome.as_str().into()));
         if let Some(reason) = &r.cell.expect.reason {
             props.push(("reason".into(), reason.into()));
@@ -563,6 +567,8 @@ mod tests {
             phases: vec![],
             duration_ms: 0,
             dir: None,
+            cached: false,
+            build_of: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();
