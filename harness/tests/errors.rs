@@ -24,7 +24,10 @@ fn refuse(name: &str, yaml: &str) -> String {
 
 /// The message with miette's wrapping undone, for asserting on phrases.
 fn flat(e: &str) -> String {
-    e.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ")
+    e.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const GOOD_HEAD: &str = "probes: [hello]\n";
