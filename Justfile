@@ -23,3 +23,7 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# crossprobe against a plain shell loop, cold and warm, with ratios (a release build; ~15 minutes on 2 cores)
+bench *ARGS:
+    python3 bench/bench.py {{ARGS}}

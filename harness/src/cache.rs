@@ -572,6 +572,71 @@ mod tests {
         }
     }
 
+    fn result(outcome: Outcome) -> CellResult {
+        CellResult {
+            cell: cell(),
+            outcome,
+            reason: None,
+            verdict: crate::model::Verdict {
+                met: true,
+                message: String::new(),
+            },
+            facts: BTreeMap::new(),
+            phases: vec![],
+            duration_ms: 5,
+            dir: Some("/tmp/x".into()),
+            cached: false,
+            build_of: None,
+        }
+    }
+
+    #[test]
+    fn what_is_stored_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().to_path_buf());
+        let none = BTreeMap::new();
+        for o in [Outcome::Timeout, Outcome::Interrupted] {
+            assert!(
+                Entry::of("k", &result(o), &none, None, false).is_none(),
+                "{o}"
+            );
+        }
+        assert!(Entry::of("k", &result(Outcome::RunFail), &none, None, true).is_none());
+
+        let key = "ab".repeat(32);
+        let e = Entry::of(
+            &key,
+            &result(Outcome::Skip),
+            &none,
+            Some("no runner".into()),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            e.result.dir, None,
+            "a build directory is not part of a result"
+        );
+        store.put(&e).unwrap();
+        let back = store.get(&key).unwrap();
+        let r = back.reuse(&cell());
+        assert!(r.cached);
+        assert_eq!(r.outcome, Outcome::Skip);
+        assert_eq!(r.reason.as_deref(), Some("no runner"));
+
+        // A damaged entry, or one filed under another key, is a miss.
+        std::fs::write(store.path(&key), "{\"format\": 1, \"key\":").unwrap();
+        assert!(store.get(&key).is_none());
+        let other = "cd".repeat(32);
+        store
+            .put(&Entry {
+                key: other.clone(),
+                ..e.clone()
+            })
+            .unwrap();
+        std::fs::rename(store.path(&other), store.path(&key)).unwrap();
+        assert!(store.get(&key).is_none());
+    }
+
     #[test]
     fn plan_overrides_hide_inherited_variables() {
         // The plan sets GOFLAGS to "", so the user's GOFLAGS cannot matter.

@@ -371,6 +371,43 @@ mod tests {
     }
 
     #[test]
+    fn history_is_the_last_run_and_guesses_by_runner_otherwise() {
+        use crate::model::{Cell, Outcome, Phase, Verdict};
+        let phase = |name, ms| Phase {
+            name,
+            duration_ms: ms,
+            commands: vec![],
+        };
+        let r = CellResult {
+            cell: Cell {
+                id: "linux/arm64/cgo0/hello".into(),
+                ..Cell::default()
+            },
+            outcome: Outcome::Pass,
+            reason: None,
+            verdict: Verdict {
+                met: true,
+                message: String::new(),
+            },
+            facts: Default::default(),
+            phases: vec![
+                phase(PhaseName::Render, 1),
+                phase(PhaseName::Build, 700),
+                phase(PhaseName::Run, 300),
+            ],
+            duration_ms: 1001,
+            dir: None,
+            cached: false,
+            build_of: None,
+        };
+        let h = History::from_results(&[r]);
+        assert_eq!(h.build_ms("linux/arm64/cgo0/hello"), 700);
+        assert_eq!(h.run_ms("linux/arm64/cgo0/hello", &Runner::Node), 300);
+        assert_eq!(h.build_ms("new"), GUESS_BUILD_MS);
+        assert!(h.run_ms("new", &Runner::Node) > h.run_ms("new", &Runner::Native));
+    }
+
+    #[test]
     fn stop_starts_nothing_new() {
         let jobs = [job("a", 1, &[1]), job("b", 1, &[1])];
         let builds = AtomicUsize::new(0);

@@ -140,6 +140,11 @@ fn an_unchanged_cell_is_reused_and_marked_in_every_report() {
         junit.contains(r#"cgo0/counter: cached" value="true""#),
         "{junit}"
     );
+    // No time was spent on it in this run; results.json keeps the original.
+    assert!(
+        junit.contains(r#"time="0.000""#) && second["duration_ms"].as_u64() > Some(0),
+        "{junit}"
+    );
     common::validate_junit(&run.reports("c").join("junit.xml"));
 
     // --no-cache runs it again, and says so.

@@ -224,7 +224,7 @@ fn first_line(s: &str) -> &str {
 fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
-    let time: u64 = suite.cases.iter().map(|c| c.result.duration_ms).sum();
+    let time: u64 = suite.cases.iter().map(|c| spent(c.result)).sum();
     let host = &results.host;
     let hostname = if host.runner.is_empty() {
         &host.os
@@ -307,7 +307,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
         &[
             ("name", case.name),
             ("classname", &classname),
-            ("time", &secs(case.result.duration_ms)),
+            ("time", &secs(spent(case.result))),
         ],
     );
     let stdout = log(case.result, |c| &c.stdout);
@@ -473,6 +473,16 @@ fn element<'a>(name: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
 
 fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
     w.write_event(Event::Text(BytesText::from_escaped(escape(s, false))))
+}
+
+/// Milliseconds this run spent on a cell: none when its result came from
+/// the cache (results.json keeps the original durations).
+fn spent(r: &CellResult) -> u64 {
+    if r.cached {
+        0
+    } else {
+        r.duration_ms
+    }
 }
 
 fn secs(ms: u64) -> String {
