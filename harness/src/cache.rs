@@ -23,8 +23,9 @@
 //! does not parse is a miss. A hit reuses what the phases observed (the
 //! commands, their output, the inspection) and makes the check again, so a
 //! change to `expect` needs no rebuild. Not stored: timeouts (they depend on
-//! the machine's load), interrupted cells, and cells whose build or run
-//! could not start.
+//! the machine's load), interrupted cells, cells whose build or run could
+//! not start, and cells that did not meet their expectation or met it only
+//! on a retry: those run again next time.
 //!
 //! Not seen: an edit inside `GOROOT/src` that leaves those files alone, and
 //! a change to a shared library a cgo probe links. `--no-cache` is for those.
@@ -345,7 +346,11 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry for `result`, or `None` when it must not be reused.
+    /// An entry for `result`, or `None` when it must not be reused: a
+    /// timeout or an interrupt (they depend on the moment), something that
+    /// could not start, and a cell that did not meet its expectation, or
+    /// met it only on a retry. Those run again next time, so that a flaky
+    /// failure is never frozen in the cache.
     pub fn of(
         key: &str,
         result: &CellResult,
@@ -357,7 +362,8 @@ impl Entry {
             result.outcome,
             Outcome::Pass | Outcome::BuildFail | Outcome::RunFail | Outcome::Skip
         );
-        (stable && !spawn_error).then(|| Entry {
+        let settled = result.verdict.met && result.attempts.is_empty();
+        (stable && settled && !spawn_error).then(|| Entry {
             format: FORMAT,
             key: key.to_string(),
             result: CellResult {
@@ -400,6 +406,8 @@ impl Entry {
             dir: None,
             cached: true,
             build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
         }
     }
 }
@@ -587,6 +595,8 @@ mod tests {
             dir: Some("/tmp/x".into()),
             cached: false,
             build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
         }
     }
 
@@ -602,6 +612,10 @@ mod tests {
             );
         }
         assert!(Entry::of("k", &result(Outcome::RunFail), &none, None, true).is_none());
+        let mut unmet = result(Outcome::RunFail);
+        unmet.verdict.met = false;
+        assert!(Entry::of("k", &unmet, &none, None, false).is_none());
+        assert!(Entry::of("k", &result(Outcome::RunFail), &none, None, false).is_some());
 
         let key = "ab".repeat(32);
         let e = Entry::of(

@@ -15,7 +15,13 @@ use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
 use crate::schedule::History;
 use crate::toolchain::go::{self as gotool, GoToolchain};
+use crate::toolchain::versions;
 use crate::{host, inspect, process, render, run};
+
+mod doctor;
+mod reports;
+mod shards;
+mod workflow;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -24,11 +30,34 @@ Examples:
   crossprobe run matrices/quick.yaml --no-cache      build and run every cell again
   crossprobe run matrices/linux-arches.yaml --filter 'linux/arm*'
   crossprobe plan matrices/windows.yaml              the cells and their runners, nothing built
+  crossprobe repro matrices/repro/go599-atomic64.yaml --go 1.21..1.26
+                                                     does a reported failure reproduce, on which Go
   crossprobe list-probes
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).";
+
+const REPRO_HELP: &str = "\
+A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):
+
+  goos: linux                  # axes at the top level: goos, goarch, go, cgo,
+  goarch: arm                  #   ldflags, tags, flags, env: {GOARM: \"5\"}; one value or a list
+  cgo: 1
+  issue: https://github.com/golang/go/issues/16801
+  expect: {outcome: build-fail, match: \"unrecognized command.line option '-marm'\"}
+  source: |                    # the program, as main.go (or probe: NAME for a shipped one)
+    package main
+    import \"C\"
+    func main() {}
+
+Examples:
+  crossprobe repro bug.md                          the first ```yaml block of a bug report
+  crossprobe repro snippet.yaml --go 1.21..1.26    the latest patch of each minor
+  crossprobe repro snippet.yaml --go 1.21..1.26 --bisect
+
+Exit codes: 0 every cell as the snippet expects (with --bisect: a change was found),
+1 not, 2 bad input or usage, 130/143 interrupted.";
 
 #[derive(Parser)]
 #[command(name = "crossprobe", version, about = "A declarative test-matrix harness for Go and C cross-compilation", after_help = EXAMPLES)]
@@ -77,6 +106,8 @@ enum Cmd {
         runner: Option<String>,
         #[command(flatten)]
         m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::RunFleetArgs,
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
@@ -85,6 +116,34 @@ enum Cmd {
         /// Print the cells as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        m: MatrixArgs,
+        #[command(flatten)]
+        sh: shards::ShardArgs,
+    },
+    /// Does a reported failure reproduce? Runs a snippet (YAML, `-` for stdin,
+    /// or a Markdown bug report's first ```yaml block), prints a verdict per
+    /// cell, and writes a repro bundle with replay.sh for each failing cell.
+    #[command(after_help = REPRO_HELP)]
+    Repro {
+        #[arg(value_name = "SNIPPET")]
+        snippet: String,
+        /// Go versions: a range of minors (1.21..1.26, each at its latest
+        /// patch), a minor, a release (1.21.13), local, or a comma list.
+        #[arg(long, value_name = "VERSIONS")]
+        go: Option<String>,
+        /// Find the first Go release at which the outcome changes (needs --go A..B).
+        #[arg(long)]
+        bisect: bool,
+        /// Cells run at once (default: the number of cores).
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Reports root: results, JUnit and bundles go to DIR/<name>/.
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
+        /// Keep every cell's build directory.
+        #[arg(long)]
+        keep: bool,
         #[command(flatten)]
         m: MatrixArgs,
     },
@@ -100,6 +159,14 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Merge, compare and draw results.json files.
+    #[command(subcommand)]
+    Report(reports::ReportCmd),
+    /// Write CI configuration that runs matrices across several runners.
+    #[command(subcommand)]
+    Ci(workflow::CiCmd),
+    /// Check what a run needs (Go, C toolchains, emulators, limits), and fix it with --fix.
+    Doctor(doctor::DoctorArgs),
 }
 
 pub fn main() -> i32 {
@@ -124,15 +191,46 @@ pub fn main() -> i32 {
             no_cache,
             runner,
             m,
+            sh,
         } => {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m)
+            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
         }
-        Cmd::Plan { matrix, json, m } => cmd_plan(&matrix, json, &m),
+        Cmd::Plan {
+            matrix,
+            json,
+            m,
+            sh,
+        } => cmd_plan(&matrix, json, &m, &sh),
+        Cmd::Repro {
+            snippet,
+            go,
+            bisect,
+            jobs,
+            out,
+            keep,
+            m,
+        } => crate::repro::run(&crate::repro::Options {
+            snippet: &snippet,
+            go: go.as_deref(),
+            bisect,
+            out: &out,
+            jobs: jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .max(1),
+            keep,
+            templates: m.templates.as_deref(),
+            filter: m.filter.as_deref(),
+            max_cells: m.max_cells,
+            strict: m.strict,
+        }),
         Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
         Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
+        Cmd::Report(c) => reports::main(c),
+        Cmd::Ci(c) => workflow::main(c),
+        Cmd::Doctor(a) => doctor::main(a),
     };
     match r {
         Ok(code) => code,
@@ -144,18 +242,32 @@ pub fn main() -> i32 {
 }
 
 /// Loaded and expanded matrices, ready to run.
-struct Prepared {
-    matrices: Vec<Matrix>,
-    cells: Vec<Cell>,
-    ctx: Context,
-    warnings: Vec<String>,
+pub(crate) struct Prepared {
+    pub(crate) matrices: Vec<Matrix>,
+    pub(crate) cells: Vec<Cell>,
+    pub(crate) ctx: Context,
+    pub(crate) warnings: Vec<String>,
 }
 
 fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prepared> {
     let mut matrices = Vec::new();
     for p in paths {
-        let mx = load::load_file(p, m.templates.as_deref())?;
-        if matrices.iter().any(|o: &Matrix| o.name == mx.name) {
+        matrices.push(load::load_file(p, m.templates.as_deref())?);
+    }
+    prepare_loaded(matrices, m.filter.as_deref(), m.max_cells, m.strict, keep)
+}
+
+/// Resolves the Go versions of loaded matrices, expands them, and reads the
+/// host once: everything [`pipeline::run_all`] needs.
+pub(crate) fn prepare_loaded(
+    matrices: Vec<Matrix>,
+    filter: Option<&str>,
+    max_cells: usize,
+    strict: bool,
+    keep: bool,
+) -> miette::Result<Prepared> {
+    for (i, mx) in matrices.iter().enumerate() {
+        if matrices[..i].iter().any(|o| o.name == mx.name) {
             return Err(Error::Usage {
                 message: format!("two matrices are named {:?}", mx.name),
                 help: Some(
@@ -164,35 +276,15 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             }
             .into());
         }
-        matrices.push(mx);
     }
-    let mut gos: BTreeMap<String, GoToolchain> = BTreeMap::new();
-    for mx in &matrices {
-        for g in &mx.go {
-            if gos.contains_key(&g.value) {
-                continue;
-            }
-            let tc = match g.value.as_str() {
-                "local" => gotool::local().map_err(|message| Error::Toolchain {
-                    message,
-                    help: None,
-                })?,
-                other => {
-                    return Err(Error::from(crate::errors::InputError::new(
-                        &mx.source,
-                        g.span,
-                        format!("Go version {other:?} is not supported yet"),
-                        "here",
-                        Some("use `go: [local]`, the go on PATH".into()),
-                    ))
-                    .into())
-                }
-            };
-            gos.insert(g.value.clone(), tc);
-        }
-    }
+    let gos = resolve_gos(&matrices)?;
     let host = host::detect();
-    let local_root = gos.values().next().map(|g| g.goroot.clone());
+    // The local Go's GOROOT, for the tools shared by the run; a cell built by
+    // another Go finds its own wasm_exec_node.js (see pipeline).
+    let local_root = gos
+        .get("local")
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+        .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
     let mut warnings = Vec::new();
@@ -228,11 +320,11 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             mx,
             &gos,
             &expand::Options {
-                max_cells: m.max_cells,
+                max_cells,
                 choose_runner: &choose,
             },
         )?;
-        if m.strict && !ex.warnings.is_empty() {
+        if strict && !ex.warnings.is_empty() {
             return Err(Error::Usage {
                 message: ex.warnings.join("\n"),
                 help: Some("--strict refuses expectations that match no cell: fix their `when`, or remove them".into()),
@@ -241,13 +333,13 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
         }
         warnings.extend(ex.warnings);
         let before = ex.cells.len();
-        cells.extend(ex.cells.into_iter().filter(|c| {
-            m.filter
-                .as_deref()
-                .is_none_or(|f| expand::filter_matches(f, &c.id))
-        }));
+        cells.extend(
+            ex.cells
+                .into_iter()
+                .filter(|c| filter.is_none_or(|f| expand::filter_matches(f, &c.id))),
+        );
         if before > 0 && cells.is_empty() {
-            if let Some(f) = &m.filter {
+            if let Some(f) = filter {
                 return Err(Error::Usage {
                     message: format!(
                         "--filter {f:?} matches none of the {before} cells of {}",
@@ -276,11 +368,81 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
             probes,
             timeouts,
             keep,
+            retries: 0,
             cache: false,
             history: History::default(),
         },
         warnings,
     })
+}
+
+/// Every Go version the matrices name, resolved once: `local`, a minor, or
+/// an exact release (downloaded into the module cache on first use). One
+/// that cannot be had becomes a toolchain whose cells skip, with the reason.
+fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
+    let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
+    for mx in matrices {
+        for g in &mx.go {
+            if asked.iter().any(|(v, ..)| *v == g.value) {
+                continue;
+            }
+            let req = versions::parse_request(&g.value)
+                .map_err(|(message, help)| version_error(mx, g.span, message, help))?;
+            asked.push((g.value.clone(), req, mx, g.span));
+        }
+    }
+    let local = gotool::local();
+    if let (Err(message), true) = (
+        &local,
+        asked
+            .iter()
+            .any(|(_, r, ..)| *r == versions::Request::Local),
+    ) {
+        return Err(Error::Toolchain {
+            message: message.clone(),
+            help: None,
+        }
+        .into());
+    }
+    let resolver = versions::Resolver::new(local);
+    let reqs: Vec<versions::Request> = asked.iter().map(|(_, r, ..)| *r).collect();
+    let mut gos = BTreeMap::new();
+    for ((value, _, mx, span), res) in asked.iter().zip(versions::resolve_all(&resolver, &reqs)) {
+        let tc = match res {
+            Ok(versions::Resolved::Ready(tc)) => *tc,
+            Ok(versions::Resolved::Unavailable { version, reason }) => {
+                versions::unavailable(&version, &reason, resolver.local().ok())
+            }
+            Err(no) => return Err(version_error(mx, *span, no.message, no.help)),
+        };
+        gos.insert(value.clone(), tc);
+    }
+    Ok(gos)
+}
+
+/// A bad Go version points at the matrix when it came from one, else (from
+/// `--go`) it is a usage error.
+fn version_error(
+    mx: &Matrix,
+    span: miette::SourceSpan,
+    message: String,
+    help: String,
+) -> miette::Report {
+    if span.is_empty() {
+        return Error::Usage {
+            message,
+            help: Some(help),
+        }
+        .into();
+    }
+    Error::from(crate::errors::InputError::new(
+        &mx.source,
+        span,
+        message,
+        "this Go version",
+        Some(help),
+    ))
+    .into()
 }
 
 fn cmd_run(
@@ -290,10 +452,15 @@ fn cmd_run(
     (keep, no_cache): (bool, bool),
     runner: Option<String>,
     m: &MatrixArgs,
+    sh: &shards::RunFleetArgs,
 ) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
+    let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
+    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
+    prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
     for mx in &prep.matrices {
         // The last run's durations order this one; a missing or unreadable
@@ -305,9 +472,7 @@ fn cmd_run(
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
-    for mx in &prep.matrices {
-        report::prepare_dir(&out.join(&mx.name))?;
-    }
+    let mut sink = report::sink::Sink::open(out, prep.matrices.iter().map(|m| m.name.as_str()))?;
     process::interrupt::install().map_err(|e| Error::Usage {
         message: format!("cannot install signal handlers: {e}"),
         help: None,
@@ -317,12 +482,17 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(prep.cells.len());
-    let results = pipeline::run_all(prep.cells, &prep.ctx, jobs, |ev| match ev {
+    let mut progress = Progress::new(cells.len());
+    let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
-        Event::Finished(r) => progress.finished(&r),
+        Event::Finished(r) => {
+            sink.finished(&r);
+            progress.finished(&r)
+        }
     });
     progress.finish();
+    sink.explain_not_started(&mut results);
+    results.extend(skipped);
 
     let interrupted = process::interrupt::requested();
     let host = crate::model::Host {
@@ -330,13 +500,12 @@ fn cmd_run(
         arch: prep.ctx.host.goarch.clone(),
         kernel: prep.ctx.host.kernel.clone(),
         cpu: prep.ctx.host.cpu.clone(),
-        runner: runner
-            .or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
-            .unwrap_or_else(host_name),
+        runner,
     };
     let elapsed = t0.elapsed();
     let perf = crate::perf::measure(&results);
     let mut all_met = true;
+    let mut write_failed = false;
     for mx in &prep.matrices {
         let cells: Vec<CellResult> = results
             .iter()
@@ -352,31 +521,43 @@ fn cmd_run(
             duration_ms: elapsed.as_millis() as u64,
             host: host.clone(),
             tools: tools_versions.clone(),
-            interrupted: interrupted.is_some(),
+            interrupted: interrupted.is_some() || pipeline::stopped(),
             cells,
             perf: Some(perf.clone()),
+            shard: shard.clone(),
+            merged_from: Vec::new(),
         };
-        let dir = out.join(&mx.name);
-        report::write_reports(&dir, &res)?;
+        // The summary first: it reaches the CI log even if the disk is full.
         print!(
             "{}",
             report::summary::render(&res.cells, elapsed.as_secs_f64())
         );
-        println!(
-            "reports: {}/junit.xml, {}/results.json",
-            dir.display(),
-            dir.display()
+        match sink.write(&mx.name, &res) {
+            Ok(dir) => println!(
+                "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
+                dir.display()
+            ),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                write_failed = true;
+            }
+        }
+    }
+    if let Some(what) = sink.disk_full() {
+        eprintln!(
+            "error: the disk filled up during the run ({what}); cells after it were not started"
         );
     }
     Ok(match interrupted {
         Some(libc::SIGTERM) => exit::SIGTERM,
         Some(_) => exit::SIGINT,
+        None if write_failed || sink.disk_full().is_some() => exit::IO,
         None if all_met => exit::OK,
         None => exit::UNMET,
     })
 }
 
-fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
+pub(crate) fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     let mut v = ctx.tools.versions();
     for (req, g) in &ctx.gos {
         let key = if req == "local" {
@@ -389,7 +570,13 @@ fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
     v
 }
 
-fn host_name() -> String {
+/// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
+fn runner_name(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
+        .unwrap_or_else(host_name)
+}
+
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|s| s.trim().to_string())
@@ -398,8 +585,16 @@ fn host_name() -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
-    let prep = prepare(&[path.to_path_buf()], m, false)?;
+fn cmd_plan(
+    path: &Path,
+    json: bool,
+    m: &MatrixArgs,
+    sh: &shards::ShardArgs,
+) -> miette::Result<i32> {
+    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
+    prep.cells = sh
+        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
+        .0;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -434,21 +629,28 @@ fn cmd_plan(path: &Path, json: bool, m: &MatrixArgs) -> miette::Result<i32> {
 }
 
 fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let names = render::catalog::names(templates);
     let w = names.iter().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
     for n in names {
-        let p = render::catalog::find(&n, templates)
-            .map_err(|message| Error::Usage {
-                message,
-                help: None,
-            })?
-            .expect("listed probes exist");
-        println!(
-            "{n:<w$}  {:<2}  {}",
-            format!("{:?}", p.lang).to_lowercase(),
-            p.summary
-        );
+        let Some(p) = render::catalog::find(&n, templates).map_err(|message| Error::Usage {
+            message,
+            help: None,
+        })?
+        else {
+            continue;
+        };
+        let lang = format!("{:?}", p.lang).to_lowercase();
+        let _ = writeln!(out, "{n:<w$}  {lang:<2}  {}", p.summary);
+        if let Some(page) = render::catalog::docs_page(&n, templates) {
+            let _ = writeln!(out, "{:<w$}      see {page}", "");
+        }
     }
+    // `crossprobe list-probes | head` closes the pipe early: not an error,
+    // and println! would panic on it.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(exit::OK)
 }
 

@@ -9,7 +9,9 @@
 pub mod build;
 pub mod cache;
 pub mod check;
+pub mod ci;
 pub mod cli;
+pub mod doctor;
 pub mod errors;
 pub mod expand;
 pub mod host;
@@ -21,6 +23,7 @@ pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
+pub mod repro;
 pub mod run;
 pub mod schedule;
 pub mod toolchain;

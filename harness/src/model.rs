@@ -24,6 +24,9 @@ pub mod exit {
     pub const UNMET: i32 = 1;
     /// A usage or input error: nothing was built.
     pub const INPUT: i32 = 2;
+    /// The reports could not be written, or the disk filled up during the
+    /// run; what finished is in the reports or in their journal.
+    pub const IO: i32 = 3;
     /// Interrupted by SIGINT (128 + 2).
     pub const SIGINT: i32 = 130;
     /// Interrupted by SIGTERM (128 + 15).
@@ -302,9 +305,37 @@ pub struct CellResult {
     /// phase here is a copy of that cell's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_of: Option<String>,
+    /// Earlier tries that did not meet the expectation, oldest first
+    /// (`--retries`). The fields above are the last try's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// In merged results: the runner (`Host::runner`) the cell ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_on: Option<String>,
+}
+
+/// One try of a cell that did not meet its expectation, kept when the cell
+/// was tried again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// Its build directory, kept since it did not meet the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
 }
 
 impl CellResult {
+    /// Failed, then met its expectation on a later try. A flaky cell is not
+    /// a pass: every reporter shows it apart.
+    pub fn flaky(&self) -> bool {
+        self.verdict.met && !self.attempts.is_empty()
+    }
+
     /// Every command of every phase, in order.
     pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
         self.phases
@@ -346,6 +377,13 @@ pub struct Results {
     /// What the run cost, when it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perf: Option<Perf>,
+    /// `i/n` when the run was one shard of its cells (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// In merged results: each run that went in. `host` and `tools` above
+    /// are then the first run's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<Source>,
 }
 
 /// What a whole run cost, from getrusage: crossprobe's own CPU time beside
@@ -363,4 +401,18 @@ pub struct Perf {
     /// `go build`s run, and those saved because cells shared a build plan.
     pub builds: usize,
     pub builds_shared: usize,
+}
+
+/// One run that went into merged results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The results.json it was read from, as given.
+    pub file: String,
+    pub host: Host,
+    pub started_at: String,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub tools: BTreeMap<String, String>,
+    pub interrupted: bool,
 }

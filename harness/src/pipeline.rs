@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use crate::cache::{self, Entry, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner, Verdict,
+};
 use crate::render::catalog::Probe;
 use crate::run::runners::lock;
 use crate::schedule::{self, History, Job, Limits};
@@ -43,10 +45,32 @@ pub struct Context {
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
     pub keep: bool,
+    /// Tries after a first that did not meet its expectation (`--retries`).
+    pub retries: u32,
     /// Reuse and record results in the result cache (off with --no-cache).
     pub cache: bool,
     /// How long each cell took last time: the schedule's estimates.
     pub history: History,
+}
+
+/// Set when the run must start no more cells although nobody interrupted
+/// it: the disk filled up. Cells already running finish.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Starts no more cells; those not started come back `Interrupted`.
+pub fn stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+pub fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// A cell's failure that says the disk is full: how a `go build` or the
+/// creation of a cell's directory reports it.
+pub fn disk_full(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("no space left on device") || r.contains("disk quota exceeded")
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -78,6 +102,8 @@ struct Group {
 
 /// What the build of a group left for its runs.
 struct Built {
+    /// Earlier tries of the build that failed (`--retries`), as phases.
+    failed: Vec<Vec<Phase>>,
     path: PathBuf,
     /// Whether `path` outlives the run whatever happens (the shared one).
     lasting: bool,
@@ -105,8 +131,8 @@ pub fn run_all(
     for (i, cell) in cells.iter().enumerate() {
         let (sources, keys) = match prepare(cell, ctx, &identity) {
             Ok(p) => p,
-            Err(why) => {
-                let r = render_failed(cell, why);
+            Err(r) => {
+                let r = *r;
                 on_event(Event::Started(cell.id.clone()));
                 on_event(Event::Finished(Box::new(r.clone())));
                 done[i] = Some(r);
@@ -158,7 +184,15 @@ pub fn run_all(
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
         let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
         s.spawn(move || {
-            let stop = || process::interrupt::requested().is_some();
+            let stop = || process::interrupt::requested().is_some() || stopped();
+            let send = |i: usize, r: CellResult| {
+                // Every later cell would fail the same way; stopping here,
+                // not when the caller hears of it, starts no further one.
+                if r.reason.as_deref().is_some_and(disk_full) {
+                    stop();
+                }
+                let _ = tx.send((i, Event::Finished(Box::new(r))));
+            };
             schedule::execute(
                 plan,
                 Limits::jobs(jobs),
@@ -169,22 +203,23 @@ pub fn run_all(
                         let _ = tx.send((i, Event::Started(cells[i].id.clone())));
                     }
                     let built = group.built.get_or_init(|| build_group(group, cells, ctx));
-                    let ok = built.command.as_ref().is_some_and(|c| c.exit.success())
-                        && built.output.is_file();
-                    if !ok {
+                    if !built.ok() {
                         // Nothing to run: every cell of the group is judged
                         // on its build.
-                        for n in 0..group.cells.len() {
-                            let r = finish_cell(group, n, cells, ctx, store.as_ref(), None);
-                            let _ = tx.send((group.cells[n].0, Event::Finished(Box::new(r))));
+                        for (n, &(i, _)) in group.cells.iter().enumerate() {
+                            let tries = build_attempts(&cells[i], built);
+                            let r = finish_cell(group, n, cells, ctx, store.as_ref(), None, tries);
+                            send(i, r);
                         }
                     }
-                    ok
+                    built.ok()
                 },
                 |g, n| {
                     let group = &groups[g];
-                    let r = run_cell(group, n, cells, ctx, store.as_ref());
-                    let _ = tx.send((group.cells[n].0, Event::Finished(Box::new(r))));
+                    send(
+                        group.cells[n].0,
+                        run_tries(group, n, cells, ctx, store.as_ref()),
+                    );
                 },
             );
         });
@@ -220,6 +255,8 @@ pub fn interrupted(cell: Cell) -> CellResult {
         dir: None,
         cached: false,
         build_of: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
@@ -238,15 +275,25 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
 /// directory, so that the key does not depend on the real one.
 const KEY_DIR: &str = "/crossprobe/build";
 
-/// A cell's rendered sources and keys.
-fn prepare(
-    cell: &Cell,
-    ctx: &Context,
-    identity: &Identity,
-) -> Result<(Vec<(String, String)>, Keys), String> {
+/// A cell's rendered sources, and its keys.
+type Keyed = (Vec<(String, String)>, Keys);
+
+/// A cell's rendered sources and keys; or its result, when it cannot be
+/// built at all.
+fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box<CellResult>> {
     let go = &ctx.gos[&cell.go];
+    if let Some(why) = &go.unavailable {
+        // Never a silent fallback to another Go: the cell says why it
+        // could not be built with the one it asked for.
+        let obs = Observed {
+            skip: Some(format!("{}: {why}", go.version)),
+            ..Observed::default()
+        };
+        return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
+    }
     let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
-    let sources = render::sources(cell, probe, &render::go_minor(&go.version))?;
+    let sources = render::sources(cell, probe, &render::go_minor(&go.version))
+        .map_err(|why| Box::new(render_failed(cell, why)))?;
     let plan = build::go_plan(cell, go, Path::new(KEY_DIR));
     let keys = cache::keys(identity, cell, &sources, &plan, timeout(cell, ctx));
     Ok((sources, keys))
@@ -304,12 +351,14 @@ fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDi
     }
 }
 
-/// Render, build and inspect, once for every cell of `group`.
+/// Render, build and inspect, once for every cell of `group`; the build is
+/// tried again (`--retries`) while it fails and no cell expected that.
 fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
     let first = &cells[group.cells[0].0];
     let go = &ctx.gos[&first.go];
     let mut phases = Vec::new();
     let mut built = Built {
+        failed: Vec::new(),
         path: PathBuf::new(),
         lasting: false,
         output: PathBuf::new(),
@@ -347,7 +396,7 @@ fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
 
     let plan = build::go_plan(first, go, &path);
     built.output = plan.output.clone();
-    if built.spawn_error.is_none() {
+    while built.spawn_error.is_none() {
         let tb = Instant::now();
         let spec = process::Spec {
             argv: plan.argv.clone(),
@@ -359,6 +408,7 @@ fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
             log_name: "build".into(),
             cap: OUTPUT_CAP,
         };
+        built.command = None;
         match process::run(&spec) {
             Ok(c) => built.command = Some(c),
             Err(e) => {
@@ -368,11 +418,18 @@ fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
                 ))
             }
         }
-        phases.push(Phase {
+        let build = Phase {
             name: PhaseName::Build,
             duration_ms: ms(tb.elapsed()),
             commands: built.command.iter().cloned().collect(),
-        });
+        };
+        if !build_again(group, cells, ctx, &built) {
+            phases.push(build);
+            break;
+        }
+        let mut tried = phases.clone();
+        tried.push(build);
+        built.failed.push(tried);
     }
 
     let ok = built.command.as_ref().is_some_and(|b| b.exit.success());
@@ -397,8 +454,40 @@ fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
     built
 }
 
-/// Runs the `n`th cell of a built group, then judges it.
-fn run_cell(
+impl Built {
+    fn ok(&self) -> bool {
+        self.command.as_ref().is_some_and(|c| c.exit.success()) && self.output.is_file()
+    }
+}
+
+/// Whether a failed build is worth another try: tries are left, nobody
+/// stopped the run, and every cell of the group expected it to succeed.
+fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> bool {
+    let Some(command) = built.command.as_ref().filter(|c| !c.exit.success()) else {
+        return false;
+    };
+    if built.failed.len() >= ctx.retries as usize
+        || process::interrupt::requested().is_some()
+        || stopped()
+    {
+        return false;
+    }
+    let obs = Observed {
+        build: Some(command),
+        ..Observed::default()
+    };
+    group
+        .cells
+        .iter()
+        .all(|&(i, _)| !check::check(&cells[i], &obs, &BTreeMap::new()).verdict.met)
+}
+
+/// The `n`th cell of a built group: run, judged, and run again while it
+/// does not meet its expectation and `--retries` allows. The tries before
+/// the last, failed builds included, are kept in `attempts`, so one that
+/// passes on a retry shows as flaky, not as a pass. Retries reuse the
+/// binary.
+fn run_tries(
     group: &Group,
     n: usize,
     cells: &[Cell],
@@ -407,13 +496,58 @@ fn run_cell(
 ) -> CellResult {
     let cell = &cells[group.cells[n].0];
     let built = group.built.get().expect("runs follow their build");
+    let mut attempts = build_attempts(cell, built);
+    loop {
+        let run = run_once(cell, group, built, ctx);
+        let (result, ..) = judged(group, n, cells, Some(&run));
+        let again = !result.verdict.met
+            && result.outcome != Outcome::Interrupted
+            && attempts.len() < ctx.retries as usize
+            && process::interrupt::requested().is_none()
+            && !stopped();
+        if !again {
+            return finish_cell(group, n, cells, ctx, store, Some(run), attempts);
+        }
+        attempts.push(attempt(result, built));
+    }
+}
+
+/// The build's failed tries, as tries of `cell`.
+fn build_attempts(cell: &Cell, built: &Built) -> Vec<Attempt> {
+    built
+        .failed
+        .iter()
+        .map(|phases| {
+            let obs = Observed {
+                build: phases.last().and_then(|p| p.commands.first()),
+                ..Observed::default()
+            };
+            attempt(judge(cell, phases.clone(), &obs, BTreeMap::new()), built)
+        })
+        .collect()
+}
+
+fn attempt(r: CellResult, built: &Built) -> Attempt {
+    Attempt {
+        outcome: r.outcome,
+        reason: r.reason,
+        verdict: r.verdict,
+        phases: r.phases,
+        duration_ms: r.duration_ms,
+        dir: Some(built.path.display().to_string()),
+    }
+}
+
+/// One run of a built cell's binary.
+fn run_once(cell: &Cell, group: &Group, built: &Built, ctx: &Context) -> (Phase, Ran) {
     let mut ran = Ran::default();
     let tr = Instant::now();
     if process::interrupt::requested().is_none() {
+        let go = &ctx.gos[&cell.go];
         match &cell.runner {
             Runner::None { reason } => ran.skip = Some(reason.clone()),
             runner => match run::warm_up(runner, &ctx.tools)
-                .and_then(|()| run::invocation(runner, &built.output, &[], &ctx.tools))
+                .and_then(|()| run::invocation(runner, &built.output, &[], &tools_for(go, ctx)))
             {
                 Err(why) => ran.skip = Some(why),
                 Ok(inv) => {
@@ -433,7 +567,24 @@ fn run_cell(
         duration_ms: ms(tr.elapsed()),
         commands: ran.command.iter().cloned().collect(),
     };
-    finish_cell(group, n, cells, ctx, store, Some((run, ran)))
+    (run, ran)
+}
+
+/// The run's tools, with the wasm_exec_node.js of the Go that built the
+/// cell: it must match the binary's syscall/js imports, which change between
+/// releases. Toolchains downloaded through GOTOOLCHAIN leave out misc/, so
+/// before Go 1.24 (when the file moved to lib/wasm) they have none; those
+/// cells keep the local Go's, which ran go1.21.13 and go1.22.12 binaries here.
+fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
+    match crate::host::wasm_exec_node(&go.goroot) {
+        Some(p) if ctx.tools.wasm_exec_node.as_ref() != Some(&p) => {
+            std::borrow::Cow::Owned(Tools {
+                wasm_exec_node: Some(p),
+                ..ctx.tools.clone()
+            })
+        }
+        _ => std::borrow::Cow::Borrowed(&ctx.tools),
+    }
 }
 
 /// What the run phase saw.
@@ -483,9 +634,40 @@ fn invoke(
     }
 }
 
-/// Judges the `n`th cell of a group on its build and, when it ran, its
-/// run; records it in the cache; lets the build directory go after the
-/// group's last cell.
+/// The `n`th cell of a group judged on its build and, when it ran, its
+/// run; with whether anything could not start, and why a run was skipped.
+fn judged(
+    group: &Group,
+    n: usize,
+    cells: &[Cell],
+    run: Option<&(Phase, Ran)>,
+) -> (CellResult, bool, Option<String>) {
+    let cell = &cells[group.cells[n].0];
+    let built = group.built.get().expect("cells finish after their build");
+    let mut phases = built.phases.clone();
+    let ran = run.map(|(p, r)| {
+        phases.push(p.clone());
+        r
+    });
+    let obs = Observed {
+        build: built.command.as_ref(),
+        spawn_error: built
+            .spawn_error
+            .clone()
+            .or_else(|| ran.and_then(|r| r.spawn_error.clone())),
+        run: ran.and_then(|r| r.command.as_ref()),
+        skip: ran.and_then(|r| r.skip.clone()),
+        interrupted: process::interrupt::requested().is_some(),
+    };
+    let mut result = judge(cell, phases, &obs, built.inspected.clone());
+    if n > 0 {
+        result.build_of = Some(cells[group.cells[0].0].id.clone());
+    }
+    (result, obs.spawn_error.is_some(), obs.skip)
+}
+
+/// Judges the `n`th cell of a group for the last time; records it in the
+/// cache; lets the build directory go after the group's last cell.
 fn finish_cell(
     group: &Group,
     n: usize,
@@ -493,41 +675,26 @@ fn finish_cell(
     ctx: &Context,
     store: Option<&cache::Store>,
     run: Option<(Phase, Ran)>,
+    attempts: Vec<Attempt>,
 ) -> CellResult {
-    let (i, key) = &group.cells[n];
-    let cell = &cells[*i];
     let built = group.built.get().expect("cells finish after their build");
-    let mut phases = built.phases.clone();
-    let (run_phase, ran) = match run {
-        Some((p, r)) => (Some(p), r),
-        None => (None, Ran::default()),
-    };
-    phases.extend(run_phase);
-    let obs = Observed {
-        build: built.command.as_ref(),
-        spawn_error: built.spawn_error.clone().or(ran.spawn_error.clone()),
-        run: ran.command.as_ref(),
-        skip: ran.skip.clone(),
-        interrupted: process::interrupt::requested().is_some(),
-    };
-    let mut result = judge(cell, phases, &obs, built.inspected.clone());
-    if n > 0 {
-        result.build_of = Some(cells[group.cells[0].0].id.clone());
-    }
-    if let Some(entry) = store.and_then(|_| {
+    let (mut result, spawn_error, skip) = judged(group, n, cells, run.as_ref());
+    result.attempts = attempts;
+    let entry = store.and_then(|_| {
         Entry::of(
-            key,
+            &group.cells[n].1,
             &result,
             &built.inspected,
-            ran.skip.clone(),
-            obs.spawn_error.is_some(),
+            skip,
+            spawn_error,
         )
-    }) {
+    });
+    if let (Some(store), Some(entry)) = (store, entry) {
         // A cache that cannot be written costs the next run time, not this
         // run its result.
-        let _ = store.map(|s| s.put(&entry));
+        let _ = store.put(&entry);
     }
-    if !result.verdict.met {
+    if !result.verdict.met || !result.attempts.is_empty() {
         group.unmet.store(true, Ordering::SeqCst);
     }
     if built.lasting || ctx.keep || !result.verdict.met {
@@ -570,5 +737,7 @@ fn judge(
         dir: None,
         cached: false,
         build_of: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }

@@ -399,6 +399,8 @@ mod tests {
             dir: None,
             cached: false,
             build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
         };
         let h = History::from_results(&[r]);
         assert_eq!(h.build_ms("linux/arm64/cgo0/hello"), 700);

@@ -39,7 +39,7 @@ fn unknown_key() {
         "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  goarm: [7]\n",
     );
     assert!(e.contains("matrix.yaml:5:3"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn wrong_type() {
         "probes: [hello]\nmatrix:\n  goos: linux\n  goarch: [amd64]\n",
     );
     assert!(e.contains("matrix.yaml:3:"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn unknown_probe() {
         "probes: [hello, helo2, atomc64]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
     );
     assert!(e.contains("matrix.yaml:1:17"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn invalid_goarch() {
     );
     assert!(e.contains("matrix.yaml:4:19"), "{e}");
     assert!(flat(&e).contains("did you mean \"arm64\""), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn invalid_goos() {
     );
     assert!(e.contains("matrix.yaml:3:17"), "{e}");
     assert!(flat(&e).contains("did you mean \"windows\""), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn empty_after_exclude() {
         &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n  exclude:\n    - {{goos: linux}}\n"),
     );
     assert!(e.contains("matrix.yaml:6:7"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn malformed_regex() {
         &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n    match: \"unaligned (64-bit\"\n    reason: a sentence\n"),
     );
     assert!(e.contains("matrix.yaml:8:12"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn bad_timeout() {
         &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  timeout: abc\n"),
     );
     assert!(e.contains("matrix.yaml:6:12"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn expected_failure_without_reason() {
         &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n"),
     );
     assert!(e.contains("needs a `reason`"), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
@@ -131,13 +131,13 @@ fn unknown_axis_in_exclude() {
         &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\n  exclude:\n    - {{goarhc: amd64}}\n"),
     );
     assert!(flat(&e).contains("did you mean \"goarch\""), "{e}");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn empty_file() {
     let e = refuse("empty", "");
-    insta::assert_snapshot!(e);
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]

@@ -57,6 +57,8 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         dir: None,
         cached: false,
         build_of: None,
+        attempts: Vec::new(),
+        ran_on: None,
     }
 }
 
@@ -117,6 +119,8 @@ fn results(cells: Vec<CellResult>) -> Results {
         interrupted: true,
         cells,
         perf: None,
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 

@@ -22,6 +22,8 @@ use crate::load::{did_you_mean, Expect, Located, Matrix};
 use crate::model::{Cell, Expectation, Outcome, Runner};
 use crate::toolchain::go::GoToolchain;
 
+pub mod shard;
+
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
 /// Which architectures read an architecture-specific variable. Variables not
@@ -100,7 +102,7 @@ pub fn expand(
         if !extended {
             for (c, s) in new_from_include(m, inc)? {
                 if combos.len() >= opts.max_cells {
-                    return Err(too_many(opts.max_cells));
+                    return Err(too_many(m, opts.max_cells));
                 }
                 combos.push(c);
                 spans_of.push(s);
@@ -148,11 +150,14 @@ pub fn expand(
     Ok(Expanded { cells, warnings })
 }
 
-fn too_many(max: usize) -> miette::Report {
+fn too_many(m: &Matrix, max: usize) -> miette::Report {
     Error::Usage {
-        message: format!("the matrix expands to more than {max} cells"),
+        message: format!(
+            "{}: the matrix expands to more than {max} cells (the --max-cells limit)",
+            m.source.name
+        ),
         help: Some(
-            "narrow it with exclude or --filter, or raise the limit with --max-cells N".into(),
+            "narrow it with exclude or --filter, or raise the limit with `--max-cells N`".into(),
         ),
     }
     .into()
@@ -191,32 +196,36 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
         note(k, v);
     }
 
+    // A value listed twice would only make duplicate combinations, dropped
+    // below; but the loops would still walk them, and `goos: [linux, linux,
+    // ...]` a hundred thousand times over would take hours to add nothing.
+    let go = uniq(&m.go);
+    let goos = uniq(&m.goos);
+    let goarch = uniq(&m.goarch);
+    let fixed: Vec<(&str, Vec<&Located<String>>)> = vec![
+        ("cgo", uniq(&m.cgo)),
+        ("ldflags", uniq(&m.ldflags)),
+        ("tags", uniq(&m.tags)),
+        ("flags", uniq(&m.flags)),
+        ("cpu", uniq(&m.cpu)),
+    ];
+    let env: Vec<(&str, Vec<&Located<String>>)> =
+        m.env.iter().map(|(k, v)| (k.as_str(), uniq(v))).collect();
+
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for go in &m.go {
+    for go in &go {
         for probe in &m.probes {
-            for goos in &m.goos {
-                for goarch in &m.goarch {
+            for goos in &goos {
+                for goarch in &goarch {
                     let mut partial = vec![Combo::from([
                         ("go".to_string(), go.value.clone()),
                         ("probe".to_string(), probe.name.clone()),
                         ("goos".to_string(), goos.value.clone()),
                         ("goarch".to_string(), goarch.value.clone()),
                     ])];
-                    let mut axes: Vec<(&str, &Vec<Located<String>>)> = vec![
-                        ("cgo", &m.cgo),
-                        ("ldflags", &m.ldflags),
-                        ("tags", &m.tags),
-                        ("flags", &m.flags),
-                        ("cpu", &m.cpu),
-                    ];
-                    axes.extend(
-                        m.env
-                            .iter()
-                            .filter(|(k, _)| env_applies(k, &goarch.value))
-                            .map(|(k, v)| (k.as_str(), v)),
-                    );
-                    for (axis, vals) in axes {
+                    let applying = env.iter().filter(|(k, _)| env_applies(k, &goarch.value));
+                    for (axis, vals) in fixed.iter().chain(applying) {
                         let mut next = Vec::with_capacity(partial.len() * vals.len());
                         for p in &partial {
                             for v in vals {
@@ -227,7 +236,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
                         }
                         partial = next;
                         if out.len() + partial.len() > max {
-                            return Err(too_many(max));
+                            return Err(too_many(m, max));
                         }
                     }
                     for c in partial {
@@ -240,6 +249,12 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
         }
     }
     Ok((out, AxisSpans(spans)))
+}
+
+/// The values in their first order, each once.
+fn uniq(vals: &[Located<String>]) -> Vec<&Located<String>> {
+    let mut seen = HashSet::new();
+    vals.iter().filter(|v| seen.insert(&v.value)).collect()
 }
 
 fn matches_all(c: &Combo, entry: &BTreeMap<String, Vec<String>>) -> bool {
@@ -331,7 +346,11 @@ fn new_from_include(
 
 fn check_target(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> miette::Result<()> {
     let (goos, goarch) = (&c["goos"], &c["goarch"]);
-    if go.targets.contains_key(&format!("{goos}/{goarch}")) {
+    // A Go that could not be had, with no local Go to borrow targets from:
+    // its cells skip anyway, with the reason.
+    if go.targets.contains_key(&format!("{goos}/{goarch}"))
+        || (go.unavailable.is_some() && go.targets.is_empty())
+    {
         return Ok(());
     }
     let oses: Vec<&str> = {

@@ -3,6 +3,7 @@
 //! ([`Matrix`]). GOOS/GOARCH validity needs `go tool dist list`, so expand
 //! checks it, using the positions kept here.
 
+pub mod limits;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -79,18 +80,7 @@ pub struct Expect {
 /// Reads and checks a matrix file. `templates` overrides the embedded probe
 /// templates.
 pub fn load_file(path: &Path, templates: Option<&Path>) -> miette::Result<Matrix> {
-    let text = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(text).map_err(|e| Error::Usage {
-        message: format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ),
-        help: Some("save the matrix as UTF-8".into()),
-    })?;
+    let text = limits::read(path)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -108,15 +98,16 @@ pub fn load_str(
         name: file.to_string(),
         text: Arc::new(text),
     };
-    if source.text.trim().is_empty() {
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    if source.text.lines().all(blank) {
         return Err(Error::Usage {
             message: format!("{file}: the matrix is empty"),
             help: Some("a matrix needs at least `probes:` and `matrix: {goos: [...], goarch: [...]}`; see `crossprobe --help`".into()),
         }
         .into());
     }
-    let raw: MatrixFile =
-        serde_saphyr::from_str(&source.text).map_err(|e| yaml_error(&source, &e))?;
+    let raw: MatrixFile = serde_saphyr::from_str_with_options(&source.text, limits::options())
+        .map_err(|e| yaml_error(&source, &e))?;
     Checker {
         source: &source,
         templates,
@@ -126,21 +117,50 @@ pub fn load_str(
 
 /// serde-saphyr's error, in the same shape as every other input error: the
 /// position first, the snippet, and a hint for the common mistakes.
-fn yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
+pub fn yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
+    let span = e
+        .location()
+        .map_or(SourceSpan::new(0.into(), 0), |l| error_span(source, &l));
     let user = serde_saphyr::UserMessageFormatter;
     let text = e.render_with_options(serde_saphyr::render_options! {
         snippets: serde_saphyr::SnippetMode::Off,
         formatter: &user,
     });
-    let message = match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
+    // The position is shown in our own form; an alias adds where it was
+    // defined, which the snippet shows anyway.
+    let message = match text.find(" at line ") {
+        Some(i) => text[..i].trim_end_matches(" (defined").to_string(),
         None => text,
     };
-    let span = e
-        .location()
-        .map_or(SourceSpan::new(0.into(), 0), |l| span_of(&l));
+    if let Some((message, help)) = limits::explain(e, &message) {
+        return InputError::new(source, span, message, "here", Some(help)).into();
+    }
     let (label, help) = yaml_hint(&message);
     InputError::new(source, span, message, label, Some(help)).into()
+}
+
+/// Where a parse error points. Errors from the scanner (a tab, a bad
+/// escape) carry only a line and column, no byte offset.
+fn error_span(source: &Source, loc: &Location) -> SourceSpan {
+    let s = loc.span();
+    if let (Some(off), Some(len)) = (s.byte_offset(), s.byte_len()) {
+        return SourceSpan::new((off as usize).into(), len.max(1) as usize);
+    }
+    let (line, col) = (loc.line() as usize, loc.column() as usize);
+    if line == 0 {
+        return SourceSpan::new(0.into(), 0);
+    }
+    let text = source.text.as_str();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let off = text[start..]
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i);
+    SourceSpan::new(off.into(), usize::from(off < text.len()))
 }
 
 fn yaml_hint(message: &str) -> (&'static str, String) {
@@ -179,6 +199,18 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             "write a list, e.g. `[linux]`, or one `- item` per line".into(),
         );
     }
+    if message.contains("expected mapping") {
+        return (
+            "expected a mapping",
+            "write `key: value` pairs, e.g. `{GOARM: [\"5\", \"7\"]}`, or one `key: value` per line".into(),
+        );
+    }
+    if message.starts_with("tabs disallowed") {
+        return (
+            "a tab",
+            "indent with spaces: YAML does not allow tabs in indentation".into(),
+        );
+    }
     if message.contains("duplicate mapping key") {
         return (
             "given twice",
@@ -194,11 +226,22 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
     ("here", "see the matrix format in the README".into())
 }
 
-fn span_of(loc: &Location) -> SourceSpan {
+pub fn span_of(loc: &Location) -> SourceSpan {
     let s = loc.span();
     match (s.byte_offset(), s.byte_len()) {
         (Some(off), Some(len)) => SourceSpan::new((off as usize).into(), len.max(1) as usize),
         _ => SourceSpan::new(0.into(), 0),
+    }
+}
+
+/// `inner`, or `outer` when `inner` is unknown: values inside an untagged
+/// enum (an inline probe, a `when` value) lose their positions, because
+/// serde buffers them before it knows which variant they are.
+fn within(inner: SourceSpan, outer: SourceSpan) -> SourceSpan {
+    if inner.offset() == 0 && inner.is_empty() {
+        outer
+    } else {
+        inner
     }
 }
 
@@ -209,7 +252,7 @@ fn located<T: Clone, U>(s: &Spanned<T>, f: impl FnOnce(&T) -> U) -> Located<U> {
     }
 }
 
-fn is_env_name(s: &str) -> bool {
+pub fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -336,6 +379,18 @@ impl Checker<'_> {
             include.push(Located { value: m, span });
         }
 
+        let axes = [&go, &goos, &goarch, &ldflags, &tags, &flags, &cpu];
+        let env_values = env.values().flatten();
+        let include_values = include.iter().flat_map(|i| i.value.values());
+        for v in axes
+            .into_iter()
+            .flatten()
+            .chain(env_values)
+            .chain(include_values)
+        {
+            self.no_nul(v)?;
+        }
+
         let timeout = match &raw.run.timeout {
             None => DEFAULT_TIMEOUT,
             Some(t) => parse_duration(&t.value.0).map_err(|why| {
@@ -402,6 +457,20 @@ impl Checker<'_> {
         })
     }
 
+    /// Axis values end up in argv and environment variables, which cannot
+    /// hold a NUL byte; refused here, not as a confusing spawn error later.
+    fn no_nul(&self, v: &Located<String>) -> Result<(), Error> {
+        if !v.value.contains('\0') {
+            return Ok(());
+        }
+        Err(self.err(
+            v.span,
+            format!("{:?} holds a NUL byte", v.value),
+            "here",
+            Some("arguments and environment variables cannot hold \"\\0\"; remove it".into()),
+        ))
+    }
+
     fn check_key(&self, k: &str, span: SourceSpan, what: &str) -> Result<(), Error> {
         if AXES.contains(&k) || is_env_name(k) {
             return Ok(());
@@ -452,7 +521,7 @@ impl Checker<'_> {
                         )
                     })?,
                 ProbeRef::Inline(p) => {
-                    let nspan = span_of(&p.name.referenced);
+                    let nspan = within(span_of(&p.name.referenced), span);
                     check_name(&p.name.value).map_err(|why| {
                         self.err(
                             nspan,
@@ -467,7 +536,7 @@ impl Checker<'_> {
                         other => {
                             return Err(self
                                 .err(
-                                    span_of(&p.lang.referenced),
+                                    within(span_of(&p.lang.referenced), span),
                                     format!("unknown probe language {other:?}"),
                                     "here",
                                     Some("expected go or c".into()),
@@ -509,7 +578,10 @@ impl Checker<'_> {
         for (k, v) in &e.value.when {
             match v {
                 WhenValue::Values(vals) => {
-                    let kspan = vals.0.first().map_or(span, |s| span_of(&s.referenced));
+                    let kspan = vals
+                        .0
+                        .first()
+                        .map_or(span, |s| within(span_of(&s.referenced), span));
                     self.check_key(k, kspan, "expect.when")?;
                     when.insert(
                         k.clone(),

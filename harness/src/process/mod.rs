@@ -8,13 +8,15 @@
 //! - leads a process group of its own, and the whole group is killed when
 //!   the child exits, times out, floods its output or crossprobe is
 //!   interrupted: grandchildren (a probe's `sleep 1000 &`, qemu or wine
-//!   helpers) never outlive the run;
+//!   helpers) never outlive the run; those that left the group (`setsid`)
+//!   are found by a marker in their environment and killed too (`sweep`);
 //! - writes stdout and stderr to `<log_dir>/<log_name>.stdout` and
 //!   `.stderr` (see `capture` for why files). The files are kept whole, even
 //!   past the cap; deleting them is the caller's choice.
 
 mod capture;
 pub mod interrupt;
+pub mod sweep;
 mod sys;
 
 use std::collections::BTreeMap;
@@ -140,6 +142,8 @@ pub fn run(spec: &Spec) -> io::Result<Command> {
     for (name, value) in &spec.env {
         expr = expr.env(name, value);
     }
+    let marker = sweep::marker();
+    expr = expr.env(sweep::VAR, &marker);
 
     let started_at = Instant::now();
     let handle = expr.start().map_err(|e| spawn_error(program, e))?;
@@ -150,6 +154,7 @@ pub fn run(spec: &Spec) -> io::Result<Command> {
     drop(group);
     let status = handle.wait()?.status;
     record.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
+    sweep::kill_carrying(&marker);
     record.exit = Exit {
         code: status.code(),
         signal: status.signal().map(signal_name),

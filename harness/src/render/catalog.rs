@@ -15,6 +15,9 @@ use crate::model::Lang;
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
 
+/// The pages that explain the shipped probes, one `NAME.md` each.
+static DOCS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../docs/probes");
+
 #[derive(Clone, Debug)]
 pub struct Probe {
     pub name: String,
@@ -154,6 +157,20 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
     }))
 }
 
+/// The page that explains probe `name`, as a path from the repository root:
+/// `docs/probes/NAME.md` beside the shipped probes, or beside an override
+/// directory (`DIR/../docs/probes/NAME.md`) when it has one.
+pub fn docs_page(name: &str, templates: Option<&Path>) -> Option<String> {
+    let rel = format!("docs/probes/{name}.md");
+    match templates {
+        None => DOCS.get_file(format!("{name}.md")).map(|_| rel),
+        Some(root) => {
+            let page = root.parent().unwrap_or(Path::new(".")).join(&rel);
+            page.is_file().then(|| page.display().to_string())
+        }
+    }
+}
+
 /// A file shipped beside the probes, e.g. `wine/bcryptprimitives.c`.
 pub fn support_file(rel: &str) -> Option<&'static str> {
     EMBEDDED.get_file(rel).and_then(|f| f.contents_utf8())
@@ -178,6 +195,28 @@ mod tests {
         }
         let hello = find("hello", None).unwrap().unwrap();
         assert!(hello.files.iter().any(|(f, _)| f == "facts.go"));
+    }
+
+    #[test]
+    fn every_shipped_probe_has_a_page() {
+        let names = names(None);
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| docs_page(n, None).is_none())
+            .collect();
+        assert!(missing.is_empty(), "no docs/probes/NAME.md for {missing:?}");
+        assert_eq!(
+            docs_page("align", None).as_deref(),
+            Some("docs/probes/align.md")
+        );
+        // And no page for a probe that is not shipped.
+        for f in DOCS.files() {
+            let stem = f.path().file_stem().unwrap().to_string_lossy();
+            assert!(
+                stem == "README" || names.iter().any(|n| *n == stem),
+                "docs/probes/{stem}.md names no shipped probe"
+            );
+        }
     }
 
     #[test]

@@ -265,6 +265,9 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
             props.push(("build_of".into(), of.into()));
         }
         props.push(("expected".into(), r.cell.expect.outcome.as_str().into()));
+        if !r.attempts.is_empty() {
+            props.push(("tries".into(), (r.attempts.len() + 1).to_string().into()));
+        }
         if let Some(reason) = &r.cell.expect.reason {
             props.push(("reason".into(), reason.into()));
         }
@@ -312,7 +315,12 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     );
     let stdout = log(case.result, |c| &c.stdout);
     let stderr = log(case.result, |c| &c.stderr);
-    if matches!(case.status, Status::Passed) && stdout.is_none() && stderr.is_none() {
+    let earlier = &case.result.attempts;
+    if matches!(case.status, Status::Passed)
+        && stdout.is_none()
+        && stderr.is_none()
+        && earlier.is_empty()
+    {
         return w.write_event(Event::Empty(start));
     }
 
@@ -331,6 +339,34 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
             text(w, body)?;
             w.write_event(Event::End(BytesEnd::new("failure")))?;
         }
+    }
+    // Surefire's words for retries: tries that failed before a final pass
+    // are flakyFailures; before a final failure, rerunFailures.
+    let tag = if case.result.verdict.met {
+        "flakyFailure"
+    } else {
+        "rerunFailure"
+    };
+    for (n, a) in earlier.iter().enumerate() {
+        let reason = a.reason.as_deref().filter(|s| !s.trim().is_empty());
+        let message = format!(
+            "try {} of {}: {}",
+            n + 1,
+            earlier.len() + 1,
+            first_line(reason.unwrap_or(&a.verdict.message))
+        );
+        w.write_event(Event::Start(element(
+            tag,
+            &[("message", &message), ("type", a.outcome.as_str())],
+        )))?;
+        let mut body = a.verdict.message.clone();
+        if let Some(reason) = reason {
+            body.push('\n');
+            body.push_str(reason);
+        }
+        body.push('\n');
+        text(w, &body)?;
+        w.write_event(Event::End(BytesEnd::new(tag)))?;
     }
     for (tag, log) in [("system-out", stdout), ("system-err", stderr)] {
         if let Some(log) = log {
@@ -579,6 +615,8 @@ mod tests {
             dir: None,
             cached: false,
             build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();

@@ -3,8 +3,14 @@
 //! Files are written atomically (temp file, then rename), so an interrupted
 //! run never leaves half a report.
 
+pub mod diff;
+pub mod html;
+pub mod journal;
 pub mod junit;
+pub mod lock;
+pub mod merge;
 pub mod progress;
+pub mod sink;
 pub mod summary;
 
 use std::io::Write;
@@ -46,11 +52,13 @@ pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// junit.xml and results.json for one set of results.
+/// junit.xml, results.json and report.html for one set of results.
 pub fn write_reports(dir: &Path, results: &Results) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(results).expect("results serialise");
     write_atomic(&dir.join("results.json"), &json)?;
     write_atomic(&dir.join("junit.xml"), junit::to_string(results).as_bytes())?;
+    let page = html::render(results, &html::Layout::default());
+    write_atomic(&dir.join("report.html"), page.as_bytes())?;
     Ok(())
 }
 
@@ -60,15 +68,18 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Usage {
+    let corrupt = |e: serde_json::Error, what: &str| Error::Usage {
         message: format!(
-            "{}:{}:{}: not valid JSON: {e}",
+            "{}:{}:{}: {what}: {}",
             path.display(),
             e.line(),
-            e.column()
+            e.column(),
+            without_position(&e)
         ),
         help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
-    })?;
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
     let schema = v.get("schema").and_then(|s| s.as_u64());
     if schema != Some(SCHEMA_VERSION as u64) {
         return Err(Error::Usage {
@@ -80,10 +91,19 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
             help: Some("rerun the matrix with this version of crossprobe".into()),
         });
     }
-    serde_json::from_value(v).map_err(|e| Error::Usage {
-        message: format!("{}: not a crossprobe results file: {e}", path.display()),
-        help: None,
-    })
+    // Parsed again from the text, not the Value, so that an error has a
+    // line and column.
+    serde_json::from_str(&text).map_err(|e| corrupt(e, "not a crossprobe results file"))
+}
+
+/// serde_json's message without the " at line L column C" it appends; the
+/// position goes in front, as file:line:col.
+fn without_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 /// Now as RFC 3339 in UTC, second precision.

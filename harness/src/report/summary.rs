@@ -13,18 +13,30 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         .count();
     let expected_fail = results
         .iter()
-        .filter(|r| r.verdict.met && !matches!(r.outcome, Outcome::Pass | Outcome::Skip))
+        .filter(|r| {
+            r.verdict.met && !r.flaky() && !matches!(r.outcome, Outcome::Pass | Outcome::Skip)
+        })
+        .count();
+    // A flaky cell met its expectation only on a retry: not a pass.
+    let flaky = results.iter().filter(|r| r.flaky()).count();
+    let passed = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pass && !r.flaky())
         .count();
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}",
+        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}{}",
         results.len(),
         elapsed_s,
-        count(Outcome::Pass),
+        passed,
         expected_fail,
         count(Outcome::Skip),
         unmet,
+        match flaky {
+            0 => String::new(),
+            n => format!(", {n} flaky"),
+        },
         match count(Outcome::Interrupted) {
             0 => String::new(),
             n => format!(", {n} interrupted"),
@@ -36,7 +48,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     );
     let rows: Vec<&CellResult> = results
         .iter()
-        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met)
+        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met || r.flaky())
         .collect();
     if rows.is_empty() {
         return s;
@@ -51,11 +63,20 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     for r in rows {
         let mark = match (r.verdict.met, r.outcome) {
             (_, Outcome::Interrupted) => "INTR",
+            _ if r.flaky() => "FLAKY",
             (_, Outcome::Skip) => "SKIP",
             (true, _) => "XFAIL",
             (false, _) => "FAIL",
         };
-        let why = if r.verdict.met && r.outcome != Outcome::Skip {
+        let why = if r.flaky() {
+            let first = &r.attempts[0];
+            format!(
+                "{} on try 1 of {}: {}",
+                first.outcome,
+                r.attempts.len() + 1,
+                first.verdict.message
+            )
+        } else if r.verdict.met && r.outcome != Outcome::Skip {
             r.verdict.message.clone()
         } else if r.outcome == Outcome::Skip {
             r.reason.clone().unwrap_or_default()

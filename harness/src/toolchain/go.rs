@@ -21,6 +21,10 @@ pub struct GoToolchain {
     pub env: BTreeMap<String, String>,
     /// `goos/goarch` → what dist says of it.
     pub targets: BTreeMap<String, DistTarget>,
+    /// Set when the version could not be had (no network, not published
+    /// for this host): its cells are skips with this reason. `targets` are
+    /// then the local Go's, so that expansion can still check them.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -48,7 +52,7 @@ pub fn local() -> Result<GoToolchain, String> {
     describe("local", go, env)
 }
 
-fn describe(
+pub(crate) fn describe(
     request: &str,
     go: PathBuf,
     env: BTreeMap<String, String>,
@@ -85,6 +89,7 @@ fn describe(
             .into_iter()
             .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
             .collect(),
+        unavailable: None,
     })
 }
 

@@ -2,3 +2,4 @@
 //! what they can target. Queried once per run, never once per cell.
 
 pub mod go;
+pub mod versions;

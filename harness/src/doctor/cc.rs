@@ -1,0 +1,186 @@
+//! Which C compiler builds for which Go target.
+//!
+//! A cgo build uses `$CC`, else what `go env CC` says, else `gcc`: the
+//! host's compiler, whatever GOARCH says. So a cross cgo build needs CC set
+//! to a cross compiler, and `cc -dumpmachine` tells which target a compiler
+//! builds for.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::process;
+
+/// Debian's cross gcc for a target: the binary and its package.
+pub fn cross_gcc(goos: &str, goarch: &str) -> Option<(&'static str, &'static str)> {
+    Some(match (goos, goarch) {
+        ("linux", "amd64") => ("x86_64-linux-gnu-gcc", "gcc-x86-64-linux-gnu"),
+        ("linux", "386") => ("i686-linux-gnu-gcc", "gcc-i686-linux-gnu"),
+        ("linux", "arm64") => ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+        ("linux", "arm") => ("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"),
+        ("linux", "riscv64") => ("riscv64-linux-gnu-gcc", "gcc-riscv64-linux-gnu"),
+        ("linux", "ppc64le") => ("powerpc64le-linux-gnu-gcc", "gcc-powerpc64le-linux-gnu"),
+        ("linux", "ppc64") => ("powerpc64-linux-gnu-gcc", "gcc-powerpc64-linux-gnu"),
+        ("linux", "s390x") => ("s390x-linux-gnu-gcc", "gcc-s390x-linux-gnu"),
+        ("linux", "mips") => ("mips-linux-gnu-gcc", "gcc-mips-linux-gnu"),
+        ("linux", "mipsle") => ("mipsel-linux-gnu-gcc", "gcc-mipsel-linux-gnu"),
+        ("linux", "mips64") => ("mips64-linux-gnuabi64-gcc", "gcc-mips64-linux-gnuabi64"),
+        ("linux", "mips64le") => ("mips64el-linux-gnuabi64-gcc", "gcc-mips64el-linux-gnuabi64"),
+        ("linux", "loong64") => ("loongarch64-linux-gnu-gcc", "gcc-loongarch64-linux-gnu"),
+        ("windows", "amd64") => ("x86_64-w64-mingw32-gcc", "mingw-w64"),
+        ("windows", "386") => ("i686-w64-mingw32-gcc", "mingw-w64"),
+        _ => return None,
+    })
+}
+
+/// `zig cc`'s name for a target, when zig can build C for it.
+pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
+    let arch = match goarch {
+        "amd64" => "x86_64",
+        "386" => "x86",
+        "arm64" => "aarch64",
+        "arm" => "arm",
+        "riscv64" => "riscv64",
+        "ppc64le" => "powerpc64le",
+        "s390x" => "s390x",
+        "mips" => "mips",
+        "mipsle" => "mipsel",
+        "mips64le" => "mips64el",
+        "loong64" => "loongarch64",
+        _ => return None,
+    };
+    let os = match (goos, goarch) {
+        ("linux", "arm") => "linux-musleabihf",
+        ("linux", _) => "linux-musl",
+        ("windows", _) => "windows-gnu",
+        ("darwin", _) => "macos",
+        _ => return None,
+    };
+    Some(format!("{arch}-{os}"))
+}
+
+/// The target of a GNU triple as Go names it: `aarch64-linux-gnu` →
+/// `linux/arm64`. None for a triple it cannot place.
+pub fn triple_target(triple: &str) -> Option<(String, String)> {
+    let mut parts = triple.trim().split('-');
+    let arch = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let goarch = match arch {
+        "x86_64" | "amd64" => "amd64",
+        "i386" | "i486" | "i586" | "i686" | "x86" => "386",
+        "aarch64" | "arm64" => "arm64",
+        a if a.starts_with("arm") => "arm",
+        "riscv64" => "riscv64",
+        "powerpc64le" | "ppc64le" => "ppc64le",
+        "powerpc64" | "ppc64" => "ppc64",
+        "s390x" => "s390x",
+        "mips" => "mips",
+        "mipsel" => "mipsle",
+        "mips64" => "mips64",
+        "mips64el" => "mips64le",
+        "loongarch64" => "loong64",
+        _ => return None,
+    };
+    let goos = if rest
+        .iter()
+        .any(|p| p.starts_with("mingw") || *p == "windows")
+    {
+        "windows"
+    } else if rest.contains(&"linux") {
+        "linux"
+    } else if rest
+        .iter()
+        .any(|p| p.starts_with("darwin") || p.starts_with("macos") || *p == "apple")
+    {
+        "darwin"
+    } else {
+        return None;
+    };
+    Some((goos.to_string(), goarch.to_string()))
+}
+
+/// Whether a compiler for `triple` builds for `goos/goarch`. An x86_64
+/// compiler serves 386 too: Go passes it -m32.
+pub fn serves(triple: &str, goos: &str, goarch: &str) -> Option<bool> {
+    let (os, arch) = triple_target(triple)?;
+    Some(os == goos && (arch == goarch || (arch == "amd64" && goarch == "386" && goos == "linux")))
+}
+
+/// How a matrix gives one target's cells a CC: an include entry, since an
+/// env axis would set it for every target.
+pub fn set_cc_hint(goos: &str, goarch: &str, cc: &str) -> String {
+    format!("set CC for them in the matrix, e.g. include: [{{goos: {goos}, goarch: {goarch}, CC: \"{cc}\"}}]")
+}
+
+const QUERY: Duration = Duration::from_secs(20);
+
+/// `go env CC` for a target, as a cgo build of it would see it.
+pub fn go_env_cc(
+    go: &str,
+    goos: &str,
+    goarch: &str,
+    extra: &BTreeMap<String, String>,
+) -> Option<String> {
+    let mut env = extra.clone();
+    env.insert("GOOS".into(), goos.into());
+    env.insert("GOARCH".into(), goarch.into());
+    env.insert("CGO_ENABLED".into(), "1".into());
+    env.insert("GOTOOLCHAIN".into(), "local".into());
+    env.insert("GOFLAGS".into(), String::new());
+    let out = process::query(&[go, "env", "CC"], &env, QUERY).ok()?;
+    Some(out.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// What `CC -dumpmachine` says, for a CC that may carry arguments
+/// (`zig cc -target aarch64-linux-musl`). Err when it does not run.
+pub fn dumpmachine(cc: &str) -> Result<String, String> {
+    let mut argv: Vec<&str> = cc.split_whitespace().collect();
+    if argv.is_empty() {
+        return Err("CC is empty".into());
+    }
+    argv.push("-dumpmachine");
+    process::query(&argv, &BTreeMap::new(), QUERY).map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triples_place_targets() {
+        let t = |s: &str| triple_target(s).map(|(o, a)| format!("{o}/{a}"));
+        assert_eq!(t("x86_64-linux-gnu").as_deref(), Some("linux/amd64"));
+        assert_eq!(t("aarch64-linux-gnu").as_deref(), Some("linux/arm64"));
+        assert_eq!(t("arm-linux-gnueabihf").as_deref(), Some("linux/arm"));
+        assert_eq!(t("x86_64-w64-mingw32").as_deref(), Some("windows/amd64"));
+        assert_eq!(
+            t("arm64-apple-darwin23.0.0").as_deref(),
+            Some("darwin/arm64")
+        );
+        assert_eq!(
+            t("mips64el-linux-gnuabi64").as_deref(),
+            Some("linux/mips64le")
+        );
+        assert_eq!(t("wasm32-unknown-unknown"), None);
+        assert_eq!(serves("x86_64-linux-gnu", "linux", "386"), Some(true));
+        assert_eq!(serves("x86_64-linux-gnu", "linux", "arm64"), Some(false));
+    }
+
+    #[test]
+    fn every_cross_gcc_names_its_own_target() {
+        for (goos, goarch) in [
+            ("linux", "arm64"),
+            ("linux", "mipsle"),
+            ("linux", "mips64le"),
+            ("windows", "386"),
+        ] {
+            let (bin, _) = cross_gcc(goos, goarch).unwrap();
+            let triple = bin.strip_suffix("-gcc").unwrap();
+            let want = if goarch == "386" { "386" } else { goarch };
+            assert_eq!(
+                triple_target(triple),
+                Some((goos.to_string(), want.to_string())),
+                "{bin}"
+            );
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Preflight: the cells a run cannot serve become skips with the reason,
+//! before anything is built, rather than build failures that bury the
+//! reason in a compiler's output.
+//!
+//! Only cells expected to pass are judged here: a matrix that expects a
+//! build failure wants to see it happen.
+
+use std::collections::BTreeMap;
+
+use super::cc;
+use crate::check::{self, Observed};
+use crate::host;
+use crate::model::{Cell, CellResult, Lang, Outcome};
+use crate::pipeline::Context;
+
+/// Splits `cells` into those to run and the skips made of the rest.
+pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
+    let mut cache = BTreeMap::new();
+    let (mut run, mut skipped) = (Vec::new(), Vec::new());
+    for cell in cells {
+        match unservable(&cell, ctx, &mut cache) {
+            Some(reason) => skipped.push(skip(cell, reason)),
+            None => run.push(cell),
+        }
+    }
+    (run, skipped)
+}
+
+fn skip(cell: Cell, reason: String) -> CellResult {
+    let checked = check::check(
+        &cell,
+        &Observed {
+            skip: Some(reason),
+            ..Observed::default()
+        },
+        &BTreeMap::new(),
+    );
+    CellResult {
+        cell,
+        outcome: checked.outcome,
+        reason: checked.reason,
+        verdict: checked.verdict,
+        facts: checked.facts,
+        phases: Vec::new(),
+        duration_ms: 0,
+        dir: None,
+        cached: false,
+        build_of: None,
+        attempts: Vec::new(),
+        ran_on: None,
+    }
+}
+
+/// Key: the Go, target and CC asked for; value: why such a cell cannot be
+/// built, if it cannot. One `go env` and one `-dumpmachine` per key.
+type Cache = BTreeMap<(String, String, Option<String>), Option<String>>;
+
+fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
+    if cell.lang != Lang::Go || cell.cgo != "1" || cell.expect.outcome != Outcome::Pass {
+        return None;
+    }
+    let target = cell.target();
+    let go = ctx.gos.get(&cell.go)?;
+    if go.targets.get(&target).is_some_and(|t| !t.cgo_supported) {
+        return Some(format!(
+            "{} has no cgo for {target} (go tool dist list)",
+            go.version
+        ));
+    }
+    // The host's own compiler builds for the host (and for 386 on amd64).
+    let native = target == ctx.host.target()
+        || (target == "linux/386" && ctx.host.target() == "linux/amd64");
+    if native {
+        return None;
+    }
+    let asked = cell.env.get("CC").cloned();
+    let key = (cell.go.clone(), target.clone(), asked.clone());
+    cache
+        .entry(key)
+        .or_insert_with(|| {
+            let cc = asked
+                .or_else(|| std::env::var("CC").ok().filter(|s| !s.trim().is_empty()))
+                .or_else(|| {
+                    cc::go_env_cc(
+                        &go.go.display().to_string(),
+                        &cell.goos,
+                        &cell.goarch,
+                        &cell.env,
+                    )
+                })
+                .unwrap_or_else(|| "gcc".into());
+            cannot_build(&cc, &cell.goos, &cell.goarch)
+        })
+        .clone()
+}
+
+/// Why `cc` cannot build C for the target; None when it can, or when that
+/// cannot be told.
+fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
+    let target = format!("{goos}/{goarch}");
+    let suggestion = match cc::cross_gcc(goos, goarch) {
+        Some((bin, _)) if host::which(bin).is_some() => cc::set_cc_hint(goos, goarch, bin),
+        Some((bin, pkg)) => format!(
+            "install {pkg} (Debian), then {}",
+            cc::set_cc_hint(goos, goarch, bin)
+        ),
+        None => match cc::zig_target(goos, goarch) {
+            Some(z) => cc::set_cc_hint(goos, goarch, &format!("zig cc -target {z}")),
+            None => "no C cross compiler is known for it".to_string(),
+        },
+    };
+    match cc::dumpmachine(cc) {
+        Err(e) => Some(format!("cgo=1 for {target} needs a C compiler, and CC={cc} does not run ({e}); {suggestion}")),
+        Ok(triple) => match cc::serves(&triple, goos, goarch) {
+            Some(false) => Some(format!("cgo=1 for {target} needs a C cross compiler, and CC={cc} builds for {triple}; {suggestion}")),
+            _ => None,
+        },
+    }
+}

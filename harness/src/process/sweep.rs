@@ -1,0 +1,111 @@
+//! Processes that left their process group: found by a marker in their
+//! environment, and killed once the command that started them has ended.
+//!
+//! Killing a child's process group reaches everything it forked, unless a
+//! descendant moved to a group or session of its own: `setsid`, a double
+//! fork, any daemon. Such a process outlives the group kill and would run
+//! on after crossprobe. So every child gets `CROSSPROBE_SPAWN=<pid>.<n>`,
+//! unique to one `process::run`; descendants inherit it, and once the
+//! command is over, any live process still carrying it is killed.
+//!
+//! What it cannot see: a process that clears its environment. One thing is
+//! spared on purpose: a `wineserver`, which a probe's wine may start and
+//! which other cells share; `run::cool_down` stops it at the end of the run.
+//!
+//! Linux only (it reads `/proc/*/environ`); elsewhere the group kill is all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The variable every child gets.
+pub const VAR: &str = "CROSSPROBE_SPAWN";
+
+/// A marker value no other command, in this or any other process, has.
+pub(super) fn marker() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}.{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Kills every live process carrying `marker`. A process may fork while it
+/// is being killed, so the scan repeats until it finds nothing (bounded:
+/// each round kills what it found). Returns how many were killed.
+#[cfg(target_os = "linux")]
+pub(super) fn kill_carrying(marker: &str) -> usize {
+    let needle = format!("{VAR}={marker}\0");
+    let mut killed = 0;
+    for _ in 0..20 {
+        let found = carrying(needle.as_bytes());
+        if found.is_empty() {
+            break;
+        }
+        for pid in &found {
+            super::sys::kill(*pid, libc::SIGKILL);
+        }
+        killed += found.len();
+    }
+    killed
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn kill_carrying(_marker: &str) -> usize {
+    0
+}
+
+#[cfg(target_os = "linux")]
+fn carrying(needle: &[u8]) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        // Unreadable (another user's, or gone) and zombies (empty) are
+        // skipped: neither runs anything of ours.
+        let Ok(env) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !env.windows(needle.len()).any(|w| w == needle) {
+            continue;
+        }
+        let comm = std::fs::read(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim_ascii_end() == b"wineserver" {
+            continue;
+        }
+        found.push(pid);
+    }
+    found
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_unique() {
+        assert_ne!(marker(), marker());
+    }
+
+    #[test]
+    fn the_variable_must_match_whole() {
+        // `.1` must not match `.10`: the needle ends at the NUL.
+        let needle = format!("{VAR}=1.1\0");
+        let env = format!("A=b\0{VAR}=1.10\0");
+        assert!(!env
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes()));
+    }
+}

@@ -1,0 +1,439 @@
+//! `crossprobe report diff BASE HEAD`: what changed between two runs of
+//! the same matrices — last night's and tonight's, or main's and a PR's.
+//!
+//! Cells pair up by matrix and id. A regression is a cell that met its
+//! expectation in BASE and does not in HEAD, or a new cell that does not
+//! meet it; any regression makes the diff exit 1. Interrupted cells are not
+//! compared: they never showed what they do.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use crate::model::{CellResult, Outcome, Results};
+
+/// How a cell stood in one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Met its expectation at the first try.
+    Met,
+    /// Met it only after failing (`--retries`).
+    Flaky,
+    Unmet,
+    Interrupted,
+}
+
+impl Standing {
+    pub fn of(r: &CellResult) -> Standing {
+        match r.outcome {
+            Outcome::Interrupted => Standing::Interrupted,
+            _ if r.flaky() => Standing::Flaky,
+            _ if r.verdict.met => Standing::Met,
+            _ => Standing::Unmet,
+        }
+    }
+}
+
+/// One cell that changed.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub matrix: String,
+    pub id: String,
+    /// Outcome in BASE and in HEAD; `None` on the side that lacks the cell.
+    pub base: Option<Outcome>,
+    pub head: Option<Outcome>,
+    /// Why, in one line: HEAD's verdict, or BASE's for a removed cell.
+    pub why: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Diff {
+    pub newly_failing: Vec<Change>,
+    pub fixed: Vec<Change>,
+    pub newly_flaky: Vec<Change>,
+    /// Still as expected, but no longer run: a runner went missing.
+    pub newly_skipped: Vec<Change>,
+    pub new: Vec<Change>,
+    /// New cells that do not meet their expectation: regressions too.
+    pub new_failing: usize,
+    pub removed: Vec<Change>,
+    pub unchanged: usize,
+    /// Cells interrupted in either run.
+    pub not_compared: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Diff {
+    pub fn regressions(&self) -> usize {
+        self.newly_failing.len() + self.new_failing
+    }
+}
+
+type Key = (String, String);
+
+fn index(r: &Results) -> BTreeMap<Key, &CellResult> {
+    r.cells
+        .iter()
+        .map(|c| ((c.cell.matrix.clone(), c.cell.id.clone()), c))
+        .collect()
+}
+
+fn one_line(s: &str) -> String {
+    let l = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if l.chars().count() > 200 {
+        format!("{}…", l.chars().take(200).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
+pub fn diff(base: &Results, head: &Results) -> Diff {
+    let (b, h) = (index(base), index(head));
+    let mut d = Diff::default();
+    let change = |k: &Key, bc: Option<&CellResult>, hc: Option<&CellResult>| {
+        let why = hc
+            .or(bc)
+            .map(|c| one_line(&c.verdict.message))
+            .unwrap_or_default();
+        Change {
+            matrix: k.0.clone(),
+            id: k.1.clone(),
+            base: bc.map(|c| c.outcome),
+            head: hc.map(|c| c.outcome),
+            why,
+        }
+    };
+    for (k, hc) in &h {
+        let Some(bc) = b.get(k) else {
+            if Standing::of(hc) == Standing::Unmet {
+                d.new_failing += 1;
+            }
+            d.new.push(change(k, None, Some(hc)));
+            continue;
+        };
+        let ch = change(k, Some(bc), Some(hc));
+        match (Standing::of(bc), Standing::of(hc)) {
+            (Standing::Interrupted, _) | (_, Standing::Interrupted) => d.not_compared += 1,
+            (Standing::Met | Standing::Flaky, Standing::Unmet) => d.newly_failing.push(ch),
+            (Standing::Unmet, Standing::Met) => d.fixed.push(ch),
+            (Standing::Unmet | Standing::Met, Standing::Flaky) => d.newly_flaky.push(ch),
+            (Standing::Met, Standing::Met)
+                if hc.outcome == Outcome::Skip && bc.outcome != Outcome::Skip =>
+            {
+                d.newly_skipped.push(ch)
+            }
+            _ => d.unchanged += 1,
+        }
+    }
+    for (k, bc) in &b {
+        if !h.contains_key(k) {
+            d.removed.push(change(k, Some(bc), None));
+        }
+    }
+    d.warnings = overlap_warning(base, head, &b, &h).into_iter().collect();
+    d
+}
+
+/// Two runs of unrelated matrices compare to "everything removed, everything
+/// new"; say so, and what they do share.
+fn overlap_warning(
+    base: &Results,
+    head: &Results,
+    b: &BTreeMap<Key, &CellResult>,
+    h: &BTreeMap<Key, &CellResult>,
+) -> Option<String> {
+    let shared = b.keys().filter(|k| h.contains_key(*k)).count();
+    let bm: BTreeSet<&String> = base.matrices.iter().collect();
+    let hm: BTreeSet<&String> = head.matrices.iter().collect();
+    let few = shared * 2 < b.len().min(h.len());
+    if bm == hm && !few {
+        return None;
+    }
+    let list = |s: &BTreeSet<&String>| s.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    let mut w = format!(
+        "BASE and HEAD look unrelated: BASE ran {} ({} cells), HEAD ran {} ({} cells); {shared} cells are in both",
+        list(&bm),
+        b.len(),
+        list(&hm),
+        h.len()
+    );
+    let both: Vec<&str> = bm.intersection(&hm).map(|m| m.as_str()).collect();
+    if !both.is_empty() {
+        let _ = write!(w, ", all of matrices {}", both.join(", "));
+    }
+    let merged = |m: &BTreeMap<Key, &CellResult>| {
+        m.values()
+            .any(|c| c.ran_on.is_some() && c.cell.id.contains('@'))
+    };
+    if merged(b) != merged(h) {
+        w.push_str(". One of them is merged from several runners, whose cell ids end in @runner: diff merged results with merged results");
+    }
+    Some(w)
+}
+
+fn outcome(o: Option<Outcome>) -> &'static str {
+    o.map_or("-", Outcome::as_str)
+}
+
+/// The sections in the order people read them: what broke first.
+fn sections(d: &Diff) -> [(&'static str, &[Change]); 6] {
+    [
+        ("Newly failing", &d.newly_failing),
+        ("Newly flaky", &d.newly_flaky),
+        ("Fixed", &d.fixed),
+        ("Newly skipped", &d.newly_skipped),
+        ("New", &d.new),
+        ("Removed", &d.removed),
+    ]
+}
+
+fn headline(d: &Diff) -> String {
+    let regressions = match d.regressions() {
+        1 => "1 regression".to_string(),
+        n => format!("{n} regressions"),
+    };
+    let mut s = format!(
+        "{regressions}: {} newly failing, {} newly flaky, {} fixed, {} newly skipped, {} new{}, {} removed, {} unchanged",
+        d.newly_failing.len(),
+        d.newly_flaky.len(),
+        d.fixed.len(),
+        d.newly_skipped.len(),
+        d.new.len(),
+        if d.new_failing > 0 { format!(" ({} failing)", d.new_failing) } else { String::new() },
+        d.removed.len(),
+        d.unchanged
+    );
+    if d.not_compared > 0 {
+        let _ = write!(s, ", {} interrupted and not compared", d.not_compared);
+    }
+    s
+}
+
+/// Plain text for a terminal.
+pub fn render_text(d: &Diff) -> String {
+    let mut s = String::new();
+    for w in &d.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    let _ = writeln!(s, "{}", headline(d));
+    for (title, changes) in sections(d) {
+        if changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{title} ({}):", changes.len());
+        let w = changes
+            .iter()
+            .map(|c| c.id.len())
+            .max()
+            .unwrap_or(0)
+            .min(60);
+        for c in changes {
+            let _ = writeln!(
+                s,
+                "  {:<w$}  {:>11} → {:<11}  {}",
+                c.id,
+                outcome(c.base),
+                outcome(c.head),
+                c.why
+            );
+        }
+    }
+    s
+}
+
+/// GitHub-flavoured Markdown, for a PR comment or `$GITHUB_STEP_SUMMARY`.
+pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
+    let mut s = String::new();
+    let mark = if d.regressions() > 0 { "❌" } else { "✅" };
+    let _ = writeln!(s, "### {mark} crossprobe: {}\n", headline(d));
+    let _ = writeln!(
+        s,
+        "Comparing `{}` (base) with `{}` (head).\n",
+        md(base),
+        md(head)
+    );
+    for w in &d.warnings {
+        let _ = writeln!(s, "> [!WARNING]\n> {}\n", md(w));
+    }
+    for (title, changes) in sections(d) {
+        if changes.is_empty() {
+            continue;
+        }
+        // Long lists fold away so the summary stays readable.
+        let open = if matches!(title, "Newly failing" | "Newly flaky") {
+            " open"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "<details{open}><summary><b>{title}</b> ({})</summary>\n",
+            changes.len()
+        );
+        let _ = writeln!(
+            s,
+            "| cell | matrix | base | head | why |\n| --- | --- | --- | --- | --- |"
+        );
+        for c in changes {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | {} |",
+                c.id.replace('`', "'"),
+                md(&c.matrix),
+                outcome(c.base),
+                outcome(c.head),
+                md(&c.why)
+            );
+        }
+        let _ = writeln!(s, "\n</details>\n");
+    }
+    s
+}
+
+/// Escapes what would break a table cell or start markup.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attempt, Cell, Host, Runner, Verdict};
+
+    fn result(id: &str, outcome: Outcome, met: bool) -> CellResult {
+        CellResult {
+            cell: Cell {
+                id: id.into(),
+                slug: id.into(),
+                matrix: "m".into(),
+                probe: "hello".into(),
+                goos: "linux".into(),
+                goarch: "amd64".into(),
+                go: "local".into(),
+                cgo: "0".into(),
+                runner: Runner::Native,
+                ..Cell::default()
+            },
+            outcome,
+            reason: None,
+            verdict: Verdict {
+                met,
+                message: format!("{outcome} | <why>"),
+            },
+            facts: BTreeMap::new(),
+            phases: Vec::new(),
+            duration_ms: 10,
+            dir: None,
+            cached: false,
+            build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
+        }
+    }
+
+    fn run(matrix: &str, cells: Vec<CellResult>) -> Results {
+        Results {
+            schema: 1,
+            crossprobe_version: "0".into(),
+            matrices: vec![matrix.into()],
+            started_at: String::new(),
+            duration_ms: 0,
+            host: Host::default(),
+            tools: BTreeMap::new(),
+            interrupted: false,
+            cells,
+            perf: None,
+            shard: None,
+            merged_from: Vec::new(),
+        }
+    }
+
+    fn flaky(id: &str) -> CellResult {
+        let mut r = result(id, Outcome::Pass, true);
+        r.attempts.push(Attempt {
+            outcome: Outcome::RunFail,
+            reason: None,
+            verdict: Verdict {
+                met: false,
+                message: "x".into(),
+            },
+            phases: Vec::new(),
+            duration_ms: 1,
+            dir: None,
+        });
+        r
+    }
+
+    #[test]
+    fn every_kind_of_change() {
+        let base = run(
+            "m",
+            vec![
+                result("a", Outcome::Pass, true),
+                result("b", Outcome::RunFail, false),
+                result("c", Outcome::Pass, true),
+                result("d", Outcome::Pass, true),
+                result("e", Outcome::Pass, true),
+                result("gone", Outcome::Pass, true),
+                result("i", Outcome::Interrupted, false),
+            ],
+        );
+        let head = run(
+            "m",
+            vec![
+                result("a", Outcome::RunFail, false),
+                result("b", Outcome::Pass, true),
+                flaky("c"),
+                result("d", Outcome::Skip, true),
+                result("e", Outcome::Pass, true),
+                result("new-ok", Outcome::Pass, true),
+                result("new-bad", Outcome::BuildFail, false),
+                result("i", Outcome::Pass, true),
+            ],
+        );
+        let d = diff(&base, &head);
+        let ids = |v: &[Change]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&d.newly_failing), ["a"]);
+        assert_eq!(ids(&d.fixed), ["b"]);
+        assert_eq!(ids(&d.newly_flaky), ["c"]);
+        assert_eq!(ids(&d.newly_skipped), ["d"]);
+        assert_eq!(ids(&d.new), ["new-bad", "new-ok"]);
+        assert_eq!(ids(&d.removed), ["gone"]);
+        assert_eq!((d.unchanged, d.not_compared, d.regressions()), (1, 1, 2));
+        assert!(d.warnings.is_empty());
+        let md = render_markdown(&d, "base.json", "head.json");
+        assert!(
+            md.starts_with("### ❌ crossprobe: 2 regressions: 1 newly failing"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `a` | m | pass | run-fail | run-fail \\| &lt;why&gt; |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn unrelated_runs_warn_and_show_the_overlap() {
+        let base = run("one", vec![result("a", Outcome::Pass, true)]);
+        let head = run("two", vec![result("b", Outcome::Pass, true)]);
+        let d = diff(&base, &head);
+        assert_eq!(
+            d.warnings,
+            ["BASE and HEAD look unrelated: BASE ran one (1 cells), HEAD ran two (1 cells); 0 cells are in both"]
+        );
+        assert_eq!(d.regressions(), 0);
+    }
+}

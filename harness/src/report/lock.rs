@@ -1,0 +1,112 @@
+//! One run at a time per reports directory. Two runs writing the same
+//! `reports/<name>/` would interleave their journals and leave one run's
+//! results.json beside the other's junit.xml, so the second run stops at
+//! once with the first one's pid, before anything is built.
+//!
+//! An advisory `flock` on `<dir>/.crossprobe.lock`: the kernel releases it
+//! when the holder exits, however it exits, so a killed run never leaves a
+//! stale lock. The file itself stays; deleting a lock file while another
+//! process may be opening it is a race.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::errors::Error;
+
+pub const FILE: &str = ".crossprobe.lock";
+
+/// Held for as long as the run writes into the directory.
+pub struct DirLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+/// Takes the lock of the reports directory `dir`, which must exist.
+pub fn lock(dir: &Path) -> Result<DirLock, Error> {
+    let path = dir.join(FILE);
+    let fail = |source: std::io::Error| Error::Write {
+        path: path.clone(),
+        source,
+        help: Some("choose another directory with --out, or fix its permissions".into()),
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(fail)?;
+    if !try_flock(&file).map_err(fail)? {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(Error::Usage {
+            message: format!(
+                "{} is in use by another crossprobe run ({})",
+                dir.display(),
+                if holder.is_empty() {
+                    "which just started"
+                } else {
+                    &holder
+                }
+            ),
+            help: Some(
+                "two runs into one reports directory would mix their reports: wait for the other to finish, or give this one another --out DIR".into(),
+            ),
+        });
+    }
+    // Who holds it, for the message above; best effort.
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = writeln!(
+        file,
+        "pid {}, started {}",
+        std::process::id(),
+        super::now_rfc3339()
+    );
+    Ok(DirLock { _file: file, path })
+}
+
+/// Ok(false) when another process holds the lock.
+#[cfg(unix)]
+fn try_flock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor we own; closing it releases the lock.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(err),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn try_flock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path()).unwrap();
+        let err = lock(dir.path()).err().expect("the second lock is refused");
+        let text = err.to_string();
+        assert!(text.contains("in use by another crossprobe run"), "{text}");
+        assert!(
+            text.contains(&format!("pid {}", std::process::id())),
+            "{text}"
+        );
+        drop(first);
+        lock(dir.path()).expect("free again");
+    }
+}

@@ -1,0 +1,159 @@
+//! Where a run's results go while it runs and when it ends, one reports
+//! directory per matrix: checked writable and locked before anything is
+//! built, a journal line per finished cell, results.json and junit.xml at
+//! the end.
+//!
+//! A full disk stops the run from starting more cells (each would fail the
+//! same way), and what finished is kept: in the reports when they can
+//! still be written, else in the journal, which the error names.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::journal::{self, Journal};
+use super::lock::{self, DirLock};
+use crate::errors::Error;
+use crate::model::{CellResult, Outcome, Results};
+use crate::pipeline;
+
+struct Dir {
+    path: PathBuf,
+    _lock: DirLock,
+    journal: Option<Journal>,
+}
+
+pub struct Sink {
+    dirs: BTreeMap<String, Dir>,
+    /// What showed the disk to be full, once something did.
+    disk_full: Option<String>,
+}
+
+impl Sink {
+    /// Prepares `out/<name>` for each matrix. Fails, before anything is
+    /// built, when one cannot be written or another run is using it.
+    pub fn open<'a>(out: &Path, names: impl IntoIterator<Item = &'a str>) -> Result<Sink, Error> {
+        let mut dirs = BTreeMap::new();
+        for name in names {
+            let path = out.join(name);
+            super::prepare_dir(&path)?;
+            let lock = lock::lock(&path)?;
+            let journal = Journal::create(&path).map_err(|source| Error::Write {
+                path: path.join(journal::FILE),
+                source,
+                help: Some("check the disk has space and the reports directory is writable".into()),
+            })?;
+            dirs.insert(
+                name.to_string(),
+                Dir {
+                    path,
+                    _lock: lock,
+                    journal: Some(journal),
+                },
+            );
+        }
+        Ok(Sink {
+            dirs,
+            disk_full: None,
+        })
+    }
+
+    /// Records a finished cell in its matrix's journal.
+    pub fn finished(&mut self, r: &CellResult) {
+        if let Some(reason) = r.reason.as_deref().filter(|r| pipeline::disk_full(r)) {
+            self.full(format!("cell {}: {reason}", r.cell.id));
+        }
+        let Some(j) = self
+            .dirs
+            .get_mut(&r.cell.matrix)
+            .and_then(|d| d.journal.as_mut())
+        else {
+            return;
+        };
+        if j.error.is_some() {
+            return;
+        }
+        if let Err(e) = j.append(r) {
+            if journal::is_disk_full(&e) {
+                let what = format!("{}: {e}", j.path.display());
+                self.full(what);
+            }
+        }
+    }
+
+    fn full(&mut self, what: String) {
+        if self.disk_full.is_none() {
+            self.disk_full = Some(what);
+        }
+        pipeline::stop();
+    }
+
+    /// Why the run stopped early for lack of space, if it did.
+    pub fn disk_full(&self) -> Option<&str> {
+        self.disk_full.as_deref()
+    }
+
+    /// Cells the pipeline never started because the disk filled up say so,
+    /// instead of claiming an interrupt.
+    pub fn explain_not_started(&self, results: &mut [CellResult]) {
+        if self.disk_full.is_none() {
+            return;
+        }
+        for r in results
+            .iter_mut()
+            .filter(|r| r.outcome == Outcome::Interrupted && r.phases.is_empty())
+        {
+            let why = "not started: the disk filled up during the run".to_string();
+            r.reason = Some(why.clone());
+            r.verdict.message = why;
+        }
+    }
+
+    /// Writes results.json and junit.xml for one matrix, then drops its
+    /// journal. On failure the journal stays, and the error says what it
+    /// holds.
+    pub fn write(&mut self, name: &str, results: &Results) -> Result<PathBuf, Error> {
+        let Some(dir) = self.dirs.get_mut(name) else {
+            return Err(Error::Usage {
+                message: format!("no reports directory was prepared for {name}"),
+                help: None,
+            });
+        };
+        match super::write_reports(&dir.path, results) {
+            Ok(()) => {
+                if let Some(j) = dir.journal.take() {
+                    j.remove();
+                }
+                Ok(dir.path.clone())
+            }
+            Err(Error::Write { path, source, .. }) => {
+                let kept = match &dir.journal {
+                    Some(j) if j.cells > 0 => format!(
+                        "{} of the {} cells that finished are kept in {}, one JSON object a line (the summary above lists them all); ",
+                        j.cells,
+                        results.cells.iter().filter(|c| !c.phases.is_empty()).count(),
+                        j.path.display()
+                    ),
+                    _ => String::new(),
+                };
+                let full = journal::is_disk_full(&source);
+                if full {
+                    self.disk_full
+                        .get_or_insert_with(|| format!("{}: {source}", path.display()));
+                }
+                Err(Error::Write {
+                    path,
+                    source,
+                    help: Some(format!(
+                        "{kept}{}; the reports of an earlier run, if any, are untouched",
+                        if full {
+                            "free some space and run again"
+                        } else {
+                            "check the reports directory is writable"
+                        }
+                    )),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

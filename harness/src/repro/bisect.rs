@@ -1,0 +1,249 @@
+//! `--bisect`: the first Go release at which a snippet's outcome changes.
+//!
+//! First over minors (each at its latest patch), then over the patches of
+//! the minor where it changed, with the previous minor's latest as the last
+//! known old state: so a fix backported in `go1.24.8` reads "passes on
+//! go1.24.7, fails from go1.24.8", not "from go1.24". The `.0` release is
+//! tried first, since most changes land there. A release that cannot be had
+//! is left out of the search, and said so.
+//!
+//! The search assumes one change in the range, as `git bisect` does; the
+//! states at both ends are printed so that a reader can tell.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::{execute, write_bundles, write_results, Options};
+use crate::errors::Error;
+use crate::load::{Located, Matrix};
+use crate::model::{CellResult, Outcome};
+use crate::toolchain::go;
+use crate::toolchain::versions::{Request, Resolver, Version};
+
+/// What a version does: each cell (its id without the Go part) and its
+/// outcome. None when every cell skipped: nothing is known.
+type State = Vec<(String, Outcome)>;
+
+struct Search<'a> {
+    matrix: Matrix,
+    o: &'a Options<'a>,
+    seen: BTreeMap<Version, Option<State>>,
+    results: Vec<CellResult>,
+    executed: Vec<super::Executed>,
+}
+
+pub fn run(
+    matrix: Matrix,
+    reqs: &[Request],
+    o: &Options,
+    yaml: &str,
+    started_at: &str,
+    t0: Instant,
+) -> miette::Result<i32> {
+    let minors: Vec<(u32, u32)> = reqs
+        .iter()
+        .filter_map(|r| match r {
+            Request::Minor(a, b) => Some((*a, *b)),
+            _ => None,
+        })
+        .collect();
+    if minors.len() < 2 || minors.len() != reqs.len() {
+        return Err(Error::Usage {
+            message: "--bisect needs a range of at least two Go minors".into(),
+            help: Some("e.g. --go 1.21..1.26 --bisect".into()),
+        }
+        .into());
+    }
+    let resolver = Resolver::new(go::local());
+    let listed = resolver.listed().map_err(|e| Error::Toolchain {
+        message: format!("cannot list Go releases to bisect over: {e}"),
+        help: Some("bisection needs the Go module proxy (GOPROXY)".into()),
+    })?;
+    let mut latest: Vec<Version> = Vec::new();
+    for (a, b) in &minors {
+        match listed.iter().rev().find(|v| v.minor_pair() == (*a, *b)) {
+            Some(v) => latest.push(*v),
+            None => println!("bisect: go{a}.{b}: no release listed, left out"),
+        }
+    }
+    let mut s = Search {
+        matrix,
+        o,
+        seen: BTreeMap::new(),
+        results: Vec::new(),
+        executed: Vec::new(),
+    };
+    let finding = match s.first_change(&mut latest, false)? {
+        None => None,
+        Some((old_v, new_v, old, _)) => {
+            let mut patches: Vec<Version> = vec![old_v];
+            patches.extend(
+                listed
+                    .iter()
+                    .filter(|v| v.minor_pair() == new_v.minor_pair() && **v <= new_v),
+            );
+            // The old state is known at old_v; the search needs it first.
+            s.seen.insert(old_v, Some(old));
+            s.first_change(&mut patches, true)?
+        }
+    };
+    let line = match &finding {
+        Some((a, b, sa, sb)) => {
+            format!("bisect: {} on {a}, {} from {b}", describe(sa), describe(sb))
+        }
+        None => "bisect: no change in the outcome over the range".to_string(),
+    };
+    println!("{line}");
+
+    // Reports: every cell run; bundles: the failing cells at the boundary.
+    let boundary: Vec<String> = finding
+        .iter()
+        .flat_map(|(a, b, ..)| [a, b])
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.patch))
+        .collect();
+    let mut bundles = Vec::new();
+    for ex in &s.executed {
+        let at: Vec<CellResult> = ex
+            .results
+            .iter()
+            .filter(|r| boundary.contains(&r.cell.go))
+            .cloned()
+            .collect();
+        bundles.extend(write_bundles(&s.matrix, &at, ex, yaml, o)?);
+    }
+    for b in &bundles {
+        println!("  bundle: {}/ (sh {}/replay.sh)", b.display(), b.display());
+    }
+    if let Some(last) = s.executed.last() {
+        let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
+        println!("reports: {}/results.json", dir.display());
+    }
+    Ok(match super::exit_code(&s.results) {
+        c if c > 1 => c,
+        _ if finding.is_some() => crate::model::exit::OK,
+        _ => crate::model::exit::UNMET,
+    })
+}
+
+/// `passes`, `fails (run-fail)`, or per cell when cells differ.
+fn describe(s: &State) -> String {
+    let one = |o: Outcome| match o {
+        Outcome::Pass => "passes".to_string(),
+        o => format!("fails ({o})"),
+    };
+    let first = s.first().map(|(_, o)| *o);
+    if s.iter().all(|(_, o)| Some(*o) == first) {
+        return first.map_or("nothing".into(), one);
+    }
+    s.iter()
+        .map(|(k, o)| format!("{k} {}", one(*o)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Search<'_> {
+    /// The state of one release, run once.
+    fn state(&mut self, v: Version) -> miette::Result<Option<State>> {
+        if let Some(s) = self.seen.get(&v) {
+            return Ok(s.clone());
+        }
+        let value = format!("{}.{}.{}", v.major, v.minor, v.patch);
+        let mut m = self.matrix.clone();
+        m.go = vec![Located {
+            value: value.clone(),
+            span: miette::SourceSpan::new(0.into(), 0),
+        }];
+        let ex = execute(&m, self.o)?;
+        let mut state: State = ex
+            .results
+            .iter()
+            .map(|r| (r.cell.id.replace(&format!("/go{value}"), ""), r.outcome))
+            .collect();
+        state.sort();
+        let known = state.iter().any(|(_, o)| *o != Outcome::Skip);
+        let reason = ex
+            .results
+            .iter()
+            .find_map(|r| r.reason.clone())
+            .unwrap_or_default();
+        println!(
+            "bisect: {v}: {}",
+            if known {
+                describe(&state)
+            } else {
+                format!("cannot be had, left out ({reason})")
+            }
+        );
+        self.results.extend(ex.results.iter().cloned());
+        self.executed.push(ex);
+        let s = known.then_some(state);
+        self.seen.insert(v, s.clone());
+        Ok(s)
+    }
+
+    /// The first version in `cands` whose state differs from the first's:
+    /// (last old version, first new version, old state, new state). With
+    /// `dot_zero_first`, `cands[1]` is tried before the halving.
+    #[allow(clippy::type_complexity)]
+    fn first_change(
+        &mut self,
+        cands: &mut Vec<Version>,
+        dot_zero_first: bool,
+    ) -> miette::Result<Option<(Version, Version, State, State)>> {
+        let old = loop {
+            let Some(first) = cands.first().copied() else {
+                return Ok(None);
+            };
+            match self.state(first)? {
+                Some(s) => break s,
+                None => {
+                    cands.remove(0);
+                }
+            }
+        };
+        let new = loop {
+            if cands.len() < 2 {
+                return Ok(None);
+            }
+            let last = cands[cands.len() - 1];
+            match self.state(last)? {
+                Some(s) => break s,
+                None => {
+                    cands.pop();
+                }
+            }
+        };
+        if new == old {
+            return Ok(None);
+        }
+        let (mut lo, mut hi) = (0, cands.len() - 1);
+        let mut new_state = new;
+        if dot_zero_first && hi > 1 {
+            match self.state(cands[1])? {
+                Some(s) if s != old => {
+                    return Ok(Some((cands[0], cands[1], old, s)));
+                }
+                Some(_) => lo = 1,
+                None => {
+                    cands.remove(1);
+                    hi -= 1;
+                }
+            }
+        }
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            match self.state(cands[mid])? {
+                None => {
+                    cands.remove(mid);
+                    hi -= 1;
+                }
+                Some(s) if s == old => lo = mid,
+                Some(s) => {
+                    hi = mid;
+                    new_state = s;
+                }
+            }
+        }
+        Ok(Some((cands[lo], cands[hi], old, new_state)))
+    }
+}

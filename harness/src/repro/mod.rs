@@ -1,0 +1,245 @@
+//! `crossprobe repro`: does a reported failure reproduce, on which Go
+//! versions, and what does a person need to replay it?
+//!
+//! - [`snippet`] reads the YAML from a file, stdin or a Markdown bug report
+//!   and makes a matrix of it;
+//! - this module runs it through the ordinary pipeline (over a `--go` range
+//!   when asked), prints one verdict line per cell, and writes the reports;
+//! - [`bundle`] writes a repro bundle, with `replay.sh`, for each failing
+//!   cell;
+//! - [`bisect`] finds the first Go release at which the outcome changes.
+
+pub mod bisect;
+pub mod bundle;
+pub mod markdown;
+pub mod snippet;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use miette::SourceSpan;
+
+use crate::cli::{self, Prepared};
+use crate::errors::Error;
+use crate::load::{Located, Matrix};
+use crate::model::{exit, CellResult, Outcome, Results, SCHEMA_VERSION};
+use crate::pipeline::{self, Event};
+use crate::process;
+use crate::report::{self, progress::Progress};
+use crate::toolchain::go::GoToolchain;
+use crate::toolchain::versions::{self, Request};
+
+/// What `crossprobe repro` was asked.
+pub struct Options<'a> {
+    pub snippet: &'a str,
+    /// `--go`: `1.21..1.26`, `1.22`, `local,1.22.3`.
+    pub go: Option<&'a str>,
+    pub bisect: bool,
+    pub out: &'a Path,
+    pub jobs: usize,
+    pub keep: bool,
+    pub templates: Option<&'a Path>,
+    pub filter: Option<&'a str>,
+    pub max_cells: usize,
+    /// `--strict`: an expectation that matches no cell is an error.
+    pub strict: bool,
+}
+
+pub fn run(o: &Options) -> miette::Result<i32> {
+    let started_at = report::now_rfc3339();
+    let t0 = Instant::now();
+    let input = snippet::read(o.snippet)?;
+    let loaded = snippet::load(&input, o.templates)?;
+    let reqs = match o.go {
+        None => None,
+        Some(g) => Some(
+            versions::parse_range(g).map_err(|(message, help)| Error::Usage {
+                message: format!("--go {g}: {message}"),
+                help: Some(help),
+            })?,
+        ),
+    };
+    process::interrupt::install().map_err(|e| Error::Usage {
+        message: format!("cannot install signal handlers: {e}"),
+        help: None,
+    })?;
+    if let Some(t) = &loaded.title {
+        println!("{}: {t}", loaded.matrix.name);
+    }
+    let mut matrix = loaded.matrix;
+    if o.bisect {
+        let reqs = reqs.ok_or_else(|| Error::Usage {
+            message: "--bisect needs a range of Go minors".into(),
+            help: Some("e.g. crossprobe repro SNIPPET --go 1.21..1.26 --bisect".into()),
+        })?;
+        return bisect::run(matrix, &reqs, o, &loaded.yaml, &started_at, t0);
+    }
+    if let Some(reqs) = &reqs {
+        matrix.go = as_axis(reqs);
+    }
+    let ex = execute(&matrix, o)?;
+    let all = ex.results.clone();
+    for r in &all {
+        print_verdict(r, &ex.gos);
+    }
+    let bundles = write_bundles(&matrix, &all, &ex, &loaded.yaml, o)?;
+    print_bundles(&bundles);
+    let dir = write_results(o.out, &matrix, &all, &ex, &started_at, t0)?;
+    let met = all.iter().filter(|r| r.verdict.met).count();
+    println!(
+        "{met} of {} cells as the snippet expects; reports: {}/results.json",
+        all.len(),
+        dir.display()
+    );
+    Ok(exit_code(&all))
+}
+
+/// `--go` values as a `go:` axis.
+fn as_axis(reqs: &[Request]) -> Vec<Located<String>> {
+    reqs.iter()
+        .map(|r| Located {
+            value: versions::request_value(*r),
+            // No position: an error about it is a usage error about --go.
+            span: SourceSpan::new(0.into(), 0),
+        })
+        .collect()
+}
+
+pub(crate) fn exit_code(all: &[CellResult]) -> i32 {
+    match process::interrupt::requested() {
+        Some(libc::SIGTERM) => exit::SIGTERM,
+        Some(_) => exit::SIGINT,
+        None if all.iter().all(|r| r.verdict.met) => exit::OK,
+        None => exit::UNMET,
+    }
+}
+
+/// One run of the pipeline over a matrix.
+pub(crate) struct Executed {
+    pub results: Vec<CellResult>,
+    pub gos: BTreeMap<String, GoToolchain>,
+    pub tools: BTreeMap<String, String>,
+    pub timeout: std::time::Duration,
+    pub host: crate::host::Host,
+}
+
+pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> {
+    // Kept so that each failing cell's sources and logs can go into its
+    // bundle; removed once the bundles are written, unless --keep.
+    let prep: Prepared =
+        cli::prepare_loaded(vec![matrix.clone()], o.filter, o.max_cells, o.strict, true)?;
+    // Only now: bad input must leave no reports directory behind.
+    report::prepare_dir(&o.out.join(&matrix.name))?;
+    for w in &prep.warnings {
+        eprintln!("warning: {w}");
+    }
+    let tools = cli::tool_versions(&prep.ctx);
+    let mut progress = Progress::new(prep.cells.len());
+    let results = pipeline::run_all(prep.cells, &prep.ctx, o.jobs, |ev| match ev {
+        Event::Started(id) => progress.started(&id),
+        Event::Finished(r) => progress.finished(&r),
+    });
+    progress.finish();
+    Ok(Executed {
+        results,
+        gos: prep.ctx.gos,
+        tools,
+        timeout: matrix.timeout,
+        host: prep.ctx.host,
+    })
+}
+
+/// One line per cell: reproduced, not reproduced, or a different failure.
+pub fn verdict_line(r: &CellResult) -> String {
+    let exp = &r.cell.expect;
+    let why = r.reason.as_deref().unwrap_or("");
+    match r.outcome {
+        Outcome::Skip => format!("skipped: {why}"),
+        Outcome::Interrupted => "interrupted before it finished".into(),
+        Outcome::Pass if r.verdict.met => "passed, as expected".into(),
+        o if r.verdict.met => match &exp.r#match {
+            Some(m) => format!("reproduced: {o} matching /{m}/"),
+            None => format!("reproduced: {o}: {why}"),
+        },
+        Outcome::Pass => "not reproduced: passed".into(),
+        o if exp.outcome == Outcome::Pass => format!("failed: {o}: {why}"),
+        o if o == exp.outcome => format!(
+            "different failure: {o}: {why} (does not match /{}/)",
+            exp.r#match.as_deref().unwrap_or("")
+        ),
+        o => format!("different failure: {o}: {why}"),
+    }
+}
+
+fn print_verdict(r: &CellResult, gos: &BTreeMap<String, GoToolchain>) {
+    let version = gos
+        .get(&r.cell.go)
+        .map(|g| g.version.as_str())
+        .unwrap_or(&r.cell.go);
+    println!("{} ({version}): {}", r.cell.id, verdict_line(r));
+}
+
+fn print_bundles(bundles: &[PathBuf]) {
+    for b in bundles {
+        println!("  bundle: {}/ (sh {}/replay.sh)", b.display(), b.display());
+    }
+}
+
+/// Bundles for the failing cells among `which`, then the build directories
+/// go unless --keep.
+pub(crate) fn write_bundles(
+    matrix: &Matrix,
+    which: &[CellResult],
+    ex: &Executed,
+    yaml: &str,
+    o: &Options,
+) -> miette::Result<Vec<PathBuf>> {
+    let parent = o.out.join(&matrix.name);
+    let mut out = Vec::new();
+    for r in which.iter().filter(|r| bundle::wanted(r)) {
+        let go = &ex.gos[&r.cell.go];
+        out.push(bundle::write(&parent, r, go, &ex.tools, yaml, ex.timeout)?);
+    }
+    if !o.keep {
+        for r in &ex.results {
+            if let Some(d) = &r.dir {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn write_results(
+    out: &Path,
+    matrix: &Matrix,
+    all: &[CellResult],
+    ex: &Executed,
+    started_at: &str,
+    t0: Instant,
+) -> miette::Result<PathBuf> {
+    let dir = out.join(&matrix.name);
+    let res = Results {
+        schema: SCHEMA_VERSION,
+        crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
+        matrices: vec![matrix.name.clone()],
+        started_at: started_at.to_string(),
+        duration_ms: t0.elapsed().as_millis() as u64,
+        host: crate::model::Host {
+            os: ex.host.goos.clone(),
+            arch: ex.host.goarch.clone(),
+            kernel: ex.host.kernel.clone(),
+            cpu: ex.host.cpu.clone(),
+            runner: std::env::var("CROSSPROBE_RUNNER").unwrap_or_else(|_| cli::host_name()),
+        },
+        tools: ex.tools.clone(),
+        interrupted: process::interrupt::requested().is_some(),
+        cells: all.to_vec(),
+        perf: Some(crate::perf::measure(all)),
+        shard: None,
+        merged_from: Vec::new(),
+    };
+    report::write_reports(&dir, &res)?;
+    Ok(dir)
+}

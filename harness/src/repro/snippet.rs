@@ -1,0 +1,592 @@
+//! A snippet: the YAML a bug report carries, read from a file, stdin, or the
+//! first ```yaml block of a Markdown file, and turned into a [`Matrix`].
+//!
+//! Two shapes are accepted. A full matrix (it has `probes:` or `matrix:`)
+//! goes to `load` unchanged. Anything else is the shorthand, with axes at the
+//! top level and one program:
+//!
+//! ```yaml
+//! goos: linux
+//! goarch: arm
+//! cgo: 1
+//! expect: {outcome: build-fail, match: "unrecognized command.line option '-marm'"}
+//! source: |
+//!   package main
+//!   import "C"
+//!   func main() {}
+//! ```
+//!
+//! Positions in errors are those of the file the user gave, Markdown
+//! included: the text before the block is blanked, byte for byte, so YAML
+//! offsets are the file's.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use regex::Regex;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::errors::{Error, InputError, Source};
+use crate::load::schema::Scalar;
+use crate::load::{self, Expect, Located, Matrix};
+use crate::model::{Lang, Outcome};
+use crate::render::catalog::{self, Probe};
+
+use super::markdown;
+
+/// A first build with a newly downloaded Go compiles its standard library
+/// for the target: minutes on a busy machine, not seconds.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The snippet shorthand. Keys are the interface: extend, never rename.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnippetFile {
+    /// Reports go to `reports/<name>/`; defaults to the file's stem.
+    name: Option<Spanned<String>>,
+    /// The bug report's URL: the reason of the expectation.
+    issue: Option<String>,
+    /// One line saying what the snippet shows.
+    title: Option<String>,
+    go: Option<Spanned<Axis>>,
+    goos: Spanned<Axis>,
+    goarch: Spanned<Axis>,
+    cgo: Option<Spanned<Axis>>,
+    ldflags: Option<Spanned<Axis>>,
+    tags: Option<Spanned<Axis>>,
+    flags: Option<Spanned<Axis>>,
+    /// qemu `-cpu` models to run under, e.g. `arm926`.
+    cpu: Option<Spanned<Axis>>,
+    /// Further axes by variable name, each one value or a list.
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<Axis>>,
+    /// The program, as `main.go`.
+    source: Option<Spanned<String>>,
+    /// More files beside it: `{"lib.c": "...", "lib.h": "..."}`.
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    /// Shipped probes by name, instead of `source`.
+    probe: Option<Spanned<Axis>>,
+    expect: Option<Spanned<SnippetExpect>>,
+    timeout: Option<Spanned<Scalar>>,
+}
+
+/// One value or a list, keeping positions: `goarch: arm`, `goarch: [arm,
+/// "386"]`. (An untagged enum would lose them: serde buffers its input.)
+#[derive(Clone, Debug)]
+enum Axis {
+    One(Scalar),
+    Many(Vec<Spanned<Scalar>>),
+}
+
+impl<'de> Deserialize<'de> for Axis {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Axis;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Axis, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element::<Spanned<Scalar>>()? {
+                    v.push(x);
+                }
+                Ok(Axis::Many(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Axis, E> {
+                Ok(Axis::One(Scalar(v.to_string())))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Axis, E> {
+                Ok(Axis::One(Scalar(v.to_string())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Axis, E> {
+                Ok(Axis::One(Scalar(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Axis, E> {
+                Ok(Axis::One(Scalar(v.to_string())))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Axis, E> {
+                Ok(Axis::One(Scalar(if v { "1" } else { "0" }.into())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnippetExpect {
+    outcome: Spanned<String>,
+    r#match: Option<Spanned<String>>,
+    reason: Option<String>,
+}
+
+/// What the user handed over, read whole.
+pub struct Input {
+    /// As shown in errors: the path, or `<stdin>`.
+    pub name: String,
+    pub stem: String,
+    /// The whole text, Markdown included.
+    pub text: String,
+    /// What YAML reads: the text with everything outside the snippet
+    /// blanked to spaces, offsets kept.
+    pub yaml: String,
+}
+
+/// A loaded snippet.
+pub struct Loaded {
+    pub matrix: Matrix,
+    /// The YAML itself, for the repro bundle.
+    pub yaml: String,
+    pub title: Option<String>,
+}
+
+/// Reads `arg`: a file, `-` for stdin; Markdown (`.md`, or stdin holding a
+/// fence) gives its first ```yaml block.
+pub fn read(arg: &str) -> miette::Result<Input> {
+    let (name, stem, bytes) = if arg == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .map_err(|source| Error::Read {
+                path: "<stdin>".into(),
+                source,
+            })?;
+        ("<stdin>".to_string(), "snippet".to_string(), b)
+    } else {
+        let p = Path::new(arg);
+        let b = std::fs::read(p).map_err(|source| Error::Read {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        let stem = p
+            .file_stem()
+            .map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
+        (arg.to_string(), stem, b)
+    };
+    let text = String::from_utf8(bytes).map_err(|e| Error::Usage {
+        message: format!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+        help: Some("save the snippet as UTF-8".into()),
+    })?;
+    let markdown = Path::new(arg)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+        || (arg == "-" && markdown::fences(&text).next().is_some());
+    let yaml = if markdown {
+        let Some(block) = markdown::fences(&text).find(|f| f.yaml) else {
+            let other = markdown::fences(&text).next().is_some();
+            return Err(Error::Usage {
+                message: format!("{name} has no fenced yaml block"),
+                help: Some(if other {
+                    "its code blocks name no yaml language: mark the snippet's block as ```yaml"
+                        .into()
+                } else {
+                    "put the snippet in a fenced block that opens with ```yaml and closes with ```"
+                        .into()
+                }),
+            }
+            .into());
+        };
+        markdown::blank_outside(&text, block.start, block.end)
+    } else {
+        text.clone()
+    };
+    Ok(Input {
+        name,
+        stem,
+        text,
+        yaml,
+    })
+}
+
+/// Loads a snippet or a full matrix.
+pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
+    let yaml_only = input.yaml.trim_start().to_string();
+    if input.yaml.trim().is_empty() {
+        return Err(Error::Usage {
+            message: format!("{}: the snippet is empty", input.name),
+            help: Some(
+                "a snippet needs at least goos, goarch and source; see `crossprobe repro --help`"
+                    .into(),
+            ),
+        }
+        .into());
+    }
+    #[derive(Deserialize)]
+    struct Peek {
+        probes: Option<IgnoredAny>,
+        matrix: Option<IgnoredAny>,
+    }
+    let full = serde_saphyr::from_str::<Peek>(&input.yaml)
+        .map(|p| p.probes.is_some() || p.matrix.is_some())
+        .unwrap_or(false);
+    if full {
+        let matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        return Ok(Loaded {
+            matrix,
+            yaml: yaml_only,
+            title: None,
+        });
+    }
+    let source = Source {
+        name: input.name.clone(),
+        text: Arc::new(input.yaml.clone()),
+    };
+    let raw: SnippetFile =
+        serde_saphyr::from_str(&input.yaml).map_err(|e| snippet_yaml_error(&source, &e))?;
+    let matrix = Convert {
+        source: &source,
+        templates,
+    }
+    .matrix(&raw, &input.stem)?;
+    Ok(Loaded {
+        matrix,
+        yaml: yaml_only,
+        title: raw.title,
+    })
+}
+
+/// load's YAML error, with the hint about variables made true of snippets,
+/// where they sit under a top-level `env:`.
+fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
+    match load::yaml_error(source, e) {
+        Error::Input(mut ie) if ie.help.as_deref().is_some_and(|h| h.contains("matrix.env")) => {
+            let var = ie
+                .message
+                .split('`')
+                .nth(1)
+                .unwrap_or("GOARM")
+                .to_ascii_uppercase();
+            ie.help = Some(format!(
+                "variables such as {var} go under `env:`, e.g. `env: {{{var}: \"...\"}}`"
+            ));
+            Error::Input(ie)
+        }
+        other => other,
+    }
+}
+
+/// Written beside a snippet's own source. The facts line proves that the
+/// binary really started (an emulator can exit 0 without running it, and
+/// that must never pass), and says which Go built it.
+const STARTED_GO: &str = r#"// Written by crossprobe beside the snippet: the facts line below proves
+// that the binary started, and names the Go that built it.
+package PACKAGE
+
+import (
+	"os"
+	"runtime"
+)
+
+func init() {
+	os.Stdout.WriteString("CROSSPROBE-FACTS: {\"started\":true,\"go\":\"" + runtime.Version() +
+		"\",\"goos\":\"" + runtime.GOOS + "\",\"goarch\":\"" + runtime.GOARCH + "\"}\n")
+}
+"#;
+
+/// The file name of [`STARTED_GO`] in a probe's directory.
+pub const STARTED_FILE: &str = "crossprobe_started.go";
+
+/// The build constraint the started file needs to be compiled exactly when
+/// the snippet's source is: a file that imports "C" is left out when cgo is
+/// off, and then the build must fail as the user's did ("build constraints
+/// exclude all Go files"), not for want of a main.
+fn constraint_of(src: &str) -> Option<String> {
+    let build = Regex::new(r"(?m)^//go:build\s+(.+?)\s*$").expect("valid regex");
+    let cgo = Regex::new(r#"(?m)^\s*import\s+"C"|^\s*"C"\s*$"#).expect("valid regex");
+    let mut parts: Vec<String> = build
+        .captures(src)
+        .map(|c| format!("({})", &c[1]))
+        .into_iter()
+        .collect();
+    if cgo.is_match(src) {
+        parts.push("cgo".into());
+    }
+    (!parts.is_empty()).then(|| format!("//go:build {}\n\n", parts.join(" && ")))
+}
+
+/// The package clause of a Go source, or `main`.
+fn package_of(src: &str) -> String {
+    let re = Regex::new(r"(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+    re.captures(src)
+        .map_or("main".to_string(), |c| c[1].to_string())
+}
+
+struct Convert<'a> {
+    source: &'a Source,
+    templates: Option<&'a Path>,
+}
+
+impl Convert<'_> {
+    fn err(&self, span: SourceSpan, msg: String, label: &str, help: String) -> miette::Report {
+        Error::from(InputError::new(self.source, span, msg, label, Some(help))).into()
+    }
+
+    fn values(&self, v: Option<&Spanned<Axis>>, default: &str) -> Vec<Located<String>> {
+        match v.map(|v| (&v.value, load::span_of(&v.referenced))) {
+            Some((Axis::One(s), span)) => vec![Located {
+                value: s.0.clone(),
+                span,
+            }],
+            Some((Axis::Many(v), _)) if !v.is_empty() => v
+                .iter()
+                .map(|s| Located {
+                    value: s.value.0.clone(),
+                    span: load::span_of(&s.referenced),
+                })
+                .collect(),
+            _ => vec![Located {
+                value: default.to_string(),
+                span: SourceSpan::new(0.into(), 0),
+            }],
+        }
+    }
+
+    fn matrix(&self, raw: &SnippetFile, stem: &str) -> miette::Result<Matrix> {
+        let name = match &raw.name {
+            Some(n) => {
+                load::check_name(&n.value).map_err(|why| {
+                    self.err(
+                        load::span_of(&n.referenced),
+                        format!("invalid name {:?}: {why}", n.value),
+                        "here",
+                        "use letters, digits, '-', '_' and '.' only".into(),
+                    )
+                })?;
+                n.value.clone()
+            }
+            None => safe_name(stem),
+        };
+        let probes = self.probes(raw)?;
+        let cgo = self.values(raw.cgo.as_ref(), "0");
+        for c in &cgo {
+            if !matches!(c.value.as_str(), "0" | "1" | "default") {
+                return Err(self.err(
+                    c.span,
+                    format!("invalid cgo value {:?}", c.value),
+                    "expected 0, 1 or default",
+                    "cgo: default leaves CGO_ENABLED unset, as a user's shell would".into(),
+                ));
+            }
+        }
+        let mut env = BTreeMap::new();
+        for (k, v) in &raw.env {
+            let vals = self.values(Some(v), "");
+            if !load::is_env_name(k) {
+                return Err(self.err(
+                    vals[0].span,
+                    format!("invalid environment variable name {k:?} under env"),
+                    "its values",
+                    "env axes are named by upper-case variable names, e.g. GOARM".into(),
+                ));
+            }
+            env.insert(k.clone(), vals);
+        }
+        let timeout = match &raw.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(t) => load::parse_duration(&t.value.0).map_err(|why| {
+                self.err(
+                    load::span_of(&t.referenced),
+                    format!("invalid timeout {:?}: {why}", t.value.0),
+                    "expected a duration",
+                    "write it as 90s, 2m, 500ms or a number of seconds".into(),
+                )
+            })?,
+        };
+        let expect = match &raw.expect {
+            None => Vec::new(),
+            Some(e) => vec![self.expect(e, raw.issue.as_deref())?],
+        };
+        Ok(Matrix {
+            source: self.source.clone(),
+            name,
+            probes,
+            go: self.values(raw.go.as_ref(), "local"),
+            goos: self.values(Some(&raw.goos), ""),
+            goarch: self.values(Some(&raw.goarch), ""),
+            cgo,
+            ldflags: self.values(raw.ldflags.as_ref(), ""),
+            tags: self.values(raw.tags.as_ref(), ""),
+            flags: self.values(raw.flags.as_ref(), ""),
+            cpu: self.values(raw.cpu.as_ref(), ""),
+            env,
+            exclude: Vec::new(),
+            include: Vec::new(),
+            timeout,
+            runners: Vec::new(),
+            expect,
+        })
+    }
+
+    fn probes(&self, raw: &SnippetFile) -> miette::Result<Vec<Probe>> {
+        match (&raw.source, &raw.probe) {
+            (Some(src), None) => {
+                let mut files = vec![("main.go".to_string(), src.value.clone())];
+                for (n, text) in &raw.files {
+                    let span = load::span_of(&src.referenced);
+                    if load::check_name(n).is_err() || n == "main.go" || n == STARTED_FILE {
+                        return Err(self.err(
+                            span,
+                            format!("invalid file name {n:?} under files"),
+                            "beside this source",
+                            "name each extra file by a plain file name such as lib.c, other than main.go".into(),
+                        ));
+                    }
+                    files.push((n.clone(), text.clone()));
+                }
+                files.push((
+                    STARTED_FILE.to_string(),
+                    format!(
+                        "{}{}",
+                        constraint_of(&src.value).unwrap_or_default(),
+                        STARTED_GO.replace("PACKAGE", &package_of(&src.value))
+                    ),
+                ));
+                Ok(vec![Probe {
+                    name: "snippet".into(),
+                    lang: Lang::Go,
+                    summary: raw.title.clone().unwrap_or_else(|| "a snippet".into()),
+                    files,
+                    inline: true,
+                }])
+            }
+            (None, Some(names)) => {
+                let mut out = Vec::new();
+                for n in self.values(Some(names), "") {
+                    let span = n.span;
+                    let found = catalog::find(&n.value, self.templates).map_err(|e| {
+                        Error::Usage {
+                            message: e,
+                            help: None,
+                        }
+                    })?;
+                    let Some(p) = found else {
+                        let names = catalog::names(self.templates);
+                        return Err(self.err(
+                            span,
+                            format!("unknown probe {:?}", n.value),
+                            "not a shipped probe",
+                            format!(
+                                "shipped probes: {}{}",
+                                names.join(", "),
+                                load::did_you_mean(&n.value, names.iter().map(String::as_str))
+                            ),
+                        ));
+                    };
+                    out.push(p);
+                }
+                Ok(out)
+            }
+            (Some(src), Some(_)) => Err(self.err(
+                load::span_of(&src.referenced),
+                "a snippet has either `source` or `probe`, not both".into(),
+                "here",
+                "keep `source` for the report's program, or `probe` for shipped probes".into(),
+            )),
+            (None, None) => Err(Error::Usage {
+                message: format!("{}: the snippet has no `source`", self.source.name),
+                help: Some(
+                    "add `source: |` with the Go program from the report, or `probe: NAME` for a shipped probe"
+                        .into(),
+                ),
+            }
+            .into()),
+        }
+    }
+
+    fn expect(&self, e: &Spanned<SnippetExpect>, issue: Option<&str>) -> miette::Result<Expect> {
+        let span = load::span_of(&e.referenced);
+        let o = &e.value.outcome;
+        let outcome = load::parse_outcome(&o.value).ok_or_else(|| {
+            self.err(
+                load::span_of(&o.referenced),
+                format!("unknown outcome {:?}", o.value),
+                "here",
+                format!(
+                    "expected one of: pass, build-fail, run-fail, timeout{}",
+                    load::did_you_mean(&o.value, ["pass", "build-fail", "run-fail", "timeout"])
+                ),
+            )
+        })?;
+        let pattern = match &e.value.r#match {
+            None => None,
+            Some(m) => Some(Regex::new(&m.value).map_err(|err| {
+                let detail = err.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.err(
+                    load::span_of(&m.referenced),
+                    format!("invalid regex {:?}: {last}", m.value),
+                    "this pattern",
+                    "`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into(),
+                )
+            })?),
+        };
+        let reason = e
+            .value
+            .reason
+            .clone()
+            .or_else(|| issue.map(str::to_string))
+            .or_else(|| (outcome != Outcome::Pass).then(|| "the reported failure".to_string()));
+        Ok(Expect {
+            when: BTreeMap::new(),
+            outcome: Some(outcome),
+            pattern,
+            reason,
+            facts: BTreeMap::new(),
+            position: self.source.position(span.offset()),
+            span,
+        })
+    }
+}
+
+fn safe_name(s: &str) -> String {
+    let n: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if load::check_name(&n).is_ok() {
+        n
+    } else {
+        "snippet".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints() {
+        assert_eq!(constraint_of("package main\nfunc main() {}"), None);
+        assert_eq!(
+            constraint_of("package main\n\nimport \"C\"\n"),
+            Some("//go:build cgo\n\n".into())
+        );
+        assert_eq!(
+            constraint_of("//go:build linux\n\npackage main\nimport (\n\t\"C\"\n\t\"fmt\"\n)\n"),
+            Some("//go:build (linux) && cgo\n\n".into())
+        );
+    }
+
+    #[test]
+    fn packages() {
+        assert_eq!(package_of("// x\npackage foo\n"), "foo");
+        assert_eq!(package_of("func main() {}"), "main");
+    }
+}

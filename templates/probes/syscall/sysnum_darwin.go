@@ -1,0 +1,5 @@
+package main
+
+import "syscall"
+
+const sysGetpid = syscall.SYS_GETPID

@@ -1,0 +1,5 @@
+//go:build !linux && !windows && !darwin
+
+package main
+
+const sysGetpid = -1
