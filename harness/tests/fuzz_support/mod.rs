@@ -399,11 +399,30 @@ fn grammar_with(dirty: bool) -> BoxedStrategy<String> {
         )),
         prop::collection::vec(expect(dirty), 0..3),
         prop_oneof![7 => Just(None), 1 => pick(WRONG).prop_map(Some)],
+        prop::option::of(list(
+            &[
+                "auto",
+                "default",
+                "gcc",
+                "clang",
+                "zig",
+                "aarch64-linux-gnu-gcc",
+                "zig cc -target x86_64-linux-musl",
+            ],
+            2,
+            dirty,
+        )),
+        prop::option::of(list(
+            &["exe", "pie", "c-archive", "c-shared", "plugin"],
+            2,
+            dirty,
+        )),
+        prop::option::of(list(&["", "max", "cortex-a7", "arm926"], 2, dirty)),
     );
     (axes, rest)
         .prop_map(move |(axes, rest)| {
             let (name, probes, go, (goos, goarch), cgo, ldflags, tags, flags) = axes;
-            let (env, exclude, include, run, expect, wrong) = rest;
+            let (env, exclude, include, run, expect, wrong, cc, buildmode, cpu) = rest;
             let mut y = String::new();
             if let Some(n) = name {
                 y += &format!("name: {n}\n");
@@ -415,9 +434,12 @@ fn grammar_with(dirty: bool) -> BoxedStrategy<String> {
             y += &format!("matrix:\n  goos: {goos}\n  goarch: {goarch}\n");
             for (k, v) in [
                 ("cgo", cgo),
+                ("cc", cc),
+                ("buildmode", buildmode),
                 ("ldflags", ldflags),
                 ("tags", tags),
                 ("flags", flags),
+                ("cpu", cpu),
             ] {
                 if let Some(v) = v {
                     y += &format!("  {k}: {v}\n");
