@@ -27,3 +27,7 @@ lint:
 # Does a reported failure reproduce? just repro matrices/repro/go599-atomic64.yaml [--go 1.21..1.26] [--bisect]
 repro SNIPPET *ARGS:
     {{crossprobe}} repro {{SNIPPET}} {{ARGS}}
+
+# crossprobe against a plain shell loop, cold and warm, with ratios (a release build; ~15 minutes on 2 cores)
+bench *ARGS:
+    python3 bench/bench.py {{ARGS}}

@@ -13,6 +13,7 @@ use crate::load::{self, Matrix};
 use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
+use crate::schedule::History;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::toolchain::versions;
@@ -26,7 +27,8 @@ mod workflow;
 const EXAMPLES: &str = "\
 Examples:
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
-  crossprobe run matrices/quick.yaml -j1 --keep      one cell at a time, keep every build directory
+  crossprobe run matrices/quick.yaml -j1 --keep      one build and one run at a time, keep every build directory
+  crossprobe run matrices/quick.yaml --no-cache      build and run every cell again
   crossprobe run matrices/linux-arches.yaml --filter 'linux/arm*'
   crossprobe plan matrices/windows.yaml              the cells and their runners, nothing built
   crossprobe repro matrices/repro/go599-atomic64.yaml --go 1.21..1.26
@@ -88,15 +90,19 @@ enum Cmd {
     Run {
         #[arg(required = true, value_name = "MATRIX")]
         matrices: Vec<PathBuf>,
-        /// Cells run at once (default: the number of cores).
+        /// Builds at once, and runs at once (default: the number of cores).
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Reports root: each matrix writes to DIR/<name>/.
         #[arg(long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
-        /// Keep every cell's build directory (failed cells' are always kept).
+        /// Build in fresh directories and keep them all (failed cells' are always kept).
         #[arg(long)]
         keep: bool,
+        /// Build and run every cell, neither reusing nor recording results
+        /// (also: CROSSPROBE_NO_CACHE=1).
+        #[arg(long)]
+        no_cache: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -184,10 +190,16 @@ pub fn main() -> i32 {
             jobs,
             out,
             keep,
+            no_cache,
             runner,
             m,
             sh,
-        } => cmd_run(&matrices, jobs, &out, keep, runner, &m, &sh),
+        } => {
+            let no_cache = no_cache
+                || std::env::var_os("CROSSPROBE_NO_CACHE")
+                    .is_some_and(|v| !v.is_empty() && v != "0");
+            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+        }
         Cmd::Plan {
             matrix,
             json,
@@ -361,6 +373,8 @@ pub(crate) fn prepare_loaded(
             timeouts,
             keep,
             retries: 0,
+            cache: false,
+            history: History::default(),
         },
         warnings,
     })
@@ -439,7 +453,7 @@ fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    keep: bool,
+    (keep, no_cache): (bool, bool),
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -451,6 +465,14 @@ fn cmd_run(
     let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
+    prep.ctx.cache = !no_cache;
+    for mx in &prep.matrices {
+        // The last run's durations order this one; a missing or unreadable
+        // file only means guesses.
+        if let Ok(last) = report::read_results(&out.join(&mx.name).join("results.json")) {
+            prep.ctx.history.extend(History::from_results(&last.cells));
+        }
+    }
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
@@ -485,6 +507,7 @@ fn cmd_run(
         runner,
     };
     let elapsed = t0.elapsed();
+    let perf = crate::perf::measure(&results);
     let mut all_met = true;
     let mut write_failed = false;
     for mx in &prep.matrices {
@@ -504,6 +527,7 @@ fn cmd_run(
             tools: tools_versions.clone(),
             interrupted: interrupted.is_some() || pipeline::stopped(),
             cells,
+            perf: Some(perf.clone()),
             shard: shard.clone(),
             merged_from: Vec::new(),
         };

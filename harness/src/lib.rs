@@ -7,6 +7,7 @@
 //! only place that spawns a child; `pipeline` sequences the phases.
 
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod ci;
 pub mod cli;
@@ -17,10 +18,12 @@ pub mod host;
 pub mod inspect;
 pub mod load;
 pub mod model;
+pub mod perf;
 pub mod pipeline;
 pub mod process;
 pub mod render;
 pub mod report;
 pub mod repro;
 pub mod run;
+pub mod schedule;
 pub mod toolchain;

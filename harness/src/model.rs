@@ -311,6 +311,16 @@ pub struct CellResult {
     /// The cell's build directory, when it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
+    /// True when the build and run were not done again: their record was
+    /// reused from the result cache (phases and durations are the original
+    /// run's), and only the check was made anew.
+    #[serde(default)]
+    pub cached: bool,
+    /// The cell whose build this cell reused: the two differ only in how
+    /// they run (runner, qemu `-cpu`), so one binary serves both. The build
+    /// phase here is a copy of that cell's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_of: Option<String>,
     /// Earlier tries that did not meet the expectation, oldest first
     /// (`--retries`). The fields above are the last try's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -380,6 +390,9 @@ pub struct Results {
     /// True when the run was stopped before every cell finished.
     pub interrupted: bool,
     pub cells: Vec<CellResult>,
+    /// What the run cost, when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perf: Option<Perf>,
     /// `i/n` when the run was one shard of its cells (`--shard`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
@@ -387,6 +400,23 @@ pub struct Results {
     /// are then the first run's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<Source>,
+}
+
+/// What a whole run cost, from getrusage: crossprobe's own CPU time beside
+/// its children's (go build, qemu, ...), and the work it did not do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Perf {
+    /// crossprobe's own CPU time, user + system.
+    pub self_cpu_ms: u64,
+    /// The CPU time of every child it waited for, and of their children.
+    pub children_cpu_ms: u64,
+    /// crossprobe's own peak resident set, in KiB.
+    pub self_max_rss_kib: u64,
+    /// Cells whose result came from the result cache.
+    pub cached_cells: usize,
+    /// `go build`s run, and those saved because cells shared a build plan.
+    pub builds: usize,
+    pub builds_shared: usize,
 }
 
 /// One run that went into merged results.

@@ -1,22 +1,38 @@
 //! The pipeline: takes expanded cells through render → build → inspect →
-//! run → check on a pool of workers, and hands each [`CellResult`] to the
-//! caller as it finishes. Phases decide; this module only sequences them.
+//! run → check, and hands each [`CellResult`] to the caller as it finishes.
+//! Phases decide; this module only sequences them:
+//!
+//! 1. every cell's sources are rendered in memory and keyed ([`cache`]); a
+//!    cell the result cache knows is finished at once;
+//! 2. the others are grouped by build plan: cells that differ only in how
+//!    they run (runner, qemu `-cpu`) share one build;
+//! 3. [`schedule`] orders the builds and the runs that follow them; a
+//!    [`group`] does the work of one build and its cells.
+//!
+//! A build happens in `<cache dir>/builds/<slug>-<key>/`, the same directory
+//! each time its plan comes back, so that `go build` finds its own output up
+//! to date and does not link again (Go embeds the directory in the binary,
+//! so a fresh one would always relink). `--keep`, or that directory being
+//! in use by another crossprobe, gives a fresh temporary one instead.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{
-    Attempt, Cell, CellResult, Command, Lang, Outcome, Phase, PhaseName, Runner, Verdict,
-};
+use crate::model::{Cell, CellResult, Lang, Outcome, Phase, PhaseName, Verdict};
 use crate::render::catalog::Probe;
-use crate::toolchain::cc::Compilers;
+use crate::schedule::{self, History, Job, Limits};
+use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{build, inspect, process, render, run};
+use crate::{build, process, render, run};
+use group::Group;
+
+mod group;
 
 /// Bytes of each stream kept per command in results (head and tail).
 pub const OUTPUT_CAP: usize = 64 * 1024;
@@ -35,6 +51,10 @@ pub struct Context {
     pub keep: bool,
     /// Tries after a first that did not meet its expectation (`--retries`).
     pub retries: u32,
+    /// Reuse and record results in the result cache (off with --no-cache).
+    pub cache: bool,
+    /// How long each cell took last time: the schedule's estimates.
+    pub history: History,
 }
 
 /// Set when the run must start no more cells although nobody interrupted
@@ -63,40 +83,95 @@ pub enum Event {
     Finished(Box<CellResult>),
 }
 
-/// Runs `cells` on `jobs` workers. `on_event` runs on the calling thread.
-/// Cells not started because of an interrupt come back as `Interrupted`.
+/// Runs `cells` with `jobs` builds and `jobs` runs at once. `on_event`
+/// runs on the calling thread. Cells not started because of an interrupt
+/// come back as `Interrupted`.
 pub fn run_all(
     cells: Vec<Cell>,
     ctx: &Context,
     jobs: usize,
     mut on_event: impl FnMut(Event),
 ) -> Vec<CellResult> {
-    let total = cells.len();
-    let next = AtomicUsize::new(0);
-    let cells_ref = &cells;
-    let mut done: Vec<Option<CellResult>> = vec![None; total];
+    let mut done: Vec<Option<CellResult>> = vec![None; cells.len()];
+    let store = ctx.cache.then(cache::Store::open);
+    let identity = Identity::read(ctx);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let (sources, keys) = match prepare(cell, ctx, &identity) {
+            Ok(p) => p,
+            Err(r) => {
+                let r = *r;
+                on_event(Event::Started(cell.id.clone()));
+                on_event(Event::Finished(Box::new(r.clone())));
+                done[i] = Some(r);
+                continue;
+            }
+        };
+        if let Some(hit) = store.as_ref().and_then(|s| s.get(&keys.result)) {
+            let r = hit.reuse(cell);
+            on_event(Event::Started(cell.id.clone()));
+            on_event(Event::Finished(Box::new(r.clone())));
+            done[i] = Some(r);
+            continue;
+        }
+        let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
+            groups.push(Group::new(keys.build.clone(), family(cell), sources));
+            groups.len() - 1
+        });
+        groups[g].add(i, keys.result);
+    }
+
+    let plan: Vec<Job> = groups
+        .iter()
+        .map(|g| Job {
+            family: g.family.clone(),
+            build_ms: g
+                .cells
+                .iter()
+                .map(|&(i, _)| ctx.history.build_ms(&cells[i].id))
+                .max()
+                .unwrap_or(0),
+            runs_ms: g
+                .cells
+                .iter()
+                .map(|&(i, _)| ctx.history.run_ms(&cells[i].id, &cells[i].runner))
+                .collect(),
+        })
+        .collect();
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
-        for _ in 0..jobs.max(1).min(total.max(1)) {
-            let tx = tx.clone();
-            let next = &next;
-            s.spawn(move || loop {
-                if process::interrupt::requested().is_some() || stopped() {
-                    break;
-                }
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(cell) = cells_ref.get(i) else { break };
-                let _ = tx.send((i, Event::Started(cell.id.clone())));
-                let result = run_tries(cell, ctx);
+        let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
+        s.spawn(move || {
+            let stop = || process::interrupt::requested().is_some() || stopped();
+            let send = |i: usize, r: CellResult| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
-                if result.reason.as_deref().is_some_and(disk_full) {
+                if r.reason.as_deref().is_some_and(disk_full) {
                     stop();
                 }
-                let _ = tx.send((i, Event::Finished(Box::new(result))));
-            });
-        }
-        drop(tx);
+                let _ = tx.send((i, Event::Finished(Box::new(r))));
+            };
+            schedule::execute(
+                plan,
+                Limits::jobs(jobs),
+                &stop,
+                |g| {
+                    let group = &groups[g];
+                    for &(i, _) in &group.cells {
+                        let _ = tx.send((i, Event::Started(cells[i].id.clone())));
+                    }
+                    for (i, r) in group.build(cells, ctx, store.as_ref()) {
+                        send(i, r);
+                    }
+                    group.runnable()
+                },
+                |g, n| {
+                    let group = &groups[g];
+                    send(group.cells[n].0, group.run(n, cells, ctx, store.as_ref()));
+                },
+            );
+        });
         for (i, ev) in rx {
             if let Event::Finished(r) = &ev {
                 done[i] = Some((**r).clone());
@@ -127,6 +202,8 @@ pub fn interrupted(cell: Cell) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        cached: false,
+        build_of: None,
         attempts: Vec::new(),
         ran_on: None,
     }
@@ -136,45 +213,23 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-/// A cell, tried again while it does not meet its expectation, up to
-/// `ctx.retries` more times; the tries before the last are kept in
-/// `attempts`, so one that passes on a retry shows as flaky, not as a pass.
-fn run_tries(cell: &Cell, ctx: &Context) -> CellResult {
-    let mut result = run_cell(cell, ctx);
-    let mut earlier = Vec::new();
-    while !result.verdict.met
-        && result.outcome != Outcome::Interrupted
-        && earlier.len() < ctx.retries as usize
-        && process::interrupt::requested().is_none()
-    {
-        earlier.push(Attempt {
-            outcome: result.outcome,
-            reason: result.reason,
-            verdict: result.verdict,
-            phases: result.phases,
-            duration_ms: result.duration_ms,
-            dir: result.dir,
-        });
-        result = run_cell(cell, ctx);
-    }
-    result.attempts = earlier;
-    result
-}
-
-/// One cell through every phase.
-fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
-    let t0 = Instant::now();
-    let mut phases = Vec::new();
-    let mut obs_run: Option<Command> = None;
-    let mut spawn_error = None;
-    let mut skip = None;
-    let mut facts = BTreeMap::new();
-    let timeout = ctx
-        .timeouts
+fn timeout(cell: &Cell, ctx: &Context) -> Duration {
+    ctx.timeouts
         .get(&cell.matrix)
         .copied()
-        .unwrap_or(crate::load::DEFAULT_TIMEOUT);
+        .unwrap_or(crate::load::DEFAULT_TIMEOUT)
+}
 
+/// Where every build plan's key is computed: the plan as if built in this
+/// directory, so that the key does not depend on the real one.
+const KEY_DIR: &str = "/crossprobe/build";
+
+/// A cell's rendered sources, and its keys.
+type Keyed = (Vec<(String, String)>, Keys);
+
+/// A cell's rendered sources and keys; or its result, when it cannot be
+/// built at all.
+fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box<CellResult>> {
     let go = &ctx.gos[&cell.go];
     if let Some(why) = &go.unavailable {
         // Never a silent fallback to another Go: the cell says why it
@@ -183,188 +238,71 @@ fn run_cell(cell: &Cell, ctx: &Context) -> CellResult {
             skip: Some(format!("{}: {why}", go.version)),
             ..Observed::default()
         };
-        return finish(cell, t0, phases, &obs, facts, None);
+        return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
     }
-
-    let dir = match tempfile::Builder::new()
-        .prefix(&format!("crossprobe-{}-", cell.slug))
-        .tempdir()
-    {
-        Ok(d) => d,
-        Err(e) => {
-            spawn_error = Some((
-                Outcome::BuildFail,
-                format!("cannot create a build directory: {e}"),
-            ));
-            return finish(
-                cell,
-                t0,
-                phases,
-                &Observed {
-                    spawn_error,
-                    ..Observed::default()
-                },
-                facts,
-                None,
-            );
-        }
-    };
-    let path = dir.path().to_path_buf();
-
-    // render
-    let tr = Instant::now();
     let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
-    if let Err(e) = render::render(cell, probe, &path, &render::go_minor(&go.version)) {
-        spawn_error = Some((Outcome::BuildFail, e));
-    }
-    phases.push(Phase {
-        name: PhaseName::Render,
-        duration_ms: ms(tr.elapsed()),
-        commands: vec![],
-    });
+    let sources = render::sources(cell, probe, &render::go_minor(&go.version))
+        .map_err(|why| Box::new(render_failed(cell, why)))?;
+    let plan = plan(cell, ctx, Path::new(KEY_DIR));
+    let compiler = cc::wanted(cell)
+        .then(|| ctx.compilers.for_cell(cell).ok())
+        .flatten();
+    let keys = cache::keys(
+        identity,
+        cell,
+        &sources,
+        &plan,
+        compiler,
+        timeout(cell, ctx),
+    );
+    Ok((sources, keys))
+}
 
-    // build
+/// The cell's build, in `dir`.
+fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
     let compiler = ctx.compilers.for_cell(cell);
-    let plan = match cell.lang {
-        Lang::Go => build::go_plan(cell, go, compiler, &path),
-        Lang::C => build::c_plan(cell, compiler, &path),
-    };
-    let mut builds: Vec<Command> = Vec::new();
-    if spawn_error.is_none() {
-        let tb = Instant::now();
-        let ran = build::run(cell, &plan, &path, timeout, OUTPUT_CAP);
-        builds = ran.commands;
-        spawn_error = ran.failed;
-        skip = ran.skip;
-        facts.extend(plan.facts.clone());
-        facts.extend(build::observed_facts(&plan, &builds));
-        phases.push(Phase {
-            name: PhaseName::Build,
-            duration_ms: ms(tb.elapsed()),
-            commands: builds.clone(),
-        });
+    match cell.lang {
+        Lang::Go => build::go_plan(cell, &ctx.gos[&cell.go], compiler, dir),
+        Lang::C => build::c_plan(cell, compiler, dir),
     }
-    let obs_build = builds.last();
-    let built = spawn_error.is_none()
-        && skip.is_none()
-        && obs_build.is_some_and(|b| b.exit.success())
-        && plan.output.is_file();
+}
 
-    // inspect
-    if built {
-        let ti = Instant::now();
-        match inspect::inspect_file(&plan.output) {
-            Ok(insp) => facts.extend(insp.facts),
-            Err(e) => {
-                facts.insert(
-                    "inspect.error".into(),
-                    serde_json::Value::String(e.to_string()),
-                );
-            }
-        }
-        phases.push(Phase {
-            name: PhaseName::Inspect,
-            duration_ms: ms(ti.elapsed()),
-            commands: vec![],
-        });
-    }
+/// Builds that compile the same standard library: everything that reaches
+/// the compiler but the probe and the ldflags.
+fn family(cell: &Cell) -> String {
+    let env: Vec<String> = cell.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    [
+        cell.go.as_str(),
+        &cell.target(),
+        &cell.cgo,
+        &cell.buildmode,
+        cc::request(cell),
+        &cell.tags,
+        &cell.flags,
+        &env.join(" "),
+    ]
+    .join("|")
+}
 
-    // run
-    if built && process::interrupt::requested().is_none() {
-        let tr = Instant::now();
-        match &cell.runner {
-            _ if plan.no_run.is_some() => skip = plan.no_run.clone(),
-            Runner::None { reason } => skip = Some(reason.clone()),
-            runner => match run::warm_up(runner, &ctx.tools)
-                .and_then(|()| run::invocation(runner, &plan.output, &[], &tools_for(go, ctx)))
-            {
-                Err(why) => skip = Some(why),
-                Ok(inv) => {
-                    let mut ok = true;
-                    for (from, to) in &inv.prepare {
-                        if let Err(e) = std::fs::copy(from, to) {
-                            spawn_error = Some((
-                                Outcome::RunFail,
-                                format!("cannot copy {} for the runner: {e}", from.display()),
-                            ));
-                            ok = false;
-                        }
-                    }
-                    if ok {
-                        // The cell's env axes reach the probe too: GODEBUG
-                        // and friends are read at run time.
-                        let mut env = cell.env.clone();
-                        env.extend(inv.env.clone());
-                        let spec = process::Spec {
-                            argv: inv.argv.clone(),
-                            env,
-                            env_remove: Vec::new(),
-                            cwd: Some(inv.cwd.clone()),
-                            timeout,
-                            log_dir: path.clone(),
-                            log_name: "run".into(),
-                            cap: OUTPUT_CAP,
-                        };
-                        match process::run(&spec) {
-                            Ok(c) => obs_run = Some(c),
-                            Err(e) => {
-                                spawn_error = Some((
-                                    Outcome::RunFail,
-                                    format!("cannot run {}: {e}", inv.argv[0]),
-                                ))
-                            }
-                        }
-                    }
-                }
-            },
-        }
-        phases.push(Phase {
-            name: PhaseName::Run,
-            duration_ms: ms(tr.elapsed()),
-            commands: obs_run.iter().cloned().collect(),
-        });
-    }
-
+fn render_failed(cell: &Cell, why: String) -> CellResult {
     let obs = Observed {
-        build: obs_build,
-        builds: &builds,
-        spawn_error,
-        run: obs_run.as_ref(),
-        skip,
-        interrupted: process::interrupt::requested().is_some(),
+        spawn_error: Some((Outcome::BuildFail, why)),
+        ..Observed::default()
     };
-    let mut result = finish(cell, t0, phases, &obs, facts, None);
-    if ctx.keep || !result.verdict.met {
-        let kept: PathBuf = dir.keep();
-        result.dir = Some(kept.display().to_string());
-    }
-    result
+    let render = Phase {
+        name: PhaseName::Render,
+        duration_ms: 0,
+        commands: vec![],
+    };
+    judge(cell, vec![render], &obs, BTreeMap::new())
 }
 
-/// The run's tools, with the wasm_exec_node.js of the Go that built the
-/// cell: it must match the binary's syscall/js imports, which change between
-/// releases. Toolchains downloaded through GOTOOLCHAIN leave out misc/, so
-/// before Go 1.24 (when the file moved to lib/wasm) they have none; those
-/// cells keep the local Go's, which ran go1.21.13 and go1.22.12 binaries here.
-fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
-    match crate::host::wasm_exec_node(&go.goroot) {
-        Some(p) if ctx.tools.wasm_exec_node.as_ref() != Some(&p) => {
-            std::borrow::Cow::Owned(Tools {
-                wasm_exec_node: Some(p),
-                ..ctx.tools.clone()
-            })
-        }
-        _ => std::borrow::Cow::Borrowed(&ctx.tools),
-    }
-}
-
-fn finish(
+/// The check phase, and the result it makes.
+fn judge(
     cell: &Cell,
-    t0: Instant,
     mut phases: Vec<Phase>,
     obs: &Observed,
     mut facts: BTreeMap<String, serde_json::Value>,
-    dir: Option<&Path>,
 ) -> CellResult {
     let tc = Instant::now();
     let checked = check::check(cell, obs, &facts);
@@ -380,9 +318,11 @@ fn finish(
         reason: checked.reason,
         verdict: checked.verdict,
         facts,
+        duration_ms: phases.iter().map(|p| p.duration_ms).sum(),
         phases,
-        duration_ms: ms(t0.elapsed()),
-        dir: dir.map(|d| d.display().to_string()),
+        dir: None,
+        cached: false,
+        build_of: None,
         attempts: Vec::new(),
         ran_on: None,
     }

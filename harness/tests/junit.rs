@@ -57,6 +57,8 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         phases: Vec::new(),
         duration_ms: 1234,
         dir: None,
+        cached: false,
+        build_of: None,
         attempts: Vec::new(),
         ran_on: None,
     }
@@ -118,6 +120,7 @@ fn results(cells: Vec<CellResult>) -> Results {
         tools: BTreeMap::new(),
         interrupted: true,
         cells,
+        perf: None,
         shard: None,
         merged_from: Vec::new(),
     }

@@ -44,6 +44,8 @@ fn skip(cell: Cell, reason: String) -> CellResult {
         phases: Vec::new(),
         duration_ms: 0,
         dir: None,
+        cached: false,
+        build_of: None,
         attempts: Vec::new(),
         ran_on: None,
     }

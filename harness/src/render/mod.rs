@@ -20,42 +20,64 @@ pub fn render(
     dir: &Path,
     go_minor: &str,
 ) -> Result<Vec<PathBuf>, String> {
+    write(&sources(cell, probe, go_minor)?, dir)
+}
+
+/// The probe's files for `cell`, rendered but not written: what the result
+/// cache hashes, and what [`write`] puts in a build directory.
+pub fn sources(
+    cell: &Cell,
+    probe: &Probe,
+    go_minor: &str,
+) -> Result<Vec<(String, String)>, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let mut written = Vec::new();
-    let mut write = |name: &str, text: &str| -> Result<(), String> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        written.push(path);
-        Ok(())
-    };
+    let mut out = Vec::new();
     for (name, text) in &probe.files {
         match name.strip_suffix(".j2") {
-            Some(out) if !probe.inline => {
+            Some(name) if !probe.inline => {
                 let rendered = env
                     .render_str(text, minijinja::context! { cell => cell })
-                    .map_err(|e| format!("template {}/{name}: {e:#}", probe.name))?;
-                write(out, &rendered)?;
+                    .map_err(|e| format!("template {}/{name}.j2: {e:#}", probe.name))?;
+                out.push((name.to_string(), rendered));
             }
-            _ => write(name, text)?,
+            _ => out.push((name.clone(), text.clone())),
         }
     }
     if probe.lang == Lang::Go {
         // The go line sets the language version. Without one, Go assumes 1.16
         // and refuses generics; a newer one than the toolchain makes Go try to
         // download a toolchain.
-        write(
-            "go.mod",
-            &format!("module crossprobe.probe/{}\n\ngo {go_minor}\n", probe.name),
-        )?;
+        out.push((
+            "go.mod".to_string(),
+            format!("module crossprobe.probe/{}\n\ngo {go_minor}\n", probe.name),
+        ));
         if matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
-            let host = crate::build::HOST_DIR;
-            std::fs::create_dir_all(dir.join(host))
-                .map_err(|e| format!("cannot create {}/{host}: {e}", dir.display()))?;
             let text = catalog::support_file("host/host.c")
                 .ok_or("host/host.c is missing from the embedded templates")?;
-            write(&format!("{host}/host.c"), text)?;
+            out.push((
+                format!("{}/host.c", crate::build::HOST_DIR),
+                text.to_string(),
+            ));
         }
+    }
+    Ok(out)
+}
+
+/// Writes rendered files into `dir`, each through a temporary file and a
+/// rename: a build directory may be reused, and a reader (a concurrent
+/// `go build` of the same sources) must never see half a file.
+pub fn write(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(fail)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(fail)?;
+        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(fail)?;
+        tmp.persist(&path).map_err(|e| fail(e.error))?;
+        written.push(path);
     }
     Ok(written)
 }

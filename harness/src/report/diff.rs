@@ -337,6 +337,8 @@ mod tests {
             phases: Vec::new(),
             duration_ms: 10,
             dir: None,
+            cached: false,
+            build_of: None,
             attempts: Vec::new(),
             ran_on: None,
         }
@@ -353,6 +355,7 @@ mod tests {
             tools: BTreeMap::new(),
             interrupted: false,
             cells,
+            perf: None,
             shard: None,
             merged_from: Vec::new(),
         }

@@ -224,7 +224,7 @@ fn first_line(s: &str) -> &str {
 fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
-    let time: u64 = suite.cases.iter().map(|c| c.result.duration_ms).sum();
+    let time: u64 = suite.cases.iter().map(|c| spent(c.result)).sum();
     let host = &results.host;
     let hostname = if host.runner.is_empty() {
         &host.os
@@ -260,6 +260,10 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
             .collect();
         props.push(("runner".into(), r.cell.runner.name().into()));
         props.push(("outcome".into(), r.outcome.as_str().into()));
+        props.push(("cached".into(), r.cached.to_string().into()));
+        if let Some(of) = &r.build_of {
+            props.push(("build_of".into(), of.into()));
+        }
         props.push(("expected".into(), r.cell.expect.outcome.as_str().into()));
         if !r.attempts.is_empty() {
             props.push(("tries".into(), (r.attempts.len() + 1).to_string().into()));
@@ -306,7 +310,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
         &[
             ("name", case.name),
             ("classname", &classname),
-            ("time", &secs(case.result.duration_ms)),
+            ("time", &secs(spent(case.result))),
         ],
     );
     let stdout = log(case.result, |c| &c.stdout);
@@ -507,6 +511,16 @@ fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
     w.write_event(Event::Text(BytesText::from_escaped(escape(s, false))))
 }
 
+/// Milliseconds this run spent on a cell: none when its result came from
+/// the cache (results.json keeps the original durations).
+fn spent(r: &CellResult) -> u64 {
+    if r.cached {
+        0
+    } else {
+        r.duration_ms
+    }
+}
+
 fn secs(ms: u64) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
 }
@@ -599,6 +613,8 @@ mod tests {
             phases: vec![],
             duration_ms: 0,
             dir: None,
+            cached: false,
+            build_of: None,
             attempts: Vec::new(),
             ran_on: None,
         };

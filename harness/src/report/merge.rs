@@ -89,6 +89,8 @@ pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
     let mut out = Results {
         cells: Vec::new(),
         matrices: Vec::new(),
+        // Each run's own cost stays in its own results.json.
+        perf: None,
         shard: None,
         merged_from: Vec::new(),
         interrupted: runs.iter().any(|(_, r)| r.interrupted),
@@ -236,6 +238,8 @@ mod tests {
             phases: Vec::new(),
             duration_ms: 10,
             dir: None,
+            cached: false,
+            build_of: None,
             attempts: Vec::new(),
             ran_on: None,
         }
@@ -257,6 +261,7 @@ mod tests {
             tools: BTreeMap::new(),
             interrupted: false,
             cells: ids.iter().map(|i| result(i)).collect(),
+            perf: None,
             shard: shard.map(str::to_string),
             merged_from: Vec::new(),
         }

@@ -54,12 +54,16 @@ impl Progress {
         };
         let width = self.total.to_string().len();
         let line = format!(
-            "[{:>width$}/{}] {mark} {:<11} {} ({:.1}s)",
+            "[{:>width$}/{}] {mark} {:<11} {} ({})",
             self.done,
             self.total,
             r.outcome.as_str(),
             r.cell.id,
-            r.duration_ms as f64 / 1000.0
+            if r.cached {
+                "cached".to_string()
+            } else {
+                format!("{:.1}s", r.duration_ms as f64 / 1000.0)
+            }
         );
         match &self.bar {
             Some(b) => {

@@ -26,7 +26,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}",
+        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}{}",
         results.len(),
         elapsed_s,
         passed,
@@ -40,6 +40,10 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         match count(Outcome::Interrupted) {
             0 => String::new(),
             n => format!(", {n} interrupted"),
+        },
+        match results.iter().filter(|r| r.cached).count() {
+            0 => String::new(),
+            n => format!(" ({n} from the result cache; --no-cache runs them again)"),
         }
     );
     let rows: Vec<&CellResult> = results
@@ -81,9 +85,10 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         };
         let _ = writeln!(
             s,
-            "  {mark:<5} {:<11} {:<id_w$}  {}",
+            "  {mark:<5} {:<11} {:<id_w$}  {}{}",
             r.outcome.as_str(),
             r.cell.id,
+            if r.cached { "(cached) " } else { "" },
             one_line(&why, 160)
         );
         if !r.verdict.met {

@@ -236,6 +236,7 @@ pub(crate) fn write_results(
         tools: ex.tools.clone(),
         interrupted: process::interrupt::requested().is_some(),
         cells: all.to_vec(),
+        perf: Some(crate::perf::measure(all)),
         shard: None,
         merged_from: Vec::new(),
     };

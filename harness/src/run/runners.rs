@@ -681,7 +681,7 @@ fn quiet(w: &Wine, program: &Path, args: &[&str], limit: Duration) -> Result<boo
     }
 }
 
-mod lock {
+pub(crate) mod lock {
     use std::fs::{File, OpenOptions};
     use std::path::Path;
 

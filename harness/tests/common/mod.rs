@@ -96,6 +96,10 @@ pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
                 .map(|a| if *a == "@" { "matrix.yaml" } else { a }),
         )
         .env("NO_COLOR", "1")
+        // Tests are about what cells do, so they do it every time: a result
+        // cached by an earlier test run would hide it. tests/cache.rs turns
+        // the cache back on, in a cache of its own.
+        .env("CROSSPROBE_NO_CACHE", "1")
         .env_remove("CROSSPROBE_RUNNER")
         .env("COLUMNS", "100");
     c

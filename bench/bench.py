@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""crossprobe against the plain alternative, side by side on the same cells.
+
+Run with `just bench` (a release build). In one run it measures:
+
+  cold  (empty GOCACHE), hello on 11 linux targets:
+        a sequential shell loop (bench/loop.sh), `crossprobe run -j1`,
+        `crossprobe run` with the default -j;
+  warm  (GOCACHE warm), 110 cells: the loop again (its outputs kept),
+        `run -j1 --no-cache`, `run --no-cache`, and a rerun of the unchanged
+        matrix that the result cache answers;
+  and   crossprobe's own CPU time against its children's (getrusage, from
+        results.json `perf`), its peak memory on 500 cells, and the time of
+        `crossprobe plan` on 10,000 cells.
+
+Everything runs with private caches (GOCACHE, XDG_CACHE_HOME) in a
+temporary directory, removed at the end; the user's caches are not touched.
+Warm numbers are the median of --rounds rounds.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = ["amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "s390x",
+           "mips", "mipsle", "mips64le", "loong64"]
+WARM_LDFLAGS = ["", "-s -w", "-s", "-w", "-X main.bench=1"]
+EXPECT_599 = """expect:
+  - when: {goarch: ["386", arm, mips, mipsle], probe: atomic64}
+    outcome: run-fail
+    match: "unaligned 64-bit atomic operation"
+    reason: https://github.com/golang/go/issues/599
+"""
+
+
+def yaml_list(xs):
+    return "[" + ", ".join(json.dumps(x) for x in xs) + "]"
+
+
+def matrix(name, probes, ldflags, tags=("",), targets=TARGETS):
+    return (f"name: {name}\nprobes: {yaml_list(probes)}\nmatrix:\n"
+            f"  goos: [linux]\n  goarch: {yaml_list(targets)}\n  cgo: [0]\n"
+            f"  ldflags: {yaml_list(ldflags)}\n  tags: {yaml_list(tags)}\n"
+            f"run:\n  timeout: 300s\n{EXPECT_599 if 'atomic64' in probes else ''}")
+
+
+def find_crossprobe():
+    out = subprocess.run(
+        ["cargo", "build", "--release", "-q", "-p", "crossprobe",
+         "--message-format=json"],
+        cwd=REPO, check=True, stdout=subprocess.PIPE, text=True).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable"):
+            return msg["executable"]
+    sys.exit("bench: cargo built no crossprobe executable")
+
+
+class Bench:
+    def __init__(self, crossprobe, work, jobs):
+        self.cp = crossprobe
+        self.work = work
+        self.jobs = jobs
+        self.go_minor = ".".join(subprocess.run(
+            ["go", "env", "GOVERSION"], check=True, stdout=subprocess.PIPE,
+            text=True).stdout.strip().removeprefix("go").split(".")[:2])
+
+    def env(self, gocache, xdg):
+        env = dict(os.environ)
+        env.pop("CROSSPROBE_NO_CACHE", None)
+        env.update(GOCACHE=str(gocache), XDG_CACHE_HOME=str(xdg), GOFLAGS="",
+                   GOTOOLCHAIN="local", GOWORK="off", NO_COLOR="1")
+        return env
+
+    def timed(self, argv, env, stdin=None):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, env=env, stdin=stdin, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return p, wall, cpu
+
+    def write_matrix(self, name, text):
+        path = self.work / f"{name}.yaml"
+        path.write_text(text)
+        return path
+
+    def crossprobe(self, mx, env, *args):
+        """`crossprobe run` on one matrix file or a list of them."""
+        mxs = mx if isinstance(mx, list) else [mx]
+        out = self.work / "reports"
+        p, wall, cpu = self.timed(
+            [self.cp, "run", *map(str, mxs), "--out", str(out), *args], env)
+        if p.returncode not in (0, 1):
+            sys.exit(f"bench: crossprobe run {mxs[0].name} {' '.join(args)} exited "
+                     f"{p.returncode}:\n{p.stderr[-3000:]}")
+        cells, perf = [], {}
+        for m in mxs:
+            res = json.loads((out / m.stem / "results.json").read_text())
+            cells += res["cells"]
+            perf = res.get("perf") or {}
+        unmet = [c["cell"]["id"] for c in cells if not c["verdict"]["met"]]
+        if unmet:
+            sys.exit(f"bench: cells did not meet their expectations: {unmet[:5]}")
+        return {"wall": wall, "cpu": cpu, "perf": perf, "cells": len(cells)}
+
+    def loop_input(self, mx):
+        """The loop's cells, from `crossprobe plan --json`: the same cells."""
+        cells = json.loads(subprocess.run(
+            [self.cp, "plan", str(mx), "--json"], check=True,
+            stdout=subprocess.PIPE, text=True).stdout)
+        src_root = self.work / "loop-src"
+        lines = []
+        for c in cells:
+            src = src_root / c["probe"]
+            if not src.exists():
+                src.mkdir(parents=True)
+                probes = REPO / "templates" / "probes"
+                for f in [*(probes / c["probe"]).glob("*.go"), *(probes / "_common").glob("*.go")]:
+                    shutil.copy(f, src / f.name)
+                (src / "go.mod").write_text(
+                    f"module crossprobe.probe/{c['probe']}\n\ngo {self.go_minor}\n")
+            runner = c["runner"]
+            run = "native" if runner["kind"] == "native" else runner["binary"]
+            env = " ".join(f"{k}={v}" for k, v in c["env"].items())
+            out = self.work / "loop-out" / c["slug"]
+            lines.append("|".join([str(src), str(out), c["goos"], c["goarch"],
+                                    c["ldflags"], run, env]))
+        path = self.work / f"{mx.stem}.tsv"
+        path.write_text("\n".join(lines) + "\n")
+        return path, len(cells)
+
+    def loop(self, tsv, env):
+        with open(tsv) as f:
+            p, wall, cpu = self.timed(["bash", str(REPO / "bench" / "loop.sh")], env, stdin=f)
+        if p.returncode != 0:
+            sys.exit(f"bench: loop.sh exited {p.returncode}:\n{p.stderr[-3000:]}")
+        return {"wall": wall, "cpu": cpu}
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    first = lambda argv: subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True).stdout.splitlines()[0]
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+            f"{first(['go', 'version'])}; {first(['qemu-aarch64', '--version'])}")
+
+
+def row(label, r, base=None, extra=""):
+    ratio = f"{base['wall'] / r['wall']:6.2f}x" if base else "     - "
+    cpu = f"{r['cpu']:7.1f} s"
+    cores = f"{r['cpu'] / r['wall']:5.2f}"
+    return f"  {label:<34} {r['wall']:7.2f} s  {cpu}  {cores}  {ratio}{extra}"
+
+
+def share(r):
+    p = r.get("perf", {})
+    if not p.get("children_cpu_ms"):
+        return ""
+    return f"  own CPU {100 * p['self_cpu_ms'] / p['children_cpu_ms']:.1f}% of children's"
+
+
+def verdict(ok):
+    return "met   " if ok else "MISSED"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--crossprobe", help="the binary (default: cargo build --release)")
+    ap.add_argument("--rounds", type=int, default=3, help="warm rounds; the median counts")
+    ap.add_argument("--quick", action="store_true",
+                    help="warm part only, one round: to try the script")
+    ap.add_argument("--gocache", help="a GOCACHE to use for the warm part (default: a private "
+                    "one, warmed by the cold part)")
+    args = ap.parse_args()
+    cp = args.crossprobe or find_crossprobe()
+    jobs = os.cpu_count() or 2
+    work = Path(tempfile.mkdtemp(prefix="crossprobe-bench-"))
+    b = Bench(cp, work, jobs)
+    print(f"machine: {machine()}")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"crossprobe: {cp}\n")
+    # cores: CPU time / wall time, how much of the machine the run got.
+    header = f"  {'':<34} {'wall':>9}  {'CPU':>9}  {'cores':>5}  vs loop"
+    try:
+        gocache = work / "gocache"
+        xdg = work / "xdg"
+        cold = {}
+        if not args.quick:
+            mx = b.write_matrix("bench-cold", matrix("bench-cold", ["hello"], [""]))
+            tsv, n = b.loop_input(mx)
+            print(f"cold: empty GOCACHE, {n} cells (hello on {len(TARGETS)} linux targets)")
+            print(header)
+            for key in ["loop", "j1", "jN"]:
+                for d in [gocache, xdg, work / "loop-out"]:
+                    shutil.rmtree(d, ignore_errors=True)
+                env = b.env(gocache, xdg)
+                if key == "loop":
+                    cold[key] = b.loop(tsv, env)
+                    print(row("shell loop (go build; qemu)", cold[key]), flush=True)
+                else:
+                    j = ["-j1"] if key == "j1" else []
+                    cold[key] = b.crossprobe(mx, env, *j)
+                    label = f"crossprobe run {'-j1' if j else f'(-j{jobs})'}"
+                    print(row(label, cold[key], cold["loop"], share(cold[key])), flush=True)
+            jn = cold["jN"]
+            limit = jn["perf"]["children_cpu_ms"] / 1000 / jobs
+            print(f"  physical limit (children's CPU / {jobs} cores): {limit:.2f} s; "
+                  f"crossprobe -j{jobs} is {jn['wall'] / limit:.2f}x of it, having had "
+                  f"{jn['cpu'] / jn['wall']:.2f} of {jobs} cores on average\n")
+
+        mx = b.write_matrix("bench-warm", matrix("bench-warm", ["hello", "atomic64"], WARM_LDFLAGS))
+        tsv, n = b.loop_input(mx)
+        env = b.env(args.gocache or gocache, xdg)
+        # Warm everything up once: GOCACHE, the loop's outputs, crossprobe's
+        # build directories and result cache.
+        b.loop(tsv, env)
+        b.crossprobe(mx, env)
+        rounds = {k: [] for k in ["loop", "j1", "jN", "cached"]}
+        for _ in range(1 if args.quick else args.rounds):
+            rounds["loop"].append(b.loop(tsv, env))
+            rounds["j1"].append(b.crossprobe(mx, env, "-j1", "--no-cache"))
+            rounds["jN"].append(b.crossprobe(mx, env, "--no-cache"))
+            rounds["cached"].append(b.crossprobe(mx, env))
+        med = {k: min(v, key=lambda r, v=v: abs(r["wall"] - statistics.median(x["wall"] for x in v)))
+               for k, v in rounds.items()}
+        print(f"warm: GOCACHE warm, {n} cells (hello and atomic64, {len(WARM_LDFLAGS)} ldflags, "
+              f"{len(TARGETS)} targets); median of {len(rounds['loop'])}")
+        print(header)
+        print(row("shell loop (outputs kept)", med["loop"]))
+        print(row("crossprobe run -j1 --no-cache", med["j1"], med["loop"], share(med["j1"])))
+        print(row(f"crossprobe run --no-cache (-j{jobs})", med["jN"], med["loop"], share(med["jN"])))
+        print(row("crossprobe run, result cache", med["cached"], med["loop"],
+                  f"  {med['cached']['perf'].get('cached_cells', 0)} cells cached"))
+        per100 = med["cached"]["wall"] * 100 / n
+        print(f"  rerun from the result cache: {per100:.2f} s per 100 cells\n")
+
+        mem = {}
+        if not args.quick:
+            # 500 cells in one run: five copies of a 100-cell matrix under
+            # other names. Copies share their build plans, so this also
+            # measures build dedupe: 100 builds (up to date since the warm
+            # part) for 500 runs.
+            mxs = [b.write_matrix(f"bench-500-{i}", matrix(
+                f"bench-500-{i}", ["hello", "atomic64"], WARM_LDFLAGS, targets=TARGETS[:10]))
+                for i in range(5)]
+            mem = b.crossprobe(mxs, env, "--no-cache")
+            rss = mem["perf"]["self_max_rss_kib"] / 1024
+            print(f"memory: {mem['cells']} cells ({mem['perf']['builds']} builds, "
+                  f"{mem['perf']['builds_shared']} shared) in one run: crossprobe's own peak "
+                  f"RSS {rss:.1f} MiB; the run took {mem['wall']:.1f} s{share(mem)}\n")
+
+        # 10 targets x 2 probes x 2 ldflags x 250 tags: 10,000 cells.
+        tags = [f"t{i}" for i in range(250)]
+        mx = b.write_matrix("bench-plan", matrix(
+            "bench-plan", ["hello", "atomic64"], ["", "-s -w"], tags, TARGETS[:10]))
+        plans = []
+        for _ in range(3):
+            p, wall, _ = b.timed([cp, "plan", str(mx)], env)
+            if p.returncode != 0:
+                sys.exit(f"bench: plan exited {p.returncode}:\n{p.stderr[-2000:]}")
+            plans.append(wall)
+        cells = p.stderr.strip().splitlines()[-1]
+        plan_s = statistics.median(plans)
+        print(f"plan: {cells}, {plan_s:.2f} s (median of 3)\n")
+
+        print("targets:")
+        if cold:
+            jn, loop = cold["jN"], cold["loop"]
+            limit = jn["perf"]["children_cpu_ms"] / 1000 / jobs
+            print(f"  {verdict(jn['wall'] <= 1.15 * limit)} cold within 1.15x of the physical limit: "
+                  f"{jn['wall'] / limit:.2f}x")
+            print(f"  {verdict(jn['wall'] <= loop['wall'])} cold no slower than the loop: "
+                  f"{loop['wall'] / jn['wall']:.2f}x faster")
+        c, loop = med["cached"], med["loop"]
+        print(f"  {verdict(per100 <= 1.0)} warm rerun, 100 cells in <= 1 s: {per100:.2f} s")
+        print(f"  {verdict(loop['wall'] / c['wall'] >= 10)} warm rerun >= 10x faster than the loop: "
+              f"{loop['wall'] / c['wall']:.1f}x")
+        r = loop["wall"] / med["jN"]["wall"]
+        print(f"  {verdict(r >= 1.4)} warm rebuild >= 1.4x faster than the loop: {r:.2f}x")
+        shares = [(k, x) for k, x in [("cold", cold.get("jN")), ("warm", med["jN"]), ("500", mem or None)] if x]
+        for k, x in shares:
+            p = x["perf"]
+            s = p["self_cpu_ms"] / max(p["children_cpu_ms"], 1)
+            print(f"  {verdict(s <= 0.05)} own CPU <= 5% of the children's ({k}): {100 * s:.1f}%")
+        if mem:
+            rss = mem["perf"]["self_max_rss_kib"] / 1024
+            print(f"  {verdict(rss <= 100)} peak memory <= 100 MiB at {mem['cells']} cells: {rss:.1f} MiB")
+        print(f"  {verdict(plan_s < 1)} plan on 10,000 cells < 1 s: {plan_s:.2f} s")
+        print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
