@@ -498,6 +498,54 @@ impl Store {
     }
 }
 
+/// How long a build directory nobody used is kept.
+pub const BUILDS_MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// Removes the build directories under `root` that no run has used for
+/// `max_age`, by their lock file's mtime (touched on every use). One in use
+/// by another crossprobe is left alone: the lock is held while the
+/// directory goes, and the lock file goes last, so a run that comes for the
+/// directory meanwhile either waits out the lock (and builds in a temporary
+/// directory) or makes the directory anew. Returns how many went.
+pub fn prune_builds(root: &Path, max_age: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for lock_path in entries.filter_map(|e| Some(e.ok()?.path())) {
+        let Some(dir) = lock_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".lock"))
+            .map(|n| root.join(n))
+        else {
+            continue;
+        };
+        let old = std::fs::metadata(&lock_path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > max_age));
+        if !old {
+            continue;
+        }
+        let Ok(Some(held)) = crate::run::runners::lock::Exclusive::try_acquire(&lock_path) else {
+            continue;
+        };
+        // Checked again under the lock: another run may have just used it.
+        let still_old = std::fs::metadata(&lock_path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > max_age));
+        if still_old {
+            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                let _ = std::fs::remove_file(&lock_path);
+                removed += 1;
+            }
+        }
+        drop(held);
+    }
+    removed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,6 +857,40 @@ mod tests {
                 &inh
             ),
             "zig cc -target aarch64-linux-musl"
+        );
+    }
+
+    #[test]
+    fn unused_build_directories_are_pruned() {
+        use crate::run::runners::lock::Exclusive;
+        let root = tempfile::tempdir().unwrap();
+        let lock_of = |dir: &Path| {
+            let name = dir.file_name().unwrap().to_str().unwrap();
+            dir.with_file_name(format!("{name}.lock"))
+        };
+        let make = |name: &str, age_days: u64| {
+            let dir = root.path().join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("probe"), "binary").unwrap();
+            let f = std::fs::File::create(lock_of(&dir)).unwrap();
+            let t = std::time::SystemTime::now() - Duration::from_secs(age_days * 24 * 3600);
+            f.set_modified(t).unwrap();
+            dir
+        };
+        let old = make("linux_arm_go1.22_hello-0123456789abcdef", 30);
+        let fresh = make("linux_arm64_go1.22_hello-0123456789abcdef", 1);
+        let busy = make("linux_386_cgo0_hello-0123456789abcdef", 30);
+        let held = Exclusive::acquire(&lock_of(&busy)).unwrap();
+        assert_eq!(prune_builds(root.path(), BUILDS_MAX_AGE), 1);
+        assert!(!old.exists() && !lock_of(&old).exists());
+        assert!(fresh.join("probe").is_file(), "used a day ago");
+        assert!(busy.join("probe").is_file(), "in use by another run");
+        drop(held);
+        assert_eq!(prune_builds(root.path(), BUILDS_MAX_AGE), 1);
+        assert!(!busy.exists());
+        assert_eq!(
+            prune_builds(&root.path().join("missing"), BUILDS_MAX_AGE),
+            0
         );
     }
 }

@@ -143,7 +143,7 @@ pub fn run_all(
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
         let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
         s.spawn(move || {
-            let stop = || process::interrupt::requested().is_some() || stopped();
+            let halted = || process::interrupt::requested().is_some() || stopped();
             let send = |i: usize, r: CellResult| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
@@ -155,7 +155,7 @@ pub fn run_all(
             schedule::execute(
                 plan,
                 Limits::jobs(jobs),
-                &stop,
+                &halted,
                 |g| {
                     let group = &groups[g];
                     for &(i, _) in &group.cells {
@@ -182,6 +182,12 @@ pub fn run_all(
     // Once, at the end: `wineserver -k` between cells would kill another
     // cell's wine process, since they share a prefix.
     let _ = run::cool_down(&ctx.tools);
+    if !ctx.keep {
+        cache::prune_builds(
+            &crate::host::cache_dir().join("builds"),
+            cache::BUILDS_MAX_AGE,
+        );
+    }
     done.into_iter()
         .zip(cells)
         .map(|(r, cell)| r.unwrap_or_else(|| interrupted(cell)))

@@ -285,3 +285,35 @@ fn a_thousand_cells_stay_readable() {
     let shot = screenshot(&page, "", "report-1000.png", "1600,1100");
     eprintln!("screenshot: {}", shot.display());
 }
+
+/// A rerun answered by the result cache says so: the count names the
+/// cached cells, `cached:true` filters them, and a cached cell's popover
+/// says where its result came from. The cell that did not meet its
+/// expectation is never cached, so it ran again.
+#[test]
+fn cached_cells_are_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("matrix.yaml"), MATRIX).unwrap();
+    let xdg = dir.path().join("xdg");
+    for _ in 0..2 {
+        let o = common::cmd(dir.path(), &["run", "@", "-j2"])
+            .env_remove("CROSSPROBE_NO_CACHE")
+            .env("XDG_CACHE_HOME", &xdg)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let page = dir.path().join("reports/grid/report.html");
+    let d = dom(&page, "");
+    assert!(d.contains("6 cells, 5 from the result cache"), "the count");
+    let d = dom(&page, "#filter=cached:true");
+    assert!(d.contains("5 of 6 cells match"), "filter on cached");
+    let d = dom(&page, &fragment_for("linux/386/cgo0/atomic64"));
+    let pop = &d[d.find("id=\"popover\"").unwrap()..];
+    assert!(pop.contains("<dt>cached</dt>"), "{pop}");
+}

@@ -135,12 +135,19 @@ fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDi
     }
     let root = crate::host::cache_dir().join("builds");
     let slug: String = first.slug.chars().take(80).collect();
-    let path = root.join(format!("{slug}-{}", &group.build_key[..16]));
+    let name = format!("{slug}-{}", &group.build_key[..16]);
+    let path = root.join(&name);
     if std::fs::create_dir_all(&path).is_err() {
         return temp();
     }
-    match lock::Exclusive::try_acquire(&path.with_extension("lock")) {
-        Ok(Some(held)) => Ok(BuildDir::Shared(path, held)),
+    // Beside the directory, named after all of it: a slug may hold dots
+    // (go1.22), so `with_extension` would cut it short.
+    match lock::Exclusive::try_acquire(&root.join(format!("{name}.lock"))) {
+        Ok(Some(held)) => {
+            // What `cache::prune_builds` goes by.
+            let _ = held.touch();
+            Ok(BuildDir::Shared(path, held))
+        }
         _ => temp(),
     }
 }

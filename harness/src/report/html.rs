@@ -65,6 +65,8 @@ struct Square {
     replay: Vec<String>,
     /// Earlier tries' outcomes, for a flaky or retried cell.
     attempts: Vec<String>,
+    /// Reused from the result cache: built and run by an earlier run.
+    cached: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     dir: Option<String>,
 }
@@ -189,6 +191,7 @@ fn square(r: &CellResult) -> Square {
             .iter()
             .map(|a| format!("{}: {}", a.outcome, a.verdict.message))
             .collect(),
+        cached: r.cached,
         dir: r.dir.clone(),
     }
 }

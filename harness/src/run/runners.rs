@@ -739,6 +739,12 @@ pub(crate) mod lock {
             let file = open(path)?;
             Ok(flock(&file, libc::LOCK_EX | libc::LOCK_NB, path)?.then_some(Exclusive(file)))
         }
+
+        /// Sets the lock file's modification time to now: when what it
+        /// guards was last used.
+        pub fn touch(&self) -> std::io::Result<()> {
+            self.0.set_modified(std::time::SystemTime::now())
+        }
     }
 
     impl Shared {
