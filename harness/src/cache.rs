@@ -535,11 +535,9 @@ pub fn prune_builds(root: &Path, max_age: Duration) -> usize {
         let still_old = std::fs::metadata(&lock_path)
             .and_then(|m| m.modified())
             .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > max_age));
-        if still_old {
-            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
-                let _ = std::fs::remove_file(&lock_path);
-                removed += 1;
-            }
+        if still_old && (std::fs::remove_dir_all(&dir).is_ok() || !dir.exists()) {
+            let _ = std::fs::remove_file(&lock_path);
+            removed += 1;
         }
         drop(held);
     }
