@@ -97,3 +97,35 @@ fn a_failed_build_is_retried_unless_expected() {
     let cell = r.cells("b").into_values().next().unwrap();
     assert!(cell.get("attempts").is_none(), "{cell:#}");
 }
+
+/// The same cell in two matrices shares one build, and both run at once
+/// from its directory: each run keeps its own output. Each probe prints its
+/// pid and stays a while, so the two runs overlap; with shared capture
+/// files one would report the other's pid.
+#[test]
+fn the_same_cell_in_two_matrices_keeps_its_own_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = "probes:\n  - name: pid\n    source: |\n      package main\n      import (\"fmt\"; \"os\"; \"time\")\n      func main() {\n        fmt.Printf(\"CROSSPROBE-FACTS: {\\\"pid\\\": %d}\\n\", os.Getpid())\n        time.Sleep(time.Second)\n      }\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n";
+    for name in ["one", "two"] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!("name: {name}\n{probe}"),
+        )
+        .unwrap();
+    }
+    let o = common::cmd(dir.path(), &["run", "one.yaml", "two.yaml", "-j2"])
+        .output()
+        .unwrap();
+    let r = common::Run { dir, out: o };
+    assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+    let cell = |m: &str| r.results(m)["cells"][0].clone();
+    let (one, two) = (cell("one"), cell("two"));
+    assert_eq!(
+        one["build_of"].is_null() as u8 + two["build_of"].is_null() as u8,
+        1,
+        "one build for both: {one:#}\n{two:#}"
+    );
+    let pid = |c: &Value| c["facts"]["probe.pid"].as_u64().unwrap_or(0);
+    assert!(pid(&one) > 0 && pid(&two) > 0, "{one:#}\n{two:#}");
+    assert_ne!(pid(&one), pid(&two), "each run's own output");
+}

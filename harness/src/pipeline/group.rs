@@ -292,7 +292,7 @@ fn run_tries(
     let built = group.built.get().expect("runs follow their build");
     let mut attempts = build_attempts(cell, built);
     loop {
-        let run = run_once(cell, group, built, ctx);
+        let run = run_once(cell, n, group, built, ctx);
         let (result, ..) = judged(group, n, cells, Some(&run));
         let again = !result.verdict.met
             && result.outcome != Outcome::Interrupted
@@ -335,7 +335,7 @@ fn attempt(r: CellResult, built: &Built) -> Attempt {
 }
 
 /// One run of a built cell's binary.
-fn run_once(cell: &Cell, group: &Group, built: &Built, ctx: &Context) -> (Phase, Ran) {
+fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) -> (Phase, Ran) {
     let mut ran = Ran::default();
     let tr = Instant::now();
     if process::interrupt::requested().is_none() {
@@ -348,11 +348,12 @@ fn run_once(cell: &Cell, group: &Group, built: &Built, ctx: &Context) -> (Phase,
             {
                 Err(why) => ran.skip = Some(why),
                 Ok(inv) => {
-                    // Cells of one group run from one directory: each gets
-                    // its own capture files.
+                    // Cells of one group run from one directory, at the same
+                    // time: each gets its own capture files. Not by slug
+                    // alone: the same cell in two matrices has the same one.
                     let log_name = match group.cells.len() {
                         1 => "run".to_string(),
-                        _ => format!("run-{}", cell.slug),
+                        _ => format!("run-{n}-{}", cell.slug),
                     };
                     invoke(cell, &inv, &built.path, log_name, ctx, &mut ran);
                 }
@@ -401,7 +402,7 @@ fn invoke(
     ran: &mut Ran,
 ) {
     for (from, to) in &inv.prepare {
-        if let Err(e) = std::fs::copy(from, to) {
+        if let Err(e) = copy_whole(from, to) {
             ran.spawn_error = Some((
                 Outcome::RunFail,
                 format!("cannot copy {} for the runner: {e}", from.display()),
@@ -429,6 +430,16 @@ fn invoke(
             ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])))
         }
     }
+}
+
+/// Copies `from` to `to` through a temporary file and a rename: another
+/// cell of the group may be running with `to` loaded (wine's DLL stub).
+fn copy_whole(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::copy(from, tmp.path())?;
+    tmp.persist(to).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The `n`th cell of a group judged on its build and, when it ran, its
