@@ -437,23 +437,14 @@ impl Entry {
             skip: self.skip.clone(),
             interrupted: false,
         };
-        let checked = check::check(cell, &obs, &self.inspected);
-        let mut facts = self.inspected.clone();
-        facts.extend(checked.facts);
-        CellResult {
-            cell: cell.clone(),
-            outcome: checked.outcome,
-            reason: checked.reason,
-            verdict: checked.verdict,
-            facts,
-            phases: self.result.phases.clone(),
-            duration_ms: self.result.duration_ms,
-            dir: None,
-            cached: true,
-            build_of: None,
-            attempts: Vec::new(),
-            ran_on: None,
-        }
+        let mut result = check::check(cell, &obs, &self.inspected).into_result(
+            cell,
+            self.inspected.clone(),
+            self.result.phases.clone(),
+            self.result.duration_ms,
+        );
+        result.cached = true;
+        result
     }
 }
 

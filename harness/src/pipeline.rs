@@ -308,28 +308,15 @@ fn judge(
     cell: &Cell,
     mut phases: Vec<Phase>,
     obs: &Observed,
-    mut facts: BTreeMap<String, serde_json::Value>,
+    facts: BTreeMap<String, serde_json::Value>,
 ) -> CellResult {
     let tc = Instant::now();
     let checked = check::check(cell, obs, &facts);
-    facts.extend(checked.facts);
     phases.push(Phase {
         name: PhaseName::Check,
         duration_ms: ms(tc.elapsed()),
         commands: vec![],
     });
-    CellResult {
-        cell: cell.clone(),
-        outcome: checked.outcome,
-        reason: checked.reason,
-        verdict: checked.verdict,
-        facts,
-        duration_ms: phases.iter().map(|p| p.duration_ms).sum(),
-        phases,
-        dir: None,
-        cached: false,
-        build_of: None,
-        attempts: Vec::new(),
-        ran_on: None,
-    }
+    let duration_ms = phases.iter().map(|p| p.duration_ms).sum();
+    checked.into_result(cell, facts, phases, duration_ms)
 }

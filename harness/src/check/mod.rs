@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::model::{Cell, Command, Outcome, Verdict};
+use crate::model::{Cell, CellResult, Command, Outcome, Phase, Verdict};
 
 /// The marker behind which a probe prints its facts as one line of JSON.
 pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
@@ -42,6 +42,34 @@ pub struct Checked {
     pub reason: Option<String>,
     pub verdict: Verdict,
     pub facts: BTreeMap<String, serde_json::Value>,
+}
+
+impl Checked {
+    /// The cell's result: the facts the phases found (`known`) with the
+    /// check's, and the phases as they ran. Neither cached nor retried.
+    pub fn into_result(
+        self,
+        cell: &Cell,
+        mut known: BTreeMap<String, serde_json::Value>,
+        phases: Vec<Phase>,
+        duration_ms: u64,
+    ) -> CellResult {
+        known.extend(self.facts);
+        CellResult {
+            cell: cell.clone(),
+            outcome: self.outcome,
+            reason: self.reason,
+            verdict: self.verdict,
+            facts: known,
+            phases,
+            duration_ms,
+            dir: None,
+            cached: false,
+            build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
+        }
+    }
 }
 
 /// `known` holds the facts other phases found (inspection); the probe's are

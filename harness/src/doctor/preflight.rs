@@ -27,28 +27,11 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
 }
 
 fn skip(cell: Cell, reason: String) -> CellResult {
-    let checked = check::check(
-        &cell,
-        &Observed {
-            skip: Some(reason),
-            ..Observed::default()
-        },
-        &BTreeMap::new(),
-    );
-    CellResult {
-        cell,
-        outcome: checked.outcome,
-        reason: checked.reason,
-        verdict: checked.verdict,
-        facts: checked.facts,
-        phases: Vec::new(),
-        duration_ms: 0,
-        dir: None,
-        cached: false,
-        build_of: None,
-        attempts: Vec::new(),
-        ran_on: None,
-    }
+    let obs = Observed {
+        skip: Some(reason),
+        ..Observed::default()
+    };
+    check::check(&cell, &obs, &BTreeMap::new()).into_result(&cell, BTreeMap::new(), Vec::new(), 0)
 }
 
 /// Key: the Go, target and CC asked for; value: why such a cell cannot be
