@@ -10,53 +10,7 @@ use std::time::Duration;
 
 use crate::process;
 
-/// Debian's cross gcc for a target: the binary and its package.
-pub fn cross_gcc(goos: &str, goarch: &str) -> Option<(&'static str, &'static str)> {
-    Some(match (goos, goarch) {
-        ("linux", "amd64") => ("x86_64-linux-gnu-gcc", "gcc-x86-64-linux-gnu"),
-        ("linux", "386") => ("i686-linux-gnu-gcc", "gcc-i686-linux-gnu"),
-        ("linux", "arm64") => ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
-        ("linux", "arm") => ("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"),
-        ("linux", "riscv64") => ("riscv64-linux-gnu-gcc", "gcc-riscv64-linux-gnu"),
-        ("linux", "ppc64le") => ("powerpc64le-linux-gnu-gcc", "gcc-powerpc64le-linux-gnu"),
-        ("linux", "ppc64") => ("powerpc64-linux-gnu-gcc", "gcc-powerpc64-linux-gnu"),
-        ("linux", "s390x") => ("s390x-linux-gnu-gcc", "gcc-s390x-linux-gnu"),
-        ("linux", "mips") => ("mips-linux-gnu-gcc", "gcc-mips-linux-gnu"),
-        ("linux", "mipsle") => ("mipsel-linux-gnu-gcc", "gcc-mipsel-linux-gnu"),
-        ("linux", "mips64") => ("mips64-linux-gnuabi64-gcc", "gcc-mips64-linux-gnuabi64"),
-        ("linux", "mips64le") => ("mips64el-linux-gnuabi64-gcc", "gcc-mips64el-linux-gnuabi64"),
-        ("linux", "loong64") => ("loongarch64-linux-gnu-gcc", "gcc-loongarch64-linux-gnu"),
-        ("windows", "amd64") => ("x86_64-w64-mingw32-gcc", "mingw-w64"),
-        ("windows", "386") => ("i686-w64-mingw32-gcc", "mingw-w64"),
-        _ => return None,
-    })
-}
-
-/// `zig cc`'s name for a target, when zig can build C for it.
-pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
-    let arch = match goarch {
-        "amd64" => "x86_64",
-        "386" => "x86",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "powerpc64le",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    };
-    let os = match (goos, goarch) {
-        ("linux", "arm") => "linux-musleabihf",
-        ("linux", _) => "linux-musl",
-        ("windows", _) => "windows-gnu",
-        ("darwin", _) => "macos",
-        _ => return None,
-    };
-    Some(format!("{arch}-{os}"))
-}
+pub use crate::toolchain::cc::{debian_gcc as cross_gcc, zig_target};
 
 /// The target of a GNU triple as Go names it: `aarch64-linux-gnu` →
 /// `linux/arm64`. None for a triple it cannot place.

@@ -328,8 +328,8 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
         let set_cc = |what: &str| cc::set_cc_hint(goos, goarch, what);
         let host_cc = cc.as_deref().unwrap_or("gcc");
         // A compiler that would serve, if CC named it.
-        let available = match (cross, zig) {
-            (Some((bin, _)), _) if host::which(bin).is_some() => Some(bin.to_string()),
+        let available = match (&cross, zig) {
+            (Some((bin, _)), _) if host::which(bin).is_some() => Some(bin.clone()),
             (_, Some(zt)) => Some(format!("zig cc -target {zt}")),
             _ => None,
         };
@@ -347,9 +347,9 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             .fix(Action::Manual(set_cc(&a))),
             (Some(a), _) => Finding::ok(g, name, format!("{a} (set CC to it for cgo=1 cells)")),
             (None, Some((bin, pkg))) => Finding::bad(g, name, level, format!("no {bin}; {why}"))
-                .hint(set_cc(bin))
+                .hint(set_cc(&bin))
                 .fix(fix::install(
-                    &[pkg],
+                    &[pkg.as_str()],
                     &[],
                     &format!("install a C cross compiler for {target}, or zig"),
                 )),

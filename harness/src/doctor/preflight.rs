@@ -82,10 +82,10 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
 fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
     let target = format!("{goos}/{goarch}");
     let suggestion = match cc::cross_gcc(goos, goarch) {
-        Some((bin, _)) if host::which(bin).is_some() => cc::set_cc_hint(goos, goarch, bin),
+        Some((bin, _)) if host::which(&bin).is_some() => cc::set_cc_hint(goos, goarch, &bin),
         Some((bin, pkg)) => format!(
             "install {pkg} (Debian), then {}",
-            cc::set_cc_hint(goos, goarch, bin)
+            cc::set_cc_hint(goos, goarch, &bin)
         ),
         None => match cc::zig_target(goos, goarch) {
             Some(z) => cc::set_cc_hint(goos, goarch, &format!("zig cc -target {z}")),

@@ -365,6 +365,28 @@ fn resolve(
     }
 }
 
+/// The gcc Debian packages for a target, and its package: what a user
+/// would install to build cgo for it (hard-float ARM). Doctor's hints.
+pub fn debian_gcc(goos: &str, goarch: &str) -> Option<(String, String)> {
+    match goos {
+        "linux" => debian_triples(goarch, false)
+            .first()
+            .map(|t| (format!("{t}-gcc"), format!("gcc-{}", t.replace('_', "-")))),
+        "windows" => match goarch {
+            "amd64" => Some(("x86_64-w64-mingw32-gcc".into(), "mingw-w64".into())),
+            "386" => Some(("i686-w64-mingw32-gcc".into(), "mingw-w64".into())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// zig's `-target` for a Go target (hard-float ARM), when zig has a libc
+/// for it.
+pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
+    zig_triple(goos, goarch, false)
+}
+
 /// Debian's cross gcc triples for a GOARCH, preferred first.
 fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
     match goarch {
