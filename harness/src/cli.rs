@@ -19,6 +19,7 @@ use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::toolchain::versions;
 use crate::{host, inspect, process, render, run};
 
+mod cache;
 mod doctor;
 mod reports;
 mod shards;
@@ -169,6 +170,11 @@ enum Cmd {
     Ci(workflow::CiCmd),
     /// Check what a run needs (Go, C toolchains, emulators, limits), and fix it with --fix.
     Doctor(doctor::DoctorArgs),
+    /// Where the result cache and build directories are, their size, and clearing them.
+    Cache {
+        #[command(subcommand)]
+        cmd: cache::CacheCmd,
+    },
 }
 
 pub fn main() -> i32 {
@@ -233,6 +239,7 @@ pub fn main() -> i32 {
         Cmd::Report(c) => reports::main(c),
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
+        Cmd::Cache { cmd } => cache::main(cmd),
     };
     match r {
         Ok(code) => code,

@@ -410,3 +410,49 @@ fn make_executable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// `crossprobe cache` names the directory, counts what it holds and
+/// clears it: the next run builds and runs again.
+#[test]
+fn cache_clear_empties_it_and_the_next_run_misses() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let (first, _) = c.run(&yaml, &[], |_| {});
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    let cache = |args: &[&str]| {
+        let mut all = vec!["cache"];
+        all.extend_from_slice(args);
+        let o = common::cmd(c.dir.path(), &all)
+            .env("XDG_CACHE_HOME", c.dir.path().join("xdg"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let root = c.dir.path().join("xdg/crossprobe");
+    assert_eq!(cache(&["dir"]).trim(), root.display().to_string());
+    let info = cache(&["info"]);
+    let line = |part: &str| {
+        info.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{part} ")))
+            .unwrap_or_else(|| panic!("no {part} line: {info}"))
+            .to_string()
+    };
+    assert!(line("results").contains(" 1 files"), "{info}");
+    assert!(!line("builds").contains(" 0 files"), "{info}");
+
+    let cleared = cache(&["clear"]);
+    assert!(cleared.contains("and 1 build directories"), "{cleared}");
+    assert!(!root.join("results").exists());
+    let builds: Vec<_> = std::fs::read_dir(root.join("builds")).unwrap().collect();
+    assert!(builds.is_empty(), "{builds:?}");
+
+    let (again, _) = c.run(&yaml, &[], |_| {});
+    assert!(!cached(&again), "{again:#}");
+    assert_eq!(c.runs(), 2);
+}

@@ -1,0 +1,134 @@
+//! `crossprobe cache ...`: where crossprobe keeps what outlives a run, how
+//! big it is, and clearing it.
+
+use std::path::Path;
+
+use clap::Subcommand;
+
+use crate::cache::prune_builds;
+use crate::model::exit;
+
+#[derive(Subcommand)]
+pub enum CacheCmd {
+    /// Print the cache directory.
+    Dir,
+    /// What the cache holds, part by part, with sizes.
+    Info,
+    /// Remove the result cache and the build directories (those another
+    /// crossprobe is using are left). zig's libc builds and the wine prefix
+    /// stay, since they take minutes to make again, unless --all.
+    Clear {
+        /// Everything: zig's libc builds, the wine prefix and wazero's cache too.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// The parts of the cache, and what each is.
+const PARTS: [(&str, &str); 6] = [
+    ("results", "the result cache: one JSON file per cell result"),
+    (
+        "builds",
+        "build directories: one per build plan, reused so go build need not link again",
+    ),
+    ("zig", "zig's libc builds (about 100 s per target to make)"),
+    (
+        "zig-darwin-stubs",
+        "stub frameworks for linking darwin with zig",
+    ),
+    ("wine", "the wine prefix the windows runs share"),
+    ("wazero", "wazero's compilation cache"),
+];
+
+pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
+    let root = crate::host::cache_dir();
+    match cmd {
+        CacheCmd::Dir => println!("{}", root.display()),
+        CacheCmd::Info => {
+            println!("{}", root.display());
+            for (name, what) in PARTS {
+                let (files, bytes) = usage(&root.join(name));
+                println!(
+                    "  {name:<17} {:>10}  {files:>7} files  {what}",
+                    human(bytes)
+                );
+            }
+        }
+        CacheCmd::Clear { all } => {
+            let mut failed = false;
+            let results = root.join("results");
+            if results.exists() {
+                if let Err(e) = std::fs::remove_dir_all(&results) {
+                    eprintln!("error: cannot remove {}: {e}", results.display());
+                    failed = true;
+                }
+            }
+            let builds = root.join("builds");
+            let removed = prune_builds(&builds, std::time::Duration::ZERO);
+            let left = std::fs::read_dir(&builds).map_or(0, |d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().is_dir())
+                    .count()
+            });
+            println!("removed the result cache and {removed} build directories");
+            if left > 0 {
+                println!("{left} build directories are in use by a running crossprobe and stay");
+            }
+            if all {
+                for name in ["zig", "zig-darwin-stubs", "wine", "wazero"] {
+                    let p = root.join(name);
+                    if p.exists() {
+                        if let Err(e) = std::fs::remove_dir_all(&p) {
+                            eprintln!("error: cannot remove {}: {e}", p.display());
+                            failed = true;
+                        }
+                    }
+                }
+                println!("removed zig's libc builds, the wine prefix and wazero's cache");
+            }
+            if failed {
+                return Ok(exit::IO);
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Files and bytes under `dir`, not following links.
+fn usage(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                files += 1;
+                bytes += m.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
