@@ -470,10 +470,51 @@ impl Store {
     }
 
     /// The entry for `key`; `None` when there is none, or it cannot be read.
+    /// A hit marks the entry used (its mtime), which is what [`Store::prune`]
+    /// goes by.
     pub fn get(&self, key: &str) -> Option<Entry> {
-        let text = std::fs::read(self.path(key)).ok()?;
+        let path = self.path(key);
+        let text = std::fs::read(&path).ok()?;
         let e: Entry = serde_json::from_slice(&text).ok()?;
-        (e.format == FORMAT && e.key == key).then_some(e)
+        if e.format != FORMAT || e.key != key {
+            return None;
+        }
+        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+        Some(e)
+    }
+
+    /// Removes the entries no run has used for `max_age`: their inputs
+    /// have changed since, or the cells left the matrices. Returns how
+    /// many went.
+    pub fn prune(&self, max_age: Duration) -> usize {
+        let now = std::time::SystemTime::now();
+        let old = |p: &Path| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > max_age))
+        };
+        let Ok(shards) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for shard in shards.filter_map(|e| Some(e.ok()?.path())) {
+            let Ok(entries) = std::fs::read_dir(&shard) else {
+                continue;
+            };
+            for p in entries.filter_map(|e| Some(e.ok()?.path())) {
+                if p.extension().is_some_and(|x| x == "json")
+                    && old(&p)
+                    && std::fs::remove_file(&p).is_ok()
+                {
+                    removed += 1;
+                }
+            }
+            // Only goes when empty.
+            let _ = std::fs::remove_dir(&shard);
+        }
+        removed
     }
 
     /// Stores `entry` through a temporary file and a rename, so a reader
@@ -489,8 +530,8 @@ impl Store {
     }
 }
 
-/// How long a build directory nobody used is kept.
-pub const BUILDS_MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
+/// How long a build directory or a result nobody used is kept.
+pub const MAX_UNUSED_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// Removes the build directories under `root` that no run has used for
 /// `max_age`, by their lock file's mtime (touched on every use). One in use
@@ -870,16 +911,47 @@ mod tests {
         let fresh = make("linux_arm64_go1.22_hello-0123456789abcdef", 1);
         let busy = make("linux_386_cgo0_hello-0123456789abcdef", 30);
         let held = Exclusive::acquire(&lock_of(&busy)).unwrap();
-        assert_eq!(prune_builds(root.path(), BUILDS_MAX_AGE), 1);
+        assert_eq!(prune_builds(root.path(), MAX_UNUSED_AGE), 1);
         assert!(!old.exists() && !lock_of(&old).exists());
         assert!(fresh.join("probe").is_file(), "used a day ago");
         assert!(busy.join("probe").is_file(), "in use by another run");
         drop(held);
-        assert_eq!(prune_builds(root.path(), BUILDS_MAX_AGE), 1);
+        assert_eq!(prune_builds(root.path(), MAX_UNUSED_AGE), 1);
         assert!(!busy.exists());
         assert_eq!(
-            prune_builds(&root.path().join("missing"), BUILDS_MAX_AGE),
+            prune_builds(&root.path().join("missing"), MAX_UNUSED_AGE),
             0
         );
+    }
+
+    #[test]
+    fn unused_results_are_pruned_and_a_hit_counts_as_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().to_path_buf());
+        let key = |c: char| c.to_string().repeat(64);
+        for c in ['a', 'b'] {
+            let mut e = Entry::of(
+                &key(c),
+                &result(Outcome::Pass),
+                &BTreeMap::new(),
+                None,
+                false,
+            )
+            .unwrap();
+            e.key = key(c);
+            store.put(&e).unwrap();
+            let month_ago = std::time::SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
+            std::fs::File::options()
+                .append(true)
+                .open(store.path(&key(c)))
+                .unwrap()
+                .set_modified(month_ago)
+                .unwrap();
+        }
+        assert!(store.get(&key('a')).is_some(), "a hit on a");
+        assert_eq!(store.prune(MAX_UNUSED_AGE), 1);
+        assert!(store.get(&key('a')).is_some(), "used, so kept");
+        assert!(store.get(&key('b')).is_none(), "unused for a month");
+        assert!(!dir.path().join("bb").exists(), "its empty shard went too");
     }
 }

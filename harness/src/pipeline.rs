@@ -185,8 +185,11 @@ pub fn run_all(
     if !ctx.keep {
         cache::prune_builds(
             &crate::host::cache_dir().join("builds"),
-            cache::BUILDS_MAX_AGE,
+            cache::MAX_UNUSED_AGE,
         );
+    }
+    if let Some(store) = &store {
+        store.prune(cache::MAX_UNUSED_AGE);
     }
     done.into_iter()
         .zip(cells)
