@@ -11,6 +11,7 @@ pub mod cache;
 pub mod check;
 pub mod ci;
 pub mod cli;
+pub mod disk;
 pub mod doctor;
 pub mod errors;
 pub mod expand;

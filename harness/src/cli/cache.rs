@@ -1,11 +1,12 @@
 //! `crossprobe cache ...`: where crossprobe keeps what outlives a run, how
 //! big it is, and clearing it.
 
-use std::path::Path;
+use std::time::Duration;
 
 use clap::Subcommand;
 
 use crate::cache::prune_builds;
+use crate::disk;
 use crate::model::exit;
 
 #[derive(Subcommand)]
@@ -47,11 +48,9 @@ pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
         CacheCmd::Info => {
             println!("{}", root.display());
             for (name, what) in PARTS {
-                let (files, bytes) = usage(&root.join(name));
-                println!(
-                    "  {name:<17} {:>10}  {files:>7} files  {what}",
-                    human(bytes)
-                );
+                let u = disk::usage(&root.join(name), Duration::from_secs(60));
+                let size = disk::human(u.bytes);
+                println!("  {name:<17} {size:>10}  {:>7} files  {what}", u.files);
             }
         }
         CacheCmd::Clear { all } => {
@@ -64,7 +63,7 @@ pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
                 }
             }
             let builds = root.join("builds");
-            let removed = prune_builds(&builds, std::time::Duration::ZERO);
+            let removed = prune_builds(&builds, Duration::ZERO);
             let left = std::fs::read_dir(&builds).map_or(0, |d| {
                 d.filter_map(Result::ok)
                     .filter(|e| e.path().is_dir())
@@ -92,43 +91,4 @@ pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
         }
     }
     Ok(exit::OK)
-}
-
-/// Files and bytes under `dir`, not following links.
-fn usage(dir: &Path) -> (u64, u64) {
-    let mut files = 0;
-    let mut bytes = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.filter_map(Result::ok) {
-            let Ok(m) = e.path().symlink_metadata() else {
-                continue;
-            };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else {
-                files += 1;
-                bytes += m.len();
-            }
-        }
-    }
-    (files, bytes)
-}
-
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }

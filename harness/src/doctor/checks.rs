@@ -249,40 +249,12 @@ fn writable(dir: &Path) -> Result<(), String> {
 
 /// The bytes under `dir`, counted for at most [`SIZE_BUDGET`].
 fn size_of(dir: &Path) -> String {
-    let t = Instant::now();
-    let (mut bytes, mut stack, mut partial) = (0u64, vec![dir.to_path_buf()], false);
-    while let Some(d) = stack.pop() {
-        if t.elapsed() > SIZE_BUDGET {
-            partial = true;
-            break;
-        }
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            match e.file_type() {
-                Ok(ft) if ft.is_dir() => stack.push(e.path()),
-                Ok(ft) if ft.is_file() => bytes += e.metadata().map_or(0, |m| m.len()),
-                _ => {}
-            }
-        }
-    }
-    format!("{}{}", if partial { "over " } else { "" }, human(bytes))
-}
-
-fn human(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    let u = crate::disk::usage(dir, SIZE_BUDGET);
+    format!(
+        "{}{}",
+        if u.partial { "over " } else { "" },
+        crate::disk::human(u.bytes)
+    )
 }
 
 fn split_target(t: &str) -> (&str, &str) {
@@ -577,9 +549,12 @@ pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
             });
         }
     }
-    let tmp = std::env::temp_dir();
     let mut places: Vec<(&str, PathBuf)> = vec![
-        ("build directories", tmp),
+        (
+            "build directories, result cache",
+            crate::host::cache_dir().join("builds"),
+        ),
+        ("go build's temporary files", std::env::temp_dir()),
         ("reports", out_dir.to_path_buf()),
     ];
     if let Some(c) = gocache {
@@ -594,7 +569,11 @@ pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
             continue;
         }
         seen.push(dev);
-        let found = format!("{} free at {} ({what})", human(free), p.display());
+        let found = format!(
+            "{} free at {} ({what})",
+            crate::disk::human(free),
+            p.display()
+        );
         const MB: u64 = 1 << 20;
         v.push(match free {
             f if f < 500 * MB => Finding::bad(g, "disk", Level::Fail, found),
