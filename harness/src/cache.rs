@@ -533,6 +533,22 @@ impl Store {
 /// How long a build directory or a result nobody used is kept.
 pub const MAX_UNUSED_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
 
+/// True at most once a day per cache: whether this run should prune it.
+/// The answer is recorded (a `pruned` file's mtime) as it is given.
+pub fn prune_due(root: &Path) -> bool {
+    let stamp = root.join("pruned");
+    let recent = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| {
+            t.elapsed()
+                .is_ok_and(|age| age < Duration::from_secs(24 * 3600))
+        });
+    if recent {
+        return false;
+    }
+    std::fs::create_dir_all(root).is_ok() && std::fs::write(&stamp, b"").is_ok()
+}
+
 /// Removes the build directories under `root` that no run has used for
 /// `max_age`, by their lock file's mtime (touched on every use). One in use
 /// by another crossprobe is left alone: the lock is held while the
@@ -922,6 +938,22 @@ mod tests {
             prune_builds(&root.path().join("missing"), MAX_UNUSED_AGE),
             0
         );
+    }
+
+    #[test]
+    fn pruning_is_due_once_a_day() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = root.path().join("crossprobe");
+        assert!(prune_due(&cache), "never pruned");
+        assert!(!prune_due(&cache), "pruned a moment ago");
+        let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(48 * 3600);
+        std::fs::File::options()
+            .append(true)
+            .open(cache.join("pruned"))
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+        assert!(prune_due(&cache), "pruned two days ago");
     }
 
     #[test]

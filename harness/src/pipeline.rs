@@ -182,14 +182,14 @@ pub fn run_all(
     // Once, at the end: `wineserver -k` between cells would kill another
     // cell's wine process, since they share a prefix.
     let _ = run::cool_down(&ctx.tools);
-    if !ctx.keep {
-        cache::prune_builds(
-            &crate::host::cache_dir().join("builds"),
-            cache::MAX_UNUSED_AGE,
-        );
-    }
-    if let Some(store) = &store {
-        store.prune(cache::MAX_UNUSED_AGE);
+    // Walking every entry is work a cached rerun should not pay each time:
+    // once a day is enough for an age counted in weeks.
+    let root = crate::host::cache_dir();
+    if !ctx.keep && cache::prune_due(&root) {
+        cache::prune_builds(&root.join("builds"), cache::MAX_UNUSED_AGE);
+        if let Some(store) = &store {
+            store.prune(cache::MAX_UNUSED_AGE);
+        }
     }
     done.into_iter()
         .zip(cells)
