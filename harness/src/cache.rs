@@ -191,9 +191,9 @@ pub fn keys(
                 .all(|s| s.env.contains_key(k) || s.env_remove.iter().any(|r| r == k))
     };
     let cc = match compiler {
-        // Chosen by crossprobe: the command is in the steps, its version
-        // and the file behind it are here.
-        Some(c) => id.cc(&c.cc.join(" ")),
+        // Chosen by crossprobe: the command is in the steps; the file behind
+        // it and the version toolchain::cc read once for the run are here.
+        Some(c) => chosen_cc(c),
         // Left to Go (`cc: default`) with cgo possibly on: what cmd/go
         // would pick.
         None if cell.lang == Lang::Go && cell.cgo != "0" => {
@@ -240,6 +240,16 @@ pub fn keys(
         timeout_ms: timeout.as_millis(),
     });
     Keys { build, result }
+}
+
+/// A compiler crossprobe chose: its command, the file behind it, and the
+/// version it already read (no second `--version`).
+fn chosen_cc(c: &Compiler) -> String {
+    let Some(prog) = c.cc.first() else {
+        return String::new();
+    };
+    let path = which(prog).unwrap_or_else(|| PathBuf::from(prog));
+    format!("{} {} {}", c.cc.join(" "), stamp(&path), c.version)
 }
 
 fn hash(inputs: &impl Serialize) -> String {
@@ -687,38 +697,30 @@ mod tests {
         let newer_gcc = keys_of(&id, &c, &plan(), &sources());
         assert_ne!(cgo.build, newer_gcc.build, "C compiler version");
         // A compiler crossprobe chose: its command and version count.
-        let chosen = |cc: &str| crate::toolchain::cc::Compiler {
+        let chosen = |version: &str| crate::toolchain::cc::Compiler {
             kind: crate::toolchain::cc::Kind::Gcc,
-            cc: vec![cc.to_string()],
+            cc: vec!["aarch64-linux-gnu-gcc".to_string()],
             cxx: None,
-            version: String::new(),
+            version: version.to_string(),
             env: BTreeMap::new(),
             ldflags: vec![],
             go_ldflags: vec![],
         };
         let id = identity();
-        id.cc
-            .lock()
-            .unwrap()
-            .insert("aarch64-linux-gnu-gcc".into(), "gcc 12 cross".into());
-        let with = |id: &Identity, c: &Cell| {
+        let with = |version: &str| {
             keys(
-                id,
-                c,
+                &id,
+                &c,
                 &sources(),
                 &plan(),
-                Some(&chosen("aarch64-linux-gnu-gcc")),
+                Some(&chosen(version)),
                 Duration::from_secs(60),
             )
         };
-        let cross = with(&id, &c);
+        let cross = with("gcc 12 cross");
         assert_ne!(cross.build, cgo.build, "the C compiler chosen");
-        id.cc
-            .lock()
-            .unwrap()
-            .insert("aarch64-linux-gnu-gcc".into(), "gcc 13 cross".into());
         assert_ne!(
-            with(&id, &c).build,
+            with("gcc 13 cross").build,
             cross.build,
             "the chosen compiler's version"
         );
