@@ -114,8 +114,9 @@ enum Cmd {
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
-        #[arg(value_name = "MATRIX")]
-        matrix: PathBuf,
+        /// Matrix files; shards split them together, as `run` does.
+        #[arg(required = true, value_name = "MATRIX")]
+        matrices: Vec<PathBuf>,
         /// Print the cells as JSON.
         #[arg(long)]
         json: bool,
@@ -207,11 +208,11 @@ pub fn main() -> i32 {
             cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
         }
         Cmd::Plan {
-            matrix,
+            matrices,
             json,
             m,
             sh,
-        } => cmd_plan(&matrix, json, &m, &sh),
+        } => cmd_plan(&matrices, json, &m, &sh),
         Cmd::Repro {
             snippet,
             go,
@@ -600,12 +601,12 @@ pub(crate) fn host_name() -> String {
 }
 
 fn cmd_plan(
-    path: &Path,
+    paths: &[PathBuf],
     json: bool,
     m: &MatrixArgs,
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
-    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
+    let mut prep = prepare(paths, m, false)?;
     let (cells, shard, cost) = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?;
     prep.cells = cells;
     for w in &prep.warnings {
