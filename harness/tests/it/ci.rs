@@ -2,7 +2,7 @@
 //! Actions requires, and passes actionlint (with shellcheck on its scripts
 //! when shellcheck is installed).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
