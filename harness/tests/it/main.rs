@@ -17,6 +17,7 @@ mod cpu_floor;
 mod dedupe;
 mod doctor;
 mod errors;
+mod exec;
 mod expand;
 mod fuzz;
 mod html;
