@@ -123,6 +123,7 @@ fn results(cells: Vec<CellResult>) -> Results {
         perf: None,
         shard: None,
         merged_from: Vec::new(),
+        estimate: None,
     }
 }
 

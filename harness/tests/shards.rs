@@ -67,6 +67,27 @@ fn two_shards_merged_equal_one_unsharded_run() {
     run("s1", Some("1/2"));
     run("s2", Some("2/2"));
 
+    // Each shard records what the planner expected it to cost beside what
+    // it did.
+    for s in ["s1", "s2"] {
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(s).join("linux-arches/results.json")).unwrap(),
+        )
+        .unwrap();
+        let e = &v["estimate"];
+        assert!(e["expected_ms"].as_u64().unwrap() > 0, "{e}");
+        let actual = e["actual_ms"].as_u64().unwrap();
+        assert!(actual > 0, "{e}");
+        assert_eq!(
+            e["error_ms"].as_i64().unwrap(),
+            actual as i64 - e["expected_ms"].as_i64().unwrap()
+        );
+        assert!(e["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["actual_ms"].is_u64()));
+    }
     let whole = verdicts(&d.join("whole/linux-arches/results.json"));
     let s1 = verdicts(&d.join("s1/linux-arches/results.json"));
     let s2 = verdicts(&d.join("s2/linux-arches/results.json"));
@@ -144,9 +165,10 @@ fn two_shards_merged_equal_one_unsharded_run() {
     assert_eq!(all, whole.keys().cloned().collect::<Vec<_>>());
 }
 
+/// The cell ids of `plan --shard ... --json`.
 fn ids(o: &Output) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mut ids: Vec<String> = v
+    let mut ids: Vec<String> = v["cells"]
         .as_array()
         .unwrap()
         .iter()
@@ -189,6 +211,61 @@ fn a_cell_keeps_its_shard_however_the_matrix_is_ordered() {
         assert!(!a.is_empty(), "shard {shard} is empty");
         assert_eq!(a, plan("b.yaml"), "shard {shard}");
     }
+}
+
+/// Five targets of four cells: each target's cells compile one standard
+/// library, so they share a shard, and `plan --shard --json` says what
+/// each shard is expected to cost.
+#[test]
+fn a_build_family_stays_in_one_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        "name: fam\nprobes: [hello, atomic64]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64, riscv64, s390x, ppc64le]\n  ldflags: [\"\", \"-s -w\"]\n",
+    )
+    .unwrap();
+    let mut targets = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let o = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", shard, "--json"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let cost = &v["cost"];
+        assert_eq!(cost["shard"], shard);
+        let families = cost["families"].as_array().unwrap();
+        assert!(!families.is_empty());
+        let mut sum = 0;
+        for f in families {
+            assert_eq!(f["cells"].as_array().unwrap().len(), 4, "{f}");
+            assert_eq!(f["source"], "estimate");
+            assert!(f["cold_ms"].as_u64().unwrap() > 0);
+            sum += f["expected_ms"].as_u64().unwrap();
+        }
+        assert_eq!(cost["expected_ms"].as_u64().unwrap(), sum);
+        let cells = v["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 4 * families.len());
+        let mut mine: Vec<String> = cells
+            .iter()
+            .map(|c| c["goarch"].as_str().unwrap().to_string())
+            .collect();
+        mine.sort();
+        mine.dedup();
+        targets.push(mine);
+    }
+    assert!(
+        targets[0].iter().all(|t| !targets[1].contains(t)),
+        "no target is built in both shards: {targets:?}"
+    );
+    assert_eq!(targets[0].len() + targets[1].len(), 5);
+    // The text plan names each shard's families on stderr.
+    let o = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", "1/2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("shard 1/2: "), "{err}");
+    assert!(err.contains("4 cells  local|linux/"), "{err}");
 }
 
 #[test]

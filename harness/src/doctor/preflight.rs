@@ -25,7 +25,7 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
     (run, skipped)
 }
 
-fn skip(cell: Cell, reason: String) -> CellResult {
+pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
         ..Observed::default()
