@@ -1,101 +1,49 @@
 //! Snippets that bring their own go.mod and go.sum: used as given, go.sum
 //! completed from the module proxy, kept in the repro bundle, and replayed
-//! offline. The shipped mattn/go-sqlite3 report is the real case.
+//! offline.
 
 use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
-const SQLITE_MD: &str = "matrices/repro/sqlite3-cgo-off-stub.md";
 const STUB: &str =
     "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work. This is a stub";
 
-fn run_stdout(cell: &Value) -> String {
-    cell["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"] == "run")
-        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
-        .map(|c| c["stdout"]["text"].as_str().unwrap_or("").to_string())
-        .collect()
-}
+/// The stub, shorthand for one cell, with a go.mod and no go.sum.
+const NO_GO_SUM: &str = r#"name: sqlite3-no-go-sum
+goos: linux
+goarch: arm64
+cgo: 0
+expect:
+  outcome: run-fail
+  match: "This is a stub"
+source: |
+  package main
 
-fn build_exit(cell: &Value) -> Value {
-    cell["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"] == "build")
-        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
-        .last()
-        .map(|c| c["exit"].clone())
-        .unwrap_or(Value::Null)
-}
+  import (
+  	"database/sql"
+  	"fmt"
+  	"os"
 
-/// The one cgo compile of sqlite3.c for arm64 in the suite (minutes cold,
-/// seconds once GOCACHE has it).
-#[test]
-fn sqlite3_with_cgo_off_is_the_stub_under_qemu_and_with_cgo_on_builds_and_runs() {
-    let md = common::repo().join(SQLITE_MD);
-    let dir = tempfile::tempdir().unwrap();
-    let out = common::cmd(
-        dir.path(),
-        &["repro", md.to_str().unwrap(), "--out", "reports"],
-    )
-    .output()
-    .unwrap();
-    let run = common::Run { dir, out };
-    let stdout = run.stdout();
-    let all = format!("stdout:\n{stdout}\nstderr:\n{}", run.stderr());
-    let cells = run.cells("sqlite3-cgo-off-stub");
+  	_ "github.com/mattn/go-sqlite3"
+  )
 
-    let off = &cells["linux/arm64/cgo0/sqlite"];
-    assert_eq!(off["outcome"], "run-fail", "{all}");
-    assert_eq!(off["verdict"]["met"], true, "{all}");
-    assert_eq!(off["cell"]["runner"]["kind"], "qemu", "{all}");
-    assert!(run_stdout(off).contains(STUB), "{all}");
-    assert!(stdout.contains("reproduced: run-fail"), "{all}");
+  func main() {
+  	db, _ := sql.Open("sqlite3", ":memory:")
+  	if err := db.Ping(); err != nil {
+  		fmt.Println(err)
+  		os.Exit(1)
+  	}
+  }
+files:
+  go.mod: |
+    module example.com/sqlitebug
 
-    let on = &cells["linux/arm64/cgo1/sqlite"];
-    assert_eq!(build_exit(on)["code"], 0, "{all}");
-    assert_eq!(on["facts"]["cc.argv"][0], "aarch64-linux-gnu-gcc", "{all}");
-    assert_eq!(on["facts"]["cgo.binary"], "1", "{all}");
-    assert_eq!(
-        on["facts"]["buildinfo.deps"][0], "github.com/mattn/go-sqlite3@v1.14.28",
-        "{all}"
-    );
-    assert!(run_stdout(on).starts_with("sqlite 3."), "{all}");
-}
+    go 1.22
 
-/// The snippet's yaml block, as a standalone file, without its go.sum.
-fn without_go_sum() -> String {
-    let text = std::fs::read_to_string(common::repo().join(SQLITE_MD)).unwrap();
-    let yaml = text
-        .split("```yaml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .unwrap();
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in yaml.lines() {
-        if line.trim_start().starts_with("go.sum:") {
-            skipping = true;
-            continue;
-        }
-        if skipping && line.starts_with("        ") {
-            continue;
-        }
-        skipping = false;
-        out.push_str(line);
-        out.push('\n');
-    }
-    assert!(!out.contains("h1:"), "{out}");
-    out
-}
+    require github.com/mattn/go-sqlite3 v1.14.28
+"#;
 
 fn go_env(dir: &Path, modcache: &Path) -> Vec<(String, String)> {
     vec![
@@ -114,26 +62,22 @@ fn a_missing_go_sum_is_completed_and_the_bundle_replays_offline() {
     let dir = tempfile::tempdir().unwrap();
     let modcache = dir.path().join("modcache");
     let snippet = dir.path().join("bug.yaml");
-    let given = without_go_sum();
-    std::fs::write(&snippet, &given).unwrap();
-    let out = common::cmd(
-        dir.path(),
-        &["repro", "bug.yaml", "--out", "reports", "--filter", "cgo0"],
-    )
-    .envs(go_env(dir.path(), &modcache))
-    .output()
-    .unwrap();
+    std::fs::write(&snippet, NO_GO_SUM).unwrap();
+    let out = common::cmd(dir.path(), &["repro", "bug.yaml", "--out", "reports"])
+        .envs(go_env(dir.path(), &modcache))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(stdout.contains("reproduced: run-fail"), "{all}");
     // The user's file is as it was.
-    assert_eq!(std::fs::read_to_string(&snippet).unwrap(), given);
+    assert_eq!(std::fs::read_to_string(&snippet).unwrap(), NO_GO_SUM);
 
     let bundle = dir
         .path()
-        .join("reports/sqlite3-cgo-off-stub/linux_arm64_cgo0_sqlite");
+        .join("reports/sqlite3-no-go-sum/linux_arm64_cgo0_snippet");
     let go_mod = std::fs::read_to_string(bundle.join("src/go.mod")).unwrap();
     assert_eq!(
         go_mod,
