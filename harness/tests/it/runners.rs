@@ -2,7 +2,7 @@
 //! the Invocation that `run::invocation` makes, and checks what it printed.
 //!
 //! Needs what scripts/setup installs (go, qemu-user, wine64, node, wazero).
-//! Timings go to stderr: `cargo test --test runners -- --nocapture`.
+//! Timings go to stderr: `cargo test --test it runners:: -- --nocapture`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

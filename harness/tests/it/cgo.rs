@@ -4,7 +4,7 @@
 //! each shipped matrix to the cells a test needs; zig builds one target
 //! only (darwin/arm64, ~100 s the first time on a machine, then cached).
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 
@@ -27,20 +27,13 @@ fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn assert_ok(r: &common::Run) {
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
-}
-
 #[test]
 fn cgo_1_runs_under_every_runner() {
-    let r = common::run_shipped("cgo-cross", &["--filter", "*/cgo1/cgo-hello"]);
-    assert_ok(&r);
+    let r = common::Test::new()
+        .shipped("cgo-cross")
+        .args(&["--filter", "*/cgo1/cgo-hello"])
+        .status(0)
+        .run();
     let cells = r.cells("cgo-cross");
     assert_eq!(cells.len(), 6, "{:?}", cells.keys());
     for (id, c) in &cells {
@@ -94,8 +87,11 @@ fn cgo_1_runs_under_every_runner() {
 
 #[test]
 fn cgo_default_records_what_go_chose() {
-    let r = common::run_shipped("cgo-cross", &["--filter", "*/cgo-default/*"]);
-    assert_ok(&r);
+    let r = common::Test::new()
+        .shipped("cgo-cross")
+        .args(&["--filter", "*/cgo-default/*"])
+        .status(0)
+        .run();
     let cells = r.cells("cgo-cross");
     assert_eq!(cells.len(), 12, "{:?}", cells.keys());
     for (id, c) in &cells {
@@ -132,8 +128,7 @@ fn cgo_default_records_what_go_chose() {
 
 #[test]
 fn abi_shows_the_arm_layout_mismatch() {
-    let r = common::run_shipped("abi", &[]);
-    assert_ok(&r);
+    let r = common::Test::new().shipped("abi").status(0).run();
     let cells = r.cells("abi");
     assert_eq!(cells.len(), 12, "{:?}", cells.keys());
     let arm = &cells["linux/arm/cgo1/go-c-layout"];
@@ -163,8 +158,7 @@ fn abi_shows_the_arm_layout_mismatch() {
 
 #[test]
 fn static_pair_shows_the_warning_and_its_fix() {
-    let r = common::run_shipped("static", &[]);
-    assert_ok(&r);
+    let r = common::Test::new().shipped("static").status(0).run();
     let cells = r.cells("static");
     let warned = &cells["linux/amd64/cgo1/ldflags=-extldflags=-static/static-net"];
     let warnings = fact(warned, "build.warnings").as_array().unwrap();
@@ -186,11 +180,11 @@ fn static_pair_shows_the_warning_and_its_fix() {
 
 #[test]
 fn darwin_cgo_builds_through_zig() {
-    let r = common::run_shipped(
-        "darwin-arm64",
-        &["--filter", "darwin/arm64/cgo1/cgo-hello", "--keep"],
-    );
-    assert_ok(&r);
+    let r = common::Test::new()
+        .shipped("darwin-arm64")
+        .args(&["--filter", "darwin/arm64/cgo1/cgo-hello", "--keep"])
+        .status(0)
+        .run();
     let cells = r.cells("darwin-arm64");
     let c = &cells["darwin/arm64/cgo1/cgo-hello"];
     assert_eq!(outcome(c), "skip", "{c:#}");
@@ -252,8 +246,7 @@ expect:
   - when: {cc: crossprobe-no-such-gcc, goarch: riscv64}
     outcome: skip
 "#;
-    let r = common::run_yaml(yaml, &["run", "@"]);
-    assert_ok(&r);
+    let r = common::Test::new().matrix(yaml).status(0).run();
     let cells = r.cells("modes");
     assert_eq!(cells.len(), 7, "{:?}", cells.keys());
     for id in [
@@ -297,8 +290,7 @@ expect:
   - when: {goarch: arm}
     facts: {probe.sizeof.long: "8"}
 "#;
-    let r = common::run_yaml(yaml, &["run", "@"]);
-    assert_eq!(r.code(), 1, "{}\n{}", r.stdout(), r.stderr());
+    let r = common::Test::new().matrix(yaml).status(1).run();
     let cells = r.cells("matrix");
     let c = &cells["linux/arm/cgo0/c-abi"];
     assert_eq!(outcome(c), "pass");
@@ -314,14 +306,11 @@ expect:
 
 /// Bad input: exit 2, nothing written, the exact words snapshotted.
 fn refuse(yaml: &str) -> String {
-    let r = common::run_yaml(yaml, &["plan", "@"]);
-    assert_eq!(
-        r.code(),
-        2,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["plan", "@"])
+        .status(2)
+        .run();
     let err = r.stderr();
     assert!(!err.contains("panicked"), "{err}");
     err
@@ -352,11 +341,7 @@ fn c_probe_without_source() {
 
 #[test]
 fn cc_with_cgo_0_is_a_warning() {
-    let r = common::run_yaml(
-        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0, 1]\n  cc: [zig]\n",
-        &["plan", "@"],
-    );
-    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0, 1]\n  cc: [zig]\n").args(&["plan", "@"]).status(0).run();
     insta::assert_snapshot!(r.stderr());
     assert!(r.stdout().contains("linux/arm64/cgo1/cc=zig/hello"));
 }

@@ -4,7 +4,7 @@
 //! of each refusal is snapshotted (`snapshots/bad_inputs__refused@*.snap`).
 //! Each file's first line says what is wrong with it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -41,27 +41,31 @@ fn refuse(dir: &Path, file: &str, extra: &[&str]) -> String {
 #[test]
 fn every_bad_matrix_is_refused_clearly() {
     let mut seen = 0;
-    insta::glob!("bad/*.yaml", |path| {
-        seen += 1;
-        let dir = path.parent().unwrap();
-        let file = path.file_name().unwrap().to_str().unwrap();
-        let stderr = refuse(dir, file, &[]);
-        if !NO_POSITION.contains(&file) {
-            let at = format!("{file}:");
-            let positioned = stderr.match_indices(&at).any(|(i, _)| {
-                let rest = &stderr[i + at.len()..];
-                let mut parts = rest.splitn(3, ':');
-                let line = parts.next().unwrap_or("");
-                let col = parts.next().unwrap_or("");
-                !line.is_empty()
-                    && line.bytes().all(|b| b.is_ascii_digit())
-                    && !col.is_empty()
-                    && col.bytes().all(|b| b.is_ascii_digit())
-            });
-            assert!(positioned, "{file}: no {file}:LINE:COL in\n{stderr}");
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "bad/*.yaml",
+        |path| {
+            seen += 1;
+            let dir = path.parent().unwrap();
+            let file = path.file_name().unwrap().to_str().unwrap();
+            let stderr = refuse(dir, file, &[]);
+            if !NO_POSITION.contains(&file) {
+                let at = format!("{file}:");
+                let positioned = stderr.match_indices(&at).any(|(i, _)| {
+                    let rest = &stderr[i + at.len()..];
+                    let mut parts = rest.splitn(3, ':');
+                    let line = parts.next().unwrap_or("");
+                    let col = parts.next().unwrap_or("");
+                    !line.is_empty()
+                        && line.bytes().all(|b| b.is_ascii_digit())
+                        && !col.is_empty()
+                        && col.bytes().all(|b| b.is_ascii_digit())
+                });
+                assert!(positioned, "{file}: no {file}:LINE:COL in\n{stderr}");
+            }
+            insta::assert_snapshot!(common::stable(&stderr));
         }
-        insta::assert_snapshot!(common::stable(&stderr));
-    });
+    );
     assert!(seen >= 30, "the corpus has only {seen} files");
 }
 

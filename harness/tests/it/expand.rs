@@ -1,13 +1,16 @@
 //! Expansion through the real binary (`plan --json`): counts, ids, the
 //! arch-specific env rule, include/exclude, runner choice.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 
 fn plan(yaml: &str) -> Vec<Value> {
-    let r = common::run_yaml(yaml, &["plan", "@", "--json"]);
-    assert_eq!(r.code(), 0, "plan failed:\n{}", r.stderr());
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["plan", "@", "--json"])
+        .status(0)
+        .run();
     serde_json::from_str::<Vec<Value>>(&r.stdout()).unwrap()
 }
 
@@ -129,11 +132,11 @@ fn shipped_linux_arches_has_enough_cells() {
 
 #[test]
 fn filter_too_narrow_is_an_error() {
-    let r = common::run_yaml(
-        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
-        &["plan", "@", "--filter", "nothing-like-this"],
-    );
-    assert_eq!(r.code(), 2);
+    let r = common::Test::new()
+        .matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+        .args(&["plan", "@", "--filter", "nothing-like-this"])
+        .status(2)
+        .run();
     assert!(
         r.stderr().contains("matches none of the 1 cells"),
         "{}",

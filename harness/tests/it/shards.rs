@@ -1,7 +1,7 @@
 //! `--shard i/n`: shards run separately and merged equal one unsharded run,
 //! and a cell's shard does not depend on how the matrix is ordered.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! suite uses three: go1.21.13, go1.22.12 and go1.22.0 (about 70 MB each,
 //! once per machine), with the local Go as the third minor of the sweep.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

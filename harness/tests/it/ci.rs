@@ -3,7 +3,7 @@
 //! would rebuild, and pass check-jsonschema's vendored schemas (and, for
 //! GitHub, actionlint, with shellcheck on its scripts).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

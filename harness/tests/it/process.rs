@@ -1,7 +1,7 @@
 //! `process::run` against real misbehaving children. The children are /bin/sh
 //! scripts here only; crossprobe itself never runs a shell.
 
-mod process_support;
+use crate::process_support;
 
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};

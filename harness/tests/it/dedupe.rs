@@ -1,17 +1,13 @@
 //! Build dedupe: cells that differ only in how they run share one build.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 
 #[test]
 fn cells_that_differ_only_in_their_cpu_share_one_build() {
-    let r = common::run_yaml(
-        "name: d\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cpu: [cortex-a53, cortex-a72, max]\n",
-        &["run", "@"],
-    );
-    assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+    let r = common::Test::new().matrix("name: d\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cpu: [cortex-a53, cortex-a72, max]\n").status(0).run();
     let results = r.results("d");
     let cells: Vec<&Value> = results["cells"].as_array().unwrap().iter().collect();
     assert_eq!(cells.len(), 3);
@@ -61,8 +57,11 @@ fn a_retry_reuses_the_build() {
         "name: r\nprobes:\n  - name: coin\n    source: |\n      package main\n      import (\"fmt\"; \"os\"; \"path/filepath\")\n      func main() {{\n          mark := filepath.Join(os.Getenv(\"MARKS\"), \"tried\")\n          if _, err := os.Stat(mark); err != nil {{\n              os.WriteFile(mark, nil, 0o644)\n              os.Exit(3)\n          }}\n          fmt.Println(`CROSSPROBE-FACTS: {{}}`)\n      }}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  env:\n    MARKS: [{:?}]\n",
         marks.path().display().to_string()
     );
-    let r = common::run_yaml(&yaml, &["run", "@", "--retries", "1"]);
-    assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+    let r = common::Test::new()
+        .matrix(&yaml)
+        .args(&["run", "@", "--retries", "1"])
+        .status(0)
+        .run();
     let cell = r.cells("r").into_values().next().unwrap();
     let tries = cell["attempts"].as_array().unwrap();
     assert_eq!(tries.len(), 1, "{cell:#}");
@@ -81,8 +80,11 @@ fn a_failed_build_is_retried_unless_expected() {
     let yaml = |expect: &str| {
         format!("name: b\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() {{ undefinedThing() }}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n{expect}")
     };
-    let r = common::run_yaml(&yaml(""), &["run", "@", "--retries", "1"]);
-    assert_eq!(r.code(), 1);
+    let r = common::Test::new()
+        .matrix(&yaml(""))
+        .args(&["run", "@", "--retries", "1"])
+        .status(1)
+        .run();
     let cell = r.cells("b").into_values().next().unwrap();
     assert_eq!(cell["outcome"], "build-fail");
     let tries = cell["attempts"].as_array().unwrap();
@@ -92,8 +94,11 @@ fn a_failed_build_is_retried_unless_expected() {
 
     let expected =
         "expect:\n  - when: {probe: broken}\n    outcome: build-fail\n    reason: on purpose\n";
-    let r = common::run_yaml(&yaml(expected), &["run", "@", "--retries", "1"]);
-    assert_eq!(r.code(), 0, "{}", r.stdout());
+    let r = common::Test::new()
+        .matrix(&yaml(expected))
+        .args(&["run", "@", "--retries", "1"])
+        .status(0)
+        .run();
     let cell = r.cells("b").into_values().next().unwrap();
     assert!(cell.get("attempts").is_none(), "{cell:#}");
 }

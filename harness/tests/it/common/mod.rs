@@ -1,6 +1,5 @@
 //! Runs the real `crossprobe` binary on a matrix in a temporary directory and
 //! hands back what it printed and wrote.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -69,23 +68,108 @@ impl Run {
     }
 }
 
+/// A run of the real `crossprobe` in a fresh directory, built up the way
+/// just's tests build theirs:
+///
+/// ```ignore
+/// let r = Test::new().matrix(yaml).args(&["run", "@", "--strict"]).status(1).run();
+/// ```
+///
+/// `@` in the arguments stands for the matrix written by [`Test::matrix`];
+/// with no arguments at all the test runs `crossprobe run @`. [`Test::status`]
+/// makes [`Test::run`] assert the exit code, printing stdout and stderr when
+/// it differs, so no test writes that block out again.
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    status: Option<i32>,
+}
+
+impl Default for Test {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            args: Vec::new(),
+            env: Vec::new(),
+            status: None,
+        }
+    }
+
+    /// Writes `yaml` as `matrix.yaml` in the test's directory.
+    pub fn matrix(self, yaml: &str) -> Test {
+        self.file("matrix.yaml", yaml)
+    }
+
+    /// Writes a file (its parent directories too) under the test's directory.
+    pub fn file(self, rel: &str, contents: &str) -> Test {
+        let p = self.dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+        self
+    }
+
+    /// `crossprobe run matrices/NAME.yaml`; further [`Test::args`] follow it.
+    pub fn shipped(self, name: &str) -> Test {
+        let m = repo().join("matrices").join(format!("{name}.yaml"));
+        self.args(&["run", m.to_str().unwrap()])
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The exit code [`Test::run`] asserts.
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = Some(code);
+        self
+    }
+
+    pub fn run(self) -> Run {
+        let args: Vec<&str> = if self.args.is_empty() {
+            vec!["run", "@"]
+        } else {
+            self.args.iter().map(String::as_str).collect()
+        };
+        let mut c = cmd(self.dir.path(), &args);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let out = c.output().unwrap();
+        let run = Run { dir: self.dir, out };
+        if let Some(want) = self.status {
+            assert_eq!(
+                run.code(),
+                want,
+                "crossprobe {args:?} exited {}, not {want}\nstdout:\n{}\nstderr:\n{}",
+                run.code(),
+                run.stdout(),
+                run.stderr()
+            );
+        }
+        run
+    }
+}
+
 /// Writes `yaml` as `matrix.yaml` in a fresh directory and runs
 /// `crossprobe ARGS...` there, with `matrix.yaml` wherever ARGS says `@`.
 pub fn run_yaml(yaml: &str, args: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
-    let out = cmd(dir.path(), args).output().unwrap();
-    Run { dir, out }
+    Test::new().matrix(yaml).args(args).run()
 }
 
 /// Runs a shipped matrix from `matrices/`, reports into a fresh directory.
 pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let m = repo().join("matrices").join(format!("{name}.yaml"));
-    let mut args = vec!["run", m.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let out = cmd(dir.path(), &args).output().unwrap();
-    Run { dir, out }
+    Test::new().shipped(name).args(extra).run()
 }
 
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
@@ -97,7 +181,7 @@ pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
         )
         .env("NO_COLOR", "1")
         // Tests are about what cells do, so they do it every time: a result
-        // cached by an earlier test run would hide it. tests/cache.rs turns
+        // cached by an earlier test run would hide it. tests/it/cache.rs turns
         // the cache back on, in a cache of its own.
         .env("CROSSPROBE_NO_CACHE", "1")
         .env_remove("CROSSPROBE_RUNNER")

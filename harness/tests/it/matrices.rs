@@ -2,7 +2,7 @@
 //! wine, real node and wazero. Then the JUnit goes through xmllint against
 //! the Jenkins schema.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 
@@ -12,14 +12,7 @@ fn outcome(c: &Value) -> &str {
 
 #[test]
 fn quick_passes_and_reports() {
-    let r = common::run_shipped("quick", &[]);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().shipped("quick").status(0).run();
     let cells = r.cells("quick");
     assert_eq!(cells.len(), 3);
     for (id, c) in &cells {
@@ -84,14 +77,7 @@ fn linux_arches_atomic64_fails_exactly_on_32_bit_ports() {
 
 #[test]
 fn windows_amd64_runs_under_wine() {
-    let r = common::run_shipped("windows", &[]);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().shipped("windows").status(0).run();
     let cells = r.cells("windows");
     let hello = &cells["windows/amd64/cgo0/hello"];
     assert_eq!(outcome(hello), "pass", "{hello:#}");
@@ -119,14 +105,7 @@ fn windows_amd64_runs_under_wine() {
 
 #[test]
 fn wasm_runs_under_node_and_wasi() {
-    let r = common::run_shipped("wasm", &[]);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().shipped("wasm").status(0).run();
     let cells = r.cells("wasm");
     for id in ["js/wasm/cgo0/hello", "wasip1/wasm/cgo0/hello"] {
         assert_eq!(outcome(&cells[id]), "pass", "{id}: {:#}", cells[id]);
@@ -143,14 +122,7 @@ fn darwin_is_built_and_skipped_with_the_reason_on_linux() {
     if !cfg!(target_os = "linux") {
         return;
     }
-    let r = common::run_shipped("darwin-arm64", &[]);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().shipped("darwin-arm64").status(0).run();
     let cells = r.cells("darwin-arm64");
     let mut built = 0;
     for (id, c) in &cells {

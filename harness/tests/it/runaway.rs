@@ -7,8 +7,8 @@
 //! still alive: a probe's grandchild, a hung compiler, a toolexec wrapper.
 #![cfg(unix)]
 
-mod common;
-mod process_support;
+use crate::common;
+use crate::process_support;
 
 use std::io::Write;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Emulation at the CPU floor, fact expectations and strict expected
 //! failures, through the real binary and real qemu.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 
@@ -18,14 +18,7 @@ fn run_exit(c: &Value) -> Value {
 
 #[test]
 fn cpu_floor_reproduces_the_three_failures() {
-    let r = common::run_shipped("cpu-floor", &[]);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().shipped("cpu-floor").status(0).run();
     let cells = r.cells("cpu-floor");
     let v3 = &cells["linux/amd64/GOAMD64=v3/cgo0/cpu=Nehalem/hello"];
     assert_eq!(v3["outcome"], "run-fail");
@@ -69,11 +62,7 @@ fn cpu_floor_reproduces_the_three_failures() {
 
 #[test]
 fn a_failed_fact_expectation_shows_expected_and_actual() {
-    let r = common::run_yaml(
-        "name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n",
-        &["run", "@"],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stdout());
+    let r = common::Test::new().matrix("name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n").status(1).run();
     let c = &r.cells("facts")["linux/amd64/cgo0/hello"];
     assert_eq!(c["outcome"], "pass");
     assert_eq!(c["verdict"]["met"], false);
@@ -93,16 +82,22 @@ fn a_failed_fact_expectation_shows_expected_and_actual() {
 #[test]
 fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
     let yaml = "name: s\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n";
-    let r = common::run_yaml(yaml, &["plan", "@"]);
-    assert_eq!(r.code(), 0);
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["plan", "@"])
+        .status(0)
+        .run();
     assert!(
         r.stderr()
             .contains("warning: matrix.yaml:7:5: this expect entry matches no cell"),
         "{}",
         r.stderr()
     );
-    let r = common::run_yaml(yaml, &["run", "@", "--strict"]);
-    assert_eq!(r.code(), 2);
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["run", "@", "--strict"])
+        .status(2)
+        .run();
     assert!(
         r.stderr()
             .contains("matrix.yaml:7:5: this expect entry matches no cell"),
@@ -113,11 +108,7 @@ fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
 
 #[test]
 fn a_bad_fact_expression_is_an_input_error() {
-    let r = common::run_yaml(
-        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n",
-        &["plan", "@"],
-    );
-    assert_eq!(r.code(), 2);
+    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(&["plan", "@"]).status(2).run();
     assert!(r.stderr().contains("matrix.yaml:8:25"), "{}", r.stderr());
     insta::assert_snapshot!(r.stderr());
 }

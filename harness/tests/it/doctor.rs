@@ -4,7 +4,7 @@
 //! Tools go missing the honest way: crossprobe runs with a PATH that holds
 //! only the few programs a test names.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

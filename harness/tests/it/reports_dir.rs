@@ -6,7 +6,7 @@
 //! container has it); elsewhere they say they were skipped.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -77,19 +77,14 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
 /// Refused with exit 2 and nothing built: `TMPDIR`, where every cell's build
 /// directory would go, stays empty.
 fn refused_before_building(out: &Path) -> String {
-    let dir = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("matrix.yaml"),
-        "name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
-    )
-    .unwrap();
-    let o = common::cmd(dir.path(), &["run", "@", "--out", out.to_str().unwrap()])
-        .env("TMPDIR", tmp.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let r = common::Test::new()
+        .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+        .args(&["run", "@", "--out", out.to_str().unwrap()])
+        .env("TMPDIR", tmp.path().to_str().unwrap())
+        .status(2)
+        .run();
+    let stderr = r.stderr();
     let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
         .unwrap()
         .flatten()

@@ -2,7 +2,7 @@
 //! the rest marked interrupted, the right exit code, nothing left running.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! (XDG_CACHE_HOME) and the user's warm GOCACHE.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,17 +2,10 @@
 //! and writes nothing. The exact text is snapshotted, so a change to a
 //! message is a visible decision.
 
-mod common;
+use crate::common;
 
 fn refuse(name: &str, yaml: &str) -> String {
-    let r = common::run_yaml(yaml, &["run", "@"]);
-    assert_eq!(
-        r.code(),
-        2,
-        "{name}: expected exit 2\nstdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new().matrix(yaml).status(2).run();
     assert!(
         !r.dir.path().join("reports").exists(),
         "{name}: reports were written for bad input"
@@ -142,7 +135,10 @@ fn empty_file() {
 
 #[test]
 fn missing_file_is_a_usage_error() {
-    let r = common::run_yaml("", &["run", "does-not-exist.yaml"]);
-    assert_eq!(r.code(), 2);
+    let r = common::Test::new()
+        .matrix("")
+        .args(&["run", "does-not-exist.yaml"])
+        .status(2)
+        .run();
     assert!(r.stderr().contains("does-not-exist.yaml"), "{}", r.stderr());
 }

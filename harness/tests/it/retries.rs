@@ -1,7 +1,7 @@
 //! `--retries`: a cell that fails and then passes is flaky, reported as a
 //! JUnit flakyFailure and never counted as a pass.
 
-mod common;
+use crate::common;
 
 /// A probe that fails the first time it runs and passes after: it leaves a
 /// mark in the directory FLAKY_DIR names (a cell env axis, so the run gets
@@ -92,8 +92,11 @@ fn a_cell_that_fails_then_passes_is_flaky() {
 #[test]
 fn without_retries_the_first_failure_stands() {
     let marks = tempfile::tempdir().unwrap();
-    let r = common::run_yaml(&flaky_yaml(marks.path()), &["run", "@", "-j1"]);
-    assert_eq!(r.code(), 1, "{}", r.stdout());
+    let r = common::Test::new()
+        .matrix(&flaky_yaml(marks.path()))
+        .args(&["run", "@", "-j1"])
+        .status(1)
+        .run();
     let cells = r.cells("flaky");
     let coin = cells
         .values()

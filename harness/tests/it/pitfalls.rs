@@ -6,7 +6,7 @@
 //! layouts (`*/a*64/*` and `linux/386/*`, 51 of its 88 cells).
 //! CROSSPROBE_PITFALLS_FULL=1 runs all of it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -41,14 +41,11 @@ fn fact<'a>(
 /// inspection. Returns the cells.
 fn run_and_check(filter: Option<&str>) -> std::collections::BTreeMap<String, Value> {
     let args: Vec<&str> = filter.map(|f| vec!["--filter", f]).unwrap_or_default();
-    let r = common::run_shipped("pitfalls", &args);
-    assert_eq!(
-        r.code(),
-        0,
-        "stdout:\n{}\nstderr:\n{}",
-        r.stdout(),
-        r.stderr()
-    );
+    let r = common::Test::new()
+        .shipped("pitfalls")
+        .args(&args)
+        .status(0)
+        .run();
     common::validate_junit(&r.reports("pitfalls").join("junit.xml"));
     let cells = r.cells("pitfalls");
     for (id, c) in &cells {

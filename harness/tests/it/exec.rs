@@ -2,7 +2,7 @@
 //! real `go test`: the test binaries run under qemu, wine and node, their
 //! output streams back to cmd/go, and their exit status comes through.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -242,6 +242,30 @@ fn stdout_streams_while_the_program_runs_and_stdin_reaches_it() {
     stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "got hello\n");
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// On a terminal the program gets the terminal: it reads it rather than
+/// being stopped (SIGTTIN) for reading from a background process group.
+/// `script` gives the command a pseudo-terminal.
+#[test]
+fn a_program_on_a_terminal_can_read_it() {
+    let line = format!("{} exec {} echo", common::bin(), program().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) is installed");
+    watchdog(child.id());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), "ready");
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("got hello"), "{rest:?}");
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{rest:?}");
 }
 
 #[test]

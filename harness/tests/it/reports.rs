@@ -1,7 +1,7 @@
 //! `report merge` and `report diff` on real runs, and the bad input each
 //! meets: a corrupt results.json, mixed schema versions, unrelated runs.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

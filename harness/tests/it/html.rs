@@ -3,7 +3,7 @@
 //! a thousand cells. Screenshots land in target/test-artifacts/:
 //! report-grid-popover.png and report-1000.png.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -129,8 +129,11 @@ fn fragment_for(id: &str) -> String {
 
 #[test]
 fn the_grid_of_a_real_run() {
-    let r = common::run_yaml(MATRIX, &["run", "@", "-j2"]);
-    assert_eq!(r.code(), 1, "one cell is wrong on purpose\n{}", r.stdout());
+    let r = common::Test::new()
+        .matrix(MATRIX)
+        .args(&["run", "@", "-j2"])
+        .status(1)
+        .run();
     let page = r.reports("grid").join("report.html");
     assert!(r.stdout().contains("report.html"), "{}", r.stdout());
     let html = std::fs::read_to_string(&page).unwrap();

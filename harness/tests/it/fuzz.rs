@@ -18,7 +18,7 @@
 //! section):
 //!
 //! ```sh
-//! CROSSPROBE_FUZZ_SECS=600 cargo test --release --test fuzz -- --nocapture
+//! CROSSPROBE_FUZZ_SECS=600 cargo test --release --test it fuzz:: -- --nocapture
 //! ```
 //!
 //! Inputs that once failed live in `tests/fuzz-regressions/` and are replayed
@@ -39,7 +39,7 @@ use crossprobe::{build, load, pipeline, report, run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
-mod fuzz_support;
+use crate::fuzz_support;
 use fuzz_support::Input;
 
 /// One input may take this long before it counts as a hang (debug build, a

@@ -1,15 +1,11 @@
 //! Outcomes and verdicts with inline probes: unexpected passes, build
 //! failures, timeouts, silent exits.
 
-mod common;
+use crate::common;
 
 #[test]
 fn unexpected_pass_fails_the_run() {
-    let r = common::run_yaml(
-        "name: xpass\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n",
-        &["run", "@"],
-    );
-    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let r = common::Test::new().matrix("name: xpass\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n").status(1).run();
     let c = &r.cells("xpass")["linux/amd64/cgo0/hello"];
     assert_eq!(c["outcome"], "pass");
     assert_eq!(c["verdict"]["met"], false);
@@ -23,16 +19,7 @@ fn unexpected_pass_fails_the_run() {
 
 #[test]
 fn build_failure_is_reported_with_its_first_line() {
-    let r = common::run_yaml(
-        "name: bf\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() { undefinedThing() }\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: build-fail\n    match: \"undefined: undefinedThing\"\n    reason: the probe is broken on purpose\n",
-        &["run", "@"],
-    );
-    assert_eq!(
-        r.code(),
-        1,
-        "amd64 was not expected to fail\n{}",
-        r.stdout()
-    );
+    let r = common::Test::new().matrix("name: bf\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() { undefinedThing() }\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: build-fail\n    match: \"undefined: undefinedThing\"\n    reason: the probe is broken on purpose\n").status(1).run();
     let cells = r.cells("bf");
     let amd = &cells["linux/amd64/cgo0/broken"];
     assert_eq!(amd["outcome"], "build-fail");
@@ -65,11 +52,7 @@ fn a_probe_that_never_ends_times_out() {
 
 #[test]
 fn silent_exit_zero_is_not_a_pass() {
-    let r = common::run_yaml(
-        "name: silent\nprobes:\n  - name: quiet\n    source: |\n      package main\n      func main() {}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
-        &["run", "@"],
-    );
-    assert_eq!(r.code(), 1);
+    let r = common::Test::new().matrix("name: silent\nprobes:\n  - name: quiet\n    source: |\n      package main\n      func main() {}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n").status(1).run();
     let c = &r.cells("silent")["linux/amd64/cgo0/quiet"];
     assert_eq!(c["outcome"], "run-fail");
     assert!(
@@ -80,11 +63,11 @@ fn silent_exit_zero_is_not_a_pass() {
 
 #[test]
 fn keep_keeps_passing_build_dirs() {
-    let r = common::run_yaml(
-        "name: k\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
-        &["run", "@", "--keep", "-j1"],
-    );
-    assert_eq!(r.code(), 0, "{}", r.stderr());
+    let r = common::Test::new()
+        .matrix("name: k\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+        .args(&["run", "@", "--keep", "-j1"])
+        .status(0)
+        .run();
     let c = &r.cells("k")["linux/amd64/cgo0/hello"];
     let dir = c["dir"].as_str().expect("--keep records the directory");
     assert!(std::path::Path::new(dir).join("probe").is_file());
