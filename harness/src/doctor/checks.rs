@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fix::{self, Action};
 use super::{cc, Finding, Group, Level, Needs};
-use crate::host::{self, Host, Tools};
+use crate::host::{Host, Tools};
 use crate::model::Runner;
 use crate::{process, run};
 
@@ -356,7 +356,7 @@ fn tool_for(goos: &str, goarch: &str) -> Option<(String, Action)> {
     let linux = cfg!(target_os = "linux");
     Some(match (goos, goarch) {
         ("linux", arch) => {
-            let q = format!("qemu-{}", host::qemu_arch(arch)?);
+            let q = format!("qemu-{}", crate::target::arch_of(arch)?.qemu?);
             let a = if linux {
                 fix::install(&["qemu-user"], &[], "install qemu-user")
             } else {
