@@ -1,7 +1,7 @@
 //! The command line: parses arguments and drives the pipeline. Each
 //! subcommand is a function that returns an exit code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -104,6 +104,11 @@ enum Cmd {
         /// (also: CROSSPROBE_NO_CACHE=1).
         #[arg(long)]
         no_cache: bool,
+        /// A missing tool that doctor can install (qemu-user, wine, node,
+        /// wazero, a cross gcc, zig) makes its cells skips, not failures
+        /// (also: `run.allow_missing: true` in a matrix).
+        #[arg(long)]
+        allow_missing: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -197,6 +202,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_cache,
+            allow_missing,
             runner,
             m,
             sh,
@@ -204,7 +210,12 @@ pub fn main() -> i32 {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+            let flags = RunFlags {
+                keep,
+                no_cache,
+                allow_missing,
+            };
+            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
             matrix,
@@ -299,6 +310,7 @@ pub(crate) fn prepare_loaded(
     let mut warnings = Vec::new();
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut allow_missing = BTreeSet::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -313,7 +325,7 @@ pub(crate) fn prepare_loaded(
                     binary,
                     cpu: Some(cell.cpu.clone()),
                 },
-                Runner::None { reason } => Runner::None { reason },
+                r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
                         "cpu {} needs qemu-user, but {} runs {}",
@@ -321,6 +333,7 @@ pub(crate) fn prepare_loaded(
                         r.name(),
                         cell.target()
                     ),
+                    missing: None,
                 },
                 r => r,
             }
@@ -366,6 +379,9 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        if mx.allow_missing {
+            allow_missing.insert(mx.name.clone());
+        }
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -378,6 +394,7 @@ pub(crate) fn prepare_loaded(
             compilers,
             probes,
             timeouts,
+            allow_missing,
             keep,
             retries: 0,
             cache: false,
@@ -456,11 +473,22 @@ fn version_error(
     .into()
 }
 
+/// `run`'s switches.
+struct RunFlags {
+    keep: bool,
+    no_cache: bool,
+    allow_missing: bool,
+}
+
 fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    (keep, no_cache): (bool, bool),
+    RunFlags {
+        keep,
+        no_cache,
+        allow_missing,
+    }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -470,6 +498,11 @@ fn cmd_run(
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    if allow_missing {
+        prep.ctx
+            .allow_missing
+            .extend(prep.matrices.iter().map(|m| m.name.clone()));
+    }
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
@@ -523,7 +556,7 @@ fn cmd_run(
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.verdict.met);
+        all_met &= cells.iter().all(|r| r.standing().ok());
         let res = Results {
             schema: SCHEMA_VERSION,
             crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -620,7 +653,7 @@ fn cmd_plan(
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
-            Runner::None { reason } => format!("none ({reason})"),
+            Runner::None { reason, .. } => format!("none ({reason})"),
             r => r.name().to_string(),
         };
         let expect = match c.expect.outcome {

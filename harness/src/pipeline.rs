@@ -15,7 +15,7 @@
 //! so a fresh one would always relink). `--keep`, or that directory being
 //! in use by another crossprobe, gives a fresh temporary one instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -48,6 +48,9 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// Matrices whose cells may skip for a missing tool (`run.allow_missing`,
+    /// or every one with `--allow-missing`).
+    pub allow_missing: BTreeSet<String>,
     pub keep: bool,
     /// Tries after a first that did not meet its expectation (`--retries`).
     pub retries: u32,
@@ -212,6 +215,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         duration_ms: 0,
         dir: None,
         cached: false,
+        missing: None,
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
@@ -220,6 +224,11 @@ pub fn interrupted(cell: Cell) -> CellResult {
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+/// Whether a tool doctor can install may be missing for the cell.
+pub fn allows_missing(cell: &Cell, ctx: &Context) -> bool {
+    ctx.allow_missing.contains(&cell.matrix)
 }
 
 fn timeout(cell: &Cell, ctx: &Context) -> Duration {

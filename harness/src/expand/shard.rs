@@ -186,6 +186,7 @@ mod tests {
                     2 => Runner::Node,
                     _ => Runner::None {
                         reason: "no runner".into(),
+                        missing: None,
                     },
                 };
                 cell(&format!("linux/a{i}/hello"), r)

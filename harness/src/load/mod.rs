@@ -66,6 +66,9 @@ pub struct Matrix {
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
     pub timeout: Duration,
     pub runners: Vec<RunnerOverride>,
+    /// `run.allow_missing`: a tool doctor can install may be missing; its
+    /// cells are skips, not failures.
+    pub allow_missing: bool,
     pub expect: Vec<Expect>,
 }
 
@@ -479,6 +482,7 @@ impl Checker<'_> {
             include,
             timeout,
             runners,
+            allow_missing: raw.run.allow_missing,
             expect,
         })
     }

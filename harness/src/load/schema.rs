@@ -145,6 +145,9 @@ pub struct RunConfig {
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     pub runners: BTreeMap<String, Spanned<String>>,
+    /// A missing tool makes its cells skips rather than failures.
+    #[serde(default)]
+    pub allow_missing: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@
 //!   the only processes started here are the ones that set a runner up and
 //!   tear it down ([`warm_up`], [`cool_down`]).
 
+pub mod needs;
 pub mod runners;
 
 pub use runners::{
