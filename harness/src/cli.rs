@@ -1,7 +1,7 @@
 //! The command line: parses arguments and drives the pipeline. Each
 //! subcommand is a function that returns an exit code.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -310,7 +310,7 @@ pub(crate) fn prepare_loaded(
     let mut warnings = Vec::new();
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
-    let mut allow_missing = BTreeSet::new();
+    let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -379,9 +379,7 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
-        if mx.allow_missing {
-            allow_missing.insert(mx.name.clone());
-        }
+        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -499,9 +497,9 @@ fn cmd_run(
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
     if allow_missing {
-        prep.ctx
-            .allow_missing
-            .extend(prep.matrices.iter().map(|m| m.name.clone()));
+        for allowed in prep.ctx.allow_missing.values_mut() {
+            *allowed = None;
+        }
     }
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;

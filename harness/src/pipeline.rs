@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Lang, Outcome, Phase, PhaseName, Verdict};
+use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName, Verdict};
 use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
@@ -48,9 +48,9 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
-    /// Matrices whose cells may skip for a missing tool (`run.allow_missing`,
-    /// or every one with `--allow-missing`).
-    pub allow_missing: BTreeSet<String>,
+    /// By matrix, the tools that may be missing, their cells then skips
+    /// (`run.allow_missing`); `None` for any tool (or `--allow-missing`).
+    pub allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
     pub keep: bool,
     /// Tries after a first that did not meet its expectation (`--retries`).
     pub retries: u32,
@@ -226,9 +226,13 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-/// Whether a tool doctor can install may be missing for the cell.
-pub fn allows_missing(cell: &Cell, ctx: &Context) -> bool {
-    ctx.allow_missing.contains(&cell.matrix)
+/// Whether `tool`, which doctor can install, may be missing for the cell.
+pub fn allows_missing(cell: &Cell, tool: Option<&Missing>, ctx: &Context) -> bool {
+    match (ctx.allow_missing.get(&cell.matrix), tool) {
+        (Some(None), _) => true,
+        (Some(Some(tools)), Some(m)) => tools.contains(&m.tool),
+        _ => false,
+    }
 }
 
 fn timeout(cell: &Cell, ctx: &Context) -> Duration {

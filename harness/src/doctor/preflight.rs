@@ -32,7 +32,7 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
 fn skip(cell: Cell, reason: String, missing: Option<Missing>, ctx: &Context) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
-        allow_missing: crate::pipeline::allows_missing(&cell, ctx),
+        allow_missing: crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx),
         missing,
         ..Observed::default()
     };

@@ -6,7 +6,7 @@
 pub mod limits;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,9 +66,9 @@ pub struct Matrix {
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
     pub timeout: Duration,
     pub runners: Vec<RunnerOverride>,
-    /// `run.allow_missing`: a tool doctor can install may be missing; its
-    /// cells are skips, not failures.
-    pub allow_missing: bool,
+    /// `run.allow_missing`: the tools doctor can install that may be
+    /// missing, their cells then skips, not failures; `None` for any tool.
+    pub allow_missing: Option<BTreeSet<String>>,
     pub expect: Vec<Expect>,
 }
 
@@ -482,7 +482,11 @@ impl Checker<'_> {
             include,
             timeout,
             runners,
-            allow_missing: raw.run.allow_missing,
+            allow_missing: match &raw.run.allow_missing {
+                None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),
+                Some(schema::AllowMissing::All(true)) => None,
+                Some(schema::AllowMissing::Tools(t)) => Some(t.iter().cloned().collect()),
+            },
             expect,
         })
     }

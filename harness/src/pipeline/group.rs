@@ -466,6 +466,10 @@ fn judged(
         phases.push(p.clone());
         r
     });
+    let missing = match &built.skip {
+        Some(_) => ctx.compilers.missing(cell).map(run::needs::missing),
+        None => ran.and_then(|r| r.missing.clone()),
+    };
     let obs = Observed {
         build: built.commands.last(),
         builds: &built.commands,
@@ -478,11 +482,8 @@ fn judged(
             .skip
             .clone()
             .or_else(|| ran.and_then(|r| r.skip.clone())),
-        missing: match &built.skip {
-            Some(_) => ctx.compilers.missing(cell).map(run::needs::missing),
-            None => ran.and_then(|r| r.missing.clone()),
-        },
-        allow_missing: super::allows_missing(cell, ctx),
+        allow_missing: super::allows_missing(cell, missing.as_ref(), ctx),
+        missing,
         interrupted: process::interrupt::requested().is_some(),
     };
     let mut result = judge(cell, phases, &obs, built.inspected.clone());
