@@ -534,7 +534,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(cells.len());
+    let mut progress = Progress::new(cells.len() + skipped.len());
+    // Cells the preflight judged are finished before anything is built:
+    // every reporter, the journal included, sees them like the rest.
+    for r in &skipped {
+        sink.finished(r);
+        progress.finished(r);
+    }
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {

@@ -286,10 +286,9 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
         Outcome::Skip => (true, format!("skipped: {said}")),
         // An expected skip allows a missing tool; where the tool is there,
         // the cell runs and passes.
-        Outcome::Pass if exp.outcome == Outcome::Skip => (
-            true,
-            format!("passed (a skip was allowed: {because})"),
-        ),
+        Outcome::Pass if exp.outcome == Outcome::Skip => {
+            (true, format!("passed (a skip was allowed: {because})"))
+        }
         o if o == exp.outcome => match &exp.r#match {
             None => (true, expected_msg(o, exp.reason.as_deref())),
             Some(pat) => match Regex::new(pat) {

@@ -156,6 +156,11 @@ pub fn verdict_line(r: &CellResult) -> String {
     match (r.standing(), r.outcome) {
         (Standing::Skipped(_), _) => format!("skipped: {why}"),
         (Standing::Interrupted, _) => "interrupted before it finished".into(),
+        (Standing::Flaky, o) => format!(
+            "flaky: {o} on try {}, after {}",
+            r.attempts.len() + 1,
+            r.attempts[0].verdict.message
+        ),
         (Standing::Unmet, _) if r.missing.is_some() => format!("not run: {}", r.verdict.message),
         (Standing::Unmet, Outcome::Skip) => format!("skipped, but {}", r.verdict.message),
         (_, o) => outcome_line(r, o, why),
