@@ -238,6 +238,20 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             "add the missing key; the README's format reference shows an example".into(),
         );
     }
+    // The YAML parser's own words, each with what to write instead.
+    const PARSER: &[(&str, &str, &str)] = &[
+        ("unknown escape", "not an escape", "in double quotes YAML knows \\n, \\t, \\\\, \\\", \\xNN and \\uNNNN; for a backslash taken literally, use single quotes"),
+        ("unexpected character", "a control character", "remove it, or write it as an escape such as \"\\a\" inside double quotes"),
+        ("illegal placement of ':'", "here", "a `[` or `{` before this is not closed: close a flow list or mapping on the line it opens"),
+        ("unclosed quote", "the quote opens here", "close the quote on the same line, or use a block scalar (`|`) for text of several lines"),
+        ("invalid type: sequence", "a list", "write one value here, not a list"),
+        ("invalid type: map", "a mapping", "write one value here, not a mapping"),
+    ];
+    for (words, label, help) in PARSER {
+        if message.contains(words) {
+            return (*label, (*help).to_string());
+        }
+    }
     ("here", "see the matrix format in the README".into())
 }
 
@@ -608,7 +622,7 @@ impl Checker<'_> {
                         span,
                         format!("probe {:?} is listed twice", probe.name),
                         "again here",
-                        None,
+                        Some("remove one: each probe runs once per cell; for other settings, add an axis value".into()),
                     )
                     .into());
             }
