@@ -121,8 +121,9 @@ enum Cmd {
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
-        #[arg(value_name = "MATRIX")]
-        matrix: PathBuf,
+        /// Matrix files; shards split them together, as `run` does.
+        #[arg(required = true, value_name = "MATRIX")]
+        matrices: Vec<PathBuf>,
         /// Print the cells as JSON.
         #[arg(long)]
         json: bool,
@@ -227,11 +228,11 @@ pub fn main() -> i32 {
             cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
-            matrix,
+            matrices,
             json,
             m,
             sh,
-        } => cmd_plan(&matrix, json, &m, &sh),
+        } => cmd_plan(&matrices, json, &m, &sh),
         Cmd::Repro {
             snippet,
             go,
@@ -505,7 +506,7 @@ fn cmd_run(
     let t0 = Instant::now();
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
-    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
     if allow_missing {
         for allowed in prep.ctx.allow_missing.values_mut() {
             *allowed = None;
@@ -571,6 +572,7 @@ fn cmd_run(
             .cloned()
             .collect();
         all_met &= cells.iter().all(|r| r.standing().ok());
+        let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
             crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -584,6 +586,7 @@ fn cmd_run(
             perf: Some(perf.clone()),
             shard: shard.clone(),
             merged_from: Vec::new(),
+            estimate,
         };
         // The summary first: it reaches the CI log even if the disk is full.
         print!(
@@ -645,24 +648,30 @@ pub(crate) fn host_name() -> String {
 }
 
 fn cmd_plan(
-    path: &Path,
+    paths: &[PathBuf],
     json: bool,
     m: &MatrixArgs,
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
-    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
-    prep.cells = sh
-        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
-        .0;
+    let mut prep = prepare(paths, m, false)?;
+    let (cells, shard, cost) = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?;
+    prep.cells = cells;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&prep.cells).expect("cells serialise")
-        );
+        // A shard's plan is the cells with what they are expected to cost.
+        let out = match shard {
+            Some(_) => serde_json::json!({ "cost": cost, "cells": prep.cells }),
+            None => serde_json::json!(prep.cells),
+        };
+        let text = serde_json::to_string_pretty(&out).expect("cells serialise") + "\n";
+        // `plan --json | head` closes the pipe early: not an error.
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
         return Ok(exit::OK);
+    }
+    if shard.is_some() {
+        eprint!("{}", shards::describe(&cost));
     }
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use super::cc;
 use crate::check::{self, Observed};
-use crate::host;
 use crate::model::{Cell, CellResult, Lang, Missing, Outcome};
 use crate::pipeline::Context;
 
@@ -21,7 +20,8 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
         match unservable(&cell, ctx, &mut cache) {
             Some(reason) => {
                 let missing = missing_compiler(&cell, ctx);
-                skipped.push(skip(cell, reason, missing, ctx))
+                let allow = crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx);
+                skipped.push(skip_for(cell, reason, missing, allow))
             }
             None => run.push(cell),
         }
@@ -29,10 +29,16 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
     (run, skipped)
 }
 
-fn skip(cell: Cell, reason: String, missing: Option<Missing>, ctx: &Context) -> CellResult {
+/// A structural skip: no tool would help.
+#[cfg(test)]
+pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
+    skip_for(cell, reason, None, false)
+}
+
+fn skip_for(cell: Cell, reason: String, missing: Option<Missing>, allow: bool) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
-        allow_missing: crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx),
+        allow_missing: allow,
         missing,
         ..Observed::default()
     };
@@ -49,7 +55,7 @@ fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
         }
         None => ctx.compilers.missing(cell).map(str::to_string),
     };
-    tool.filter(|t| host::which(t).is_none())
+    tool.filter(|t| crate::fsutil::which(t).is_none())
         .map(|t| crate::run::needs::missing(&t))
 }
 
@@ -101,7 +107,9 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
 fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
     let target = format!("{goos}/{goarch}");
     let suggestion = match cc::cross_gcc(goos, goarch) {
-        Some((bin, _)) if host::which(&bin).is_some() => cc::set_cc_hint(goos, goarch, &bin),
+        Some((bin, _)) if crate::fsutil::which(&bin).is_some() => {
+            cc::set_cc_hint(goos, goarch, &bin)
+        }
         Some((bin, pkg)) => format!(
             "install {pkg} (Debian), then {}",
             cc::set_cc_hint(goos, goarch, &bin)
