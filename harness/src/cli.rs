@@ -382,6 +382,7 @@ pub(crate) fn prepare_loaded(
             retries: 0,
             cache: false,
             history: History::default(),
+            cc_hints: BTreeMap::new(),
         },
         warnings,
     })
@@ -470,7 +471,8 @@ fn cmd_run(
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
-    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
+    let (cells, skipped, cc_hints) = crate::doctor::preflight::split(cells, &prep.ctx);
+    prep.ctx.cc_hints = cc_hints;
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
     for mx in &prep.matrices {
