@@ -290,7 +290,11 @@ expect:
         let c = &cells[&format!("linux/{goarch}/cgo1/cc=crossprobe-no-such-gcc/cgo-hello")];
         assert_eq!(
             outcome(c),
-            if goarch == "arm" { "skip" } else { "build-fail" },
+            if goarch == "arm" {
+                "skip"
+            } else {
+                "build-fail"
+            },
             "{c:#}"
         );
         assert_eq!(
