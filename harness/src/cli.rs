@@ -307,12 +307,20 @@ pub(crate) fn prepare_loaded(
             if !cell.cpu.is_empty() && ov.is_none() {
                 ov = Some(run::RunnerOverride::Qemu);
             }
-            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
-            {
-                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
+            // The env only picks a CPU for a GOARCH level: the cpu axis,
+            // when given, is the CPU.
+            let no_env = BTreeMap::new();
+            let env = if cell.cpu.is_empty() {
+                &cell.env
+            } else {
+                &no_env
+            };
+            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, env, &host, &tools) {
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => run::runners::with_cpu(
                     binary,
-                    cpu: Some(cell.cpu.clone()),
-                },
+                    Some((cell.cpu.clone(), "the cpu axis asks for".into())),
+                    &tools,
+                ),
                 Runner::None { reason } => Runner::None { reason },
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
