@@ -244,6 +244,33 @@ fn bisect_finds_the_loopvar_change() {
         .is_file());
 }
 
+/// A program whose output changes passes on both sides: bisection goes by
+/// the verdict, and finds Go 1.22's ServeMux patterns (golang/go#61410),
+/// with what each side printed.
+#[test]
+fn bisect_finds_a_change_in_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = repro(
+        dir.path(),
+        &[
+            &shipped("go61410-servemux-patterns.yaml"),
+            "--go",
+            "1.21..1.22",
+            "--bisect",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    for line in [
+        "bisect: passes, not as expected on go1.21.13, passes, as expected from go1.22.0",
+        "    go1.21.13  pass, not met: pass as expected, but its output does not match /GET /items/42 -> 200/",
+        "    go1.22.0   pass, met: passed (matched /GET /items/42 -> 200/)",
+        "    go1.21.13  printed: GET /items/42 -> 404",
+        "    go1.22.0   printed: GET /items/42 -> 200",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no line {line:?} in\n{out}");
+    }
+}
+
 /// A release that cannot be had is a skip that says why, never the local Go.
 #[test]
 fn unavailable_version_is_a_skip() {

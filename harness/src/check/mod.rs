@@ -284,6 +284,10 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
                         expected_msg(o, exp.reason.as_deref())
                     ),
                 ),
+                Ok(_) if said.is_empty() => (
+                    false,
+                    format!("{o} as expected, but its output does not match /{pat}/"),
+                ),
                 Ok(_) => (
                     false,
                     format!("{o} as expected, but its output does not match /{pat}/: {said}"),
