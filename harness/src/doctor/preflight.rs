@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use super::cc;
 use crate::check::{self, Observed};
-use crate::host;
 use crate::model::{Cell, CellResult, Lang, Outcome};
 use crate::pipeline::Context;
 
@@ -47,7 +46,7 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> Split {
     (run, skipped, hints)
 }
 
-fn skip(cell: Cell, reason: String) -> CellResult {
+pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
         ..Observed::default()
@@ -105,7 +104,9 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
 fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
     let target = format!("{goos}/{goarch}");
     let suggestion = match cc::cross_gcc(goos, goarch) {
-        Some((bin, _)) if host::which(&bin).is_some() => cc::set_cc_hint(goos, goarch, &bin),
+        Some((bin, _)) if crate::fsutil::which(&bin).is_some() => {
+            cc::set_cc_hint(goos, goarch, &bin)
+        }
         Some((bin, pkg)) => format!(
             "install {pkg} (Debian), then {}",
             cc::set_cc_hint(goos, goarch, &bin)
