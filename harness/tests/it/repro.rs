@@ -271,6 +271,27 @@ fn bisect_finds_a_change_in_output() {
     }
 }
 
+/// The pitfall of golang/go#65887: external linking asked for with cgo
+/// off. The verdict is Go's own refusal, word for word.
+#[test]
+fn linkmode_external_without_cgo_is_gos_own_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "go65887-linkmode-external-no-cgo";
+    let (code, out, err) = repro(dir.path(), &[&shipped(&format!("{name}.yaml"))]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("reports/{name}/results.json"))).unwrap(),
+    )
+    .unwrap();
+    let c = &results["cells"][0];
+    assert_eq!(c["outcome"], "build-fail", "{c:#}");
+    assert_eq!(
+        c["reason"],
+        "-linkmode=external requires external (cgo) linking, but cgo is not enabled (exit status 1)"
+    );
+    assert_eq!(c["verdict"]["met"], true);
+}
+
 /// A release that cannot be had is a skip that says why, never the local Go.
 #[test]
 fn unavailable_version_is_a_skip() {
