@@ -280,7 +280,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
 /// Resolves the Go versions of loaded matrices, expands them, and reads the
 /// host once: everything [`pipeline::run_all`] needs.
 pub(crate) fn prepare_loaded(
-    matrices: Vec<Matrix>,
+    mut matrices: Vec<Matrix>,
     filter: Option<&str>,
     max_cells: usize,
     strict: bool,
@@ -307,7 +307,7 @@ pub(crate) fn prepare_loaded(
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = complete_sums(&mut matrices, &gos);
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     for mx in &matrices {
@@ -405,6 +405,31 @@ pub(crate) fn prepare_loaded(
         },
         warnings,
     })
+}
+
+/// Completes the go.sum of each probe that brings its own go.mod, once per
+/// run, with the local Go (else the first one to hand). A failure is a
+/// warning: the build then says what is missing, in Go's words.
+fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
+    let Some(go) = gos
+        .get("local")
+        .filter(|g| g.unavailable.is_none())
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+    else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    for mx in matrices {
+        for p in &mut mx.probes {
+            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
+                warnings.push(format!(
+                    "{}: probe {}: cannot complete its go.sum: {e}",
+                    mx.name, p.name
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or

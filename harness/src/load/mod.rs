@@ -591,7 +591,22 @@ impl Checker<'_> {
                             )
                             .into());
                     };
-                    Probe::inline(&p.name.value, lang, src)
+                    let mut probe = Probe::inline(&p.name.value, lang, src);
+                    if let Some(files) = &p.files {
+                        probe.add_files(&files.value).map_err(|why| {
+                            self.err(
+                                within(span_of(&files.referenced), span),
+                                why,
+                                "this probe's files",
+                                Some(
+                                    "name each file by a plain name such as lib.c, lib.h, \
+                                     go.mod or go.sum"
+                                        .into(),
+                                ),
+                            )
+                        })?;
+                    }
+                    probe
                 }
             };
             if out.iter().any(|p| p.name == probe.name) {

@@ -86,7 +86,7 @@ pub struct MatrixFile {
 #[serde(untagged)]
 pub enum ProbeRef {
     Named(String),
-    Inline(InlineProbe),
+    Inline(Box<InlineProbe>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +96,9 @@ pub struct InlineProbe {
     #[serde(default = "default_lang")]
     pub lang: Spanned<String>,
     pub source: Option<String>,
+    /// More files beside the source, by name: a lib.c, or the go.mod and
+    /// go.sum of a program that needs a module.
+    pub files: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 fn default_lang() -> Spanned<String> {

@@ -35,3 +35,4 @@ mod retries;
 mod runaway;
 mod runners;
 mod shards;
+mod snippet_gomod;
