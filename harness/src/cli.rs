@@ -106,6 +106,11 @@ enum Cmd {
         /// (also: CROSSPROBE_NO_CACHE=1).
         #[arg(long)]
         no_cache: bool,
+        /// A missing tool that doctor can install (qemu-user, wine, node,
+        /// wazero, a cross gcc, zig) makes its cells skips, not failures
+        /// (also: `run.allow_missing: true` in a matrix).
+        #[arg(long)]
+        allow_missing: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -207,6 +212,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_cache,
+            allow_missing,
             runner,
             m,
             sh,
@@ -214,7 +220,12 @@ pub fn main() -> i32 {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+            let flags = RunFlags {
+                keep,
+                no_cache,
+                allow_missing,
+            };
+            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
             matrices,
@@ -310,6 +321,7 @@ pub(crate) fn prepare_loaded(
     let mut warnings = complete_sums(&mut matrices, &gos);
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -332,7 +344,7 @@ pub(crate) fn prepare_loaded(
                     Some((cell.cpu.clone(), "the cpu axis asks for".into())),
                     &tools,
                 ),
-                Runner::None { reason } => Runner::None { reason },
+                r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
                         "cpu {} needs qemu-user, but {} runs {}",
@@ -340,6 +352,7 @@ pub(crate) fn prepare_loaded(
                         r.name(),
                         cell.target()
                     ),
+                    missing: None,
                 },
                 r => r,
             }
@@ -385,6 +398,7 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -397,6 +411,7 @@ pub(crate) fn prepare_loaded(
             compilers,
             probes,
             timeouts,
+            allow_missing,
             keep,
             retries: 0,
             cache: false,
@@ -501,11 +516,22 @@ fn version_error(
     .into()
 }
 
+/// `run`'s switches.
+struct RunFlags {
+    keep: bool,
+    no_cache: bool,
+    allow_missing: bool,
+}
+
 fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    (keep, no_cache): (bool, bool),
+    RunFlags {
+        keep,
+        no_cache,
+        allow_missing,
+    }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -515,6 +541,11 @@ fn cmd_run(
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
+    if allow_missing {
+        for allowed in prep.ctx.allow_missing.values_mut() {
+            *allowed = None;
+        }
+    }
     let (cells, skipped, cc_hints) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.cc_hints = cc_hints;
     prep.ctx.retries = sh.retries;
@@ -539,7 +570,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(cells.len());
+    let mut progress = Progress::new(cells.len() + skipped.len());
+    // Cells the preflight judged are finished before anything is built:
+    // every reporter, the journal included, sees them like the rest.
+    for r in &skipped {
+        sink.finished(r);
+        progress.finished(r);
+    }
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {
@@ -569,7 +606,7 @@ fn cmd_run(
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.verdict.met);
+        all_met &= cells.iter().all(|r| r.standing().ok());
         let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
@@ -674,7 +711,7 @@ fn cmd_plan(
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
-            Runner::None { reason } => format!("none ({reason})"),
+            Runner::None { reason, .. } => format!("none ({reason})"),
             r => r.name().to_string(),
         };
         let expect = match c.expect.outcome {

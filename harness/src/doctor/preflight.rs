@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::cc;
 use crate::check::{self, Observed};
-use crate::model::{Cell, CellResult, Lang, Outcome};
+use crate::model::{Cell, CellResult, Lang, Missing, Outcome};
 use crate::pipeline::Context;
 
 /// What the preflight says about a cell.
@@ -35,7 +35,11 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> Split {
     let (mut run, mut skipped, mut hints) = (Vec::new(), Vec::new(), BTreeMap::new());
     for cell in cells {
         match unservable(&cell, ctx, &mut cache) {
-            Some(Said::Skip(reason)) => skipped.push(skip(cell, reason)),
+            Some(Said::Skip(reason)) => {
+                let missing = missing_compiler(&cell, ctx);
+                let allow = crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx);
+                skipped.push(skip_for(cell, reason, missing, allow))
+            }
             Some(Said::Hint(hint)) => {
                 hints.insert(cell.id.clone(), hint);
                 run.push(cell);
@@ -46,12 +50,34 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> Split {
     (run, skipped, hints)
 }
 
+/// A structural skip: no tool would help.
+#[cfg(test)]
 pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
+    skip_for(cell, reason, None, false)
+}
+
+fn skip_for(cell: Cell, reason: String, missing: Option<Missing>, allow: bool) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
+        allow_missing: allow,
+        missing,
         ..Observed::default()
     };
     check::check(&cell, &obs, &BTreeMap::new()).into_result(&cell, BTreeMap::new(), Vec::new(), 0)
+}
+
+/// The cross compiler doctor could install for a cgo cell, when it is not
+/// on PATH: what makes the skip environmental.
+fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
+    let tool = match cell.env.get("CC") {
+        Some(_) => None,
+        None if crate::toolchain::cc::request(cell) == crate::toolchain::cc::DEFAULT => {
+            cc::cross_gcc(&cell.goos, &cell.goarch).map(|(bin, _)| bin)
+        }
+        None => ctx.compilers.missing(cell).map(str::to_string),
+    };
+    tool.filter(|t| crate::fsutil::which(t).is_none())
+        .map(|t| crate::run::needs::missing(&t))
 }
 
 /// Key: the Go, target and CC asked for; value: why such a cell cannot be

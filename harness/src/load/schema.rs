@@ -148,6 +148,17 @@ pub struct RunConfig {
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     pub runners: BTreeMap<String, Spanned<String>>,
+    /// A missing tool makes its cells skips rather than failures: `true`
+    /// for any tool, or a list of the tools (`[wine32]`).
+    #[serde(default)]
+    pub allow_missing: Option<AllowMissing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AllowMissing {
+    All(bool),
+    Tools(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]

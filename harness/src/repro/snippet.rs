@@ -388,6 +388,7 @@ impl Convert<'_> {
             include: Vec::new(),
             timeout,
             runners: Vec::new(),
+            allow_missing: Some(Default::default()),
             expect,
         })
     }

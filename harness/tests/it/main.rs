@@ -36,3 +36,4 @@ mod runaway;
 mod runners;
 mod shards;
 mod snippet_gomod;
+mod standings;

@@ -356,7 +356,7 @@ fn targets_without_a_runner_say_why() {
         cpu: String::new(),
     };
     let reason = |goos, goarch| match run::choose(goos, goarch, &BTreeMap::new(), &linux, tools) {
-        Runner::None { reason } => reason,
+        Runner::None { reason, .. } => reason,
         r => panic!("{goos}/{goarch}: expected no runner, got {r:?}"),
     };
     assert_eq!(
@@ -416,7 +416,7 @@ fn qemu_cpu_models_are_read_and_a_missing_one_is_a_skip() {
     let has_max = tools.qemu_cpus["qemu-riscv64"].iter().any(|m| m == "max");
     match run::choose("linux", "riscv64", &env, host, tools) {
         Runner::Qemu { cpu, .. } if has_max => assert_eq!(cpu.as_deref(), Some("max")),
-        Runner::None { reason } if !has_max => {
+        Runner::None { reason, .. } if !has_max => {
             assert!(reason.contains("has no CPU model \"max\""), "{reason}");
             assert!(reason.contains("its models: any, rv64"), "{reason}");
         }
@@ -427,7 +427,7 @@ fn qemu_cpu_models_are_read_and_a_missing_one_is_a_skip() {
         "the cpu axis asks for".to_string(),
     ));
     match run::runners::with_cpu("qemu-aarch64".into(), cpu, tools) {
-        Runner::None { reason } => assert!(
+        Runner::None { reason, .. } => assert!(
             reason.contains("has no CPU model \"no-such-cpu\", which the cpu axis asks for; its models: a64fx, cortex-a35"),
             "{reason}"
         ),
