@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::fsutil::Lock;
-use crate::host::{self, Host, Tools, Wine};
+use crate::host::{Host, Tools, Wine};
 use crate::model::Runner;
 
 /// What a matrix may force a target's runner to be.
@@ -160,7 +160,7 @@ fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools
             host.target()
         ));
     }
-    let Some(arch) = host::qemu_arch(goarch) else {
+    let Some(arch) = crate::target::arch_of(goarch).and_then(|a| a.qemu) else {
         return none(format!("no qemu-user emulator for GOARCH={goarch}"));
     };
     let binary = format!("qemu-{arch}");
@@ -500,23 +500,6 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Debian/Ubuntu cross sysroots, by qemu binary.
-const SYSROOTS: [(&str, &[&str]); 13] = [
-    ("qemu-x86_64", &["x86_64-linux-gnu"]),
-    ("qemu-i386", &["i686-linux-gnu"]),
-    ("qemu-aarch64", &["aarch64-linux-gnu"]),
-    ("qemu-arm", &["arm-linux-gnueabihf", "arm-linux-gnueabi"]),
-    ("qemu-riscv64", &["riscv64-linux-gnu"]),
-    ("qemu-ppc64le", &["powerpc64le-linux-gnu"]),
-    ("qemu-ppc64", &["powerpc64-linux-gnu"]),
-    ("qemu-s390x", &["s390x-linux-gnu"]),
-    ("qemu-mips", &["mips-linux-gnu"]),
-    ("qemu-mipsel", &["mipsel-linux-gnu"]),
-    ("qemu-mips64", &["mips64-linux-gnuabi64"]),
-    ("qemu-mips64el", &["mips64el-linux-gnuabi64"]),
-    ("qemu-loongarch64", &["loongarch64-linux-gnu"]),
-];
-
 /// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
 /// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
 /// tries every absolute path under the prefix first, so a probe opening
@@ -525,7 +508,12 @@ fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
     if is_static(binary) {
         return None;
     }
-    let (_, triples) = SYSROOTS.iter().find(|(q, _)| *q == qemu)?;
+    let arch = qemu.strip_prefix("qemu-")?;
+    // Debian/Ubuntu cross sysroots: /usr/<triple>.
+    let triples = crate::target::ARCHES
+        .iter()
+        .find(|a| a.qemu == Some(arch))?
+        .triples;
     triples
         .iter()
         .map(|t| Path::new("/usr").join(t))
@@ -545,9 +533,9 @@ fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
         return None;
     }
     let rel = interp.trim_start_matches('/');
-    SYSROOTS
+    crate::target::ARCHES
         .iter()
-        .flat_map(|(_, triples)| triples.iter())
+        .flat_map(|a| a.triples)
         .map(|t| Path::new("/usr").join(t))
         .find(|root| root.join(rel).is_file())
         .and_then(|root| {

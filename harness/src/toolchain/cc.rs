@@ -442,43 +442,16 @@ pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
 
 /// Debian's cross gcc triples for a GOARCH, preferred first.
 fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
-    match goarch {
-        "amd64" => vec!["x86_64-linux-gnu"],
-        "386" => vec!["i686-linux-gnu"],
-        "arm64" => vec!["aarch64-linux-gnu"],
-        // armhf assumes ARMv7 with VFP: a GOARM=5 build wants armel's gcc.
-        "arm" if soft_float => vec!["arm-linux-gnueabi", "arm-linux-gnueabihf"],
-        "arm" => vec!["arm-linux-gnueabihf", "arm-linux-gnueabi"],
-        "riscv64" => vec!["riscv64-linux-gnu"],
-        "ppc64le" => vec!["powerpc64le-linux-gnu"],
-        "ppc64" => vec!["powerpc64-linux-gnu"],
-        "s390x" => vec!["s390x-linux-gnu"],
-        "mips" => vec!["mips-linux-gnu"],
-        "mipsle" => vec!["mipsel-linux-gnu"],
-        "mips64" => vec!["mips64-linux-gnuabi64"],
-        "mips64le" => vec!["mips64el-linux-gnuabi64"],
-        "loong64" => vec!["loongarch64-linux-gnu"],
-        _ => vec![],
+    let mut triples = crate::target::arch_of(goarch).map_or(vec![], |a| a.triples.to_vec());
+    // The table lists hard float first; soft float wants the other order.
+    if soft_float {
+        triples.reverse();
     }
+    triples
 }
 
 fn zig_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "x86",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "powerpc64le",
-        "ppc64" => "powerpc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
+    crate::target::arch_of(goarch)?.zig
 }
 
 /// zig's `-target` for a Go target: musl on linux, mingw on windows.
