@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::errors::Error;
 use crate::expand::{self, DEFAULT_MAX_CELLS};
 use crate::load::{self, Matrix};
-use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
+use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, RunnerKind, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
 use crate::report::{self, progress::Progress};
 use crate::schedule::History;
@@ -323,12 +323,11 @@ pub(crate) fn prepare_loaded(
     let mut timeouts = BTreeMap::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
-        let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
+        let choose = |cell: &Cell, mut ov: Option<RunnerKind>| -> Runner {
             // A CPU model means emulation even where the host could run the
             // binary itself: the point is to run it on an older CPU.
             if !cell.cpu.is_empty() && ov.is_none() {
-                ov = Some(run::RunnerOverride::Qemu);
+                ov = Some(RunnerKind::Qemu);
             }
             match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
             {
