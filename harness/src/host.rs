@@ -233,10 +233,28 @@ pub fn wasm_exec_node(goroot: &Path) -> Option<PathBuf> {
 /// Finds every runner's tools. `goroot` locates wasm_exec_node.js; without
 /// it, `$GOROOT` or the `go` on PATH is asked (by path, not by running it).
 pub fn discover(goroot: Option<&Path>) -> Tools {
+    discover_some(goroot, None)
+}
+
+/// [`discover`], asking only the tools a runner of `goos/goarch` could be
+/// (qemu for that arch, or wine, or node, or a WASI runtime): a run of one
+/// binary (`crossprobe exec`) need not start a dozen `--version`s.
+pub fn discover_for(goroot: Option<&Path>, goos: &str, goarch: &str) -> Tools {
+    discover_some(goroot, Some((goos, goarch)))
+}
+
+fn discover_some(goroot: Option<&Path>, only: Option<(&str, &str)>) -> Tools {
+    let wants = |os: &str, arch: Option<&str>| {
+        only.is_none_or(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
+    };
     let mut probes: Vec<Probe> = Vec::new();
 
     let mut qemu = BTreeMap::new();
-    for arch in crate::target::ARCHES.iter().filter_map(|a| a.qemu) {
+    let arches = crate::target::ARCHES.iter();
+    for arch in arches
+        .filter(|a| wants("linux", Some(a.goarch)))
+        .filter_map(|a| a.qemu)
+    {
         let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
             probes.push(Probe::new(&name, &path, &["--version"]));
@@ -248,14 +266,14 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
         }
     }
 
-    let wine = find_wine();
+    let wine = find_wine().filter(|_| wants("windows", None));
     if let Some(w) = &wine {
         for l in std::iter::once(&w.loader64).chain(&w.loader32_candidates) {
             probes.push(Probe::new(&loader_key(l), l, &["--version"]));
         }
     }
 
-    let node = which("node");
+    let node = which("node").filter(|_| wants("js", Some("wasm")));
     if let Some(n) = &node {
         probes.push(Probe::new("node", n, &["--version"]));
     }
@@ -264,6 +282,7 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     // compiled modules across runs (-cachedir).
     let wasi = [("wazero", "version"), ("wasmtime", "--version")]
         .iter()
+        .filter(|_| wants("wasip1", Some("wasm")))
         .find_map(|(name, arg)| {
             let path = which(name)?;
             probes.push(Probe::new(name, &path, &[arg]));
