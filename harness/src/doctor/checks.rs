@@ -346,7 +346,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
         }
         None => Finding::bad(g, "zig", Level::Warn, "not found")
             .hint("zig cc builds C for musl, darwin and most other targets with no cross gcc")
-            .fix(Action::Manual("python3 -m pip install ziglang, then link its zig onto PATH (scripts/setup does both)".into())),
+            .fix(run::needs::action("zig").expect("run::needs knows zig")),
     });
     v
 }

@@ -25,6 +25,7 @@ mod inspect;
 mod interrupt;
 mod junit;
 mod matrices;
+mod missing_tools;
 mod outcomes;
 mod pitfalls;
 mod process;
