@@ -77,7 +77,11 @@ pub fn stopped() -> bool {
 /// creation of a cell's directory reports it.
 pub fn disk_full(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
-    r.contains("no space left on device") || r.contains("disk quota exceeded")
+    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
+    // build the same way, and the journal counts it as disk full too.
+    r.contains("no space left on device")
+        || r.contains("disk quota exceeded")
+        || r.contains("file too large")
 }
 
 /// What the pipeline tells its caller, in order per cell.
