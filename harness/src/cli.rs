@@ -111,6 +111,11 @@ enum Cmd {
         /// (also: `run.allow_missing: true` in a matrix).
         #[arg(long)]
         allow_missing: bool,
+        /// Finish what a killed run into the same reports directory left:
+        /// keep the cells its journal holds whose inputs are unchanged, and
+        /// run the rest.
+        #[arg(long)]
+        resume: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -213,6 +218,7 @@ pub fn main() -> i32 {
             keep,
             no_cache,
             allow_missing,
+            resume,
             runner,
             m,
             sh,
@@ -224,6 +230,7 @@ pub fn main() -> i32 {
                 keep,
                 no_cache,
                 allow_missing,
+                resume,
             };
             cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
@@ -404,6 +411,7 @@ pub(crate) fn prepare_loaded(
             probes,
             timeouts,
             allow_missing,
+            resumed: BTreeMap::new(),
             keep,
             retries: 0,
             cache: false,
@@ -512,6 +520,7 @@ struct RunFlags {
     keep: bool,
     no_cache: bool,
     allow_missing: bool,
+    resume: bool,
 }
 
 fn cmd_run(
@@ -522,6 +531,7 @@ fn cmd_run(
         keep,
         no_cache,
         allow_missing,
+        resume,
     }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
@@ -550,7 +560,21 @@ fn cmd_run(
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink = report::sink::Sink::open(out, prep.matrices.iter().map(|m| m.name.as_str()))?;
+    let mut sink =
+        report::sink::Sink::open(out, prep.matrices.iter().map(|m| m.name.as_str()), resume)?;
+    prep.ctx.resumed = std::mem::take(&mut sink.resumable)
+        .into_iter()
+        .filter_map(|r| Some((r.key.clone()?, r)))
+        .collect();
+    let host = crate::model::Host {
+        os: prep.ctx.host.goos.clone(),
+        arch: prep.ctx.host.goarch.clone(),
+        kernel: prep.ctx.host.kernel.clone(),
+        cpu: prep.ctx.host.cpu.clone(),
+        runner,
+    };
+    let planned: Vec<&Cell> = cells.iter().chain(skipped.iter().map(|r| &r.cell)).collect();
+    sink.begin(&started_at, &host, &planned);
     process::interrupt::install().map_err(|e| Error::Usage {
         message: format!("cannot install signal handlers: {e}"),
         help: None,
@@ -579,13 +603,18 @@ fn cmd_run(
     results.extend(skipped);
 
     let interrupted = process::interrupt::requested();
-    let host = crate::model::Host {
-        os: prep.ctx.host.goos.clone(),
-        arch: prep.ctx.host.goarch.clone(),
-        kernel: prep.ctx.host.kernel.clone(),
-        cpu: prep.ctx.host.cpu.clone(),
-        runner,
-    };
+    let resumed = results
+        .iter()
+        .filter(|r| {
+            r.key
+                .as_ref()
+                .and_then(|k| prep.ctx.resumed.get(k))
+                .is_some_and(|old| old == *r)
+        })
+        .count();
+    if resume {
+        eprintln!("resumed {resumed} cells from the journal; ran the rest");
+    }
     let elapsed = t0.elapsed();
     let perf = crate::perf::measure(&results);
     let mut all_met = true;

@@ -48,6 +48,8 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// `--resume`: a dead run's finished cells by their result key.
+    pub resumed: BTreeMap<String, CellResult>,
     /// By matrix, the tools that may be missing, their cells then skips
     /// (`run.allow_missing`); `None` for any tool (or `--allow-missing`).
     pub allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
@@ -115,8 +117,22 @@ pub fn run_all(
                 continue;
             }
         };
+        // A resumed cell is kept only as it was: same inputs (its key) and
+        // the same cell, expectation included.
+        let resumed = ctx
+            .resumed
+            .get(&keys.result)
+            .filter(|r| r.cell == *cell)
+            .cloned();
+        if let Some(r) = resumed {
+            on_event(Event::Started(cell.id.clone()));
+            on_event(Event::Finished(Box::new(r.clone())));
+            done[i] = Some(r);
+            continue;
+        }
         if let Some(hit) = store.as_ref().and_then(|s| s.get(&keys.result)) {
-            let r = hit.reuse(cell);
+            let mut r = hit.reuse(cell);
+            r.key = Some(keys.result.clone());
             on_event(Event::Started(cell.id.clone()));
             on_event(Event::Finished(Box::new(r.clone())));
             done[i] = Some(r);
@@ -220,6 +236,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         dir: None,
         cached: false,
         missing: None,
+        key: None,
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,

@@ -32,6 +32,7 @@ mod process;
 mod reports;
 mod reports_dir;
 mod repro;
+mod resume;
 mod retries;
 mod runaway;
 mod runners;
