@@ -28,4 +28,5 @@ pub mod report;
 pub mod repro;
 pub mod run;
 pub mod schedule;
+pub mod target;
 pub mod toolchain;
