@@ -583,7 +583,10 @@ fn cmd_run(
         cpu: prep.ctx.host.cpu.clone(),
         runner,
     };
-    let planned: Vec<&Cell> = cells.iter().chain(skipped.iter().map(|r| &r.cell)).collect();
+    let planned: Vec<&Cell> = cells
+        .iter()
+        .chain(skipped.iter().map(|r| &r.cell))
+        .collect();
     sink.begin(&started_at, &host, &planned);
     process::interrupt::install().map_err(|e| Error::Usage {
         message: format!("cannot install signal handlers: {e}"),

@@ -93,7 +93,7 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
             base: bc.map(|c| c.outcome),
             head: hc.map(|c| c.outcome),
             why,
-            unmet: hc.is_some_and(|c| Standing::of(c) == Standing::Unmet),
+            unmet: hc.is_some_and(|c| c.standing() == Standing::Unmet),
         }
     };
     for (k, hc) in &h {

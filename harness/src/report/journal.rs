@@ -136,10 +136,7 @@ pub fn to_results(path: &Path) -> Result<Results, Error> {
 /// Moves a dead run's journal out of the way, beside the new reports:
 /// `results.partial.<its start>.jsonl`. Returns where it went.
 pub fn keep_aside(path: &Path, header: Option<&Header>) -> io::Result<PathBuf> {
-    let stamp = header.map_or_else(
-        || "earlier".to_string(),
-        |h| h.started_at.replace(':', ""),
-    );
+    let stamp = header.map_or_else(|| "earlier".to_string(), |h| h.started_at.replace(':', ""));
     let mut to = path.with_file_name(format!("results.partial.{stamp}.jsonl"));
     let mut n = 1;
     while to.exists() {
@@ -182,7 +179,10 @@ impl Journal {
     /// Writes the header: the first line.
     pub fn header(&mut self, h: &Header) -> io::Result<()> {
         let line = HeaderLine { journal: h.clone() };
-        self.line(serde_json::to_vec(&line).expect("a header serialises"), false)
+        self.line(
+            serde_json::to_vec(&line).expect("a header serialises"),
+            false,
+        )
     }
 
     /// Appends `result`. After the first failure this does nothing and

@@ -54,7 +54,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use quick_xml::Writer;
 
-use crate::model::{Captured, CellResult, Command, Results, Runner, Standing};
+use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner, Standing};
 
 /// The most of a cell's stdout, and of its stderr, that a report carries.
 /// CI servers keep every report they are given; one runaway probe should not

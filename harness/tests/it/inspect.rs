@@ -461,7 +461,10 @@ fn go_build_info_matches_go_version_m() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // Each case left out said why (and failed under CROSSPROBE_REQUIRE_TOOLS).
     assert_eq!(compared + left_out, GO_CASES.len());
-    assert!(compared > 0, "no Go binary was compared with Go's build info");
+    assert!(
+        compared > 0,
+        "no Go binary was compared with Go's build info"
+    );
 }
 
 #[test]

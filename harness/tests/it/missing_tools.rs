@@ -95,8 +95,8 @@ fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
         .env("PATH", &path)
         .output()
         .unwrap();
-    let doctor = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let doctor =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     for tool in tools {
         assert!(
             doctor

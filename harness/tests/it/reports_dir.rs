@@ -256,12 +256,9 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     )
     .unwrap();
     // Room for the sources and the reports, not for a linked binary.
-    let o = with_file_size_limit(
-        common::cmd(dir.path(), &["run", "@", "-j1"]),
-        256 << 10,
-    )
-    .output()
-    .unwrap();
+    let o = with_file_size_limit(common::cmd(dir.path(), &["run", "@", "-j1"]), 256 << 10)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(
@@ -279,10 +276,7 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     for c in cells {
         let reason = c["reason"].as_str().unwrap_or("");
         match c["outcome"].as_str().unwrap() {
-            "build-fail" => assert!(
-                reason.to_lowercase().contains("file too large"),
-                "{c:#}"
-            ),
+            "build-fail" => assert!(reason.to_lowercase().contains("file too large"), "{c:#}"),
             "interrupted" => {
                 assert_eq!(reason, "not started: the disk filled up during the run");
                 not_started += 1;

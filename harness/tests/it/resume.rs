@@ -142,7 +142,9 @@ fn a_killed_run_resumes_to_complete_reports() {
     .output()
     .unwrap();
     assert!(html.status.success(), "{html:?}");
-    assert!(std::fs::read_to_string(&page).unwrap().contains(r#""status":"interrupted""#));
+    assert!(std::fs::read_to_string(&page)
+        .unwrap()
+        .contains(r#""status":"interrupted""#));
 
     // --resume: only the held cell runs again.
     std::fs::remove_file(&hold).unwrap();
