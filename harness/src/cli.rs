@@ -393,7 +393,7 @@ pub(crate) fn prepare_loaded(
 fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
     let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
     for mx in matrices {
-        for g in &mx.go {
+        for g in mx.values("go") {
             if asked.iter().any(|(v, ..)| *v == g.value) {
                 continue;
             }

@@ -91,7 +91,7 @@ pub fn go_plan(
     });
     // cgo 0 builds without a C compiler, whatever the cc axis says; with
     // cc: default Go picks one itself.
-    let to_go = cc::request(cell) == cc::DEFAULT;
+    let to_go = cc::request(cell) == cc::Request::Default;
     let use_cc = cell.cgo != "0" && !to_go;
     let mut facts = BTreeMap::new();
     match (&compiler, use_cc || host_program) {

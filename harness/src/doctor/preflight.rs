@@ -53,7 +53,7 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
     let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
         (Some(cc), _) => cc.clone(),
         // cc: default leaves CC to Go: its own default compiler.
-        (None, crate::toolchain::cc::DEFAULT) => cc::go_env_cc(
+        (None, crate::toolchain::cc::Request::Default) => cc::go_env_cc(
             &go.go.display().to_string(),
             &cell.goos,
             &cell.goarch,

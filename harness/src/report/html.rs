@@ -16,7 +16,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::expand::env_applies;
+use crate::axis;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Results};
 use crate::report::diff::Standing;
 
@@ -198,9 +198,10 @@ fn square(r: &CellResult) -> Square {
 
 /// Every axis any cell has, in the order `Cell::axes` gives them.
 fn axes(cells: &[Square]) -> Vec<String> {
-    let order = [
-        "matrix", "runner", "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe",
-    ];
+    let order: Vec<&str> = ["matrix", "runner"]
+        .into_iter()
+        .chain(axis::ranked().map(|a| a.key))
+        .collect();
     let mut v: Vec<String> = order.iter().map(|s| s.to_string()).collect();
     let extra: BTreeSet<&String> = cells
         .iter()
@@ -226,7 +227,7 @@ fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String
     };
     // A variable that applies to no made-up architecture is one of the
     // architecture-specific ones.
-    let arch_var = |a: &str| a.starts_with("GO") && !env_applies(a, "none");
+    let arch_var = |a: &str| axis::arch_specific(a);
     let mut rows = vec!["goos".to_string(), "goarch".to_string()];
     rows.extend(axes.iter().filter(|a| arch_var(a)).cloned());
     for a in ["runner", "matrix"] {

@@ -29,13 +29,15 @@ use miette::SourceSpan;
 use regex::Regex;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
+use crate::axis;
 use crate::errors::{Error, InputError, Source};
-use crate::load::schema::Scalar;
-use crate::load::{self, Expect, Located, Matrix};
-use crate::model::{Lang, Outcome};
-use crate::render::catalog::{self, Probe};
+use crate::load::schema::{
+    self, ExpectEntry, InlineProbe, MatrixFile, ProbeRef, RunConfig, Scalar,
+};
+use crate::load::{self, limits, Located, Matrix};
+use crate::model::Lang;
 
 use super::markdown;
 
@@ -43,88 +45,240 @@ use super::markdown;
 /// for the target: minutes on a busy machine, not seconds.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The snippet shorthand. Keys are the interface: extend, never rename.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The snippet shorthand: the matrix format spelled flat. Its top level
+/// takes every key a matrix file takes, wherever the matrix puts it: the
+/// axes (`goos`, `cc`, `buildmode`, `env`, `include`, ...; each one value
+/// or a list), the probe's keys (`source`, `lang`, `files`, or `probe` for
+/// shipped probes), the expect keys (`outcome`, `match`, `reason`, `facts`,
+/// `when`, or `expect` itself), and `timeout` and `runners` of `run`; and
+/// two of its own, `issue` and `title`. It is turned into the same
+/// [`MatrixFile`] that a matrix file parses to, positions kept, and checked
+/// by `load` like one; [`snippet_defaults`] lists where it differs.
+#[derive(Debug, Default)]
 struct SnippetFile {
-    /// Reports go to `reports/<name>/`; defaults to the file's stem.
-    name: Option<Spanned<String>>,
     /// The bug report's URL: the reason of the expectation.
     issue: Option<String>,
     /// One line saying what the snippet shows.
     title: Option<String>,
-    go: Option<Spanned<Axis>>,
-    goos: Spanned<Axis>,
-    goarch: Spanned<Axis>,
-    cgo: Option<Spanned<Axis>>,
-    ldflags: Option<Spanned<Axis>>,
-    tags: Option<Spanned<Axis>>,
-    flags: Option<Spanned<Axis>>,
-    /// qemu `-cpu` models to run under, e.g. `arm926`.
-    cpu: Option<Spanned<Axis>>,
-    /// Further axes by variable name, each one value or a list.
-    #[serde(default)]
-    env: BTreeMap<String, Spanned<Axis>>,
-    /// The program, as `main.go`.
+    name: Option<Spanned<String>>,
+    go: Vec<Spanned<Scalar>>,
+    axes: schema::Axes,
     source: Option<Spanned<String>>,
-    /// More files beside it: `{"lib.c": "...", "lib.h": "..."}`.
-    #[serde(default)]
+    lang: Option<Spanned<String>>,
     files: BTreeMap<String, String>,
-    /// Shipped probes by name, instead of `source`.
-    probe: Option<Spanned<Axis>>,
-    expect: Option<Spanned<SnippetExpect>>,
+    probe: Vec<Spanned<Scalar>>,
+    probe_span: Option<SourceSpan>,
+    expect: Vec<Spanned<ExpectEntry>>,
+    /// `outcome`, `match`, `reason`, `facts` and `when` at the top level.
+    flat: Option<ExpectEntry>,
+    flat_at: Option<Location>,
     timeout: Option<Spanned<Scalar>>,
+    runners: BTreeMap<String, Spanned<String>>,
 }
 
-/// One value or a list, keeping positions: `goarch: arm`, `goarch: [arm,
+const OWN_KEYS: &[&str] = &[
+    "name", "issue", "title", "go", "env", "exclude", "include", "source", "lang", "files",
+    "probe", "expect", "outcome", "match", "reason", "facts", "when", "timeout", "runners",
+];
+
+/// Every key the shorthand takes, for serde's "expected one of".
+fn snippet_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut v: Vec<&'static str> = OWN_KEYS.to_vec();
+        v.extend(
+            axis::AXES
+                .iter()
+                .filter(|a| a.place == axis::Place::Matrix)
+                .map(|a| a.key),
+        );
+        Box::leak(v.into_boxed_slice())
+    })
+}
+
+/// One value or a list, positions kept: `goarch: arm`, `goarch: [arm,
 /// "386"]`. (An untagged enum would lose them: serde buffers its input.)
-#[derive(Clone, Debug)]
-enum Axis {
+struct Values(Vec<Spanned<Scalar>>);
+
+impl<'de> Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<ValuesInner>::deserialize(d)?;
+        Ok(Values(match s.value {
+            ValuesInner::Many(v) => v,
+            ValuesInner::One(x) => vec![Spanned::new(x, s.referenced, s.defined)],
+        }))
+    }
+}
+
+enum ValuesInner {
     One(Scalar),
     Many(Vec<Spanned<Scalar>>),
 }
 
-impl<'de> Deserialize<'de> for Axis {
+impl<'de> Deserialize<'de> for ValuesInner {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Axis;
+            type Value = ValuesInner;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a value or a list of values")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Axis, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<ValuesInner, A::Error> {
                 let mut v = Vec::new();
                 while let Some(x) = a.next_element::<Spanned<Scalar>>()? {
                     v.push(x);
                 }
-                Ok(Axis::Many(v))
+                Ok(ValuesInner::Many(v))
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(v.to_string())))
             }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(v.to_string())))
             }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(v.to_string())))
             }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(v.to_string())))
             }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(if v { "1" } else { "0" }.into())))
+            // The same words as a matrix file's scalars: cgo's check reads
+            // `true` as 1 for both.
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(v.to_string())))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ValuesInner, E> {
+                Ok(ValuesInner::One(Scalar(String::new())))
             }
         }
         d.deserialize_any(V)
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SnippetExpect {
-    outcome: Spanned<String>,
-    r#match: Option<Spanned<String>>,
-    reason: Option<String>,
+/// `expect:` in a snippet: one entry or a list of them.
+struct Entries(Vec<Spanned<ExpectEntry>>);
+
+enum EntriesInner {
+    One(Box<ExpectEntry>),
+    Many(Vec<Spanned<ExpectEntry>>),
+}
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<EntriesInner>::deserialize(d)?;
+        Ok(Entries(match s.value {
+            EntriesInner::Many(v) => v,
+            EntriesInner::One(e) => vec![Spanned::new(*e, s.referenced, s.defined)],
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for EntriesInner {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EntriesInner;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an expect entry or a list of them")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<EntriesInner, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element::<Spanned<ExpectEntry>>()? {
+                    v.push(x);
+                }
+                Ok(EntriesInner::Many(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<EntriesInner, A::Error> {
+                let e = ExpectEntry::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Ok(EntriesInner::One(Box::new(e)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for SnippetFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnippetFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a snippet: goos, goarch and source at least")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnippetFile, A::Error> {
+                let mut out = SnippetFile::default();
+                let mut flat = ExpectEntry::default();
+                let mut has_flat = false;
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let k = key.value.as_str();
+                    match k {
+                        "name" => out.name = Some(map.next_value()?),
+                        "issue" => out.issue = Some(map.next_value()?),
+                        "title" => out.title = Some(map.next_value()?),
+                        "go" => out.go = map.next_value::<Values>()?.0,
+                        "env" => {
+                            let env: BTreeMap<String, Values> = map.next_value()?;
+                            out.axes.env = env.into_iter().map(|(k, v)| (k, v.0)).collect();
+                        }
+                        "exclude" => out.axes.exclude = map.next_value()?,
+                        "include" => out.axes.include = map.next_value()?,
+                        "source" => out.source = Some(map.next_value()?),
+                        "lang" => out.lang = Some(map.next_value()?),
+                        "files" => out.files = map.next_value()?,
+                        "probe" => {
+                            out.probe_span = Some(load::span_of(&key.referenced));
+                            out.probe = map.next_value::<Values>()?.0;
+                        }
+                        "expect" => out.expect = map.next_value::<Entries>()?.0,
+                        "outcome" | "match" | "reason" | "facts" | "when" => {
+                            has_flat = true;
+                            out.flat_at.get_or_insert(key.referenced);
+                            match k {
+                                "outcome" => flat.outcome = Some(map.next_value()?),
+                                "match" => flat.r#match = Some(map.next_value()?),
+                                "reason" => flat.reason = Some(map.next_value()?),
+                                "facts" => flat.facts = map.next_value()?,
+                                _ => flat.when = map.next_value()?,
+                            }
+                        }
+                        "timeout" => out.timeout = Some(map.next_value()?),
+                        "runners" => out.runners = map.next_value()?,
+                        k => match axis::find(k).filter(|a| a.place == axis::Place::Matrix) {
+                            Some(a) => {
+                                out.axes.values.insert(a.key, map.next_value::<Values>()?.0);
+                            }
+                            None => return Err(serde::de::Error::unknown_field(k, snippet_keys())),
+                        },
+                    }
+                }
+                if has_flat {
+                    out.flat = Some(flat);
+                }
+                for a in axis::AXES {
+                    if a.place == axis::Place::Matrix
+                        && a.default.is_none()
+                        && !out.axes.values.contains_key(a.key)
+                    {
+                        return Err(serde::de::Error::missing_field(a.key));
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// What the user handed over, read whole.
@@ -241,18 +395,160 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
         name: input.name.clone(),
         text: Arc::new(input.yaml.clone()),
     };
-    let raw: SnippetFile =
-        serde_saphyr::from_str(&input.yaml).map_err(|e| snippet_yaml_error(&source, &e))?;
-    let matrix = Convert {
-        source: &source,
-        templates,
-    }
-    .matrix(&raw, &input.stem)?;
+    let raw: SnippetFile = serde_saphyr::from_str_with_options(&input.yaml, limits::options())
+        .map_err(|e| snippet_yaml_error(&source, &e))?;
+    let title = raw.title.clone();
+    let timeout_given = raw.timeout.is_some();
+    let file = spell(raw, &source)?;
+    let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
+    snippet_defaults(&mut matrix, timeout_given, &source)?;
     Ok(Loaded {
         matrix,
         yaml: yaml_only,
-        title: raw.title,
+        title,
     })
+}
+
+fn input_error(
+    source: &Source,
+    span: SourceSpan,
+    msg: String,
+    label: &str,
+    help: String,
+) -> miette::Report {
+    Error::from(InputError::new(source, span, msg, label, Some(help))).into()
+}
+
+/// The shorthand spelled as a matrix file: every key moved to where a
+/// matrix file has it, positions kept.
+fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixFile> {
+    let probes = match (raw.source, raw.probe.is_empty()) {
+        (Some(src), true) => {
+            let lang = raw.lang.unwrap_or_else(|| {
+                Spanned::new("go".to_string(), src.referenced, src.defined)
+            });
+            let probe = InlineProbe {
+                name: Spanned::new("snippet".to_string(), src.referenced, src.defined),
+                lang,
+                source: Some(src.value),
+                files: raw.files,
+            };
+            vec![Spanned::new(ProbeRef::Inline(probe), src.referenced, src.defined)]
+        }
+        (None, false) => {
+            if let Some(l) = &raw.lang {
+                return Err(input_error(
+                    source,
+                    load::span_of(&l.referenced),
+                    "`lang` and `files` go with `source`, not with `probe`".into(),
+                    "here",
+                    "a shipped probe has its own language and files; drop this key".into(),
+                ));
+            }
+            raw.probe
+                .into_iter()
+                .map(|n| Spanned::new(ProbeRef::Named(n.value.0), n.referenced, n.defined))
+                .collect()
+        }
+        (Some(src), false) => {
+            return Err(input_error(
+                source,
+                load::span_of(&src.referenced),
+                "a snippet has either `source` or `probe`, not both".into(),
+                "here",
+                "keep `source` for the report's program, or `probe` for shipped probes".into(),
+            ))
+        }
+        (None, true) => {
+            return Err(Error::Usage {
+                message: format!("{}: the snippet has no `source`", source.name),
+                help: Some(
+                    "add `source: |` with the program from the report, or `probe: NAME` for a shipped probe"
+                        .into(),
+                ),
+            }
+            .into())
+        }
+    };
+    let mut expect = raw.expect;
+    if let (Some(flat), Some(at)) = (raw.flat, raw.flat_at) {
+        expect.push(Spanned::new(flat, at, at));
+    }
+    // A bug report's expectation: its reason is the issue, and an expected
+    // failure with neither still says what it is.
+    for e in &mut expect {
+        let fails = e
+            .value
+            .outcome
+            .as_ref()
+            .is_some_and(|o| !matches!(o.value.as_str(), "pass" | "skip"));
+        if e.value.reason.is_none() {
+            e.value.reason = raw
+                .issue
+                .clone()
+                .or_else(|| fails.then(|| "the reported failure".to_string()));
+        }
+    }
+    Ok(MatrixFile {
+        name: raw.name,
+        probes,
+        go: raw.go,
+        matrix: raw.axes,
+        run: RunConfig {
+            timeout: raw.timeout,
+            runners: raw.runners,
+        },
+        expect,
+    })
+}
+
+/// Where a snippet differs from the matrix file it spells, because a bug
+/// report needs it (the README's "Reproducing a bug report" lists the same):
+/// - its axes take one value as well as a list (`goarch: arm`);
+/// - `cc` left out with cgo on is `default`: CC unset, Go's own choice of
+///   compiler, as in the reporter's shell (golang/go#16801 needs exactly
+///   that); a matrix's is `auto`;
+/// - the timeout is 5 minutes, not 60s: a first build with a newly fetched
+///   Go compiles its standard library;
+/// - an expectation's `reason` defaults to `issue` (or "the reported
+///   failure"), in [`spell`];
+/// - a Go `source` gets [`STARTED_FILE`] beside it.
+fn snippet_defaults(m: &mut Matrix, timeout_given: bool, source: &Source) -> miette::Result<()> {
+    if !timeout_given {
+        m.timeout = DEFAULT_TIMEOUT;
+    }
+    if !m.listed.contains("cc") && m.values("cgo").iter().any(|c| c.value != "0") {
+        m.axes.insert(
+            "cc",
+            vec![Located {
+                value: crate::toolchain::cc::DEFAULT.to_string(),
+                span: SourceSpan::new(0.into(), 0),
+            }],
+        );
+    }
+    for p in m
+        .probes
+        .iter_mut()
+        .filter(|p| p.inline && p.lang == Lang::Go)
+    {
+        if p.files.iter().any(|(n, _)| n == STARTED_FILE) {
+            return Err(Error::Usage {
+                message: format!("{}: `files` names {STARTED_FILE}", source.name),
+                help: Some("crossprobe writes that file itself; rename yours".into()),
+            }
+            .into());
+        }
+        let src = p.files[0].1.clone();
+        p.files.push((
+            STARTED_FILE.to_string(),
+            format!(
+                "{}{}",
+                constraint_of(&src).unwrap_or_default(),
+                STARTED_GO.replace("PACKAGE", &package_of(&src))
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// load's YAML error, with the hint about variables made true of snippets,
@@ -319,244 +615,6 @@ fn package_of(src: &str) -> String {
     let re = Regex::new(r"(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
     re.captures(src)
         .map_or("main".to_string(), |c| c[1].to_string())
-}
-
-struct Convert<'a> {
-    source: &'a Source,
-    templates: Option<&'a Path>,
-}
-
-impl Convert<'_> {
-    fn err(&self, span: SourceSpan, msg: String, label: &str, help: String) -> miette::Report {
-        Error::from(InputError::new(self.source, span, msg, label, Some(help))).into()
-    }
-
-    fn values(&self, v: Option<&Spanned<Axis>>, default: &str) -> Vec<Located<String>> {
-        match v.map(|v| (&v.value, load::span_of(&v.referenced))) {
-            Some((Axis::One(s), span)) => vec![Located {
-                value: s.0.clone(),
-                span,
-            }],
-            Some((Axis::Many(v), _)) if !v.is_empty() => v
-                .iter()
-                .map(|s| Located {
-                    value: s.value.0.clone(),
-                    span: load::span_of(&s.referenced),
-                })
-                .collect(),
-            _ => vec![Located {
-                value: default.to_string(),
-                span: SourceSpan::new(0.into(), 0),
-            }],
-        }
-    }
-
-    fn matrix(&self, raw: &SnippetFile, stem: &str) -> miette::Result<Matrix> {
-        let name = match &raw.name {
-            Some(n) => {
-                load::check_name(&n.value).map_err(|why| {
-                    self.err(
-                        load::span_of(&n.referenced),
-                        format!("invalid name {:?}: {why}", n.value),
-                        "here",
-                        "use letters, digits, '-', '_' and '.' only".into(),
-                    )
-                })?;
-                n.value.clone()
-            }
-            None => safe_name(stem),
-        };
-        let probes = self.probes(raw)?;
-        let cgo = self.values(raw.cgo.as_ref(), "0");
-        for c in &cgo {
-            if !matches!(c.value.as_str(), "0" | "1" | "default") {
-                return Err(self.err(
-                    c.span,
-                    format!("invalid cgo value {:?}", c.value),
-                    "expected 0, 1 or default",
-                    "cgo: default leaves CGO_ENABLED unset, as a user's shell would".into(),
-                ));
-            }
-        }
-        // As a user's shell: no CC unless the snippet sets one, so Go picks
-        // its own (golang/go#16801 needs exactly that). cgo 0 cells use no
-        // C compiler, and keep the ids they had.
-        let shell_cc = if cgo.iter().all(|c| c.value == "0") {
-            "auto"
-        } else {
-            crate::toolchain::cc::DEFAULT
-        };
-        let cc = self.values(None, shell_cc);
-        let mut env = BTreeMap::new();
-        for (k, v) in &raw.env {
-            let vals = self.values(Some(v), "");
-            if !load::is_env_name(k) {
-                return Err(self.err(
-                    vals[0].span,
-                    format!("invalid environment variable name {k:?} under env"),
-                    "its values",
-                    "env axes are named by upper-case variable names, e.g. GOARM".into(),
-                ));
-            }
-            env.insert(k.clone(), vals);
-        }
-        let timeout = match &raw.timeout {
-            None => DEFAULT_TIMEOUT,
-            Some(t) => load::parse_duration(&t.value.0).map_err(|why| {
-                self.err(
-                    load::span_of(&t.referenced),
-                    format!("invalid timeout {:?}: {why}", t.value.0),
-                    "expected a duration",
-                    "write it as 90s, 2m, 500ms or a number of seconds".into(),
-                )
-            })?,
-        };
-        let expect = match &raw.expect {
-            None => Vec::new(),
-            Some(e) => vec![self.expect(e, raw.issue.as_deref())?],
-        };
-        Ok(Matrix {
-            source: self.source.clone(),
-            name,
-            probes,
-            go: self.values(raw.go.as_ref(), "local"),
-            goos: self.values(Some(&raw.goos), ""),
-            goarch: self.values(Some(&raw.goarch), ""),
-            cgo,
-            ldflags: self.values(raw.ldflags.as_ref(), ""),
-            tags: self.values(raw.tags.as_ref(), ""),
-            flags: self.values(raw.flags.as_ref(), ""),
-            cpu: self.values(raw.cpu.as_ref(), ""),
-            cc,
-            buildmode: self.values(None, "exe"),
-            env,
-            exclude: Vec::new(),
-            include: Vec::new(),
-            timeout,
-            runners: Vec::new(),
-            expect,
-        })
-    }
-
-    fn probes(&self, raw: &SnippetFile) -> miette::Result<Vec<Probe>> {
-        match (&raw.source, &raw.probe) {
-            (Some(src), None) => {
-                let mut files = vec![("main.go".to_string(), src.value.clone())];
-                for (n, text) in &raw.files {
-                    let span = load::span_of(&src.referenced);
-                    if load::check_name(n).is_err() || n == "main.go" || n == STARTED_FILE {
-                        return Err(self.err(
-                            span,
-                            format!("invalid file name {n:?} under files"),
-                            "beside this source",
-                            "name each extra file by a plain file name such as lib.c, other than main.go".into(),
-                        ));
-                    }
-                    files.push((n.clone(), text.clone()));
-                }
-                files.push((
-                    STARTED_FILE.to_string(),
-                    format!(
-                        "{}{}",
-                        constraint_of(&src.value).unwrap_or_default(),
-                        STARTED_GO.replace("PACKAGE", &package_of(&src.value))
-                    ),
-                ));
-                Ok(vec![Probe {
-                    name: "snippet".into(),
-                    lang: Lang::Go,
-                    summary: raw.title.clone().unwrap_or_else(|| "a snippet".into()),
-                    files,
-                    inline: true,
-                }])
-            }
-            (None, Some(names)) => {
-                let mut out = Vec::new();
-                for n in self.values(Some(names), "") {
-                    let span = n.span;
-                    let found = catalog::find(&n.value, self.templates).map_err(|e| {
-                        Error::Usage {
-                            message: e,
-                            help: None,
-                        }
-                    })?;
-                    let Some(p) = found else {
-                        let names = catalog::names(self.templates);
-                        return Err(self.err(
-                            span,
-                            format!("unknown probe {:?}", n.value),
-                            "not a shipped probe",
-                            format!(
-                                "shipped probes: {}{}",
-                                names.join(", "),
-                                load::did_you_mean(&n.value, names.iter().map(String::as_str))
-                            ),
-                        ));
-                    };
-                    out.push(p);
-                }
-                Ok(out)
-            }
-            (Some(src), Some(_)) => Err(self.err(
-                load::span_of(&src.referenced),
-                "a snippet has either `source` or `probe`, not both".into(),
-                "here",
-                "keep `source` for the report's program, or `probe` for shipped probes".into(),
-            )),
-            (None, None) => Err(Error::Usage {
-                message: format!("{}: the snippet has no `source`", self.source.name),
-                help: Some(
-                    "add `source: |` with the Go program from the report, or `probe: NAME` for a shipped probe"
-                        .into(),
-                ),
-            }
-            .into()),
-        }
-    }
-
-    fn expect(&self, e: &Spanned<SnippetExpect>, issue: Option<&str>) -> miette::Result<Expect> {
-        let span = load::span_of(&e.referenced);
-        let o = &e.value.outcome;
-        let outcome = load::parse_outcome(&o.value).ok_or_else(|| {
-            self.err(
-                load::span_of(&o.referenced),
-                format!("unknown outcome {:?}", o.value),
-                "here",
-                format!(
-                    "expected one of: pass, build-fail, run-fail, timeout{}",
-                    load::did_you_mean(&o.value, ["pass", "build-fail", "run-fail", "timeout"])
-                ),
-            )
-        })?;
-        let pattern = match &e.value.r#match {
-            None => None,
-            Some(m) => Some(Regex::new(&m.value).map_err(|err| {
-                let detail = err.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
-                self.err(
-                    load::span_of(&m.referenced),
-                    format!("invalid regex {:?}: {last}", m.value),
-                    "this pattern",
-                    "`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into(),
-                )
-            })?),
-        };
-        let reason = e
-            .value
-            .reason
-            .clone()
-            .or_else(|| issue.map(str::to_string))
-            .or_else(|| (outcome != Outcome::Pass).then(|| "the reported failure".to_string()));
-        Ok(Expect {
-            when: BTreeMap::new(),
-            outcome: Some(outcome),
-            pattern,
-            reason,
-            facts: BTreeMap::new(),
-            position: self.source.position(span.offset()),
-            span,
-        })
-    }
 }
 
 fn safe_name(s: &str) -> String {

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::axis::cc::Request;
 use crate::host::Host;
 use crate::model::{Cell, Lang};
 use crate::process;
@@ -76,7 +77,7 @@ pub struct Compilers {
 struct Key {
     goos: String,
     goarch: String,
-    request: String,
+    request: Request,
     /// GOARM=5 or GOMIPS=softfloat: the C side must be soft-float too.
     soft_float: bool,
 }
@@ -88,7 +89,7 @@ impl Key {
         Key {
             goos: cell.goos.clone(),
             goarch: cell.goarch.clone(),
-            request: request(cell).to_string(),
+            request: request(cell),
             soft_float,
         }
     }
@@ -96,11 +97,10 @@ impl Key {
 
 /// The compiler a cell asks for. A CC env axis is a compiler command too:
 /// it reaches the build after the cc axis, so it is what really runs.
-pub fn request(cell: &Cell) -> &str {
+pub fn request(cell: &Cell) -> Request {
     match (cell.cc.as_str(), cell.env.get("CC")) {
-        ("auto" | "", Some(cc)) if !cc.trim().is_empty() => cc,
-        ("", None) => "auto",
-        (cc, _) => cc,
+        ("auto" | "", Some(cc)) if !cc.trim().is_empty() => Request::Command(words(cc)),
+        (cc, _) => Request::of_checked(cc),
     }
 }
 
@@ -108,7 +108,7 @@ pub fn request(cell: &Cell) -> &str {
 /// one: C probes, cgo other than 0, and the host program of c-archive and
 /// c-shared.
 pub fn wanted(cell: &Cell) -> bool {
-    request(cell) != DEFAULT && chooses(cell)
+    request(cell) != Request::Default && chooses(cell)
 }
 
 /// `cc: default`: CC left to Go.
@@ -151,7 +151,7 @@ impl Compilers {
         match self.map.get(&Key::of(cell)) {
             Some(Ok(c)) => Ok(c),
             Some(Err(why)) => Err(why.clone()),
-            None if request(cell) == DEFAULT => Err(format!(
+            None if request(cell) == Request::Default => Err(format!(
                 "cc: default leaves the C compiler to Go, and {} needs one named: use cc: auto",
                 if cell.lang == Lang::C {
                     "a C probe"
@@ -177,34 +177,6 @@ impl Compilers {
     }
 }
 
-/// Accepts a `cc` value from a matrix: the four names, or something that
-/// reads as a compiler command. `Err` holds the hint.
-pub fn check_request(value: &str) -> Result<(), String> {
-    const NAMES: [&str; 5] = ["auto", "default", "gcc", "clang", "zig"];
-    if NAMES.contains(&value) {
-        return Ok(());
-    }
-    let mut words = value.split_whitespace();
-    let first = words.next().unwrap_or("");
-    let base = first.rsplit('/').next().unwrap_or(first);
-    let compiler_like = first.contains('/')
-        || (base == "zig" && words.next() == Some("cc"))
-        || ["gcc", "clang", "cc"].iter().any(|c| {
-            base.ends_with(c)
-                || base
-                    .split_once(&format!("{c}-"))
-                    .is_some_and(|(_, v)| v.chars().all(|ch| ch.is_ascii_digit() || ch == '.'))
-        });
-    if compiler_like {
-        return Ok(());
-    }
-    Err(format!(
-        "cc is auto, default, gcc, clang or zig, or a C compiler command such as \
-         aarch64-linux-gnu-gcc, clang-17 or \"zig cc -target x86_64-linux-musl\"{}",
-        crate::load::did_you_mean(value, NAMES)
-    ))
-}
-
 /// A compiler chosen but not yet asked for its version.
 #[derive(Debug, PartialEq, Eq)]
 struct Choice {
@@ -226,15 +198,15 @@ fn resolve(
 ) -> Result<Choice, String> {
     let target = format!("{}/{}", key.goos, key.goarch);
     let native = key.goos == host.goos && key.goarch == host.goarch;
-    let request = match key.request.as_str() {
-        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
-        "auto" if key.goos == "darwin" => "clang",
-        "auto" => "gcc",
+    let request = match &key.request {
+        Request::Auto if key.goos == "darwin" && host.goos != "darwin" => &Request::Zig,
+        Request::Auto if key.goos == "darwin" => &Request::Clang,
+        Request::Auto => &Request::Gcc,
         other => other,
     };
     let have = |name: &str| which(name).is_some();
     match request {
-        "gcc" => {
+        Request::Gcc => {
             let (candidates, package): (Vec<String>, String) = match key.goos.as_str() {
                 "linux" => {
                     let triples = debian_triples(&key.goarch, key.soft_float);
@@ -293,7 +265,7 @@ fn resolve(
                 darwin_stubs: false,
             })
         }
-        "clang" => {
+        Request::Clang => {
             if !have("clang") {
                 return Err(format!(
                     "no C compiler for {target}: clang is not on PATH (Debian: install clang), or use cc: zig"
@@ -316,7 +288,7 @@ fn resolve(
                 darwin_stubs: false,
             })
         }
-        "zig" => {
+        Request::Zig => {
             let triple = zig_triple(&key.goos, &key.goarch, key.soft_float)
                 .ok_or_else(|| format!("no C compiler for {target}: zig cc has no libc for it"))?;
             if !have("zig") {
@@ -332,8 +304,12 @@ fn resolve(
                 darwin_stubs: key.goos == "darwin",
             })
         }
-        command => {
-            let cc = words(command);
+        // Never resolved: `wanted` leaves cc: default to Go.
+        Request::Auto | Request::Default => Err(format!(
+            "no C compiler for {target}: cc: default leaves it to Go"
+        )),
+        Request::Command(cc) => {
+            let cc = cc.clone();
             let Some(first) = cc.first() else {
                 return Err(format!("no C compiler for {target}: cc is empty"));
             };
@@ -556,7 +532,7 @@ mod tests {
         Key {
             goos: goos.into(),
             goarch: goarch.into(),
-            request: request.into(),
+            request: Request::of_checked(request),
             soft_float: false,
         }
     }
@@ -684,12 +660,12 @@ mod tests {
             "zig cc -target x86_64-linux-musl",
             "cc",
         ] {
-            assert!(check_request(ok).is_ok(), "{ok}");
+            assert!(Request::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["zgi", "gnu", "msvc", "gcc-twelve", "zig c++"] {
-            assert!(check_request(bad).is_err(), "{bad}");
+            assert!(Request::parse(bad).is_err(), "{bad}");
         }
-        assert!(check_request("zgi")
+        assert!(Request::parse("zgi")
             .unwrap_err()
             .ends_with("did you mean \"zig\"?"));
     }
