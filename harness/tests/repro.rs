@@ -426,3 +426,152 @@ fn regex_lite(s: &str) -> String {
         })
         .collect()
 }
+
+/// The shorthand takes every key of the matrix format at its top level: a
+/// cgo program built as a PIE with a named cc and an env axis, with an
+/// extra file, and facts to meet; and a C program (`lang: c`) under qemu
+/// at a named CPU. Each is one cell, built and run for real.
+#[test]
+fn snippet_with_every_kind_of_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.yaml"),
+        r#"goos: linux
+goarch: amd64
+cgo: 1
+cc: gcc
+buildmode: pie
+env: {GOAMD64: v2}
+files:
+  helper.go: |
+    package main
+    func helper() int { return 42 }
+source: |
+  package main
+  import "C"
+  func main() { println(helper()) }
+facts:
+  cc.kind: gcc
+  buildinfo.-buildmode: pie
+  buildinfo.GOAMD64: v2
+  buildinfo.CGO_ENABLED: "1"
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["go.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/GOAMD64=v2/cgo1/cc=gcc/buildmode=pie/snippet (go1.")
+            && out.contains("passed, as expected"),
+        "{out}"
+    );
+
+    // Until plain C programs pass on their own, the program prints the
+    // facts line itself.
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        r#"goos: linux
+goarch: arm64
+cpu: cortex-a53
+lang: c
+source: |
+  #include <stdio.h>
+  int main(void) { printf("CROSSPROBE-FACTS: {\"started\":true}\n"); return 0; }
+expect:
+  outcome: pass
+  facts: {cc.kind: gcc, probe.started: true}
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["c.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/arm64/cgo0/cpu=cortex-a53/snippet")
+            && out.contains("passed, as expected"),
+        "{out}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("reports/c/results.json")).unwrap();
+    assert!(results.contains("\"cortex-a53\""), "{results}");
+}
+
+/// go1.21 does not know openbsd/riscv64, go1.23 does: every Go gets its
+/// cell, go1.21 refuses in its own words and go1.23 builds it (no runner:
+/// built only).
+#[test]
+fn a_target_one_go_knows_builds_there_and_the_other_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        r#"go: ["1.21", "1.23"]
+goos: openbsd
+goarch: riscv64
+source: |
+  package main
+  func main() {}
+expect:
+  - {when: {go: "1.21"}, outcome: build-fail, match: "unsupported GOOS/GOARCH pair openbsd/riscv64", reason: a port from go1.23}
+  - {when: {go: "1.23"}, outcome: skip}
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("openbsd/riscv64/cgo0/go1.21/snippet (go1.21.13): reproduced: build-fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("openbsd/riscv64/cgo0/go1.23/snippet (go1.23.12)"),
+        "{out}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("reports/s/results.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let on = |go: &str| {
+        v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cell"]["go"] == go)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(on("1.21")["outcome"], "build-fail");
+    let c23 = on("1.23");
+    assert_eq!(c23["outcome"], "skip", "{c23}");
+    assert!(
+        c23["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "build"),
+        "{c23}"
+    );
+}
+
+/// A snippet's errors are a matrix's errors, with its own hints: a key
+/// that is no key suggests the close one, never "belongs under matrix:".
+#[test]
+fn snippet_errors_are_the_matrix_errors() {
+    let e = refuse(
+        &[(
+            "s.yaml",
+            "goos: linux\ngoarch: amd64\nccc: zig\nsource: x\n",
+        )],
+        &["s.yaml"],
+    );
+    assert!(!e.contains("belongs under `matrix:`"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+    let e = refuse(
+        &[(
+            "s.yaml",
+            "goos: linux\ngoarch: amd64\ncgo: [2]\nsource: x\n",
+        )],
+        &["s.yaml"],
+    );
+    assert!(e.contains("s.yaml:3:7: invalid cgo value \"2\""), "{e}");
+    let e = refuse(&[("s.yaml", &format!("{OK}outcome: crash\n"))], &["s.yaml"]);
+    assert!(
+        e.contains("expected one of: pass, build-fail, run-fail, timeout, skip"),
+        "{e}"
+    );
+}

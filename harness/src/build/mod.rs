@@ -101,6 +101,11 @@ pub fn go_plan(
         }
         _ => {}
     }
+    // A port this Go lists only under `dist list -broken`: it may build, and
+    // a result from it says so.
+    if go.targets.get(&cell.target()).is_some_and(|t| t.broken) {
+        facts.insert("go.broken_port".into(), Value::Bool(true));
+    }
 
     let mut env = go.env.clone();
     env.insert("GOOS".into(), cell.goos.clone());

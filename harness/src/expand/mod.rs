@@ -455,6 +455,11 @@ fn check_buildmode(m: &Matrix, go: &GoToolchain, c: &Combo, spans: &Spans) -> mi
 /// Worth a warning, not an error: a matrix may cross cgo with cc on purpose.
 fn idle_cc(m: &Matrix, cells: &[Cell], spans: &AxisSpans) -> Vec<String> {
     let mut idle: BTreeMap<&str, usize> = BTreeMap::new();
+    // A snippet's own default (`default` with cgo on) is not the user's.
+    let named = m.listed.contains("cc") || m.include.iter().any(|i| i.value.contains_key("cc"));
+    if !named {
+        return Vec::new();
+    }
     for c in cells {
         let host_program = matches!(c.buildmode.as_str(), "c-archive" | "c-shared");
         let named = !matches!(c.cc.as_str(), "auto" | "");

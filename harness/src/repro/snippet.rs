@@ -76,22 +76,23 @@ struct SnippetFile {
     runners: BTreeMap<String, Spanned<String>>,
 }
 
+/// Its own keys, and those of the matrix format outside the axis table.
 const OWN_KEYS: &[&str] = &[
-    "name", "issue", "title", "go", "env", "exclude", "include", "source", "lang", "files",
-    "probe", "expect", "outcome", "match", "reason", "facts", "when", "timeout", "runners",
+    "env", "exclude", "include", "source", "lang", "files", "probe", "expect", "outcome", "match",
+    "reason", "facts", "when", "timeout", "runners",
 ];
 
 /// Every key the shorthand takes, for serde's "expected one of".
 fn snippet_keys() -> &'static [&'static str] {
     static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
-        let mut v: Vec<&'static str> = OWN_KEYS.to_vec();
+        let mut v: Vec<&'static str> = vec!["name", "issue", "title", "go"];
         v.extend(
-            axis::AXES
-                .iter()
+            axis::ranked()
                 .filter(|a| a.place == axis::Place::Matrix)
                 .map(|a| a.key),
         );
+        v.extend(OWN_KEYS);
         Box::leak(v.into_boxed_slice())
     })
 }
