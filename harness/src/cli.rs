@@ -21,6 +21,7 @@ use crate::{host, inspect, process, render, run};
 
 mod cache;
 mod doctor;
+mod exec;
 mod reports;
 mod shards;
 mod workflow;
@@ -36,6 +37,7 @@ Examples:
                                                      does a reported failure reproduce, on which Go
   crossprobe list-probes
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
+  GOARCH=arm64 go test -exec \"crossprobe exec\" ./...  a module's tests under qemu
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 3 the disk filled up or the reports could not be written,
@@ -114,8 +116,9 @@ enum Cmd {
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
-        #[arg(value_name = "MATRIX")]
-        matrix: PathBuf,
+        /// Matrix files; shards split them together, as `run` does.
+        #[arg(required = true, value_name = "MATRIX")]
+        matrices: Vec<PathBuf>,
         /// Print the cells as JSON.
         #[arg(long)]
         json: bool,
@@ -175,10 +178,17 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cache::CacheCmd,
     },
+    /// Run one binary of any target under the runner crossprobe would give it
+    /// (for `go test -exec`), or install go_GOOS_GOARCH_exec wrappers.
+    Exec(exec::ExecArgs),
 }
 
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(code) = exec::as_wrapper(&argv) {
+        return code;
+    }
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -207,11 +217,11 @@ pub fn main() -> i32 {
             cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
         }
         Cmd::Plan {
-            matrix,
+            matrices,
             json,
             m,
             sh,
-        } => cmd_plan(&matrix, json, &m, &sh),
+        } => cmd_plan(&matrices, json, &m, &sh),
         Cmd::Repro {
             snippet,
             go,
@@ -240,6 +250,7 @@ pub fn main() -> i32 {
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
         Cmd::Cache { cmd } => cache::main(cmd),
+        Cmd::Exec(a) => exec::main(a),
     };
     match r {
         Ok(code) => code,
@@ -469,7 +480,7 @@ fn cmd_run(
     let t0 = Instant::now();
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
-    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
@@ -524,6 +535,7 @@ fn cmd_run(
             .cloned()
             .collect();
         all_met &= cells.iter().all(|r| r.verdict.met);
+        let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
             crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -537,6 +549,7 @@ fn cmd_run(
             perf: Some(perf.clone()),
             shard: shard.clone(),
             merged_from: Vec::new(),
+            estimate,
         };
         // The summary first: it reaches the CI log even if the disk is full.
         print!(
@@ -598,24 +611,30 @@ pub(crate) fn host_name() -> String {
 }
 
 fn cmd_plan(
-    path: &Path,
+    paths: &[PathBuf],
     json: bool,
     m: &MatrixArgs,
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
-    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
-    prep.cells = sh
-        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
-        .0;
+    let mut prep = prepare(paths, m, false)?;
+    let (cells, shard, cost) = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?;
+    prep.cells = cells;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&prep.cells).expect("cells serialise")
-        );
+        // A shard's plan is the cells with what they are expected to cost.
+        let out = match shard {
+            Some(_) => serde_json::json!({ "cost": cost, "cells": prep.cells }),
+            None => serde_json::json!(prep.cells),
+        };
+        let text = serde_json::to_string_pretty(&out).expect("cells serialise") + "\n";
+        // `plan --json | head` closes the pipe early: not an error.
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
         return Ok(exit::OK);
+    }
+    if shard.is_some() {
+        eprint!("{}", shards::describe(&cost));
     }
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
