@@ -346,8 +346,13 @@ fn part(key: &str, id: Id, v: &str) -> String {
 /// values alone. An empty value counts as the default too: a Cell built in
 /// code has no axes filled.
 pub fn cell_id(c: &Cell) -> String {
+    id_of(c, |_| true)
+}
+
+/// The id made of the axes that `keep` keeps, and the environment axes.
+fn id_of(c: &Cell, keep: impl Fn(&Axis) -> bool) -> String {
     let mut parts: Vec<(u8, String)> = Vec::new();
-    for a in AXES {
+    for a in AXES.iter().filter(|a| keep(a)) {
         let v = (a.get)(c);
         let default = v.is_empty() || a.default == Some(v);
         if a.id.always || !default {
@@ -377,16 +382,11 @@ pub fn pairs(c: &Cell) -> Vec<(String, String)> {
     v
 }
 
-/// Builds that compile the same standard library: every build axis that
-/// reaches it, and the environment axes.
+/// Builds that compile the same standard library (a *family*, see
+/// [`crate::schedule`]): the cell id without the axes that do not reach it
+/// (probe, ldflags, cpu), e.g. `linux/arm/GOARM=7/cgo1/cc=zig`.
 pub fn family(c: &Cell) -> String {
-    let mut parts: Vec<String> = AXES
-        .iter()
-        .filter(|a| a.stage == Stage::Build { stdlib: true })
-        .map(|a| format!("{}={}", a.key, (a.get)(c)))
-        .collect();
-    parts.extend(c.env.iter().map(|(k, v)| format!("{k}={v}")));
-    parts.join("|")
+    id_of(c, |a| a.stage == Stage::Build { stdlib: true })
 }
 
 #[cfg(test)]
@@ -423,6 +423,8 @@ mod tests {
             cell_id(&c),
             "linux/arm/GOARM=5/cgo1/cc=zig/go1.22/cpu=arm926/hello"
         );
+        c.ldflags = "-s".into();
+        assert_eq!(family(&c), "linux/arm/GOARM=5/cgo1/cc=zig/go1.22");
     }
 
     #[test]

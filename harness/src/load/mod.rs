@@ -16,7 +16,7 @@ use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
 use crate::axis::{self, Place};
-pub use crate::errors::did_you_mean;
+use crate::errors::did_you_mean;
 use crate::errors::{Error, InputError, Source};
 use crate::model::{Lang, Outcome};
 use crate::render::catalog::{self, Probe};
@@ -267,7 +267,7 @@ fn located<T: Clone, U>(s: &Spanned<T>, f: impl FnOnce(&T) -> U) -> Located<U> {
     }
 }
 
-pub use crate::axis::is_env_name;
+use crate::axis::is_env_name;
 
 struct Checker<'a> {
     source: &'a Source,

@@ -522,7 +522,7 @@ fn snippet_defaults(m: &mut Matrix, timeout_given: bool, source: &Source) -> mie
         m.axes.insert(
             "cc",
             vec![Located {
-                value: crate::toolchain::cc::DEFAULT.to_string(),
+                value: axis::cc::Request::Default.to_string(),
                 span: SourceSpan::new(0.into(), 0),
             }],
         );

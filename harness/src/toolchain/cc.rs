@@ -111,9 +111,6 @@ pub fn wanted(cell: &Cell) -> bool {
     request(cell) != Request::Default && chooses(cell)
 }
 
-/// `cc: default`: CC left to Go.
-pub const DEFAULT: &str = "default";
-
 fn chooses(cell: &Cell) -> bool {
     cell.lang == Lang::C
         || cell.cgo != "0"
