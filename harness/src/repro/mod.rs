@@ -12,6 +12,7 @@
 pub mod bisect;
 pub mod bundle;
 pub mod markdown;
+mod shorthand;
 pub mod snippet;
 
 use std::collections::BTreeMap;
