@@ -411,7 +411,8 @@ impl Entry {
             result.outcome,
             Outcome::Pass | Outcome::BuildFail | Outcome::RunFail | Outcome::Skip
         );
-        let settled = result.verdict.met && result.attempts.is_empty();
+        // A skip for a missing tool runs again once the tool is there.
+        let settled = result.verdict.met && result.attempts.is_empty() && result.missing.is_none();
         (stable && settled && !spawn_error).then(|| Entry {
             format: FORMAT,
             key: key.to_string(),
@@ -446,6 +447,8 @@ impl Entry {
             spawn_error: None,
             run: first(PhaseName::Run),
             skip: self.skip.clone(),
+            missing: None,
+            allow_missing: false,
             interrupted: false,
         };
         let mut result = check::check(cell, &obs, &self.inspected).into_result(
@@ -789,6 +792,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            missing: None,
         }
     }
 

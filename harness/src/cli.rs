@@ -107,6 +107,11 @@ enum Cmd {
         /// (also: CROSSPROBE_NO_CACHE=1).
         #[arg(long)]
         no_cache: bool,
+        /// A missing tool that doctor can install (qemu-user, wine, node,
+        /// wazero, a cross gcc, zig) makes its cells skips, not failures
+        /// (also: `run.allow_missing: true` in a matrix).
+        #[arg(long)]
+        allow_missing: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -208,6 +213,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_cache,
+            allow_missing,
             runner,
             m,
             sh,
@@ -215,7 +221,12 @@ pub fn main() -> i32 {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+            let flags = RunFlags {
+                keep,
+                no_cache,
+                allow_missing,
+            };
+            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
             matrices,
@@ -281,7 +292,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
 /// Resolves the Go versions of loaded matrices, expands them, and reads the
 /// host once: everything [`pipeline::run_all`] needs.
 pub(crate) fn prepare_loaded(
-    matrices: Vec<Matrix>,
+    mut matrices: Vec<Matrix>,
     filter: Option<&str>,
     max_cells: usize,
     strict: bool,
@@ -308,9 +319,10 @@ pub(crate) fn prepare_loaded(
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = complete_sums(&mut matrices, &gos);
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -325,7 +337,7 @@ pub(crate) fn prepare_loaded(
                     binary,
                     cpu: Some(cell.cpu.clone()),
                 },
-                Runner::None { reason } => Runner::None { reason },
+                r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
                         "cpu {} needs qemu-user, but {} runs {}",
@@ -333,6 +345,7 @@ pub(crate) fn prepare_loaded(
                         r.name(),
                         cell.target()
                     ),
+                    missing: None,
                 },
                 r => r,
             }
@@ -378,6 +391,7 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -390,6 +404,7 @@ pub(crate) fn prepare_loaded(
             compilers,
             probes,
             timeouts,
+            allow_missing,
             keep,
             retries: 0,
             cache: false,
@@ -397,6 +412,31 @@ pub(crate) fn prepare_loaded(
         },
         warnings,
     })
+}
+
+/// Completes the go.sum of each probe that brings its own go.mod, once per
+/// run, with the local Go (else the first one to hand). A failure is a
+/// warning: the build then says what is missing, in Go's words.
+fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
+    let Some(go) = gos
+        .get("local")
+        .filter(|g| g.unavailable.is_none())
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+    else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    for mx in matrices {
+        for p in &mut mx.probes {
+            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
+                warnings.push(format!(
+                    "{}: probe {}: cannot complete its go.sum: {e}",
+                    mx.name, p.name
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or
@@ -468,11 +508,22 @@ fn version_error(
     .into()
 }
 
+/// `run`'s switches.
+struct RunFlags {
+    keep: bool,
+    no_cache: bool,
+    allow_missing: bool,
+}
+
 fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    (keep, no_cache): (bool, bool),
+    RunFlags {
+        keep,
+        no_cache,
+        allow_missing,
+    }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -482,6 +533,11 @@ fn cmd_run(
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
+    if allow_missing {
+        for allowed in prep.ctx.allow_missing.values_mut() {
+            *allowed = None;
+        }
+    }
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
@@ -505,7 +561,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(cells.len());
+    let mut progress = Progress::new(cells.len() + skipped.len());
+    // Cells the preflight judged are finished before anything is built:
+    // every reporter, the journal included, sees them like the rest.
+    for r in &skipped {
+        sink.finished(r);
+        progress.finished(r);
+    }
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {
@@ -535,7 +597,7 @@ fn cmd_run(
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.verdict.met);
+        all_met &= cells.iter().all(|r| r.standing().ok());
         let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
@@ -640,7 +702,7 @@ fn cmd_plan(
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
-            Runner::None { reason } => format!("none ({reason})"),
+            Runner::None { reason, .. } => format!("none ({reason})"),
             r => r.name().to_string(),
         };
         let expect = match c.expect.outcome {

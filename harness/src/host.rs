@@ -57,23 +57,9 @@ fn goos() -> &'static str {
 
 /// Maps `uname -m` to GOARCH. Unknown machines keep their own name.
 pub fn goarch_of_machine(machine: &str) -> String {
-    match machine {
-        "x86_64" | "amd64" => "amd64",
-        "i386" | "i486" | "i586" | "i686" => "386",
-        "aarch64" | "arm64" => "arm64",
-        m if m.starts_with("armv") => "arm",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "riscv64" => "riscv64",
-        "loongarch64" => "loong64",
-        "mips" => "mips",
-        "mipsel" => "mipsle",
-        "mips64" => "mips64",
-        "mips64el" => "mips64le",
-        m => m,
-    }
-    .to_string()
+    crate::target::goarch_of_cpu(machine)
+        .unwrap_or(machine)
+        .to_string()
 }
 
 fn host_goarch(machine: &str) -> String {
@@ -161,31 +147,6 @@ fn sysctl_string(name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(s).trim().to_string())
 }
 
-/// GOARCH → the suffix of its qemu-user emulator.
-pub fn qemu_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "i386",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
-}
-
-const GOARCHES: [&str; 13] = [
-    "amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "ppc64", "s390x", "mips", "mipsle",
-    "mips64", "mips64le", "loong64",
-];
-
 /// A wine installation crossprobe can drive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wine {
@@ -272,8 +233,8 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     let mut probes: Vec<Probe> = Vec::new();
 
     let mut qemu = BTreeMap::new();
-    for goarch in GOARCHES {
-        let name = format!("qemu-{}", qemu_arch(goarch).unwrap_or(goarch));
+    for arch in crate::target::ARCHES.iter().filter_map(|a| a.qemu) {
+        let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
             probes.push(Probe::new(&name, &path, &["--version"]));
             qemu.insert(name, path);
@@ -546,14 +507,6 @@ mod tests {
         assert_eq!(goarch_of_machine("i686"), "386");
         assert_eq!(goarch_of_machine("loongarch64"), "loong64");
         assert_eq!(goarch_of_machine("mips64el"), "mips64le");
-    }
-
-    #[test]
-    fn every_goarch_has_a_qemu() {
-        for g in GOARCHES {
-            assert!(qemu_arch(g).is_some(), "{g}");
-        }
-        assert_eq!(qemu_arch("wasm"), None);
     }
 
     #[test]

@@ -29,4 +29,5 @@ pub mod report;
 pub mod repro;
 pub mod run;
 pub mod schedule;
+pub mod target;
 pub mod toolchain;

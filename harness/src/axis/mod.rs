@@ -6,9 +6,10 @@
 //! here, a field on [`Cell`] and what the axis means to the build or run.
 //!
 //! Environment axes (`matrix.env`: GOARM, GODEBUG, ...) are open-ended and
-//! share one entry's worth of rules: [`ENV`]. Some of them mean something
-//! on a few architectures only ([`ARCH_VARS`]); they are multiplied in there
-//! alone.
+//! share one entry's worth of rules: [`ENV`]. Those that pick an
+//! architecture level mean something on their architectures only; the
+//! target table says which ([`crate::target::env_applies`]), and they are
+//! multiplied in there alone.
 
 pub mod cc;
 
@@ -263,20 +264,6 @@ pub const ENV: Id = Id {
     always: true,
 };
 
-/// Variables that mean something only on some architectures; every other
-/// variable applies to every target.
-pub const ARCH_VARS: &[(&str, &[&str])] = &[
-    ("GOARM", &["arm"]),
-    ("GOAMD64", &["amd64"]),
-    ("GO386", &["386"]),
-    ("GOMIPS", &["mips", "mipsle"]),
-    ("GOMIPS64", &["mips64", "mips64le"]),
-    ("GOPPC64", &["ppc64", "ppc64le"]),
-    ("GORISCV64", &["riscv64"]),
-    ("GOARM64", &["arm64"]),
-    ("GOWASM", &["wasm"]),
-];
-
 /// The axis named `key`, if it is not an environment variable.
 pub fn find(key: &str) -> Option<&'static Axis> {
     AXES.iter().find(|a| a.key == key)
@@ -285,19 +272,6 @@ pub fn find(key: &str) -> Option<&'static Axis> {
 /// The keys of [`AXES`], in id order.
 pub fn keys() -> impl Iterator<Item = &'static str> {
     ranked().map(|a| a.key)
-}
-
-/// Whether variable `var` means something on `goarch`.
-pub fn applies(var: &str, goarch: &str) -> bool {
-    ARCH_VARS
-        .iter()
-        .find(|(v, _)| *v == var)
-        .is_none_or(|(_, archs)| archs.contains(&goarch))
-}
-
-/// Whether `var` is one of [`ARCH_VARS`].
-pub fn arch_specific(var: &str) -> bool {
-    ARCH_VARS.iter().any(|(v, _)| *v == var)
 }
 
 /// An environment variable name, as env axes are named.
@@ -392,14 +366,6 @@ pub fn family(c: &Cell) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arch_specific_env() {
-        assert!(applies("GOARM", "arm"));
-        assert!(!applies("GOARM", "arm64"));
-        assert!(applies("GOMIPS", "mipsle"));
-        assert!(applies("GODEBUG", "s390x"));
-    }
 
     #[test]
     fn ids_in_rank_and_form() {

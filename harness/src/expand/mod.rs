@@ -27,6 +27,8 @@ pub mod shard;
 
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
+pub use crate::target::env_applies;
+
 type Combo = BTreeMap<String, String>;
 
 /// Where a combination's values came from, to point at them in errors.
@@ -231,7 +233,7 @@ fn product(m: &Matrix, max: usize) -> miette::Result<(Vec<Combo>, AxisSpans)> {
         combos = multiply(combos, a.key, &vals, &|_| true)?;
     }
     for (k, vals) in &m.env {
-        let applies = |c: &Combo| axis::applies(k, &c["goarch"]);
+        let applies = |c: &Combo| env_applies(k, &c["goarch"]);
         combos = multiply(combos, k, &uniq(vals), &applies)?;
     }
     Ok((combos, AxisSpans(spans)))
@@ -261,7 +263,7 @@ fn contradicts(c: &Combo, inc: &BTreeMap<String, Located<String>>, m: &Matrix) -
         // A variable for other architectures would make a cell that means
         // nothing, and a listed one that the product left out here was left
         // out on purpose.
-        if axis::arch_specific(k) && !axis::applies(k, &c["goarch"]) {
+        if crate::target::is_arch_env(k) && !env_applies(k, &c["goarch"]) {
             return true;
         }
         match c.get(k) {

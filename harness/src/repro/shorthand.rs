@@ -34,7 +34,7 @@ pub(super) struct SnippetFile {
     axes: schema::Axes,
     source: Option<Spanned<String>>,
     lang: Option<Spanned<String>>,
-    files: BTreeMap<String, String>,
+    files: Option<Spanned<BTreeMap<String, String>>>,
     probe: Vec<Spanned<Scalar>>,
     probe_span: Option<SourceSpan>,
     expect: Vec<Spanned<ExpectEntry>>,
@@ -43,6 +43,7 @@ pub(super) struct SnippetFile {
     flat_at: Option<Location>,
     pub(super) timeout: Option<Spanned<Scalar>>,
     runners: BTreeMap<String, Spanned<String>>,
+    allow_missing: Option<schema::AllowMissing>,
 }
 
 /// Its own keys, and those of the matrix format outside the axis table.
@@ -206,7 +207,7 @@ impl<'de> Deserialize<'de> for SnippetFile {
                         "include" => out.axes.include = map.next_value()?,
                         "source" => out.source = Some(map.next_value()?),
                         "lang" => out.lang = Some(map.next_value()?),
-                        "files" => out.files = map.next_value()?,
+                        "files" => out.files = Some(map.next_value()?),
                         "probe" => {
                             out.probe_span = Some(load::span_of(&key.referenced));
                             out.probe = map.next_value::<Values>()?.0;
@@ -225,6 +226,7 @@ impl<'de> Deserialize<'de> for SnippetFile {
                         }
                         "timeout" => out.timeout = Some(map.next_value()?),
                         "runners" => out.runners = map.next_value()?,
+                        "allow_missing" => out.allow_missing = map.next_value()?,
                         k => match axis::find(k).filter(|a| a.place == axis::Place::Matrix) {
                             Some(a) => {
                                 out.axes.values.insert(a.key, map.next_value::<Values>()?.0);
@@ -275,7 +277,11 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
                 source: Some(src.value),
                 files: raw.files,
             };
-            vec![Spanned::new(ProbeRef::Inline(probe), src.referenced, src.defined)]
+            vec![Spanned::new(
+                ProbeRef::Inline(Box::new(probe)),
+                src.referenced,
+                src.defined,
+            )]
         }
         (None, false) => {
             if let Some(l) = &raw.lang {
@@ -339,6 +345,7 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
         run: RunConfig {
             timeout: raw.timeout,
             runners: raw.runners,
+            allow_missing: raw.allow_missing,
         },
         expect,
     })

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::fsutil::Lock;
-use crate::host::{self, Host, Tools, Wine};
+use crate::host::{Host, Tools, Wine};
 use crate::model::Runner;
 
 /// What a matrix may force a target's runner to be.
@@ -137,8 +137,20 @@ fn default_kind(
     })
 }
 
+/// A structural skip: no tool would give this target a runner here.
 fn none(reason: String) -> Runner {
-    Runner::None { reason }
+    Runner::None {
+        reason,
+        missing: None,
+    }
+}
+
+/// An environmental skip: `tool`, which doctor can install, is missing.
+fn missing(tool: &str, reason: String) -> Runner {
+    Runner::None {
+        reason,
+        missing: Some(super::needs::missing(tool)),
+    }
 }
 
 fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools) -> Runner {
@@ -148,12 +160,12 @@ fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools
             host.target()
         ));
     }
-    let Some(arch) = host::qemu_arch(goarch) else {
+    let Some(arch) = crate::target::arch_of(goarch).and_then(|a| a.qemu) else {
         return none(format!("no qemu-user emulator for GOARCH={goarch}"));
     };
     let binary = format!("qemu-{arch}");
     if !tools.qemu.contains_key(&binary) {
-        return none(format!("no {binary}: install qemu-user"));
+        return missing(&binary, format!("no {binary}: install qemu-user"));
     }
     Runner::Qemu {
         binary,
@@ -187,7 +199,10 @@ pub const NO_WINE32: &str = "windows/386 needs a 32-bit wine (wine32), which is 
 
 fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
     let Some(w) = &tools.wine else {
-        return none("no wine64: install wine (Debian: wine and wine64)".to_string());
+        return missing(
+            "wine64",
+            "no wine64: install wine (Debian: wine and wine64)".to_string(),
+        );
     };
     // wine runs x86 code natively only; on macOS, Rosetta runs wine itself.
     if host.goarch != "amd64" && host.goos != "darwin" {
@@ -200,7 +215,7 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         "amd64" => &w.loader64,
         "386" => match &w.loader32 {
             Some(l) => l,
-            None => return none(NO_WINE32.to_string()),
+            None => return missing("wine32", NO_WINE32.to_string()),
         },
         _ => {
             return none(format!(
@@ -214,11 +229,14 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         &w.stub_x86_64
     };
     if needs_prng_stub(&w.version) && stub.is_none() {
-        return none(format!(
-            "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
+        return missing(
+            "wine ProcessPrng stub",
+            format!(
+                "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
              installed: run scripts/setup",
-            w.version
-        ));
+                w.version
+            ),
+        );
     }
     Runner::Wine {
         binary: file_name(loader),
@@ -227,7 +245,10 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
 
 fn node(tools: &Tools) -> Runner {
     if tools.node.is_none() {
-        return none("no node: install Node.js to run js/wasm".to_string());
+        return missing(
+            "node",
+            "no node: install Node.js to run js/wasm".to_string(),
+        );
     }
     if tools.wasm_exec_node.is_none() {
         return none(
@@ -239,10 +260,13 @@ fn node(tools: &Tools) -> Runner {
     // Node gained in 17.4 (globalThis.crypto only came in 19).
     let version = tools.node_version.as_deref().unwrap_or("");
     if parse_version(version.trim_start_matches('v')).is_some_and(|v| v < (17, 4)) {
-        return none(format!(
-            "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
+        return missing(
+            "node",
+            format!(
+                "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
              crypto.getRandomValues); found {version}"
-        ));
+            ),
+        );
     }
     Runner::Node
 }
@@ -252,7 +276,10 @@ fn wasi(tools: &Tools) -> Runner {
         Some(w) => Runner::Wasi {
             binary: w.name.clone(),
         },
-        None => none("no wazero or wasmtime: install one to run wasip1/wasm".to_string()),
+        None => missing(
+            "wazero",
+            "no wazero or wasmtime: install one to run wasip1/wasm".to_string(),
+        ),
     }
 }
 
@@ -394,7 +421,7 @@ pub fn invocation_in(
             inv.argv.push(bin);
             inv.env.insert("PWD".to_string(), utf8(&inv.cwd)?);
         }
-        Runner::None { reason } => return Err(format!("this binary has no runner: {reason}")),
+        Runner::None { reason, .. } => return Err(format!("this binary has no runner: {reason}")),
     }
     inv.argv.extend(args.iter().cloned());
     Ok(inv)
@@ -428,23 +455,6 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Debian/Ubuntu cross sysroots, by qemu binary.
-const SYSROOTS: [(&str, &[&str]); 13] = [
-    ("qemu-x86_64", &["x86_64-linux-gnu"]),
-    ("qemu-i386", &["i686-linux-gnu"]),
-    ("qemu-aarch64", &["aarch64-linux-gnu"]),
-    ("qemu-arm", &["arm-linux-gnueabihf", "arm-linux-gnueabi"]),
-    ("qemu-riscv64", &["riscv64-linux-gnu"]),
-    ("qemu-ppc64le", &["powerpc64le-linux-gnu"]),
-    ("qemu-ppc64", &["powerpc64-linux-gnu"]),
-    ("qemu-s390x", &["s390x-linux-gnu"]),
-    ("qemu-mips", &["mips-linux-gnu"]),
-    ("qemu-mipsel", &["mipsel-linux-gnu"]),
-    ("qemu-mips64", &["mips64-linux-gnuabi64"]),
-    ("qemu-mips64el", &["mips64el-linux-gnuabi64"]),
-    ("qemu-loongarch64", &["loongarch64-linux-gnu"]),
-];
-
 /// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
 /// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
 /// tries every absolute path under the prefix first, so a probe opening
@@ -453,7 +463,12 @@ fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
     if is_static(binary) {
         return None;
     }
-    let (_, triples) = SYSROOTS.iter().find(|(q, _)| *q == qemu)?;
+    let arch = qemu.strip_prefix("qemu-")?;
+    // Debian/Ubuntu cross sysroots: /usr/<triple>.
+    let triples = crate::target::ARCHES
+        .iter()
+        .find(|a| a.qemu == Some(arch))?
+        .triples;
     triples
         .iter()
         .map(|t| Path::new("/usr").join(t))
@@ -473,9 +488,9 @@ fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
         return None;
     }
     let rel = interp.trim_start_matches('/');
-    SYSROOTS
+    crate::target::ARCHES
         .iter()
-        .flat_map(|(_, triples)| triples.iter())
+        .flat_map(|a| a.triples)
         .map(|t| Path::new("/usr").join(t))
         .find(|root| root.join(rel).is_file())
         .and_then(|root| {
@@ -780,7 +795,7 @@ mod tests {
 
     fn reason(r: Runner) -> String {
         match r {
-            Runner::None { reason } => reason,
+            Runner::None { reason, .. } => reason,
             r => panic!("expected None, got {r:?}"),
         }
     }
@@ -998,6 +1013,7 @@ mod tests {
         );
         let none = Runner::None {
             reason: "no runner for darwin/arm64 on linux/amd64".into(),
+            missing: None,
         };
         assert!(invocation(&none, Path::new("/b/p"), &[], &t).is_err());
     }

@@ -35,3 +35,5 @@ mod retries;
 mod runaway;
 mod runners;
 mod shards;
+mod snippet_gomod;
+mod standings;
