@@ -647,6 +647,7 @@ mod tests {
             output: "/dir/probe".into(),
             no_run: None,
             facts: BTreeMap::new(),
+            missing_cc: None,
         }
     }
 

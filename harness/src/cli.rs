@@ -331,12 +331,20 @@ pub(crate) fn prepare_loaded(
             if !cell.cpu.is_empty() && ov.is_none() {
                 ov = Some(run::RunnerOverride::Qemu);
             }
-            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
-            {
-                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
+            // The env only picks a CPU for a GOARCH level: the cpu axis,
+            // when given, is the CPU.
+            let no_env = BTreeMap::new();
+            let env = if cell.cpu.is_empty() {
+                &cell.env
+            } else {
+                &no_env
+            };
+            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, env, &host, &tools) {
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => run::runners::with_cpu(
                     binary,
-                    cpu: Some(cell.cpu.clone()),
-                },
+                    Some((cell.cpu.clone(), "the cpu axis asks for".into())),
+                    &tools,
+                ),
                 r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
@@ -409,6 +417,7 @@ pub(crate) fn prepare_loaded(
             retries: 0,
             cache: false,
             history: History::default(),
+            cc_hints: BTreeMap::new(),
         },
         warnings,
     })
@@ -538,7 +547,8 @@ fn cmd_run(
             *allowed = None;
         }
     }
-    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
+    let (cells, skipped, cc_hints) = crate::doctor::preflight::split(cells, &prep.ctx);
+    prep.ctx.cc_hints = cc_hints;
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
     for mx in &prep.matrices {

@@ -25,14 +25,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::SourceSpan;
-use regex::Regex;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::axis;
 use crate::errors::{Error, Source};
 use crate::load::{self, limits, Located, Matrix};
-use crate::model::Lang;
 
 use super::{markdown, shorthand};
 
@@ -161,7 +159,7 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
     let timeout_given = raw.timeout.is_some();
     let file = shorthand::spell(raw, &source)?;
     let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
-    snippet_defaults(&mut matrix, timeout_given, &source)?;
+    snippet_defaults(&mut matrix, timeout_given);
     Ok(Loaded {
         matrix,
         yaml: yaml_only,
@@ -178,9 +176,8 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
 /// - the timeout is 5 minutes, not 60s: a first build with a newly fetched
 ///   Go compiles its standard library;
 /// - an expectation's `reason` defaults to `issue` (or "the reported
-///   failure"), in `shorthand::spell`;
-/// - a Go `source` gets [`STARTED_FILE`] beside it.
-fn snippet_defaults(m: &mut Matrix, timeout_given: bool, source: &Source) -> miette::Result<()> {
+///   failure"), in `shorthand::spell`.
+fn snippet_defaults(m: &mut Matrix, timeout_given: bool) {
     if !timeout_given {
         m.timeout = DEFAULT_TIMEOUT;
     }
@@ -193,29 +190,6 @@ fn snippet_defaults(m: &mut Matrix, timeout_given: bool, source: &Source) -> mie
             }],
         );
     }
-    for p in m
-        .probes
-        .iter_mut()
-        .filter(|p| p.inline && p.lang == Lang::Go)
-    {
-        if p.files.iter().any(|(n, _)| n == STARTED_FILE) {
-            return Err(Error::Usage {
-                message: format!("{}: `files` names {STARTED_FILE}", source.name),
-                help: Some("crossprobe writes that file itself; rename yours".into()),
-            }
-            .into());
-        }
-        let src = p.files[0].1.clone();
-        p.files.push((
-            STARTED_FILE.to_string(),
-            format!(
-                "{}{}",
-                constraint_of(&src).unwrap_or_default(),
-                STARTED_GO.replace("PACKAGE", &package_of(&src))
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// load's YAML error, with the hint about variables made true of snippets,
@@ -238,52 +212,6 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
     }
 }
 
-/// Written beside a snippet's own source. The facts line proves that the
-/// binary really started (an emulator can exit 0 without running it, and
-/// that must never pass), and says which Go built it.
-const STARTED_GO: &str = r#"// Written by crossprobe beside the snippet: the facts line below proves
-// that the binary started, and names the Go that built it.
-package PACKAGE
-
-import (
-	"os"
-	"runtime"
-)
-
-func init() {
-	os.Stdout.WriteString("CROSSPROBE-FACTS: {\"started\":true,\"go\":\"" + runtime.Version() +
-		"\",\"goos\":\"" + runtime.GOOS + "\",\"goarch\":\"" + runtime.GOARCH + "\"}\n")
-}
-"#;
-
-/// The file name of [`STARTED_GO`] in a probe's directory.
-pub const STARTED_FILE: &str = "crossprobe_started.go";
-
-/// The build constraint the started file needs to be compiled exactly when
-/// the snippet's source is: a file that imports "C" is left out when cgo is
-/// off, and then the build must fail as the user's did ("build constraints
-/// exclude all Go files"), not for want of a main.
-fn constraint_of(src: &str) -> Option<String> {
-    let build = Regex::new(r"(?m)^//go:build\s+(.+?)\s*$").expect("valid regex");
-    let cgo = Regex::new(r#"(?m)^\s*import\s+"C"|^\s*"C"\s*$"#).expect("valid regex");
-    let mut parts: Vec<String> = build
-        .captures(src)
-        .map(|c| format!("({})", &c[1]))
-        .into_iter()
-        .collect();
-    if cgo.is_match(src) {
-        parts.push("cgo".into());
-    }
-    (!parts.is_empty()).then(|| format!("//go:build {}\n\n", parts.join(" && ")))
-}
-
-/// The package clause of a Go source, or `main`.
-fn package_of(src: &str) -> String {
-    let re = Regex::new(r"(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
-    re.captures(src)
-        .map_or("main".to_string(), |c| c[1].to_string())
-}
-
 fn safe_name(s: &str) -> String {
     let n: String = s
         .chars()
@@ -300,29 +228,5 @@ fn safe_name(s: &str) -> String {
         n
     } else {
         "snippet".into()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constraints() {
-        assert_eq!(constraint_of("package main\nfunc main() {}"), None);
-        assert_eq!(
-            constraint_of("package main\n\nimport \"C\"\n"),
-            Some("//go:build cgo\n\n".into())
-        );
-        assert_eq!(
-            constraint_of("//go:build linux\n\npackage main\nimport (\n\t\"C\"\n\t\"fmt\"\n)\n"),
-            Some("//go:build (linux) && cgo\n\n".into())
-        );
-    }
-
-    #[test]
-    fn packages() {
-        assert_eq!(package_of("// x\npackage foo\n"), "foo");
-        assert_eq!(package_of("func main() {}"), "main");
     }
 }

@@ -269,6 +269,7 @@ impl Fuzzer {
                 c,
                 go,
                 Err("none in the fuzzer".to_string()),
+                None,
                 self.scratch.path(),
             );
             for step in plan.steps.iter().flatten() {
