@@ -20,6 +20,7 @@ use super::{execute, write_bundles, write_results, Options};
 use crate::errors::Error;
 use crate::load::{Located, Matrix};
 use crate::model::{CellResult, Outcome, PhaseName};
+use crate::session;
 use crate::toolchain::go;
 use crate::toolchain::versions::{Request, Resolver, Version};
 
@@ -170,7 +171,7 @@ pub fn run(
         let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
         println!("reports: {}/results.json", dir.display());
     }
-    Ok(match super::exit_code(&s.results) {
+    Ok(match session::exit_code(&s.results, false) {
         c if c > 1 => c,
         _ if finding.is_some() => crate::model::exit::OK,
         _ => crate::model::exit::UNMET,

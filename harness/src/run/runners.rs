@@ -13,54 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::fsutil::Lock;
 use crate::host::{Host, Tools, Wine};
-use crate::model::Runner;
-
-/// What a matrix may force a target's runner to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunnerOverride {
-    Native,
-    Qemu,
-    Wine,
-    Node,
-    Wasi,
-    None,
-}
-
-const OVERRIDES: [(&str, RunnerOverride); 6] = [
-    ("native", RunnerOverride::Native),
-    ("qemu", RunnerOverride::Qemu),
-    ("wine", RunnerOverride::Wine),
-    ("node", RunnerOverride::Node),
-    ("wasi", RunnerOverride::Wasi),
-    ("none", RunnerOverride::None),
-];
-
-impl RunnerOverride {
-    pub fn as_str(self) -> &'static str {
-        OVERRIDES
-            .iter()
-            .find(|(_, o)| *o == self)
-            .map_or("none", |(n, _)| n)
-    }
-}
-
-pub fn parse_override(s: &str) -> Result<RunnerOverride, String> {
-    if let Some((_, o)) = OVERRIDES.iter().find(|(n, _)| *n == s) {
-        return Ok(*o);
-    }
-    let names: Vec<&str> = OVERRIDES.iter().map(|(n, _)| *n).collect();
-    let hint = names
-        .iter()
-        .map(|n| (strsim::jaro_winkler(&s.to_ascii_lowercase(), n), n))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| format!("; did you mean \"{n}\"?"))
-        .unwrap_or_default();
-    Err(format!(
-        "unknown runner \"{s}\": expected one of {}{hint}",
-        names.join(", ")
-    ))
-}
+use crate::model::{Runner, RunnerKind};
 
 /// The runner for a target, from the host and what was discovered.
 pub fn choose(
@@ -76,14 +29,14 @@ pub fn choose(
 /// [`choose`], unless the matrix forces a runner. A forced runner that
 /// cannot run the target, or whose tool is missing, is `None` with why.
 pub fn choose_with(
-    forced: Option<RunnerOverride>,
+    forced: Option<RunnerKind>,
     goos: &str,
     goarch: &str,
     env: &BTreeMap<String, String>,
     host: &Host,
     tools: &Tools,
 ) -> Runner {
-    use RunnerOverride as O;
+    use RunnerKind as O;
     let target = format!("{goos}/{goarch}");
     let kind = match forced {
         Some(kind) => kind,
@@ -108,7 +61,7 @@ fn default_kind(
     goarch: &str,
     host: &Host,
     tools: &Tools,
-) -> Result<RunnerOverride, String> {
+) -> Result<RunnerKind, String> {
     let native = goos == host.goos
         && (goarch == host.goarch
             // The kernel runs i386 code itself. qemu-i386 is no substitute:
@@ -116,10 +69,10 @@ fn default_kind(
             || (goarch == "386" && host.goarch == "amd64" && goos != "darwin")
             || (goarch == "amd64" && host.goarch == "arm64" && goos == "darwin" && tools.rosetta));
     Ok(match (goos, goarch) {
-        _ if native => RunnerOverride::Native,
-        ("js", "wasm") => RunnerOverride::Node,
-        ("wasip1", "wasm") => RunnerOverride::Wasi,
-        ("windows", _) => RunnerOverride::Wine,
+        _ if native => RunnerKind::Native,
+        ("js", "wasm") => RunnerKind::Node,
+        ("wasip1", "wasm") => RunnerKind::Wasi,
+        ("windows", _) => RunnerKind::Wine,
         ("linux", "386") if host.goos == "linux" => {
             return Err(format!(
                 "no runner for linux/386 on {}: qemu-i386 crashes Go 386 binaries \
@@ -127,7 +80,7 @@ fn default_kind(
                 host.target()
             ))
         }
-        ("linux", _) if host.goos == "linux" => RunnerOverride::Qemu,
+        ("linux", _) if host.goos == "linux" => RunnerKind::Qemu,
         _ => {
             return Err(format!(
                 "no runner for {goos}/{goarch} on {}",
@@ -1036,38 +989,25 @@ mod tests {
         let env = BTreeMap::new();
         let force = |o, goos, goarch| choose_with(Some(o), goos, goarch, &env, &h, &t);
         assert_eq!(
-            force(RunnerOverride::Qemu, "linux", "386"),
+            force(RunnerKind::Qemu, "linux", "386"),
             Runner::Qemu {
                 binary: "qemu-i386".into(),
                 cpu: None
             }
         );
+        assert_eq!(force(RunnerKind::Native, "linux", "arm64"), Runner::Native);
         assert_eq!(
-            force(RunnerOverride::Native, "linux", "arm64"),
-            Runner::Native
-        );
-        assert_eq!(
-            reason(force(RunnerOverride::None, "linux", "amd64")),
+            reason(force(RunnerKind::None, "linux", "amd64")),
             "runner forced to none"
         );
         assert_eq!(
-            reason(force(RunnerOverride::Wine, "linux", "arm64")),
+            reason(force(RunnerKind::Wine, "linux", "arm64")),
             "runner wine cannot run linux/arm64"
         );
         assert_eq!(
-            reason(force(RunnerOverride::Qemu, "linux", "amd64")),
+            reason(force(RunnerKind::Qemu, "linux", "amd64")),
             "no qemu-x86_64: install qemu-user"
         );
-    }
-
-    #[test]
-    fn parse_override_names_the_choices() {
-        for (name, o) in OVERRIDES {
-            assert_eq!(parse_override(name), Ok(o));
-            assert_eq!(o.as_str(), name);
-        }
-        insta::assert_snapshot!(parse_override("qmeu").unwrap_err(), @r#"unknown runner "qmeu": expected one of native, qemu, wine, node, wasi, none; did you mean "qemu"?"#);
-        insta::assert_snapshot!(parse_override("docker").unwrap_err(), @r#"unknown runner "docker": expected one of native, qemu, wine, node, wasi, none"#);
     }
 
     #[test]
