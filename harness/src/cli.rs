@@ -108,6 +108,11 @@ enum Cmd {
         /// (also: `run.allow_missing: true` in a matrix).
         #[arg(long)]
         allow_missing: bool,
+        /// Finish what a killed run into the same reports directory left:
+        /// keep the cells its journal holds whose inputs are unchanged, and
+        /// run the rest.
+        #[arg(long)]
+        resume: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -210,6 +215,7 @@ pub fn main() -> i32 {
             keep,
             no_cache,
             allow_missing,
+            resume,
             runner,
             m,
             sh,
@@ -221,6 +227,7 @@ pub fn main() -> i32 {
                 keep,
                 no_cache,
                 allow_missing,
+                resume,
             };
             cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
@@ -288,6 +295,7 @@ struct RunFlags {
     keep: bool,
     no_cache: bool,
     allow_missing: bool,
+    resume: bool,
 }
 
 fn cmd_run(
@@ -298,6 +306,7 @@ fn cmd_run(
         keep,
         no_cache,
         allow_missing,
+        resume,
     }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
@@ -325,7 +334,14 @@ fn cmd_run(
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink = report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()))?;
+    let mut sink =
+        report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()), resume)?;
+    s.ctx.resumed = std::mem::take(&mut sink.resumable)
+        .into_iter()
+        .filter_map(|r| Some((r.key.clone()?, r)))
+        .collect();
+    let host = s.info(&started_at, t0.elapsed(), runner.clone(), &[]).host;
+    sink.begin(&started_at, &host, &cells.iter().collect::<Vec<_>>());
     session::install_interrupts()?;
 
     let mut progress = Progress::new(cells.len());
@@ -338,6 +354,18 @@ fn cmd_run(
     });
     progress.finish();
     sink.explain_not_started(&mut results);
+    if resume {
+        let kept = results
+            .iter()
+            .filter(|r| {
+                r.key
+                    .as_ref()
+                    .and_then(|k| s.ctx.resumed.get(k))
+                    .is_some_and(|old| old == *r)
+            })
+            .count();
+        eprintln!("resumed {kept} cells from the journal; ran the rest");
+    }
 
     let elapsed = t0.elapsed();
     let info = s.info(&started_at, elapsed, runner, &results);

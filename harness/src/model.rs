@@ -399,6 +399,10 @@ pub struct CellResult {
     /// The tool whose absence made this cell a skip (an environmental skip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,
+    /// The result cache's key of the inputs it came from: a `--resume`d run
+    /// keeps a journaled result only while its key still matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Why a skipped cell was not run.

@@ -48,6 +48,8 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// `--resume`: a dead run's finished cells by their result key.
+    pub resumed: BTreeMap<String, CellResult>,
     /// By matrix, the tools that may be missing, their cells then skips
     /// (`run.allow_missing`); `None` for any tool (or `--allow-missing`).
     pub allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
@@ -80,7 +82,11 @@ pub fn stopped() -> bool {
 /// creation of a cell's directory reports it.
 pub fn disk_full(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
-    r.contains("no space left on device") || r.contains("disk quota exceeded")
+    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
+    // build the same way, and the journal counts it as disk full too.
+    r.contains("no space left on device")
+        || r.contains("disk quota exceeded")
+        || r.contains("file too large")
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -114,8 +120,22 @@ pub fn run_all(
                 continue;
             }
         };
+        // A resumed cell is kept only as it was: same inputs (its key) and
+        // the same cell, expectation included.
+        let resumed = ctx
+            .resumed
+            .get(&keys.result)
+            .filter(|r| r.cell == *cell)
+            .cloned();
+        if let Some(r) = resumed {
+            on_event(Event::Started(cell.id.clone()));
+            on_event(Event::Finished(Box::new(r.clone())));
+            done[i] = Some(r);
+            continue;
+        }
         if let Some(hit) = store.as_ref().and_then(|s| s.get(&keys.result)) {
-            let r = hit.reuse(cell);
+            let mut r = hit.reuse(cell);
+            r.key = Some(keys.result.clone());
             on_event(Event::Started(cell.id.clone()));
             on_event(Event::Finished(Box::new(r.clone())));
             done[i] = Some(r);
@@ -219,6 +239,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         dir: None,
         cached: false,
         missing: None,
+        key: None,
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,

@@ -275,6 +275,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes,
             timeouts,
             allow_missing,
+            resumed: BTreeMap::new(),
             keep,
             retries: 0,
             cache: false,
