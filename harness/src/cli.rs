@@ -43,11 +43,12 @@ Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usag
 const REPRO_HELP: &str = "\
 A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):
 
-  goos: linux                  # axes at the top level: goos, goarch, go, cgo,
-  goarch: arm                  #   ldflags, tags, flags, env: {GOARM: \"5\"}; one value or a list
-  cgo: 1
+  goos: linux                  # every key of the matrix format, at the top level:
+  goarch: arm                  #   each axis (one value or a list), env: {GOARM: \"5\"},
+  cgo: 1                       #   include, exclude, lang, files, timeout, runners
   issue: https://github.com/golang/go/issues/16801
-  expect: {outcome: build-fail, match: \"unrecognized command.line option '-marm'\"}
+  outcome: build-fail          # the expect keys too: outcome, match, reason, facts, when
+  match: \"unrecognized command.line option '-marm'\"
   source: |                    # the program, as main.go (or probe: NAME for a shipped one)
     package main
     import \"C\"

@@ -29,7 +29,7 @@ use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{build, process, render, run};
+use crate::{axis, build, process, render, run};
 use group::Group;
 
 mod group;
@@ -142,7 +142,7 @@ pub fn run_all(
             continue;
         }
         let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
-            groups.push(Group::new(keys.build.clone(), family(cell), sources));
+            groups.push(Group::new(keys.build.clone(), axis::family(cell), sources));
             groups.len() - 1
         });
         groups[g].add(i, keys.result);
@@ -319,23 +319,6 @@ fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
         }
         Lang::C => build::c_plan(cell, compiler, dir),
     }
-}
-
-/// Builds that compile the same standard library: everything that reaches
-/// the compiler but the probe and the ldflags.
-pub(crate) fn family(cell: &Cell) -> String {
-    let env: Vec<String> = cell.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    [
-        cell.go.as_str(),
-        &cell.target(),
-        &cell.cgo,
-        &cell.buildmode,
-        cc::request(cell),
-        &cell.tags,
-        &cell.flags,
-        &env.join(" "),
-    ]
-    .join("|")
 }
 
 fn render_failed(cell: &Cell, why: String) -> CellResult {
