@@ -12,9 +12,9 @@ use std::path::Path;
 use crossprobe::model::{CellResult, Results, SkipKind, Standing};
 use crossprobe::report::summary::mark;
 
-/// linux/amd64 and windows/amd64 builds only (warm), plus two cgo cells
-/// that stop before their build: no cross gcc for s390x (allowed to be
-/// missing) nor mips64le (not allowed).
+/// linux/amd64 and windows/amd64 builds (warm), plus two cgo cells with no
+/// cross gcc: s390x (allowed to be missing) and mips64le (not allowed). Go
+/// is asked first, so they stop when runtime/cgo wants the compiler.
 const MATRIX: &str = r#"name: standings
 probes:
   - hello
