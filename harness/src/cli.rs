@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::errors::Error;
 use crate::expand::{self, DEFAULT_MAX_CELLS};
+use crate::gomod;
 use crate::load::{self, Matrix};
 use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
@@ -21,6 +22,7 @@ use crate::{host, inspect, process, render, run};
 
 mod cache;
 mod doctor;
+mod init;
 mod reports;
 mod shards;
 mod workflow;
@@ -175,6 +177,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cache::CacheCmd,
     },
+    /// Write a commented crossprobe.yaml for the Go module here: its
+    /// commands as `package:` probes, its tests, the common targets.
+    Init(init::InitArgs),
 }
 
 pub fn main() -> i32 {
@@ -240,6 +245,7 @@ pub fn main() -> i32 {
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
         Cmd::Cache { cmd } => cache::main(cmd),
+        Cmd::Init(a) => init::main(a),
     };
     match r {
         Ok(code) => code,
@@ -269,7 +275,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
 /// Resolves the Go versions of loaded matrices, expands them, and reads the
 /// host once: everything [`pipeline::run_all`] needs.
 pub(crate) fn prepare_loaded(
-    matrices: Vec<Matrix>,
+    mut matrices: Vec<Matrix>,
     filter: Option<&str>,
     max_cells: usize,
     strict: bool,
@@ -295,8 +301,8 @@ pub(crate) fn prepare_loaded(
         .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
+    let mut warnings = modules(&mut matrices, &gos, strict)?;
     let mut cells = Vec::new();
-    let mut warnings = Vec::new();
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     for mx in &matrices {
@@ -385,6 +391,62 @@ pub(crate) fn prepare_loaded(
         },
         warnings,
     })
+}
+
+/// What `go list` says of the matrices' module probes, and their modules
+/// downloaded once per module and Go, before anything is scheduled.
+fn modules(
+    matrices: &mut [Matrix],
+    gos: &BTreeMap<String, GoToolchain>,
+    strict: bool,
+) -> miette::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
+        BTreeMap::new();
+    for mx in matrices.iter_mut() {
+        if mx.probes.iter().all(|p| p.module.is_none()) {
+            continue;
+        }
+        let Some(go) = mx
+            .go
+            .iter()
+            .filter_map(|g| gos.get(&g.value))
+            .find(|g| g.unavailable.is_none())
+        else {
+            continue;
+        };
+        let found = gomod::resolve(&mx.source, &mut mx.probes, go)?;
+        if strict && !found.is_empty() {
+            return Err(Error::Usage {
+                message: found.join("\n"),
+                help: Some("--strict refuses a test pattern that matches no package with tests: fix the pattern, or add tests".into()),
+            }
+            .into());
+        }
+        warnings.extend(found);
+        for probe in mx.probes.iter_mut() {
+            let Some(m) = probe.module.as_mut() else {
+                continue;
+            };
+            for g in &mx.go {
+                let Some(go) = gos.get(&g.value).filter(|go| go.unavailable.is_none()) else {
+                    continue;
+                };
+                let got = downloaded
+                    .entry((m.root.clone(), g.value.clone()))
+                    .or_insert_with(|| gomod::download::download(&m.root, go));
+                if let Err(why) = got {
+                    m.download_errors.insert(g.value.clone(), why.clone());
+                }
+            }
+        }
+    }
+    for ((_, _), r) in &downloaded {
+        if let Err(why) = r {
+            eprintln!("crossprobe: {why}");
+        }
+    }
+    Ok(warnings)
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or

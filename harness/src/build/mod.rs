@@ -8,6 +8,7 @@
 //! is one run of the cell's C compiler (`c`).
 
 mod c;
+mod module;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use c::{c_plan, HOST_DIR};
+pub use module::{module_plan, module_sources};
 
 use crate::model::{Cell, Command, Outcome};
 use crate::process;
@@ -45,6 +47,9 @@ pub struct Plan {
     pub no_run: Option<String>,
     /// What the plan alone says: the C compiler chosen (`cc.*`).
     pub facts: BTreeMap<String, Value>,
+    /// Files the steps read, written into the build directory first: the
+    /// `-overlay` of a module build, which names that directory.
+    pub write: Vec<(PathBuf, String)>,
 }
 
 /// The file name the binary gets: what the runners expect to find.
@@ -162,6 +167,7 @@ pub fn go_plan(
                 output,
                 no_run,
                 facts,
+                write: Vec::new(),
             };
         }
     }
@@ -201,6 +207,7 @@ pub fn go_plan(
         output,
         no_run,
         facts,
+        write: Vec::new(),
     }
 }
 
@@ -252,6 +259,10 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
         failed: None,
         skip: None,
     };
+    if let Err(e) = crate::render::write_at(&plan.write) {
+        ran.failed = Some((Outcome::BuildFail, e));
+        return ran;
+    }
     for step in &plan.steps {
         let step = match step {
             Ok(s) => s,

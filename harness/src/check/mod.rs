@@ -9,6 +9,7 @@
 //! (`facts`) must hold too.
 
 mod derive;
+pub mod gotest;
 
 pub mod facts;
 
@@ -35,6 +36,11 @@ pub struct Observed<'a> {
     /// Why the run was skipped, when it was.
     pub skip: Option<String>,
     pub interrupted: bool,
+    /// For a `test:` cell that ran: what its test binary reported.
+    pub tests: Option<&'a crate::gomod::test2json::Converted>,
+    /// The binary needs no facts line: a `test:` cell, whose events prove
+    /// it ran.
+    pub no_marker: bool,
 }
 
 pub struct Checked {
@@ -42,6 +48,8 @@ pub struct Checked {
     pub reason: Option<String>,
     pub verdict: Verdict,
     pub facts: BTreeMap<String, serde_json::Value>,
+    /// Each Go test of a `test:` cell, judged.
+    pub tests: Vec<crate::model::TestResult>,
 }
 
 impl Checked {
@@ -68,6 +76,7 @@ impl Checked {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            tests: self.tests,
         }
     }
 }
@@ -80,7 +89,11 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
     if let Some(f) = &printed {
         flatten("probe", f, &mut facts);
     }
-    let (outcome, reason) = outcome(obs, printed.is_some());
+    let (mut outcome, mut reason) = outcome(obs, printed.is_some() || obs.no_marker);
+    if let Some(t) = obs.tests {
+        (outcome, reason) = gotest::outcome(outcome, reason, obs.run, t);
+        facts.extend(gotest::facts(t));
+    }
     let mut all = known.clone();
     all.extend(facts.clone());
     facts.extend(derive::derive(cell, obs, &all));
@@ -101,7 +114,21 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         output.push_str(r);
     }
     let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
-    let misses = fact_misses(cell, outcome, known, &facts);
+    let mut misses = fact_misses(cell, outcome, known, &facts);
+    let mut tests = Vec::new();
+    if let Some(t) = obs.tests {
+        let (judged, test_misses) = gotest::judge(cell, t);
+        tests = judged;
+        if matches!(outcome, Outcome::Pass | Outcome::RunFail) && !test_misses.is_empty() {
+            // The tests say it better than "expected pass, got run-fail".
+            if outcome != cell.expect.outcome
+                && matches!(cell.expect.outcome, Outcome::Pass | Outcome::RunFail)
+            {
+                verdict.met = true;
+            }
+            misses.extend(test_misses);
+        }
+    }
     if !misses.is_empty() {
         let joined = misses.join("; ");
         verdict = Verdict {
@@ -118,6 +145,7 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         reason,
         verdict,
         facts,
+        tests,
     }
 }
 
@@ -223,6 +251,10 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
 
 /// The line a person wants first: a compiler error, a panic, a fatal error.
 pub fn first_relevant(c: &Command) -> String {
+    // `go test -c -json` prints the compiler's errors as JSON events.
+    if let Some(e) = crate::gomod::test2json::build_error(&c.stdout.text) {
+        return format!("{} ({})", e.chars().take(300).collect::<String>(), c.exit);
+    }
     let stderr = &c.stderr.text;
     let stdout = &c.stdout.text;
     let lines = || {

@@ -19,8 +19,9 @@ use miette::SourceSpan;
 
 use crate::errors::{Error, InputError};
 use crate::load::{did_you_mean, Expect, Located, Matrix};
-use crate::model::{Cell, Expectation, Outcome, Runner};
+use crate::model::{Cell, Expectation, Outcome, Runner, TestExpectation, TestOutcome};
 use crate::toolchain::go::GoToolchain;
+use regex::Regex;
 
 pub mod shard;
 
@@ -136,25 +137,30 @@ pub fn expand(
         })?;
         check_target(m, go, combo, combo_spans)?;
         check_buildmode(m, go, combo, combo_spans)?;
-        let mut cell = to_cell(m, combo);
-        if !seen.insert(cell.id.clone()) {
-            continue;
-        }
-        for (i, e) in m.expect.iter().enumerate() {
-            if expect_matches(e, &cell) {
-                used[i] = true;
-                apply(&mut cell.expect, e);
+        for mut cell in per_package(m, to_cell(m, combo)) {
+            if !seen.insert(cell.id.clone()) {
+                continue;
             }
+            for (i, e) in m.expect.iter().enumerate() {
+                if expect_matches(e, &cell) {
+                    used[i] = true;
+                    match &e.test {
+                        None => apply(&mut cell.expect, e),
+                        Some(_) if cell.package.is_empty() => used[i] = false,
+                        Some(re) => apply_test(&mut cell.expect, e, re),
+                    }
+                }
+            }
+            let target = cell.target();
+            let override_ = m
+                .runners
+                .iter()
+                .rev()
+                .find(|r| target_matches(&r.pattern, &target))
+                .map(|r| r.runner.as_str());
+            cell.runner = (opts.choose_runner)(&cell, override_);
+            cells.push(cell);
         }
-        let target = cell.target();
-        let override_ = m
-            .runners
-            .iter()
-            .rev()
-            .find(|r| target_matches(&r.pattern, &target))
-            .map(|r| r.runner.as_str());
-        cell.runner = (opts.choose_runner)(&cell, override_);
-        cells.push(cell);
     }
 
     let mut warnings: Vec<String> = m
@@ -503,6 +509,7 @@ fn to_cell(m: &Matrix, c: &Combo) -> Cell {
         buildmode: c["buildmode"].clone(),
         env,
         cpu: c["cpu"].clone(),
+        package: String::new(),
         runner: Runner::Native,
         expect: Expectation::default(),
     };
@@ -543,6 +550,9 @@ pub fn cell_id(c: &Cell) -> String {
         }
     }
     parts.push(c.probe.clone());
+    if !c.package.is_empty() {
+        parts.push(c.package.clone());
+    }
     parts.join("/")
 }
 
@@ -624,6 +634,56 @@ fn apply(exp: &mut Expectation, e: &Expect) {
         && exp.facts.is_empty()
     {
         exp.source = None;
+    }
+}
+
+/// A `test:` probe's cell, once per package it tests; any other cell as
+/// it is.
+fn per_package(m: &Matrix, cell: Cell) -> Vec<Cell> {
+    let probe = m.probes.iter().find(|p| p.name == cell.probe);
+    let Some(module) = probe.and_then(|p| p.module.as_ref()) else {
+        return vec![cell];
+    };
+    if !matches!(module.kind, crate::gomod::Kind::Test(_)) {
+        return vec![cell];
+    }
+    module
+        .packages
+        .iter()
+        .map(|p| {
+            let mut c = cell.clone();
+            c.package = p.id.clone();
+            c.id = cell_id(&c);
+            c.slug = slug(&c.id);
+            c
+        })
+        .collect()
+}
+
+/// An expect entry about Go tests: the tests it names may fail (or skip)
+/// on this cell, strictly: one that passes instead fails the cell. A
+/// failure expected makes run-fail the cell's expected outcome, unless an
+/// entry about the cell itself said otherwise.
+fn apply_test(exp: &mut Expectation, e: &Expect, re: &Regex) {
+    let outcome = match e.outcome {
+        Some(Outcome::RunFail) => TestOutcome::Fail,
+        Some(Outcome::Skip) => TestOutcome::Skip,
+        _ => TestOutcome::Pass,
+    };
+    exp.tests.retain(|t| t.test != re.as_str());
+    exp.tests.push(TestExpectation {
+        test: re.as_str().to_string(),
+        outcome,
+        reason: e.reason.clone(),
+        source: Some(e.position.clone()),
+    });
+    let fails = exp.tests.iter().any(|t| t.outcome == TestOutcome::Fail);
+    if fails && exp.outcome == Outcome::Pass && exp.source.is_none() {
+        exp.outcome = Outcome::RunFail;
+        exp.reason = Some("Go tests expected to fail".to_string());
+    } else if !fails && exp.outcome == Outcome::RunFail && exp.source.is_none() {
+        exp.outcome = Outcome::Pass;
+        exp.reason = None;
     }
 }
 

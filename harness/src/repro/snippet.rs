@@ -278,7 +278,7 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
 /// Written beside a snippet's own source. The facts line proves that the
 /// binary really started (an emulator can exit 0 without running it, and
 /// that must never pass), and says which Go built it.
-const STARTED_GO: &str = r#"// Written by crossprobe beside the snippet: the facts line below proves
+pub const STARTED_GO: &str = r#"// Written by crossprobe beside the snippet: the facts line below proves
 // that the binary started, and names the Go that built it.
 package PACKAGE
 
@@ -468,6 +468,7 @@ impl Convert<'_> {
                     summary: raw.title.clone().unwrap_or_else(|| "a snippet".into()),
                     files,
                     inline: true,
+                    module: None,
                 }])
             }
             (None, Some(names)) => {
@@ -549,6 +550,7 @@ impl Convert<'_> {
             .or_else(|| (outcome != Outcome::Pass).then(|| "the reported failure".to_string()));
         Ok(Expect {
             when: BTreeMap::new(),
+            test: None,
             outcome: Some(outcome),
             pattern,
             reason,
