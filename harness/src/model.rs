@@ -158,6 +158,10 @@ pub struct TestExpectation {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The entry names the package too: a test it expects to fail must be
+    /// there. Without a package it speaks of whichever packages have it.
+    #[serde(default)]
+    pub pinned: bool,
 }
 
 /// How one Go test ended, in test2json's words.

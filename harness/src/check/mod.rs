@@ -50,6 +50,9 @@ pub struct Checked {
     pub facts: BTreeMap<String, serde_json::Value>,
     /// Each Go test of a `test:` cell, judged.
     pub tests: Vec<crate::model::TestResult>,
+    /// The cell's expectation as its tests made it (see
+    /// `gotest::expectation`), when they changed it.
+    pub expect: Option<crate::model::Expectation>,
 }
 
 impl Checked {
@@ -63,8 +66,12 @@ impl Checked {
         duration_ms: u64,
     ) -> CellResult {
         known.extend(self.facts);
+        let mut cell = cell.clone();
+        if let Some(e) = self.expect {
+            cell.expect = e;
+        }
         CellResult {
-            cell: cell.clone(),
+            cell,
             outcome: self.outcome,
             reason: self.reason,
             verdict: self.verdict,
@@ -84,6 +91,21 @@ impl Checked {
 /// `known` holds the facts other phases found (inspection); the probe's are
 /// added here, and every fact expectation is judged against both.
 pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
+    match obs.tests.and_then(|t| gotest::expectation(cell, t)) {
+        Some(expect) => {
+            let cell = Cell {
+                expect,
+                ..cell.clone()
+            };
+            let mut c = check_cell(&cell, obs, known);
+            c.expect = Some(cell.expect);
+            c
+        }
+        None => check_cell(cell, obs, known),
+    }
+}
+
+fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
     let mut facts = BTreeMap::new();
     let printed = obs.run.and_then(|run| parse_facts(&run.stdout.text));
     if let Some(f) = &printed {
@@ -146,6 +168,7 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         verdict,
         facts,
         tests,
+        expect: None,
     }
 }
 

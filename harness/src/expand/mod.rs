@@ -600,6 +600,7 @@ fn cell_value<'a>(cell: &'a Cell, key: &str) -> Option<&'a str> {
         "flags" => &cell.flags,
         "cpu" => &cell.cpu,
         "probe" => &cell.probe,
+        "package" => &cell.package,
         env => return cell.env.get(env).map(String::as_str),
     })
 }
@@ -661,9 +662,9 @@ fn per_package(m: &Matrix, cell: Cell) -> Vec<Cell> {
 }
 
 /// An expect entry about Go tests: the tests it names may fail (or skip)
-/// on this cell, strictly: one that passes instead fails the cell. A
-/// failure expected makes run-fail the cell's expected outcome, unless an
-/// entry about the cell itself said otherwise.
+/// on this cell, strictly: one that passes instead fails the cell. What
+/// that makes of the cell's own expectation is decided once its tests
+/// have run (`check::gotest::expectation`).
 fn apply_test(exp: &mut Expectation, e: &Expect, re: &Regex) {
     let outcome = match e.outcome {
         Some(Outcome::RunFail) => TestOutcome::Fail,
@@ -676,15 +677,8 @@ fn apply_test(exp: &mut Expectation, e: &Expect, re: &Regex) {
         outcome,
         reason: e.reason.clone(),
         source: Some(e.position.clone()),
+        pinned: e.when.contains_key("package"),
     });
-    let fails = exp.tests.iter().any(|t| t.outcome == TestOutcome::Fail);
-    if fails && exp.outcome == Outcome::Pass && exp.source.is_none() {
-        exp.outcome = Outcome::RunFail;
-        exp.reason = Some("Go tests expected to fail".to_string());
-    } else if !fails && exp.outcome == Outcome::RunFail && exp.source.is_none() {
-        exp.outcome = Outcome::Pass;
-        exp.reason = None;
-    }
 }
 
 /// `goos/goarch` against a pattern where either side may be `*`.

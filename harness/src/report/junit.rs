@@ -40,7 +40,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use quick_xml::Writer;
 
-use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner};
+use crate::model::{
+    Captured, CellResult, Command, Outcome, Results, Runner, TestOutcome, TestResult,
+};
 
 /// The most of a cell's stdout, and of its stderr, that a report carries.
 /// CI servers keep every report they are given; one runaway probe should not
@@ -100,7 +102,9 @@ struct Suite<'a> {
 
 struct Case<'a> {
     result: &'a CellResult,
-    name: &'a str,
+    /// A Go test of a `test:` cell: the case is that test, not the cell.
+    test: Option<&'a TestResult>,
+    name: Cow<'a, str>,
     /// What this cell's property names start with.
     prefix: String,
     status: Status,
@@ -137,23 +141,36 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
             // two runs of one matrix diffable.
             cells.sort_by(|a, b| (&a.cell.matrix, &a.cell.id).cmp(&(&b.cell.matrix, &b.cell.id)));
             let mixed = cells.iter().any(|r| r.cell.matrix != cells[0].cell.matrix);
-            let cases = cells
-                .into_iter()
-                .map(|r| {
-                    let name = case_name(r);
-                    let prefix = if mixed {
-                        format!("{}:{name}", r.cell.matrix)
-                    } else {
-                        name.to_string()
-                    };
-                    Case {
+            let mut cases = Vec::new();
+            for r in cells {
+                let name = case_name(r);
+                let prefix = if mixed {
+                    format!("{}:{name}", r.cell.matrix)
+                } else {
+                    name.to_string()
+                };
+                for t in &r.tests {
+                    cases.push(Case {
                         result: r,
-                        name,
+                        test: Some(t),
+                        name: Cow::Owned(format!("{name}/{}", t.name)),
+                        prefix: prefix.clone(),
+                        status: test_status(t),
+                    });
+                }
+                // The cell itself, unless its tests tell all: a package
+                // whose test binary did not build, or that failed in a way
+                // no single test shows (TestMain, a crash between tests).
+                if r.tests.is_empty() || (!r.verdict.met && r.tests.iter().all(|t| t.met)) {
+                    cases.push(Case {
+                        result: r,
+                        test: None,
+                        name: Cow::Borrowed(name),
                         prefix,
                         status: status(r),
-                    }
-                })
-                .collect();
+                    });
+                }
+            }
             Suite {
                 goos,
                 goarch,
@@ -196,6 +213,32 @@ fn status(r: &CellResult) -> Status {
     }
 }
 
+/// A Go test: its own output in its failure, `t.Skip`'s message in its
+/// skip. A failure that was expected passes, as an expected cell does.
+fn test_status(t: &TestResult) -> Status {
+    match t.outcome {
+        _ if !t.met => {
+            let first = first_line(&t.output);
+            let message = match (t.message.as_str(), first) {
+                ("failed", "") => "failed".to_string(),
+                ("failed", f) => f.to_string(),
+                (m, _) => m.to_string(),
+            };
+            Status::Failed {
+                message,
+                body: format!("{}\n{}", t.message, t.output),
+            }
+        }
+        TestOutcome::Skip => Status::Skipped {
+            message: match first_line(&t.output) {
+                "" => "skipped".to_string(),
+                m => m.to_string(),
+            },
+        },
+        _ => Status::Passed,
+    }
+}
+
 fn failure(r: &CellResult) -> Status {
     let reason = r.reason.as_deref().filter(|s| !s.trim().is_empty());
     let message = first_line(reason.unwrap_or(&r.verdict.message)).to_string();
@@ -224,7 +267,7 @@ fn first_line(s: &str) -> &str {
 fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
-    let time: u64 = suite.cases.iter().map(|c| spent(c.result)).sum();
+    let time: u64 = suite.cases.iter().map(case_ms).sum();
     let host = &results.host;
     let hostname = if host.runner.is_empty() {
         &host.os
@@ -248,8 +291,14 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
     w.write_event(Event::Start(BytesStart::new("properties")))?;
     property(w, "goos", suite.goos)?;
     property(w, "goarch", suite.goarch)?;
+    // A cell's properties once, though its Go tests are several cases.
+    let mut seen: Vec<*const CellResult> = Vec::new();
     for case in &suite.cases {
         let r = case.result;
+        if seen.contains(&(r as *const CellResult)) {
+            continue;
+        }
+        seen.push(r);
         let mut props: Vec<(String, Cow<str>)> = r
             .cell
             .axes()
@@ -308,14 +357,24 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
     let start = element(
         "testcase",
         &[
-            ("name", case.name),
+            ("name", &case.name),
             ("classname", &classname),
-            ("time", &secs(spent(case.result))),
+            ("time", &secs(case_ms(case))),
         ],
     );
-    let stdout = log(case.result, |c| &c.stdout);
-    let stderr = log(case.result, |c| &c.stderr);
-    let earlier = &case.result.attempts;
+    let (stdout, stderr, earlier) = match case.test {
+        // A passing test's log lines; a failing one has them in <failure>.
+        Some(t) => (
+            (t.met && !t.output.is_empty()).then(|| t.output.clone()),
+            None,
+            &[][..],
+        ),
+        None => (
+            log(case.result, |c| &c.stdout),
+            log(case.result, |c| &c.stderr),
+            &case.result.attempts[..],
+        ),
+    };
     if matches!(case.status, Status::Passed)
         && stdout.is_none()
         && stderr.is_none()
@@ -331,7 +390,9 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
             w.write_event(Event::Empty(element("skipped", &[("message", message)])))?;
         }
         Status::Failed { message, body } => {
-            let kind = case.result.outcome.as_str();
+            let kind = case
+                .test
+                .map_or(case.result.outcome.as_str(), |t| t.outcome.as_str());
             w.write_event(Event::Start(element(
                 "failure",
                 &[("message", message), ("type", kind)],
@@ -513,6 +574,10 @@ fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
 
 /// Milliseconds this run spent on a cell: none when its result came from
 /// the cache (results.json keeps the original durations).
+fn case_ms(c: &Case) -> u64 {
+    c.test.map_or_else(|| spent(c.result), |t| t.duration_ms)
+}
+
 fn spent(r: &CellResult) -> u64 {
     if r.cached {
         0
