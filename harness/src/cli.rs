@@ -22,8 +22,8 @@ use crate::{host, inspect, process, render, run};
 
 mod cache;
 mod doctor;
-mod init;
 mod exec;
+mod init;
 mod reports;
 mod shards;
 mod workflow;

@@ -34,13 +34,10 @@ pub fn module_sources(
     m: &ModuleProbe,
 ) -> Vec<(String, String)> {
     let started = STARTED_GO.replace("PACKAGE", "main");
-    let content = match &m.kind {
-        Kind::Source => m.manifest.clone(),
-        _ => m
-            .package(package_of(cell, m))
-            .map(|p| p.content.clone())
-            .unwrap_or_default(),
-    };
+    let content = m
+        .package(package_of(cell, m))
+        .map(|p| p.content.clone())
+        .unwrap_or_default();
     let mut out = vec![(CONTENT_FILE.to_string(), format!("{content}\n"))];
     match m.kind {
         Kind::Package(_) => out.push((STARTED_FILE.to_string(), started)),

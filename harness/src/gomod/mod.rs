@@ -68,8 +68,8 @@ pub struct ModuleProbe {
     pub span: SourceSpan,
     /// Filled by [`resolve`]: the module path from go.mod.
     pub path: String,
-    /// Filled by [`resolve`]: the package a `package:` names, or each
-    /// package with tests a `test:` matches, or none for `source:`.
+    /// Filled by [`resolve`]: the package a `package:` names, each package
+    /// with tests a `test:` matches, or the inline source as a package.
     pub packages: Vec<Package>,
     /// `vendor/` exists: builds use `-mod=vendor` and nothing is downloaded.
     pub vendor: bool,
@@ -167,6 +167,11 @@ struct Listed {
     x_test_go_files: Vec<String>,
     #[serde(default)]
     deps: Vec<String>,
+    /// `//go:embed` files, which may sit in subdirectories.
+    #[serde(default)]
+    embed_files: Vec<String>,
+    #[serde(default)]
+    test_embed_files: Vec<String>,
     #[serde(default)]
     dep_only: bool,
     #[serde(default)]
@@ -231,13 +236,47 @@ pub fn resolve(
             )
         })?;
         m.path = path.trim().to_string();
+        // An inline source is listed as the package it will be: through an
+        // overlay, so that its imports say which of the module's files its
+        // build reads.
+        let scratch = tempfile::tempdir().map_err(|e| {
+            err(
+                e.to_string(),
+                "this probe",
+                "crossprobe needs a temporary directory",
+            )
+        })?;
         let pattern = match &m.kind {
             Kind::Package(p) | Kind::Test(p) => p.clone(),
-            Kind::Source => continue,
+            Kind::Source => {
+                let src = probe
+                    .files
+                    .iter()
+                    .find(|(n, _)| n == "main.go")
+                    .map_or("", |(_, t)| t.as_str());
+                let main = scratch.path().join("main.go");
+                let virtual_main = m.root.join(OVERLAY_DIR).join(&probe.name).join("main.go");
+                let overlay = serde_json::json!({"Replace": {virtual_main.display().to_string(): main.display().to_string()}});
+                let written = std::fs::write(&main, src).and_then(|()| {
+                    std::fs::write(scratch.path().join("overlay.json"), overlay.to_string())
+                });
+                written.map_err(|e| {
+                    err(
+                        e.to_string(),
+                        "this probe",
+                        "crossprobe needs a temporary directory",
+                    )
+                })?;
+                format!("./{OVERLAY_DIR}/{}", probe.name)
+            }
         };
+        let overlay_flag = format!("-overlay={}", scratch.path().join("overlay.json").display());
         let mut argv = vec![go_s.as_str(), "list", "-e", "-deps", "-test", "-json"];
         if let Some(f) = m.mod_flag() {
             argv.push(f);
+        }
+        if m.kind == Kind::Source {
+            argv.push(&overlay_flag);
         }
         argv.push(&pattern);
         let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
@@ -260,10 +299,8 @@ pub fn resolve(
                 "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
             ));
         }
-        let dirs: BTreeMap<&str, &str> = listed
-            .iter()
-            .map(|l| (l.import_path.as_str(), l.dir.as_str()))
-            .collect();
+        let by_path: BTreeMap<&str, &Listed> =
+            listed.iter().map(|l| (l.import_path.as_str(), l)).collect();
         let mut packages = Vec::new();
         for l in &top {
             let has_tests = !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
@@ -285,25 +322,38 @@ pub fn resolve(
                 .iter()
                 .find(|t| t.import_path == format!("{}.test", l.import_path))
                 .map_or(&l.deps, |t| &t.deps);
-            let mut read: BTreeSet<PathBuf> = BTreeSet::new();
-            read.insert(PathBuf::from(&l.dir));
+            let tests = matches!(m.kind, Kind::Test(_));
+            let mut read: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+            read.insert((PathBuf::from(&l.dir), tests));
             for d in deps {
                 let base = d.split(' ').next().unwrap_or(d);
-                if let Some(dir) = dirs
+                if let Some(dep) = by_path
                     .get(base)
-                    .filter(|dir| Path::new(dir).starts_with(&m.root))
+                    .filter(|dep| Path::new(&dep.dir).starts_with(&m.root))
                 {
-                    read.insert(PathBuf::from(dir));
+                    read.insert((PathBuf::from(&dep.dir), false));
+                }
+            }
+            let mut embeds: Vec<PathBuf> = Vec::new();
+            for (dir, own) in &read {
+                if let Some(p) = listed
+                    .iter()
+                    .find(|p| Path::new(&p.dir) == dir && p.for_test.is_empty())
+                {
+                    embeds.extend(p.embed_files.iter().map(|f| dir.join(f)));
+                    if *own {
+                        embeds.extend(p.test_embed_files.iter().map(|f| dir.join(f)));
+                    }
                 }
             }
             packages.push(Package {
                 import_path: l.import_path.clone(),
                 dir: PathBuf::from(&l.dir),
                 id: package_id(&m.path, &l.import_path),
-                content: content_hash(&m.manifest, &read),
+                content: content_hash(&m.manifest, &read, &embeds),
             });
         }
-        if packages.is_empty() {
+        if packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
             warnings.push(format!(
                 "{}: `test: {pattern}` matches no package with tests",
                 source.position(m.span.offset())
@@ -339,34 +389,46 @@ fn manifest(root: &Path) -> String {
     hex(&h.finalize())
 }
 
-/// Every file of each directory, and its testdata/ whole: whatever build
-/// constraints a target applies, a build reads no other file of the module.
-fn content_hash(manifest: &str, dirs: &BTreeSet<PathBuf>) -> String {
+/// The files of each directory a build reads (its own test files and
+/// testdata/ only for the package under test), whatever build constraints a
+/// target applies, and the embedded files: a build reads no other file of
+/// the module.
+fn content_hash(manifest: &str, dirs: &BTreeSet<(PathBuf, bool)>, embeds: &[PathBuf]) -> String {
     let mut h = Sha256::new();
     h.update(manifest.as_bytes());
-    for d in dirs {
-        hash_dir(&mut h, d, false);
-        hash_dir(&mut h, &d.join("testdata"), true);
+    for (d, tests) in dirs {
+        hash_dir(&mut h, d, *tests, false);
+        if *tests {
+            hash_dir(&mut h, &d.join("testdata"), true, true);
+        }
+    }
+    for f in embeds {
+        hash_file(&mut h, f);
     }
     hex(&h.finalize())
 }
 
-fn hash_dir(h: &mut Sha256, dir: &Path, recurse: bool) {
+fn hash_dir(h: &mut Sha256, dir: &Path, tests: bool, recurse: bool) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
-        if p.is_file() {
-            h.update(p.display().to_string().as_bytes());
-            h.update([0]);
-            h.update(std::fs::read(&p).unwrap_or_default());
-            h.update([0]);
+        let test_file = p.to_string_lossy().ends_with("_test.go");
+        if p.is_file() && (tests || !test_file) {
+            hash_file(h, &p);
         } else if recurse && p.is_dir() {
-            hash_dir(h, &p, true);
+            hash_dir(h, &p, tests, true);
         }
     }
+}
+
+fn hash_file(h: &mut Sha256, p: &Path) {
+    h.update(p.display().to_string().as_bytes());
+    h.update([0]);
+    h.update(std::fs::read(p).unwrap_or_default());
+    h.update([0]);
 }
 
 fn hex(b: &[u8]) -> String {

@@ -87,10 +87,8 @@ pub fn convert(events: &str, stderr: &str) -> Converted {
         });
         let t = &mut out.tests[i];
         match ev.action.as_str() {
-            "output" if !framing(&ev.output) => {
-                if t.output.len() < TEST_OUTPUT_CAP {
-                    t.output.push_str(&ev.output);
-                }
+            "output" if !framing(&ev.output) && t.output.len() < TEST_OUTPUT_CAP => {
+                t.output.push_str(&ev.output);
             }
             "pass" | "fail" | "skip" => {
                 t.outcome = match ev.action.as_str() {

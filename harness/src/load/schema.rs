@@ -86,7 +86,7 @@ pub struct MatrixFile {
 #[serde(untagged)]
 pub enum ProbeRef {
     Named(String),
-    Inline(InlineProbe),
+    Inline(Box<InlineProbe>),
 }
 
 #[derive(Debug, Deserialize)]
