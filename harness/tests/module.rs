@@ -388,3 +388,24 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], "pass");
     assert_eq!(outcomes["linux/arm/cgo0/fresh"], "pass");
 }
+
+#[test]
+fn a_test_pattern_with_no_tests_is_a_warning_or_with_strict_an_error() {
+    let yaml = format!(
+        "probes:\n  - name: unit\n    module: {}\n    test: ./cmd/...\n  - name: cli\n    module: {}\n    package: ./cmd/portable\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
+        example().display(),
+        example().display()
+    );
+    let r = common::run_yaml(&yaml, &["plan", "@"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("matrix.yaml:2:5: `test: ./cmd/...` matches no package with tests"),
+        "{}",
+        r.stderr()
+    );
+    let r = common::run_yaml(&yaml, &["run", "@", "--strict"]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(!r.dir.path().join("reports").exists());
+    insta::assert_snapshot!(common::stable(&r.stderr()));
+}

@@ -113,8 +113,10 @@ pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, Str
             let root = base.join(m);
             if root.join("go.mod").is_file() {
                 Ok(clean(&root))
+            } else if root.is_dir() {
+                Err(format!("`module: {m}` names a directory with no go.mod"))
             } else {
-                Err(format!("{} has no go.mod", clean(&root).display()))
+                Err(format!("`module: {m}` names no directory"))
             }
         }
         None => base
@@ -293,8 +295,11 @@ pub fn resolve(
             .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
             .collect();
         if let Some(e) = top.iter().find_map(|l| l.error.as_ref()) {
+            // Go names files by absolute path; the matrix names them from
+            // the module's root.
+            let root = format!("{}/", m.root.display());
             return Err(err(
-                format!("go list: {}", e.err.trim()),
+                format!("go list: {}", e.err.trim().replace(&root, "")),
                 "this package",
                 "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
             ));
@@ -458,6 +463,6 @@ mod tests {
         );
         assert!(find_root(&t.path().join("a"), Some("b"))
             .unwrap_err()
-            .ends_with("has no go.mod"));
+            .ends_with("a directory with no go.mod"));
     }
 }
