@@ -108,6 +108,11 @@ enum Cmd {
         /// (also: CROSSPROBE_NO_CACHE=1).
         #[arg(long)]
         no_cache: bool,
+        /// A missing tool that doctor can install (qemu-user, wine, node,
+        /// wazero, a cross gcc, zig) makes its cells skips, not failures
+        /// (also: `run.allow_missing: true` in a matrix).
+        #[arg(long)]
+        allow_missing: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -118,8 +123,9 @@ enum Cmd {
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
-        #[arg(value_name = "MATRIX")]
-        matrix: PathBuf,
+        /// Matrix files; shards split them together, as `run` does.
+        #[arg(required = true, value_name = "MATRIX")]
+        matrices: Vec<PathBuf>,
         /// Print the cells as JSON.
         #[arg(long)]
         json: bool,
@@ -211,6 +217,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_cache,
+            allow_missing,
             runner,
             m,
             sh,
@@ -218,14 +225,19 @@ pub fn main() -> i32 {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+            let flags = RunFlags {
+                keep,
+                no_cache,
+                allow_missing,
+            };
+            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
-            matrix,
+            matrices,
             json,
             m,
             sh,
-        } => cmd_plan(&matrix, json, &m, &sh),
+        } => cmd_plan(&matrices, json, &m, &sh),
         Cmd::Repro {
             snippet,
             go,
@@ -312,9 +324,11 @@ pub(crate) fn prepare_loaded(
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut warnings = modules(&mut matrices, &gos, strict)?;
+    warnings.extend(complete_sums(&mut matrices, &gos));
     let mut cells = Vec::new();
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -329,7 +343,7 @@ pub(crate) fn prepare_loaded(
                     binary,
                     cpu: Some(cell.cpu.clone()),
                 },
-                Runner::None { reason } => Runner::None { reason },
+                r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
                         "cpu {} needs qemu-user, but {} runs {}",
@@ -337,6 +351,7 @@ pub(crate) fn prepare_loaded(
                         r.name(),
                         cell.target()
                     ),
+                    missing: None,
                 },
                 r => r,
             }
@@ -382,6 +397,7 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -394,6 +410,7 @@ pub(crate) fn prepare_loaded(
             compilers,
             probes,
             timeouts,
+            allow_missing,
             keep,
             retries: 0,
             cache: false,
@@ -457,6 +474,31 @@ fn modules(
         }
     }
     Ok(warnings)
+}
+
+/// Completes the go.sum of each probe that brings its own go.mod, once per
+/// run, with the local Go (else the first one to hand). A failure is a
+/// warning: the build then says what is missing, in Go's words.
+fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
+    let Some(go) = gos
+        .get("local")
+        .filter(|g| g.unavailable.is_none())
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+    else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    for mx in matrices {
+        for p in &mut mx.probes {
+            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
+                warnings.push(format!(
+                    "{}: probe {}: cannot complete its go.sum: {e}",
+                    mx.name, p.name
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or
@@ -528,11 +570,22 @@ fn version_error(
     .into()
 }
 
+/// `run`'s switches.
+struct RunFlags {
+    keep: bool,
+    no_cache: bool,
+    allow_missing: bool,
+}
+
 fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    (keep, no_cache): (bool, bool),
+    RunFlags {
+        keep,
+        no_cache,
+        allow_missing,
+    }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -541,7 +594,12 @@ fn cmd_run(
     let t0 = Instant::now();
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
-    let (cells, shard) = sh.shard.select(prep.cells, &runner)?;
+    let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
+    if allow_missing {
+        for allowed in prep.ctx.allow_missing.values_mut() {
+            *allowed = None;
+        }
+    }
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
@@ -565,7 +623,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(cells.len());
+    let mut progress = Progress::new(cells.len() + skipped.len());
+    // Cells the preflight judged are finished before anything is built:
+    // every reporter, the journal included, sees them like the rest.
+    for r in &skipped {
+        sink.finished(r);
+        progress.finished(r);
+    }
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {
@@ -595,7 +659,8 @@ fn cmd_run(
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.verdict.met);
+        all_met &= cells.iter().all(|r| r.standing().ok());
+        let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
             crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -609,6 +674,7 @@ fn cmd_run(
             perf: Some(perf.clone()),
             shard: shard.clone(),
             merged_from: Vec::new(),
+            estimate,
         };
         // The summary first: it reaches the CI log even if the disk is full.
         print!(
@@ -670,29 +736,35 @@ pub(crate) fn host_name() -> String {
 }
 
 fn cmd_plan(
-    path: &Path,
+    paths: &[PathBuf],
     json: bool,
     m: &MatrixArgs,
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
-    let mut prep = prepare(&[path.to_path_buf()], m, false)?;
-    prep.cells = sh
-        .select(std::mem::take(&mut prep.cells), &runner_name(None))?
-        .0;
+    let mut prep = prepare(paths, m, false)?;
+    let (cells, shard, cost) = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?;
+    prep.cells = cells;
     for w in &prep.warnings {
         eprintln!("warning: {w}");
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&prep.cells).expect("cells serialise")
-        );
+        // A shard's plan is the cells with what they are expected to cost.
+        let out = match shard {
+            Some(_) => serde_json::json!({ "cost": cost, "cells": prep.cells }),
+            None => serde_json::json!(prep.cells),
+        };
+        let text = serde_json::to_string_pretty(&out).expect("cells serialise") + "\n";
+        // `plan --json | head` closes the pipe early: not an error.
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
         return Ok(exit::OK);
+    }
+    if shard.is_some() {
+        eprint!("{}", shards::describe(&cost));
     }
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
-            Runner::None { reason } => format!("none ({reason})"),
+            Runner::None { reason, .. } => format!("none ({reason})"),
             r => r.name().to_string(),
         };
         let expect = match c.expect.outcome {

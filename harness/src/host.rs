@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::fsutil::{is_executable, which};
+
 /// Where `scripts/setup` installs the wine ProcessPrng stubs.
 pub const SHARE_DIR: &str = "/usr/local/lib/crossprobe";
 
@@ -55,23 +57,9 @@ fn goos() -> &'static str {
 
 /// Maps `uname -m` to GOARCH. Unknown machines keep their own name.
 pub fn goarch_of_machine(machine: &str) -> String {
-    match machine {
-        "x86_64" | "amd64" => "amd64",
-        "i386" | "i486" | "i586" | "i686" => "386",
-        "aarch64" | "arm64" => "arm64",
-        m if m.starts_with("armv") => "arm",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "riscv64" => "riscv64",
-        "loongarch64" => "loong64",
-        "mips" => "mips",
-        "mipsel" => "mipsle",
-        "mips64" => "mips64",
-        "mips64el" => "mips64le",
-        m => m,
-    }
-    .to_string()
+    crate::target::goarch_of_cpu(machine)
+        .unwrap_or(machine)
+        .to_string()
 }
 
 fn host_goarch(machine: &str) -> String {
@@ -159,31 +147,6 @@ fn sysctl_string(name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(s).trim().to_string())
 }
 
-/// GOARCH → the suffix of its qemu-user emulator.
-pub fn qemu_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "i386",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
-}
-
-const GOARCHES: [&str; 13] = [
-    "amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "ppc64", "s390x", "mips", "mipsle",
-    "mips64", "mips64le", "loong64",
-];
-
 /// A wine installation crossprobe can drive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wine {
@@ -270,8 +233,8 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     let mut probes: Vec<Probe> = Vec::new();
 
     let mut qemu = BTreeMap::new();
-    for goarch in GOARCHES {
-        let name = format!("qemu-{}", qemu_arch(goarch).unwrap_or(goarch));
+    for arch in crate::target::ARCHES.iter().filter_map(|a| a.qemu) {
+        let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
             probes.push(Probe::new(&name, &path, &["--version"]));
             qemu.insert(name, path);
@@ -464,25 +427,6 @@ fn elf_class(p: &Path) -> Option<u8> {
     }
 }
 
-pub(crate) fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
-    }
-}
-
 /// One `--version` run.
 struct Probe {
     key: String,
@@ -563,14 +507,6 @@ mod tests {
         assert_eq!(goarch_of_machine("i686"), "386");
         assert_eq!(goarch_of_machine("loongarch64"), "loong64");
         assert_eq!(goarch_of_machine("mips64el"), "mips64le");
-    }
-
-    #[test]
-    fn every_goarch_has_a_qemu() {
-        for g in GOARCHES {
-            assert!(qemu_arch(g).is_some(), "{g}");
-        }
-        assert_eq!(qemu_arch("wasm"), None);
     }
 
     #[test]

@@ -95,7 +95,24 @@ pub enum Runner {
     /// wasip1/wasm under a WASI runtime (wazero or wasmtime).
     Wasi { binary: String },
     /// Built only: the run is a skip, with the reason.
-    None { reason: String },
+    None {
+        reason: String,
+        /// The tool that would run it, when one can be installed: the skip
+        /// is then environmental, and unmet unless allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        missing: Option<Missing>,
+    },
+}
+
+/// A tool that `doctor` knows how to install, missing on this host. A cell
+/// that needs it is not run: an environmental skip, unlike a structural one
+/// (no runner can exist for the target on this host).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Missing {
+    /// `qemu-aarch64`, `wine64`, `wine32`, `node`, `wazero`, a cross gcc, `zig`.
+    pub tool: String,
+    /// doctor's fix for it: the command that installs it.
+    pub fix: String,
 }
 
 impl Runner {
@@ -397,6 +414,60 @@ pub struct CellResult {
     /// For a `test:` cell: each Go test and subtest its binary ran.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestResult>,
+    /// The tool whose absence made this cell a skip (an environmental skip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Missing>,
+}
+
+/// Why a skipped cell was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipKind {
+    /// No runner can exist for the target on this host (darwin on linux).
+    Structural,
+    /// A tool doctor can install is missing, and the matrix or the command
+    /// line allowed it (`--allow-missing`, `run.allow_missing`, an expected skip).
+    Environmental,
+}
+
+/// How a cell stands: the one classification every reporter (progress,
+/// summary, JUnit, HTML, diff, repro) and the exit code read.
+///
+/// Whether a result came from the cache is not a standing of its own: a
+/// cached cell still passed or failed. It is [`CellResult::cached`], shown
+/// beside the standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Standing {
+    /// Passed, as expected, at the first try.
+    Passed,
+    /// Failed the way the matrix expects (build-fail, run-fail, timeout).
+    ExpectedFailure,
+    /// Did not meet its expectation; an unallowed environmental skip is one.
+    Unmet,
+    Skipped(SkipKind),
+    /// Met its expectation only after failing (`--retries`): not a pass.
+    Flaky,
+    /// The run stopped before the cell finished.
+    Interrupted,
+}
+
+impl Standing {
+    /// One word for it: HTML's colour, JUnit's property, `--json` readers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Passed => "pass",
+            Standing::ExpectedFailure => "xfail",
+            Standing::Unmet => "fail",
+            Standing::Skipped(SkipKind::Structural) => "skip",
+            Standing::Skipped(SkipKind::Environmental) => "skip-missing",
+            Standing::Flaky => "flaky",
+            Standing::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run may exit 0 with a cell standing so.
+    pub fn ok(self) -> bool {
+        !matches!(self, Standing::Unmet | Standing::Interrupted)
+    }
 }
 
 /// One try of a cell that did not meet its expectation, kept when the cell
@@ -418,7 +489,20 @@ impl CellResult {
     /// Failed, then met its expectation on a later try. A flaky cell is not
     /// a pass: every reporter shows it apart.
     pub fn flaky(&self) -> bool {
-        self.verdict.met && !self.attempts.is_empty()
+        self.standing() == Standing::Flaky
+    }
+
+    /// The cell's standing: see [`Standing`].
+    pub fn standing(&self) -> Standing {
+        match self.outcome {
+            Outcome::Interrupted => Standing::Interrupted,
+            _ if !self.verdict.met => Standing::Unmet,
+            _ if !self.attempts.is_empty() => Standing::Flaky,
+            Outcome::Skip if self.missing.is_some() => Standing::Skipped(SkipKind::Environmental),
+            Outcome::Skip => Standing::Skipped(SkipKind::Structural),
+            Outcome::Pass => Standing::Passed,
+            _ => Standing::ExpectedFailure,
+        }
     }
 
     /// Every command of every phase, in order.
@@ -469,6 +553,49 @@ pub struct Results {
     /// are then the first run's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<Source>,
+    /// What the shard planner expected the run's cells to cost, beside what
+    /// they did: the check on its cost model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<ShardCost>,
+}
+
+/// A shard's expected cost, family by family (`plan --shard --json`), and
+/// once run, what it cost. Milliseconds are cell durations summed, the unit
+/// `--durations` reads back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardCost {
+    /// `i/n`; `1/1` for an unsharded run.
+    pub shard: String,
+    pub expected_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_ms: Option<u64>,
+    /// `actual_ms - expected_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ms: Option<i64>,
+    /// Families too big for one shard, split across several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<String>,
+    pub families: Vec<FamilyCost>,
+}
+
+/// One build family's share of a shard: the cells that compile the same
+/// standard library, and what they are expected to cost.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyCost {
+    pub family: String,
+    /// `k/n` when the family was split into n parts across shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// `durations` when a previous run timed its cells, else `estimate`.
+    pub source: String,
+    /// The cold standard-library build included in `expected_ms`.
+    pub cold_ms: u64,
+    pub expected_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ms: Option<i64>,
+    pub cells: Vec<String>,
 }
 
 /// What a whole run cost, from getrusage: crossprobe's own CPU time beside

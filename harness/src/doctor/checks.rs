@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fix::{self, Action};
 use super::{cc, Finding, Group, Level, Needs};
-use crate::host::{self, Host, Tools};
+use crate::host::{Host, Tools};
 use crate::model::Runner;
 use crate::{process, run};
 
@@ -76,7 +76,7 @@ pub fn go() -> GoFound {
         goroot: None,
         gocache: None,
     };
-    let Some(go) = crate::toolchain::go::which("go") else {
+    let Some(go) = crate::fsutil::which("go") else {
         found.findings.push(
             Finding::bad(g, "go", Level::Fail, "no `go` on PATH")
                 .hint("every cell is built with the go on PATH")
@@ -296,12 +296,12 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             continue;
         }
         let cross = cc::cross_gcc(goos, goarch);
-        let zig = cc::zig_target(goos, goarch).filter(|_| host::which("zig").is_some());
+        let zig = cc::zig_target(goos, goarch).filter(|_| crate::fsutil::which("zig").is_some());
         let set_cc = |what: &str| cc::set_cc_hint(goos, goarch, what);
         let host_cc = cc.as_deref().unwrap_or("gcc");
         // A compiler that would serve, if CC named it.
         let available = match (&cross, zig) {
-            (Some((bin, _)), _) if host::which(bin).is_some() => Some(bin.clone()),
+            (Some((bin, _)), _) if crate::fsutil::which(bin).is_some() => Some(bin.clone()),
             (_, Some(zt)) => Some(format!("zig cc -target {zt}")),
             _ => None,
         };
@@ -337,7 +337,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             )),
         });
     }
-    v.push(match host::which("zig") {
+    v.push(match crate::fsutil::which("zig") {
         Some(z) => {
             let version = process::query(&[&z.display().to_string(), "version"], &BTreeMap::new(), Duration::from_secs(20))
                 .map(|s| s.trim().to_string())
@@ -349,50 +349,6 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             .fix(Action::Manual("python3 -m pip install ziglang, then link its zig onto PATH (scripts/setup does both)".into())),
     });
     v
-}
-
-/// Which tool would run a target's binaries, and how to get it.
-fn tool_for(goos: &str, goarch: &str) -> Option<(String, Action)> {
-    let linux = cfg!(target_os = "linux");
-    Some(match (goos, goarch) {
-        ("linux", arch) => {
-            let q = format!("qemu-{}", host::qemu_arch(arch)?);
-            let a = if linux {
-                fix::install(&["qemu-user"], &[], "install qemu-user")
-            } else {
-                Action::Manual(
-                    "qemu-user runs only on Linux: run these cells on a Linux runner".into(),
-                )
-            };
-            (q, a)
-        }
-        ("windows", _) => (
-            "wine".into(),
-            fix::install(
-                &["wine", "wine64"],
-                &["--cask", "wine-stable"],
-                "install wine",
-            ),
-        ),
-        ("js", "wasm") => (
-            "node".into(),
-            fix::install(&["nodejs"], &["node"], "install Node.js"),
-        ),
-        ("wasip1", "wasm") => (
-            "wazero".into(),
-            Action::Run(
-                [
-                    "go",
-                    "install",
-                    "github.com/tetratelabs/wazero/cmd/wazero@v1.12.0",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            ),
-        ),
-        _ => return None,
-    })
 }
 
 pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
@@ -409,12 +365,14 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
         }
         match run::choose(goos, goarch, &BTreeMap::new(), host, tools) {
             Runner::Native => {}
-            Runner::None { reason } => match tool_for(goos, goarch) {
-                // No tool would help: qemu-i386 crashes Go's 386 binaries,
-                // wine needs an x86 host.
-                Some((tool, action))
-                    if !reason.contains("crashes") && !reason.contains("only on an x86") =>
-                {
+            // The run's own choice says which tool would help (run::needs):
+            // none for a structural skip (qemu-i386 crashes Go's 386
+            // binaries, wine needs an x86 host).
+            Runner::None {
+                reason,
+                missing: tool,
+            } => match tool.and_then(|m| run::needs::action(&m.tool).map(|a| (m.tool, a))) {
+                Some((tool, action)) => {
                     let m = missing.entry(tool).or_insert((action, Vec::new(), 0));
                     m.1.push(target);
                     m.2 += need.cells;
@@ -443,9 +401,9 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
             format!("not found; runs {}", targets.join(", ")),
         )
         .hint(if needs.from_matrices {
-            format!("without it, {cells} cells are built but their run is a skip")
+            format!("without it, {cells} cells are built but not run, and fail the run unless --allow-missing")
         } else {
-            "without it, these targets' cells are built but their run is a skip".to_string()
+            "without it, these targets' cells are built but not run, and fail the run unless --allow-missing".to_string()
         })
         .fix(action);
         found.insert(tool, f);
@@ -511,7 +469,7 @@ fn wine_setup(needs: &Needs, tools: &Tools, cells: usize) -> Vec<Finding> {
     if run::runners::needs_prng_stub(&w.version) {
         v.push(match &w.stub_x86_64 {
             Some(p) => Finding::ok(g, "ProcessPrng stub", p.display().to_string()),
-            None if host::which("x86_64-w64-mingw32-gcc").is_none() => {
+            None if crate::fsutil::which("x86_64-w64-mingw32-gcc").is_none() => {
                 Finding::bad(g, "ProcessPrng stub", needs.missing(cells), format!("not built, and no mingw-w64 to build it with ({})", w.version))
                     .hint("Go ≥ 1.22 binaries call ProcessPrng, which wine < 8.13 lacks; --fix installs mingw-w64, then builds the stub")
                     .fix(fix::install(&["mingw-w64"], &["mingw-w64"], "install mingw-w64"))

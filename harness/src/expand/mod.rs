@@ -27,23 +27,7 @@ pub mod shard;
 
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
-/// Which architectures read an architecture-specific variable. Variables not
-/// listed here apply to every target.
-pub fn env_applies(var: &str, goarch: &str) -> bool {
-    let archs: &[&str] = match var {
-        "GOARM" => &["arm"],
-        "GOAMD64" => &["amd64"],
-        "GO386" => &["386"],
-        "GOMIPS" => &["mips", "mipsle"],
-        "GOMIPS64" => &["mips64", "mips64le"],
-        "GOPPC64" => &["ppc64", "ppc64le"],
-        "GORISCV64" => &["riscv64"],
-        "GOARM64" => &["arm64"],
-        "GOWASM" => &["wasm"],
-        _ => return true,
-    };
-    archs.contains(&goarch)
-}
+pub use crate::target::env_applies;
 
 type Combo = BTreeMap<String, String>;
 

@@ -6,7 +6,7 @@
 pub mod limits;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +66,9 @@ pub struct Matrix {
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
     pub timeout: Duration,
     pub runners: Vec<RunnerOverride>,
+    /// `run.allow_missing`: the tools doctor can install that may be
+    /// missing, their cells then skips, not failures; `None` for any tool.
+    pub allow_missing: Option<BTreeSet<String>>,
     pub expect: Vec<Expect>,
 }
 
@@ -237,6 +240,20 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             "in this mapping",
             "add the missing key; the README's format reference shows an example".into(),
         );
+    }
+    // The YAML parser's own words, each with what to write instead.
+    const PARSER: &[(&str, &str, &str)] = &[
+        ("unknown escape", "not an escape", "in double quotes YAML knows \\n, \\t, \\\\, \\\", \\xNN and \\uNNNN; for a backslash taken literally, use single quotes"),
+        ("unexpected character", "a control character", "remove it, or write it as an escape such as \"\\a\" inside double quotes"),
+        ("illegal placement of ':'", "here", "a `[` or `{` before this is not closed: close a flow list or mapping on the line it opens"),
+        ("unclosed quote", "the quote opens here", "close the quote on the same line, or use a block scalar (`|`) for text of several lines"),
+        ("invalid type: sequence", "a list", "write one value here, not a list"),
+        ("invalid type: map", "a mapping", "write one value here, not a mapping"),
+    ];
+    for (words, label, help) in PARSER {
+        if message.contains(words) {
+            return (*label, (*help).to_string());
+        }
     }
     ("here", "see the matrix format in the README".into())
 }
@@ -482,6 +499,11 @@ impl Checker<'_> {
             include,
             timeout,
             runners,
+            allow_missing: match &raw.run.allow_missing {
+                None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),
+                Some(schema::AllowMissing::All(true)) => None,
+                Some(schema::AllowMissing::Tools(t)) => Some(t.iter().cloned().collect()),
+            },
             expect,
         })
     }
@@ -593,7 +615,7 @@ impl Checker<'_> {
                         span,
                         format!("probe {:?} is listed twice", probe.name),
                         "again here",
-                        None,
+                        Some("remove one: each probe runs once per cell; for other settings, add an axis value".into()),
                     )
                     .into());
             }
@@ -696,6 +718,22 @@ impl Checker<'_> {
         };
         let source = p.source.as_deref().unwrap_or("");
         let mut probe = Probe::inline(name, lang, source);
+        if let Some(files) = &p.files {
+            if kind != crate::gomod::Kind::Source || p.module.is_some() {
+                return Err(self.err(within(span_of(&files.referenced), span), format!("probe {name:?}: files are for a standalone source"), "this probe's files", Some("a probe of your module builds what the module holds: add the files to the module, or drop `module:`".into())).into());
+            }
+            probe.add_files(&files.value).map_err(|why| {
+                self.err(
+                    within(span_of(&files.referenced), span),
+                    why,
+                    "this probe's files",
+                    Some(
+                        "name each file by a plain name such as lib.c, lib.h, go.mod or go.sum"
+                            .into(),
+                    ),
+                )
+            })?;
+        }
         if kind == crate::gomod::Kind::Source && p.module.is_none() {
             if !args.is_empty() || !env.is_empty() {
                 return Err(self.err(span, format!("probe {name:?}: args and env are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());

@@ -107,6 +107,9 @@ pub struct InlineProbe {
     pub args: Option<serde_json::Value>,
     /// Variables set for the run of a `package:` probe.
     pub env: Option<serde_json::Value>,
+    /// More files beside the source, by name: a lib.c, or the go.mod and
+    /// go.sum of a program that needs a module.
+    pub files: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 fn default_lang() -> Spanned<String> {
@@ -156,6 +159,17 @@ pub struct RunConfig {
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     pub runners: BTreeMap<String, Spanned<String>>,
+    /// A missing tool makes its cells skips rather than failures: `true`
+    /// for any tool, or a list of the tools (`[wine32]`).
+    #[serde(default)]
+    pub allow_missing: Option<AllowMissing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AllowMissing {
+    All(bool),
+    Tools(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,17 +13,19 @@ use std::time::Instant;
 use super::{judge, module_of, ms, stopped, timeout, Context, OUTPUT_CAP};
 use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
+use crate::fsutil::{self, Lock};
 use crate::gomod::{test2json, Kind};
 use crate::host::Tools;
-use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner};
-use crate::run::runners::lock;
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Runner, Standing,
+};
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
 
 /// Where a build happens, until its last cell has run.
 enum BuildDir {
     /// `<cache>/builds/...`, locked against other crossprobes.
-    Shared(PathBuf, #[allow(dead_code)] lock::Exclusive),
+    Shared(PathBuf, #[allow(dead_code)] Lock),
     Temp(tempfile::TempDir),
 }
 
@@ -143,7 +145,7 @@ fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDi
     }
     // Beside the directory, named after all of it: a slug may hold dots
     // (go1.22), so `with_extension` would cut it short.
-    match lock::Exclusive::try_acquire(&root.join(format!("{name}.lock"))) {
+    match Lock::try_exclusive(&root.join(format!("{name}.lock"))) {
         Ok(Some(held)) => {
             // What `cache::prune_builds` goes by.
             let _ = held.touch();
@@ -294,9 +296,10 @@ fn run_tries(
     let mut attempts = build_attempts(cell, built);
     loop {
         let run = run_once(cell, n, group, built, ctx);
-        let (result, ..) = judged(group, n, cells, Some(&run));
-        let again = !result.verdict.met
-            && result.outcome != Outcome::Interrupted
+        let (result, ..) = judged(group, n, cells, ctx, Some(&run));
+        // A missing tool stays missing on a retry.
+        let again = result.standing() == Standing::Unmet
+            && result.missing.is_none()
             && attempts.len() < ctx.retries as usize
             && process::interrupt::requested().is_none()
             && !stopped();
@@ -343,7 +346,10 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
         let go = &ctx.gos[&cell.go];
         match &cell.runner {
             _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
-            Runner::None { reason } => ran.skip = Some(reason.clone()),
+            Runner::None { reason, missing } => {
+                ran.skip = Some(reason.clone());
+                ran.missing = missing.clone();
+            }
             runner => match run::warm_up(runner, &ctx.tools).and_then(|()| {
                 run::invocation(runner, &built.output, &args(cell, ctx), &tools_for(go, ctx))
             }) {
@@ -401,6 +407,8 @@ fn args(cell: &Cell, ctx: &Context) -> Vec<String> {
 struct Ran {
     command: Option<Command>,
     skip: Option<String>,
+    /// The runner doctor could install, when its absence is the skip.
+    missing: Option<Missing>,
     spawn_error: Option<(Outcome, String)>,
     /// A test binary's events, through `go tool test2json`.
     tests: Option<test2json::Converted>,
@@ -415,7 +423,9 @@ fn invoke(
     ran: &mut Ran,
 ) {
     for (from, to) in &inv.prepare {
-        if let Err(e) = copy_whole(from, to) {
+        // Whole or not at all: another cell of the group may be running
+        // with `to` loaded (wine's DLL stub).
+        if let Err(e) = fsutil::copy_atomic(from, to) {
             ran.spawn_error = Some((
                 Outcome::RunFail,
                 format!("cannot copy {} for the runner: {e}", from.display()),
@@ -492,22 +502,13 @@ fn invoke(
     }
 }
 
-/// Copies `from` to `to` through a temporary file and a rename: another
-/// cell of the group may be running with `to` loaded (wine's DLL stub).
-fn copy_whole(from: &Path, to: &Path) -> std::io::Result<()> {
-    let dir = to.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::copy(from, tmp.path())?;
-    tmp.persist(to).map_err(|e| e.error)?;
-    Ok(())
-}
-
 /// The `n`th cell of a group judged on its build and, when it ran, its
 /// run; with whether anything could not start, and why a run was skipped.
 fn judged(
     group: &Group,
     n: usize,
     cells: &[Cell],
+    ctx: &Context,
     run: Option<&(Phase, Ran)>,
 ) -> (CellResult, bool, Option<String>) {
     let cell = &cells[group.cells[n].0];
@@ -517,6 +518,10 @@ fn judged(
         phases.push(p.clone());
         r
     });
+    let missing = match &built.skip {
+        Some(_) => ctx.compilers.missing(cell).map(run::needs::missing),
+        None => ran.and_then(|r| r.missing.clone()),
+    };
     let obs = Observed {
         build: built.commands.last(),
         builds: &built.commands,
@@ -529,6 +534,8 @@ fn judged(
             .skip
             .clone()
             .or_else(|| ran.and_then(|r| r.skip.clone())),
+        allow_missing: super::allows_missing(cell, missing.as_ref(), ctx),
+        missing,
         interrupted: process::interrupt::requested().is_some(),
         tests: ran.and_then(|r| r.tests.as_ref()),
         no_marker: !cell.package.is_empty(),
@@ -552,7 +559,7 @@ fn finish_cell(
     attempts: Vec<Attempt>,
 ) -> CellResult {
     let built = group.built.get().expect("cells finish after their build");
-    let (mut result, spawn_error, skip) = judged(group, n, cells, run.as_ref());
+    let (mut result, spawn_error, skip) = judged(group, n, cells, ctx, run.as_ref());
     result.attempts = attempts;
     let entry = store.and_then(|_| {
         Entry::of(

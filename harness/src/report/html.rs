@@ -16,9 +16,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::expand::env_applies;
-use crate::model::{CellResult, Command, Outcome, PhaseName, Results};
-use crate::report::diff::Standing;
+use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
 
 const TEMPLATE: &str = include_str!("html/report.html");
 
@@ -73,15 +71,10 @@ struct Square {
 
 /// How a square is coloured: one word per way a cell can stand.
 pub fn status(r: &CellResult) -> &'static str {
-    match Standing::of(r) {
-        Standing::Interrupted => "interrupted",
-        Standing::Flaky => "flaky",
-        Standing::Unmet => "fail",
-        Standing::Met => match r.outcome {
-            Outcome::Pass => "pass",
-            Outcome::Skip => "skip",
-            _ => "xfail",
-        },
+    match r.standing() {
+        // Both kinds of skip are grey; the reason says which.
+        Standing::Skipped(_) => "skip",
+        st => st.as_str(),
     }
 }
 
@@ -224,9 +217,7 @@ fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String
             .len()
             > 1
     };
-    // A variable that applies to no made-up architecture is one of the
-    // architecture-specific ones.
-    let arch_var = |a: &str| a.starts_with("GO") && !env_applies(a, "none");
+    let arch_var = |a: &str| crate::target::is_arch_env(a);
     let mut rows = vec!["goos".to_string(), "goarch".to_string()];
     rows.extend(axes.iter().filter(|a| arch_var(a)).cloned());
     for a in ["runner", "matrix"] {

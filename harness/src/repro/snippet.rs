@@ -434,6 +434,7 @@ impl Convert<'_> {
             include: Vec::new(),
             timeout,
             runners: Vec::new(),
+            allow_missing: Some(Default::default()),
             expect,
         })
     }

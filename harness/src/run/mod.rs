@@ -11,6 +11,7 @@
 //!   tear it down ([`warm_up`], [`cool_down`]).
 
 pub mod exec;
+pub mod needs;
 pub mod runners;
 
 pub use runners::{

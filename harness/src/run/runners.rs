@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::host::{self, Host, Tools, Wine};
+use crate::fsutil::Lock;
+use crate::host::{Host, Tools, Wine};
 use crate::model::Runner;
 
 /// What a matrix may force a target's runner to be.
@@ -136,8 +137,20 @@ fn default_kind(
     })
 }
 
+/// A structural skip: no tool would give this target a runner here.
 fn none(reason: String) -> Runner {
-    Runner::None { reason }
+    Runner::None {
+        reason,
+        missing: None,
+    }
+}
+
+/// An environmental skip: `tool`, which doctor can install, is missing.
+fn missing(tool: &str, reason: String) -> Runner {
+    Runner::None {
+        reason,
+        missing: Some(super::needs::missing(tool)),
+    }
 }
 
 fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools) -> Runner {
@@ -147,12 +160,12 @@ fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools
             host.target()
         ));
     }
-    let Some(arch) = host::qemu_arch(goarch) else {
+    let Some(arch) = crate::target::arch_of(goarch).and_then(|a| a.qemu) else {
         return none(format!("no qemu-user emulator for GOARCH={goarch}"));
     };
     let binary = format!("qemu-{arch}");
     if !tools.qemu.contains_key(&binary) {
-        return none(format!("no {binary}: install qemu-user"));
+        return missing(&binary, format!("no {binary}: install qemu-user"));
     }
     Runner::Qemu {
         binary,
@@ -186,7 +199,10 @@ pub const NO_WINE32: &str = "windows/386 needs a 32-bit wine (wine32), which is 
 
 fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
     let Some(w) = &tools.wine else {
-        return none("no wine64: install wine (Debian: wine and wine64)".to_string());
+        return missing(
+            "wine64",
+            "no wine64: install wine (Debian: wine and wine64)".to_string(),
+        );
     };
     // wine runs x86 code natively only; on macOS, Rosetta runs wine itself.
     if host.goarch != "amd64" && host.goos != "darwin" {
@@ -199,7 +215,7 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         "amd64" => &w.loader64,
         "386" => match &w.loader32 {
             Some(l) => l,
-            None => return none(NO_WINE32.to_string()),
+            None => return missing("wine32", NO_WINE32.to_string()),
         },
         _ => {
             return none(format!(
@@ -213,11 +229,14 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         &w.stub_x86_64
     };
     if needs_prng_stub(&w.version) && stub.is_none() {
-        return none(format!(
-            "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
+        return missing(
+            "wine ProcessPrng stub",
+            format!(
+                "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
              installed: run scripts/setup",
-            w.version
-        ));
+                w.version
+            ),
+        );
     }
     Runner::Wine {
         binary: file_name(loader),
@@ -226,7 +245,10 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
 
 fn node(tools: &Tools) -> Runner {
     if tools.node.is_none() {
-        return none("no node: install Node.js to run js/wasm".to_string());
+        return missing(
+            "node",
+            "no node: install Node.js to run js/wasm".to_string(),
+        );
     }
     if tools.wasm_exec_node.is_none() {
         return none(
@@ -238,10 +260,13 @@ fn node(tools: &Tools) -> Runner {
     // Node gained in 17.4 (globalThis.crypto only came in 19).
     let version = tools.node_version.as_deref().unwrap_or("");
     if parse_version(version.trim_start_matches('v')).is_some_and(|v| v < (17, 4)) {
-        return none(format!(
-            "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
+        return missing(
+            "node",
+            format!(
+                "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
              crypto.getRandomValues); found {version}"
-        ));
+            ),
+        );
     }
     Runner::Node
 }
@@ -251,7 +276,10 @@ fn wasi(tools: &Tools) -> Runner {
         Some(w) => Runner::Wasi {
             binary: w.name.clone(),
         },
-        None => none("no wazero or wasmtime: install one to run wasip1/wasm".to_string()),
+        None => missing(
+            "wazero",
+            "no wazero or wasmtime: install one to run wasip1/wasm".to_string(),
+        ),
     }
 }
 
@@ -393,7 +421,7 @@ pub fn invocation_in(
             inv.argv.push(bin);
             inv.env.insert("PWD".to_string(), utf8(&inv.cwd)?);
         }
-        Runner::None { reason } => return Err(format!("this binary has no runner: {reason}")),
+        Runner::None { reason, .. } => return Err(format!("this binary has no runner: {reason}")),
     }
     inv.argv.extend(args.iter().cloned());
     Ok(inv)
@@ -427,23 +455,6 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Debian/Ubuntu cross sysroots, by qemu binary.
-const SYSROOTS: [(&str, &[&str]); 13] = [
-    ("qemu-x86_64", &["x86_64-linux-gnu"]),
-    ("qemu-i386", &["i686-linux-gnu"]),
-    ("qemu-aarch64", &["aarch64-linux-gnu"]),
-    ("qemu-arm", &["arm-linux-gnueabihf", "arm-linux-gnueabi"]),
-    ("qemu-riscv64", &["riscv64-linux-gnu"]),
-    ("qemu-ppc64le", &["powerpc64le-linux-gnu"]),
-    ("qemu-ppc64", &["powerpc64-linux-gnu"]),
-    ("qemu-s390x", &["s390x-linux-gnu"]),
-    ("qemu-mips", &["mips-linux-gnu"]),
-    ("qemu-mipsel", &["mipsel-linux-gnu"]),
-    ("qemu-mips64", &["mips64-linux-gnuabi64"]),
-    ("qemu-mips64el", &["mips64el-linux-gnuabi64"]),
-    ("qemu-loongarch64", &["loongarch64-linux-gnu"]),
-];
-
 /// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
 /// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
 /// tries every absolute path under the prefix first, so a probe opening
@@ -452,7 +463,12 @@ fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
     if is_static(binary) {
         return None;
     }
-    let (_, triples) = SYSROOTS.iter().find(|(q, _)| *q == qemu)?;
+    let arch = qemu.strip_prefix("qemu-")?;
+    // Debian/Ubuntu cross sysroots: /usr/<triple>.
+    let triples = crate::target::ARCHES
+        .iter()
+        .find(|a| a.qemu == Some(arch))?
+        .triples;
     triples
         .iter()
         .map(|t| Path::new("/usr").join(t))
@@ -472,9 +488,9 @@ fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
         return None;
     }
     let rel = interp.trim_start_matches('/');
-    SYSROOTS
+    crate::target::ARCHES
         .iter()
-        .flat_map(|(_, triples)| triples.iter())
+        .flat_map(|a| a.triples)
         .map(|t| Path::new("/usr").join(t))
         .find(|root| root.join(rel).is_file())
         .and_then(|root| {
@@ -603,7 +619,8 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
         return Ok(());
     }
     drop(held);
-    let Some(_last) = lock::Exclusive::try_acquire(&w.prefix.with_extension("users"))? else {
+    let users = w.prefix.with_extension("users");
+    let Some(_last) = Lock::try_exclusive(&users).map_err(|e| lock_error(&users, e))? else {
         return Ok(());
     };
     // Non-zero just means no server was running.
@@ -611,7 +628,7 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
 }
 
 /// This process's shared hold on the wine prefix; see [`cool_down`].
-static WINE_USERS: std::sync::Mutex<Option<lock::Shared>> = std::sync::Mutex::new(None);
+static WINE_USERS: std::sync::Mutex<Option<Lock>> = std::sync::Mutex::new(None);
 
 fn wine_warm_up(w: &Wine) -> Result<(), String> {
     let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
@@ -620,11 +637,13 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
         .parent()
         .ok_or("wine prefix has no parent directory")?;
     fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
-    let _lock = lock::Exclusive::acquire(&w.prefix.with_extension("lock"))?;
+    let lock = w.prefix.with_extension("lock");
+    let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
     {
         let mut users = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_none() {
-            *users = Some(lock::Shared::acquire(&w.prefix.with_extension("users"))?);
+            let path = w.prefix.with_extension("users");
+            *users = Some(Lock::shared(&path).map_err(|e| lock_error(&path, e))?);
         }
     }
 
@@ -669,6 +688,10 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
     Ok(())
 }
 
+fn lock_error(path: &Path, e: std::io::Error) -> String {
+    format!("cannot lock {}: {e}", path.display())
+}
+
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
@@ -680,9 +703,7 @@ fn install(from: &Path, to: &Path) -> Result<(), String> {
     if fs::read(to).is_ok_and(|have| have == want) {
         return Ok(());
     }
-    let tmp = to.with_extension("dll.crossprobe-tmp");
-    fs::write(&tmp, &want)
-        .and_then(|()| fs::rename(&tmp, to))
+    crate::fsutil::write_atomic(to, &want)
         .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
 }
 
@@ -709,81 +730,6 @@ fn quiet(w: &Wine, program: &Path, args: &[&str], limit: Duration) -> Result<boo
                 return Err(format!("{} took longer than {}s", shown(), limit.as_secs()));
             }
             Err(e) => return Err(format!("waiting for {}: {e}", shown())),
-        }
-    }
-}
-
-pub(crate) mod lock {
-    use std::fs::{File, OpenOptions};
-    use std::path::Path;
-
-    /// An exclusive advisory lock on a file, held until dropped. It works
-    /// between processes and between threads, since each acquire opens the
-    /// file anew.
-    pub struct Exclusive(#[allow(dead_code)] File);
-
-    /// A shared advisory lock, held until dropped.
-    pub struct Shared(#[allow(dead_code)] File);
-
-    fn open(path: &Path) -> Result<File, String> {
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| format!("cannot open lock {}: {e}", path.display()))
-    }
-
-    /// flock, retried on EINTR. Ok(false) when `LOCK_NB` was asked for and
-    /// the lock is held elsewhere.
-    #[cfg(unix)]
-    fn flock(file: &File, op: i32, path: &Path) -> Result<bool, String> {
-        use std::os::fd::AsRawFd;
-        loop {
-            // SAFETY: flock on a descriptor we own; closing it on drop
-            // releases the lock.
-            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-                return Ok(true);
-            }
-            let err = std::io::Error::last_os_error();
-            match err.kind() {
-                std::io::ErrorKind::Interrupted => continue,
-                std::io::ErrorKind::WouldBlock => return Ok(false),
-                _ => return Err(format!("cannot lock {}: {err}", path.display())),
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn flock(_file: &File, _op: i32, _path: &Path) -> Result<bool, String> {
-        Ok(true)
-    }
-
-    impl Exclusive {
-        pub fn acquire(path: &Path) -> Result<Exclusive, String> {
-            let file = open(path)?;
-            flock(&file, libc::LOCK_EX, path)?;
-            Ok(Exclusive(file))
-        }
-
-        /// None when another holder has it.
-        pub fn try_acquire(path: &Path) -> Result<Option<Exclusive>, String> {
-            let file = open(path)?;
-            Ok(flock(&file, libc::LOCK_EX | libc::LOCK_NB, path)?.then_some(Exclusive(file)))
-        }
-
-        /// Sets the lock file's modification time to now: when what it
-        /// guards was last used.
-        pub fn touch(&self) -> std::io::Result<()> {
-            self.0.set_modified(std::time::SystemTime::now())
-        }
-    }
-
-    impl Shared {
-        pub fn acquire(path: &Path) -> Result<Shared, String> {
-            let file = open(path)?;
-            flock(&file, libc::LOCK_SH, path)?;
-            Ok(Shared(file))
         }
     }
 }
@@ -849,7 +795,7 @@ mod tests {
 
     fn reason(r: Runner) -> String {
         match r {
-            Runner::None { reason } => reason,
+            Runner::None { reason, .. } => reason,
             r => panic!("expected None, got {r:?}"),
         }
     }
@@ -1067,6 +1013,7 @@ mod tests {
         );
         let none = Runner::None {
             reason: "no runner for darwin/arm64 on linux/amd64".into(),
+            missing: None,
         };
         assert!(invocation(&none, Path::new("/b/p"), &[], &t).is_err());
     }

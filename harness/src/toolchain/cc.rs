@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fsutil::which;
 use crate::host::Host;
 use crate::model::{Cell, Lang};
 use crate::process;
-use crate::toolchain::go::which;
 
 /// What kind of compiler a cell got; decides the flags crossprobe adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,9 @@ pub struct Compiler {
 #[derive(Clone, Debug, Default)]
 pub struct Compilers {
     map: BTreeMap<Key, Result<Compiler, String>>,
+    /// Where there is none because a compiler doctor can install is
+    /// missing: its program (a Debian cross gcc, zig).
+    missing: BTreeMap<Key, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,13 +131,20 @@ impl Compilers {
     /// `cache` when a darwin cell needs them.
     pub fn discover(cells: &[Cell], host: &Host, cache: &Path) -> Compilers {
         let mut map = BTreeMap::new();
+        let mut missing = BTreeMap::new();
         let mut versions: BTreeMap<Vec<String>, Result<String, String>> = BTreeMap::new();
         for cell in cells.iter().filter(|c| wanted(c)) {
             let key = Key::of(cell);
             if map.contains_key(&key) {
                 continue;
             }
-            let found = resolve(&key, host, &|name| which(name)).and_then(|c| {
+            let resolved = resolve(&key, host, &|name| which(name));
+            if resolved.is_err() {
+                if let Some(tool) = installable(&key, host).filter(|t| which(t).is_none()) {
+                    missing.insert(key.clone(), tool);
+                }
+            }
+            let found = resolved.and_then(|c| {
                 let version = versions
                     .entry(version_argv(&c))
                     .or_insert_with_key(|argv| read_version(argv))
@@ -143,7 +153,13 @@ impl Compilers {
             });
             map.insert(key, found);
         }
-        Compilers { map }
+        Compilers { map, missing }
+    }
+
+    /// The compiler program whose absence is why the cell has none, when
+    /// doctor can install it (run::needs).
+    pub fn missing(&self, cell: &Cell) -> Option<&str> {
+        self.missing.get(&Key::of(cell)).map(String::as_str)
     }
 
     /// The cell's compiler, or why it has none.
@@ -218,6 +234,28 @@ fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
 
+/// What `auto` means for a key on this host.
+fn effective<'a>(key: &'a Key, host: &Host) -> &'a str {
+    match key.request.as_str() {
+        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
+        "auto" if key.goos == "darwin" => "clang",
+        "auto" => "gcc",
+        other => other,
+    }
+}
+
+/// The program that would serve a gcc or zig request once installed.
+fn installable(key: &Key, host: &Host) -> Option<String> {
+    match effective(key, host) {
+        "gcc" if key.goos == "linux" => debian_triples(&key.goarch, key.soft_float)
+            .first()
+            .map(|t| format!("{t}-gcc")),
+        "gcc" => debian_gcc(&key.goos, &key.goarch).map(|(bin, _)| bin),
+        "zig" => zig_triple(&key.goos, &key.goarch, key.soft_float).map(|_| "zig".to_string()),
+        _ => None,
+    }
+}
+
 /// Picks the compiler for a key. `which` finds a program on PATH.
 fn resolve(
     key: &Key,
@@ -226,12 +264,7 @@ fn resolve(
 ) -> Result<Choice, String> {
     let target = format!("{}/{}", key.goos, key.goarch);
     let native = key.goos == host.goos && key.goarch == host.goarch;
-    let request = match key.request.as_str() {
-        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
-        "auto" if key.goos == "darwin" => "clang",
-        "auto" => "gcc",
-        other => other,
-    };
+    let request = effective(key, host);
     let have = |name: &str| which(name).is_some();
     match request {
         "gcc" => {
@@ -389,43 +422,16 @@ pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
 
 /// Debian's cross gcc triples for a GOARCH, preferred first.
 fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
-    match goarch {
-        "amd64" => vec!["x86_64-linux-gnu"],
-        "386" => vec!["i686-linux-gnu"],
-        "arm64" => vec!["aarch64-linux-gnu"],
-        // armhf assumes ARMv7 with VFP: a GOARM=5 build wants armel's gcc.
-        "arm" if soft_float => vec!["arm-linux-gnueabi", "arm-linux-gnueabihf"],
-        "arm" => vec!["arm-linux-gnueabihf", "arm-linux-gnueabi"],
-        "riscv64" => vec!["riscv64-linux-gnu"],
-        "ppc64le" => vec!["powerpc64le-linux-gnu"],
-        "ppc64" => vec!["powerpc64-linux-gnu"],
-        "s390x" => vec!["s390x-linux-gnu"],
-        "mips" => vec!["mips-linux-gnu"],
-        "mipsle" => vec!["mipsel-linux-gnu"],
-        "mips64" => vec!["mips64-linux-gnuabi64"],
-        "mips64le" => vec!["mips64el-linux-gnuabi64"],
-        "loong64" => vec!["loongarch64-linux-gnu"],
-        _ => vec![],
+    let mut triples = crate::target::arch_of(goarch).map_or(vec![], |a| a.triples.to_vec());
+    // The table lists hard float first; soft float wants the other order.
+    if soft_float {
+        triples.reverse();
     }
+    triples
 }
 
 fn zig_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "x86",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "powerpc64le",
-        "ppc64" => "powerpc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
+    crate::target::arch_of(goarch)?.zig
 }
 
 /// zig's `-target` for a Go target: musl on linux, mingw on windows.
@@ -527,13 +533,7 @@ fn darwin_stubs(dir: &Path) -> Result<String, String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         // Whole or not at all: another crossprobe may be linking with it.
-        let tmp = tempfile::NamedTempFile::new_in(parent)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, text.as_bytes())?;
-                Ok(f)
-            })
-            .map_err(|e| format!("cannot write a stub in {}: {e}", parent.display()))?;
-        tmp.persist(&path)
+        crate::fsutil::write_atomic(&path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(dir.display().to_string())
