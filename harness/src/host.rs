@@ -180,6 +180,9 @@ pub struct Wasi {
 pub struct Tools {
     /// qemu-user emulators by binary name (`qemu-aarch64`).
     pub qemu: BTreeMap<String, PathBuf>,
+    /// The CPU models each qemu-user has (`qemu-riscv64 -cpu help`), read
+    /// once per run; a qemu missing here could not be asked.
+    pub qemu_cpus: BTreeMap<String, Vec<String>>,
     pub wine: Option<Wine>,
     pub node: Option<PathBuf>,
     /// `node --version`, e.g. `v20.20.2`.
@@ -230,25 +233,47 @@ pub fn wasm_exec_node(goroot: &Path) -> Option<PathBuf> {
 /// Finds every runner's tools. `goroot` locates wasm_exec_node.js; without
 /// it, `$GOROOT` or the `go` on PATH is asked (by path, not by running it).
 pub fn discover(goroot: Option<&Path>) -> Tools {
+    discover_some(goroot, None)
+}
+
+/// [`discover`], asking only the tools a runner of `goos/goarch` could be
+/// (qemu for that arch, or wine, or node, or a WASI runtime): a run of one
+/// binary (`crossprobe exec`) need not start a dozen `--version`s.
+pub fn discover_for(goroot: Option<&Path>, goos: &str, goarch: &str) -> Tools {
+    discover_some(goroot, Some((goos, goarch)))
+}
+
+fn discover_some(goroot: Option<&Path>, only: Option<(&str, &str)>) -> Tools {
+    let wants = |os: &str, arch: Option<&str>| {
+        only.is_none_or(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
+    };
     let mut probes: Vec<Probe> = Vec::new();
 
     let mut qemu = BTreeMap::new();
-    for arch in crate::target::ARCHES.iter().filter_map(|a| a.qemu) {
+    let arches = crate::target::ARCHES.iter();
+    for arch in arches
+        .filter(|a| wants("linux", Some(a.goarch)))
+        .filter_map(|a| a.qemu)
+    {
         let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
             probes.push(Probe::new(&name, &path, &["--version"]));
+            // qemu-user 7.2 lists its models, then exits 1.
+            let mut cpus = Probe::new(&cpu_key(&name), &path, &["-cpu", "help"]);
+            cpus.any_status = true;
+            probes.push(cpus);
             qemu.insert(name, path);
         }
     }
 
-    let wine = find_wine();
+    let wine = find_wine().filter(|_| wants("windows", None));
     if let Some(w) = &wine {
         for l in std::iter::once(&w.loader64).chain(&w.loader32_candidates) {
             probes.push(Probe::new(&loader_key(l), l, &["--version"]));
         }
     }
 
-    let node = which("node");
+    let node = which("node").filter(|_| wants("js", Some("wasm")));
     if let Some(n) = &node {
         probes.push(Probe::new("node", n, &["--version"]));
     }
@@ -257,6 +282,7 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     // compiled modules across runs (-cachedir).
     let wasi = [("wazero", "version"), ("wasmtime", "--version")]
         .iter()
+        .filter(|_| wants("wasip1", Some("wasm")))
         .find_map(|(name, arg)| {
             let path = which(name)?;
             probes.push(Probe::new(name, &path, &[arg]));
@@ -267,10 +293,21 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
         });
 
     let results = run_probes(probes);
-    let ok = |key: &str| results.get(key).cloned().flatten();
+    let ok = |key: &str| {
+        let text = results.get(key)?.as_deref()?;
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        Some(line.to_string())
+    };
 
     // Only tools that answered count, under the names runners use.
     qemu.retain(|name, _| ok(name).is_some());
+    let qemu_cpus = qemu
+        .keys()
+        .filter_map(|name| {
+            let text = results.get(&cpu_key(name))?.as_deref()?;
+            Some((name.clone(), parse_cpu_models(text))).filter(|(_, m)| !m.is_empty())
+        })
+        .collect();
     let mut versions: BTreeMap<String, String> = qemu
         .keys()
         .filter_map(|k| Some((k.clone(), ok(k)?)))
@@ -322,6 +359,7 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     let goroot = goroot.map(Path::to_path_buf).or_else(guess_goroot);
     Tools {
         qemu,
+        qemu_cpus,
         wine,
         node_version,
         node,
@@ -331,6 +369,44 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
         cache_dir: cache,
         versions,
     }
+}
+
+/// Probe key of a qemu's `-cpu help`.
+fn cpu_key(qemu: &str) -> String {
+    format!("{qemu} -cpu help")
+}
+
+/// The model names in a qemu-user's `-cpu help`, whose form differs by
+/// target: `  cortex-a53` (arm), `x86 Nehalem  Intel Core i7 ...`,
+/// `MIPS '24Kc'`, `PowerPC power10  (alias for power10_v2.0)`, `rv64`. The
+/// feature flags listed after the models end the list.
+pub fn parse_cpu_models(text: &str) -> Vec<String> {
+    const FAMILIES: [&str; 5] = ["x86", "PowerPC", "MIPS", "s390", "Sparc"];
+    let mut models = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = words.first() else {
+            if models.is_empty() {
+                continue;
+            }
+            break;
+        };
+        if line.starts_with("Recognized") {
+            break;
+        }
+        if line.trim_end().ends_with(':') {
+            continue;
+        }
+        let name = match words.get(1) {
+            Some(second) if !line.starts_with(' ') && FAMILIES.contains(first) => second,
+            _ => first,
+        };
+        let name = name.trim_matches('\'');
+        if !name.is_empty() && !models.iter().any(|m| m == name) {
+            models.push(name.to_string());
+        }
+    }
+    models
 }
 
 /// Probe key of a wine loader: its path, since two loaders may share a name.
@@ -432,6 +508,8 @@ struct Probe {
     key: String,
     path: PathBuf,
     args: Vec<String>,
+    /// Its output counts whatever its exit status.
+    any_status: bool,
 }
 
 impl Probe {
@@ -440,17 +518,18 @@ impl Probe {
             key: key.to_string(),
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            any_status: false,
         }
     }
 }
 
 /// Runs every probe at once (they are tiny, and a slow one must not hold up
-/// the rest); key → first non-empty output line, None when it failed.
+/// the rest); key → its output, None when it failed.
 fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
     std::thread::scope(|s| {
         let handles: Vec<_> = probes
             .iter()
-            .map(|p| (p.key.clone(), s.spawn(|| first_line(&p.path, &p.args))))
+            .map(|p| (p.key.clone(), s.spawn(|| output(p))))
             .collect();
         handles
             .into_iter()
@@ -459,7 +538,8 @@ fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
     })
 }
 
-fn first_line(path: &Path, args: &[String]) -> Option<String> {
+fn output(probe: &Probe) -> Option<String> {
+    let (path, args) = (&probe.path, &probe.args);
     let dir = tempfile::tempdir().ok()?;
     let out_path = dir.path().join("out");
     // A file, not a pipe: a probe that leaves a child behind (wine's
@@ -485,14 +565,10 @@ fn first_line(path: &Path, args: &[String]) -> Option<String> {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    if !status.success() {
+    if !status.success() && !probe.any_status {
         return None;
     }
-    let text = std::fs::read_to_string(&out_path).ok()?;
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string)
+    std::fs::read_to_string(&out_path).ok()
 }
 
 #[cfg(test)]

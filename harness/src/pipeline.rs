@@ -58,6 +58,9 @@ pub struct Context {
     pub cache: bool,
     /// How long each cell took last time: the schedule's estimates.
     pub history: History,
+    /// crossprobe's word on a cell's C compiler by cell id (the preflight's),
+    /// shown beside Go's should the build fail.
+    pub cc_hints: BTreeMap<String, String>,
 }
 
 /// Set when the run must start no more cells although nobody interrupted
@@ -97,7 +100,7 @@ pub fn run_all(
 ) -> Vec<CellResult> {
     let mut done: Vec<Option<CellResult>> = vec![None; cells.len()];
     let store = ctx.cache.then(cache::Store::open);
-    let identity = Identity::read(ctx);
+    let identity = Identity::read(&ctx.host, &ctx.gos, &ctx.tools);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
     for (i, cell) in cells.iter().enumerate() {
@@ -300,10 +303,26 @@ fn module_of<'a>(cell: &Cell, ctx: &'a Context) -> Option<&'a crate::gomod::Modu
 fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
     let compiler = ctx.compilers.for_cell(cell);
     if let Some(m) = module_of(cell, ctx) {
-        return build::module_plan(cell, &cell.probe, &ctx.gos[&cell.go], compiler, m, dir);
+        let would_use = ctx.compilers.would_use(cell);
+        return build::module_plan(
+            cell,
+            &cell.probe,
+            &ctx.gos[&cell.go],
+            (compiler, would_use),
+            m,
+            dir,
+        );
     }
     match cell.lang {
-        Lang::Go => build::go_plan(cell, &ctx.gos[&cell.go], compiler, dir),
+        Lang::Go => {
+            let would_use = ctx.compilers.would_use(cell);
+            let mut plan = build::go_plan(cell, &ctx.gos[&cell.go], compiler, would_use, dir);
+            if let Some(hint) = ctx.cc_hints.get(&cell.id) {
+                plan.facts
+                    .insert("cc.hint".into(), serde_json::Value::String(hint.clone()));
+            }
+            plan
+        }
         Lang::C => build::c_plan(cell, compiler, dir),
     }
 }

@@ -24,6 +24,7 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
         no_run: None,
         facts: BTreeMap::new(),
         write: Vec::new(),
+        missing_cc: None,
     };
     let c = match compiler {
         Ok(c) => c,

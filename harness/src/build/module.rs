@@ -17,7 +17,8 @@ use std::path::Path;
 use super::{go_plan, Plan, Step};
 use crate::gomod::{self, Kind, ModuleProbe};
 use crate::model::Cell;
-use crate::repro::snippet::{STARTED_FILE, STARTED_GO};
+use crate::model::Lang;
+use crate::render::started::{self, GO_FILE as STARTED_FILE};
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::GoToolchain;
 
@@ -33,7 +34,7 @@ pub fn module_sources(
     files: &[(String, String)],
     m: &ModuleProbe,
 ) -> Vec<(String, String)> {
-    let started = STARTED_GO.replace("PACKAGE", "main");
+    let (_, started) = started::file(Lang::Go, "package main\n");
     let content = m
         .package(package_of(cell, m))
         .map(|p| p.content.clone())
@@ -65,11 +66,11 @@ pub fn module_plan(
     cell: &Cell,
     probe_name: &str,
     go: &GoToolchain,
-    compiler: Result<&Compiler, String>,
+    (compiler, would_use): (Result<&Compiler, String>, Option<&[String]>),
     m: &ModuleProbe,
     dir: &Path,
 ) -> Plan {
-    let mut plan = go_plan(cell, go, compiler, dir);
+    let mut plan = go_plan(cell, go, compiler, would_use, dir);
     let overlay = dir.join("overlay.json");
     let (target, replace): (String, Vec<(String, String)>) = match &m.kind {
         Kind::Source => {

@@ -19,7 +19,7 @@ use miette::SourceSpan;
 
 use crate::errors::{Error, InputError};
 use crate::load::{did_you_mean, Expect, Located, Matrix};
-use crate::model::{Cell, Expectation, Outcome, Runner, TestExpectation, TestOutcome};
+use crate::model::{Cell, Expectation, Outcome, Runner, RunnerKind, TestExpectation, TestOutcome};
 use crate::toolchain::go::GoToolchain;
 use regex::Regex;
 
@@ -45,7 +45,7 @@ pub struct Options<'a> {
     pub max_cells: usize,
     /// Chooses the runner for a cell; `override_` is the matrix's `run.runners`
     /// value for the cell's target, if any.
-    pub choose_runner: &'a dyn Fn(&Cell, Option<&str>) -> Runner,
+    pub choose_runner: &'a dyn Fn(&Cell, Option<RunnerKind>) -> Runner,
 }
 
 pub fn expand(
@@ -141,7 +141,7 @@ pub fn expand(
                 .iter()
                 .rev()
                 .find(|r| target_matches(&r.pattern, &target))
-                .map(|r| r.runner.as_str());
+                .map(|r| r.runner);
             cell.runner = (opts.choose_runner)(&cell, override_);
             cells.push(cell);
         }

@@ -15,6 +15,6 @@ pub mod needs;
 pub mod runners;
 
 pub use runners::{
-    choose, choose_with, cool_down, invocation, invocation_in, parse_override, tools_for_goroot,
-    warm_up, Invocation, RunnerOverride,
+    choose, choose_with, cool_down, invocation, invocation_in, tools_for_goroot, warm_up,
+    Invocation,
 };

@@ -70,6 +70,9 @@ pub struct Compiler {
 #[derive(Clone, Debug, Default)]
 pub struct Compilers {
     map: BTreeMap<Key, Result<Compiler, String>>,
+    /// For each missing compiler, the CC it would be once installed: what
+    /// Go is asked to build with, so that Go speaks first.
+    would: BTreeMap<Key, Vec<String>>,
     /// Where there is none because a compiler doctor can install is
     /// missing: its program (a Debian cross gcc, zig).
     missing: BTreeMap<Key, String>,
@@ -131,6 +134,7 @@ impl Compilers {
     /// `cache` when a darwin cell needs them.
     pub fn discover(cells: &[Cell], host: &Host, cache: &Path) -> Compilers {
         let mut map = BTreeMap::new();
+        let mut would = BTreeMap::new();
         let mut missing = BTreeMap::new();
         let mut versions: BTreeMap<Vec<String>, Result<String, String>> = BTreeMap::new();
         for cell in cells.iter().filter(|c| wanted(c)) {
@@ -151,9 +155,25 @@ impl Compilers {
                     .clone()?;
                 finish(c, version, cache)
             });
+            if found.is_err() {
+                if let Ok(c) = resolve(&key, host, &|name| Some(PathBuf::from(name))) {
+                    would.insert(key.clone(), c.cc);
+                }
+            }
             map.insert(key, found);
         }
-        Compilers { map, missing }
+        Compilers {
+            map,
+            would,
+            missing,
+        }
+    }
+
+    /// The CC a cell whose compiler is missing would build with once it is
+    /// installed (`mips64el-linux-gnuabi64-gcc`); None when it has one, or
+    /// when no compiler is known for its target.
+    pub fn would_use(&self, cell: &Cell) -> Option<&[String]> {
+        self.would.get(&Key::of(cell)).map(Vec::as_slice)
     }
 
     /// The compiler program whose absence is why the cell has none, when
