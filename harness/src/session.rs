@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::doctor::preflight;
 use crate::errors::Error;
 use crate::expand;
-use crate::load::Matrix;
+use crate::load::{Located, Matrix};
 use crate::model::Perf;
 use crate::model::{self, exit, Cell, CellResult, Results, Runner, RunnerKind, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
@@ -276,6 +276,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes,
             timeouts,
             allow_missing,
+            resumed: BTreeMap::new(),
             keep,
             retries: 0,
             cache: false,
@@ -301,7 +302,7 @@ fn modules(
             continue;
         }
         let Some(go) = mx
-            .go
+            .values("go")
             .iter()
             .filter_map(|g| gos.get(&g.value))
             .find(|g| g.unavailable.is_none())
@@ -317,11 +318,12 @@ fn modules(
             .into());
         }
         warnings.extend(found);
+        let versions: Vec<Located<String>> = mx.values("go").to_vec();
         for probe in mx.probes.iter_mut() {
             let Some(m) = probe.module.as_mut() else {
                 continue;
             };
-            for g in &mx.go {
+            for g in &versions {
                 let Some(go) = gos.get(&g.value).filter(|go| go.unavailable.is_none()) else {
                     continue;
                 };
@@ -373,7 +375,7 @@ fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -
 fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
     let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
     for mx in matrices {
-        for g in &mx.go {
+        for g in mx.values("go") {
             if asked.iter().any(|(v, ..)| *v == g.value) {
                 continue;
             }

@@ -199,6 +199,7 @@ fn result(outcome: Outcome) -> CellResult {
         ran_on: None,
         missing: None,
         tests: Vec::new(),
+        key: None,
     }
 }
 

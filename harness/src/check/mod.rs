@@ -92,6 +92,7 @@ impl Checked {
             ran_on: None,
             tests: self.tests,
             missing: self.missing,
+            key: None,
         }
     }
 }

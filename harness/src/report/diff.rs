@@ -359,6 +359,7 @@ mod tests {
             ran_on: None,
             tests: Vec::new(),
             missing: None,
+            key: None,
         }
     }
 

@@ -774,6 +774,7 @@ mod tests {
             ran_on: None,
             missing: None,
             tests: Vec::new(),
+            key: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();
