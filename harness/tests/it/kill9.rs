@@ -21,14 +21,6 @@ fn matrix(round: u64, token: &str) -> String {
     )
 }
 
-fn gocache() -> String {
-    let out = std::process::Command::new("go")
-        .args(["env", "GOCACHE"])
-        .output()
-        .expect("go is on PATH");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// Each cell as a clean run sees it: outcome, verdict, and the facts that do
 /// not depend on the moment (no durations, no paths).
 fn verdicts(dir: &Path, round: u64) -> BTreeMap<String, String> {
@@ -113,7 +105,7 @@ fn cache_is_sound(xdg: &Path) {
 fn sigkill_during_builds_never_corrupts_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let xdg = dir.path().join("xdg");
-    let gocache = gocache();
+    let gocache = common::gocache();
     let run = |args: &[&str], cache: bool| {
         let mut c = common::cmd(dir.path(), args);
         c.env("XDG_CACHE_HOME", &xdg).env("GOCACHE", &gocache);

@@ -28,6 +28,7 @@ mod junit_consumers;
 mod kill9;
 mod matrices;
 mod missing_tools;
+mod module;
 mod outcomes;
 mod pitfalls;
 mod process;

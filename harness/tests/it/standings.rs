@@ -102,16 +102,6 @@ fn want(id: &str) -> Standing {
         .1
 }
 
-/// The warm GOCACHE of this user, so that a private XDG_CACHE_HOME (for a
-/// result cache of the test's own) does not mean a cold Go build cache.
-fn gocache() -> String {
-    let out = std::process::Command::new("go")
-        .args(["env", "GOCACHE"])
-        .output()
-        .expect("go is on PATH");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 struct Ran {
     code: i32,
     stdout: String,
@@ -125,7 +115,7 @@ fn run(dir: &Path) -> Ran {
     let out = common::cmd(dir, &["run", "@", "--retries", "1"])
         .env_remove("CROSSPROBE_NO_CACHE")
         .env("XDG_CACHE_HOME", dir.join("xdg"))
-        .env("GOCACHE", gocache())
+        .env("GOCACHE", common::gocache())
         .output()
         .unwrap();
     let reports = dir.join("reports/standings");
