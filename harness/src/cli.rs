@@ -325,7 +325,11 @@ fn cmd_run(
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink = report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()))?;
+    let mut sink = report::sink::Sink::open(
+        out,
+        s.matrices.iter().map(|m| m.name.as_str()),
+        s.ctx.cancel.clone(),
+    )?;
     session::install_interrupts()?;
 
     let mut progress = Progress::new(cells.len());
@@ -376,6 +380,7 @@ fn cmd_run(
         );
     }
     Ok(session::exit_code(
+        &s.ctx.cancel,
         &results,
         write_failed || sink.disk_full().is_some(),
     ))

@@ -15,6 +15,7 @@ use super::lock::{self, DirLock};
 use crate::errors::Error;
 use crate::model::{CellResult, Outcome, Results};
 use crate::pipeline;
+use crate::process::interrupt::Cancel;
 
 struct Dir {
     path: PathBuf,
@@ -24,6 +25,8 @@ struct Dir {
 
 pub struct Sink {
     dirs: BTreeMap<String, Dir>,
+    /// Stopped when the disk fills up: no further cell starts.
+    cancel: Cancel,
     /// What showed the disk to be full, once something did.
     disk_full: Option<String>,
 }
@@ -31,7 +34,11 @@ pub struct Sink {
 impl Sink {
     /// Prepares `out/<name>` for each matrix. Fails, before anything is
     /// built, when one cannot be written or another run is using it.
-    pub fn open<'a>(out: &Path, names: impl IntoIterator<Item = &'a str>) -> Result<Sink, Error> {
+    pub fn open<'a>(
+        out: &Path,
+        names: impl IntoIterator<Item = &'a str>,
+        cancel: Cancel,
+    ) -> Result<Sink, Error> {
         let mut dirs = BTreeMap::new();
         for name in names {
             let path = out.join(name);
@@ -53,6 +60,7 @@ impl Sink {
         }
         Ok(Sink {
             dirs,
+            cancel,
             disk_full: None,
         })
     }
@@ -84,7 +92,7 @@ impl Sink {
         if self.disk_full.is_none() {
             self.disk_full = Some(what);
         }
-        pipeline::stop();
+        self.cancel.stop();
     }
 
     /// Why the run stopped early for lack of space, if it did.
