@@ -197,6 +197,7 @@ fn result(outcome: Outcome) -> CellResult {
         attempts: Vec::new(),
         ran_on: None,
         missing: None,
+        key: None,
     }
 }
 

@@ -76,6 +76,7 @@ impl Checked {
             attempts: Vec::new(),
             ran_on: None,
             missing: self.missing,
+            key: None,
         }
     }
 }

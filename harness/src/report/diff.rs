@@ -358,6 +358,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             missing: None,
+            key: None,
         }
     }
 

@@ -682,6 +682,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             missing: None,
+            key: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();

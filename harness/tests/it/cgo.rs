@@ -18,13 +18,7 @@ fn fact<'a>(c: &'a Value, key: &str) -> &'a Value {
 
 /// The commands of one phase of a cell.
 fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
-    c["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"] == phase)
-        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
-        .collect()
+    common::phase_commands(c, phase)
 }
 
 fn on_path(name: &str) -> bool {
@@ -231,6 +225,8 @@ matrix:
   goarch: [arm64]
   cgo: [1]
   buildmode: [c-archive, c-shared]
+  # Listed, so that the entries naming a cc are cells of their own.
+  cc: [auto]
   include:
     - {goos: windows, goarch: amd64, cgo: "1", buildmode: c-shared, probe: cgo-hello}
     - {goos: linux, goarch: mipsle, cgo: "0", buildmode: c-archive, probe: cgo-hello}

@@ -62,6 +62,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         attempts: Vec::new(),
         ran_on: None,
         missing: None,
+        key: None,
     }
 }
 

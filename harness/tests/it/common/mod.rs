@@ -33,6 +33,22 @@ pub fn junit_schema() -> PathBuf {
     );
 }
 
+/// `CROSSPROBE_REQUIRE_TOOLS=1` (.ci/run sets it): a tool a test needs
+/// that is missing fails the test instead of shrinking it.
+pub fn require_tools() -> bool {
+    std::env::var_os("CROSSPROBE_REQUIRE_TOOLS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A test goes on without `tool`: a failure naming it under
+/// CROSSPROBE_REQUIRE_TOOLS, else a line saying what is left out.
+pub fn tool_missing(tool: &str, what: &str) {
+    assert!(
+        !require_tools(),
+        "{tool} is missing, so {what}: CROSSPROBE_REQUIRE_TOOLS is set (scripts/setup installs it)"
+    );
+    eprintln!("{tool} is missing, so {what}");
+}
+
 pub struct Run {
     pub dir: tempfile::TempDir,
     pub out: Output,
@@ -170,6 +186,38 @@ pub fn run_yaml(yaml: &str, args: &[&str]) -> Run {
 /// Runs a shipped matrix from `matrices/`, reports into a fresh directory.
 pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
     Test::new().shipped(name).args(extra).run()
+}
+
+/// The commands a cell's result records for one phase (`build`, `run`).
+pub fn phase_commands<'a>(cell: &'a serde_json::Value, phase: &str) -> Vec<&'a serde_json::Value> {
+    cell["phases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == phase)
+        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
+        .collect()
+}
+
+/// `go build ARGS...` in `dir` for `goos/goarch` with cgo off, plus `env`;
+/// panics with Go's words when it fails.
+pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args: &[&str]) {
+    let out = Command::new("go")
+        .arg("build")
+        .args(args)
+        .current_dir(dir)
+        .env("GOOS", goos)
+        .env("GOARCH", goarch)
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "")
+        .envs(env.iter().copied())
+        .output()
+        .expect("go is installed");
+    assert!(
+        out.status.success(),
+        "go build {args:?} for {goos}/{goarch}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
