@@ -302,6 +302,7 @@ fn cached_cells_are_marked() {
         let o = common::cmd(dir.path(), &["run", "@", "-j2"])
             .env_remove("CROSSPROBE_NO_CACHE")
             .env("XDG_CACHE_HOME", &xdg)
+            .env("GOCACHE", common::gocache())
             .output()
             .unwrap();
         assert_eq!(
