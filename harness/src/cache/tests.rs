@@ -51,6 +51,7 @@ fn plan() -> Plan {
         no_run: None,
         facts: BTreeMap::new(),
         missing_cc: None,
+        write: Vec::new(),
     }
 }
 
@@ -197,6 +198,7 @@ fn result(outcome: Outcome) -> CellResult {
         attempts: Vec::new(),
         ran_on: None,
         missing: None,
+        tests: Vec::new(),
         key: None,
     }
 }

@@ -27,6 +27,7 @@ mod junit;
 mod kill9;
 mod matrices;
 mod missing_tools;
+mod module;
 mod outcomes;
 mod pitfalls;
 mod process;
