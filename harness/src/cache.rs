@@ -168,6 +168,8 @@ struct RunInputs<'a> {
     runner_tool: String,
     run_env: &'a BTreeMap<String, String>,
     timeout_ms: u128,
+    /// A probe may behave otherwise in the sandbox (no network, no $HOME).
+    sandboxed: bool,
 }
 
 /// The keys of `cell`, whose build is `plan` (made for a fixed directory,
@@ -180,6 +182,7 @@ pub fn keys(
     plan: &Plan,
     compiler: Option<&Compiler>,
     timeout: Duration,
+    sandboxed: bool,
 ) -> Keys {
     let steps: Vec<&Step> = plan.steps.iter().filter_map(|s| s.as_ref().ok()).collect();
     // A variable a step sets or removes is in the key through the step; the
@@ -238,6 +241,7 @@ pub fn keys(
         runner_tool: runner_tool(&cell.runner, &id.tools, &id.versions),
         run_env: &cell.env,
         timeout_ms: timeout.as_millis(),
+        sandboxed,
     });
     Keys { build, result }
 }
@@ -659,7 +663,7 @@ mod tests {
     }
 
     fn keys_of(id: &Identity, cell: &Cell, plan: &Plan, src: &[(String, String)]) -> Keys {
-        keys(id, cell, src, plan, None, Duration::from_secs(60))
+        keys(id, cell, src, plan, None, Duration::from_secs(60), true)
     }
 
     /// Each part of the key, changed alone, changes the result key; the
@@ -715,6 +719,7 @@ mod tests {
                 &plan(),
                 Some(&chosen(version)),
                 Duration::from_secs(60),
+                true,
             )
         };
         let cross = with("gcc 12 cross");
@@ -766,6 +771,19 @@ mod tests {
                 &plan(),
                 None,
                 Duration::from_secs(5),
+                true,
+            ),
+        ));
+        run_changes.push((
+            "sandbox",
+            keys(
+                &identity(),
+                &cell(),
+                &sources(),
+                &plan(),
+                None,
+                Duration::from_secs(60),
+                false,
             ),
         ));
         for (what, k) in &run_changes {
@@ -791,6 +809,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
         }
     }
 

@@ -107,6 +107,10 @@ enum Cmd {
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
+        /// Run probes outside the bubblewrap sandbox, with the network,
+        /// $HOME and the filesystem open to them.
+        #[arg(long)]
+        no_sandbox: bool,
         #[command(flatten)]
         m: MatrixArgs,
         #[command(flatten)]
@@ -147,6 +151,10 @@ enum Cmd {
         /// Keep every cell's build directory.
         #[arg(long)]
         keep: bool,
+        /// Run the snippet's probe outside the bubblewrap sandbox, with the
+        /// network, $HOME and the filesystem open to it.
+        #[arg(long)]
+        no_sandbox: bool,
         #[command(flatten)]
         m: MatrixArgs,
     },
@@ -198,13 +206,19 @@ pub fn main() -> i32 {
             keep,
             no_cache,
             runner,
+            no_sandbox,
             m,
             sh,
         } => {
             let no_cache = no_cache
                 || std::env::var_os("CROSSPROBE_NO_CACHE")
                     .is_some_and(|v| !v.is_empty() && v != "0");
-            cmd_run(&matrices, jobs, &out, (keep, no_cache), runner, &m, &sh)
+            let flags = RunFlags {
+                keep,
+                no_cache,
+                no_sandbox,
+            };
+            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
         Cmd::Plan {
             matrix,
@@ -219,6 +233,7 @@ pub fn main() -> i32 {
             jobs,
             out,
             keep,
+            no_sandbox,
             m,
         } => crate::repro::run(&crate::repro::Options {
             snippet: &snippet,
@@ -229,6 +244,7 @@ pub fn main() -> i32 {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
                 .max(1),
             keep,
+            no_sandbox,
             templates: m.templates.as_deref(),
             filter: m.filter.as_deref(),
             max_cells: m.max_cells,
@@ -299,6 +315,7 @@ pub(crate) fn prepare_loaded(
     let mut warnings = Vec::new();
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut unsandboxed = std::collections::BTreeSet::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -366,6 +383,9 @@ pub(crate) fn prepare_loaded(
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        if !mx.sandbox {
+            unsandboxed.insert(mx.name.clone());
+        }
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -378,6 +398,8 @@ pub(crate) fn prepare_loaded(
             compilers,
             probes,
             timeouts,
+            sandbox: run::Sandbox::off(),
+            unsandboxed,
             keep,
             retries: 0,
             cache: false,
@@ -456,11 +478,22 @@ fn version_error(
     .into()
 }
 
+/// How `run` treats builds, the cache and the sandbox.
+struct RunFlags {
+    keep: bool,
+    no_cache: bool,
+    no_sandbox: bool,
+}
+
 fn cmd_run(
     paths: &[PathBuf],
     jobs: Option<usize>,
     out: &Path,
-    (keep, no_cache): (bool, bool),
+    RunFlags {
+        keep,
+        no_cache,
+        no_sandbox,
+    }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
     sh: &shards::RunFleetArgs,
@@ -473,6 +506,7 @@ fn cmd_run(
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
+    prep.ctx.sandbox = run::Sandbox::for_run(no_sandbox);
     for mx in &prep.matrices {
         // The last run's durations order this one; a missing or unreadable
         // file only means guesses.

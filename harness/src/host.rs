@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where `scripts/setup` installs the wine ProcessPrng stubs.
 pub const SHARE_DIR: &str = "/usr/local/lib/crossprobe";
@@ -515,36 +514,17 @@ fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
     })
 }
 
+/// Through `process`, like every child: a probe that hangs is killed with
+/// its group after [`PROBE_TIMEOUT`], and Ctrl-C reaches it. Its output
+/// goes to files, so a child it leaves behind (wine's wineserver) cannot
+/// keep us waiting for EOF.
 fn first_line(path: &Path, args: &[String]) -> Option<String> {
-    let dir = tempfile::tempdir().ok()?;
-    let out_path = dir.path().join("out");
-    // A file, not a pipe: a probe that leaves a child behind (wine's
-    // wineserver) must not keep us waiting for EOF.
-    let out = std::fs::File::create(&out_path).ok()?;
-    let mut child = Command::new(path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().ok()?)
-        .stderr(out)
-        .env("WINEDEBUG", "-all")
-        .spawn()
-        .ok()?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().ok()? {
-            break st;
-        }
-        if start.elapsed() > PROBE_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    if !status.success() {
-        return None;
-    }
-    let text = std::fs::read_to_string(&out_path).ok()?;
+    let program = path.to_str()?;
+    let argv: Vec<&str> = std::iter::once(program)
+        .chain(args.iter().map(String::as_str))
+        .collect();
+    let env = BTreeMap::from([("WINEDEBUG".to_string(), "-all".to_string())]);
+    let text = crate::process::query(&argv, &env, PROBE_TIMEOUT).ok()?;
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())

@@ -328,6 +328,10 @@ pub struct CellResult {
     /// In merged results: the runner (`Host::runner`) the cell ran on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ran_on: Option<String>,
+    /// Whether the probe ran inside the sandbox (bubblewrap); absent when
+    /// it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandboxed: Option<bool>,
 }
 
 /// One try of a cell that did not meet its expectation, kept when the cell

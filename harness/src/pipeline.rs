@@ -48,6 +48,11 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// Where probes run: in bwrap, or as they are (`--no-sandbox`, or no
+    /// bwrap on this host).
+    pub sandbox: run::Sandbox,
+    /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
+    pub unsandboxed: std::collections::BTreeSet<String>,
     pub keep: bool,
     /// Tries after a first that did not meet its expectation (`--retries`).
     pub retries: u32,
@@ -215,6 +220,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
+        sandboxed: None,
     }
 }
 
@@ -227,6 +233,11 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
         .get(&cell.matrix)
         .copied()
         .unwrap_or(crate::load::DEFAULT_TIMEOUT)
+}
+
+/// Whether the cell's probe runs in the sandbox.
+fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
+    ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
 }
 
 /// Where every build plan's key is computed: the plan as if built in this
@@ -263,6 +274,7 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         &plan,
         compiler,
         timeout(cell, ctx),
+        sandboxed(cell, ctx),
     );
     Ok((sources, keys))
 }

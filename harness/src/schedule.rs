@@ -401,6 +401,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
         };
         let h = History::from_results(&[r]);
         assert_eq!(h.build_ms("linux/arm64/cgo0/hello"), 700);

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::model::{Cell, CellResult, Command, Outcome, Phase, Verdict};
+use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Verdict};
 
 /// The marker behind which a probe prints its facts as one line of JSON.
 pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
@@ -55,6 +55,11 @@ impl Checked {
         duration_ms: u64,
     ) -> CellResult {
         known.extend(self.facts);
+        let sandboxed = phases
+            .iter()
+            .filter(|p| p.name == PhaseName::Run)
+            .find_map(|p| p.commands.first())
+            .map(crate::run::sandbox::sandboxed);
         CellResult {
             cell: cell.clone(),
             outcome: self.outcome,
@@ -68,6 +73,7 @@ impl Checked {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed,
         }
     }
 }

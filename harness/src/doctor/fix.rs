@@ -243,6 +243,7 @@ fn run_argv(argv: &[String], timeout: Duration) -> Result<(), String> {
         log_dir: logs.path().to_path_buf(),
         log_name: "fix".into(),
         cap: 16 * 1024,
+        daemons: false,
     };
     let c = process::run(&spec).map_err(|e| format!("cannot run {}: {e}", argv[0]))?;
     if c.exit.success() {
@@ -266,7 +267,7 @@ fn wine_prefix(tools: &Tools) -> Result<(), String> {
     let runner = Runner::Wine {
         binary: w.loader64.display().to_string(),
     };
-    let r = run::warm_up(&runner, tools);
+    let r = run::warm_up(&runner, tools, &run::Sandbox::off());
     // warm_up leaves a lingering wineserver for the cells that follow; a
     // doctor has none.
     let _ = run::cool_down(tools);

@@ -65,6 +65,8 @@ pub struct Matrix {
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
     pub timeout: Duration,
+    /// Run the probes in the sandbox (`run.sandbox`, default true).
+    pub sandbox: bool,
     pub runners: Vec<RunnerOverride>,
     pub expect: Vec<Expect>,
 }
@@ -478,6 +480,7 @@ impl Checker<'_> {
             exclude,
             include,
             timeout,
+            sandbox: raw.run.sandbox.unwrap_or(true),
             runners,
             expect,
         })

@@ -343,11 +343,15 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
         match &cell.runner {
             _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
             Runner::None { reason } => ran.skip = Some(reason.clone()),
-            runner => match run::warm_up(runner, &ctx.tools)
+            runner => match run::warm_up(runner, &ctx.tools, &ctx.sandbox)
                 .and_then(|()| run::invocation(runner, &built.output, &[], &tools_for(go, ctx)))
             {
                 Err(why) => ran.skip = Some(why),
                 Ok(inv) => {
+                    let inv = match super::sandboxed(cell, ctx) {
+                        true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
+                        false => inv,
+                    };
                     // Cells of one group run from one directory, at the same
                     // time: each gets its own capture files. Not by slug
                     // alone: the same cell in two matrices has the same one.
@@ -423,6 +427,7 @@ fn invoke(
         log_dir: dir.to_path_buf(),
         log_name,
         cap: OUTPUT_CAP,
+        daemons: false,
     };
     match process::run(&spec) {
         Ok(c) => ran.command = Some(c),

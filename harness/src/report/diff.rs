@@ -341,6 +341,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
         }
     }
 

@@ -617,6 +617,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();

@@ -39,6 +39,8 @@ pub struct Options<'a> {
     pub out: &'a Path,
     pub jobs: usize,
     pub keep: bool,
+    /// `--no-sandbox`: run the probes outside bubblewrap.
+    pub no_sandbox: bool,
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
@@ -127,8 +129,9 @@ pub(crate) struct Executed {
 pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> {
     // Kept so that each failing cell's sources and logs can go into its
     // bundle; removed once the bundles are written, unless --keep.
-    let prep: Prepared =
+    let mut prep: Prepared =
         cli::prepare_loaded(vec![matrix.clone()], o.filter, o.max_cells, o.strict, true)?;
+    prep.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
     // Only now: bad input must leave no reports directory behind.
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &prep.warnings {

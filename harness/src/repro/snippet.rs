@@ -433,6 +433,8 @@ impl Convert<'_> {
             exclude: Vec::new(),
             include: Vec::new(),
             timeout,
+            // A stranger's snippet cannot opt out; only --no-sandbox can.
+            sandbox: true,
             runners: Vec::new(),
             expect,
         })

@@ -7,9 +7,12 @@
 //! - Spawning, timeouts and output capture belong to the process module;
 //!   the only processes started here are the ones that set a runner up and
 //!   tear it down ([`warm_up`], [`cool_down`]).
+//! - [`sandbox`] puts an invocation inside bubblewrap.
 
 pub mod runners;
+pub mod sandbox;
 
 pub use runners::{
     choose, choose_with, cool_down, invocation, parse_override, warm_up, Invocation, RunnerOverride,
 };
+pub use sandbox::Sandbox;
