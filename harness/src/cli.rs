@@ -21,6 +21,7 @@ use crate::{host, inspect, process, render, run};
 
 mod cache;
 mod doctor;
+mod exec;
 mod reports;
 mod shards;
 mod workflow;
@@ -36,6 +37,7 @@ Examples:
                                                      does a reported failure reproduce, on which Go
   crossprobe list-probes
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
+  GOARCH=arm64 go test -exec \"crossprobe exec\" ./...  a module's tests under qemu
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 3 the disk filled up or the reports could not be written,
@@ -183,10 +185,17 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cache::CacheCmd,
     },
+    /// Run one binary of any target under the runner crossprobe would give it
+    /// (for `go test -exec`), or install go_GOOS_GOARCH_exec wrappers.
+    Exec(exec::ExecArgs),
 }
 
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(code) = exec::as_wrapper(&argv) {
+        return code;
+    }
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -256,6 +265,7 @@ pub fn main() -> i32 {
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
         Cmd::Cache { cmd } => cache::main(cmd),
+        Cmd::Exec(a) => exec::main(a),
     };
     match r {
         Ok(code) => code,

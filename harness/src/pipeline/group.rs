@@ -373,20 +373,9 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
 }
 
 /// The run's tools, with the wasm_exec_node.js of the Go that built the
-/// cell: it must match the binary's syscall/js imports, which change between
-/// releases. Toolchains downloaded through GOTOOLCHAIN leave out misc/, so
-/// before Go 1.24 (when the file moved to lib/wasm) they have none; those
-/// cells keep the local Go's, which ran go1.21.13 and go1.22.12 binaries here.
+/// cell.
 fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
-    match crate::host::wasm_exec_node(&go.goroot) {
-        Some(p) if ctx.tools.wasm_exec_node.as_ref() != Some(&p) => {
-            std::borrow::Cow::Owned(Tools {
-                wasm_exec_node: Some(p),
-                ..ctx.tools.clone()
-            })
-        }
-        _ => std::borrow::Cow::Borrowed(&ctx.tools),
-    }
+    run::tools_for_goroot(&ctx.tools, &go.goroot)
 }
 
 /// What the run phase saw.

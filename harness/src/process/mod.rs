@@ -13,9 +13,13 @@
 //! - writes stdout and stderr to `<log_dir>/<log_name>.stdout` and
 //!   `.stderr` (see `capture` for why files). The files are kept whole, even
 //!   past the cap; deleting them is the caller's choice.
+//!
+//! The one exception is [`passthrough`]: `crossprobe exec` runs the user's
+//! own command with the user's stdio, for cmd/go to read.
 
 mod capture;
 pub mod interrupt;
+mod passthrough;
 pub mod sweep;
 mod sys;
 
@@ -29,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::{Command, Exit};
 
+pub use passthrough::{passthrough, Passthrough};
 pub use sys::signal_name;
 
 /// What to run and how.

@@ -4,15 +4,19 @@
 //! - [`runners`] chooses a [`crate::model::Runner`] for a target from the
 //!   host and the tools [`crate::host::discover`] found, and turns a runner
 //!   and a binary into an [`Invocation`]: argv, env, cwd.
+//! - [`exec`] is the same for one binary outside a matrix: `crossprobe
+//!   exec`, and the `go_GOOS_GOARCH_exec` wrappers for cmd/go.
 //! - Spawning, timeouts and output capture belong to the process module;
 //!   the only processes started here are the ones that set a runner up and
 //!   tear it down ([`warm_up`], [`cool_down`]).
 //! - [`sandbox`] puts an invocation inside bubblewrap.
 
+pub mod exec;
 pub mod runners;
 pub mod sandbox;
 
 pub use runners::{
-    choose, choose_with, cool_down, invocation, parse_override, warm_up, Invocation, RunnerOverride,
+    choose, choose_with, cool_down, invocation, invocation_in, parse_override, tools_for_goroot,
+    warm_up, Invocation, RunnerOverride,
 };
 pub use sandbox::Sandbox;

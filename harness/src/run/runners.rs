@@ -279,12 +279,28 @@ pub fn invocation(
     args: &[String],
     tools: &Tools,
 ) -> Result<Invocation, String> {
-    let binary = std::path::absolute(binary)
-        .map_err(|e| format!("cannot resolve {}: {e}", binary.display()))?;
+    let binary = absolute(binary)?;
     let cwd = binary
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("/"));
+    invocation_in(runner, &binary, args, tools, cwd)
+}
+
+fn absolute(binary: &Path) -> Result<PathBuf, String> {
+    std::path::absolute(binary).map_err(|e| format!("cannot resolve {}: {e}", binary.display()))
+}
+
+/// [`invocation`], run from `cwd` rather than from the binary's directory:
+/// `go test` runs a test binary in its package's source directory.
+pub fn invocation_in(
+    runner: &Runner,
+    binary: &Path,
+    args: &[String],
+    tools: &Tools,
+    cwd: PathBuf,
+) -> Result<Invocation, String> {
+    let binary = absolute(binary)?;
     let bin = utf8(&binary)?;
     let mut inv = Invocation {
         cwd,
@@ -381,6 +397,22 @@ pub fn invocation(
     }
     inv.argv.extend(args.iter().cloned());
     Ok(inv)
+}
+
+/// The run's tools, with the wasm_exec_node.js of the Go whose GOROOT is
+/// `goroot`: it must match the binary's syscall/js imports, which change
+/// between releases. Toolchains downloaded through GOTOOLCHAIN leave out
+/// misc/, so before Go 1.24 (when the file moved to lib/wasm) they have
+/// none; their binaries keep the one `tools` has, which ran go1.21.13 and
+/// go1.22.12 binaries here.
+pub fn tools_for_goroot<'a>(tools: &'a Tools, goroot: &Path) -> std::borrow::Cow<'a, Tools> {
+    match crate::host::wasm_exec_node(goroot) {
+        Some(p) if tools.wasm_exec_node.as_ref() != Some(&p) => std::borrow::Cow::Owned(Tools {
+            wasm_exec_node: Some(p),
+            ..tools.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(tools),
+    }
 }
 
 fn utf8(p: &Path) -> Result<String, String> {
