@@ -144,7 +144,7 @@ fn check_with(tools: &Tools, goos: &str, goarch: &str, want: Runner) -> Checked 
     let runner = run::choose(goos, goarch, &BTreeMap::new(), host, tools);
     assert_eq!(runner, want, "{goos}/{goarch}");
     let (dir, bin) = build(goos, goarch, &[]);
-    run::warm_up(&runner, tools, &run::Sandbox::off()).unwrap();
+    run::warm_up(&runner, tools).unwrap();
     let args = ["-x".to_string(), "two words".to_string()];
     let inv = run::invocation(&runner, &bin, &args, tools).unwrap();
     let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
@@ -285,8 +285,8 @@ fn windows_amd64_under_wine() {
 
     let start = Instant::now();
     std::thread::scope(|s| {
-        let a = s.spawn(|| run::warm_up(&runner, &tools, &run::Sandbox::off()));
-        let b = s.spawn(|| run::warm_up(&runner, &tools, &run::Sandbox::off()));
+        let a = s.spawn(|| run::warm_up(&runner, &tools));
+        let b = s.spawn(|| run::warm_up(&runner, &tools));
         a.join().unwrap().unwrap();
         b.join().unwrap().unwrap();
     });
@@ -305,7 +305,7 @@ fn windows_amd64_under_wine() {
     let mut took = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        run::warm_up(&runner, &tools, &run::Sandbox::off()).unwrap();
+        run::warm_up(&runner, &tools).unwrap();
         let warm = start.elapsed();
         let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
         assert_eq!(
@@ -333,7 +333,7 @@ fn windows_amd64_under_wine() {
     let cool = start.elapsed();
     // After cool_down the next warm_up restarts the server and services.
     let start = Instant::now();
-    run::warm_up(&runner, &tools, &run::Sandbox::off()).unwrap();
+    run::warm_up(&runner, &tools).unwrap();
     let rewarm = start.elapsed();
     let ran = execute(&inv, &[]);
     assert!(ran.stdout.starts_with("hello windows/amd64"));

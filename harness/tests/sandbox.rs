@@ -205,7 +205,11 @@ fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert_eq!(left_after_a_second(pid, &prefix), vec![], "after a run that ended");
+    assert_eq!(
+        left_after_a_second(pid, &prefix),
+        vec![],
+        "after a run that ended"
+    );
 
     let mut child = start("nap.yaml");
     let pid = child.id();
@@ -216,7 +220,10 @@ fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted
         .any(|(_, cmd)| cmd.contains("probe.exe"))
     {
         assert!(Instant::now() < until, "the probe never started");
-        assert!(child.try_wait().unwrap().is_none(), "crossprobe ended early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "crossprobe ended early"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // SAFETY: kill has no memory-safety preconditions.
@@ -228,5 +235,9 @@ fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(left_after_a_second(pid, &prefix), vec![], "after an interrupted run");
+    assert_eq!(
+        left_after_a_second(pid, &prefix),
+        vec![],
+        "after an interrupted run"
+    );
 }

@@ -267,7 +267,7 @@ fn wine_prefix(tools: &Tools) -> Result<(), String> {
     let runner = Runner::Wine {
         binary: w.loader64.display().to_string(),
     };
-    let r = run::warm_up(&runner, tools, &run::Sandbox::off());
+    let r = run::warm_up(&runner, tools);
     // warm_up leaves a lingering wineserver for the cells that follow; a
     // doctor has none.
     let _ = run::cool_down(tools);

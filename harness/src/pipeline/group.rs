@@ -343,7 +343,7 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
         match &cell.runner {
             _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
             Runner::None { reason } => ran.skip = Some(reason.clone()),
-            runner => match run::warm_up(runner, &ctx.tools, &ctx.sandbox)
+            runner => match run::warm_up(runner, &ctx.tools)
                 .and_then(|()| run::invocation(runner, &built.output, &[], &tools_for(go, ctx)))
             {
                 Err(why) => ran.skip = Some(why),

@@ -150,7 +150,7 @@ pub fn ready(target: &Target, host: &Host, tools: &Tools) -> Result<Runner, Exec
             "`crossprobe doctor` lists the runners this machine has, and how to get the missing ones",
         ));
     }
-    super::warm_up(&runner, tools, &super::Sandbox::off()).map_err(|e| {
+    super::warm_up(&runner, tools).map_err(|e| {
         ExecError::new(
             format!("cannot set up {}: {e}", runner.name()),
             "`crossprobe doctor --fix` sets the runners up again",

@@ -10,7 +10,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::sandbox::Sandbox;
 use crate::host::{self, Host, Tools, Wine};
 use crate::model::Runner;
 
@@ -570,22 +569,17 @@ fn wine_env(w: &Wine) -> BTreeMap<String, String> {
 ///    prefix's services, with their output in `<prefix>.logs/`. A service
 ///    started by a probe's run would inherit the probe's stdout and stderr
 ///    and write there as long as the server lives. With the services up, a
-///    run takes ~0.1 s instead of ~1 s. Server and services run in the
-///    probes' `sandbox` (see `sandbox`'s doc for why), and through
-///    `process` with `Spec::daemons`: they outlive the command that started
-///    them, and [`cool_down`] ends them.
+///    run takes ~0.1 s instead of ~1 s. They run through `process` with
+///    `Spec::daemons`: they outlive the command that started them, and
+///    [`cool_down`] ends them.
 ///
-/// Steps 1 and 2 run only wine's own programs, outside the sandbox, like a
-/// build.
+/// All of it runs only wine's own programs, outside the sandbox, like a
+/// build; the probes' wine clients run inside it (see `sandbox`).
 ///
 /// wazero: creates its compilation cache directory.
-pub fn warm_up(runner: &Runner, tools: &Tools, sandbox: &Sandbox) -> Result<(), String> {
+pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
     match runner {
-        Runner::Wine { .. } => wine_warm_up(
-            tools.wine.as_ref().ok_or("wine was not found")?,
-            tools,
-            sandbox,
-        ),
+        Runner::Wine { .. } => wine_warm_up(tools.wine.as_ref().ok_or("wine was not found")?),
         Runner::Wasi { binary } if binary == "wazero" => {
             let dir = tools.cache_dir.join("wazero");
             fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
@@ -622,22 +616,8 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
         return Ok(());
     };
     // Non-zero just means no server was running.
-    let killed = wine_step(
-        w,
-        &Sandbox::off(),
-        tools,
-        &w.server,
-        &["-k"],
-        WineStep::Stop,
-    );
-    let waited = wine_step(
-        w,
-        &Sandbox::off(),
-        tools,
-        &w.server,
-        &["-w"],
-        WineStep::Stop,
-    );
+    let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop);
+    let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop);
     crate::process::sweep::kill_left();
     killed.and(waited).map(|_| ())
 }
@@ -645,7 +625,7 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
 /// This process's shared hold on the wine prefix; see [`cool_down`].
 static WINE_USERS: std::sync::Mutex<Option<lock::Shared>> = std::sync::Mutex::new(None);
 
-fn wine_warm_up(w: &Wine, tools: &Tools, sandbox: &Sandbox) -> Result<(), String> {
+fn wine_warm_up(w: &Wine) -> Result<(), String> {
     let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
     let parent = w
         .prefix
@@ -660,11 +640,13 @@ fn wine_warm_up(w: &Wine, tools: &Tools, sandbox: &Sandbox) -> Result<(), String
         }
     }
 
+    // Outside the sandbox: wine's server opens files for its clients, so a
+    // sandboxed server could not see the cells' directories (under a private
+    // /tmp or $HOME). Only wine's own programs run here.
     let ready = w.prefix.join(READY);
     if !ready.is_file() {
-        let off = Sandbox::off();
         let init = ["wineboot", "--init"];
-        if !wine_step(w, &off, tools, &w.loader64, &init, WineStep::Init)? {
+        if !wine_step(w, &w.loader64, &init, WineStep::Init)? {
             return Err(format!(
                 "{} wineboot --init failed in {} (its output: {})",
                 path_str(&w.loader64),
@@ -674,7 +656,7 @@ fn wine_warm_up(w: &Wine, tools: &Tools, sandbox: &Sandbox) -> Result<(), String
         }
         // wineboot returns before wine has finished: it restarts once to
         // apply the new configuration and flushes the registry on exit.
-        wine_step(w, &off, tools, &w.server, &["-w"], WineStep::Wait)?;
+        wine_step(w, &w.server, &["-w"], WineStep::Wait)?;
         fs::write(&ready, &w.version).map_err(|e| io("cannot write", &ready, e))?;
     }
 
@@ -692,24 +674,10 @@ fn wine_warm_up(w: &Wine, tools: &Tools, sandbox: &Sandbox) -> Result<(), String
     }
 
     // Exit status 0: we started it (it daemonises). Otherwise one is running.
-    // The prefix must exist before a sandbox can bind it.
+    // The prefix must exist before a probe's sandbox can bind it.
     fs::create_dir_all(&w.prefix).map_err(|e| io("cannot create", &w.prefix, e))?;
-    if wine_step(
-        w,
-        sandbox,
-        tools,
-        &w.server,
-        &[SERVER_LINGER],
-        WineStep::Serve,
-    )? {
-        wine_step(
-            w,
-            sandbox,
-            tools,
-            &w.loader64,
-            &["wineboot"],
-            WineStep::Boot,
-        )?;
+    if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve)? {
+        wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot)?;
     }
     Ok(())
 }
@@ -767,14 +735,7 @@ impl WineStep {
 
 /// Runs a wine command in the prefix through `process`, so that a timeout,
 /// Ctrl-C and the sweep reach it like any child; true when it exited 0.
-fn wine_step(
-    w: &Wine,
-    sandbox: &Sandbox,
-    tools: &Tools,
-    program: &Path,
-    args: &[&str],
-    step: WineStep,
-) -> Result<bool, String> {
+fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, String> {
     let argv: Vec<String> = std::iter::once(path_str(program))
         .chain(args.iter().map(|a| a.to_string()))
         .collect();
@@ -785,7 +746,7 @@ fn wine_step(
         WineStep::Serve | WineStep::Stop => 30,
     });
     let spec = crate::process::Spec {
-        argv: sandbox.wrap_wine(argv, tools),
+        argv,
         env: wine_env(w),
         env_remove: Vec::new(),
         cwd: None,

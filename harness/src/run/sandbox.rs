@@ -18,9 +18,12 @@
 //! Wine shares one wineserver between cells, and the server signals its
 //! clients by the pids they report: a client in another pid namespace would
 //! have it signal whoever holds that pid on the host. So wine runs without a
-//! pid namespace, and its server and services run sandboxed too (see
-//! `runners::warm_up`): a probe that asks the server to write into another
-//! wine process reaches only a process as confined as itself.
+//! pid namespace (the user namespace still keeps it out of other processes'
+//! /proc entries). The server and the prefix's services run outside the
+//! sandbox (`runners::warm_up`): the server opens files for its clients, and
+//! a sandboxed one would not see the cells' directories. What that leaves
+//! open: a windows probe may ask the server to act on those processes
+//! (WriteProcessMemory into services.exe), which are not confined.
 //!
 //! Builds stay outside: they need the module proxy.
 
@@ -128,22 +131,6 @@ impl Sandbox {
         argv.push("--".to_string());
         argv.extend(inv.argv);
         Invocation { argv, ..inv }
-    }
-
-    /// A wine command of the warm-up (the server, `wineboot`), run in the
-    /// same sandbox as the probes it serves.
-    pub fn wrap_wine(&self, argv: Vec<String>, tools: &Tools) -> Vec<String> {
-        let Some(bwrap) = &self.bwrap else {
-            return argv;
-        };
-        let rw = wine_writable(tools);
-        let mut out = vec![bwrap.to_string_lossy().into_owned()];
-        let here = rw.first().cloned().unwrap_or_else(|| PathBuf::from("/"));
-        out.extend(policy(&argv, &rw, Path::new(""), home().as_deref(), true));
-        out.extend(["--chdir".to_string(), path(&here)]);
-        out.push("--".to_string());
-        out.extend(argv);
-        out
     }
 }
 
@@ -282,7 +269,13 @@ mod tests {
         let bin = run.join("probe");
         std::fs::write(&bin, "").unwrap();
         let argv = vec![path(&bin)];
-        let f = s(&policy(&argv, std::slice::from_ref(&run), &bin, Some(&home), false));
+        let f = s(&policy(
+            &argv,
+            std::slice::from_ref(&run),
+            &bin,
+            Some(&home),
+            false,
+        ));
         let (h, r, b) = (path(&home), path(&run), path(&bin));
         let want = format!(
             "--unshare-user --unshare-ipc --unshare-net --unshare-pid --die-with-parent \
