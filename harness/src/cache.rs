@@ -40,12 +40,13 @@ use sha2::{Digest, Sha256};
 
 use crate::build::{Plan, Step};
 use crate::check::{self, Observed};
+use crate::fsutil::which;
 use crate::host::Tools;
 use crate::model::{Cell, CellResult, Command, Lang, Outcome, PhaseName, Runner};
 use crate::pipeline::Context;
 use crate::process;
 use crate::toolchain::cc::Compiler;
-use crate::toolchain::go::{which, GoToolchain};
+use crate::toolchain::go::GoToolchain;
 
 /// Bumped when an entry's meaning changes; older entries become misses.
 const FORMAT: u32 = 1;
@@ -537,10 +538,7 @@ impl Store {
         let path = self.path(&entry.key);
         let dir = path.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut tmp, entry)?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(())
+        crate::fsutil::write_atomic(&path, &serde_json::to_vec(entry)?)
     }
 }
 
@@ -590,7 +588,7 @@ pub fn prune_builds(root: &Path, max_age: Duration) -> usize {
         if !old {
             continue;
         }
-        let Ok(Some(held)) = crate::run::runners::lock::Exclusive::try_acquire(&lock_path) else {
+        let Ok(Some(held)) = crate::fsutil::Lock::try_exclusive(&lock_path) else {
             continue;
         };
         // Checked again under the lock: another run may have just used it.
@@ -929,7 +927,7 @@ mod tests {
 
     #[test]
     fn unused_build_directories_are_pruned() {
-        use crate::run::runners::lock::Exclusive;
+        use crate::fsutil::Lock;
         let root = tempfile::tempdir().unwrap();
         let lock_of = |dir: &Path| {
             let name = dir.file_name().unwrap().to_str().unwrap();
@@ -947,7 +945,7 @@ mod tests {
         let old = make("linux_arm_go1.22_hello-0123456789abcdef", 30);
         let fresh = make("linux_arm64_go1.22_hello-0123456789abcdef", 1);
         let busy = make("linux_386_cgo0_hello-0123456789abcdef", 30);
-        let held = Exclusive::acquire(&lock_of(&busy)).unwrap();
+        let held = Lock::exclusive(&lock_of(&busy)).unwrap();
         assert_eq!(prune_builds(root.path(), MAX_UNUSED_AGE), 1);
         assert!(!old.exists() && !lock_of(&old).exists());
         assert!(fresh.join("probe").is_file(), "used a day ago");

@@ -18,6 +18,8 @@
 
 use std::fmt::Write;
 
+pub mod gitlab;
+
 /// What the workflow runs, and where.
 #[derive(Clone, Debug)]
 pub struct Github {
@@ -34,6 +36,9 @@ pub struct Github {
     /// The shell command that puts `crossprobe` in `$HOME/.crossprobe/bin`.
     pub install: String,
     pub name: String,
+    /// Let the nightly reuse cells' results from the result cache. Off by
+    /// default: a nightly exists to run things again.
+    pub result_cache: bool,
 }
 
 /// Builds crossprobe from the checkout, as in crossprobe's own repository;
@@ -71,21 +76,28 @@ pub fn validate(g: &Github) -> Result<(), String> {
             ));
         }
     }
-    if g.shards == 0 {
-        return Err("--shards must be at least 1".into());
-    }
-    for m in &g.matrices {
-        if std::path::Path::new(m).is_absolute() || m.contains("${{") {
-            return Err(format!(
-                "matrix path {m:?} must be relative to the repository root: the workflow runs in a fresh checkout"
-            ));
-        }
-    }
+    validate_fleet(&g.matrices, g.shards)?;
     if g.cron.split_whitespace().count() != 5 {
         return Err(format!(
             "--cron {:?} is not five cron fields, e.g. \"17 3 * * *\"",
             g.cron
         ));
+    }
+    Ok(())
+}
+
+/// What every CI configuration needs: shards, and matrices a fresh
+/// checkout has.
+fn validate_fleet(matrices: &[String], shards: usize) -> Result<(), String> {
+    if shards == 0 {
+        return Err("--shards must be at least 1".into());
+    }
+    for m in matrices {
+        if std::path::Path::new(m).is_absolute() || m.contains("${{") || m.contains('$') {
+            return Err(format!(
+                "matrix path {m:?} must be relative to the repository root: the workflow runs in a fresh checkout"
+            ));
+        }
     }
     Ok(())
 }
@@ -206,9 +218,6 @@ jobs:
           go-version: {go}
           cache: false
 {install}
-      - name: Set up the runner (crossprobe doctor --fix)
-        run: |
-          crossprobe doctor {matrices} --fix
       - name: Last run's durations, to balance the shards
         if: needs.baseline.outputs.run-id != ''
         continue-on-error: true
@@ -218,6 +227,28 @@ jobs:
           path: baseline
           run-id: ${{{{ needs.baseline.outputs.run-id }}}}
           github-token: ${{{{ github.token }}}}
+      - name: Where the caches live, and their key
+        id: cache-key
+        env:
+          SHARD: ${{{{ matrix.shard }}}}
+        run: |
+{keys}
+      # A fresh runner would otherwise compile the standard library of every
+      # target its shard builds. Each night saves under a new key; the
+      # restore keys take the newest of the same families, else of the same
+      # runner, so a changed matrix still starts warm.
+      - name: Warm caches (GOCACHE, GOMODCACHE, zig, crossprobe's builds)
+        uses: actions/cache@v4
+        with:
+          path: |
+{paths}
+          key: ${{{{ steps.cache-key.outputs.key }}}}
+          restore-keys: |
+            ${{{{ steps.cache-key.outputs.families }}}}-
+            ${{{{ steps.cache-key.outputs.runner }}}}-
+      - name: Set up the runner (crossprobe doctor --fix)
+        run: |
+          crossprobe doctor {matrices} --fix
       - name: Run shard ${{{{ matrix.shard }}}}/{n}
         env:
           SHARD: ${{{{ matrix.shard }}}}
@@ -272,7 +303,12 @@ jobs:
         go = y(&g.go_version),
         find = block(FIND_BASELINE, 10),
         install = install_steps(&g.install),
-        run = block(&run_script(&matrices, n, g.retries), 10),
+        run = block(&run_script(&matrices, n, g.retries, g.result_cache), 10),
+        keys = block(&cache_key_script(&matrices, n), 10),
+        paths = block(
+            &cache_paths(g.result_cache, "${{ env.CROSSPROBE_CI_CACHE }}"),
+            12
+        ),
         merge = block(MERGE, 10),
         diff = block(DIFF, 10),
     );
@@ -314,17 +350,67 @@ for id in $ids; do
 done
 echo "no earlier run left crossprobe-merged; tonight's results become the baseline""#;
 
-fn run_script(matrices: &str, shards: usize, retries: u32) -> String {
+/// What a cold runner would otherwise rebuild, under `root`: Go's build
+/// and module caches, and crossprobe's cache directory's build
+/// directories and zig's libc builds (results too, when the nightly uses
+/// them).
+pub fn cache_paths(result_cache: bool, root: &str) -> String {
+    let mut p = vec![
+        format!("{root}/go-build"),
+        format!("{root}/go-mod"),
+        format!("{root}/xdg/crossprobe/builds"),
+        format!("{root}/xdg/crossprobe/zig"),
+    ];
+    if result_cache {
+        p.push(format!("{root}/xdg/crossprobe/results"));
+    }
+    p.join("\n")
+}
+
+/// Points Go and crossprobe at one cache root, and keys the cache on the Go
+/// version, the runner and the families of the shard's cells (which the
+/// durations may move between shards).
+fn cache_key_script(matrices: &str, shards: usize) -> String {
     format!(
-        r#"args=(--shard "$SHARD/{shards}" --retries {retries} --out reports)
+        r#"root="$RUNNER_TEMP/crossprobe-cache"
+{{
+  echo "CROSSPROBE_CI_CACHE=$root"
+  echo "GOCACHE=$root/go-build"
+  echo "GOMODCACHE=$root/go-mod"
+  echo "XDG_CACHE_HOME=$root/xdg"
+}} >> "$GITHUB_ENV"
+plan=(--shard "$SHARD/{shards}" --json)
 if [ -f baseline/results.json ]; then
-  args+=(--durations baseline/results.json)
+  plan+=(--durations baseline/results.json)
 fi
-crossprobe run {matrices} "${{args[@]}}""#
+families=$(crossprobe plan {matrices} "${{plan[@]}}" | grep '"family":' | sort -u | git hash-object --stdin | cut -c1-16)
+runner="crossprobe-$(go env GOVERSION)-$CROSSPROBE_RUNNER-$RUNNER_ARCH"
+{{
+  echo "runner=$runner"
+  echo "families=$runner-$families"
+  echo "key=$runner-$families-$GITHUB_RUN_ID"
+}} >> "$GITHUB_OUTPUT""#
     )
 }
 
-const MERGE: &str = r#"mapfile -t files < <(find shards -name results.json | sort)
+/// `crossprobe run`'s options for one shard of a nightly.
+pub fn run_args(shards: usize, retries: u32, result_cache: bool) -> String {
+    let cache = if result_cache { "" } else { " --no-cache" };
+    format!(r#"--shard "$SHARD/{shards}" --retries {retries}{cache} --out reports"#)
+}
+
+fn run_script(matrices: &str, shards: usize, retries: u32, result_cache: bool) -> String {
+    format!(
+        r#"args=({args})
+if [ -f baseline/results.json ]; then
+  args+=(--durations baseline/results.json)
+fi
+crossprobe run {matrices} "${{args[@]}}""#,
+        args = run_args(shards, retries, result_cache)
+    )
+}
+
+pub(crate) const MERGE: &str = r#"mapfile -t files < <(find shards -name results.json | sort)
 if [ ${#files[@]} -eq 0 ]; then
   echo "no shard left a results.json: see the run jobs' logs" >&2
   exit 1
@@ -356,6 +442,7 @@ mod tests {
             go_version: "stable".into(),
             install: DEFAULT_INSTALL.into(),
             name: "crossprobe nightly".into(),
+            result_cache: false,
         }
     }
 

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fsutil::{is_executable, which};
+
 /// Where `scripts/setup` installs the wine ProcessPrng stubs.
 pub const SHARE_DIR: &str = "/usr/local/lib/crossprobe";
 
@@ -460,25 +462,6 @@ fn elf_class(p: &Path) -> Option<u8> {
         [0x7f, b'E', b'L', b'F', 1] => Some(32),
         [0x7f, b'E', b'L', b'F', 2] => Some(64),
         _ => None,
-    }
-}
-
-pub(crate) fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
     }
 }
 

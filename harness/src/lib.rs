@@ -15,6 +15,7 @@ pub mod disk;
 pub mod doctor;
 pub mod errors;
 pub mod expand;
+pub mod fsutil;
 pub mod host;
 pub mod inspect;
 pub mod load;

@@ -404,6 +404,49 @@ pub struct Results {
     /// are then the first run's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<Source>,
+    /// What the shard planner expected the run's cells to cost, beside what
+    /// they did: the check on its cost model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<ShardCost>,
+}
+
+/// A shard's expected cost, family by family (`plan --shard --json`), and
+/// once run, what it cost. Milliseconds are cell durations summed, the unit
+/// `--durations` reads back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardCost {
+    /// `i/n`; `1/1` for an unsharded run.
+    pub shard: String,
+    pub expected_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_ms: Option<u64>,
+    /// `actual_ms - expected_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ms: Option<i64>,
+    /// Families too big for one shard, split across several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split: Vec<String>,
+    pub families: Vec<FamilyCost>,
+}
+
+/// One build family's share of a shard: the cells that compile the same
+/// standard library, and what they are expected to cost.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyCost {
+    pub family: String,
+    /// `k/n` when the family was split into n parts across shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// `durations` when a previous run timed its cells, else `estimate`.
+    pub source: String,
+    /// The cold standard-library build included in `expected_ms`.
+    pub cold_ms: u64,
+    pub expected_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ms: Option<i64>,
+    pub cells: Vec<String>,
 }
 
 /// What a whole run cost, from getrusage: crossprobe's own CPU time beside

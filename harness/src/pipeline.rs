@@ -290,7 +290,7 @@ fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
 
 /// Builds that compile the same standard library: everything that reaches
 /// the compiler but the probe and the ldflags.
-fn family(cell: &Cell) -> String {
+pub(crate) fn family(cell: &Cell) -> String {
     let env: Vec<String> = cell.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     [
         cell.go.as_str(),

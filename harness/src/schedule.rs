@@ -70,7 +70,7 @@ pub struct History(BTreeMap<String, (u64, u64)>);
 /// Guesses for cells the last run did not have: a warm build, and runs as
 /// measured on the development machine (qemu-user ~0.4 s, wine ~1.5 s with
 /// its server up, node ~0.7 s).
-const GUESS_BUILD_MS: u64 = 1000;
+pub(crate) const GUESS_BUILD_MS: u64 = 1000;
 
 impl History {
     pub fn from_results(cells: &[CellResult]) -> History {
@@ -102,17 +102,19 @@ impl History {
     }
 
     pub fn run_ms(&self, id: &str, runner: &Runner) -> u64 {
-        self.0.get(id).map_or_else(
-            || match runner {
-                Runner::Native => 50,
-                Runner::Qemu { .. } => 400,
-                Runner::Wine { .. } => 1500,
-                Runner::Node => 700,
-                Runner::Wasi { .. } => 500,
-                Runner::None { .. } => 0,
-            },
-            |t| t.1,
-        )
+        self.0.get(id).map_or_else(|| guess_run_ms(runner), |t| t.1)
+    }
+}
+
+/// A run's guess, for a cell no earlier run timed.
+pub(crate) fn guess_run_ms(runner: &Runner) -> u64 {
+    match runner {
+        Runner::Native => 50,
+        Runner::Qemu { .. } => 400,
+        Runner::Wine { .. } => 1500,
+        Runner::Node => 700,
+        Runner::Wasi { .. } => 500,
+        Runner::None { .. } => 0,
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::errors::Error;
 use crate::expand::shard::{self, Durations, Shard};
-use crate::model::Cell;
+use crate::model::{Cell, ShardCost};
 use crate::report;
 
 #[derive(clap::Args, Clone, Default)]
@@ -34,19 +34,55 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 }
 
 impl ShardArgs {
-    /// The cells this run takes, and its shard as results.json records it.
+    /// The cells this run takes, its shard as results.json records it, and
+    /// what the cells are expected to cost (an unsharded run is shard 1/1).
     pub fn select(
         &self,
         cells: Vec<Cell>,
         runner: &str,
-    ) -> Result<(Vec<Cell>, Option<String>), Error> {
-        let Some(sh) = self.shard else {
-            return Ok((cells, None));
-        };
+    ) -> Result<(Vec<Cell>, Option<String>, ShardCost), Error> {
         let durations = match &self.durations {
             Some(p) => Durations::from_results(&report::read_results(p)?, runner),
             None => Durations::default(),
         };
-        Ok((shard::split(cells, sh, &durations), Some(sh.to_string())))
+        let sh = self.shard.unwrap_or(Shard { index: 1, count: 1 });
+        let (cells, cost) = shard::split(cells, sh, &durations);
+        Ok((cells, self.shard.map(|s| s.to_string()), cost))
     }
+}
+
+/// What `plan --shard` says about a shard besides its cells: its families,
+/// what it is expected to cost, and which families were split.
+pub fn describe(cost: &ShardCost) -> String {
+    use std::fmt::Write;
+    let secs = |ms: u64| ms as f64 / 1000.0;
+    let cells: usize = cost.families.iter().map(|f| f.cells.len()).sum();
+    let mut s = format!(
+        "shard {}: {} families, {cells} cells, expected {:.1} s of cell time\n",
+        cost.shard,
+        cost.families.len(),
+        secs(cost.expected_ms)
+    );
+    for f in &cost.families {
+        let part = f
+            .part
+            .as_deref()
+            .map(|p| format!(" part {p}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:>7.1} s  {} cells  {}{part} ({})",
+            secs(f.expected_ms),
+            f.cells.len(),
+            f.family,
+            f.source
+        );
+    }
+    for f in &cost.split {
+        let _ = writeln!(
+            s,
+            "split family {f} across shards: it is bigger than a fair share, so each part builds its standard library"
+        );
+    }
+    s
 }

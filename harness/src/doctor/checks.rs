@@ -77,7 +77,7 @@ pub fn go() -> GoFound {
         goroot: None,
         gocache: None,
     };
-    let Some(go) = crate::toolchain::go::which("go") else {
+    let Some(go) = crate::fsutil::which("go") else {
         found.findings.push(
             Finding::bad(g, "go", Level::Fail, "no `go` on PATH")
                 .hint("every cell is built with the go on PATH")
@@ -297,12 +297,12 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             continue;
         }
         let cross = cc::cross_gcc(goos, goarch);
-        let zig = cc::zig_target(goos, goarch).filter(|_| host::which("zig").is_some());
+        let zig = cc::zig_target(goos, goarch).filter(|_| crate::fsutil::which("zig").is_some());
         let set_cc = |what: &str| cc::set_cc_hint(goos, goarch, what);
         let host_cc = cc.as_deref().unwrap_or("gcc");
         // A compiler that would serve, if CC named it.
         let available = match (&cross, zig) {
-            (Some((bin, _)), _) if host::which(bin).is_some() => Some(bin.clone()),
+            (Some((bin, _)), _) if crate::fsutil::which(bin).is_some() => Some(bin.clone()),
             (_, Some(zt)) => Some(format!("zig cc -target {zt}")),
             _ => None,
         };
@@ -338,7 +338,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             )),
         });
     }
-    v.push(match host::which("zig") {
+    v.push(match crate::fsutil::which("zig") {
         Some(z) => {
             let version = process::query(&[&z.display().to_string(), "version"], &BTreeMap::new(), Duration::from_secs(20))
                 .map(|s| s.trim().to_string())
@@ -512,7 +512,7 @@ fn wine_setup(needs: &Needs, tools: &Tools, cells: usize) -> Vec<Finding> {
     if run::runners::needs_prng_stub(&w.version) {
         v.push(match &w.stub_x86_64 {
             Some(p) => Finding::ok(g, "ProcessPrng stub", p.display().to_string()),
-            None if host::which("x86_64-w64-mingw32-gcc").is_none() => {
+            None if crate::fsutil::which("x86_64-w64-mingw32-gcc").is_none() => {
                 Finding::bad(g, "ProcessPrng stub", needs.missing(cells), format!("not built, and no mingw-w64 to build it with ({})", w.version))
                     .hint("Go ≥ 1.22 binaries call ProcessPrng, which wine < 8.13 lacks; --fix installs mingw-w64, then builds the stub")
                     .fix(fix::install(&["mingw-w64"], &["mingw-w64"], "install mingw-w64"))

@@ -20,9 +20,9 @@ pub enum Manager {
 impl Manager {
     /// The package manager of this machine, if crossprobe knows it.
     pub fn detect() -> Option<Manager> {
-        if cfg!(target_os = "linux") && host::which("apt-get").is_some() {
+        if cfg!(target_os = "linux") && crate::fsutil::which("apt-get").is_some() {
             Some(Manager::Apt)
-        } else if cfg!(target_os = "macos") && host::which("brew").is_some() {
+        } else if cfg!(target_os = "macos") && crate::fsutil::which("brew").is_some() {
             Some(Manager::Brew)
         } else {
             None
@@ -188,7 +188,7 @@ fn as_root() -> Result<Vec<String>, String> {
     if is_root() {
         return Ok(Vec::new());
     }
-    if host::which("sudo").is_some()
+    if crate::fsutil::which("sudo").is_some()
         && run_argv(
             &["sudo".into(), "-n".into(), "true".into()],
             Duration::from_secs(10),

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use super::cc;
 use crate::check::{self, Observed};
-use crate::host;
 use crate::model::{Cell, CellResult, Lang, Outcome};
 use crate::pipeline::Context;
 
@@ -26,7 +25,7 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
     (run, skipped)
 }
 
-fn skip(cell: Cell, reason: String) -> CellResult {
+pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
         ..Observed::default()
@@ -82,7 +81,9 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
 fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
     let target = format!("{goos}/{goarch}");
     let suggestion = match cc::cross_gcc(goos, goarch) {
-        Some((bin, _)) if host::which(&bin).is_some() => cc::set_cc_hint(goos, goarch, &bin),
+        Some((bin, _)) if crate::fsutil::which(&bin).is_some() => {
+            cc::set_cc_hint(goos, goarch, &bin)
+        }
         Some((bin, pkg)) => format!(
             "install {pkg} (Debian), then {}",
             cc::set_cc_hint(goos, goarch, &bin)

@@ -1,20 +1,39 @@
 //! `--shard i/n`: which of the expanded cells this run takes.
 //!
-//! The split depends only on the set of cells and their expected costs,
-//! never on their order, so every shard computes the same split from the
-//! same matrix however its YAML is ordered, and the shards together hold
-//! every cell exactly once. Cells are dealt longest first, each to the
-//! shard with the least expected time so far (LPT scheduling); ties go by
-//! matrix and cell id, then to the lowest shard.
+//! Shards split the work rather than repeat it. A fresh runner's first
+//! build for a target compiles the standard library (8-15 s of CPU here),
+//! and cells of one build *family* (the pipeline's key: Go, target, cgo, C
+//! compiler, buildmode, tags, flags, build env) share that build. So a
+//! family goes to one shard whole and the fleet pays its cold build once;
+//! hashing cells one by one had every shard of linux-arches build all 13
+//! targets, for 1.9x the CPU and 3% of the wall.
 //!
-//! A cell's cost is its duration in a previous results.json
-//! (`--durations`), else an estimate from its runner.
+//! - **Cost.** A family costs its cold build plus its cells. When a
+//!   previous run timed any of its cells (`--durations`), the family costs
+//!   what they did: that run paid whatever cold build it had, and its
+//!   cells it did not time cost the median timed cell. Otherwise it costs a
+//!   per-target cold build and a warm build and run per cell (the
+//!   scheduler's guesses). Units are cell milliseconds summed, the unit
+//!   results.json records, so each run's `estimate` holds its error.
+//! - **Balance.** Families are dealt largest first, each to the shard with
+//!   the least expected cost so far (LPT scheduling); ties go by family
+//!   key, then to the lowest shard.
+//! - **Oversized families split.** A family bigger than a fair share
+//!   (total / shards) would leave one shard with most of the work: it is
+//!   split into as many parts as it has fair shares, each part paying the
+//!   cold build again, and the parts go to different shards where they can.
+//!   `plan --shard` says so.
+//! - **Determinism.** Everything above depends on the set of cells and the
+//!   durations, never on their order, so every shard computes the same
+//!   split, and the shards together hold every cell exactly once.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{Cell, Results, Runner};
+use crate::model::{Cell, CellResult, FamilyCost, Results, Runner, ShardCost};
+use crate::pipeline::family;
+use crate::schedule::{guess_run_ms, GUESS_BUILD_MS};
 
 /// One shard of `count`, numbered from 1 as in `--shard 1/4`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,73 +120,262 @@ impl Durations {
     }
 }
 
-/// A guess, in milliseconds, for a cell no previous run timed. Measured on
-/// linux/amd64: a build is most of a cell, emulators add a little, and
-/// wine's start-up a lot.
-fn estimate(c: &Cell) -> u64 {
-    match &c.runner {
-        Runner::Native => 1000,
-        Runner::Qemu { .. } | Runner::Node | Runner::Wasi { .. } => 1500,
-        Runner::Wine { .. } => 5000,
-        Runner::None { .. } => 800,
+/// A cold standard-library build, in a cell's wall milliseconds on two
+/// cores: what a family's first build adds on an empty GOCACHE. js/wasm
+/// and windows build more of std than a Linux port.
+fn cold_ms(c: &Cell) -> u64 {
+    match c.goos.as_str() {
+        "js" | "wasip1" | "windows" | "darwin" => 9000,
+        _ => 7000,
     }
 }
 
-/// The cells of `shard`, in their original order.
-pub fn split(cells: Vec<Cell>, shard: Shard, durations: &Durations) -> Vec<Cell> {
-    let owner = assign(&cells, shard.count, durations);
-    cells
+/// A warm build and a run, for a cell no previous run timed.
+fn guess_ms(c: &Cell) -> u64 {
+    let run = match &c.runner {
+        Runner::None { .. } => 0,
+        r => guess_run_ms(r),
+    };
+    GUESS_BUILD_MS + run
+}
+
+/// A part of a family bound for one shard.
+struct Part {
+    family: String,
+    /// Index among the family's parts, and their number.
+    part: (usize, usize),
+    from_durations: bool,
+    cold_ms: u64,
+    /// Indexes into the cells, with each one's expected cost.
+    cells: Vec<(usize, u64)>,
+}
+
+impl Part {
+    fn cost(&self) -> u64 {
+        self.cold_ms + self.cells.iter().map(|c| c.1).sum::<u64>()
+    }
+}
+
+/// Every shard's share of `cells`, in shard order.
+pub fn plan(cells: &[Cell], count: usize, durations: &Durations) -> Vec<Planned> {
+    let typical = durations.median();
+    let mut families: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cells.iter().enumerate() {
+        families.entry(family(c)).or_default().push(i);
+    }
+    let key = |i: usize| (&cells[i].matrix, &cells[i].id);
+    let mut whole: Vec<Part> = families
         .into_iter()
-        .zip(owner)
-        .filter(|(_, s)| *s == shard.index - 1)
-        .map(|(c, _)| c)
+        .map(|(family, mut members)| {
+            members.sort_by_key(|&i| key(i));
+            let timed = members.iter().any(|&i| durations.get(&cells[i]).is_some());
+            let cost = |i: usize| {
+                let c = &cells[i];
+                durations
+                    .get(c)
+                    .or(typical)
+                    .unwrap_or_else(|| guess_ms(c))
+                    .max(1)
+            };
+            Part {
+                cold_ms: if timed {
+                    0
+                } else {
+                    cold_ms(&cells[members[0]])
+                },
+                from_durations: timed,
+                cells: members.iter().map(|&i| (i, cost(i))).collect(),
+                part: (0, 1),
+                family,
+            }
+        })
+        .collect();
+    let total: u64 = whole.iter().map(Part::cost).sum();
+    let fair = total.div_ceil(count as u64).max(1);
+    let mut parts = Vec::new();
+    for p in whole.drain(..) {
+        let n = (p.cost().div_ceil(fair) as usize)
+            .min(count)
+            .min(p.cells.len());
+        if n <= 1 {
+            parts.push(p);
+            continue;
+        }
+        // Each further part compiles std again: a timed family's cold
+        // build is in its durations once, so the others add a guess.
+        let cold = if p.from_durations {
+            cold_ms(&cells[p.cells[0].0])
+        } else {
+            p.cold_ms
+        };
+        let mut split: Vec<Part> = (0..n)
+            .map(|k| Part {
+                family: p.family.clone(),
+                part: (k, n),
+                from_durations: p.from_durations,
+                cold_ms: if p.from_durations && k == 0 { 0 } else { cold },
+                cells: Vec::new(),
+            })
+            .collect();
+        let mut members = p.cells;
+        members.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| key(a.0).cmp(&key(b.0))));
+        for m in members {
+            let k = (0..n)
+                .min_by_key(|&k| (split[k].cost(), k))
+                .expect("n is at least 2");
+            split[k].cells.push(m);
+        }
+        parts.extend(split);
+    }
+    parts.sort_by(|a, b| {
+        b.cost()
+            .cmp(&a.cost())
+            .then_with(|| (&a.family, a.part).cmp(&(&b.family, b.part)))
+    });
+    let mut shards: Vec<Vec<Part>> = (0..count).map(|_| Vec::new()).collect();
+    for p in parts {
+        let load = |s: &Vec<Part>| s.iter().map(Part::cost).sum::<u64>();
+        let s = (0..count)
+            .min_by_key(|&s| {
+                let shared = shards[s].iter().any(|q| q.family == p.family);
+                (shared, load(&shards[s]), s)
+            })
+            .expect("count is at least 1");
+        shards[s].push(p);
+    }
+    shards
+        .into_iter()
+        .enumerate()
+        .map(|(s, mut parts)| {
+            parts.sort_by(|a, b| (&a.family, a.part).cmp(&(&b.family, b.part)));
+            Planned::new(
+                cells,
+                Shard {
+                    index: s + 1,
+                    count,
+                },
+                parts,
+            )
+        })
         .collect()
 }
 
-/// The 0-based shard of each cell, in the order given.
-fn assign(cells: &[Cell], count: usize, durations: &Durations) -> Vec<usize> {
-    // Cells no run has timed cost what the timed ones typically cost, so
-    // that one new cell is not weighed against seconds with a guess in
-    // another unit.
-    let typical = durations.median();
-    let cost = |c: &Cell| {
-        durations
-            .get(c)
-            .or(typical)
-            .unwrap_or_else(|| estimate(c))
-            .max(1)
-    };
-    let mut order: Vec<usize> = (0..cells.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ca, cb) = (&cells[a], &cells[b]);
-        cost(cb)
-            .cmp(&cost(ca))
-            .then_with(|| (&ca.matrix, &ca.id).cmp(&(&cb.matrix, &cb.id)))
-    });
-    let mut load = vec![0u64; count];
-    let mut owner = vec![0; cells.len()];
-    for i in order {
-        let s = (0..count)
-            .min_by_key(|&s| (load[s], s))
-            .expect("count is at least 1");
-        load[s] += cost(&cells[i]);
-        owner[i] = s;
+/// One shard's cells, and their expected cost.
+pub struct Planned {
+    /// Indexes into the cells, in their original order.
+    pub cells: Vec<usize>,
+    pub cost: ShardCost,
+}
+
+impl Planned {
+    fn new(cells: &[Cell], shard: Shard, parts: Vec<Part>) -> Planned {
+        let mut members: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| p.cells.iter().map(|c| c.0))
+            .collect();
+        members.sort_unstable();
+        let mut split: Vec<String> = parts
+            .iter()
+            .filter(|p| p.part.1 > 1)
+            .map(|p| p.family.clone())
+            .collect();
+        split.dedup();
+        let families: Vec<FamilyCost> = parts
+            .iter()
+            .map(|p| {
+                let mut ids: Vec<String> = p.cells.iter().map(|c| cells[c.0].id.clone()).collect();
+                ids.sort();
+                FamilyCost {
+                    family: p.family.clone(),
+                    part: (p.part.1 > 1).then(|| format!("{}/{}", p.part.0 + 1, p.part.1)),
+                    source: if p.from_durations {
+                        "durations"
+                    } else {
+                        "estimate"
+                    }
+                    .into(),
+                    cold_ms: p.cold_ms,
+                    expected_ms: p.cost(),
+                    actual_ms: None,
+                    error_ms: None,
+                    cells: ids,
+                }
+            })
+            .collect();
+        Planned {
+            cells: members,
+            cost: ShardCost {
+                shard: shard.to_string(),
+                expected_ms: families.iter().map(|f| f.expected_ms).sum(),
+                actual_ms: None,
+                error_ms: None,
+                split,
+                families,
+            },
+        }
     }
-    owner
+}
+
+/// The cells of `shard`, in their original order, and their expected cost.
+pub fn split(cells: Vec<Cell>, shard: Shard, durations: &Durations) -> (Vec<Cell>, ShardCost) {
+    let mut plans = plan(&cells, shard.count, durations);
+    let mine = plans.swap_remove(shard.index - 1);
+    let mut take = vec![false; cells.len()];
+    for &i in &mine.cells {
+        take[i] = true;
+    }
+    let cells = cells
+        .into_iter()
+        .zip(take)
+        .filter_map(|(c, t)| t.then_some(c))
+        .collect();
+    (cells, mine.cost)
+}
+
+/// `cost` beside what `results` (one matrix's share of the run) took: the
+/// families and cells it ran, with each one's actual and error.
+pub fn settle(cost: &ShardCost, results: &[CellResult]) -> ShardCost {
+    let took: BTreeMap<&str, u64> = results
+        .iter()
+        .map(|r| (r.cell.id.as_str(), r.duration_ms))
+        .collect();
+    let families: Vec<FamilyCost> = cost
+        .families
+        .iter()
+        .filter(|f| f.cells.iter().any(|c| took.contains_key(c.as_str())))
+        .map(|f| {
+            let actual: u64 = f.cells.iter().filter_map(|c| took.get(c.as_str())).sum();
+            FamilyCost {
+                actual_ms: Some(actual),
+                error_ms: Some(actual as i64 - f.expected_ms as i64),
+                ..f.clone()
+            }
+        })
+        .collect();
+    let expected: u64 = families.iter().map(|f| f.expected_ms).sum();
+    let actual: u64 = families.iter().filter_map(|f| f.actual_ms).sum();
+    ShardCost {
+        shard: cost.shard.clone(),
+        expected_ms: expected,
+        actual_ms: Some(actual),
+        error_ms: Some(actual as i64 - expected as i64),
+        split: cost.split.clone(),
+        families,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cell(id: &str, runner: Runner) -> Cell {
+    fn cell(id: &str, goarch: &str, runner: Runner) -> Cell {
         Cell {
             id: id.into(),
             slug: id.replace('/', "_"),
             matrix: "m".into(),
             probe: "hello".into(),
             goos: "linux".into(),
-            goarch: "amd64".into(),
+            goarch: goarch.into(),
             go: "local".into(),
             cgo: "0".into(),
             runner,
@@ -175,6 +383,7 @@ mod tests {
         }
     }
 
+    /// Ten targets of four cells each, on every kind of runner.
     fn cells() -> Vec<Cell> {
         (0..40)
             .map(|i| {
@@ -188,7 +397,7 @@ mod tests {
                         reason: "no runner".into(),
                     },
                 };
-                cell(&format!("linux/a{i}/hello"), r)
+                cell(&format!("linux/a{}/{i}", i / 4), &format!("a{}", i / 4), r)
             })
             .collect()
     }
@@ -197,6 +406,10 @@ mod tests {
         let mut v: Vec<String> = cells.iter().map(|c| c.id.clone()).collect();
         v.sort();
         v
+    }
+
+    fn take(all: &[Cell], index: usize, count: usize, d: &Durations) -> Vec<Cell> {
+        split(all.to_vec(), Shard { index, count }, d).0
     }
 
     #[test]
@@ -231,10 +444,9 @@ mod tests {
         let d = Durations::default();
         let mut seen = Vec::new();
         for index in 1..=3 {
-            let shard = Shard { index, count: 3 };
-            let a = ids(&split(all.clone(), shard, &d));
-            assert_eq!(a, ids(&split(reversed.clone(), shard, &d)));
-            assert_eq!(a, ids(&split(rotated.clone(), shard, &d)));
+            let a = ids(&take(&all, index, 3, &d));
+            assert_eq!(a, ids(&take(&reversed, index, 3, &d)));
+            assert_eq!(a, ids(&take(&rotated, index, 3, &d)));
             seen.extend(a);
         }
         seen.sort();
@@ -242,51 +454,124 @@ mod tests {
     }
 
     #[test]
+    fn a_family_stays_in_one_shard() {
+        let all = cells();
+        let d = Durations::default();
+        for index in 1..=4 {
+            let (mine, cost) = split(all.clone(), Shard { index, count: 4 }, &d);
+            for c in &mine {
+                let fam = family(c);
+                assert!(
+                    all.iter()
+                        .filter(|o| family(o) == fam)
+                        .all(|o| mine.iter().any(|m| m.id == o.id)),
+                    "{fam} is split"
+                );
+            }
+            assert!(cost.split.is_empty());
+            assert_eq!(
+                cost.families.iter().map(|f| f.cells.len()).sum::<usize>(),
+                mine.len()
+            );
+            assert!(cost.families.iter().all(|f| f.cold_ms == 7000));
+        }
+    }
+
+    #[test]
     fn split_is_balanced_by_cost() {
         let all = cells();
-        let load = |cells: &[Cell]| cells.iter().map(estimate).sum::<u64>();
-        let loads: Vec<u64> = (1..=4)
-            .map(|index| {
-                load(&split(
-                    all.clone(),
-                    Shard { index, count: 4 },
-                    &Durations::default(),
-                ))
-            })
+        let costs: Vec<u64> = plan(&all, 4, &Durations::default())
+            .iter()
+            .map(|p| p.cost.expected_ms)
             .collect();
-        let (min, max) = (loads.iter().min().unwrap(), loads.iter().max().unwrap());
-        // LPT's bound: no shard exceeds another by more than the largest cell.
-        assert!(max - min <= 5000, "{loads:?}");
+        let (min, max) = (costs.iter().min().unwrap(), costs.iter().max().unwrap());
+        // LPT's bound: no shard exceeds another by more than the largest
+        // family.
+        let family = 7000 + 4 * GUESS_BUILD_MS + 1500 + 700 + 50;
+        assert!(max - min <= family, "{costs:?}");
+        assert_eq!(
+            costs.iter().sum::<u64>(),
+            plan(&all, 1, &Durations::default())[0].cost.expected_ms
+        );
     }
 
     #[test]
     fn previous_durations_steer_the_split() {
         let all: Vec<Cell> = (0..4)
-            .map(|i| cell(&format!("c{i}"), Runner::Native))
+            .map(|i| cell(&format!("c{i}"), &format!("a{i}"), Runner::Native))
             .collect();
         let mut d = Durations::default();
-        // One slow cell should have a shard to itself.
+        // One slow family should have a shard to itself.
         d.0.insert(("m".into(), "c2".into()), 60_000);
         for (i, c) in all.iter().enumerate().filter(|(i, _)| *i != 2) {
             d.0.insert((c.matrix.clone(), c.id.clone()), 1000 + i as u64);
         }
-        let first = split(all.clone(), Shard { index: 1, count: 2 }, &d);
+        let (first, cost) = split(all.clone(), Shard { index: 1, count: 2 }, &d);
         assert_eq!(ids(&first), vec!["c2"]);
-        assert_eq!(split(all, Shard { index: 2, count: 2 }, &d).len(), 3);
+        assert_eq!(cost.expected_ms, 60_000);
+        assert_eq!(cost.families[0].source, "durations");
+        assert_eq!(take(&all, 2, 2, &d).len(), 3);
+    }
+
+    #[test]
+    fn an_oversized_family_is_split_and_says_so() {
+        // One target of twelve cells beside two small ones: kept whole,
+        // it would hold most of the work.
+        let mut all: Vec<Cell> = (0..12)
+            .map(|i| cell(&format!("big/{i:02}"), "big", Runner::Native))
+            .collect();
+        all.push(cell("s1", "s1", Runner::Native));
+        all.push(cell("s2", "s2", Runner::Native));
+        let plans = plan(&all, 2, &Durations::default());
+        for p in &plans {
+            assert_eq!(p.cost.split.len(), 1, "{:?}", p.cost);
+            let big: Vec<&FamilyCost> = p
+                .cost
+                .families
+                .iter()
+                .filter(|f| f.family.contains("big"))
+                .collect();
+            assert_eq!(big.len(), 1);
+            assert!(big[0].part.is_some());
+            assert_eq!(big[0].cold_ms, 7000, "each part pays the cold build");
+        }
+        let sizes: Vec<usize> = plans.iter().map(|p| p.cells.len()).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 14);
+        let costs: Vec<u64> = plans.iter().map(|p| p.cost.expected_ms).collect();
+        assert!(
+            costs[0].abs_diff(costs[1]) <= 8000 + 2 * GUESS_BUILD_MS,
+            "{costs:?}"
+        );
+    }
+
+    #[test]
+    fn settling_records_each_estimate_error() {
+        let all = cells();
+        let (mine, cost) = split(all, Shard { index: 1, count: 2 }, &Durations::default());
+        let results: Vec<CellResult> = mine
+            .iter()
+            .map(|c| {
+                let mut r = crate::doctor::preflight::skip(c.clone(), "timed".into());
+                r.duration_ms = 2000;
+                r
+            })
+            .collect();
+        let s = settle(&cost, &results);
+        assert_eq!(s.actual_ms, Some(2000 * mine.len() as u64));
+        assert_eq!(
+            s.error_ms,
+            Some(2000 * mine.len() as i64 - cost.expected_ms as i64)
+        );
+        for f in &s.families {
+            assert_eq!(f.actual_ms, Some(2000 * f.cells.len() as u64));
+        }
     }
 
     #[test]
     fn more_shards_than_cells_leaves_some_empty() {
         let all: Vec<Cell> = cells().into_iter().take(2).collect();
         let sizes: Vec<usize> = (1..=5)
-            .map(|index| {
-                split(
-                    all.clone(),
-                    Shard { index, count: 5 },
-                    &Durations::default(),
-                )
-                .len()
-            })
+            .map(|index| take(&all, index, 5, &Durations::default()).len())
             .collect();
         assert_eq!(sizes.iter().sum::<usize>(), 2);
     }

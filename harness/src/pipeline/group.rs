@@ -13,16 +13,16 @@ use std::time::Instant;
 use super::{judge, ms, stopped, timeout, Context, OUTPUT_CAP};
 use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
+use crate::fsutil::{self, Lock};
 use crate::host::Tools;
 use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner};
-use crate::run::runners::lock;
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
 
 /// Where a build happens, until its last cell has run.
 enum BuildDir {
     /// `<cache>/builds/...`, locked against other crossprobes.
-    Shared(PathBuf, #[allow(dead_code)] lock::Exclusive),
+    Shared(PathBuf, #[allow(dead_code)] Lock),
     Temp(tempfile::TempDir),
 }
 
@@ -142,7 +142,7 @@ fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDi
     }
     // Beside the directory, named after all of it: a slug may hold dots
     // (go1.22), so `with_extension` would cut it short.
-    match lock::Exclusive::try_acquire(&root.join(format!("{name}.lock"))) {
+    match Lock::try_exclusive(&root.join(format!("{name}.lock"))) {
         Ok(Some(held)) => {
             // What `cache::prune_builds` goes by.
             let _ = held.touch();
@@ -395,7 +395,9 @@ fn invoke(
     ran: &mut Ran,
 ) {
     for (from, to) in &inv.prepare {
-        if let Err(e) = copy_whole(from, to) {
+        // Whole or not at all: another cell of the group may be running
+        // with `to` loaded (wine's DLL stub).
+        if let Err(e) = fsutil::copy_atomic(from, to) {
             ran.spawn_error = Some((
                 Outcome::RunFail,
                 format!("cannot copy {} for the runner: {e}", from.display()),
@@ -424,16 +426,6 @@ fn invoke(
             ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])))
         }
     }
-}
-
-/// Copies `from` to `to` through a temporary file and a rename: another
-/// cell of the group may be running with `to` loaded (wine's DLL stub).
-fn copy_whole(from: &Path, to: &Path) -> std::io::Result<()> {
-    let dir = to.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::copy(from, tmp.path())?;
-    tmp.persist(to).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// The `n`th cell of a group judged on its build and, when it ran, its

@@ -74,9 +74,7 @@ pub fn write(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, Str
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(fail)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(fail)?;
-        std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(fail)?;
-        tmp.persist(&path).map_err(|e| fail(e.error))?;
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(fail)?;
         written.push(path);
     }
     Ok(written)

@@ -359,6 +359,7 @@ mod tests {
             perf: None,
             shard: None,
             merged_from: Vec::new(),
+            estimate: None,
         }
     }
 

@@ -8,17 +8,17 @@
 //! stale lock. The file itself stays; deleting a lock file while another
 //! process may be opening it is a race.
 
-use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::errors::Error;
+use crate::fsutil::Lock;
 
 pub const FILE: &str = ".crossprobe.lock";
 
 /// Held for as long as the run writes into the directory.
 pub struct DirLock {
-    _file: File,
+    _lock: Lock,
     pub path: PathBuf,
 }
 
@@ -30,16 +30,11 @@ pub fn lock(dir: &Path) -> Result<DirLock, Error> {
         source,
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(fail)?;
-    if !try_flock(&file).map_err(fail)? {
+    let Some(mut lock) = Lock::try_exclusive(&path).map_err(fail)? else {
         let mut holder = String::new();
-        let _ = file.read_to_string(&mut holder);
+        if let Ok(mut file) = std::fs::File::open(&path) {
+            let _ = file.read_to_string(&mut holder);
+        }
         let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
         return Err(Error::Usage {
             message: format!(
@@ -55,8 +50,9 @@ pub fn lock(dir: &Path) -> Result<DirLock, Error> {
                 "two runs into one reports directory would mix their reports: wait for the other to finish, or give this one another --out DIR".into(),
             ),
         });
-    }
+    };
     // Who holds it, for the message above; best effort.
+    let file = lock.file();
     let _ = file.set_len(0);
     let _ = file.rewind();
     let _ = writeln!(
@@ -65,30 +61,7 @@ pub fn lock(dir: &Path) -> Result<DirLock, Error> {
         std::process::id(),
         super::now_rfc3339()
     );
-    Ok(DirLock { _file: file, path })
-}
-
-/// Ok(false) when another process holds the lock.
-#[cfg(unix)]
-fn try_flock(file: &File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    loop {
-        // SAFETY: flock on a descriptor we own; closing it releases the lock.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let err = std::io::Error::last_os_error();
-        match err.kind() {
-            std::io::ErrorKind::Interrupted => continue,
-            std::io::ErrorKind::WouldBlock => return Ok(false),
-            _ => return Err(err),
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn try_flock(_file: &File) -> std::io::Result<bool> {
-    Ok(true)
+    Ok(DirLock { _lock: lock, path })
 }
 
 #[cfg(all(test, unix))]

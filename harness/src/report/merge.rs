@@ -93,6 +93,7 @@ pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
         perf: None,
         shard: None,
         merged_from: Vec::new(),
+        estimate: None,
         interrupted: runs.iter().any(|(_, r)| r.interrupted),
         duration_ms: runs.iter().map(|(_, r)| r.duration_ms).max().unwrap_or(0),
         started_at: runs
@@ -265,6 +266,7 @@ mod tests {
             perf: None,
             shard: shard.map(str::to_string),
             merged_from: Vec::new(),
+            estimate: None,
         }
     }
 

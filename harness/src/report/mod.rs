@@ -13,28 +13,19 @@ pub mod progress;
 pub mod sink;
 pub mod summary;
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::errors::Error;
+use crate::fsutil;
 use crate::model::{Results, SCHEMA_VERSION};
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
+/// Writes `bytes` to `path` whole or not at all ([`fsutil::write_atomic_synced`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |source: std::io::Error| Error::Write {
+    fsutil::write_atomic_synced(path, bytes).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
         help: Some("check the disk has space and the reports directory is writable".into()),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".crossprobe-")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    })
 }
 
 /// Makes sure reports can be written to `dir` before anything is built.

@@ -242,6 +242,7 @@ pub(crate) fn write_results(
         perf: Some(crate::perf::measure(all)),
         shard: None,
         merged_from: Vec::new(),
+        estimate: None,
     };
     report::write_reports(&dir, &res)?;
     Ok(dir)

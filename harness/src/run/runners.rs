@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fsutil::Lock;
 use crate::host::{self, Host, Tools, Wine};
 use crate::model::Runner;
 
@@ -612,7 +613,8 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
         return Ok(());
     }
     drop(held);
-    let Some(_last) = lock::Exclusive::try_acquire(&w.prefix.with_extension("users"))? else {
+    let users = w.prefix.with_extension("users");
+    let Some(_last) = Lock::try_exclusive(&users).map_err(|e| lock_error(&users, e))? else {
         return Ok(());
     };
     // Non-zero just means no server was running.
@@ -623,7 +625,7 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
 }
 
 /// This process's shared hold on the wine prefix; see [`cool_down`].
-static WINE_USERS: std::sync::Mutex<Option<lock::Shared>> = std::sync::Mutex::new(None);
+static WINE_USERS: std::sync::Mutex<Option<Lock>> = std::sync::Mutex::new(None);
 
 fn wine_warm_up(w: &Wine) -> Result<(), String> {
     let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
@@ -632,11 +634,13 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
         .parent()
         .ok_or("wine prefix has no parent directory")?;
     fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
-    let _lock = lock::Exclusive::acquire(&w.prefix.with_extension("lock"))?;
+    let lock = w.prefix.with_extension("lock");
+    let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
     {
         let mut users = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_none() {
-            *users = Some(lock::Shared::acquire(&w.prefix.with_extension("users"))?);
+            let path = w.prefix.with_extension("users");
+            *users = Some(Lock::shared(&path).map_err(|e| lock_error(&path, e))?);
         }
     }
 
@@ -688,6 +692,10 @@ fn logs(w: &Wine) -> PathBuf {
     w.prefix.with_extension("logs")
 }
 
+fn lock_error(path: &Path, e: std::io::Error) -> String {
+    format!("cannot lock {}: {e}", path.display())
+}
+
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
@@ -699,9 +707,7 @@ fn install(from: &Path, to: &Path) -> Result<(), String> {
     if fs::read(to).is_ok_and(|have| have == want) {
         return Ok(());
     }
-    let tmp = to.with_extension("dll.crossprobe-tmp");
-    fs::write(&tmp, &want)
-        .and_then(|()| fs::rename(&tmp, to))
+    crate::fsutil::write_atomic(to, &want)
         .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
 }
 
@@ -764,81 +770,6 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
         return Err(format!("{shown}: interrupted"));
     }
     Ok(c.exit.success())
-}
-
-pub(crate) mod lock {
-    use std::fs::{File, OpenOptions};
-    use std::path::Path;
-
-    /// An exclusive advisory lock on a file, held until dropped. It works
-    /// between processes and between threads, since each acquire opens the
-    /// file anew.
-    pub struct Exclusive(#[allow(dead_code)] File);
-
-    /// A shared advisory lock, held until dropped.
-    pub struct Shared(#[allow(dead_code)] File);
-
-    fn open(path: &Path) -> Result<File, String> {
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| format!("cannot open lock {}: {e}", path.display()))
-    }
-
-    /// flock, retried on EINTR. Ok(false) when `LOCK_NB` was asked for and
-    /// the lock is held elsewhere.
-    #[cfg(unix)]
-    fn flock(file: &File, op: i32, path: &Path) -> Result<bool, String> {
-        use std::os::fd::AsRawFd;
-        loop {
-            // SAFETY: flock on a descriptor we own; closing it on drop
-            // releases the lock.
-            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-                return Ok(true);
-            }
-            let err = std::io::Error::last_os_error();
-            match err.kind() {
-                std::io::ErrorKind::Interrupted => continue,
-                std::io::ErrorKind::WouldBlock => return Ok(false),
-                _ => return Err(format!("cannot lock {}: {err}", path.display())),
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn flock(_file: &File, _op: i32, _path: &Path) -> Result<bool, String> {
-        Ok(true)
-    }
-
-    impl Exclusive {
-        pub fn acquire(path: &Path) -> Result<Exclusive, String> {
-            let file = open(path)?;
-            flock(&file, libc::LOCK_EX, path)?;
-            Ok(Exclusive(file))
-        }
-
-        /// None when another holder has it.
-        pub fn try_acquire(path: &Path) -> Result<Option<Exclusive>, String> {
-            let file = open(path)?;
-            Ok(flock(&file, libc::LOCK_EX | libc::LOCK_NB, path)?.then_some(Exclusive(file)))
-        }
-
-        /// Sets the lock file's modification time to now: when what it
-        /// guards was last used.
-        pub fn touch(&self) -> std::io::Result<()> {
-            self.0.set_modified(std::time::SystemTime::now())
-        }
-    }
-
-    impl Shared {
-        pub fn acquire(path: &Path) -> Result<Shared, String> {
-            let file = open(path)?;
-            flock(&file, libc::LOCK_SH, path)?;
-            Ok(Shared(file))
-        }
-    }
 }
 
 #[cfg(test)]

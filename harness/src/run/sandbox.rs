@@ -56,7 +56,7 @@ impl Sandbox {
                 std::env::consts::OS
             ));
         }
-        let Some(bwrap) = crate::host::which("bwrap") else {
+        let Some(bwrap) = crate::fsutil::which("bwrap") else {
             return Err("probes run unsandboxed: no bwrap on PATH \
                         (install bubblewrap: apt-get install bubblewrap; or run scripts/setup)"
                 .to_string());

@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fsutil::which;
 use crate::host::Host;
 use crate::model::{Cell, Lang};
 use crate::process;
-use crate::toolchain::go::which;
 
 /// What kind of compiler a cell got; decides the flags crossprobe adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -527,13 +527,7 @@ fn darwin_stubs(dir: &Path) -> Result<String, String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         // Whole or not at all: another crossprobe may be linking with it.
-        let tmp = tempfile::NamedTempFile::new_in(parent)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, text.as_bytes())?;
-                Ok(f)
-            })
-            .map_err(|e| format!("cannot write a stub in {}: {e}", parent.display()))?;
-        tmp.persist(&path)
+        crate::fsutil::write_atomic(&path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(dir.display().to_string())

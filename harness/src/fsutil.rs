@@ -1,0 +1,162 @@
+//! The file-system helpers every phase shares: an advisory lock, a write
+//! that a reader sees whole or not at all, and a PATH lookup. A leaf: it
+//! imports nothing from the crate, so anything may use it.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+/// An advisory lock on a file (`flock` on unix), held until dropped. It
+/// works between processes and between threads, since each acquire opens
+/// the file anew; the kernel releases it however the holder exits, so a
+/// killed run never leaves a stale lock. The file itself stays: deleting a
+/// lock file another process may be opening is a race.
+pub struct Lock(File);
+
+fn open(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+impl Lock {
+    /// Waits for the exclusive lock of `path`.
+    pub fn exclusive(path: &Path) -> std::io::Result<Lock> {
+        let file = open(path)?;
+        file.lock()?;
+        Ok(Lock(file))
+    }
+
+    /// Waits for a shared lock of `path`.
+    pub fn shared(path: &Path) -> std::io::Result<Lock> {
+        let file = open(path)?;
+        file.lock_shared()?;
+        Ok(Lock(file))
+    }
+
+    /// The exclusive lock of `path`, or None when another holder has it.
+    pub fn try_exclusive(path: &Path) -> std::io::Result<Option<Lock>> {
+        let file = open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Lock(file))),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Sets the lock file's modification time to now: when what it guards
+    /// was last used.
+    pub fn touch(&self) -> std::io::Result<()> {
+        self.0.set_modified(std::time::SystemTime::now())
+    }
+
+    /// The lock file, to read or write a note about the holder.
+    pub fn file(&mut self) -> &mut File {
+        &mut self.0
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename: a reader (another crossprobe, a concurrent `go build`)
+/// never sees half a file, and an interrupted write leaves the old one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, false, |tmp| std::fs::write(tmp, bytes))
+}
+
+/// [`write_atomic`], and the data on disk before the rename: for reports,
+/// which must survive a crash of the machine, not only of the run.
+pub fn write_atomic_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, true, |tmp| std::fs::write(tmp, bytes))
+}
+
+/// Copies `from` to `to` as [`write_atomic`] writes: a process may have
+/// the old `to` loaded (a DLL stub under wine).
+/// Permissions come with the copy, as with `std::fs::copy`.
+pub fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
+    write_via_temp(to, false, |tmp| std::fs::copy(from, tmp).map(drop))
+}
+
+fn write_via_temp(
+    path: &Path,
+    sync: bool,
+    fill: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".crossprobe-")
+        .tempfile_in(dir)?;
+    fill(tmp.path())?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The first executable file called `name` on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// A regular file with an execute bit (on unix).
+pub fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exclusive_lock_is_refused_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let first = Lock::exclusive(&path).unwrap();
+        assert!(Lock::try_exclusive(&path).unwrap().is_none());
+        drop(first);
+        let shared = Lock::shared(&path).unwrap();
+        assert!(Lock::try_exclusive(&path).unwrap().is_none());
+        drop(shared);
+        assert!(Lock::try_exclusive(&path).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_whole_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "old old old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        write_atomic_synced(&path, b"newer").unwrap();
+        let copy = dir.path().join("b.txt");
+        copy_atomic(&path, &copy).unwrap();
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), "newer");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn which_finds_only_executables() {
+        assert!(which("sh").is_some());
+        assert!(which("no-such-program-crossprobe").is_none());
+    }
+}

@@ -1,0 +1,133 @@
+//! The bad-input corpus: every matrix in `tests/bad/` is refused with exit 2,
+//! quickly, without a panic and without writing a report, naming
+//! `file:line:col` wherever the file has a place to point at. The exact text
+//! of each refusal is snapshotted (`snapshots/bad_inputs__refused@*.snap`).
+//! Each file's first line says what is wrong with it.
+
+use crate::common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Refusals with no place in the file to point at.
+const NO_POSITION: &[&str] = &["empty.yaml", "comments-only.yaml", "too-many-cells.yaml"];
+
+/// Even an alias bomb is refused within this, in a debug build on a busy
+/// machine; it takes about a second.
+const QUICK: Duration = Duration::from_secs(20);
+
+/// Runs `crossprobe run FILE` in `dir` and checks everything but the text.
+fn refuse(dir: &Path, file: &str, extra: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let reports = out.path().join("reports");
+    let mut args = vec!["run", file, "--out", reports.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let t0 = Instant::now();
+    let o = common::cmd(dir, &args).output().unwrap();
+    let took = t0.elapsed();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{file}: expected exit 2\nstdout:\n{}\nstderr:\n{stderr}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(took < QUICK, "{file}: took {took:?} to refuse");
+    assert!(!stderr.contains("panicked"), "{file}: panic\n{stderr}");
+    assert!(!reports.exists(), "{file}: reports were written");
+    stderr
+}
+
+#[test]
+fn every_bad_matrix_is_refused_clearly() {
+    let mut seen = 0;
+    insta::glob!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests"),
+        "bad/*.yaml",
+        |path| {
+            seen += 1;
+            let dir = path.parent().unwrap();
+            let file = path.file_name().unwrap().to_str().unwrap();
+            let stderr = refuse(dir, file, &[]);
+            if !NO_POSITION.contains(&file) {
+                let at = format!("{file}:");
+                let positioned = stderr.match_indices(&at).any(|(i, _)| {
+                    let rest = &stderr[i + at.len()..];
+                    let mut parts = rest.splitn(3, ':');
+                    let line = parts.next().unwrap_or("");
+                    let col = parts.next().unwrap_or("");
+                    !line.is_empty()
+                        && line.bytes().all(|b| b.is_ascii_digit())
+                        && !col.is_empty()
+                        && col.bytes().all(|b| b.is_ascii_digit())
+                });
+                assert!(positioned, "{file}: no {file}:LINE:COL in\n{stderr}");
+            }
+            insta::assert_snapshot!(common::stable(&stderr));
+        }
+    );
+    assert!(seen >= 30, "the corpus has only {seen} files");
+}
+
+/// Generated rather than checked in: ten megabytes of valid YAML.
+#[test]
+fn a_ten_megabyte_matrix_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  ldflags:\n");
+    let mut i = 0;
+    while text.len() < 10 << 20 {
+        text.push_str(&format!("    - \"-X main.v={i}\"\n"));
+        i += 1;
+    }
+    std::fs::write(dir.path().join("huge.yaml"), &text).unwrap();
+    let stderr = refuse(dir.path(), "huge.yaml", &[]);
+    insta::assert_snapshot!(common::stable(&stderr));
+}
+
+/// `/dev/zero` never ends: the read stops at the limit.
+#[cfg(unix)]
+#[test]
+fn an_endless_file_is_refused() {
+    let stderr = refuse(Path::new("/"), "/dev/zero", &[]);
+    assert!(stderr.contains("at most 1024 KiB"), "{stderr}");
+}
+
+#[test]
+fn the_cell_limit_names_itself_and_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 goarch x 4 ldflags = 12 cells.
+    std::fs::write(
+        dir.path().join("twelve.yaml"),
+        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64, riscv64]\n  ldflags: [\"\", \"-s\", \"-w\", \"-s -w\"]\n",
+    )
+    .unwrap();
+    let stderr = refuse(dir.path(), "twelve.yaml", &["--max-cells", "11"]);
+    let flat = unwrap(&stderr);
+    assert!(
+        flat.contains("more than 11 cells (the --max-cells limit)"),
+        "{flat}"
+    );
+    assert!(flat.contains("`--max-cells N`"), "{flat}");
+    insta::assert_snapshot!(common::stable(&stderr));
+
+    let o = common::cmd(dir.path(), &["plan", "twelve.yaml", "--max-cells", "12"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("12 cells"));
+}
+
+/// The text as one line: miette wraps at hyphens and white space, and marks
+/// continued lines with `│`.
+fn unwrap(s: &str) -> String {
+    let mut out = String::new();
+    for line in s.lines() {
+        let line = line.trim_start().trim_start_matches('│').trim();
+        if !out.is_empty() && !out.ends_with('-') {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}

@@ -1,0 +1,458 @@
+//! The result cache, end to end: a rerun of an unchanged cell reuses its
+//! result without building or running anything; a change to any part of
+//! the key runs the cell again. Each test has a crossprobe cache of its own
+//! (XDG_CACHE_HOME) and the user's warm GOCACHE.
+#![cfg(target_os = "linux")]
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A probe that appends a line to $PROBE_LOG each time it runs, so a test
+/// can count real runs, and reports the Go version that built it.
+const PROBE: &str = r#"
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+func main() {
+	f, err := os.OpenFile(os.Getenv("PROBE_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Fprintln(f, "ran")
+	f.Close()
+	fmt.Printf("CROSSPROBE-FACTS: {\"go_version\": %q}\n", runtime.Version())
+}
+"#;
+
+struct Cache {
+    dir: tempfile::TempDir,
+    gocache: String,
+}
+
+impl Cache {
+    fn new() -> Cache {
+        let out = Command::new("go")
+            .args(["env", "GOCACHE"])
+            .output()
+            .expect("go is on PATH");
+        Cache {
+            dir: tempfile::tempdir().unwrap(),
+            gocache: String::from_utf8(out.stdout).unwrap().trim().to_string(),
+        }
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("probe.log")
+    }
+
+    /// How many times the probe really ran.
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.log()).map_or(0, |s| s.lines().count())
+    }
+
+    /// A matrix of one cell running the counting probe on `target`, with
+    /// `extra` YAML appended.
+    fn matrix(&self, target: &str, source: &str, extra: &str) -> String {
+        let (goos, goarch) = target.split_once('/').unwrap();
+        let indented: String = source.lines().map(|l| format!("      {l}\n")).collect();
+        format!(
+            "name: c\nprobes:\n  - name: counter\n    source: |\n{indented}matrix:\n  goos: [{goos}]\n  goarch: [{goarch}]\n  env:\n    PROBE_LOG: [{:?}]\n{extra}",
+            self.log().display().to_string()
+        )
+    }
+
+    /// `crossprobe run` on `yaml` with the cache on; `tweak` may change the
+    /// command (PATH, CC, ...). Returns the one cell's result.
+    fn run(
+        &self,
+        yaml: &str,
+        args: &[&str],
+        tweak: impl FnOnce(&mut Command),
+    ) -> (Value, common::Run) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
+        let mut all = vec!["run", "@"];
+        all.extend_from_slice(args);
+        let mut c = common::cmd(dir.path(), &all);
+        c.env_remove("CROSSPROBE_NO_CACHE")
+            .env("XDG_CACHE_HOME", self.dir.path().join("xdg"))
+            .env("GOCACHE", &self.gocache);
+        tweak(&mut c);
+        let out = c.output().unwrap();
+        let run = common::Run { dir, out };
+        let cells = run.cells("c");
+        assert_eq!(cells.len(), 1, "{}", run.stderr());
+        (cells.into_values().next().unwrap(), run)
+    }
+}
+
+fn cached(cell: &Value) -> bool {
+    cell["cached"]
+        .as_bool()
+        .expect("every result says whether it was cached")
+}
+
+fn host_target() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "linux/arm64"
+    } else {
+        "linux/amd64"
+    }
+}
+
+#[test]
+fn an_unchanged_cell_is_reused_and_marked_in_every_report() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let (first, _) = c.run(&yaml, &[], |_| {});
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    assert!(!cached(&first));
+    assert_eq!(c.runs(), 1);
+
+    let (second, run) = c.run(&yaml, &[], |_| {});
+    assert_eq!(c.runs(), 1, "a hit must not run the probe again");
+    assert!(cached(&second), "{second:#}");
+    assert_eq!(second["outcome"], "pass");
+    assert_eq!(second["facts"], first["facts"]);
+    assert_eq!(
+        second["phases"], first["phases"],
+        "the original run's record"
+    );
+    assert_eq!(run.results("c")["perf"]["cached_cells"], 1);
+    assert_eq!(run.results("c")["perf"]["builds"], 0);
+    assert!(
+        run.stdout().contains("1 from the result cache"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stderr().contains("(cached)"), "{}", run.stderr());
+    let junit = std::fs::read_to_string(run.reports("c").join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"cgo0/counter: cached" value="true""#),
+        "{junit}"
+    );
+    // No time was spent on it in this run; results.json keeps the original.
+    assert!(
+        junit.contains(r#"time="0.000""#) && second["duration_ms"].as_u64() > Some(0),
+        "{junit}"
+    );
+    common::validate_junit(&run.reports("c").join("junit.xml"));
+
+    // --no-cache runs it again, and says so.
+    let (third, _) = c.run(&yaml, &["--no-cache"], |_| {});
+    assert!(!cached(&third));
+    assert_eq!(c.runs(), 2);
+}
+
+#[test]
+fn a_hit_is_judged_against_the_current_expectations() {
+    let c = Cache::new();
+    c.run(&c.matrix(host_target(), PROBE, ""), &[], |_| {});
+    let xfail = "expect:\n  - when: {probe: counter}\n    outcome: run-fail\n    reason: testing the cache\n";
+    let (r, run) = c.run(&c.matrix(host_target(), PROBE, xfail), &[], |_| {});
+    assert!(cached(&r), "an expectation is not part of the key: {r:#}");
+    assert_eq!(c.runs(), 1);
+    assert_eq!(r["verdict"]["met"], false);
+    assert_eq!(
+        r["verdict"]["message"],
+        "unexpected pass: testing the cache may be fixed"
+    );
+    assert_eq!(run.code(), 1);
+}
+
+#[test]
+fn a_change_to_the_sources_env_or_argv_misses() {
+    let c = Cache::new();
+    let t = host_target();
+    c.run(&c.matrix(t, PROBE, ""), &[], |_| {});
+    let changed = PROBE.replace("func main() {", "// another comment\nfunc main() {");
+    let (r, _) = c.run(&c.matrix(t, &changed, ""), &[], |_| {});
+    assert!(!cached(&r), "sources changed: {r:#}");
+    assert_eq!(c.runs(), 2);
+
+    // An inherited variable Go reads (GOAMD64, GOARM64: the default value,
+    // so only the key can tell).
+    let var = if t == "linux/arm64" {
+        ("GOARM64", "v8.0")
+    } else {
+        ("GOAMD64", "v1")
+    };
+    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |cmd| {
+        cmd.env(var.0, var.1);
+    });
+    assert!(!cached(&r), "inherited {}={} changed: {r:#}", var.0, var.1);
+    assert_eq!(c.runs(), 3);
+
+    // The argv: a flag the first run did not have.
+    let (r, _) = c.run(&c.matrix(t, PROBE, "  ldflags: [\"-s -w\"]\n"), &[], |_| {});
+    assert!(!cached(&r), "argv changed: {r:#}");
+    assert_eq!(c.runs(), 4);
+
+    // And the first cell is still there, unchanged.
+    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |_| {});
+    assert!(cached(&r));
+    assert_eq!(c.runs(), 4);
+}
+
+/// The runner and the emulator: a runner override, and another
+/// qemu-aarch64 first on PATH (a wrapper that execs the real one).
+#[test]
+fn a_change_of_runner_or_emulator_misses() {
+    let c = Cache::new();
+    let (first, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |_| {});
+    if !first["cell"]["runner"]["kind"].eq("qemu") {
+        // On an arm64 host this cell runs natively; there is no emulator
+        // to change.
+        assert_eq!(first["cell"]["runner"]["kind"], "native", "{first:#}");
+        return;
+    }
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    assert_eq!(c.runs(), 1);
+
+    let none = "run:\n  runners: {\"linux/arm64\": none}\n";
+    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, none), &[], |_| {});
+    assert!(!cached(&r), "runner changed: {r:#}");
+    assert_eq!(r["outcome"], "skip");
+
+    let real = common_which("qemu-aarch64");
+    let bin = c.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("qemu-aarch64");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec {} \"$@\"\n", real.display()),
+    )
+    .unwrap();
+    make_executable(&wrapper);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |cmd| {
+        cmd.env("PATH", &path);
+    });
+    assert!(!cached(&r), "emulator changed: {r:#}");
+    assert_eq!(r["outcome"], "pass");
+    assert_eq!(c.runs(), 2);
+    let run = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "run")
+        .unwrap();
+    assert_eq!(
+        run["commands"][0]["argv"][0],
+        wrapper.display().to_string(),
+        "{r:#}"
+    );
+}
+
+/// A cgo probe built with a C compiler wrapper: rewriting the wrapper is
+/// a new compiler, even under the same name.
+#[test]
+fn a_change_of_c_compiler_misses() {
+    let c = Cache::new();
+    let source = PROBE
+        .replace(
+            "import (",
+            "// int answer(void) { return 42; }\nimport \"C\"\n\nimport (",
+        )
+        .replace(
+            "fmt.Fprintln(f, \"ran\")",
+            "fmt.Fprintln(f, \"ran\", C.answer())",
+        );
+    let cc = c.dir.path().join("cc");
+    std::fs::write(&cc, "#!/bin/sh\nexec gcc \"$@\"\n").unwrap();
+    make_executable(&cc);
+    let yaml = c.matrix(host_target(), &source, "").replace(
+        "  goarch:",
+        &format!(
+            "  cgo: [1]\n  cc: [{:?}]\n  goarch:",
+            cc.display().to_string()
+        ),
+    );
+    let (first, _) = c.run(&yaml, &[], |_| {});
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    let (again, _) = c.run(&yaml, &[], |_| {});
+    assert!(cached(&again), "{again:#}");
+
+    std::fs::write(&cc, "#!/bin/sh\n# version 2\nexec gcc \"$@\"\n").unwrap();
+    let (r, _) = c.run(&yaml, &[], |_| {});
+    assert!(!cached(&r), "the C compiler changed: {r:#}");
+    assert_eq!(c.runs(), 2);
+}
+
+/// Go upgraded in place: `go` on PATH stays at one path (a symlink here)
+/// but is another release (go1.22.12, from the Go module proxy as
+/// golang.org/toolchain when it is not in the module cache yet). No stale
+/// hit, and the probe says which Go built it; switching back finds the
+/// first result again.
+#[test]
+fn no_stale_hit_after_the_go_version_changes() {
+    let c = Cache::new();
+    let t = host_target();
+    let yaml = c.matrix(t, PROBE, "");
+    let bin = c.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let go = bin.join("go");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let switch = |to: &Path| {
+        let _ = std::fs::remove_file(&go);
+        std::os::unix::fs::symlink(to, &go).unwrap();
+    };
+    let on_path = |cmd: &mut Command| {
+        cmd.env("PATH", &path);
+    };
+
+    switch(&common_which("go"));
+    let (first, _) = c.run(&yaml, &[], on_path);
+    let local = first["facts"]["probe.go_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(local, "go1.22.12");
+
+    switch(&other_go().join("go"));
+    let (r, _) = c.run(&yaml, &[], on_path);
+    assert!(!cached(&r), "{r:#}");
+    assert_eq!(r["outcome"], "pass", "{r:#}");
+    assert_eq!(r["facts"]["probe.go_version"], "go1.22.12");
+    assert_eq!(c.runs(), 2);
+
+    switch(&common_which("go"));
+    let (back, _) = c.run(&yaml, &[], on_path);
+    assert!(cached(&back));
+    assert_eq!(back["facts"]["probe.go_version"], local.as_str());
+    assert_eq!(c.runs(), 2);
+}
+
+/// The same Go release in another GOROOT (a copy, hard-linked where the
+/// file system allows), behind the same `go` on PATH: the GOROOT is part of
+/// the key even when the version and every other input are the same.
+#[test]
+fn a_different_goroot_of_the_same_release_misses() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let real_go = std::fs::canonicalize(common_which("go")).unwrap();
+    let goroot = real_go.parent().unwrap().parent().unwrap();
+    let copy = c.dir.path().join("goroot");
+    let linked = Command::new("cp")
+        .arg("-al")
+        .arg(goroot)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    if !linked.success() {
+        let _ = std::fs::remove_dir_all(&copy);
+        let copied = Command::new("cp")
+            .arg("-a")
+            .arg(goroot)
+            .arg(&copy)
+            .status()
+            .unwrap();
+        assert!(copied.success(), "cannot copy {}", goroot.display());
+    }
+    let bin = c.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let go = bin.join("go");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let on_path = |cmd: &mut Command| {
+        cmd.env("PATH", &path);
+    };
+
+    std::os::unix::fs::symlink(&real_go, &go).unwrap();
+    let (first, _) = c.run(&yaml, &[], on_path);
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    std::fs::remove_file(&go).unwrap();
+    std::os::unix::fs::symlink(copy.join("bin/go"), &go).unwrap();
+    let (r, _) = c.run(&yaml, &[], on_path);
+    assert!(!cached(&r), "{r:#}");
+    assert_eq!(
+        r["facts"]["probe.go_version"],
+        first["facts"]["probe.go_version"]
+    );
+    assert_eq!(c.runs(), 2);
+}
+
+/// `bin/` of go1.22.12 for this host, downloaded once if need be.
+fn other_go() -> PathBuf {
+    // Through GOTOOLCHAIN, not `go mod download`: the go command marks the
+    // release's binaries executable only when it switches to it.
+    let out = Command::new("go")
+        .args(["env", "GOROOT"])
+        .env("GOTOOLCHAIN", "go1.22.12")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("go runs");
+    let root = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success() && !root.is_empty(),
+        "GOTOOLCHAIN=go1.22.12 go env GOROOT: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Path::new(&root).join("bin")
+}
+
+fn common_which(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is installed by scripts/setup"))
+}
+
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// `crossprobe cache` names the directory, counts what it holds and
+/// clears it: the next run builds and runs again.
+#[test]
+fn cache_clear_empties_it_and_the_next_run_misses() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let (first, _) = c.run(&yaml, &[], |_| {});
+    assert_eq!(first["outcome"], "pass", "{first:#}");
+    let cache = |args: &[&str]| {
+        let mut all = vec!["cache"];
+        all.extend_from_slice(args);
+        let o = common::cmd(c.dir.path(), &all)
+            .env("XDG_CACHE_HOME", c.dir.path().join("xdg"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let root = c.dir.path().join("xdg/crossprobe");
+    assert_eq!(cache(&["dir"]).trim(), root.display().to_string());
+    let info = cache(&["info"]);
+    let line = |part: &str| {
+        info.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{part} ")))
+            .unwrap_or_else(|| panic!("no {part} line: {info}"))
+            .to_string()
+    };
+    assert!(line("results").contains(" 1 files"), "{info}");
+    assert!(!line("builds").contains(" 0 files"), "{info}");
+
+    let cleared = cache(&["clear"]);
+    assert!(cleared.contains("and 1 build directories"), "{cleared}");
+    assert!(!root.join("results").exists());
+    let builds: Vec<_> = std::fs::read_dir(root.join("builds")).unwrap().collect();
+    assert!(builds.is_empty(), "{builds:?}");
+
+    let (again, _) = c.run(&yaml, &[], |_| {});
+    assert!(!cached(&again), "{again:#}");
+    assert_eq!(c.runs(), 2);
+}

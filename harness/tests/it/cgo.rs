@@ -1,0 +1,347 @@
+//! C toolchains and cgo, for real: Debian cross gcc, mingw-w64 and zig
+//! building real cgo binaries, run under qemu-user with the cross sysroot,
+//! under wine, and natively through the sysroot's ld.so. `--filter` keeps
+//! each shipped matrix to the cells a test needs; zig builds one target
+//! only (darwin/arm64, ~100 s the first time on a machine, then cached).
+
+use crate::common;
+
+use serde_json::Value;
+
+fn outcome(c: &Value) -> &str {
+    c["outcome"].as_str().unwrap()
+}
+
+fn fact<'a>(c: &'a Value, key: &str) -> &'a Value {
+    &c["facts"][key]
+}
+
+/// The commands of one phase of a cell.
+fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
+    c["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == phase)
+        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
+        .collect()
+}
+
+#[test]
+fn cgo_1_runs_under_every_runner() {
+    let r = common::Test::new()
+        .shipped("cgo-cross")
+        .args(&["--filter", "*/cgo1/cgo-hello"])
+        .status(0)
+        .run();
+    let cells = r.cells("cgo-cross");
+    assert_eq!(cells.len(), 6, "{:?}", cells.keys());
+    for (id, c) in &cells {
+        assert_eq!(outcome(c), "pass", "{id}: {c:#}");
+        assert_eq!(fact(c, "probe.c.add"), 42, "{id}");
+        assert_eq!(fact(c, "cgo.binary"), "1", "{id}");
+        let libc = fact(c, "probe.c.libc").as_str().unwrap();
+        let want = if c["cell"]["goos"] == "windows" {
+            "mingw-w64"
+        } else {
+            "glibc"
+        };
+        assert!(libc.starts_with(want), "{id}: {libc}");
+        // The compiler chosen, its version and its argv are recorded, and
+        // the build got it as CC.
+        let cc = fact(c, "cc.argv")[0].as_str().unwrap();
+        assert!(
+            fact(c, "cc.version").as_str().unwrap().contains("12"),
+            "{id}"
+        );
+        let build = commands(c, "build");
+        assert_eq!(build.last().unwrap()["env"]["CC"], cc, "{id}");
+    }
+    let cc = |id: &str| fact(&cells[id], "cc.argv")[0].as_str().unwrap().to_string();
+    assert_eq!(cc("linux/arm64/cgo1/cgo-hello"), "aarch64-linux-gnu-gcc");
+    assert_eq!(cc("linux/arm/cgo1/cgo-hello"), "arm-linux-gnueabihf-gcc");
+    assert_eq!(cc("linux/riscv64/cgo1/cgo-hello"), "riscv64-linux-gnu-gcc");
+    assert_eq!(cc("windows/amd64/cgo1/cgo-hello"), "x86_64-w64-mingw32-gcc");
+
+    // Dynamically linked cgo binaries find their libc: qemu through
+    // QEMU_LD_PREFIX, linux/386 through the sysroot's own ld.so.
+    let run = |id: &str| commands(&cells[id], "run")[0].clone();
+    assert_eq!(
+        run("linux/arm/cgo1/cgo-hello")["env"]["QEMU_LD_PREFIX"],
+        "/usr/arm-linux-gnueabihf"
+    );
+    assert_eq!(
+        run("linux/riscv64/cgo1/cgo-hello")["env"]["QEMU_LD_PREFIX"],
+        "/usr/riscv64-linux-gnu"
+    );
+    assert_eq!(
+        run("linux/386/cgo1/cgo-hello")["argv"][0],
+        "/usr/i686-linux-gnu/lib/ld-linux.so.2"
+    );
+    assert_eq!(
+        cells["windows/amd64/cgo1/cgo-hello"]["cell"]["runner"]["binary"],
+        "wine64"
+    );
+    common::validate_junit(&r.reports("cgo-cross").join("junit.xml"));
+}
+
+#[test]
+fn cgo_default_records_what_go_chose() {
+    let r = common::Test::new()
+        .shipped("cgo-cross")
+        .args(&["--filter", "*/cgo-default/*"])
+        .status(0)
+        .run();
+    let cells = r.cells("cgo-cross");
+    assert_eq!(cells.len(), 12, "{:?}", cells.keys());
+    for (id, c) in &cells {
+        let native = c["cell"]["goos"] == "linux" && c["cell"]["goarch"] == "amd64";
+        let go_env = if native { "1" } else { "0" };
+        assert_eq!(fact(c, "cgo.go_env"), go_env, "{id}");
+        assert_eq!(fact(c, "cgo.note").is_string(), !native, "{id}");
+        // `go env` ran first, with CGO_ENABLED unset and CC set: Go turns
+        // cgo off when cross-compiling even then.
+        let env_cmd = commands(c, "build")[0];
+        assert_eq!(env_cmd["argv"][1], "env", "{id}");
+        assert!(env_cmd["env"].get("CGO_ENABLED").is_none(), "{id}");
+        assert!(env_cmd["env"]["CC"].is_string(), "{id}");
+        match (c["cell"]["probe"].as_str().unwrap(), native) {
+            ("cgo-hello", false) => {
+                assert_eq!(outcome(c), "build-fail", "{id}");
+                assert!(
+                    c["reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("build constraints exclude all Go files"),
+                    "{id}: {}",
+                    c["reason"]
+                );
+            }
+            (_, _) => {
+                assert_eq!(outcome(c), "pass", "{id}: {c:#}");
+                assert_eq!(fact(c, "cgo.binary"), go_env, "{id}");
+            }
+        }
+        assert_eq!(c["verdict"]["met"], true, "{id}");
+    }
+}
+
+#[test]
+fn abi_shows_the_arm_layout_mismatch() {
+    let r = common::Test::new().shipped("abi").status(0).run();
+    let cells = r.cells("abi");
+    assert_eq!(cells.len(), 12, "{:?}", cells.keys());
+    let arm = &cells["linux/arm/cgo1/go-c-layout"];
+    assert_eq!(
+        fact(arm, "layout.mismatch"),
+        &serde_json::json!([
+            "alignof: go 4, c 8",
+            "offsetof_b: go 4, c 8",
+            "sizeof: go 12, c 16"
+        ])
+    );
+    let i386 = &cells["linux/386/cgo1/go-c-layout"];
+    assert_eq!(fact(i386, "layout.mismatch"), &serde_json::json!([]));
+    assert_eq!(fact(i386, "probe.c.offsetof_b"), 4);
+    // The C probe is built by the C compiler alone: no go in sight.
+    let c_abi = &cells["linux/arm64/cgo1/c-abi"];
+    let build = commands(c_abi, "build");
+    assert_eq!(build.len(), 1);
+    assert_eq!(build[0]["argv"][0], "aarch64-linux-gnu-gcc");
+    assert_eq!(fact(c_abi, "probe.sizeof.long"), 8);
+    assert_eq!(
+        fact(&cells["windows/amd64/cgo1/c-abi"], "probe.sizeof.long"),
+        4
+    );
+    common::validate_junit(&r.reports("abi").join("junit.xml"));
+}
+
+#[test]
+fn static_pair_shows_the_warning_and_its_fix() {
+    let r = common::Test::new().shipped("static").status(0).run();
+    let cells = r.cells("static");
+    let warned = &cells["linux/amd64/cgo1/ldflags=-extldflags=-static/static-net"];
+    let warnings = fact(warned, "build.warnings").as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("Using 'getaddrinfo' in statically linked applications")),
+        "{warnings:?}"
+    );
+    let clean =
+        &cells["linux/amd64/cgo1/ldflags=-extldflags=-static/tags=netgo,osusergo/static-net"];
+    assert_eq!(fact(clean, "build.warnings"), &serde_json::json!([]));
+    for c in [warned, clean] {
+        assert_eq!(outcome(c), "pass");
+        assert_eq!(fact(c, "probe.answer"), 42);
+    }
+}
+
+#[test]
+fn darwin_cgo_builds_through_zig() {
+    let r = common::Test::new()
+        .shipped("darwin-arm64")
+        .args(&["--filter", "darwin/arm64/cgo1/cgo-hello", "--keep"])
+        .status(0)
+        .run();
+    let cells = r.cells("darwin-arm64");
+    let c = &cells["darwin/arm64/cgo1/cgo-hello"];
+    assert_eq!(outcome(c), "skip", "{c:#}");
+    assert_eq!(c["reason"], "no runner for darwin/arm64 on linux/amd64");
+    let build = commands(c, "build")[0];
+    assert_eq!(build["env"]["CC"], "zig cc -target aarch64-macos");
+    assert!(build["env"]["ZIG_GLOBAL_CACHE_DIR"]
+        .as_str()
+        .unwrap()
+        .ends_with("crossprobe/zig"));
+    assert!(build["env"]["CGO_LDFLAGS"]
+        .as_str()
+        .unwrap()
+        .contains("zig-darwin-stubs"));
+    let argv: Vec<&str> = build["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(argv.contains(&"-ldflags=-w"), "{argv:?}");
+    let dir = std::path::Path::new(c["dir"].as_str().unwrap());
+    let binary = std::fs::read(dir.join("probe")).unwrap();
+    // MH_MAGIC_64 and CPU_TYPE_ARM64, little-endian.
+    assert_eq!(
+        binary[..8],
+        [0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn library_buildmodes_run_through_a_c_host_program() {
+    let yaml = r#"
+name: modes
+probes: [cgo-hello]
+matrix:
+  goos: [linux]
+  goarch: [arm64]
+  cgo: [1]
+  buildmode: [c-archive, c-shared]
+  include:
+    - {goos: windows, goarch: amd64, cgo: "1", buildmode: c-shared, probe: cgo-hello}
+    - {goos: linux, goarch: mipsle, cgo: "0", buildmode: c-archive, probe: cgo-hello}
+    - {goos: linux, goarch: arm64, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+    - {goos: linux, goarch: riscv64, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+    - {goos: linux, goarch: s390x, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+run:
+  timeout: 300s
+expect:
+  - when: {goarch: mipsle}
+    outcome: build-fail
+    match: "-buildmode=c-archive not supported on linux/mipsle"
+    reason: Go's own refusal
+  - when: {cc: crossprobe-no-such-gcc, goarch: arm64}
+    outcome: build-fail
+    match: "no C compiler for linux/arm64: `crossprobe-no-such-gcc` is not on PATH"
+    reason: a missing compiler is a build-fail with its hint
+  - when: {cc: crossprobe-no-such-gcc, goarch: riscv64}
+    outcome: skip
+"#;
+    let r = common::Test::new().matrix(yaml).status(0).run();
+    let cells = r.cells("modes");
+    assert_eq!(cells.len(), 7, "{:?}", cells.keys());
+    for id in [
+        "linux/arm64/cgo1/buildmode=c-archive/cgo-hello",
+        "linux/arm64/cgo1/buildmode=c-shared/cgo-hello",
+        "windows/amd64/cgo1/buildmode=c-shared/cgo-hello",
+    ] {
+        let c = &cells[id];
+        assert_eq!(outcome(c), "pass", "{id}: {c:#}");
+        assert_eq!(fact(c, "probe.c.add"), 42, "{id}");
+        assert_eq!(fact(c, "probe.build.-buildmode"), &c["cell"]["buildmode"]);
+        let build = commands(c, "build");
+        assert_eq!(build.len(), 2, "{id}: go build, then the host program");
+        assert!(build[1]["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().ends_with("_host/host.c")));
+    }
+    // A missing compiler is a build-fail where the matrix expects one (with
+    // the hint, matched above), else a skip with the hint; nothing is run.
+    for goarch in ["riscv64", "s390x"] {
+        let c = &cells[&format!("linux/{goarch}/cgo1/cc=crossprobe-no-such-gcc/cgo-hello")];
+        assert_eq!(outcome(c), "skip", "{c:#}");
+        assert_eq!(
+            c["reason"],
+            format!("no C compiler for linux/{goarch}: `crossprobe-no-such-gcc` is not on PATH")
+        );
+        assert!(commands(c, "build").is_empty());
+    }
+}
+
+#[test]
+fn expected_facts_can_fail() {
+    let yaml = r#"
+probes: [c-abi]
+matrix:
+  goos: [linux]
+  goarch: [arm]
+expect:
+  - when: {goarch: arm}
+    facts: {probe.sizeof.long: "8"}
+"#;
+    let r = common::Test::new().matrix(yaml).status(1).run();
+    let cells = r.cells("matrix");
+    let c = &cells["linux/arm/cgo0/c-abi"];
+    assert_eq!(outcome(c), "pass");
+    assert_eq!(
+        c["verdict"]["message"],
+        "fact probe.sizeof.long: expected 8, got 4"
+    );
+    // Kept because it did not meet its expectation: not this test's to keep.
+    if let Some(dir) = c["dir"].as_str() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Bad input: exit 2, nothing written, the exact words snapshotted.
+fn refuse(yaml: &str) -> String {
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["plan", "@"])
+        .status(2)
+        .run();
+    let err = r.stderr();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn unknown_cc_value() {
+    let e = refuse("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  cc: [auto, zgi]\n");
+    assert!(e.contains("matrix.yaml:6:14"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn invalid_buildmode() {
+    let e = refuse("probes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  buildmode: [exe, c-archiv]\n");
+    assert!(e.contains("matrix.yaml:6:20"), "{e}");
+    assert!(e.contains("did you mean \"c-archive\""), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn c_probe_without_source() {
+    let e =
+        refuse("probes:\n  - {name: abi, lang: c}\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n");
+    assert!(e.contains("matrix.yaml:2:5"), "{e}");
+    insta::assert_snapshot!(e);
+}
+
+#[test]
+fn cc_with_cgo_0_is_a_warning() {
+    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0, 1]\n  cc: [zig]\n").args(&["plan", "@"]).status(0).run();
+    insta::assert_snapshot!(r.stderr());
+    assert!(r.stdout().contains("linux/arm64/cgo1/cc=zig/hello"));
+}

@@ -1,0 +1,175 @@
+//! Emulation at the CPU floor, fact expectations and strict expected
+//! failures, through the real binary and real qemu.
+
+use crate::common;
+
+use serde_json::Value;
+
+fn run_exit(c: &Value) -> Value {
+    c["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "run")
+        .and_then(|p| p["commands"].get(0))
+        .map(|c| c["exit"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn cpu_floor_reproduces_the_three_failures() {
+    let r = common::Test::new().shipped("cpu-floor").status(0).run();
+    let cells = r.cells("cpu-floor");
+    let v3 = &cells["linux/amd64/GOAMD64=v3/cgo0/cpu=Nehalem/hello"];
+    assert_eq!(v3["outcome"], "run-fail");
+    assert!(
+        v3["reason"]
+            .as_str()
+            .unwrap()
+            .contains("v3 microarchitecture support"),
+        "{v3:#}"
+    );
+    assert_eq!(v3["cell"]["runner"]["cpu"], "Nehalem");
+    assert_eq!(
+        cells["linux/amd64/GOAMD64=v1/cgo0/cpu=Nehalem/hello"]["outcome"],
+        "pass"
+    );
+
+    let armv7 = &cells["linux/arm/GOARM=7/cgo0/cpu=arm926/hello"];
+    assert_eq!(armv7["outcome"], "run-fail");
+    assert_eq!(
+        run_exit(armv7)["signal"],
+        "SIGILL",
+        "the signal is reported by name: {armv7:#}"
+    );
+    assert_eq!(
+        cells["linux/arm/GOARM=5/cgo0/cpu=arm926/hello"]["outcome"],
+        "pass"
+    );
+    assert_eq!(
+        cells["linux/arm/GOARM=7/cgo0/cpu=cortex-a15/hello"]["outcome"],
+        "pass"
+    );
+
+    let hard = &cells["linux/mipsle/GOMIPS=hardfloat/cgo0/cpu=24Kc/hello"];
+    assert_eq!(run_exit(hard)["signal"], "SIGILL", "{hard:#}");
+    assert_eq!(
+        cells["linux/mipsle/GOMIPS=softfloat/cgo0/cpu=24Kc/hello"]["outcome"],
+        "pass"
+    );
+    common::validate_junit(&r.reports("cpu-floor").join("junit.xml"));
+}
+
+#[test]
+fn a_failed_fact_expectation_shows_expected_and_actual() {
+    let r = common::Test::new().matrix("name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n").status(1).run();
+    let c = &r.cells("facts")["linux/amd64/cgo0/hello"];
+    assert_eq!(c["outcome"], "pass");
+    assert_eq!(c["verdict"]["met"], false);
+    assert_eq!(
+        c["verdict"]["message"],
+        "fact binary.static: expected false, got true"
+    );
+    assert!(
+        r.stdout()
+            .contains("fact binary.static: expected false, got true"),
+        "{}",
+        r.stdout()
+    );
+    common::validate_junit(&r.reports("facts").join("junit.xml"));
+}
+
+#[test]
+fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
+    let yaml = "name: s\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n";
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["plan", "@"])
+        .status(0)
+        .run();
+    assert!(
+        r.stderr()
+            .contains("warning: matrix.yaml:7:5: this expect entry matches no cell"),
+        "{}",
+        r.stderr()
+    );
+    let r = common::Test::new()
+        .matrix(yaml)
+        .args(&["run", "@", "--strict"])
+        .status(2)
+        .run();
+    assert!(
+        r.stderr()
+            .contains("matrix.yaml:7:5: this expect entry matches no cell"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn a_bad_fact_expression_is_an_input_error() {
+    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(&["plan", "@"]).status(2).run();
+    assert!(r.stderr().contains("matrix.yaml:8:25"), "{}", r.stderr());
+    insta::assert_snapshot!(r.stderr());
+}
+
+#[test]
+fn inspect_command_agrees_with_go_version_m() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/p\n\ngo 1.21\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\nfunc main() {}\n").unwrap();
+    let out = std::process::Command::new("go")
+        .args(["build", "-o", "p", "-ldflags=-s -w", "-tags=netgo", "."])
+        .current_dir(dir.path())
+        .env("GOOS", "linux")
+        .env("GOARCH", "arm")
+        .env("GOARM", "6")
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = dir.path().join("p");
+    let r = common::cmd(dir.path(), &["inspect", "--json", bin.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let facts = &v[bin.to_str().unwrap()]["facts"];
+    let gov = std::process::Command::new("go")
+        .args(["version", "-m"])
+        .arg(&bin)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&gov.stdout);
+    let mut n = 0;
+    for line in text.lines() {
+        let mut parts = line.trim().splitn(2, '\t');
+        if parts.next() == Some("build") {
+            let (k, v) = parts.next().unwrap().split_once('=').unwrap();
+            let v = v.trim_matches('"');
+            assert_eq!(
+                facts[format!("buildinfo.{k}")],
+                Value::String(v.to_string()),
+                "{k}"
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 6, "go version -m printed {n} settings:\n{text}");
+    assert_eq!(facts["binary.stripped"], true);
+    // A plain text file is refused with a reason, not a panic.
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    let r = common::cmd(dir.path(), &["inspect", "notes.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+}

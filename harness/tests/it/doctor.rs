@@ -1,0 +1,204 @@
+//! `crossprobe doctor`: valid JSON naming each missing tool with its fix,
+//! and `--fix` really fixing what it can.
+//!
+//! Tools go missing the honest way: crossprobe runs with a PATH that holds
+//! only the few programs a test names.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+fn which(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not on PATH"))
+}
+
+/// A directory of links to just these programs.
+fn bin_with(names: &[&str]) -> tempfile::TempDir {
+    let bin = tempfile::tempdir().unwrap();
+    for n in names {
+        std::os::unix::fs::symlink(which(n), bin.path().join(n)).unwrap();
+    }
+    bin
+}
+
+fn doctor(dir: &Path, path: Option<&Path>, args: &[&str]) -> Output {
+    let mut full = vec!["doctor"];
+    full.extend_from_slice(args);
+    let mut c = common::cmd(dir, &full);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    c.output().unwrap()
+}
+
+fn findings(o: &Output) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    });
+    let ok = v["ok"].as_bool().unwrap();
+    assert_eq!(
+        ok,
+        o.status.code() == Some(0),
+        "`ok` agrees with the exit status"
+    );
+    v["findings"].as_array().unwrap().clone()
+}
+
+fn named<'a>(f: &'a [Value], name: &str) -> &'a Value {
+    f.iter()
+        .find(|x| x["name"] == name)
+        .unwrap_or_else(|| panic!("no finding {name}: {f:#?}"))
+}
+
+#[test]
+fn json_on_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = doctor(dir.path(), None, &["--json"]);
+    let f = findings(&o);
+    for x in &f {
+        assert!(
+            ["go", "c", "emulators", "limits"].contains(&x["group"].as_str().unwrap()),
+            "{x}"
+        );
+        assert!(
+            ["ok", "warn", "fail"].contains(&x["level"].as_str().unwrap()),
+            "{x}"
+        );
+        assert!(!x["found"].as_str().unwrap().is_empty(), "{x}");
+    }
+    for name in [
+        "go",
+        "go env",
+        "go list std",
+        "GOCACHE",
+        "GOROOT",
+        "GOFLAGS",
+        "GOTOOLCHAIN",
+        "zig",
+        "ulimit -n",
+        "disk",
+    ] {
+        named(&f, name);
+    }
+    assert_eq!(named(&f, "go")["level"], "ok");
+    assert!(named(&f, "go env")["found"]
+        .as_str()
+        .unwrap()
+        .starts_with("took "));
+}
+
+#[test]
+fn each_missing_tool_is_named_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = bin_with(&["go", "apt-get"]);
+    let m = common::repo().join("matrices/linux-arches.yaml");
+    let o = doctor(
+        dir.path(),
+        Some(bin.path()),
+        &[m.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "tools the matrix needs are missing: FAIL\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let f = findings(&o);
+    // (wine stays: Debian keeps wine64 in /usr/lib/wine, which discovery
+    // looks in whatever PATH says.)
+    for tool in [
+        "qemu-aarch64",
+        "qemu-riscv64",
+        "qemu-s390x",
+        "qemu-mipsel",
+        "qemu-loongarch64",
+        "node",
+    ] {
+        let x = named(&f, tool);
+        assert_eq!(x["level"], "fail", "{x}");
+        assert!(
+            x["found"].as_str().unwrap().starts_with("not found; runs "),
+            "{x}"
+        );
+        let fix = x["fix"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{tool} has no fix: {x}"));
+        assert!(
+            fix.contains("apt-get install -y --no-install-recommends "),
+            "{x}"
+        );
+    }
+    assert!(named(&f, "qemu-arm")["fix"]
+        .as_str()
+        .unwrap()
+        .ends_with(" qemu-user"));
+    assert!(named(&f, "node")["fix"]
+        .as_str()
+        .unwrap()
+        .ends_with(" nodejs"));
+    let zig = named(&f, "zig");
+    assert_eq!(zig["level"], "warn", "optional: {zig}");
+    assert!(zig["fix"].as_str().unwrap().contains("pip install ziglang"));
+    // linux-arches builds no cgo cell: no C compiler is asked for.
+    assert!(
+        f.iter()
+            .all(|x| !x["name"].as_str().unwrap().starts_with("cc ")),
+        "{f:#?}"
+    );
+
+    // As text, for people.
+    let o = doctor(dir.path(), Some(bin.path()), &[m.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("  FAIL  qemu-riscv64"), "{out}");
+    assert!(
+        out.contains("fix: apt-get install -y --no-install-recommends qemu-user"),
+        "{out}"
+    );
+}
+
+/// wazero is missing, and `--fix` installs it with `go install` into
+/// GOBIN, which is on PATH: afterwards nothing fails.
+#[test]
+fn fix_installs_what_it_can() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wasi.yaml"),
+        "name: wasi\nprobes: [hello]\nmatrix:\n  goos: [wasip1]\n  goarch: [wasm]\n",
+    )
+    .unwrap();
+    let bin = bin_with(&["go"]);
+    let before = doctor(dir.path(), Some(bin.path()), &["wasi.yaml", "--json"]);
+    assert_eq!(before.status.code(), Some(1));
+    let f = findings(&before);
+    assert_eq!(
+        named(&f, "wazero")["fix"],
+        "go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0"
+    );
+
+    let mut c = common::cmd(dir.path(), &["doctor", "wasi.yaml", "--fix", "--json"]);
+    c.env("PATH", bin.path())
+        .env("GOBIN", bin.path())
+        .env("GOFLAGS", "-mod=mod");
+    let o = c.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("fixed: go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("for you to do:\n  zig: python3 -m pip install ziglang"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(bin.path().join("wazero").is_file());
+    assert_eq!(named(&findings(&o), "wazero")["level"], "ok");
+}

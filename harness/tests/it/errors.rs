@@ -1,0 +1,144 @@
+//! Bad input: each is a clear error naming file:line:col with a hint, exits 2
+//! and writes nothing. The exact text is snapshotted, so a change to a
+//! message is a visible decision.
+
+use crate::common;
+
+fn refuse(name: &str, yaml: &str) -> String {
+    let r = common::Test::new().matrix(yaml).status(2).run();
+    assert!(
+        !r.dir.path().join("reports").exists(),
+        "{name}: reports were written for bad input"
+    );
+    let err = r.stderr();
+    assert!(!err.contains("panicked"), "{name}: panic\n{err}");
+    err
+}
+
+/// The message with miette's wrapping undone, for asserting on phrases.
+fn flat(e: &str) -> String {
+    e.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const GOOD_HEAD: &str = "probes: [hello]\n";
+
+#[test]
+fn unknown_key() {
+    let e = refuse(
+        "unknown key",
+        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  goarm: [7]\n",
+    );
+    assert!(e.contains("matrix.yaml:5:3"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn wrong_type() {
+    let e = refuse(
+        "wrong type",
+        "probes: [hello]\nmatrix:\n  goos: linux\n  goarch: [amd64]\n",
+    );
+    assert!(e.contains("matrix.yaml:3:"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn unknown_probe() {
+    let e = refuse(
+        "unknown probe",
+        "probes: [hello, helo2, atomc64]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
+    );
+    assert!(e.contains("matrix.yaml:1:17"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn invalid_goarch() {
+    let e = refuse(
+        "invalid goarch",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm46]\n"),
+    );
+    assert!(e.contains("matrix.yaml:4:19"), "{e}");
+    assert!(flat(&e).contains("did you mean \"arm64\""), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn invalid_goos() {
+    let e = refuse(
+        "invalid goos",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux, widnows]\n  goarch: [amd64]\n"),
+    );
+    assert!(e.contains("matrix.yaml:3:17"), "{e}");
+    assert!(flat(&e).contains("did you mean \"windows\""), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn empty_after_exclude() {
+    let e = refuse(
+        "empty after exclude",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n  exclude:\n    - {{goos: linux}}\n"),
+    );
+    assert!(e.contains("matrix.yaml:6:7"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn malformed_regex() {
+    let e = refuse(
+        "malformed regex",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n    match: \"unaligned (64-bit\"\n    reason: a sentence\n"),
+    );
+    assert!(e.contains("matrix.yaml:8:12"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn bad_timeout() {
+    let e = refuse(
+        "bad timeout",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  timeout: abc\n"),
+    );
+    assert!(e.contains("matrix.yaml:6:12"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn expected_failure_without_reason() {
+    let e = refuse(
+        "no reason",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n"),
+    );
+    assert!(e.contains("needs a `reason`"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn unknown_axis_in_exclude() {
+    let e = refuse(
+        "unknown axis",
+        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\n  exclude:\n    - {{goarhc: amd64}}\n"),
+    );
+    assert!(flat(&e).contains("did you mean \"goarch\""), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn empty_file() {
+    let e = refuse("empty", "");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn missing_file_is_a_usage_error() {
+    let r = common::Test::new()
+        .matrix("")
+        .args(&["run", "does-not-exist.yaml"])
+        .status(2)
+        .run();
+    assert!(r.stderr().contains("does-not-exist.yaml"), "{}", r.stderr());
+}

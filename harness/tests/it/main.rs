@@ -1,0 +1,38 @@
+//! The integration tests: one binary, a module per capability (as just lays
+//! out its own). Each module runs the real `crossprobe` through
+//! [`common::Test`] or calls the library directly. The two process tests
+//! that install signal handlers or signal their own process live in binaries
+//! of their own (tests/process_interrupt.rs, tests/process_signal.rs).
+
+mod common;
+mod fuzz_support;
+#[path = "../process_support/mod.rs"]
+mod process_support;
+
+mod bad_inputs;
+mod cache;
+mod cgo;
+mod ci;
+mod cpu_floor;
+mod dedupe;
+mod doctor;
+mod errors;
+mod exec;
+mod expand;
+mod fuzz;
+mod html;
+mod inspect;
+mod interrupt;
+mod junit;
+mod matrices;
+mod outcomes;
+mod pitfalls;
+mod process;
+mod reports;
+mod reports_dir;
+mod repro;
+mod retries;
+mod runaway;
+mod runners;
+mod sandbox;
+mod shards;

@@ -1,0 +1,203 @@
+//! The probe library through the real binary: `matrices/pitfalls.yaml` built
+//! and run natively, under qemu-user and wine, and built only for darwin.
+//!
+//! The whole matrix takes about two minutes warm on 2 cores; by default the
+//! test runs the slice that still has every kind of runner and the 32-bit
+//! layouts (`*/a*64/*` and `linux/386/*`, 51 of its 88 cells).
+//! CROSSPROBE_PITFALLS_FULL=1 runs all of it.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+const PROBES: [&str; 9] = [
+    "align",
+    "cpu-features",
+    "dualstack",
+    "pprof",
+    "resolver",
+    "signals",
+    "stat",
+    "syscall",
+    "time",
+];
+
+fn fact<'a>(
+    cells: &'a std::collections::BTreeMap<String, Value>,
+    id: &str,
+    key: &str,
+) -> &'a Value {
+    let c = cells
+        .get(id)
+        .unwrap_or_else(|| panic!("no cell {id}; cells: {:?}", cells.keys()));
+    &c["facts"][key]
+}
+
+/// Runs the matrix (or one slice of it) and checks every cell: a pass with
+/// the probe's facts and the emulator the probe detected agreeing with the
+/// runner crossprobe chose, or a skip with its reason after a build and an
+/// inspection. Returns the cells.
+fn run_and_check(filter: Option<&str>) -> std::collections::BTreeMap<String, Value> {
+    let args: Vec<&str> = filter.map(|f| vec!["--filter", f]).unwrap_or_default();
+    let r = common::Test::new()
+        .shipped("pitfalls")
+        .args(&args)
+        .status(0)
+        .run();
+    common::validate_junit(&r.reports("pitfalls").join("junit.xml"));
+    let cells = r.cells("pitfalls");
+    for (id, c) in &cells {
+        let facts = c["facts"].as_object().unwrap();
+        let runner = c["cell"]["runner"]["kind"].as_str().unwrap();
+        match c["outcome"].as_str().unwrap() {
+            "pass" => {
+                let printed = facts.keys().filter(|k| k.starts_with("probe.")).count();
+                assert!(printed >= 3, "{id}: only {printed} probe facts: {facts:?}");
+                let emu = facts
+                    .get("probe.emulator")
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| panic!("{id}: no probe.emulator: {facts:?}"));
+                let agrees = match runner {
+                    "native" => emu.is_empty(),
+                    "qemu" => emu.starts_with("qemu-"),
+                    "wine" => emu.starts_with("wine"),
+                    _ => false,
+                };
+                assert!(agrees, "{id}: runner {runner}, but the probe saw {emu:?}");
+            }
+            "skip" => {
+                let why = c["reason"].as_str().unwrap_or("");
+                assert!(why.contains("no runner"), "{id}: skipped because {why:?}");
+                assert_eq!(runner, "none", "{id}");
+                assert!(
+                    facts.contains_key("binary.format"),
+                    "{id}: built and inspected before the skip: {facts:?}"
+                );
+            }
+            other => panic!("{id}: {other}: {}", c["reason"]),
+        }
+        assert_eq!(
+            c["verdict"]["met"], true,
+            "{id}: {}",
+            c["verdict"]["message"]
+        );
+    }
+    cells
+}
+
+#[test]
+fn every_probe_reports_facts_where_it_runs_and_skips_with_a_reason_elsewhere() {
+    let full = std::env::var_os("CROSSPROBE_PITFALLS_FULL").is_some();
+    let mut cells = run_and_check((!full).then_some("*/a*64/*"));
+    if !full {
+        cells.extend(run_and_check(Some("linux/386/*")));
+    }
+
+    let probes: BTreeSet<&str> = cells
+        .values()
+        .map(|c| c["cell"]["probe"].as_str().unwrap())
+        .collect();
+    assert_eq!(probes, BTreeSet::from(PROBES));
+    let runners: BTreeSet<&str> = cells
+        .values()
+        .map(|c| c["cell"]["runner"]["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["native", "qemu", "wine", "none"] {
+        assert!(runners.contains(kind), "no {kind} cell: {runners:?}");
+    }
+
+    // The pitfalls themselves, as facts.
+    assert_eq!(
+        fact(
+            &cells,
+            "linux/386/cgo0/align",
+            "probe.after_uint32.atomic_safe"
+        ),
+        false
+    );
+    assert_eq!(
+        fact(
+            &cells,
+            "linux/amd64/cgo0/align",
+            "probe.after_uint32.atomic_safe"
+        ),
+        true
+    );
+    assert_eq!(
+        fact(&cells, "linux/arm64/cgo0/syscall", "probe.sys.getpid"),
+        172
+    );
+    assert_eq!(fact(&cells, "linux/386/cgo0/stat", "probe.go.size"), 96);
+    // With cgo, C's own struct stat: the 32-bit off_t layout on 386.
+    assert_eq!(fact(&cells, "linux/386/cgo1/stat", "probe.c.size"), 88);
+    assert_eq!(
+        fact(&cells, "linux/386/cgo1/stat", "probe.layout_matches_c"),
+        false
+    );
+    assert_eq!(
+        fact(&cells, "linux/amd64/cgo1/stat", "probe.layout_matches_c"),
+        true
+    );
+    assert_eq!(
+        fact(
+            &cells,
+            "windows/amd64/cgo0/flags=-trimpath/time",
+            "probe.tz.berlin"
+        ),
+        "unknown time zone Europe/Berlin"
+    );
+    assert_eq!(
+        fact(
+            &cells,
+            "windows/amd64/cgo0/tags=timetzdata/flags=-trimpath/time",
+            "probe.tz.source"
+        ),
+        "embedded"
+    );
+    assert_eq!(
+        fact(&cells, "windows/amd64/cgo0/resolver", "probe.resolver"),
+        "windows"
+    );
+    assert_eq!(
+        fact(
+            &cells,
+            "windows/amd64/cgo0/tags=netgo/resolver",
+            "probe.resolver"
+        ),
+        "go"
+    );
+    let nehalem = "linux/amd64/cgo0/cpu=Nehalem/cpu-features";
+    assert_eq!(fact(&cells, nehalem, "probe.cpuid.amd64_level"), "v2");
+    assert!(
+        fact(&cells, nehalem, "probe.cpuinfo_overclaims")
+            .as_str()
+            .unwrap()
+            .contains("avx2"),
+        "{}",
+        cells[nehalem]
+    );
+}
+
+#[test]
+fn list_probes_points_at_a_page_for_every_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::cmd(dir.path(), &["list-probes"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for probe in PROBES.iter().chain(&["hello", "atomic64"]) {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{probe} ")))
+            .unwrap_or_else(|| panic!("{probe} is not listed:\n{text}"));
+        assert!(line.contains("  go  "), "{line}");
+        let see = format!("see docs/probes/{probe}.md");
+        assert!(text.contains(&see), "no `{see}`:\n{text}");
+        let page = std::fs::read_to_string(common::repo().join(format!("docs/probes/{probe}.md")))
+            .unwrap();
+        for part in ["**Why:**", "## Facts", "## Runners"] {
+            assert!(page.contains(part), "docs/probes/{probe}.md has no {part}");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The reports directory under stress: locked against a second run, checked
+//! writable before anything is built, and a full disk met with a clear error
+//! that keeps what finished.
+//!
+//! The disk-full tests mount a small tmpfs, so they need root (CI's
+//! container has it); elsewhere they say they were skipped.
+#![cfg(unix)]
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// A probe that announces it started (a file) and then sleeps.
+fn sleepy(marker: &Path) -> String {
+    format!(
+        "name: locked\nprobes:\n  - name: sleepy\n    source: |\n      package main\n      import (\"os\"; \"time\")\n      func main() {{ os.WriteFile(os.Getenv(\"CP_MARKER\"), nil, 0o644); time.Sleep(time.Hour) }}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  env:\n    CP_MARKER: [\"{}\"]\nrun:\n  timeout: 10m\n",
+        marker.display()
+    )
+}
+
+#[test]
+fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("started");
+    std::fs::write(dir.path().join("matrix.yaml"), sleepy(&marker)).unwrap();
+    let mut first = common::cmd(dir.path(), &["run", "@"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !marker.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(120), "never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let t1 = Instant::now();
+    let second = common::cmd(dir.path(), &["run", "@"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(t1.elapsed() < Duration::from_secs(30), "{:?}", t1.elapsed());
+    assert!(
+        stderr.contains(&format!(
+            "reports/locked is in use by another crossprobe run (pid {}",
+            first.id()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "the second run built something"
+    );
+
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    assert_eq!(first.wait().unwrap().code(), Some(143));
+    let reports = dir.path().join("reports/locked");
+    common::validate_junit(&reports.join("junit.xml"));
+    let res: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
+    assert_eq!(res["cells"].as_array().unwrap().len(), 1);
+    assert!(
+        !reports.join("results.partial.jsonl").exists(),
+        "the journal outlived the reports"
+    );
+
+    // The lock went with the first run.
+    let third = common::cmd(dir.path(), &["plan", "@"]).output().unwrap();
+    assert_eq!(third.status.code(), Some(0));
+}
+
+/// Refused with exit 2 and nothing built: `TMPDIR`, where every cell's build
+/// directory would go, stays empty.
+fn refused_before_building(out: &Path) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = common::Test::new()
+        .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+        .args(&["run", "@", "--out", out.to_str().unwrap()])
+        .env("TMPDIR", tmp.path().to_str().unwrap())
+        .status(2)
+        .run();
+    let stderr = r.stderr();
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "something was built: {left:?}");
+    stderr
+}
+
+#[test]
+fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
+    // A file where a directory should be: refused for root too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let stderr = refused_before_building(&file.join("reports"));
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert!(stderr.contains("not-a-dir/reports/nowhere"), "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+
+    // A read-only directory (a read-only mount for root, whom modes do not
+    // stop).
+    let ro = tempfile::tempdir().unwrap();
+    let _mount = if is_root() {
+        match Mount::tmpfs(ro.path(), "size=64k,ro") {
+            Some(m) => Some(m),
+            None => return eprintln!("skipped the read-only part: cannot mount a tmpfs"),
+        }
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        None
+    };
+    let stderr = refused_before_building(ro.path());
+    assert!(stderr.contains("cannot write"), "{stderr}");
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A tmpfs mounted for the length of a test.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(at: &Path, options: &str) -> Option<Mount> {
+        if !cfg!(target_os = "linux") || !is_root() {
+            return None;
+        }
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(at.to_path_buf()))
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Six cells, each printing 100 KiB to stdout and to stderr, so that each
+/// journal line holds the 2 × 64 KiB kept of them.
+const WORDY: &str = "name: wordy\nprobes:\n  - name: wordy\n    source: |\n      package main\n      import (\"fmt\"; \"os\"; \"strings\")\n      var n = \"0\"\n      func main() {\n        s := strings.Repeat(\"y\", 100<<10)\n        fmt.Println(s)\n        fmt.Fprintln(os.Stderr, s)\n        fmt.Printf(\"CROSSPROBE-FACTS: {\\\"n\\\": %q}\\n\", n)\n      }\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  ldflags: [\"-X main.n=1\", \"-X main.n=2\", \"-X main.n=3\", \"-X main.n=4\", \"-X main.n=5\", \"-X main.n=6\"]\n";
+
+#[test]
+fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Room for two journal lines of about 135 KB, not three.
+    let Some(_mount) = Mount::tmpfs(&out, "size=320k") else {
+        return eprintln!("skipped: needs root to mount a tmpfs");
+    };
+    let reports = out.join("wordy");
+    std::fs::create_dir(&reports).unwrap();
+    let earlier = "{\"an earlier run\": true}\n";
+    std::fs::write(reports.join("results.json"), earlier).unwrap();
+    std::fs::write(dir.path().join("matrix.yaml"), WORDY).unwrap();
+
+    let o = common::cmd(
+        dir.path(),
+        &["run", "@", "-j1", "--out", out.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stderr.contains("the disk filled up during the run"),
+        "{stderr}"
+    );
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("2 of the 4 cells that finished are kept in"),
+        "{stderr}"
+    );
+    // The summary reached the log, with the cells never started.
+    assert!(stdout.contains("6 cells in"), "{stdout}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+
+    // The journal: two whole lines, each a cell that passed.
+    let journal = std::fs::read_to_string(reports.join("results.partial.jsonl")).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    assert_eq!(lines.len(), 2, "{} bytes", journal.len());
+    assert!(journal.ends_with('\n'));
+    for l in lines {
+        let cell: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(cell["outcome"], "pass");
+    }
+    // The earlier run's reports were not overwritten by half a file.
+    assert_eq!(
+        std::fs::read_to_string(reports.join("results.json")).unwrap(),
+        earlier
+    );
+    assert!(!reports.join("junit.xml").exists());
+    let names: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".crossprobe-")),
+        "a temporary file was left: {names:?}"
+    );
+}
+
+#[test]
+fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    // Room for the sources, not for a linked binary.
+    let Some(_mount) = Mount::tmpfs(&tmp, "size=256k") else {
+        return eprintln!("skipped: needs root to mount a tmpfs");
+    };
+    std::fs::write(
+        dir.path().join("matrix.yaml"),
+        WORDY.replace("wordy", "cramped"),
+    )
+    .unwrap();
+    let o = common::cmd(dir.path(), &["run", "@", "-j1"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the disk filled up during the run"),
+        "{stderr}"
+    );
+    let reports = dir.path().join("reports/cramped");
+    common::validate_junit(&reports.join("junit.xml"));
+    let res: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
+    assert_eq!(res["interrupted"], true);
+    let cells = res["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 6);
+    let mut not_started = 0;
+    for c in cells {
+        let reason = c["reason"].as_str().unwrap_or("");
+        match c["outcome"].as_str().unwrap() {
+            "build-fail" => assert!(
+                reason.to_lowercase().contains("no space left on device"),
+                "{c:#}"
+            ),
+            "interrupted" => {
+                assert_eq!(reason, "not started: the disk filled up during the run");
+                not_started += 1;
+            }
+            other => panic!("{other}: {c:#}"),
+        }
+    }
+    // The first cell's failure stops the run.
+    assert_eq!(not_started, 5);
+    for c in cells {
+        if let Some(d) = c["dir"].as_str() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}

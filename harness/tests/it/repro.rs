@@ -1,0 +1,428 @@
+//! `crossprobe repro`: shipped snippets reproduce, replay scripts give the
+//! same outcome alone, Go versions sweep and bisect, and bad snippets get
+//! clear errors.
+//!
+//! Go releases come from the module proxy into the shared module cache. The
+//! suite uses three: go1.21.13, go1.22.12 and go1.22.0 (about 70 MB each,
+//! once per machine), with the local Go as the third minor of the sweep.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn repro(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = common::cmd(dir, &[&["repro"], args].concat())
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!e.contains("panicked"), "panic\n{e}");
+    (out.status.code().unwrap_or(-1), o, e)
+}
+
+fn shipped(name: &str) -> String {
+    common::repo()
+        .join("matrices/repro")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Every shipped snippet reproduces what its comment says it shows.
+#[test]
+fn shipped_snippets_reproduce() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(common::repo().join("matrices/repro"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for n in &names {
+        let (code, out, err) = repro(dir.path(), &[&shipped(n)]);
+        assert_eq!(code, 0, "{n}\nstdout:\n{out}\nstderr:\n{err}");
+        assert!(out.contains("reproduced: "), "{n}: {out}");
+        assert!(!out.contains("not reproduced"), "{n}: {out}");
+        let text = std::fs::read_to_string(common::repo().join("matrices/repro").join(n)).unwrap();
+        assert!(
+            text.contains("https://github.com/golang/go/issues/"),
+            "{n} names no Go issue"
+        );
+    }
+    for issue in ["599", "16801", "47251"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(&format!("go{issue}-"))),
+            "no snippet for golang/go#{issue}"
+        );
+    }
+}
+
+/// The replay script, run alone, reaches crossprobe's outcome: a build-fail
+/// (host gcc given -marm) and a run-fail under qemu-arm.
+#[test]
+fn replay_scripts_give_the_same_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    for (snippet, slug, outcome, text) in [
+        (
+            "go16801-cgo-arm-no-cc.yaml",
+            "linux_arm_cgo1_cc=default_snippet",
+            "build-fail",
+            "-marm",
+        ),
+        (
+            "go599-atomic64.yaml",
+            "linux_arm_cgo0_snippet",
+            "run-fail",
+            "unaligned 64-bit atomic operation",
+        ),
+    ] {
+        let (code, out, err) = repro(dir.path(), &[&shipped(snippet)]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        let name = snippet.trim_end_matches(".yaml");
+        let bundle = dir.path().join("reports").join(name).join(slug);
+        for f in [
+            "replay.sh",
+            "README.txt",
+            "steps.json",
+            "env.txt",
+            "go-env.txt",
+            "tools.txt",
+            "result.json",
+            "snippet.yaml",
+            "src/main.go",
+            "src/go.mod",
+            "logs/build.stderr",
+        ] {
+            assert!(bundle.join(f).is_file(), "{} has no {f}", bundle.display());
+        }
+        let tools = std::fs::read_to_string(bundle.join("tools.txt")).unwrap();
+        assert!(tools.starts_with("go: go1."), "{tools}");
+        let steps: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(bundle.join("steps.json")).unwrap())
+                .unwrap();
+        assert_eq!(steps[0]["argv"][1], "build", "{steps}");
+
+        // From another directory, with crossprobe nowhere on PATH.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let r = Command::new("sh")
+            .arg(bundle.join("replay.sh"))
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&r.stdout);
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            r.status.success(),
+            "{snippet}: replay.sh exited {:?}\n{stdout}\n{stderr}",
+            r.status
+        );
+        assert!(
+            stdout.contains(&format!("replay: {outcome}, as crossprobe saw")),
+            "{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains(text) || stderr.contains(text),
+            "{stdout}\n{stderr}"
+        );
+        // It builds in a copy: the bundle's sources stay as they were.
+        assert!(!bundle.join("src/probe").exists());
+    }
+}
+
+/// A bundle's replay.sh notices when the outcome is not crossprobe's: the
+/// same script with the fix applied (CC set) says so and exits 1.
+#[test]
+fn replay_script_notices_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = repro(dir.path(), &[&shipped("go16801-cgo-arm-no-cc.yaml")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let script = dir
+        .path()
+        .join("reports/go16801-cgo-arm-no-cc/linux_arm_cgo1_cc=default_snippet/replay.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let fixed = text.replace(" GOARCH=arm ", " CC=arm-linux-gnueabihf-gcc GOARCH=arm ");
+    assert_ne!(fixed, text, "{text}");
+    std::fs::write(&script, fixed).unwrap();
+    let r = Command::new("sh").arg(&script).output().unwrap();
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("but crossprobe saw build-fail"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+const LOOPVAR: &str = "go60078-loopvar.yaml";
+
+/// Three minors: go1.21 and go1.22 at their latest patch, and the local Go.
+#[test]
+fn sweep_over_three_minors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = repro(dir.path(), &[&shipped(LOOPVAR), "--go", "1.21..1.22,local"]);
+    assert_eq!(code, 1, "the newer Gos do not reproduce it\n{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/cgo0/go1.21/snippet (go1.21.13): reproduced: run-fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("linux/amd64/cgo0/go1.22/snippet (go1.22.12): not reproduced: passed"),
+        "{out}"
+    );
+    assert!(out.contains("not reproduced: passed"), "{out}");
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("reports/go60078-loopvar/results.json")).unwrap(),
+    )
+    .unwrap();
+    let cells = results["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 3);
+    let gos: Vec<&str> = cells
+        .iter()
+        .map(|c| c["facts"]["probe.go"].as_str().unwrap_or("?"))
+        .collect();
+    assert!(
+        gos.contains(&"go1.21.13") && gos.contains(&"go1.22.12"),
+        "{gos:?}"
+    );
+    assert_eq!(results["tools"]["go@1.22"], "go1.22.12");
+}
+
+/// The loop variable change of Go 1.22 (golang/go#60078), found over minors
+/// and then over the patches of 1.22.
+#[test]
+fn bisect_finds_the_loopvar_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = repro(
+        dir.path(),
+        &[&shipped(LOOPVAR), "--go", "1.21..1.22", "--bisect"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("bisect: fails (run-fail) on go1.21.13, passes from go1.22.0"),
+        "{out}"
+    );
+    // The failing side of the boundary has its bundle.
+    assert!(dir
+        .path()
+        .join("reports/go60078-loopvar/linux_amd64_cgo0_go1.21.13_snippet/replay.sh")
+        .is_file());
+}
+
+/// A release that cannot be had is a skip that says why, never the local Go.
+#[test]
+fn unavailable_version_is_a_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "goos: linux\ngoarch: amd64\ngo: 1.22.3\nsource: |\n  package main\n  func main() {}\n",
+    )
+    .unwrap();
+    let out = common::cmd(dir.path(), &["repro", "s.yaml"])
+        .env("GOPROXY", "off")
+        .env("GOMODCACHE", cache.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("(go1.22.3): skipped: go1.22.3: cannot get go1.22.3"),
+        "{stdout}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("reports/s/results.json")).unwrap();
+    assert!(
+        !results.contains("/usr/local/go/bin/go"),
+        "built with the local Go"
+    );
+}
+
+/// A source that does not parse is a build-fail reported as such.
+#[test]
+fn source_that_does_not_parse_is_a_build_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "goos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() {\n",
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/cgo0/snippet (go1.") && out.contains("): failed: build-fail: "),
+        "{out}"
+    );
+    assert!(out.contains("syntax error"), "{out}");
+    assert!(dir
+        .path()
+        .join("reports/s/linux_amd64_cgo0_snippet/replay.sh")
+        .is_file());
+}
+
+/// A failure other than the reported one says so, and is not met.
+#[test]
+fn different_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "goos: linux\ngoarch: amd64\nexpect: {outcome: build-fail, match: \"undefined: nope\"}\n\
+         source: |\n  package main\n  func main() { panic(\"boom\") }\n",
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("): different failure: run-fail: panic: boom"),
+        "{out}"
+    );
+}
+
+/// Standard input, and Markdown read from it.
+#[test]
+fn snippet_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::cmd(dir.path(), &["repro", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Report:\n\n```yaml\nname: fromstdin\ngoos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() { println(\"hi\") }\n```\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("linux/amd64/cgo0/snippet (go1."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("passed, as expected"), "{stdout}");
+}
+
+/// A full matrix is a snippet too, here in a Markdown report.
+#[test]
+fn full_matrix_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("report.md"),
+        "Seen on amd64:\n\n```yaml\nname: full\nprobes: [hello]\nmatrix: {goos: [linux], goarch: [amd64]}\n```\n",
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["report.md"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/cgo0/hello (go1.") && out.contains("passed, as expected"),
+        "{out}"
+    );
+    assert!(dir.path().join("reports/full/results.json").is_file());
+}
+
+fn refuse(files: &[(&str, &str)], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, t) in files {
+        std::fs::write(dir.path().join(n), t).unwrap();
+    }
+    let (code, out, err) = repro(dir.path(), args);
+    assert_eq!(code, 2, "expected exit 2\nstdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "reports were written for bad input"
+    );
+    err
+}
+
+const OK: &str = "goos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() {}\n";
+
+#[test]
+fn markdown_without_a_yaml_block() {
+    let e = refuse(
+        &[("bug.md", "# Bug\n\n```go\npackage main\n```\n")],
+        &["bug.md"],
+    );
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn markdown_error_points_into_the_file() {
+    let e = refuse(
+        &[(
+            "bug.md",
+            "# Bug\n\nIt fails.\n\n```yaml\ngoos: linux\ngoarch: amd64\ngoarm: 7\nsource: x\n```\n",
+        )],
+        &["bug.md"],
+    );
+    assert!(e.contains("bug.md:8:1"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn go_version_that_does_not_exist() {
+    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--go", "1.99"]);
+    assert!(e.contains("Go 1.99 does not exist"), "{e}");
+    assert!(
+        e.contains("the newest release the Go module proxy lists is go1."),
+        "{e}"
+    );
+    // The newest release changes; the shape is what is pinned.
+    let e = regex_lite(&e);
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn go_version_in_the_snippet_that_does_not_exist() {
+    let e = refuse(&[("s.yaml", &format!("go: \"1.99\"\n{OK}"))], &["s.yaml"]);
+    assert!(e.contains("s.yaml:1:5: Go 1.99 does not exist"), "{e}");
+}
+
+#[test]
+fn range_given_backwards() {
+    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--go", "1.26..1.21"]);
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+#[test]
+fn bisect_without_a_range() {
+    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--bisect"]);
+    assert!(e.contains("--bisect needs a range of Go minors"), "{e}");
+}
+
+#[test]
+fn snippet_without_source() {
+    let e = refuse(&[("s.yaml", "goos: linux\ngoarch: amd64\n")], &["s.yaml"]);
+    insta::assert_snapshot!(common::stable(&e));
+}
+
+/// `go1.27.4` → `go1.X.Y`, so that a snapshot survives new releases.
+fn regex_lite(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("go1.") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 4..];
+        let n = tail
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(tail.len());
+        out.push_str("go1.X.Y");
+        rest = &tail[n..];
+    }
+    out.push_str(rest);
+    // "minor such as 1.27" as well.
+    out.split("such as 1.")
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                p.to_string()
+            } else {
+                let n = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+                format!("such as 1.X{}", &p[n..])
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,400 @@
+//! Probes that misbehave, run end to end through `crossprobe run`: each is
+//! bounded, reported, and leaves no process behind.
+//!
+//! Every matrix carries a unique token in a `matrix.env` axis. Env axes
+//! reach both the build and the run, and children inherit them, so a scan
+//! of `/proc/*/environ` for the token finds anything of the run that is
+//! still alive: a probe's grandchild, a hung compiler, a toolexec wrapper.
+#![cfg(unix)]
+
+use crate::common;
+use crate::process_support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use process_support::{assert_gone, token};
+
+/// Writes a matrix of one inline Go probe on linux/amd64, with the token
+/// as an env axis, and `extra` YAML appended.
+fn matrix(dir: &Path, token: &str, name: &str, source: &str, extra: &str) {
+    let mut y = format!("name: {name}\nprobes:\n  - name: {name}\n    source: |\n");
+    for line in source.lines() {
+        y += &format!("      {line}\n");
+    }
+    y += &format!(
+        "matrix:\n  goos: [linux]\n  goarch: [amd64]\n  env:\n    CP_TOKEN: [\"{token}\"]\n{extra}"
+    );
+    std::fs::write(dir.join("matrix.yaml"), y).unwrap();
+}
+
+struct Ran {
+    dir: tempfile::TempDir,
+    code: i32,
+    took: Duration,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    fn cell(&self, name: &str) -> serde_json::Value {
+        let p = self
+            .dir
+            .path()
+            .join("reports")
+            .join(name)
+            .join("results.json");
+        let text = std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", p.display(), self.stderr));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["cells"][0].clone()
+    }
+
+    fn command(&self, name: &str, phase: &str) -> serde_json::Value {
+        let cell = self.cell(name);
+        cell["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == phase)
+            .unwrap_or_else(|| panic!("no {phase} phase: {cell:#}"))["commands"][0]
+            .clone()
+    }
+
+    /// Removes the build directory kept for a cell that did not pass.
+    fn discard(&self, name: &str) {
+        if let Some(d) = self.cell(name)["dir"].as_str() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// `crossprobe run matrix.yaml` with a stdin that stays open: a child that
+/// inherited it instead of getting a closed one would block on it.
+fn run(dir: tempfile::TempDir) -> Ran {
+    let t0 = Instant::now();
+    let mut child = common::cmd(dir.path(), &["run", "@", "-j1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    Ran {
+        dir,
+        code: out.status.code().unwrap_or(-1),
+        took: t0.elapsed(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_grandchild_that_sleeps_forever_is_killed() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "grandchild",
+        r#"package main
+
+import (
+	"fmt"
+	"os/exec"
+)
+
+func main() {
+	c := exec.Command("sleep", "3600")
+	if err := c.Start(); err != nil {
+		panic(err)
+	}
+	fmt.Printf("CROSSPROBE-FACTS: {\"grandchild\": %d}\n", c.Process.Pid)
+}"#,
+        "",
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.cell("grandchild")["outcome"], "pass");
+    assert_gone(&t);
+}
+
+/// `setsid` takes the grandchild out of the probe's process group, so
+/// killing the group misses it. On Linux crossprobe is a child subreaper:
+/// the orphan is reparented to crossprobe, which kills it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_grandchild_in_a_session_of_its_own_is_killed() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "escapee",
+        r#"package main
+
+import (
+	"fmt"
+	"os/exec"
+	"syscall"
+)
+
+func main() {
+	c := exec.Command("sleep", "3600")
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := c.Start(); err != nil {
+		panic(err)
+	}
+	fmt.Printf("CROSSPROBE-FACTS: {\"escapee\": %d}\n", c.Process.Pid)
+}"#,
+        "",
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_gone(&t);
+}
+
+/// The same at the level of `process::run`, with a double fork and setsid:
+/// the classic daemon.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_daemonised_grandchild_of_any_command_is_killed() {
+    let c = process_support::sh("setsid sh -c 'sleep 1000 &' & sleep 0.2; echo started");
+    let cmd = crossprobe::process::run(&c.spec).unwrap();
+    assert!(cmd.exit.success(), "{cmd:?}");
+    assert_gone(&c.marker);
+}
+
+#[test]
+fn a_probe_printing_a_gigabyte_is_cut_off_with_head_and_tail_kept() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "flood",
+        r#"package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Println("HEAD")
+	line := append(bytes.Repeat([]byte("x"), 1<<20-1), '\n')
+	for i := 0; i < 1024; i++ {
+		os.Stdout.Write(line)
+	}
+	fmt.Println("CROSSPROBE-FACTS: {}")
+}"#,
+        "expect:\n  - when: {probe: flood}\n    outcome: run-fail\n    match: \"stdout exceeded [0-9]+ bytes\"\n    reason: it prints a gigabyte\n",
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.took < Duration::from_secs(120), "took {:?}", r.took);
+    let cmd = r.command("flood", "run");
+    let out = &cmd["stdout"];
+    let (bytes, dropped) = (
+        out["bytes"].as_u64().unwrap(),
+        out["dropped"].as_u64().unwrap(),
+    );
+    assert!(bytes < 100 << 20, "{bytes} bytes were let through");
+    assert!(dropped > 0 && dropped < bytes, "{out:#}");
+    let text = out["text"].as_str().unwrap();
+    let note = format!("\n[... {dropped} bytes dropped ...]\n");
+    let (head, tail) = text.split_once(&note).expect("the dropped note");
+    assert!(head.starts_with("HEAD\nxxxx"), "{:?}", &head[..20]);
+    assert!(tail.ends_with('x'), "{:?}", &tail[tail.len() - 20..]);
+    assert_eq!(cmd["exit"]["signal"], "SIGKILL");
+    assert_eq!(r.cell("flood")["verdict"]["met"], true);
+    r.discard("flood");
+    assert_gone(&t);
+}
+
+#[test]
+fn a_probe_that_never_exits_and_ignores_sigterm_is_killed_at_the_timeout() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "stubborn",
+        r#"package main
+
+import (
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	// A child too: an ignored signal stays ignored across exec.
+	exec.Command("sleep", "3600").Start()
+	for {
+		time.Sleep(time.Hour)
+	}
+}"#,
+        "run:\n  timeout: 3s\nexpect:\n  - when: {probe: stubborn}\n    outcome: timeout\n    reason: it never exits\n",
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let cmd = r.command("stubborn", "run");
+    assert_eq!(cmd["exit"]["timed_out"], true);
+    assert_eq!(cmd["exit"]["signal"], "SIGKILL");
+    let ms = cmd["duration_ms"].as_u64().unwrap();
+    assert!((3000..6000).contains(&ms), "ran {ms} ms");
+    assert_gone(&t);
+}
+
+#[test]
+fn a_probe_reading_stdin_sees_it_closed() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "reader",
+        r#"package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	b, err := io.ReadAll(os.Stdin)
+	fmt.Printf("CROSSPROBE-FACTS: {\"stdin_bytes\": %d, \"stdin_error\": %q}\n", len(b), fmt.Sprint(err))
+}"#,
+        "run:\n  timeout: 60s\n",
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let cell = r.cell("reader");
+    assert_eq!(cell["facts"]["probe.stdin_bytes"], 0, "{cell:#}");
+    let run_ms = r.command("reader", "run")["duration_ms"].as_u64().unwrap();
+    assert!(run_ms < 10_000, "the read blocked for {run_ms} ms");
+    assert_gone(&t);
+}
+
+/// `-toolexec` (through the flags axis) wraps every tool the build runs in
+/// a program that sleeps: the build hangs as a wedged compiler would.
+#[test]
+fn a_build_that_hangs_is_killed_at_the_timeout() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    let tool = dir.path().join("wedged");
+    let mut f = std::fs::File::create(&tool).unwrap();
+    writeln!(f, "#!/bin/sh\nsleep 3600").unwrap();
+    drop(f);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "wedged",
+        "package main\n\nfunc main() {}",
+        &format!(
+            "  flags: [\"-toolexec={}\"]\nrun:\n  timeout: 3s\nexpect:\n  - when: {{probe: wedged}}\n    outcome: timeout\n    reason: the toolexec wrapper sleeps\n",
+            tool.display()
+        ),
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let cell = r.cell("wedged");
+    assert_eq!(cell["outcome"], "timeout", "{cell:#}");
+    assert!(
+        cell["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("build timed out"),
+        "{cell:#}"
+    );
+    assert!(r.took < Duration::from_secs(60), "took {:?}", r.took);
+    r.discard("wedged");
+    assert_gone(&t);
+}
+
+/// No shell is ever used: a value full of shell syntax reaches the build
+/// (through -ldflags -X) and the probe (through the environment) byte for
+/// byte, and nothing in it runs.
+#[test]
+fn shell_metacharacters_reach_the_child_verbatim() {
+    let t = token();
+    let dir = tempfile::tempdir().unwrap();
+    // Absolute paths, so that a shell that did run would leave its files
+    // where this test looks, whatever its working directory.
+    let d = dir.path().display();
+    let env_value = format!(
+        r#"$(touch {d}/pwned-env) `touch {d}/pwned-tick`; echo $HOME | cat > {d}/pwned-out < in && rm -rf "x" 'y' \ * ? ~ # ! %s {{{{x}}}}"#
+    );
+    let ldflag_value =
+        format!(r#"$(touch {d}/pwned-ld);`touch {d}/pwned-ld2`|>{d}/pwned-gt<y&&*?~#!%s{{{{x}}}}"#);
+    let yaml_env = serde_json::to_string(&env_value).unwrap();
+    let yaml_ld = serde_json::to_string(&format!("-X 'main.weird={ldflag_value}'")).unwrap();
+    matrix(
+        dir.path(),
+        &t,
+        "verbatim",
+        r#"package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+var weird = "unset"
+
+func main() {
+	b, _ := json.Marshal(map[string]string{"env": os.Getenv("CP_WEIRD"), "ldflag": weird})
+	fmt.Printf("CROSSPROBE-FACTS: %s\n", b)
+}"#,
+        &format!("    CP_WEIRD: [{yaml_env}]\n  ldflags: [{yaml_ld}]\n"),
+    );
+    let r = run(dir);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let cell = r.cell("verbatim");
+    assert_eq!(cell["facts"]["probe.env"], env_value.as_str(), "{cell:#}");
+    assert_eq!(
+        cell["facts"]["probe.ldflag"],
+        ldflag_value.as_str(),
+        "{cell:#}"
+    );
+    let build = r.command("verbatim", "build");
+    assert_eq!(build["env"]["CP_WEIRD"], env_value.as_str());
+    assert!(build["argv"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(format!(
+            "-ldflags=-X 'main.weird={ldflag_value}'"
+        ))));
+    for entry in walk(r.dir.path()) {
+        assert!(
+            !entry.to_string_lossy().contains("pwned"),
+            "a shell ran: {}",
+            entry.display()
+        );
+    }
+    assert_gone(&t);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}

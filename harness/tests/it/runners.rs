@@ -1,0 +1,393 @@
+//! Runners, for real: builds a Go hello for each target, runs it through
+//! the Invocation that `run::invocation` makes, and checks what it printed.
+//!
+//! Needs what scripts/setup installs (go, qemu-user, wine64, node, wazero).
+//! Timings go to stderr: `cargo test --test it runners:: -- --nocapture`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crossprobe::host::{self, Host, Tools};
+use crossprobe::model::Runner;
+use crossprobe::run;
+
+const HELLO: &str = r#"package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+func main() {
+	wd, _ := os.Getwd()
+	fmt.Printf("hello %s/%s args=%q env=%q wd=%s\n", runtime.GOOS, runtime.GOARCH,
+		os.Args[1:], os.Getenv("CROSSPROBE_TEST"), wd)
+}
+"#;
+
+fn go() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/local/go/bin")])
+        .map(|d| d.join("go"))
+        .find(|p| p.is_file())
+        .expect("go on PATH or in /usr/local/go/bin")
+}
+
+fn goroot() -> PathBuf {
+    go().parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn machine() -> &'static (Host, Tools) {
+    static M: OnceLock<(Host, Tools)> = OnceLock::new();
+    M.get_or_init(|| (host::detect(), host::discover(Some(&goroot()))))
+}
+
+/// Builds HELLO for a target into a fresh temp dir.
+fn build(goos: &str, goarch: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.go"), HELLO).unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module hello\n\ngo 1.22\n").unwrap();
+    let ext = match goos {
+        "windows" => ".exe",
+        "js" | "wasip1" => ".wasm",
+        _ => "",
+    };
+    let out = dir.path().join(format!("hello{ext}"));
+    let status = Command::new(go())
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(".")
+        .current_dir(dir.path())
+        .env("GOOS", goos)
+        .env("GOARCH", goarch)
+        .env("CGO_ENABLED", "0")
+        .envs(env.iter().copied())
+        .status()
+        .unwrap();
+    assert!(status.success(), "go build {goos}/{goarch} failed");
+    (dir, out)
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// A checked run, with what it takes to run the same binary again.
+struct Checked {
+    ran: Ran,
+    inv: run::Invocation,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs an Invocation the way the process module will: prepare, argv with
+/// stdout and stderr in files (wine's lingering processes can hold pipes
+/// open), a timeout, then `after`.
+fn execute(inv: &run::Invocation, extra_env: &[(&str, &str)]) -> Ran {
+    for (from, to) in &inv.prepare {
+        std::fs::copy(from, to).unwrap();
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let (out, err) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    let start = Instant::now();
+    let mut child = Command::new(&inv.argv[0])
+        .args(&inv.argv[1..])
+        .envs(extra_env.iter().copied())
+        .envs(&inv.env)
+        .current_dir(&inv.cwd)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{:?}: {e}", inv.argv));
+    let code = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st.code();
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("timed out: {:?}", inv.argv);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = start.elapsed();
+    for argv in &inv.after {
+        Command::new(&argv[0])
+            .args(&argv[1..])
+            .envs(&inv.env)
+            .current_dir(&inv.cwd)
+            .status()
+            .unwrap();
+    }
+    Ran {
+        code,
+        stdout: std::fs::read_to_string(out).unwrap(),
+        stderr: std::fs::read_to_string(err).unwrap(),
+        took,
+    }
+}
+
+/// Chooses, builds, runs, and checks the hello's line.
+fn check(goos: &str, goarch: &str, want: Runner) -> Checked {
+    check_with(&machine().1, goos, goarch, want)
+}
+
+fn check_with(tools: &Tools, goos: &str, goarch: &str, want: Runner) -> Checked {
+    let host = &machine().0;
+    let runner = run::choose(goos, goarch, &BTreeMap::new(), host, tools);
+    assert_eq!(runner, want, "{goos}/{goarch}");
+    let (dir, bin) = build(goos, goarch, &[]);
+    run::warm_up(&runner, tools).unwrap();
+    let args = ["-x".to_string(), "two words".to_string()];
+    let inv = run::invocation(&runner, &bin, &args, tools).unwrap();
+    let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
+    let wd = std::fs::canonicalize(dir.path()).unwrap();
+    let line = format!(
+        "hello {goos}/{goarch} args=[\"-x\" \"two words\"] env=\"ok\" wd={}",
+        // wine shows the cwd as a DOS path on drive Z:.
+        if goos == "windows" {
+            format!("Z:{}", wd.display()).replace('/', "\\")
+        } else {
+            wd.display().to_string()
+        }
+    );
+    assert_eq!(
+        (ran.code, ran.stdout.trim_end(), ran.stderr.as_str()),
+        (Some(0), line.as_str(), ""),
+        "{:?}",
+        inv.argv
+    );
+    eprintln!("{goos}/{goarch} under {}: {:?}", runner.name(), ran.took);
+    Checked {
+        ran,
+        inv,
+        _dir: dir,
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn qemu(arch: &str) -> Runner {
+    Runner::Qemu {
+        binary: format!("qemu-{arch}"),
+        cpu: None,
+    }
+}
+
+#[test]
+fn native_host_target() {
+    let host = &machine().0;
+    let c = check(&host.goos, &host.goarch, Runner::Native);
+    // Native is the binary itself, with nothing added around it.
+    assert_eq!(c.inv.argv[1..], ["-x", "two words"]);
+    assert!(c.inv.env.is_empty() && c.inv.prepare.is_empty() && c.inv.after.is_empty());
+    assert!(c.ran.took < Duration::from_secs(5), "{:?}", c.ran.took);
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn native_linux_386() {
+    check("linux", "386", Runner::Native);
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn qemu_arm64_arm_riscv64() {
+    check("linux", "arm64", qemu("aarch64"));
+    check("linux", "arm", qemu("arm"));
+    check("linux", "riscv64", qemu("riscv64"));
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn qemu_mipsle_s390x() {
+    check("linux", "mipsle", qemu("mipsel"));
+    check("linux", "s390x", qemu("s390x"));
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn qemu_gets_the_cpu_a_goarch_level_needs() {
+    let (host, tools) = machine();
+    let env = BTreeMap::from([("GOPPC64".to_string(), "power10".to_string())]);
+    let runner = run::choose("linux", "ppc64le", &env, host, tools);
+    assert_eq!(
+        runner,
+        Runner::Qemu {
+            binary: "qemu-ppc64le".into(),
+            cpu: Some("power10".into())
+        }
+    );
+    let (_dir, bin) = build("linux", "ppc64le", &[("GOPPC64", "power10")]);
+    let inv = run::invocation(&runner, &bin, &[], tools).unwrap();
+    let ran = execute(&inv, &[]);
+    assert!(
+        ran.stdout.starts_with("hello linux/ppc64le"),
+        "{}",
+        ran.stderr
+    );
+    // Without -cpu, qemu 7.2's default CPU has no ISA 3.1: SIGILL.
+    let plain = run::invocation(&qemu("ppc64le"), &bin, &[], tools).unwrap();
+    assert_ne!(execute(&plain, &[]).code, Some(0));
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn js_wasm_under_node() {
+    check("js", "wasm", Runner::Node);
+}
+
+/// In a fresh cache, so the first run pays for wazero's compilation.
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn wasip1_under_wazero() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut tools = machine().1.clone();
+    tools.cache_dir = cache.path().to_path_buf();
+    let wazero = Runner::Wasi {
+        binary: "wazero".into(),
+    };
+    let first = check_with(&tools, "wasip1", "wasm", wazero);
+    let again = execute(&first.inv, &[]);
+    assert!(again.stdout.starts_with("hello wasip1/wasm"));
+    eprintln!(
+        "wazero: first run (compiles into -cachedir) {:?}, same binary again {:?}",
+        first.ran.took, again.took
+    );
+}
+
+/// windows/amd64 under wine in a fresh prefix: two cells warm it up at
+/// once (one must wait for the other), then three runs.
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn windows_amd64_under_wine() {
+    let (host, tools) = machine();
+    let prefix = tempfile::tempdir().unwrap();
+    let mut tools = tools.clone();
+    tools.wine.as_mut().expect("wine64").prefix = prefix.path().join("wine");
+    let runner = run::choose("windows", "amd64", &BTreeMap::new(), host, &tools);
+    assert_eq!(
+        runner,
+        Runner::Wine {
+            binary: "wine64".into()
+        }
+    );
+    let (dir, bin) = build("windows", "amd64", &[]);
+
+    let err = run::invocation(&runner, &bin, &[], &tools).unwrap_err();
+    assert!(err.ends_with("call run::warm_up first"), "{err}");
+
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let a = s.spawn(|| run::warm_up(&runner, &tools));
+        let b = s.spawn(|| run::warm_up(&runner, &tools));
+        a.join().unwrap().unwrap();
+        b.join().unwrap().unwrap();
+    });
+    let init = start.elapsed();
+
+    let inv = run::invocation(&runner, &bin, &["a b".to_string()], &tools).unwrap();
+    assert!(inv.prepare.is_empty() && inv.after.is_empty());
+    let want = format!(
+        "hello windows/amd64 args=[\"a b\"] env=\"ok\" wd=Z:{}",
+        std::fs::canonicalize(dir.path())
+            .unwrap()
+            .display()
+            .to_string()
+            .replace('/', "\\")
+    );
+    let mut took = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        run::warm_up(&runner, &tools).unwrap();
+        let warm = start.elapsed();
+        let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
+        assert_eq!(
+            (ran.code, ran.stdout.trim_end(), ran.stderr.as_str()),
+            (Some(0), want.as_str(), "")
+        );
+        took.push((warm, ran.took));
+    }
+
+    // A pipe reader gets EOF as soon as the exe exits: no service holds it.
+    let start = Instant::now();
+    let out = Command::new(&inv.argv[0])
+        .args(&inv.argv[1..])
+        .envs(&inv.env)
+        .current_dir(&inv.cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let piped = start.elapsed();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("hello windows/amd64"));
+    assert!(piped < Duration::from_secs(2), "pipe held for {piped:?}");
+
+    let start = Instant::now();
+    run::cool_down(&tools).unwrap();
+    let cool = start.elapsed();
+    // After cool_down the next warm_up restarts the server and services.
+    let start = Instant::now();
+    run::warm_up(&runner, &tools).unwrap();
+    let rewarm = start.elapsed();
+    let ran = execute(&inv, &[]);
+    assert!(ran.stdout.starts_with("hello windows/amd64"));
+    run::cool_down(&tools).unwrap();
+
+    eprintln!("wine: first warm_up (prefix init, 2 racing callers): {init:?}");
+    for (i, (warm, run)) in took.iter().enumerate() {
+        eprintln!("wine: run {}: warm_up {warm:?}, run {run:?}", i + 1);
+    }
+    eprintln!("wine: run with pipes: {piped:?}; cool_down {cool:?}; warm_up after cool_down {rewarm:?}, run {:?}", ran.took);
+}
+
+#[test]
+fn targets_without_a_runner_say_why() {
+    let (_, tools) = machine();
+    let linux = Host {
+        goos: "linux".into(),
+        goarch: "amd64".into(),
+        kernel: String::new(),
+        cpu: String::new(),
+    };
+    let reason = |goos, goarch| match run::choose(goos, goarch, &BTreeMap::new(), &linux, tools) {
+        Runner::None { reason } => reason,
+        r => panic!("{goos}/{goarch}: expected no runner, got {r:?}"),
+    };
+    assert_eq!(
+        reason("darwin", "arm64"),
+        "no runner for darwin/arm64 on linux/amd64"
+    );
+    assert_eq!(
+        reason("freebsd", "amd64"),
+        "no runner for freebsd/amd64 on linux/amd64"
+    );
+    if tools.wine.as_ref().is_some_and(|w| w.loader32.is_none()) {
+        assert_eq!(
+            reason("windows", "386"),
+            "windows/386 needs a 32-bit wine (wine32), which is not installed; \
+             without it wine exits 0 and prints nothing"
+        );
+    }
+}
+
+#[test]
+fn discovery_records_versions() {
+    let (host, tools) = machine();
+    let versions = tools.versions();
+    eprintln!("host: {host:?}\ntools: {versions:#?}");
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        for tool in ["qemu-aarch64", "wine64", "node", "wazero"] {
+            assert!(
+                versions.contains_key(tool),
+                "{tool} missing from {versions:?}"
+            );
+        }
+        assert!(versions["wine64"].starts_with("wine-"));
+    }
+}
