@@ -415,7 +415,8 @@ impl Entry {
             result.outcome,
             Outcome::Pass | Outcome::BuildFail | Outcome::RunFail | Outcome::Skip
         );
-        let settled = result.verdict.met && result.attempts.is_empty();
+        // A skip for a missing tool runs again once the tool is there.
+        let settled = result.verdict.met && result.attempts.is_empty() && result.missing.is_none();
         (stable && settled && !spawn_error).then(|| Entry {
             format: FORMAT,
             key: key.to_string(),
@@ -450,6 +451,8 @@ impl Entry {
             spawn_error: None,
             run: first(PhaseName::Run),
             skip: self.skip.clone(),
+            missing: None,
+            allow_missing: false,
             interrupted: false,
         };
         let mut result = check::check(cell, &obs, &self.inspected).into_result(
@@ -808,6 +811,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            missing: None,
         }
     }
 

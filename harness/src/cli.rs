@@ -106,6 +106,11 @@ enum Cmd {
         /// (also: CROSSPROBE_NO_CACHE=1).
         #[arg(long)]
         no_cache: bool,
+        /// A missing tool that doctor can install (qemu-user, wine, node,
+        /// wazero, a cross gcc, zig) makes its cells skips, not failures
+        /// (also: `run.allow_missing: true` in a matrix).
+        #[arg(long)]
+        allow_missing: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -215,6 +220,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_cache,
+            allow_missing,
             runner,
             no_sandbox,
             m,
@@ -227,6 +233,7 @@ pub fn main() -> i32 {
                 keep,
                 no_cache,
                 no_sandbox,
+                allow_missing,
             };
             cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
@@ -296,7 +303,7 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prep
 /// Resolves the Go versions of loaded matrices, expands them, and reads the
 /// host once: everything [`pipeline::run_all`] needs.
 pub(crate) fn prepare_loaded(
-    matrices: Vec<Matrix>,
+    mut matrices: Vec<Matrix>,
     filter: Option<&str>,
     max_cells: usize,
     strict: bool,
@@ -323,10 +330,11 @@ pub(crate) fn prepare_loaded(
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = complete_sums(&mut matrices, &gos);
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut unsandboxed = std::collections::BTreeSet::new();
+    let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
             let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
@@ -341,7 +349,7 @@ pub(crate) fn prepare_loaded(
                     binary,
                     cpu: Some(cell.cpu.clone()),
                 },
-                Runner::None { reason } => Runner::None { reason },
+                r @ Runner::None { .. } => r,
                 r if !cell.cpu.is_empty() => Runner::None {
                     reason: format!(
                         "cpu {} needs qemu-user, but {} runs {}",
@@ -349,6 +357,7 @@ pub(crate) fn prepare_loaded(
                         r.name(),
                         cell.target()
                     ),
+                    missing: None,
                 },
                 r => r,
             }
@@ -397,6 +406,7 @@ pub(crate) fn prepare_loaded(
         if !mx.sandbox {
             unsandboxed.insert(mx.name.clone());
         }
+        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
     Ok(Prepared {
@@ -411,6 +421,7 @@ pub(crate) fn prepare_loaded(
             timeouts,
             sandbox: run::Sandbox::off(),
             unsandboxed,
+            allow_missing,
             keep,
             retries: 0,
             cache: false,
@@ -418,6 +429,31 @@ pub(crate) fn prepare_loaded(
         },
         warnings,
     })
+}
+
+/// Completes the go.sum of each probe that brings its own go.mod, once per
+/// run, with the local Go (else the first one to hand). A failure is a
+/// warning: the build then says what is missing, in Go's words.
+fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
+    let Some(go) = gos
+        .get("local")
+        .filter(|g| g.unavailable.is_none())
+        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
+    else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    for mx in matrices {
+        for p in &mut mx.probes {
+            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
+                warnings.push(format!(
+                    "{}: probe {}: cannot complete its go.sum: {e}",
+                    mx.name, p.name
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or
@@ -489,10 +525,11 @@ fn version_error(
     .into()
 }
 
-/// How `run` treats builds, the cache and the sandbox.
+/// `run`'s switches.
 struct RunFlags {
     keep: bool,
     no_cache: bool,
+    allow_missing: bool,
     no_sandbox: bool,
 }
 
@@ -504,6 +541,7 @@ fn cmd_run(
         keep,
         no_cache,
         no_sandbox,
+        allow_missing,
     }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
@@ -514,6 +552,11 @@ fn cmd_run(
     let runner = runner_name(runner);
     let mut prep = prepare(paths, m, keep)?;
     let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
+    if allow_missing {
+        for allowed in prep.ctx.allow_missing.values_mut() {
+            *allowed = None;
+        }
+    }
     let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
     prep.ctx.retries = sh.retries;
     prep.ctx.cache = !no_cache;
@@ -538,7 +581,13 @@ fn cmd_run(
         .max(1);
     let tools_versions = tool_versions(&prep.ctx);
 
-    let mut progress = Progress::new(cells.len());
+    let mut progress = Progress::new(cells.len() + skipped.len());
+    // Cells the preflight judged are finished before anything is built:
+    // every reporter, the journal included, sees them like the rest.
+    for r in &skipped {
+        sink.finished(r);
+        progress.finished(r);
+    }
     let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {
@@ -568,7 +617,7 @@ fn cmd_run(
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.verdict.met);
+        all_met &= cells.iter().all(|r| r.standing().ok());
         let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
             schema: SCHEMA_VERSION,
@@ -673,7 +722,7 @@ fn cmd_plan(
     let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
-            Runner::None { reason } => format!("none ({reason})"),
+            Runner::None { reason, .. } => format!("none ({reason})"),
             r => r.name().to_string(),
         };
         let expect = match c.expect.outcome {

@@ -95,7 +95,24 @@ pub enum Runner {
     /// wasip1/wasm under a WASI runtime (wazero or wasmtime).
     Wasi { binary: String },
     /// Built only: the run is a skip, with the reason.
-    None { reason: String },
+    None {
+        reason: String,
+        /// The tool that would run it, when one can be installed: the skip
+        /// is then environmental, and unmet unless allowed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        missing: Option<Missing>,
+    },
+}
+
+/// A tool that `doctor` knows how to install, missing on this host. A cell
+/// that needs it is not run: an environmental skip, unlike a structural one
+/// (no runner can exist for the target on this host).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Missing {
+    /// `qemu-aarch64`, `wine64`, `wine32`, `node`, `wazero`, a cross gcc, `zig`.
+    pub tool: String,
+    /// doctor's fix for it: the command that installs it.
+    pub fix: String,
 }
 
 impl Runner {
@@ -332,6 +349,60 @@ pub struct CellResult {
     /// it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandboxed: Option<bool>,
+    /// The tool whose absence made this cell a skip (an environmental skip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Missing>,
+}
+
+/// Why a skipped cell was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipKind {
+    /// No runner can exist for the target on this host (darwin on linux).
+    Structural,
+    /// A tool doctor can install is missing, and the matrix or the command
+    /// line allowed it (`--allow-missing`, `run.allow_missing`, an expected skip).
+    Environmental,
+}
+
+/// How a cell stands: the one classification every reporter (progress,
+/// summary, JUnit, HTML, diff, repro) and the exit code read.
+///
+/// Whether a result came from the cache is not a standing of its own: a
+/// cached cell still passed or failed. It is [`CellResult::cached`], shown
+/// beside the standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Standing {
+    /// Passed, as expected, at the first try.
+    Passed,
+    /// Failed the way the matrix expects (build-fail, run-fail, timeout).
+    ExpectedFailure,
+    /// Did not meet its expectation; an unallowed environmental skip is one.
+    Unmet,
+    Skipped(SkipKind),
+    /// Met its expectation only after failing (`--retries`): not a pass.
+    Flaky,
+    /// The run stopped before the cell finished.
+    Interrupted,
+}
+
+impl Standing {
+    /// One word for it: HTML's colour, JUnit's property, `--json` readers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Passed => "pass",
+            Standing::ExpectedFailure => "xfail",
+            Standing::Unmet => "fail",
+            Standing::Skipped(SkipKind::Structural) => "skip",
+            Standing::Skipped(SkipKind::Environmental) => "skip-missing",
+            Standing::Flaky => "flaky",
+            Standing::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run may exit 0 with a cell standing so.
+    pub fn ok(self) -> bool {
+        !matches!(self, Standing::Unmet | Standing::Interrupted)
+    }
 }
 
 /// One try of a cell that did not meet its expectation, kept when the cell
@@ -353,7 +424,20 @@ impl CellResult {
     /// Failed, then met its expectation on a later try. A flaky cell is not
     /// a pass: every reporter shows it apart.
     pub fn flaky(&self) -> bool {
-        self.verdict.met && !self.attempts.is_empty()
+        self.standing() == Standing::Flaky
+    }
+
+    /// The cell's standing: see [`Standing`].
+    pub fn standing(&self) -> Standing {
+        match self.outcome {
+            Outcome::Interrupted => Standing::Interrupted,
+            _ if !self.verdict.met => Standing::Unmet,
+            _ if !self.attempts.is_empty() => Standing::Flaky,
+            Outcome::Skip if self.missing.is_some() => Standing::Skipped(SkipKind::Environmental),
+            Outcome::Skip => Standing::Skipped(SkipKind::Structural),
+            Outcome::Pass => Standing::Passed,
+            _ => Standing::ExpectedFailure,
+        }
     }
 
     /// Every command of every phase, in order.

@@ -15,7 +15,7 @@
 //! so a fresh one would always relink). `--keep`, or that directory being
 //! in use by another crossprobe, gives a fresh temporary one instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Lang, Outcome, Phase, PhaseName, Verdict};
+use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName, Verdict};
 use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
@@ -53,6 +53,9 @@ pub struct Context {
     pub sandbox: run::Sandbox,
     /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
     pub unsandboxed: std::collections::BTreeSet<String>,
+    /// By matrix, the tools that may be missing, their cells then skips
+    /// (`run.allow_missing`); `None` for any tool (or `--allow-missing`).
+    pub allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
     pub keep: bool,
     /// Tries after a first that did not meet its expectation (`--retries`).
     pub retries: u32,
@@ -217,6 +220,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         duration_ms: 0,
         dir: None,
         cached: false,
+        missing: None,
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
@@ -226,6 +230,15 @@ pub fn interrupted(cell: Cell) -> CellResult {
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+/// Whether `tool`, which doctor can install, may be missing for the cell.
+pub fn allows_missing(cell: &Cell, tool: Option<&Missing>, ctx: &Context) -> bool {
+    match (ctx.allow_missing.get(&cell.matrix), tool) {
+        (Some(None), _) => true,
+        (Some(Some(tools)), Some(m)) => tools.contains(&m.tool),
+        _ => false,
+    }
 }
 
 fn timeout(cell: &Cell, ctx: &Context) -> Duration {

@@ -404,6 +404,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            missing: None,
         };
         let h = History::from_results(&[r]);
         assert_eq!(h.build_ms("linux/arm64/cgo0/hello"), 700);

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::model::{Cell, CellResult, Command, Outcome, Phase, PhaseName, Verdict};
+use crate::model::{Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Verdict};
 
 /// The marker behind which a probe prints its facts as one line of JSON.
 pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
@@ -34,12 +34,19 @@ pub struct Observed<'a> {
     pub run: Option<&'a Command>,
     /// Why the run was skipped, when it was.
     pub skip: Option<String>,
+    /// The tool doctor can install whose absence is why: an environmental
+    /// skip, unmet unless allowed.
+    pub missing: Option<Missing>,
+    /// `--allow-missing` or the matrix's `run.allow_missing`.
+    pub allow_missing: bool,
     pub interrupted: bool,
 }
 
 pub struct Checked {
     pub outcome: Outcome,
     pub reason: Option<String>,
+    /// Set on an environmental skip.
+    pub missing: Option<Missing>,
     pub verdict: Verdict,
     pub facts: BTreeMap<String, serde_json::Value>,
 }
@@ -74,6 +81,7 @@ impl Checked {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed,
+            missing: self.missing,
         }
     }
 }
@@ -106,7 +114,14 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
     if let Some(r) = &reason {
         output.push_str(r);
     }
-    let mut verdict = judge(cell, outcome, reason.as_deref(), &output);
+    let missing = obs.missing.clone().filter(|_| outcome == Outcome::Skip);
+    let mut verdict = match &missing {
+        Some(m) if !allowed_missing(cell, obs) => Verdict {
+            met: false,
+            message: format!("{} is missing: {}", m.tool, m.fix),
+        },
+        _ => judge(cell, outcome, reason.as_deref(), &output),
+    };
     let misses = fact_misses(cell, outcome, known, &facts);
     if !misses.is_empty() {
         let joined = misses.join("; ");
@@ -122,9 +137,17 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
     Checked {
         outcome,
         reason,
+        missing,
         verdict,
         facts,
     }
+}
+
+/// A missing tool is a skip rather than a failure only when someone said
+/// so: `--allow-missing`, `run.allow_missing`, or an expected skip with its
+/// reason (a tool that cannot be had on some hosts).
+fn allowed_missing(cell: &Cell, obs: &Observed) -> bool {
+    obs.allow_missing || (cell.expect.outcome == Outcome::Skip && cell.expect.reason.is_some())
 }
 
 /// Each fact expectation that does not hold, as "fact K: expected E, got A".
@@ -267,6 +290,11 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
     let (met, message) = match outcome {
         Outcome::Interrupted => (false, "interrupted before it finished".to_string()),
         Outcome::Skip => (true, format!("skipped: {said}")),
+        // An expected skip allows a missing tool; where the tool is there,
+        // the cell runs and passes.
+        Outcome::Pass if exp.outcome == Outcome::Skip => {
+            (true, format!("passed (a skip was allowed: {because})"))
+        }
         o if o == exp.outcome => match &exp.r#match {
             None => (true, expected_msg(o, exp.reason.as_deref())),
             Some(pat) => match Regex::new(pat) {

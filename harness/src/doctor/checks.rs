@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fix::{self, Action};
 use super::{cc, Finding, Group, Level, Needs};
-use crate::host::{self, Host, Tools};
+use crate::host::{Host, Tools};
 use crate::model::Runner;
 use crate::{process, run};
 
@@ -352,50 +352,6 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
     v
 }
 
-/// Which tool would run a target's binaries, and how to get it.
-fn tool_for(goos: &str, goarch: &str) -> Option<(String, Action)> {
-    let linux = cfg!(target_os = "linux");
-    Some(match (goos, goarch) {
-        ("linux", arch) => {
-            let q = format!("qemu-{}", host::qemu_arch(arch)?);
-            let a = if linux {
-                fix::install(&["qemu-user"], &[], "install qemu-user")
-            } else {
-                Action::Manual(
-                    "qemu-user runs only on Linux: run these cells on a Linux runner".into(),
-                )
-            };
-            (q, a)
-        }
-        ("windows", _) => (
-            "wine".into(),
-            fix::install(
-                &["wine", "wine64"],
-                &["--cask", "wine-stable"],
-                "install wine",
-            ),
-        ),
-        ("js", "wasm") => (
-            "node".into(),
-            fix::install(&["nodejs"], &["node"], "install Node.js"),
-        ),
-        ("wasip1", "wasm") => (
-            "wazero".into(),
-            Action::Run(
-                [
-                    "go",
-                    "install",
-                    "github.com/tetratelabs/wazero/cmd/wazero@v1.12.0",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            ),
-        ),
-        _ => return None,
-    })
-}
-
 pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
     let g = Group::Emulators;
     let versions = tools.versions();
@@ -410,12 +366,14 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
         }
         match run::choose(goos, goarch, &BTreeMap::new(), host, tools) {
             Runner::Native => {}
-            Runner::None { reason } => match tool_for(goos, goarch) {
-                // No tool would help: qemu-i386 crashes Go's 386 binaries,
-                // wine needs an x86 host.
-                Some((tool, action))
-                    if !reason.contains("crashes") && !reason.contains("only on an x86") =>
-                {
+            // The run's own choice says which tool would help (run::needs):
+            // none for a structural skip (qemu-i386 crashes Go's 386
+            // binaries, wine needs an x86 host).
+            Runner::None {
+                reason,
+                missing: tool,
+            } => match tool.and_then(|m| run::needs::action(&m.tool).map(|a| (m.tool, a))) {
+                Some((tool, action)) => {
                     let m = missing.entry(tool).or_insert((action, Vec::new(), 0));
                     m.1.push(target);
                     m.2 += need.cells;
@@ -444,9 +402,9 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
             format!("not found; runs {}", targets.join(", ")),
         )
         .hint(if needs.from_matrices {
-            format!("without it, {cells} cells are built but their run is a skip")
+            format!("without it, {cells} cells are built but not run, and fail the run unless --allow-missing")
         } else {
-            "without it, these targets' cells are built but their run is a skip".to_string()
+            "without it, these targets' cells are built but not run, and fail the run unless --allow-missing".to_string()
         })
         .fix(action);
         found.insert(tool, f);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::cc;
 use crate::check::{self, Observed};
-use crate::model::{Cell, CellResult, Lang, Outcome};
+use crate::model::{Cell, CellResult, Lang, Missing, Outcome};
 use crate::pipeline::Context;
 
 /// Splits `cells` into those to run and the skips made of the rest.
@@ -18,19 +18,45 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
     let (mut run, mut skipped) = (Vec::new(), Vec::new());
     for cell in cells {
         match unservable(&cell, ctx, &mut cache) {
-            Some(reason) => skipped.push(skip(cell, reason)),
+            Some(reason) => {
+                let missing = missing_compiler(&cell, ctx);
+                let allow = crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx);
+                skipped.push(skip_for(cell, reason, missing, allow))
+            }
             None => run.push(cell),
         }
     }
     (run, skipped)
 }
 
+/// A structural skip: no tool would help.
+#[cfg(test)]
 pub(crate) fn skip(cell: Cell, reason: String) -> CellResult {
+    skip_for(cell, reason, None, false)
+}
+
+fn skip_for(cell: Cell, reason: String, missing: Option<Missing>, allow: bool) -> CellResult {
     let obs = Observed {
         skip: Some(reason),
+        allow_missing: allow,
+        missing,
         ..Observed::default()
     };
     check::check(&cell, &obs, &BTreeMap::new()).into_result(&cell, BTreeMap::new(), Vec::new(), 0)
+}
+
+/// The cross compiler doctor could install for a cgo cell, when it is not
+/// on PATH: what makes the skip environmental.
+fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
+    let tool = match cell.env.get("CC") {
+        Some(_) => None,
+        None if crate::toolchain::cc::request(cell) == crate::toolchain::cc::DEFAULT => {
+            cc::cross_gcc(&cell.goos, &cell.goarch).map(|(bin, _)| bin)
+        }
+        None => ctx.compilers.missing(cell).map(str::to_string),
+    };
+    tool.filter(|t| crate::fsutil::which(t).is_none())
+        .map(|t| crate::run::needs::missing(&t))
 }
 
 /// Key: the Go, target and CC asked for; value: why such a cell cannot be

@@ -395,6 +395,7 @@ mod tests {
                     2 => Runner::Node,
                     _ => Runner::None {
                         reason: "no runner".into(),
+                        missing: None,
                     },
                 };
                 cell(&format!("linux/a{}/{i}", i / 4), &format!("a{}", i / 4), r)

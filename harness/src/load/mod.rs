@@ -6,7 +6,7 @@
 pub mod limits;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +68,9 @@ pub struct Matrix {
     /// Run the probes in the sandbox (`run.sandbox`, default true).
     pub sandbox: bool,
     pub runners: Vec<RunnerOverride>,
+    /// `run.allow_missing`: the tools doctor can install that may be
+    /// missing, their cells then skips, not failures; `None` for any tool.
+    pub allow_missing: Option<BTreeSet<String>>,
     pub expect: Vec<Expect>,
 }
 
@@ -236,6 +239,20 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             "in this mapping",
             "add the missing key; the README's format reference shows an example".into(),
         );
+    }
+    // The YAML parser's own words, each with what to write instead.
+    const PARSER: &[(&str, &str, &str)] = &[
+        ("unknown escape", "not an escape", "in double quotes YAML knows \\n, \\t, \\\\, \\\", \\xNN and \\uNNNN; for a backslash taken literally, use single quotes"),
+        ("unexpected character", "a control character", "remove it, or write it as an escape such as \"\\a\" inside double quotes"),
+        ("illegal placement of ':'", "here", "a `[` or `{` before this is not closed: close a flow list or mapping on the line it opens"),
+        ("unclosed quote", "the quote opens here", "close the quote on the same line, or use a block scalar (`|`) for text of several lines"),
+        ("invalid type: sequence", "a list", "write one value here, not a list"),
+        ("invalid type: map", "a mapping", "write one value here, not a mapping"),
+    ];
+    for (words, label, help) in PARSER {
+        if message.contains(words) {
+            return (*label, (*help).to_string());
+        }
     }
     ("here", "see the matrix format in the README".into())
 }
@@ -482,6 +499,11 @@ impl Checker<'_> {
             timeout,
             sandbox: raw.run.sandbox.unwrap_or(true),
             runners,
+            allow_missing: match &raw.run.allow_missing {
+                None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),
+                Some(schema::AllowMissing::All(true)) => None,
+                Some(schema::AllowMissing::Tools(t)) => Some(t.iter().cloned().collect()),
+            },
             expect,
         })
     }
@@ -594,7 +616,22 @@ impl Checker<'_> {
                             )
                             .into());
                     };
-                    Probe::inline(&p.name.value, lang, src)
+                    let mut probe = Probe::inline(&p.name.value, lang, src);
+                    if let Some(files) = &p.files {
+                        probe.add_files(&files.value).map_err(|why| {
+                            self.err(
+                                within(span_of(&files.referenced), span),
+                                why,
+                                "this probe's files",
+                                Some(
+                                    "name each file by a plain name such as lib.c, lib.h, \
+                                     go.mod or go.sum"
+                                        .into(),
+                                ),
+                            )
+                        })?;
+                    }
+                    probe
                 }
             };
             if out.iter().any(|p| p.name == probe.name) {
@@ -603,7 +640,7 @@ impl Checker<'_> {
                         span,
                         format!("probe {:?} is listed twice", probe.name),
                         "again here",
-                        None,
+                        Some("remove one: each probe runs once per cell; for other settings, add an axis value".into()),
                     )
                     .into());
             }

@@ -86,7 +86,7 @@ pub struct MatrixFile {
 #[serde(untagged)]
 pub enum ProbeRef {
     Named(String),
-    Inline(InlineProbe),
+    Inline(Box<InlineProbe>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +96,9 @@ pub struct InlineProbe {
     #[serde(default = "default_lang")]
     pub lang: Spanned<String>,
     pub source: Option<String>,
+    /// More files beside the source, by name: a lib.c, or the go.mod and
+    /// go.sum of a program that needs a module.
+    pub files: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 fn default_lang() -> Spanned<String> {
@@ -147,6 +150,17 @@ pub struct RunConfig {
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     pub runners: BTreeMap<String, Spanned<String>>,
+    /// A missing tool makes its cells skips rather than failures: `true`
+    /// for any tool, or a list of the tools (`[wine32]`).
+    #[serde(default)]
+    pub allow_missing: Option<AllowMissing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AllowMissing {
+    All(bool),
+    Tools(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]

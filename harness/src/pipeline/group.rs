@@ -15,7 +15,9 @@ use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
 use crate::fsutil::{self, Lock};
 use crate::host::Tools;
-use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName, Runner};
+use crate::model::{
+    Attempt, Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Runner, Standing,
+};
 use crate::toolchain::go::GoToolchain;
 use crate::{build, inspect, process, render, run};
 
@@ -293,9 +295,10 @@ fn run_tries(
     let mut attempts = build_attempts(cell, built);
     loop {
         let run = run_once(cell, n, group, built, ctx);
-        let (result, ..) = judged(group, n, cells, Some(&run));
-        let again = !result.verdict.met
-            && result.outcome != Outcome::Interrupted
+        let (result, ..) = judged(group, n, cells, ctx, Some(&run));
+        // A missing tool stays missing on a retry.
+        let again = result.standing() == Standing::Unmet
+            && result.missing.is_none()
             && attempts.len() < ctx.retries as usize
             && process::interrupt::requested().is_none()
             && !stopped();
@@ -342,7 +345,10 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
         let go = &ctx.gos[&cell.go];
         match &cell.runner {
             _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
-            Runner::None { reason } => ran.skip = Some(reason.clone()),
+            Runner::None { reason, missing } => {
+                ran.skip = Some(reason.clone());
+                ran.missing = missing.clone();
+            }
             runner => match run::warm_up(runner, &ctx.tools)
                 .and_then(|()| run::invocation(runner, &built.output, &[], &tools_for(go, ctx)))
             {
@@ -383,6 +389,8 @@ fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Too
 struct Ran {
     command: Option<Command>,
     skip: Option<String>,
+    /// The runner doctor could install, when its absence is the skip.
+    missing: Option<Missing>,
     spawn_error: Option<(Outcome, String)>,
 }
 
@@ -434,6 +442,7 @@ fn judged(
     group: &Group,
     n: usize,
     cells: &[Cell],
+    ctx: &Context,
     run: Option<&(Phase, Ran)>,
 ) -> (CellResult, bool, Option<String>) {
     let cell = &cells[group.cells[n].0];
@@ -443,6 +452,10 @@ fn judged(
         phases.push(p.clone());
         r
     });
+    let missing = match &built.skip {
+        Some(_) => ctx.compilers.missing(cell).map(run::needs::missing),
+        None => ran.and_then(|r| r.missing.clone()),
+    };
     let obs = Observed {
         build: built.commands.last(),
         builds: &built.commands,
@@ -455,6 +468,8 @@ fn judged(
             .skip
             .clone()
             .or_else(|| ran.and_then(|r| r.skip.clone())),
+        allow_missing: super::allows_missing(cell, missing.as_ref(), ctx),
+        missing,
         interrupted: process::interrupt::requested().is_some(),
     };
     let mut result = judge(cell, phases, &obs, built.inspected.clone());
@@ -476,7 +491,7 @@ fn finish_cell(
     attempts: Vec<Attempt>,
 ) -> CellResult {
     let built = group.built.get().expect("cells finish after their build");
-    let (mut result, spawn_error, skip) = judged(group, n, cells, run.as_ref());
+    let (mut result, spawn_error, skip) = judged(group, n, cells, ctx, run.as_ref());
     result.attempts = attempts;
     let entry = store.and_then(|_| {
         Entry::of(

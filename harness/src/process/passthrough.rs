@@ -3,20 +3,22 @@
 //!
 //! Unlike [`super::run`], nothing is captured and there is no timeout (the
 //! caller, usually cmd/go, owns those): stdin is inherited, and stdout and
-//! stderr are relayed as they are written, since `go test` reads the test
-//! binary's stdout while it runs.
+//! stderr reach the caller as they are written, since `go test` reads the
+//! test binary's stdout while it runs.
 //!
-//! Relayed, not inherited: wine leaves helper processes holding whatever
-//! stdout and stderr the program had, so handing ours down would keep
-//! cmd/go's pipe open, and `go test` would wait for its EOF long after the
-//! test binary exited. Our own pipes are drained once the child has exited
-//! and then dropped; a straggler still holding one no longer matters.
+//! A pipe is relayed, not handed down: wine leaves helper processes holding
+//! whatever stdout and stderr the program had, so handing ours down would
+//! keep cmd/go's pipe open, and `go test` would wait for its EOF long after
+//! the test binary exited. Our own pipes are drained once the child has
+//! exited and then dropped; a straggler still holding one no longer
+//! matters. A terminal or a file is handed down as it is.
 //!
 //! The child leads a process group of its own, killed once it exits, as
-//! in `run`. SIGINT, SIGTERM, SIGQUIT and SIGHUP sent to crossprobe are
-//! passed on to that group (cmd/go sends SIGQUIT to a wedged test binary
-//! for its goroutine dump), and on Linux the child dies with crossprobe
-//! if crossprobe is killed outright.
+//! in `run`; when crossprobe holds the terminal, the child's group gets it
+//! for as long as it runs. SIGINT, SIGTERM, SIGQUIT and SIGHUP sent to
+//! crossprobe are passed on to that group (cmd/go sends SIGQUIT to a wedged
+//! test binary for its goroutine dump), and on Linux the child dies with
+//! crossprobe if crossprobe is killed outright.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -24,6 +26,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -58,33 +61,27 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
             "cannot run an empty argv",
         ));
     };
-    // One pipe for both when our stdout and stderr are one file (cmd/go
-    // hands a test binary the same pipe for both): the child's interleaving
-    // then survives the relay exactly.
-    let shared = same_file(io::stdout().as_fd(), io::stderr().as_fd());
-    let (out_r, out_w) = io::pipe()?;
-    let (err_r, err_w) = if shared {
-        (None, out_w.try_clone()?)
-    } else {
-        let (r, w) = io::pipe()?;
-        (Some(r), w)
-    };
-
+    let (stdout, stderr, readers) = relayed_stdio()?;
     let marker = sweep::marker();
     let mut cmd = std::process::Command::new(program);
     cmd.args(args)
         .envs(&p.env)
         .env(sweep::VAR, &marker)
         .current_dir(&p.cwd)
-        .stdout(out_w)
-        .stderr(err_w)
+        .stdout(stdout)
+        .stderr(stderr)
         .process_group(0);
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    let foreground = terminal::ours();
+    // SAFETY: prctl, signal and tcsetpgrp are async-signal-safe and touch
+    // no memory of ours.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            #[cfg(target_os = "linux")]
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            if foreground {
+                terminal::hand_to(libc::getpgrp());
             }
             Ok(())
         });
@@ -106,9 +103,8 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
     let pid = child.id();
 
     let done = Arc::new(AtomicBool::new(false));
-    let relays: Vec<_> = [(Some(out_r), Stream::Out), (err_r, Stream::Err)]
+    let relays: Vec<_> = readers
         .into_iter()
-        .filter_map(|(r, s)| Some((r?, s)))
         .map(|(r, s)| {
             let done = Arc::clone(&done);
             thread::spawn(move || relay(r.into(), s, &done))
@@ -122,6 +118,10 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
     });
 
     let waited = wait_exited(pid);
+    if foreground {
+        // SAFETY: getpgrp has no preconditions.
+        terminal::hand_to(unsafe { libc::getpgrp() });
+    }
     // The leader is still a zombie, so the group id is still its own.
     sys::killpg(pid, libc::SIGKILL);
     let status = child.wait();
@@ -139,6 +139,70 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
         (None, Some(sig)) => 128 + sig,
         (None, None) => 1,
     })
+}
+
+/// The child's stdout and stderr, and the read ends crossprobe relays.
+/// Only a pipe or a socket is relayed: nobody waits for EOF on a terminal
+/// or a file, and a program that sees the terminal stays interactive. One
+/// pipe serves both when our stdout and stderr are one (cmd/go hands a test
+/// binary the same pipe for both): the child's interleaving then survives
+/// the relay exactly.
+type Readers = Vec<(io::PipeReader, Stream)>;
+
+fn relayed_stdio() -> io::Result<(Stdio, Stdio, Readers)> {
+    let (out, err) = (io::stdout(), io::stderr());
+    let mut readers = Vec::new();
+    let stdout = match is_pipe(out.as_fd()) {
+        true => {
+            let (r, w) = io::pipe()?;
+            readers.push((r, Stream::Out));
+            Some(w)
+        }
+        false => None,
+    };
+    let stderr = match (&stdout, is_pipe(err.as_fd())) {
+        (Some(w), true) if same_file(out.as_fd(), err.as_fd()) => Stdio::from(w.try_clone()?),
+        (_, true) => {
+            let (r, w) = io::pipe()?;
+            readers.push((r, Stream::Err));
+            Stdio::from(w)
+        }
+        (_, false) => Stdio::inherit(),
+    };
+    let stdout = stdout.map_or_else(Stdio::inherit, Stdio::from);
+    Ok((stdout, stderr, readers))
+}
+
+/// The controlling terminal, which a child reading it must hold: a
+/// process group of its own would otherwise be stopped by SIGTTIN.
+mod terminal {
+    /// Whether stdin is a terminal whose foreground group is ours.
+    pub fn ours() -> bool {
+        // SAFETY: isatty, tcgetpgrp and getpgrp have no preconditions.
+        unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
+    }
+
+    /// Makes `pgrp` the terminal's foreground group. Async-signal-safe: the
+    /// child calls it between fork and exec. SIGTTOU is ignored meanwhile,
+    /// since a background group that asks is otherwise stopped by it.
+    pub fn hand_to(pgrp: libc::pid_t) {
+        // SAFETY: signal and tcsetpgrp have no memory-safety preconditions.
+        unsafe {
+            let old = libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, pgrp);
+            libc::signal(libc::SIGTTOU, old);
+        }
+    }
+}
+
+/// Whether a descriptor is a pipe or a socket.
+fn is_pipe(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: fstat writes one stat struct into the zeroed value we own.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd.as_raw_fd(), &mut st) == 0
+            && matches!(st.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFSOCK)
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -9,6 +9,7 @@
 //! "C", so that a cgo probe built with cgo off fails the way any cgo-only
 //! package does. A C probe must have a `.c` source.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
@@ -44,6 +45,23 @@ impl Probe {
             files: vec![(file.to_string(), source.to_string())],
             inline: true,
         }
+    }
+
+    /// Adds files beside the source (`files:` of an inline probe). A name
+    /// must be a plain file name, and not one the probe already has.
+    pub fn add_files(&mut self, files: &BTreeMap<String, String>) -> Result<(), String> {
+        for (name, text) in files {
+            if let Err(why) = crate::load::check_name(name) {
+                return Err(format!("invalid file name {name:?} under files: {why}"));
+            }
+            if self.files.iter().any(|(n, _)| n == name) {
+                return Err(format!(
+                    "{name:?} under files would replace the probe's own {name}"
+                ));
+            }
+            self.files.push((name.clone(), text.clone()));
+        }
+        Ok(())
     }
 }
 

@@ -44,7 +44,10 @@ pub fn sources(
             _ => out.push((name.clone(), text.clone())),
         }
     }
-    if probe.lang == Lang::Go {
+    // A probe that brings its own go.mod (a bug report's, requiring the
+    // module it is about) keeps it: a generated one would lose the require.
+    let own_go_mod = probe.files.iter().any(|(n, _)| n == "go.mod");
+    if probe.lang == Lang::Go && !own_go_mod {
         // The go line sets the language version. Without one, Go assumes 1.16
         // and refuses generics; a newer one than the toolchain makes Go try to
         // download a toolchain.
@@ -52,14 +55,14 @@ pub fn sources(
             "go.mod".to_string(),
             format!("module crossprobe.probe/{}\n\ngo {go_minor}\n", probe.name),
         ));
-        if matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
-            let text = catalog::support_file("host/host.c")
-                .ok_or("host/host.c is missing from the embedded templates")?;
-            out.push((
-                format!("{}/host.c", crate::build::HOST_DIR),
-                text.to_string(),
-            ));
-        }
+    }
+    if probe.lang == Lang::Go && matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
+        let text = catalog::support_file("host/host.c")
+            .ok_or("host/host.c is missing from the embedded templates")?;
+        out.push((
+            format!("{}/host.c", crate::build::HOST_DIR),
+            text.to_string(),
+        ));
     }
     Ok(out)
 }

@@ -9,28 +9,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::model::{CellResult, Outcome, Results};
+use crate::model::{CellResult, Outcome, Results, Standing};
 
-/// How a cell stood in one run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    /// Met its expectation at the first try.
-    Met,
-    /// Met it only after failing (`--retries`).
-    Flaky,
-    Unmet,
-    Interrupted,
-}
-
-impl Standing {
-    pub fn of(r: &CellResult) -> Standing {
-        match r.outcome {
-            Outcome::Interrupted => Standing::Interrupted,
-            _ if r.flaky() => Standing::Flaky,
-            _ if r.verdict.met => Standing::Met,
-            _ => Standing::Unmet,
-        }
-    }
+/// Met its expectation at the first try: passed, failed as expected, or
+/// skipped as allowed.
+fn met(st: Standing) -> bool {
+    matches!(
+        st,
+        Standing::Passed | Standing::ExpectedFailure | Standing::Skipped(_)
+    )
 }
 
 /// One cell that changed.
@@ -108,21 +95,19 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
     };
     for (k, hc) in &h {
         let Some(bc) = b.get(k) else {
-            if Standing::of(hc) == Standing::Unmet {
+            if hc.standing() == Standing::Unmet {
                 d.new_failing += 1;
             }
             d.new.push(change(k, None, Some(hc)));
             continue;
         };
         let ch = change(k, Some(bc), Some(hc));
-        match (Standing::of(bc), Standing::of(hc)) {
+        match (bc.standing(), hc.standing()) {
             (Standing::Interrupted, _) | (_, Standing::Interrupted) => d.not_compared += 1,
-            (Standing::Met | Standing::Flaky, Standing::Unmet) => d.newly_failing.push(ch),
-            (Standing::Unmet, Standing::Met) => d.fixed.push(ch),
-            (Standing::Unmet | Standing::Met, Standing::Flaky) => d.newly_flaky.push(ch),
-            (Standing::Met, Standing::Met)
-                if hc.outcome == Outcome::Skip && bc.outcome != Outcome::Skip =>
-            {
+            (b, Standing::Unmet) if b != Standing::Unmet => d.newly_failing.push(ch),
+            (Standing::Unmet, h) if met(h) => d.fixed.push(ch),
+            (b, Standing::Flaky) if b != Standing::Flaky => d.newly_flaky.push(ch),
+            (b, Standing::Skipped(_)) if met(b) && !matches!(b, Standing::Skipped(_)) => {
                 d.newly_skipped.push(ch)
             }
             _ => d.unchanged += 1,
@@ -342,6 +327,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            missing: None,
         }
     }
 

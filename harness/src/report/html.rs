@@ -17,8 +17,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::expand::env_applies;
-use crate::model::{CellResult, Command, Outcome, PhaseName, Results};
-use crate::report::diff::Standing;
+use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
 
 const TEMPLATE: &str = include_str!("html/report.html");
 
@@ -73,15 +72,10 @@ struct Square {
 
 /// How a square is coloured: one word per way a cell can stand.
 pub fn status(r: &CellResult) -> &'static str {
-    match Standing::of(r) {
-        Standing::Interrupted => "interrupted",
-        Standing::Flaky => "flaky",
-        Standing::Unmet => "fail",
-        Standing::Met => match r.outcome {
-            Outcome::Pass => "pass",
-            Outcome::Skip => "skip",
-            _ => "xfail",
-        },
+    match r.standing() {
+        // Both kinds of skip are grey; the reason says which.
+        Standing::Skipped(_) => "skip",
+        st => st.as_str(),
     }
 }
 

@@ -40,7 +40,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use quick_xml::Writer;
 
-use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner};
+use crate::model::{Captured, CellResult, Command, Results, Runner, Standing};
 
 /// The most of a cell's stdout, and of its stderr, that a report carries.
 /// CI servers keep every report they are given; one runaway probe should not
@@ -177,28 +177,32 @@ fn case_name(r: &CellResult) -> &str {
 /// what it does. A skip that the matrix did not expect is a failure, or a
 /// missing runner could turn a whole target green.
 fn status(r: &CellResult) -> Status {
-    match r.outcome {
-        Outcome::Interrupted => Status::Skipped {
+    match r.standing() {
+        Standing::Interrupted => Status::Skipped {
             message: "interrupted before it finished".to_string(),
         },
-        _ if !r.verdict.met => failure(r),
-        Outcome::Skip => {
+        Standing::Unmet => failure(r),
+        Standing::Skipped(_) => {
             let reason = match (&r.reason, &r.cell.runner) {
                 (Some(reason), _) => reason.as_str(),
-                (None, Runner::None { reason }) => reason.as_str(),
+                (None, Runner::None { reason, .. }) => reason.as_str(),
                 (None, _) => "skipped",
             };
             Status::Skipped {
                 message: first_line(reason).to_string(),
             }
         }
-        _ => Status::Passed,
+        Standing::Passed | Standing::ExpectedFailure | Standing::Flaky => Status::Passed,
     }
 }
 
 fn failure(r: &CellResult) -> Status {
     let reason = r.reason.as_deref().filter(|s| !s.trim().is_empty());
-    let message = first_line(reason.unwrap_or(&r.verdict.message)).to_string();
+    // A missing tool's failure says how to get it: doctor's fix.
+    let message = match &r.missing {
+        Some(m) => format!("{} is missing: {}", m.tool, m.fix),
+        None => first_line(reason.unwrap_or(&r.verdict.message)).to_string(),
+    };
     let mut body = r.verdict.message.clone();
     if let Some(reason) = reason {
         body.push('\n');
@@ -603,7 +607,7 @@ mod tests {
         let cell: crate::model::Cell = serde_json::from_value(json).unwrap();
         let r = CellResult {
             cell,
-            outcome: Outcome::Pass,
+            outcome: crate::model::Outcome::Pass,
             reason: None,
             verdict: crate::model::Verdict {
                 met: true,
@@ -618,6 +622,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            missing: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::model::{CellResult, Outcome};
+use crate::model::{CellResult, Standing};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -45,13 +45,8 @@ impl Progress {
     pub fn finished(&mut self, r: &CellResult) {
         self.running.retain(|x| *x != r.cell.id);
         self.done += 1;
-        let mark = match (r.verdict.met, r.outcome) {
-            (_, Outcome::Skip) => "skip ",
-            (_, Outcome::Interrupted) => "intr ",
-            (true, Outcome::Pass) => "ok   ",
-            (true, _) => "xfail",
-            (false, _) => "FAIL ",
-        };
+        let standing = r.standing();
+        let mark = format!("{:<5}", super::summary::mark(standing));
         let width = self.total.to_string().len();
         let line = format!(
             "[{:>width$}/{}] {mark} {:<11} {} ({})",
@@ -67,7 +62,7 @@ impl Progress {
         );
         match &self.bar {
             Some(b) => {
-                if !r.verdict.met || r.outcome != Outcome::Pass {
+                if standing != Standing::Passed {
                     b.println(line);
                 }
                 b.inc(1);

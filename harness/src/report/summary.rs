@@ -3,41 +3,37 @@
 
 use std::fmt::Write;
 
-use crate::model::{CellResult, Outcome};
+use crate::model::{CellResult, SkipKind, Standing};
 
 pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
-    let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
-    let unmet = results
+    let count = |st: Standing| results.iter().filter(|r| r.standing() == st).count();
+    let unmet = count(Standing::Unmet);
+    let missing = results
         .iter()
-        .filter(|r| !r.verdict.met && r.outcome != Outcome::Interrupted)
+        .filter(|r| r.standing() == Standing::Unmet && r.missing.is_some())
         .count();
-    let expected_fail = results
-        .iter()
-        .filter(|r| {
-            r.verdict.met && !r.flaky() && !matches!(r.outcome, Outcome::Pass | Outcome::Skip)
-        })
-        .count();
-    // A flaky cell met its expectation only on a retry: not a pass.
-    let flaky = results.iter().filter(|r| r.flaky()).count();
-    let passed = results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pass && !r.flaky())
-        .count();
+    let allowed_missing = count(Standing::Skipped(SkipKind::Environmental));
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}{}",
+        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}{}{}",
         results.len(),
         elapsed_s,
-        passed,
-        expected_fail,
-        count(Outcome::Skip),
+        count(Standing::Passed),
+        count(Standing::ExpectedFailure),
+        count(Standing::Skipped(SkipKind::Structural)),
         unmet,
-        match flaky {
+        match (missing, allowed_missing) {
+            (0, 0) => String::new(),
+            (0, a) => format!(", {a} skipped for a missing tool (allowed)"),
+            (m, 0) => format!(" ({m} for a missing tool: `crossprobe doctor --fix`, or --allow-missing)"),
+            (m, a) => format!(" ({m} for a missing tool), {a} skipped for a missing tool (allowed)"),
+        },
+        match count(Standing::Flaky) {
             0 => String::new(),
             n => format!(", {n} flaky"),
         },
-        match count(Outcome::Interrupted) {
+        match count(Standing::Interrupted) {
             0 => String::new(),
             n => format!(", {n} interrupted"),
         },
@@ -48,7 +44,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     );
     let rows: Vec<&CellResult> = results
         .iter()
-        .filter(|r| r.outcome != Outcome::Pass || !r.verdict.met || r.flaky())
+        .filter(|r| r.standing() != Standing::Passed)
         .collect();
     if rows.is_empty() {
         return s;
@@ -61,28 +57,21 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         .min(60);
     let _ = writeln!(s);
     for r in rows {
-        let mark = match (r.verdict.met, r.outcome) {
-            (_, Outcome::Interrupted) => "INTR",
-            _ if r.flaky() => "FLAKY",
-            (_, Outcome::Skip) => "SKIP",
-            (true, _) => "XFAIL",
-            (false, _) => "FAIL",
+        let standing = r.standing();
+        let why = match standing {
+            Standing::Flaky => {
+                let first = &r.attempts[0];
+                format!(
+                    "{} on try 1 of {}: {}",
+                    first.outcome,
+                    r.attempts.len() + 1,
+                    first.verdict.message
+                )
+            }
+            Standing::Skipped(_) => r.reason.clone().unwrap_or_default(),
+            _ => r.verdict.message.clone(),
         };
-        let why = if r.flaky() {
-            let first = &r.attempts[0];
-            format!(
-                "{} on try 1 of {}: {}",
-                first.outcome,
-                r.attempts.len() + 1,
-                first.verdict.message
-            )
-        } else if r.verdict.met && r.outcome != Outcome::Skip {
-            r.verdict.message.clone()
-        } else if r.outcome == Outcome::Skip {
-            r.reason.clone().unwrap_or_default()
-        } else {
-            r.verdict.message.clone()
-        };
+        let mark = mark(standing);
         let _ = writeln!(
             s,
             "  {mark:<5} {:<11} {:<id_w$}  {}{}",
@@ -98,6 +87,19 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         }
     }
     s
+}
+
+/// The summary's word for a standing.
+pub fn mark(st: Standing) -> &'static str {
+    match st {
+        Standing::Passed => "OK",
+        Standing::ExpectedFailure => "XFAIL",
+        Standing::Unmet => "FAIL",
+        Standing::Skipped(SkipKind::Structural) => "SKIP",
+        Standing::Skipped(SkipKind::Environmental) => "SKIP?",
+        Standing::Flaky => "FLAKY",
+        Standing::Interrupted => "INTR",
+    }
 }
 
 fn one_line(s: &str, max: usize) -> String {

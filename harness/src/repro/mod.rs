@@ -23,7 +23,7 @@ use miette::SourceSpan;
 use crate::cli::{self, Prepared};
 use crate::errors::Error;
 use crate::load::{Located, Matrix};
-use crate::model::{exit, CellResult, Outcome, Results, SCHEMA_VERSION};
+use crate::model::{exit, CellResult, Outcome, Results, Standing, SCHEMA_VERSION};
 use crate::pipeline::{self, Event};
 use crate::process;
 use crate::report::{self, progress::Progress};
@@ -88,7 +88,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     let bundles = write_bundles(&matrix, &all, &ex, &loaded.yaml, o)?;
     print_bundles(&bundles);
     let dir = write_results(o.out, &matrix, &all, &ex, &started_at, t0)?;
-    let met = all.iter().filter(|r| r.verdict.met).count();
+    let met = all.iter().filter(|r| r.standing().ok()).count();
     println!(
         "{met} of {} cells as the snippet expects; reports: {}/results.json",
         all.len(),
@@ -112,7 +112,7 @@ pub(crate) fn exit_code(all: &[CellResult]) -> i32 {
     match process::interrupt::requested() {
         Some(libc::SIGTERM) => exit::SIGTERM,
         Some(_) => exit::SIGINT,
-        None if all.iter().all(|r| r.verdict.met) => exit::OK,
+        None if all.iter().all(|r| r.standing().ok()) => exit::OK,
         None => exit::UNMET,
     }
 }
@@ -155,11 +155,24 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
 
 /// One line per cell: reproduced, not reproduced, or a different failure.
 pub fn verdict_line(r: &CellResult) -> String {
-    let exp = &r.cell.expect;
     let why = r.reason.as_deref().unwrap_or("");
-    match r.outcome {
-        Outcome::Skip => format!("skipped: {why}"),
-        Outcome::Interrupted => "interrupted before it finished".into(),
+    match (r.standing(), r.outcome) {
+        (Standing::Skipped(_), _) => format!("skipped: {why}"),
+        (Standing::Interrupted, _) => "interrupted before it finished".into(),
+        (Standing::Flaky, o) => format!(
+            "flaky: {o} on try {}, after {}",
+            r.attempts.len() + 1,
+            r.attempts[0].verdict.message
+        ),
+        (Standing::Unmet, _) if r.missing.is_some() => format!("not run: {}", r.verdict.message),
+        (Standing::Unmet, Outcome::Skip) => format!("skipped, but {}", r.verdict.message),
+        (_, o) => outcome_line(r, o, why),
+    }
+}
+
+fn outcome_line(r: &CellResult, o: Outcome, why: &str) -> String {
+    let exp = &r.cell.expect;
+    match o {
         Outcome::Pass if r.verdict.met => "passed, as expected".into(),
         o if r.verdict.met => match &exp.r#match {
             Some(m) => format!("reproduced: {o} matching /{m}/"),

@@ -436,6 +436,7 @@ impl Convert<'_> {
             // A stranger's snippet cannot opt out; only --no-sandbox can.
             sandbox: true,
             runners: Vec::new(),
+            allow_missing: Some(Default::default()),
             expect,
         })
     }

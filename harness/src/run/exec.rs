@@ -144,7 +144,7 @@ fn target_of(insp: &Inspection, env: &BTreeMap<String, String>) -> Option<Target
 /// up (wine's prefix and its stub).
 pub fn ready(target: &Target, host: &Host, tools: &Tools) -> Result<Runner, ExecError> {
     let runner = super::choose(&target.goos, &target.goarch, &target.env, host, tools);
-    if let Runner::None { reason } = &runner {
+    if let Runner::None { reason, .. } = &runner {
         return Err(ExecError::new(
             format!("cannot run a {}/{} binary here: {reason}", target.goos, target.goarch),
             "`crossprobe doctor` lists the runners this machine has, and how to get the missing ones",

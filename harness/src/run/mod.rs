@@ -12,6 +12,7 @@
 //! - [`sandbox`] puts an invocation inside bubblewrap.
 
 pub mod exec;
+pub mod needs;
 pub mod runners;
 pub mod sandbox;
 

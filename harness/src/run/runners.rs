@@ -136,8 +136,20 @@ fn default_kind(
     })
 }
 
+/// A structural skip: no tool would give this target a runner here.
 fn none(reason: String) -> Runner {
-    Runner::None { reason }
+    Runner::None {
+        reason,
+        missing: None,
+    }
+}
+
+/// An environmental skip: `tool`, which doctor can install, is missing.
+fn missing(tool: &str, reason: String) -> Runner {
+    Runner::None {
+        reason,
+        missing: Some(super::needs::missing(tool)),
+    }
 }
 
 fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools) -> Runner {
@@ -152,7 +164,7 @@ fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools
     };
     let binary = format!("qemu-{arch}");
     if !tools.qemu.contains_key(&binary) {
-        return none(format!("no {binary}: install qemu-user"));
+        return missing(&binary, format!("no {binary}: install qemu-user"));
     }
     Runner::Qemu {
         binary,
@@ -186,7 +198,10 @@ pub const NO_WINE32: &str = "windows/386 needs a 32-bit wine (wine32), which is 
 
 fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
     let Some(w) = &tools.wine else {
-        return none("no wine64: install wine (Debian: wine and wine64)".to_string());
+        return missing(
+            "wine64",
+            "no wine64: install wine (Debian: wine and wine64)".to_string(),
+        );
     };
     // wine runs x86 code natively only; on macOS, Rosetta runs wine itself.
     if host.goarch != "amd64" && host.goos != "darwin" {
@@ -199,7 +214,7 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         "amd64" => &w.loader64,
         "386" => match &w.loader32 {
             Some(l) => l,
-            None => return none(NO_WINE32.to_string()),
+            None => return missing("wine32", NO_WINE32.to_string()),
         },
         _ => {
             return none(format!(
@@ -213,11 +228,14 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
         &w.stub_x86_64
     };
     if needs_prng_stub(&w.version) && stub.is_none() {
-        return none(format!(
-            "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
+        return missing(
+            "wine ProcessPrng stub",
+            format!(
+                "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
              installed: run scripts/setup",
-            w.version
-        ));
+                w.version
+            ),
+        );
     }
     Runner::Wine {
         binary: file_name(loader),
@@ -226,7 +244,10 @@ fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
 
 fn node(tools: &Tools) -> Runner {
     if tools.node.is_none() {
-        return none("no node: install Node.js to run js/wasm".to_string());
+        return missing(
+            "node",
+            "no node: install Node.js to run js/wasm".to_string(),
+        );
     }
     if tools.wasm_exec_node.is_none() {
         return none(
@@ -238,10 +259,13 @@ fn node(tools: &Tools) -> Runner {
     // Node gained in 17.4 (globalThis.crypto only came in 19).
     let version = tools.node_version.as_deref().unwrap_or("");
     if parse_version(version.trim_start_matches('v')).is_some_and(|v| v < (17, 4)) {
-        return none(format!(
-            "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
+        return missing(
+            "node",
+            format!(
+                "js/wasm needs node 17.4 or later (Go's wasm_exec.js calls \
              crypto.getRandomValues); found {version}"
-        ));
+            ),
+        );
     }
     Runner::Node
 }
@@ -251,7 +275,10 @@ fn wasi(tools: &Tools) -> Runner {
         Some(w) => Runner::Wasi {
             binary: w.name.clone(),
         },
-        None => none("no wazero or wasmtime: install one to run wasip1/wasm".to_string()),
+        None => missing(
+            "wazero",
+            "no wazero or wasmtime: install one to run wasip1/wasm".to_string(),
+        ),
     }
 }
 
@@ -393,7 +420,7 @@ pub fn invocation_in(
             inv.argv.push(bin);
             inv.env.insert("PWD".to_string(), utf8(&inv.cwd)?);
         }
-        Runner::None { reason } => return Err(format!("this binary has no runner: {reason}")),
+        Runner::None { reason, .. } => return Err(format!("this binary has no runner: {reason}")),
     }
     inv.argv.extend(args.iter().cloned());
     Ok(inv)
@@ -833,7 +860,7 @@ mod tests {
 
     fn reason(r: Runner) -> String {
         match r {
-            Runner::None { reason } => reason,
+            Runner::None { reason, .. } => reason,
             r => panic!("expected None, got {r:?}"),
         }
     }
@@ -1051,6 +1078,7 @@ mod tests {
         );
         let none = Runner::None {
             reason: "no runner for darwin/arm64 on linux/amd64".into(),
+            missing: None,
         };
         assert!(invocation(&none, Path::new("/b/p"), &[], &t).is_err());
     }

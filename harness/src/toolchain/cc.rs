@@ -70,6 +70,9 @@ pub struct Compiler {
 #[derive(Clone, Debug, Default)]
 pub struct Compilers {
     map: BTreeMap<Key, Result<Compiler, String>>,
+    /// Where there is none because a compiler doctor can install is
+    /// missing: its program (a Debian cross gcc, zig).
+    missing: BTreeMap<Key, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,13 +131,20 @@ impl Compilers {
     /// `cache` when a darwin cell needs them.
     pub fn discover(cells: &[Cell], host: &Host, cache: &Path) -> Compilers {
         let mut map = BTreeMap::new();
+        let mut missing = BTreeMap::new();
         let mut versions: BTreeMap<Vec<String>, Result<String, String>> = BTreeMap::new();
         for cell in cells.iter().filter(|c| wanted(c)) {
             let key = Key::of(cell);
             if map.contains_key(&key) {
                 continue;
             }
-            let found = resolve(&key, host, &|name| which(name)).and_then(|c| {
+            let resolved = resolve(&key, host, &|name| which(name));
+            if resolved.is_err() {
+                if let Some(tool) = installable(&key, host).filter(|t| which(t).is_none()) {
+                    missing.insert(key.clone(), tool);
+                }
+            }
+            let found = resolved.and_then(|c| {
                 let version = versions
                     .entry(version_argv(&c))
                     .or_insert_with_key(|argv| read_version(argv))
@@ -143,7 +153,13 @@ impl Compilers {
             });
             map.insert(key, found);
         }
-        Compilers { map }
+        Compilers { map, missing }
+    }
+
+    /// The compiler program whose absence is why the cell has none, when
+    /// doctor can install it (run::needs).
+    pub fn missing(&self, cell: &Cell) -> Option<&str> {
+        self.missing.get(&Key::of(cell)).map(String::as_str)
     }
 
     /// The cell's compiler, or why it has none.
@@ -218,6 +234,28 @@ fn words(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
 
+/// What `auto` means for a key on this host.
+fn effective<'a>(key: &'a Key, host: &Host) -> &'a str {
+    match key.request.as_str() {
+        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
+        "auto" if key.goos == "darwin" => "clang",
+        "auto" => "gcc",
+        other => other,
+    }
+}
+
+/// The program that would serve a gcc or zig request once installed.
+fn installable(key: &Key, host: &Host) -> Option<String> {
+    match effective(key, host) {
+        "gcc" if key.goos == "linux" => debian_triples(&key.goarch, key.soft_float)
+            .first()
+            .map(|t| format!("{t}-gcc")),
+        "gcc" => debian_gcc(&key.goos, &key.goarch).map(|(bin, _)| bin),
+        "zig" => zig_triple(&key.goos, &key.goarch, key.soft_float).map(|_| "zig".to_string()),
+        _ => None,
+    }
+}
+
 /// Picks the compiler for a key. `which` finds a program on PATH.
 fn resolve(
     key: &Key,
@@ -226,12 +264,7 @@ fn resolve(
 ) -> Result<Choice, String> {
     let target = format!("{}/{}", key.goos, key.goarch);
     let native = key.goos == host.goos && key.goarch == host.goarch;
-    let request = match key.request.as_str() {
-        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
-        "auto" if key.goos == "darwin" => "clang",
-        "auto" => "gcc",
-        other => other,
-    };
+    let request = effective(key, host);
     let have = |name: &str| which(name).is_some();
     match request {
         "gcc" => {

@@ -63,10 +63,30 @@ fn every_bad_matrix_is_refused_clearly() {
                 });
                 assert!(positioned, "{file}: no {file}:LINE:COL in\n{stderr}");
             }
+            assert_hint(file, &stderr);
             insta::assert_snapshot!(common::stable(&stderr));
         }
     );
     assert!(seen >= 30, "the corpus has only {seen} files");
+}
+
+/// The pointer every refusal could give; a hint must say more.
+const GENERIC_HINT: &str = "see the matrix format in the README";
+
+/// Every refusal carries one `help:` line that says what to do about this
+/// refusal, not only where the documentation is.
+fn assert_hint(file: &str, stderr: &str) {
+    let helps: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("help:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(helps.len(), 1, "{file}: one help: line, in\n{stderr}");
+    assert!(
+        helps[0] != GENERIC_HINT && helps[0].len() > 15,
+        "{file}: the hint is only {:?}:\n{stderr}",
+        helps[0]
+    );
 }
 
 /// Generated rather than checked in: ten megabytes of valid YAML.

@@ -244,6 +244,30 @@ fn stdout_streams_while_the_program_runs_and_stdin_reaches_it() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+/// On a terminal the program gets the terminal: it reads it rather than
+/// being stopped (SIGTTIN) for reading from a background process group.
+/// `script` gives the command a pseudo-terminal.
+#[test]
+fn a_program_on_a_terminal_can_read_it() {
+    let line = format!("{} exec {} echo", common::bin(), program().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) is installed");
+    watchdog(child.id());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), "ready");
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("got hello"), "{rest:?}");
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{rest:?}");
+}
+
 #[test]
 fn sigterm_is_passed_on_to_the_program() {
     let mut child = exec(&["trap"]).stdout(Stdio::piped()).spawn().unwrap();

@@ -18,16 +18,25 @@ fn interrupted_run(signal: i32, want_code: i32) {
     let mut child = common::cmd(dir.path(), &["run", "@", "-j2"])
         .spawn()
         .unwrap();
+    // No sleeping for a guessed time: the signal comes once the sleepy
+    // probe runs and the hello cell is in the journal, finished.
+    let journal = dir.path().join("reports/intr/results.partial.jsonl");
+    let journaled = |probe: &str| {
+        std::fs::read_to_string(&journal).is_ok_and(|j| {
+            j.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .any(|c| c["cell"]["probe"] == probe)
+        })
+    };
     let t0 = Instant::now();
-    while !marker.exists() {
+    while !(marker.exists() && journaled("hello")) {
         assert!(
             t0.elapsed() < Duration::from_secs(120),
-            "the sleepy probe never started"
+            "the sleepy probe never started, or hello never finished"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
-    // Let the hello cell finish too.
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!journaled("sleepy"), "the sleepy cell cannot have finished");
     unsafe { libc::kill(child.id() as i32, signal) };
     let t1 = Instant::now();
     let status = child.wait().unwrap();
@@ -40,6 +49,28 @@ fn interrupted_run(signal: i32, want_code: i32) {
 
     let reports = dir.path().join("reports/intr");
     common::validate_junit(&reports.join("junit.xml"));
+    // The partial JUnit, read back: the finished cell passed, the other is
+    // interrupted, saying so; nothing else is in it.
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    let cases: Vec<&str> = junit.split("<testcase ").skip(1).collect();
+    assert_eq!(cases.len(), 2, "{junit}");
+    let case = |probe: &str| -> &str {
+        let c = cases
+            .iter()
+            .find(|c| c.contains(&format!("/{probe}\"")))
+            .unwrap_or_else(|| panic!("no testcase for {probe}:\n{junit}"));
+        c.split("</testcase>").next().unwrap()
+    };
+    let hello = case("hello");
+    assert!(
+        !hello.contains("<failure") && !hello.contains("<skipped"),
+        "hello passed: {hello}"
+    );
+    let sleepy = case("sleepy");
+    assert!(
+        sleepy.contains(r#"<skipped message="interrupted before it finished"/>"#),
+        "the unfinished cell is interrupted, with the reason: {sleepy}"
+    );
     let res: serde_json::Value =
         serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
     assert_eq!(res["interrupted"], true);

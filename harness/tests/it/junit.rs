@@ -62,6 +62,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         attempts: Vec::new(),
         ran_on: None,
         sandboxed: None,
+        missing: None,
     }
 }
 
@@ -239,6 +240,7 @@ fn every_kind() -> Results {
     let mut skip = cell("plan9", "amd64", "cgo0/hello");
     skip.runner = Runner::None {
         reason: "no runner for plan9/amd64".into(),
+        missing: None,
     };
     cells.push(result(skip, Outcome::Skip, true, "skipped"));
 
@@ -640,6 +642,7 @@ fn an_unexpected_skip_is_a_failure() {
     let mut skip = cell("linux", "loong64", "cgo0/hello");
     skip.runner = Runner::None {
         reason: "no qemu-loongarch64".into(),
+        missing: None,
     };
     let mut r = result(skip, Outcome::Skip, false, "expected pass, got skip");
     r.reason = Some("no qemu-loongarch64".into());

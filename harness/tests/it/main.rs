@@ -36,3 +36,5 @@ mod runaway;
 mod runners;
 mod sandbox;
 mod shards;
+mod snippet_gomod;
+mod standings;

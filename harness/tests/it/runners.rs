@@ -356,7 +356,7 @@ fn targets_without_a_runner_say_why() {
         cpu: String::new(),
     };
     let reason = |goos, goarch| match run::choose(goos, goarch, &BTreeMap::new(), &linux, tools) {
-        Runner::None { reason } => reason,
+        Runner::None { reason, .. } => reason,
         r => panic!("{goos}/{goarch}: expected no runner, got {r:?}"),
     };
     assert_eq!(
