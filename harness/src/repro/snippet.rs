@@ -331,6 +331,58 @@ impl Convert<'_> {
         Error::from(InputError::new(self.source, span, msg, label, Some(help))).into()
     }
 
+    /// Refuses a snippet whose build would read a file outside the cell's
+    /// directory: an absolute or `..` path in its flags, ldflags, tags or env
+    /// values, or in a `#include` or `#cgo` line of its sources. A stranger's
+    /// `-extldflags=@/home/you/.ssh/id_rsa` would have the linker quote the
+    /// file in its error, into the report.
+    fn confined(
+        &self,
+        raw: &SnippetFile,
+        cgo: &[Located<String>],
+        env: &BTreeMap<String, Vec<Located<String>>>,
+    ) -> miette::Result<()> {
+        let help = || {
+            "a snippet's build reads only its own files: put the file under `files:` and \
+             name it relatively (in cgo, as ${SRCDIR}/name)"
+                .to_string()
+        };
+        let axes = [&raw.ldflags, &raw.tags, &raw.flags];
+        let values = axes
+            .iter()
+            .flat_map(|a| self.values(a.as_ref(), ""))
+            .chain(cgo.iter().cloned())
+            .chain(env.values().flatten().cloned());
+        for v in values {
+            if let Some(path) = outside_path(&v.value) {
+                let msg = format!("the snippet names {path:?}, outside the cell's directory");
+                return Err(self.err(v.span, msg, "this value", help()));
+            }
+        }
+        let Some(src) = &raw.source else {
+            return Ok(());
+        };
+        let texts =
+            std::iter::once(src.value.as_str()).chain(raw.files.values().map(String::as_str));
+        for line in texts.flat_map(str::lines).map(str::trim_start) {
+            let directive = ["#include", "#cgo", "//go:embed"];
+            if !directive.iter().any(|d| line.starts_with(d)) {
+                continue;
+            }
+            if let Some(path) = outside_path(line) {
+                let msg =
+                    format!("the snippet's source names {path:?}, outside the cell's directory");
+                return Err(self.err(
+                    load::span_of(&src.referenced),
+                    msg,
+                    "in this source",
+                    help(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn values(&self, v: Option<&Spanned<Axis>>, default: &str) -> Vec<Located<String>> {
         match v.map(|v| (&v.value, load::span_of(&v.referenced))) {
             Some((Axis::One(s), span)) => vec![Located {
@@ -411,6 +463,7 @@ impl Convert<'_> {
                 )
             })?,
         };
+        self.confined(raw, &cgo, &env)?;
         let expect = match &raw.expect {
             None => Vec::new(),
             Some(e) => vec![self.expect(e, raw.issue.as_deref())?],
@@ -581,9 +634,60 @@ fn safe_name(s: &str) -> String {
     }
 }
 
+/// The first piece of `text` that names a path outside the directory it is
+/// read in: absolute, from `~`, or through `..`.
+fn outside_path(text: &str) -> Option<&str> {
+    let seps = |c: char| c.is_whitespace() || matches!(c, '=' | ',' | '@' | '"' | '\'' | '<' | '>');
+    // A C compiler's directory options take the path glued on: -I/usr/x.
+    const GLUED: [&str; 9] = [
+        "-isystem",
+        "-iquote",
+        "-idirafter",
+        "-include",
+        "-imacros",
+        "-I",
+        "-L",
+        "-B",
+        "-F",
+    ];
+    text.split(seps).find(|p| {
+        let path = GLUED.iter().find_map(|o| p.strip_prefix(o)).unwrap_or(p);
+        path.starts_with('/')
+            || path.starts_with('~')
+            || path.split(['/', '\\']).any(|segment| segment == "..")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_outside_the_cells_directory_are_found() {
+        assert_eq!(
+            outside_path("-extldflags=@/root/.ssh/id_rsa"),
+            Some("/root/.ssh/id_rsa")
+        );
+        assert_eq!(outside_path("-overlay=../x.json"), Some("../x.json"));
+        assert_eq!(
+            outside_path("#include \"/etc/passwd\""),
+            Some("/etc/passwd")
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -I~/inc"), Some("-I~/inc"));
+        assert_eq!(
+            outside_path("#cgo LDFLAGS: -L/opt/lib -lx"),
+            Some("-L/opt/lib")
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -Iinclude/x"), None);
+        assert_eq!(outside_path("-Wl,-rpath,/opt/lib"), Some("/opt/lib"));
+        assert_eq!(
+            outside_path("-s -w -X main.url=https://example.com/a"),
+            None
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -I${SRCDIR}/include"), None);
+        assert_eq!(outside_path("#include <stdio.h>"), None);
+        assert_eq!(outside_path("a..b"), None);
+    }
 
     #[test]
     fn constraints() {

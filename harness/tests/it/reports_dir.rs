@@ -6,6 +6,8 @@
 //! container has it); elsewhere they say they were skipped.
 #![cfg(unix)]
 
+// Runs pass --no-sandbox: their probes leave marks in the test's own
+// directory, which a sandboxed probe cannot write.
 use crate::common;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("started");
     std::fs::write(dir.path().join("matrix.yaml"), sleepy(&marker)).unwrap();
-    let mut first = common::cmd(dir.path(), &["run", "@"])
+    let mut first = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -38,7 +40,7 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
 
     let tmp = tempfile::tempdir().unwrap();
     let t1 = Instant::now();
-    let second = common::cmd(dir.path(), &["run", "@"])
+    let second = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
         .env("TMPDIR", tmp.path())
         .output()
         .unwrap();
@@ -80,7 +82,7 @@ fn refused_before_building(out: &Path) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let r = common::Test::new()
         .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
-        .args(&["run", "@", "--out", out.to_str().unwrap()])
+        .args(&["run", "@", "--no-sandbox", "--out", out.to_str().unwrap()])
         .env("TMPDIR", tmp.path().to_str().unwrap())
         .status(2)
         .run();
@@ -174,7 +176,14 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
 
     let o = common::cmd(
         dir.path(),
-        &["run", "@", "-j1", "--out", out.to_str().unwrap()],
+        &[
+            "run",
+            "@",
+            "--no-sandbox",
+            "-j1",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     )
     .output()
     .unwrap();
@@ -235,7 +244,7 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
         WORDY.replace("wordy", "cramped"),
     )
     .unwrap();
-    let o = common::cmd(dir.path(), &["run", "@", "-j1"])
+    let o = common::cmd(dir.path(), &["run", "@", "--no-sandbox", "-j1"])
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();

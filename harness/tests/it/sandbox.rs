@@ -241,3 +241,16 @@ fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted
         "after an interrupted run"
     );
 }
+
+#[test]
+fn a_snippet_whose_build_would_read_outside_its_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snippet = "name: leak\ngoos: linux\ngoarch: amd64\nldflags: \"-extldflags=@/root/.ssh/id_rsa\"\nsource: |\n  package main\n  func main() {}\n";
+    std::fs::write(dir.path().join("leak.yaml"), snippet).unwrap();
+    let out = common::cmd(dir.path(), &["repro", "leak.yaml", "--out", "r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("r").exists(), "nothing built, no reports");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+}
