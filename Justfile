@@ -31,3 +31,8 @@ repro SNIPPET *ARGS:
 # crossprobe against a plain shell loop, cold and warm, with ratios (a release build; ~15 minutes on 2 cores)
 bench *ARGS:
     python3 bench/bench.py {{ARGS}}
+
+# `crossprobe exec` against calling qemu, node and wine by hand
+bench-exec *ARGS:
+    cargo build --release -q -p crossprobe
+    python3 bench/exec.py {{ARGS}}

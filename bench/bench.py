@@ -13,6 +13,14 @@ Run with `just bench` (a release build). In one run it measures:
         results.json `perf`), its peak memory on 500 cells, and the time of
         `crossprobe plan` on 10,000 cells.
 
+`--shards` measures, alone, what sharding linux-arches costs a fleet: the
+unsharded run, then 2 and 4 shards, each shard on an empty GOCACHE and
+crossprobe cache as on a fresh CI runner, one after the other (each shard
+is a runner of its own; two shards at once on this machine would share its
+cores), with the cost model's error from results.json's `estimate`; and a
+second nightly whose caches are restored as `ci github` restores them,
+against a warm local rerun.
+
 Everything runs with private caches (GOCACHE, XDG_CACHE_HOME) in a
 temporary directory, removed at the end; the user's caches are not touched.
 Warm numbers are the median of --rounds rounds.
@@ -106,15 +114,17 @@ class Bench:
         if p.returncode not in (0, 1):
             sys.exit(f"bench: crossprobe run {mxs[0].name} {' '.join(args)} exited "
                      f"{p.returncode}:\n{p.stderr[-3000:]}")
-        cells, perf = [], {}
+        cells, perf, estimate = [], {}, {}
         for m in mxs:
             res = json.loads((out / m.stem / "results.json").read_text())
             cells += res["cells"]
             perf = res.get("perf") or {}
+            estimate = res.get("estimate") or {}
         unmet = [c["cell"]["id"] for c in cells if not c["verdict"]["met"]]
         if unmet:
             sys.exit(f"bench: cells did not meet their expectations: {unmet[:5]}")
-        return {"wall": wall, "cpu": cpu, "perf": perf, "cells": len(cells)}
+        return {"wall": wall, "cpu": cpu, "perf": perf, "cells": len(cells),
+                "estimate": estimate}
 
     def loop_input(self, mx):
         """The loop's cells, from `crossprobe plan --json`: the same cells."""
@@ -189,6 +199,116 @@ def verdict(ok):
     return "met   " if ok else "MISSED"
 
 
+# What `ci github` and `ci gitlab` cache (crossprobe's ci::cache_paths):
+# under the cache root, beside the wine prefix that `doctor --fix` makes.
+CACHED = ["go-build", "go-mod", "xdg/crossprobe/builds", "xdg/crossprobe/zig"]
+
+
+class Runner:
+    """A fresh CI runner: its own cache root, empty but for the wine prefix
+    that `crossprobe doctor --fix` makes before a nightly's run."""
+
+    def __init__(self, b, root, wine):
+        self.b, self.root = b, root
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "xdg" / "crossprobe").mkdir(parents=True)
+        if wine:
+            os.symlink(wine, root / "xdg" / "crossprobe" / "wine")
+
+    def env(self):
+        env = self.b.env(self.root / "go-build", self.root / "xdg")
+        env["GOMODCACHE"] = str(self.root / "go-mod")
+        return env
+
+    def run(self, mx, *args):
+        return self.b.crossprobe(mx, self.env(), "--no-cache", *args)
+
+    def save(self, to):
+        """What actions/cache saves at the end of the job."""
+        shutil.rmtree(to, ignore_errors=True)
+        for p in CACHED:
+            if (self.root / p).exists():
+                shutil.copytree(self.root / p, to / p, symlinks=True)
+
+    def restore(self, saved, wine):
+        """A new runner at the same path (RUNNER_TEMP is the same on every
+        GitHub runner) whose cache step restored `saved`."""
+        self.__init__(self.b, self.root, wine)
+        for p in CACHED:
+            if (saved / p).exists():
+                shutil.rmtree(self.root / p, ignore_errors=True)
+                shutil.copytree(saved / p, self.root / p, symlinks=True)
+
+
+def model_error(r):
+    e = r.get("estimate") or {}
+    if not e.get("expected_ms"):
+        return None
+    return (e["actual_ms"] - e["expected_ms"]) / e["expected_ms"]
+
+
+def shards_bench(b, work):
+    mx = REPO / "matrices" / "linux-arches.yaml"
+    n = len(json.loads(subprocess.run([b.cp, "plan", str(mx), "--json"], check=True,
+                                      stdout=subprocess.PIPE, text=True).stdout))
+    # The wine prefix, made once: CI makes it with `doctor --fix` before the
+    # run, so it is no part of a shard's time.
+    setup = Runner(b, work / "setup", None)
+    setup.b.crossprobe(mx, setup.env(), "--no-cache", "--filter", "windows/*")
+    wine = setup.root / "xdg" / "crossprobe" / "wine"
+    print(f"shards: {mx.name}, {n} cells; each run on an empty GOCACHE and crossprobe "
+          f"cache, one shard after another as separate runners would")
+    print(f"  {'':<22} {'wall':>9}  {'CPU':>9}  {'expected':>9}  {'actual':>9}  model error")
+
+    def line(label, r):
+        e = r.get("estimate") or {}
+        err = model_error(r)
+        return (f"  {label:<22} {r['wall']:7.1f} s  {r['cpu']:7.1f} s  "
+                f"{e.get('expected_ms', 0) / 1000:7.1f} s  {e.get('actual_ms', 0) / 1000:7.1f} s  "
+                f"{'-' if err is None else f'{100 * err:+.0f}%'}")
+
+    whole = Runner(b, work / "whole", wine).run(mx)
+    print(line("unsharded", whole), flush=True)
+    fleets = {}
+    for count in (2, 4):
+        runs = []
+        for i in range(1, count + 1):
+            r = Runner(b, work / f"shard-{i}-of-{count}", wine).run(mx, "--shard", f"{i}/{count}")
+            runs.append(r)
+            print(line(f"shard {i}/{count} ({r['cells']} cells)", r), flush=True)
+        if sum(r["cells"] for r in runs) != whole["cells"]:
+            sys.exit(f"bench: {count} shards ran {sum(r['cells'] for r in runs)} cells, "
+                     f"the unsharded run {whole['cells']}")
+        cpu = sum(r["cpu"] for r in runs) / whole["cpu"]
+        wall = max(r["wall"] for r in runs) / whole["wall"]
+        fleets[count] = (cpu, wall)
+        print(f"  {count} shards: CPU together {cpu:.2f}x the unsharded run's, "
+              f"slowest shard's wall {wall:.2f}x", flush=True)
+
+    # A second nightly of shard 1/2: its runner restores what the first
+    # saved; against a warm rerun on the runner that kept everything.
+    warm_runner = Runner(b, work / "shard-1-of-2", wine)
+    warm_runner.run(mx, "--shard", "1/2")
+    saved = work / "saved"
+    warm_runner.save(saved)
+    nightly = Runner(b, work / "nightly", wine)
+    warm, restored = [], []
+    for _ in range(2):
+        warm.append(warm_runner.run(mx, "--shard", "1/2")["wall"])
+        nightly.restore(saved, wine)
+        restored.append(nightly.run(mx, "--shard", "1/2")["wall"])
+    w, rs = statistics.median(warm), statistics.median(restored)
+    print(f"  second nightly of shard 1/2, caches restored: {rs:.1f} s; warm local rerun "
+          f"{w:.1f} s: {rs / w:.2f}x (median of 2)\n")
+
+    print("targets:")
+    for count, (cpu_max, wall_max) in [(2, (1.15, 0.6)), (4, (1.3, 0.4))]:
+        cpu, wall = fleets[count]
+        print(f"  {verdict(cpu <= cpu_max)} {count} shards: CPU <= {cpu_max}x: {cpu:.2f}x")
+        print(f"  {verdict(wall <= wall_max)} {count} shards: slowest shard's wall <= {wall_max}x: {wall:.2f}x")
+    print(f"  {verdict(rs <= 1.2 * w)} second nightly within 1.2x of a warm rerun: {rs / w:.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--crossprobe", help="the binary (default: cargo build --release)")
@@ -200,6 +320,8 @@ def main():
     ap.add_argument("--sandbox", action="store_true",
                     help="only the sandbox's cost: a warm matrices/linux-arches.yaml run with "
                     "and without --no-sandbox, rounds interleaved")
+    ap.add_argument("--shards", action="store_true",
+                    help="only what sharding linux-arches costs (see above)")
     args = ap.parse_args()
     cp = args.crossprobe or find_crossprobe()
     jobs = os.cpu_count() or 2
@@ -213,6 +335,11 @@ def main():
     try:
         if args.sandbox:
             sandbox_cost(b, args, work, header)
+            print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
+        if args.shards:
+            shards_bench(b, work)
+            print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         gocache = work / "gocache"
         xdg = work / "xdg"

@@ -651,6 +651,7 @@ mod tests {
             output: "/dir/probe".into(),
             no_run: None,
             facts: BTreeMap::new(),
+            missing_cc: None,
         }
     }
 

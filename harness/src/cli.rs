@@ -1,23 +1,20 @@
 //! The command line: parses arguments and drives the pipeline. Each
 //! subcommand is a function that returns an exit code.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
 use crate::errors::Error;
-use crate::expand::{self, DEFAULT_MAX_CELLS};
-use crate::load::{self, Matrix};
-use crate::model::{exit, Cell, CellResult, Outcome, Results, Runner, SCHEMA_VERSION};
-use crate::pipeline::{self, Context, Event};
+use crate::expand::DEFAULT_MAX_CELLS;
+use crate::load;
+use crate::model::{exit, CellResult, Outcome, Results, Runner};
+use crate::pipeline::Event;
 use crate::report::{self, progress::Progress};
 use crate::schedule::History;
-use crate::toolchain::cc::Compilers;
-use crate::toolchain::go::{self as gotool, GoToolchain};
-use crate::toolchain::versions;
-use crate::{host, inspect, process, render, run};
+use crate::session::{self, Session};
+use crate::{inspect, render};
 
 mod cache;
 mod doctor;
@@ -257,9 +254,7 @@ pub fn main() -> i32 {
             go: go.as_deref(),
             bisect,
             out: &out,
-            jobs: jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-                .max(1),
+            jobs: crate::session::jobs(jobs),
             keep,
             no_sandbox,
             templates: m.templates.as_deref(),
@@ -284,245 +279,20 @@ pub fn main() -> i32 {
     }
 }
 
-/// Loaded and expanded matrices, ready to run.
-pub(crate) struct Prepared {
-    pub(crate) matrices: Vec<Matrix>,
-    pub(crate) cells: Vec<Cell>,
-    pub(crate) ctx: Context,
-    pub(crate) warnings: Vec<String>,
-}
-
-fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Prepared> {
+fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Session> {
     let mut matrices = Vec::new();
     for p in paths {
         matrices.push(load::load_file(p, m.templates.as_deref())?);
     }
-    prepare_loaded(matrices, m.filter.as_deref(), m.max_cells, m.strict, keep)
-}
-
-/// Resolves the Go versions of loaded matrices, expands them, and reads the
-/// host once: everything [`pipeline::run_all`] needs.
-pub(crate) fn prepare_loaded(
-    mut matrices: Vec<Matrix>,
-    filter: Option<&str>,
-    max_cells: usize,
-    strict: bool,
-    keep: bool,
-) -> miette::Result<Prepared> {
-    for (i, mx) in matrices.iter().enumerate() {
-        if matrices[..i].iter().any(|o| o.name == mx.name) {
-            return Err(Error::Usage {
-                message: format!("two matrices are named {:?}", mx.name),
-                help: Some(
-                    "their reports would share a directory; give one a different `name:`".into(),
-                ),
-            }
-            .into());
-        }
-    }
-    let gos = resolve_gos(&matrices)?;
-    let host = host::detect();
-    // The local Go's GOROOT, for the tools shared by the run; a cell built by
-    // another Go finds its own wasm_exec_node.js (see pipeline).
-    let local_root = gos
-        .get("local")
-        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
-        .map(|g| g.goroot.clone());
-    let tools = host::discover(local_root.as_deref());
-    let mut cells = Vec::new();
-    let mut warnings = complete_sums(&mut matrices, &gos);
-    let mut probes = BTreeMap::new();
-    let mut timeouts = BTreeMap::new();
-    let mut unsandboxed = std::collections::BTreeSet::new();
-    let mut allow_missing = BTreeMap::new();
-    for mx in &matrices {
-        let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let mut ov = override_.and_then(|o| run::runners::parse_override(o).ok());
-            // A CPU model means emulation even where the host could run the
-            // binary itself: the point is to run it on an older CPU.
-            if !cell.cpu.is_empty() && ov.is_none() {
-                ov = Some(run::RunnerOverride::Qemu);
-            }
-            match run::runners::choose_with(ov, &cell.goos, &cell.goarch, &cell.env, &host, &tools)
-            {
-                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => Runner::Qemu {
-                    binary,
-                    cpu: Some(cell.cpu.clone()),
-                },
-                r @ Runner::None { .. } => r,
-                r if !cell.cpu.is_empty() => Runner::None {
-                    reason: format!(
-                        "cpu {} needs qemu-user, but {} runs {}",
-                        cell.cpu,
-                        r.name(),
-                        cell.target()
-                    ),
-                    missing: None,
-                },
-                r => r,
-            }
-        };
-        let ex = expand::expand(
-            mx,
-            &gos,
-            &expand::Options {
-                max_cells,
-                choose_runner: &choose,
-            },
-        )?;
-        if strict && !ex.warnings.is_empty() {
-            return Err(Error::Usage {
-                message: ex.warnings.join("\n"),
-                help: Some("--strict refuses expectations that match no cell: fix their `when`, or remove them".into()),
-            }
-            .into());
-        }
-        warnings.extend(ex.warnings);
-        let before = ex.cells.len();
-        cells.extend(
-            ex.cells
-                .into_iter()
-                .filter(|c| filter.is_none_or(|f| expand::filter_matches(f, &c.id))),
-        );
-        if before > 0 && cells.is_empty() {
-            if let Some(f) = filter {
-                return Err(Error::Usage {
-                    message: format!(
-                        "--filter {f:?} matches none of the {before} cells of {}",
-                        mx.name
-                    ),
-                    help: Some(format!(
-                        "`crossprobe plan {}` lists the cell ids",
-                        mx.source.name
-                    )),
-                }
-                .into());
-            }
-        }
-        for p in &mx.probes {
-            probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
-        }
-        timeouts.insert(mx.name.clone(), mx.timeout);
-        if !mx.sandbox {
-            unsandboxed.insert(mx.name.clone());
-        }
-        allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
-    }
-    let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
-    Ok(Prepared {
+    session::prepare(
         matrices,
-        cells,
-        ctx: Context {
-            gos,
-            host,
-            tools,
-            compilers,
-            probes,
-            timeouts,
-            sandbox: run::Sandbox::off(),
-            unsandboxed,
-            allow_missing,
+        &session::Options {
+            filter: m.filter.as_deref(),
+            max_cells: m.max_cells,
+            strict: m.strict,
             keep,
-            retries: 0,
-            cache: false,
-            history: History::default(),
         },
-        warnings,
-    })
-}
-
-/// Completes the go.sum of each probe that brings its own go.mod, once per
-/// run, with the local Go (else the first one to hand). A failure is a
-/// warning: the build then says what is missing, in Go's words.
-fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
-    let Some(go) = gos
-        .get("local")
-        .filter(|g| g.unavailable.is_none())
-        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
-    else {
-        return Vec::new();
-    };
-    let mut warnings = Vec::new();
-    for mx in matrices {
-        for p in &mut mx.probes {
-            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
-                warnings.push(format!(
-                    "{}: probe {}: cannot complete its go.sum: {e}",
-                    mx.name, p.name
-                ));
-            }
-        }
-    }
-    warnings
-}
-
-/// Every Go version the matrices name, resolved once: `local`, a minor, or
-/// an exact release (downloaded into the module cache on first use). One
-/// that cannot be had becomes a toolchain whose cells skip, with the reason.
-fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
-    let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
-    for mx in matrices {
-        for g in &mx.go {
-            if asked.iter().any(|(v, ..)| *v == g.value) {
-                continue;
-            }
-            let req = versions::parse_request(&g.value)
-                .map_err(|(message, help)| version_error(mx, g.span, message, help))?;
-            asked.push((g.value.clone(), req, mx, g.span));
-        }
-    }
-    let local = gotool::local();
-    if let (Err(message), true) = (
-        &local,
-        asked
-            .iter()
-            .any(|(_, r, ..)| *r == versions::Request::Local),
-    ) {
-        return Err(Error::Toolchain {
-            message: message.clone(),
-            help: None,
-        }
-        .into());
-    }
-    let resolver = versions::Resolver::new(local);
-    let reqs: Vec<versions::Request> = asked.iter().map(|(_, r, ..)| *r).collect();
-    let mut gos = BTreeMap::new();
-    for ((value, _, mx, span), res) in asked.iter().zip(versions::resolve_all(&resolver, &reqs)) {
-        let tc = match res {
-            Ok(versions::Resolved::Ready(tc)) => *tc,
-            Ok(versions::Resolved::Unavailable { version, reason }) => {
-                versions::unavailable(&version, &reason, resolver.local().ok())
-            }
-            Err(no) => return Err(version_error(mx, *span, no.message, no.help)),
-        };
-        gos.insert(value.clone(), tc);
-    }
-    Ok(gos)
-}
-
-/// A bad Go version points at the matrix when it came from one, else (from
-/// `--go`) it is a usage error.
-fn version_error(
-    mx: &Matrix,
-    span: miette::SourceSpan,
-    message: String,
-    help: String,
-) -> miette::Report {
-    if span.is_empty() {
-        return Error::Usage {
-            message,
-            help: Some(help),
-        }
-        .into();
-    }
-    Error::from(crate::errors::InputError::new(
-        &mx.source,
-        span,
-        message,
-        "this Go version",
-        Some(help),
-    ))
-    .into()
+    )
 }
 
 /// `run`'s switches.
@@ -549,46 +319,32 @@ fn cmd_run(
 ) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
-    let runner = runner_name(runner);
-    let mut prep = prepare(paths, m, keep)?;
-    let (cells, shard, cost) = sh.shard.select(prep.cells, &runner)?;
+    let runner = session::runner_name(runner);
+    let mut s = prepare(paths, m, keep)?;
+    let (cells, shard, cost) = sh.shard.select(std::mem::take(&mut s.cells), &runner)?;
     if allow_missing {
-        for allowed in prep.ctx.allow_missing.values_mut() {
+        for allowed in s.ctx.allow_missing.values_mut() {
             *allowed = None;
         }
     }
-    let (cells, skipped) = crate::doctor::preflight::split(cells, &prep.ctx);
-    prep.ctx.retries = sh.retries;
-    prep.ctx.cache = !no_cache;
-    prep.ctx.sandbox = run::Sandbox::for_run(no_sandbox);
-    for mx in &prep.matrices {
+    s.ctx.retries = sh.retries;
+    s.ctx.cache = !no_cache;
+    s.ctx.sandbox = crate::run::Sandbox::for_run(no_sandbox);
+    for mx in &s.matrices {
         // The last run's durations order this one; a missing or unreadable
         // file only means guesses.
         if let Ok(last) = report::read_results(&out.join(&mx.name).join("results.json")) {
-            prep.ctx.history.extend(History::from_results(&last.cells));
+            s.ctx.history.extend(History::from_results(&last.cells));
         }
     }
-    for w in &prep.warnings {
+    for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink = report::sink::Sink::open(out, prep.matrices.iter().map(|m| m.name.as_str()))?;
-    process::interrupt::install().map_err(|e| Error::Usage {
-        message: format!("cannot install signal handlers: {e}"),
-        help: None,
-    })?;
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let tools_versions = tool_versions(&prep.ctx);
+    let mut sink = report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()))?;
+    session::install_interrupts()?;
 
-    let mut progress = Progress::new(cells.len() + skipped.len());
-    // Cells the preflight judged are finished before anything is built:
-    // every reporter, the journal included, sees them like the rest.
-    for r in &skipped {
-        sink.finished(r);
-        progress.finished(r);
-    }
-    let mut results = pipeline::run_all(cells, &prep.ctx, jobs, |ev| match ev {
+    let mut progress = Progress::new(cells.len());
+    let mut results = s.run(cells, session::jobs(jobs), |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => {
             sink.finished(&r);
@@ -597,42 +353,21 @@ fn cmd_run(
     });
     progress.finish();
     sink.explain_not_started(&mut results);
-    results.extend(skipped);
 
-    let interrupted = process::interrupt::requested();
-    let host = crate::model::Host {
-        os: prep.ctx.host.goos.clone(),
-        arch: prep.ctx.host.goarch.clone(),
-        kernel: prep.ctx.host.kernel.clone(),
-        cpu: prep.ctx.host.cpu.clone(),
-        runner,
-    };
     let elapsed = t0.elapsed();
-    let perf = crate::perf::measure(&results);
-    let mut all_met = true;
+    let info = s.info(&started_at, elapsed, runner, &results);
     let mut write_failed = false;
-    for mx in &prep.matrices {
+    for mx in &s.matrices {
         let cells: Vec<CellResult> = results
             .iter()
             .filter(|r| r.cell.matrix == mx.name)
             .cloned()
             .collect();
-        all_met &= cells.iter().all(|r| r.standing().ok());
         let estimate = Some(crate::expand::shard::settle(&cost, &cells));
         let res = Results {
-            schema: SCHEMA_VERSION,
-            crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
-            matrices: vec![mx.name.clone()],
-            started_at: started_at.clone(),
-            duration_ms: elapsed.as_millis() as u64,
-            host: host.clone(),
-            tools: tools_versions.clone(),
-            interrupted: interrupted.is_some() || pipeline::stopped(),
-            cells,
-            perf: Some(perf.clone()),
             shard: shard.clone(),
-            merged_from: Vec::new(),
             estimate,
+            ..info.results(&mx.name, cells)
         };
         // The summary first: it reaches the CI log even if the disk is full.
         print!(
@@ -655,42 +390,10 @@ fn cmd_run(
             "error: the disk filled up during the run ({what}); cells after it were not started"
         );
     }
-    Ok(match interrupted {
-        Some(libc::SIGTERM) => exit::SIGTERM,
-        Some(_) => exit::SIGINT,
-        None if write_failed || sink.disk_full().is_some() => exit::IO,
-        None if all_met => exit::OK,
-        None => exit::UNMET,
-    })
-}
-
-pub(crate) fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
-    let mut v = ctx.tools.versions();
-    v.extend(ctx.compilers.versions());
-    for (req, g) in &ctx.gos {
-        let key = if req == "local" {
-            "go".to_string()
-        } else {
-            format!("go@{req}")
-        };
-        v.insert(key, g.version.clone());
-    }
-    v
-}
-
-/// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
-fn runner_name(flag: Option<String>) -> String {
-    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
-        .unwrap_or_else(host_name)
-}
-
-pub(crate) fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "local".into())
+    Ok(session::exit_code(
+        &results,
+        write_failed || sink.disk_full().is_some(),
+    ))
 }
 
 fn cmd_plan(
@@ -700,7 +403,8 @@ fn cmd_plan(
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
     let mut prep = prepare(paths, m, false)?;
-    let (cells, shard, cost) = sh.select(std::mem::take(&mut prep.cells), &runner_name(None))?;
+    let (cells, shard, cost) =
+        sh.select(std::mem::take(&mut prep.cells), &session::runner_name(None))?;
     prep.cells = cells;
     for w in &prep.warnings {
         eprintln!("warning: {w}");

@@ -56,23 +56,9 @@ fn goos() -> &'static str {
 
 /// Maps `uname -m` to GOARCH. Unknown machines keep their own name.
 pub fn goarch_of_machine(machine: &str) -> String {
-    match machine {
-        "x86_64" | "amd64" => "amd64",
-        "i386" | "i486" | "i586" | "i686" => "386",
-        "aarch64" | "arm64" => "arm64",
-        m if m.starts_with("armv") => "arm",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "riscv64" => "riscv64",
-        "loongarch64" => "loong64",
-        "mips" => "mips",
-        "mipsel" => "mipsle",
-        "mips64" => "mips64",
-        "mips64el" => "mips64le",
-        m => m,
-    }
-    .to_string()
+    crate::target::goarch_of_cpu(machine)
+        .unwrap_or(machine)
+        .to_string()
 }
 
 fn host_goarch(machine: &str) -> String {
@@ -160,31 +146,6 @@ fn sysctl_string(name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(s).trim().to_string())
 }
 
-/// GOARCH → the suffix of its qemu-user emulator.
-pub fn qemu_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "i386",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "ppc64le",
-        "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
-}
-
-const GOARCHES: [&str; 13] = [
-    "amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "ppc64", "s390x", "mips", "mipsle",
-    "mips64", "mips64le", "loong64",
-];
-
 /// A wine installation crossprobe can drive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wine {
@@ -218,6 +179,9 @@ pub struct Wasi {
 pub struct Tools {
     /// qemu-user emulators by binary name (`qemu-aarch64`).
     pub qemu: BTreeMap<String, PathBuf>,
+    /// The CPU models each qemu-user has (`qemu-riscv64 -cpu help`), read
+    /// once per run; a qemu missing here could not be asked.
+    pub qemu_cpus: BTreeMap<String, Vec<String>>,
     pub wine: Option<Wine>,
     pub node: Option<PathBuf>,
     /// `node --version`, e.g. `v20.20.2`.
@@ -268,25 +232,47 @@ pub fn wasm_exec_node(goroot: &Path) -> Option<PathBuf> {
 /// Finds every runner's tools. `goroot` locates wasm_exec_node.js; without
 /// it, `$GOROOT` or the `go` on PATH is asked (by path, not by running it).
 pub fn discover(goroot: Option<&Path>) -> Tools {
+    discover_some(goroot, None)
+}
+
+/// [`discover`], asking only the tools a runner of `goos/goarch` could be
+/// (qemu for that arch, or wine, or node, or a WASI runtime): a run of one
+/// binary (`crossprobe exec`) need not start a dozen `--version`s.
+pub fn discover_for(goroot: Option<&Path>, goos: &str, goarch: &str) -> Tools {
+    discover_some(goroot, Some((goos, goarch)))
+}
+
+fn discover_some(goroot: Option<&Path>, only: Option<(&str, &str)>) -> Tools {
+    let wants = |os: &str, arch: Option<&str>| {
+        only.is_none_or(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
+    };
     let mut probes: Vec<Probe> = Vec::new();
 
     let mut qemu = BTreeMap::new();
-    for goarch in GOARCHES {
-        let name = format!("qemu-{}", qemu_arch(goarch).unwrap_or(goarch));
+    let arches = crate::target::ARCHES.iter();
+    for arch in arches
+        .filter(|a| wants("linux", Some(a.goarch)))
+        .filter_map(|a| a.qemu)
+    {
+        let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
             probes.push(Probe::new(&name, &path, &["--version"]));
+            // qemu-user 7.2 lists its models, then exits 1.
+            let mut cpus = Probe::new(&cpu_key(&name), &path, &["-cpu", "help"]);
+            cpus.any_status = true;
+            probes.push(cpus);
             qemu.insert(name, path);
         }
     }
 
-    let wine = find_wine();
+    let wine = find_wine().filter(|_| wants("windows", None));
     if let Some(w) = &wine {
         for l in std::iter::once(&w.loader64).chain(&w.loader32_candidates) {
             probes.push(Probe::new(&loader_key(l), l, &["--version"]));
         }
     }
 
-    let node = which("node");
+    let node = which("node").filter(|_| wants("js", Some("wasm")));
     if let Some(n) = &node {
         probes.push(Probe::new("node", n, &["--version"]));
     }
@@ -295,6 +281,7 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     // compiled modules across runs (-cachedir).
     let wasi = [("wazero", "version"), ("wasmtime", "--version")]
         .iter()
+        .filter(|_| wants("wasip1", Some("wasm")))
         .find_map(|(name, arg)| {
             let path = which(name)?;
             probes.push(Probe::new(name, &path, &[arg]));
@@ -305,10 +292,21 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
         });
 
     let results = run_probes(probes);
-    let ok = |key: &str| results.get(key).cloned().flatten();
+    let ok = |key: &str| {
+        let text = results.get(key)?.as_deref()?;
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+        Some(line.to_string())
+    };
 
     // Only tools that answered count, under the names runners use.
     qemu.retain(|name, _| ok(name).is_some());
+    let qemu_cpus = qemu
+        .keys()
+        .filter_map(|name| {
+            let text = results.get(&cpu_key(name))?.as_deref()?;
+            Some((name.clone(), parse_cpu_models(text))).filter(|(_, m)| !m.is_empty())
+        })
+        .collect();
     let mut versions: BTreeMap<String, String> = qemu
         .keys()
         .filter_map(|k| Some((k.clone(), ok(k)?)))
@@ -360,6 +358,7 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
     let goroot = goroot.map(Path::to_path_buf).or_else(guess_goroot);
     Tools {
         qemu,
+        qemu_cpus,
         wine,
         node_version,
         node,
@@ -369,6 +368,44 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
         cache_dir: cache,
         versions,
     }
+}
+
+/// Probe key of a qemu's `-cpu help`.
+fn cpu_key(qemu: &str) -> String {
+    format!("{qemu} -cpu help")
+}
+
+/// The model names in a qemu-user's `-cpu help`, whose form differs by
+/// target: `  cortex-a53` (arm), `x86 Nehalem  Intel Core i7 ...`,
+/// `MIPS '24Kc'`, `PowerPC power10  (alias for power10_v2.0)`, `rv64`. The
+/// feature flags listed after the models end the list.
+pub fn parse_cpu_models(text: &str) -> Vec<String> {
+    const FAMILIES: [&str; 5] = ["x86", "PowerPC", "MIPS", "s390", "Sparc"];
+    let mut models = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(first) = words.first() else {
+            if models.is_empty() {
+                continue;
+            }
+            break;
+        };
+        if line.starts_with("Recognized") {
+            break;
+        }
+        if line.trim_end().ends_with(':') {
+            continue;
+        }
+        let name = match words.get(1) {
+            Some(second) if !line.starts_with(' ') && FAMILIES.contains(first) => second,
+            _ => first,
+        };
+        let name = name.trim_matches('\'');
+        if !name.is_empty() && !models.iter().any(|m| m == name) {
+            models.push(name.to_string());
+        }
+    }
+    models
 }
 
 /// Probe key of a wine loader: its path, since two loaders may share a name.
@@ -470,6 +507,8 @@ struct Probe {
     key: String,
     path: PathBuf,
     args: Vec<String>,
+    /// Its output counts whatever its exit status.
+    any_status: bool,
 }
 
 impl Probe {
@@ -478,17 +517,18 @@ impl Probe {
             key: key.to_string(),
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            any_status: false,
         }
     }
 }
 
 /// Runs every probe at once (they are tiny, and a slow one must not hold up
-/// the rest); key → first non-empty output line, None when it failed.
+/// the rest); key → its output, None when it failed.
 fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
     std::thread::scope(|s| {
         let handles: Vec<_> = probes
             .iter()
-            .map(|p| (p.key.clone(), s.spawn(|| first_line(&p.path, &p.args))))
+            .map(|p| (p.key.clone(), s.spawn(|| output(p))))
             .collect();
         handles
             .into_iter()
@@ -500,18 +540,27 @@ fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
 /// Through `process`, like every child: a probe that hangs is killed with
 /// its group after [`PROBE_TIMEOUT`], and Ctrl-C reaches it. Its output
 /// goes to files, so a child it leaves behind (wine's wineserver) cannot
-/// keep us waiting for EOF.
-fn first_line(path: &Path, args: &[String]) -> Option<String> {
-    let program = path.to_str()?;
-    let argv: Vec<&str> = std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .collect();
-    let env = BTreeMap::from([("WINEDEBUG".to_string(), "-all".to_string())]);
-    let text = crate::process::query(&argv, &env, PROBE_TIMEOUT).ok()?;
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string)
+/// keep us waiting for EOF. stdout, then stderr.
+fn output(probe: &Probe) -> Option<String> {
+    let logs = tempfile::tempdir().ok()?;
+    let spec = crate::process::Spec {
+        argv: std::iter::once(probe.path.to_str()?.to_string())
+            .chain(probe.args.iter().cloned())
+            .collect(),
+        env: BTreeMap::from([("WINEDEBUG".to_string(), "-all".to_string())]),
+        env_remove: Vec::new(),
+        cwd: None,
+        timeout: PROBE_TIMEOUT,
+        log_dir: logs.path().to_path_buf(),
+        log_name: "probe".to_string(),
+        cap: 1 << 20,
+        daemons: false,
+    };
+    let c = crate::process::run(&spec).ok()?;
+    if c.exit.timed_out || !(c.exit.success() || probe.any_status && crate::process::started(&c)) {
+        return None;
+    }
+    Some(c.stdout.text + &c.stderr.text)
 }
 
 #[cfg(test)]
@@ -526,14 +575,6 @@ mod tests {
         assert_eq!(goarch_of_machine("i686"), "386");
         assert_eq!(goarch_of_machine("loongarch64"), "loong64");
         assert_eq!(goarch_of_machine("mips64el"), "mips64le");
-    }
-
-    #[test]
-    fn every_goarch_has_a_qemu() {
-        for g in GOARCHES {
-            assert!(qemu_arch(g).is_some(), "{g}");
-        }
-        assert_eq!(qemu_arch("wasm"), None);
     }
 
     #[test]

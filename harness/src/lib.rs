@@ -28,4 +28,6 @@ pub mod report;
 pub mod repro;
 pub mod run;
 pub mod schedule;
+pub mod session;
+pub mod target;
 pub mod toolchain;

@@ -115,7 +115,58 @@ pub struct Missing {
     pub fix: String,
 }
 
+/// The kinds of runner: what a matrix names in `run.runners`, parsed once
+/// by load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunnerKind {
+    Native,
+    Qemu,
+    Wine,
+    Node,
+    Wasi,
+    None,
+}
+
+impl RunnerKind {
+    pub const ALL: [RunnerKind; 6] = [
+        RunnerKind::Native,
+        RunnerKind::Qemu,
+        RunnerKind::Wine,
+        RunnerKind::Node,
+        RunnerKind::Wasi,
+        RunnerKind::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunnerKind::Native => "native",
+            RunnerKind::Qemu => "qemu",
+            RunnerKind::Wine => "wine",
+            RunnerKind::Node => "node",
+            RunnerKind::Wasi => "wasi",
+            RunnerKind::None => "none",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RunnerKind> {
+        RunnerKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 impl Runner {
+    pub fn kind(&self) -> RunnerKind {
+        match self {
+            Runner::Native => RunnerKind::Native,
+            Runner::Qemu { .. } => RunnerKind::Qemu,
+            Runner::Wine { .. } => RunnerKind::Wine,
+            Runner::Node => RunnerKind::Node,
+            Runner::Wasi { .. } => RunnerKind::Wasi,
+            Runner::None { .. } => RunnerKind::None,
+        }
+    }
+
+    /// The runner's program (`qemu-aarch64`, `wine64`), or its kind where
+    /// there is no program of its own.
     pub fn name(&self) -> &str {
         match self {
             Runner::Native => "native",

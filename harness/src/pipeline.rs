@@ -63,6 +63,9 @@ pub struct Context {
     pub cache: bool,
     /// How long each cell took last time: the schedule's estimates.
     pub history: History,
+    /// crossprobe's word on a cell's C compiler by cell id (the preflight's),
+    /// shown beside Go's should the build fail.
+    pub cc_hints: BTreeMap<String, String>,
 }
 
 /// Set when the run must start no more cells although nobody interrupted
@@ -296,7 +299,15 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
 fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
     let compiler = ctx.compilers.for_cell(cell);
     match cell.lang {
-        Lang::Go => build::go_plan(cell, &ctx.gos[&cell.go], compiler, dir),
+        Lang::Go => {
+            let would_use = ctx.compilers.would_use(cell);
+            let mut plan = build::go_plan(cell, &ctx.gos[&cell.go], compiler, would_use, dir);
+            if let Some(hint) = ctx.cc_hints.get(&cell.id) {
+                plan.facts
+                    .insert("cc.hint".into(), serde_json::Value::String(hint.clone()));
+            }
+            plan
+        }
         Lang::C => build::c_plan(cell, compiler, dir),
     }
 }

@@ -43,8 +43,13 @@ pub struct Plan {
     pub output: PathBuf,
     /// Why there is nothing to run even when the build succeeds.
     pub no_run: Option<String>,
-    /// What the plan alone says: the C compiler chosen (`cc.*`).
+    /// What the plan alone says: the C compiler chosen (`cc.*`), or
+    /// `cc.missing`, why it has none.
     pub facts: BTreeMap<String, Value>,
+    /// The CC program a `go build` was handed although it is not installed
+    /// (the compiler the cell would use): Go speaks first, and only a
+    /// failure that names this program is for want of it.
+    pub missing_cc: Option<String>,
 }
 
 /// The file name the binary gets: what the runners expect to find.
@@ -69,10 +74,14 @@ fn library_name(cell: &Cell) -> Option<&'static str> {
 
 /// The build of a Go probe. `compiler` is the cell's C compiler, or why it
 /// has none; it is used for cgo 1 and default and for the C host program.
+/// `would_use` is the CC a missing compiler would be once installed: with
+/// cgo 1, Go builds with it all the same, so that an answer Go gives first
+/// (`-buildmode=c-shared not supported on linux/mips64le`) is the one shown.
 pub fn go_plan(
     cell: &Cell,
     go: &GoToolchain,
     compiler: Result<&Compiler, String>,
+    would_use: Option<&[String]>,
     dir: &Path,
 ) -> Plan {
     let library = library_name(cell);
@@ -94,9 +103,15 @@ pub fn go_plan(
     let to_go = cc::request(cell) == cc::DEFAULT;
     let use_cc = cell.cgo != "0" && !to_go;
     let mut facts = BTreeMap::new();
+    // Go is asked first, with the CC the cell would use: only a failure for
+    // want of it is crossprobe's "no C compiler" (see `run`).
+    let ask_go = match (&compiler, would_use) {
+        (Err(_), Some(cc)) if cell.cgo == "1" && !to_go => Some(cc),
+        _ => None,
+    };
     match (&compiler, use_cc || host_program) {
         (Ok(c), true) => compiler_facts(c, &mut facts),
-        (Err(why), true) if cell.cgo == "default" => {
+        (Err(why), true) if cell.cgo == "default" || ask_go.is_some() => {
             facts.insert("cc.missing".into(), Value::String(why.clone()));
         }
         _ => {}
@@ -130,6 +145,9 @@ pub fn go_plan(
             );
         }
         extra_ldflags = &c.go_ldflags;
+    } else if let Some(cc) = ask_go {
+        env.insert("CC".into(), cc.join(" "));
+        env_remove.push("CXX".to_string());
     } else {
         // Neither the user's CC nor ours: cgo 0 must not depend on either,
         // and cc: default means what Go picks with none set.
@@ -154,7 +172,7 @@ pub fn go_plan(
             env_remove: env_remove.clone(),
         }));
     }
-    if cell.cgo == "1" && !to_go {
+    if cell.cgo == "1" && !to_go && ask_go.is_none() {
         if let Err(why) = &compiler {
             steps.push(Err(why.clone()));
             return Plan {
@@ -162,6 +180,7 @@ pub fn go_plan(
                 output,
                 no_run,
                 facts,
+                missing_cc: None,
             };
         }
     }
@@ -201,6 +220,7 @@ pub fn go_plan(
         output,
         no_run,
         facts,
+        missing_cc: ask_go.and_then(|cc| cc.first().cloned()),
     }
 }
 
@@ -278,7 +298,19 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
         match process::run(&spec) {
             Ok(c) => {
                 let ok = c.exit.success();
+                let wanting = !ok && step.name == "build" && for_want_of_cc(plan, &c);
                 ran.commands.push(c);
+                if wanting {
+                    // Go got as far as the C compiler: its absence is the
+                    // answer, told with crossprobe's install hint.
+                    let why = plan.facts.get("cc.missing").and_then(Value::as_str);
+                    let why = why.unwrap_or("no C compiler").to_string();
+                    if cell.expect.outcome == Outcome::BuildFail {
+                        ran.failed = Some((Outcome::BuildFail, why));
+                    } else {
+                        ran.skip = Some(why);
+                    }
+                }
                 if !ok {
                     break;
                 }
@@ -293,6 +325,20 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
         }
     }
     ran
+}
+
+/// Whether a failed `go build` failed because the CC it was handed is not
+/// installed: `cgo: C compiler "X" not found`, or the external link's
+/// `exec: "X": executable file not found`.
+fn for_want_of_cc(plan: &Plan, c: &Command) -> bool {
+    let Some(cc) = &plan.missing_cc else {
+        return false;
+    };
+    let quoted = format!("\"{cc}\"");
+    [&c.stderr.text, &c.stdout.text]
+        .iter()
+        .flat_map(|t| t.lines())
+        .any(|l| l.contains(&quoted) && l.contains("not found"))
 }
 
 /// Facts the build commands printed: `cgo.go_env`, what `go env

@@ -94,7 +94,16 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
     if let Some(f) = &printed {
         flatten("probe", f, &mut facts);
     }
-    let (outcome, reason) = outcome(obs, printed.is_some());
+    let (outcome, mut reason) = outcome(obs, printed.is_some());
+    if let (Outcome::BuildFail, None, Some(r)) = (outcome, &obs.spawn_error, &mut reason) {
+        // The toolchain's words first; crossprobe's hint beside them.
+        let hint = ["cc.missing", "cc.hint"]
+            .iter()
+            .find_map(|k| known.get(*k).and_then(|v| v.as_str()));
+        if let Some(hint) = hint {
+            r.push_str(&format!(" [crossprobe: {hint}]"));
+        }
+    }
     let mut all = known.clone();
     all.extend(facts.clone());
     facts.extend(derive::derive(cell, obs, &all));
@@ -202,6 +211,10 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
                 )),
             );
         }
+        if let (false, Some(why)) = (b.exit.success(), &obs.skip) {
+            // A build that stopped for want of a tool the run lacks.
+            return (Outcome::Skip, Some(why.clone()));
+        }
         if !b.exit.success() {
             if obs.interrupted {
                 return (
@@ -305,6 +318,10 @@ fn judge(cell: &Cell, outcome: Outcome, reason: Option<&str>, output: &str) -> V
                         expected_msg(o, exp.reason.as_deref())
                     ),
                 ),
+                Ok(_) if said.is_empty() => (
+                    false,
+                    format!("{o} as expected, but its output does not match /{pat}/"),
+                ),
                 Ok(_) => (
                     false,
                     format!("{o} as expected, but its output does not match /{pat}/: {said}"),
@@ -326,18 +343,21 @@ fn expected_msg(o: Outcome, reason: Option<&str>) -> String {
     }
 }
 
-/// The facts object from the last marker line, if any.
+/// The facts of every marker line, merged in order (a later line's key
+/// wins): an inline probe's started line comes first, from an `init` or a
+/// constructor, and the program may print facts of its own after it. None
+/// when no line holds a JSON object.
 pub fn parse_facts(stdout: &str) -> Option<serde_json::Value> {
-    stdout
-        .lines()
-        .rev()
-        .find_map(|l| {
-            l.trim_end_matches('\r')
-                .split_once(FACTS_MARKER)
-                .map(|(_, j)| j)
-        })
-        .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-        .filter(|v| v.is_object())
+    let mut merged: Option<serde_json::Map<String, serde_json::Value>> = None;
+    for line in stdout.lines() {
+        let Some((_, json)) = line.trim_end_matches('\r').split_once(FACTS_MARKER) else {
+            continue;
+        };
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(json) {
+            merged.get_or_insert_with(Default::default).extend(m);
+        }
+    }
+    merged.map(serde_json::Value::Object)
 }
 
 /// `{"a": {"b": 1}}` under `probe` → `probe.a.b = 1`. Arrays stay values.
@@ -420,6 +440,12 @@ mod tests {
         assert_eq!(out["probe.c"], "x");
         assert!(parse_facts("CROSSPROBE-FACTS: [1]").is_none());
         assert!(parse_facts("nothing").is_none());
+        // The started line and the program's own facts, merged.
+        let f = parse_facts(
+            "CROSSPROBE-FACTS: {\"started\":true,\"go\":\"go1.26\"}\nhi\nCROSSPROBE-FACTS: {\"go\":\"mine\"}\n",
+        )
+        .unwrap();
+        assert_eq!(f, serde_json::json!({"started": true, "go": "mine"}));
     }
 
     #[test]

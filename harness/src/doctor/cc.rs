@@ -18,22 +18,7 @@ pub fn triple_target(triple: &str) -> Option<(String, String)> {
     let mut parts = triple.trim().split('-');
     let arch = parts.next()?;
     let rest: Vec<&str> = parts.collect();
-    let goarch = match arch {
-        "x86_64" | "amd64" => "amd64",
-        "i386" | "i486" | "i586" | "i686" | "x86" => "386",
-        "aarch64" | "arm64" => "arm64",
-        a if a.starts_with("arm") => "arm",
-        "riscv64" => "riscv64",
-        "powerpc64le" | "ppc64le" => "ppc64le",
-        "powerpc64" | "ppc64" => "ppc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsel" => "mipsle",
-        "mips64" => "mips64",
-        "mips64el" => "mips64le",
-        "loongarch64" => "loong64",
-        _ => return None,
-    };
+    let goarch = crate::target::goarch_of_cpu(arch)?;
     let goos = if rest
         .iter()
         .any(|p| p.starts_with("mingw") || *p == "windows")

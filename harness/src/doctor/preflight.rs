@@ -4,6 +4,11 @@
 //!
 //! Only cells expected to pass are judged here: a matrix that expects a
 //! build failure wants to see it happen.
+//!
+//! The toolchain speaks first: a C compiler that is missing or builds for
+//! another target skips nothing here. Go is asked all the same (see
+//! `build::go_plan`), and what crossprobe knows about the compiler becomes a
+//! hint shown beside Go's words should the build fail.
 
 use std::collections::BTreeMap;
 
@@ -12,21 +17,37 @@ use crate::check::{self, Observed};
 use crate::model::{Cell, CellResult, Lang, Missing, Outcome};
 use crate::pipeline::Context;
 
+/// What the preflight says about a cell.
+enum Said {
+    /// It cannot be built: a skip, with why.
+    Skip(String),
+    /// Go may well refuse it: crossprobe's hint, for beside Go's words.
+    Hint(String),
+}
+
+/// The cells to run, the skips made of the rest, and crossprobe's hint by
+/// cell id for cells whose C compiler looks wrong for their target.
+pub type Split = (Vec<Cell>, Vec<CellResult>, BTreeMap<String, String>);
+
 /// Splits `cells` into those to run and the skips made of the rest.
-pub fn split(cells: Vec<Cell>, ctx: &Context) -> (Vec<Cell>, Vec<CellResult>) {
+pub fn split(cells: Vec<Cell>, ctx: &Context) -> Split {
     let mut cache = BTreeMap::new();
-    let (mut run, mut skipped) = (Vec::new(), Vec::new());
+    let (mut run, mut skipped, mut hints) = (Vec::new(), Vec::new(), BTreeMap::new());
     for cell in cells {
         match unservable(&cell, ctx, &mut cache) {
-            Some(reason) => {
+            Some(Said::Skip(reason)) => {
                 let missing = missing_compiler(&cell, ctx);
                 let allow = crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx);
                 skipped.push(skip_for(cell, reason, missing, allow))
             }
+            Some(Said::Hint(hint)) => {
+                hints.insert(cell.id.clone(), hint);
+                run.push(cell);
+            }
             None => run.push(cell),
         }
     }
-    (run, skipped)
+    (run, skipped, hints)
 }
 
 /// A structural skip: no tool would help.
@@ -63,17 +84,17 @@ fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
 /// built, if it cannot. One `go env` and one `-dumpmachine` per key.
 type Cache = BTreeMap<(String, String, Option<String>), Option<String>>;
 
-fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
+fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
     if cell.lang != Lang::Go || cell.cgo != "1" || cell.expect.outcome != Outcome::Pass {
         return None;
     }
     let target = cell.target();
     let go = ctx.gos.get(&cell.go)?;
     if go.targets.get(&target).is_some_and(|t| !t.cgo_supported) {
-        return Some(format!(
+        return Some(Said::Skip(format!(
             "{} has no cgo for {target} (go tool dist list)",
             go.version
-        ));
+        )));
     }
     let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
         (Some(cc), _) => cc.clone(),
@@ -85,9 +106,10 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
             &cell.env,
         )
         .unwrap_or_else(|| "gcc".into()),
-        // The cc axis chose the compiler (toolchain::cc), and knows why
-        // there is none. The user's own $CC does not reach builds.
-        (None, _) => return ctx.compilers.for_cell(cell).err(),
+        // The cc axis chose the compiler (toolchain::cc): a missing one is
+        // for the build to tell, after Go. The user's own $CC does not
+        // reach builds.
+        (None, _) => return None,
     };
     // The host's own compiler builds for the host (and for 386 on amd64).
     let native = target == ctx.host.target()
@@ -100,6 +122,7 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<String> {
         .entry(key)
         .or_insert_with(|| cannot_build(&asked, &cell.goos, &cell.goarch))
         .clone()
+        .map(Said::Hint)
 }
 
 /// Why `cc` cannot build C for the target; None when it can, or when that

@@ -19,30 +19,14 @@ use miette::SourceSpan;
 
 use crate::errors::{Error, InputError};
 use crate::load::{did_you_mean, Expect, Located, Matrix};
-use crate::model::{Cell, Expectation, Outcome, Runner};
+use crate::model::{Cell, Expectation, Outcome, Runner, RunnerKind};
 use crate::toolchain::go::GoToolchain;
 
 pub mod shard;
 
 pub const DEFAULT_MAX_CELLS: usize = 10_000;
 
-/// Which architectures read an architecture-specific variable. Variables not
-/// listed here apply to every target.
-pub fn env_applies(var: &str, goarch: &str) -> bool {
-    let archs: &[&str] = match var {
-        "GOARM" => &["arm"],
-        "GOAMD64" => &["amd64"],
-        "GO386" => &["386"],
-        "GOMIPS" => &["mips", "mipsle"],
-        "GOMIPS64" => &["mips64", "mips64le"],
-        "GOPPC64" => &["ppc64", "ppc64le"],
-        "GORISCV64" => &["riscv64"],
-        "GOARM64" => &["arm64"],
-        "GOWASM" => &["wasm"],
-        _ => return true,
-    };
-    archs.contains(&goarch)
-}
+pub use crate::target::env_applies;
 
 type Combo = BTreeMap<String, String>;
 
@@ -60,7 +44,7 @@ pub struct Options<'a> {
     pub max_cells: usize,
     /// Chooses the runner for a cell; `override_` is the matrix's `run.runners`
     /// value for the cell's target, if any.
-    pub choose_runner: &'a dyn Fn(&Cell, Option<&str>) -> Runner,
+    pub choose_runner: &'a dyn Fn(&Cell, Option<RunnerKind>) -> Runner,
 }
 
 pub fn expand(
@@ -152,7 +136,7 @@ pub fn expand(
             .iter()
             .rev()
             .find(|r| target_matches(&r.pattern, &target))
-            .map(|r| r.runner.as_str());
+            .map(|r| r.runner);
         cell.runner = (opts.choose_runner)(&cell, override_);
         cells.push(cell);
     }

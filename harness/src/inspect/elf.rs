@@ -172,28 +172,18 @@ fn inspect_as<'a, Elf: FileHeader<Endian = Endianness>>(
 }
 
 /// GOARCH for an ELF machine; object's `Architecture` does not say which
-/// byte order a MIPS or POWER binary uses, so map e_machine directly.
+/// byte order a MIPS or POWER binary uses, so map e_machine directly. The
+/// target table names crossprobe's targets; the rest are machines Go has
+/// no port for, named so a wrong binary is told apart from an unknown one.
 fn goarch(machine: u16, bits: u32, little: bool) -> Option<&'static str> {
-    Some(match (machine, bits, little) {
-        (elf::EM_X86_64, 64, _) => "amd64",
-        (elf::EM_X86_64, 32, _) => "amd64p32",
-        (elf::EM_386, _, _) => "386",
-        (elf::EM_AARCH64, _, _) => "arm64",
-        (elf::EM_ARM, _, _) => "arm",
-        (elf::EM_RISCV, 64, _) => "riscv64",
-        (elf::EM_RISCV, _, _) => "riscv",
-        (elf::EM_PPC64, _, true) => "ppc64le",
-        (elf::EM_PPC64, _, false) => "ppc64",
-        (elf::EM_PPC, _, _) => "ppc",
-        (elf::EM_S390, 64, _) => "s390x",
-        (elf::EM_S390, _, _) => "s390",
-        (elf::EM_MIPS, 64, true) => "mips64le",
-        (elf::EM_MIPS, 64, false) => "mips64",
-        (elf::EM_MIPS, _, true) => "mipsle",
-        (elf::EM_MIPS, _, false) => "mips",
-        (elf::EM_LOONGARCH, 64, _) => "loong64",
-        (elf::EM_SPARCV9, _, _) => "sparc64",
-        _ => return None,
+    let class = if bits == 64 { 64 } else { 32 };
+    crate::target::goarch_of_elf(machine, class, little).or(match (machine, bits) {
+        (elf::EM_X86_64, 32) => Some("amd64p32"),
+        (elf::EM_RISCV, _) => Some("riscv"),
+        (elf::EM_PPC, _) => Some("ppc"),
+        (elf::EM_S390, _) => Some("s390"),
+        (elf::EM_SPARCV9, _) => Some("sparc64"),
+        _ => None,
     })
 }
 

@@ -16,7 +16,7 @@ use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
 use crate::errors::{Error, InputError, Source};
-use crate::model::{Lang, Outcome};
+use crate::model::{Lang, Outcome, RunnerKind};
 use crate::render::catalog::{self, Probe};
 use schema::{MatrixFile, ProbeRef, Scalar, WhenValue};
 
@@ -78,7 +78,7 @@ pub struct Matrix {
 pub struct RunnerOverride {
     /// `goos/goarch`, where either side may be `*`.
     pub pattern: String,
-    pub runner: String,
+    pub runner: RunnerKind,
     pub span: SourceSpan,
 }
 
@@ -452,8 +452,8 @@ impl Checker<'_> {
             if pattern.split('/').count() != 2 {
                 return Err(self.err(span, format!("invalid runner target {pattern:?}"), "for this target", Some("name a target as goos/goarch; either side may be *, e.g. \"windows/*\"".into())).into());
             }
-            const RUNNERS: &[&str] = &["native", "qemu", "wine", "node", "wasi", "none"];
-            if !RUNNERS.contains(&r.value.as_str()) {
+            let Some(runner) = RunnerKind::parse(&r.value) else {
+                let names = RunnerKind::ALL.map(RunnerKind::as_str);
                 return Err(self
                     .err(
                         span,
@@ -461,15 +461,15 @@ impl Checker<'_> {
                         "here",
                         Some(format!(
                             "expected one of: {}{}",
-                            RUNNERS.join(", "),
-                            did_you_mean(&r.value, RUNNERS.iter().copied())
+                            names.join(", "),
+                            did_you_mean(&r.value, names.iter().copied())
                         )),
                     )
                     .into());
-            }
+            };
             runners.push(RunnerOverride {
                 pattern: pattern.clone(),
-                runner: r.value.clone(),
+                runner,
                 span,
             });
         }

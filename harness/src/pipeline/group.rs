@@ -261,6 +261,9 @@ fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> b
     let Some(command) = built.commands.last().filter(|c| !c.exit.success()) else {
         return false;
     };
+    if built.skip.is_some() {
+        return false;
+    }
     if built.failed.len() >= ctx.retries as usize
         || process::interrupt::requested().is_some()
         || stopped()

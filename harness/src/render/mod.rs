@@ -5,6 +5,7 @@
 //! typo in a template is an error, not an empty string.
 
 pub mod catalog;
+pub mod started;
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,12 @@ pub fn sources(
             }
             _ => out.push((name.clone(), text.clone())),
         }
+    }
+    if probe.inline {
+        // A user's program need not print crossprobe's marker: the started
+        // proof comes in a file of its own (see `started`).
+        let main = probe.files.first().map_or("", |(_, text)| text.as_str());
+        out.push(started::file(probe.lang, main));
     }
     // A probe that brings its own go.mod (a bug report's, requiring the
     // module it is about) keeps it: a generated one would lose the require.

@@ -30,6 +30,8 @@ pub struct Change {
     pub head: Option<Outcome>,
     /// Why, in one line: HEAD's verdict, or BASE's for a removed cell.
     pub why: String,
+    /// HEAD does not meet the expectation (a new cell's regression).
+    pub unmet: bool,
 }
 
 #[derive(Debug, Default)]
@@ -91,6 +93,7 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
             base: bc.map(|c| c.outcome),
             head: hc.map(|c| c.outcome),
             why,
+            unmet: hc.is_some_and(|c| c.standing() == Standing::Unmet),
         }
     };
     for (k, hc) in &h {
@@ -163,15 +166,17 @@ fn outcome(o: Option<Outcome>) -> &'static str {
     o.map_or("-", Outcome::as_str)
 }
 
-/// The sections in the order people read them: what broke first.
-fn sections(d: &Diff) -> [(&'static str, &[Change]); 6] {
+/// The sections in the order people read them: regressions first.
+fn sections(d: &Diff) -> [(&'static str, Vec<&Change>); 7] {
+    let (new_bad, new_ok): (Vec<&Change>, Vec<&Change>) = d.new.iter().partition(|c| c.unmet);
     [
-        ("Newly failing", &d.newly_failing),
-        ("Newly flaky", &d.newly_flaky),
-        ("Fixed", &d.fixed),
-        ("Newly skipped", &d.newly_skipped),
-        ("New", &d.new),
-        ("Removed", &d.removed),
+        ("Newly failing", d.newly_failing.iter().collect()),
+        ("New and failing", new_bad),
+        ("Newly flaky", d.newly_flaky.iter().collect()),
+        ("Fixed", d.fixed.iter().collect()),
+        ("Newly skipped", d.newly_skipped.iter().collect()),
+        ("New", new_ok),
+        ("Removed", d.removed.iter().collect()),
     ]
 }
 
@@ -229,7 +234,15 @@ pub fn render_text(d: &Diff) -> String {
     s
 }
 
-/// GitHub-flavoured Markdown, for a PR comment or `$GITHUB_STEP_SUMMARY`.
+/// The most characters a Markdown diff holds: GitHub cuts a check run's
+/// text at 65,535 characters (a step summary at 1 MiB).
+pub const MARKDOWN_LIMIT: usize = 65_535;
+/// Room kept for what closes the sections and says what was left out.
+const MARKDOWN_ROOM: usize = 2_000;
+
+/// GitHub-flavoured Markdown, for a PR comment or `$GITHUB_STEP_SUMMARY`:
+/// regressions first, within [`MARKDOWN_LIMIT`]. Rows that do not fit are
+/// left out, and the summary says how many.
 pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
     let mut s = String::new();
     let mark = if d.regressions() > 0 { "❌" } else { "✅" };
@@ -243,37 +256,55 @@ pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
     for w in &d.warnings {
         let _ = writeln!(s, "> [!WARNING]\n> {}\n", md(w));
     }
+    let mut used = s.chars().count();
+    let mut left_out = 0;
     for (title, changes) in sections(d) {
         if changes.is_empty() {
             continue;
         }
         // Long lists fold away so the summary stays readable.
-        let open = if matches!(title, "Newly failing" | "Newly flaky") {
+        let open = if matches!(title, "Newly failing" | "New and failing" | "Newly flaky") {
             " open"
         } else {
             ""
         };
-        let _ = writeln!(
-            s,
-            "<details{open}><summary><b>{title}</b> ({})</summary>\n",
+        let mut part = format!(
+            "<details{open}><summary><b>{title}</b> ({})</summary>\n\n| cell | matrix | base | head | why |\n| --- | --- | --- | --- | --- |\n",
             changes.len()
         );
-        let _ = writeln!(
-            s,
-            "| cell | matrix | base | head | why |\n| --- | --- | --- | --- | --- |"
-        );
-        for c in changes {
-            let _ = writeln!(
-                s,
-                "| `{}` | {} | {} | {} | {} |",
+        // Every section's heading and count are shown: the room holds them.
+        let mut n = part.chars().count();
+        let mut here = 0;
+        for c in &changes {
+            let row = format!(
+                "| `{}` | {} | {} | {} | {} |\n",
                 c.id.replace('`', "'"),
                 md(&c.matrix),
                 outcome(c.base),
                 outcome(c.head),
                 md(&c.why)
             );
+            let len = row.chars().count();
+            if used + n + len + MARKDOWN_ROOM > MARKDOWN_LIMIT {
+                here += 1;
+                continue;
+            }
+            n += len;
+            part.push_str(&row);
         }
-        let _ = writeln!(s, "\n</details>\n");
+        if here > 0 {
+            let _ = writeln!(part, "\n… and {here} more, left out");
+            left_out += here;
+        }
+        part.push_str("\n</details>\n\n");
+        used += part.chars().count();
+        s.push_str(&part);
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            s,
+            "**{left_out} rows left out** to stay within GitHub's {MARKDOWN_LIMIT} characters; the merged results.json and report.html have every cell."
+        );
     }
     s
 }
@@ -411,6 +442,49 @@ mod tests {
             md.contains("| `a` | m | pass | run-fail | run-fail \\| &lt;why&gt; |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_big_diff_fits_githubs_limit_regressions_first() {
+        let n = 3000;
+        let base = run(
+            "m",
+            (0..n)
+                .flat_map(|i| {
+                    [
+                        result(&format!("a{i:04}"), Outcome::Pass, true),
+                        result(&format!("f{i:04}"), Outcome::RunFail, false),
+                    ]
+                })
+                .collect(),
+        );
+        let mut cells: Vec<CellResult> = (0..n)
+            .flat_map(|i| {
+                [
+                    result(&format!("a{i:04}"), Outcome::RunFail, false),
+                    result(&format!("f{i:04}"), Outcome::Pass, true),
+                ]
+            })
+            .collect();
+        cells.push(result("new-bad", Outcome::BuildFail, false));
+        let d = diff(&base, &run("m", cells));
+        let md = render_markdown(&d, "base.json", "head.json");
+        assert!(
+            md.chars().count() <= MARKDOWN_LIMIT,
+            "{}",
+            md.chars().count()
+        );
+        let failing = md.find("<b>Newly failing</b> (3000)").unwrap();
+        let new_bad = md.find("<b>New and failing</b> (1)").unwrap();
+        assert!(failing < new_bad, "regressions first");
+        assert!(md.contains("| `a0000` |"));
+        assert!(!md.contains("| `f2999` |"), "fixed rows are what gives way");
+        let left: usize = md
+            .lines()
+            .find_map(|l| l.strip_prefix("**")?.split(' ').next()?.parse().ok())
+            .expect("says how many rows it left out");
+        let shown = md.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(left + shown, 2 * n + 1);
     }
 
     #[test]

@@ -16,7 +16,6 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::expand::env_applies;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -218,9 +217,7 @@ fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String
             .len()
             > 1
     };
-    // A variable that applies to no made-up architecture is one of the
-    // architecture-specific ones.
-    let arch_var = |a: &str| a.starts_with("GO") && !env_applies(a, "none");
+    let arch_var = |a: &str| crate::target::is_arch_env(a);
     let mut rows = vec!["goos".to_string(), "goarch".to_string()];
     rows.extend(axes.iter().filter(|a| arch_var(a)).cloned());
     for a in ["runner", "matrix"] {

@@ -12,20 +12,34 @@
 //! - One `<testsuite name="{goos}/{goarch}">` per target, ordered by goos then
 //!   goarch. Its `time` is the sum of its cells' times, so with cells running
 //!   in parallel the suites add up to more than the run.
-//! - The suite's `<properties>`: `goos` and `goarch`, then for each cell
-//!   `{case}: {key}` for its other axes, `runner`, `outcome`, `expected`,
-//!   `reason` (the expectation's, when it has one) and every fact, e.g.
-//!   `GOARM=5/cgo0/hello: probe.ptr_size`. `{case}` is the testcase name, or
-//!   `{matrix}:{name}` when the suite holds cells of several matrices, which
-//!   could share names. They sit at suite level because the schema allows
-//!   properties nowhere else.
+//! - The suite's `<properties>`: `goos` and `goarch`, then only what a
+//!   reader of the JUnit needs and its testcase cannot say: for a cell
+//!   expected not to pass, `{case}: expected`; the expectation's `reason`;
+//!   for a retried cell, `tries`; for a flaky one, `flaky`.
+//!   `{case}` is the testcase name, or `{matrix}:{name}` when the suite holds
+//!   cells of several matrices, which could share names. They sit at suite
+//!   level because the schema allows properties nowhere else. Axes, facts
+//!   and runners are in results.json and report.html: as properties they
+//!   were ~50 XML elements per cell, and GitLab refuses a report of more
+//!   than 250,000 objects (gitlab-org/gitlab#507482) or 30 MB.
 //! - One `<testcase>` per cell, ordered by matrix then id. `name` is the cell
 //!   id without the `goos/goarch/` that the suite already names; `classname`
 //!   is `crossprobe.{matrix}.{goos}.{goarch}`, with dots in the matrix name
-//!   made `_` because CI tools split classnames into packages at dots. Its
-//!   `<failure>` or `<skipped>` follows the rules of `status`, and its
+//!   made `_` because CI tools split classnames into packages at dots. When
+//!   two runners of a merged fleet ran the same cell, the runner is appended
+//!   (`.{runner}`): GitLab shows the classname as the suite and keeps only
+//!   the first of two same-named testcases, Jenkins renames the second.
+//!   Its `<failure>` or `<skipped>` follows the rules of `status`, and its
 //!   `<system-out>` and `<system-err>` hold what its commands wrote, each
-//!   after a `$ argv` line.
+//!   after a `$ argv` line, capped so that all of a report's logs stay
+//!   within [`LOG_BUDGET`].
+//! - A flaky cell (failed, then met its expectation on a retry) passes, but
+//!   visibly: its `<system-out>` starts with a `crossprobe: FLAKY` line and
+//!   it has a `flaky` property, besides its `<flakyFailure>`s, which
+//!   Jenkins, dorny/test-reporter and EnricoMi's action ignore.
+//! - Suites are flat (no suite inside a suite: dorny/test-reporter and
+//!   EnricoMi's action drop testcases of nested ones), and `time` is plain
+//!   decimal seconds.
 //!
 //! Every string goes through `sanitize`: XML 1.0 has no way to write most C0
 //! controls, U+FFFE or U+FFFF, not even as character references.
@@ -40,17 +54,37 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use quick_xml::Writer;
 
-use crate::model::{Captured, CellResult, Command, Results, Runner, Standing};
+use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner, Standing};
 
 /// The most of a cell's stdout, and of its stderr, that a report carries.
 /// CI servers keep every report they are given; one runaway probe should not
 /// cost megabytes in each.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// The most that all of a report's logs together carry. A merged fleet of
+/// 10,000 failing cells would otherwise be gigabytes; GitLab refuses a
+/// JUnit file over 30 MB. Each stream of each cell gets an equal share, at
+/// most [`OUTPUT_CAP`] and at least [`OUTPUT_FLOOR`].
+pub const LOG_BUDGET: usize = 20 * 1024 * 1024;
+const OUTPUT_FLOOR: usize = 1024;
+
 /// Writes the JUnit XML for a run. Deterministic output (same input → same
 /// bytes).
 pub fn write<W: Write>(results: &Results, out: W) -> io::Result<()> {
     let suites = suites(results);
+    let logged = results
+        .cells
+        .iter()
+        .map(|r| {
+            r.commands()
+                .flat_map(|(_, c)| [&c.stdout, &c.stderr])
+                .filter(|s| s.bytes > 0 || !s.text.is_empty())
+                .count()
+                .min(2)
+        })
+        .sum::<usize>()
+        .max(1);
+    let cap = (LOG_BUDGET / logged).clamp(OUTPUT_FLOOR, OUTPUT_CAP);
     // The writer makes a small write per tag and attribute.
     let mut w = Writer::new_with_indent(io::BufWriter::new(out), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -77,7 +111,7 @@ pub fn write<W: Write>(results: &Results, out: W) -> io::Result<()> {
         ],
     )))?;
     for suite in &suites {
-        write_suite(&mut w, results, suite)?;
+        write_suite(&mut w, results, suite, cap)?;
     }
     w.write_event(Event::End(BytesEnd::new("testsuites")))?;
     let mut out = w.into_inner();
@@ -101,6 +135,7 @@ struct Suite<'a> {
 struct Case<'a> {
     result: &'a CellResult,
     name: &'a str,
+    classname: String,
     /// What this cell's property names start with.
     prefix: String,
     status: Status,
@@ -123,6 +158,29 @@ impl Status {
 }
 
 fn suites(results: &Results) -> Vec<Suite<'_>> {
+    // Cells that more than one runner ran: their classnames name the runner.
+    let mut runners: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for r in &results.cells {
+        if let Some(on) = &r.ran_on {
+            *runners.entry((&r.cell.matrix, base_id(r, on))).or_default() += 1;
+        }
+    }
+    let classname = |r: &CellResult| {
+        let c = &r.cell;
+        let mut name = format!(
+            "crossprobe.{}.{}.{}",
+            c.matrix.replace('.', "_"),
+            c.goos,
+            c.goarch
+        );
+        if let Some(on) = &r.ran_on {
+            if runners[&(c.matrix.as_str(), base_id(r, on))] > 1 {
+                name.push('.');
+                name.push_str(&on.replace('.', "_"));
+            }
+        }
+        name
+    };
     let mut by_target: BTreeMap<(&str, &str), Vec<&CellResult>> = BTreeMap::new();
     for r in &results.cells {
         by_target
@@ -149,6 +207,7 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
                     Case {
                         result: r,
                         name,
+                        classname: classname(r),
                         prefix,
                         status: status(r),
                     }
@@ -161,6 +220,15 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
             }
         })
         .collect()
+}
+
+/// A merged cell's id as its own run wrote it, without `@runner`.
+fn base_id<'a>(r: &'a CellResult, on: &str) -> &'a str {
+    r.cell
+        .id
+        .strip_suffix(on)
+        .and_then(|s| s.strip_suffix('@'))
+        .unwrap_or(&r.cell.id)
 }
 
 fn case_name(r: &CellResult) -> &str {
@@ -225,7 +293,12 @@ fn first_line(s: &str) -> &str {
         .trim()
 }
 
-fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) -> io::Result<()> {
+fn write_suite<W: Write>(
+    w: &mut Writer<W>,
+    results: &Results,
+    suite: &Suite,
+    cap: usize,
+) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
     let time: u64 = suite.cases.iter().map(|c| spent(c.result)).sum();
@@ -254,33 +327,18 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
     property(w, "goarch", suite.goarch)?;
     for case in &suite.cases {
         let r = case.result;
-        let mut props: Vec<(String, Cow<str>)> = r
-            .cell
-            .axes()
-            .into_iter()
-            // The suite's own goos and goarch already say these.
-            .filter(|(k, _)| k != "goos" && k != "goarch")
-            .map(|(k, v)| (k, Cow::Owned(v)))
-            .collect();
-        props.push(("runner".into(), r.cell.runner.name().into()));
-        props.push(("outcome".into(), r.outcome.as_str().into()));
-        props.push(("cached".into(), r.cached.to_string().into()));
-        if let Some(of) = &r.build_of {
-            props.push(("build_of".into(), of.into()));
-        }
-        props.push(("expected".into(), r.cell.expect.outcome.as_str().into()));
-        if !r.attempts.is_empty() {
-            props.push(("tries".into(), (r.attempts.len() + 1).to_string().into()));
+        let mut props: Vec<(&str, Cow<str>)> = Vec::new();
+        if r.cell.expect.outcome != Outcome::Pass {
+            props.push(("expected", r.cell.expect.outcome.as_str().into()));
         }
         if let Some(reason) = &r.cell.expect.reason {
-            props.push(("reason".into(), reason.into()));
+            props.push(("reason", reason.into()));
         }
-        for (k, v) in &r.facts {
-            let v = match v {
-                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
-                v => Cow::Owned(v.to_string()),
-            };
-            props.push((k.clone(), v));
+        if !r.attempts.is_empty() {
+            props.push(("tries", (r.attempts.len() + 1).to_string().into()));
+        }
+        if r.flaky() {
+            props.push(("flaky", "true".into()));
         }
         for (k, v) in props {
             property(w, &format!("{}: {k}", case.prefix), &v)?;
@@ -289,7 +347,7 @@ fn write_suite<W: Write>(w: &mut Writer<W>, results: &Results, suite: &Suite) ->
     w.write_event(Event::End(BytesEnd::new("properties")))?;
 
     for case in &suite.cases {
-        write_case(w, case)?;
+        write_case(w, case, cap)?;
     }
     w.write_event(Event::End(BytesEnd::new("testsuite")))
 }
@@ -301,24 +359,26 @@ fn property<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<
     )))
 }
 
-fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
-    let cell = &case.result.cell;
-    let classname = format!(
-        "crossprobe.{}.{}.{}",
-        cell.matrix.replace('.', "_"),
-        cell.goos,
-        cell.goarch
-    );
+fn write_case<W: Write>(w: &mut Writer<W>, case: &Case, cap: usize) -> io::Result<()> {
     let start = element(
         "testcase",
         &[
             ("name", case.name),
-            ("classname", &classname),
+            ("classname", &case.classname),
             ("time", &secs(spent(case.result))),
         ],
     );
-    let stdout = log(case.result, |c| &c.stdout);
-    let stderr = log(case.result, |c| &c.stderr);
+    let mut stdout = log(case.result, |c| &c.stdout, cap);
+    let stderr = log(case.result, |c| &c.stderr, cap);
+    if case.result.flaky() {
+        let r = case.result;
+        let note = format!(
+            "crossprobe: FLAKY: did not meet its expectation on {} of {} tries, then did\n",
+            r.attempts.len(),
+            r.attempts.len() + 1
+        );
+        stdout = Some(note + stdout.as_deref().unwrap_or(""));
+    }
     let earlier = &case.result.attempts;
     if matches!(case.status, Status::Passed)
         && stdout.is_none()
@@ -383,8 +443,8 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case) -> io::Result<()> {
 }
 
 /// One stream of every command a cell ran, each under a `$ argv` line, capped
-/// to [`OUTPUT_CAP`]. `None` when no command wrote to that stream.
-fn log(r: &CellResult, stream: fn(&Command) -> &Captured) -> Option<String> {
+/// to `limit` bytes. `None` when no command wrote to that stream.
+fn log(r: &CellResult, stream: fn(&Command) -> &Captured, limit: usize) -> Option<String> {
     if r.commands()
         .all(|(_, c)| stream(c).bytes == 0 && stream(c).text.is_empty())
     {
@@ -406,7 +466,7 @@ fn log(r: &CellResult, stream: fn(&Command) -> &Captured) -> Option<String> {
             );
         }
     }
-    Some(cap(&sanitize(&s), OUTPUT_CAP).into_owned())
+    Some(cap(&sanitize(&s), limit).into_owned())
 }
 
 /// A command as a person would type it, env first. For reading only: nothing

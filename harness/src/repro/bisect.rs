@@ -1,4 +1,7 @@
-//! `--bisect`: the first Go release at which a snippet's outcome changes.
+//! `--bisect`: the first Go release at which a snippet's verdict changes:
+//! the outcome, whether the expectation is met (a program whose output
+//! changes passes on both sides, and its `match` holds on one), or a fact
+//! the expectation names.
 //!
 //! First over minors (each at its latest patch), then over the patches of
 //! the minor where it changed, with the previous minor's latest as the last
@@ -16,13 +19,54 @@ use std::time::Instant;
 use super::{execute, write_bundles, write_results, Options};
 use crate::errors::Error;
 use crate::load::{Located, Matrix};
-use crate::model::{CellResult, Outcome};
+use crate::model::{CellResult, Outcome, PhaseName};
+use crate::session;
 use crate::toolchain::go;
 use crate::toolchain::versions::{Request, Resolver, Version};
 
 /// What a version does: each cell (its id without the Go part) and its
-/// outcome. None when every cell skipped: nothing is known.
-type State = Vec<(String, Outcome)>;
+/// verdict. None when every cell skipped: nothing is known.
+type State = Vec<(String, Seen)>;
+
+/// One cell's verdict, as bisection compares it.
+#[derive(Clone, Debug)]
+struct Seen {
+    outcome: Outcome,
+    met: bool,
+    /// Why it was met or not: shown, not compared.
+    message: String,
+    /// What the program printed, less crossprobe's marker lines: shown
+    /// where it differs.
+    output: String,
+    /// The facts the cell's expectations name, with their values (None:
+    /// the cell has no such fact). Others, such as the binary's size or
+    /// the Go version, change with every release.
+    facts: BTreeMap<String, Option<serde_json::Value>>,
+}
+
+impl PartialEq for Seen {
+    fn eq(&self, o: &Seen) -> bool {
+        (self.outcome, self.met, &self.facts) == (o.outcome, o.met, &o.facts)
+    }
+}
+
+impl Seen {
+    fn of(r: &CellResult) -> Seen {
+        Seen {
+            outcome: r.outcome,
+            met: r.verdict.met,
+            message: r.verdict.message.clone(),
+            output: printed(r),
+            facts: r
+                .cell
+                .expect
+                .facts
+                .keys()
+                .map(|k| (k.clone(), r.facts.get(k).cloned()))
+                .collect(),
+        }
+    }
+}
 
 struct Search<'a> {
     matrix: Matrix,
@@ -87,13 +131,22 @@ pub fn run(
             s.first_change(&mut patches, true)?
         }
     };
-    let line = match &finding {
+    match &finding {
         Some((a, b, sa, sb)) => {
-            format!("bisect: {} on {a}, {} from {b}", describe(sa), describe(sb))
+            let (da, db) = (describe(sa), describe(sb));
+            // The same outcome on both sides: the verdict tells them apart.
+            let (da, db) = if da == db {
+                (describe_verdict(sa), describe_verdict(sb))
+            } else {
+                (da, db)
+            };
+            println!("bisect: {da} on {a}, {db} from {b}");
+            for line in changes(&a.to_string(), sa, &b.to_string(), sb) {
+                println!("  {line}");
+            }
         }
-        None => "bisect: no change in the outcome over the range".to_string(),
-    };
-    println!("{line}");
+        None => println!("bisect: no change in the verdict over the range"),
+    }
 
     // Reports: every cell run; bundles: the failing cells at the boundary.
     let boundary: Vec<String> = finding
@@ -118,11 +171,26 @@ pub fn run(
         let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
         println!("reports: {}/results.json", dir.display());
     }
-    Ok(match super::exit_code(&s.results) {
+    Ok(match session::exit_code(&s.results, false) {
         c if c > 1 => c,
         _ if finding.is_some() => crate::model::exit::OK,
         _ => crate::model::exit::UNMET,
     })
+}
+
+/// The run's stdout without marker lines, cut to a few lines.
+fn printed(r: &CellResult) -> String {
+    let run = r.phases.iter().find(|p| p.name == PhaseName::Run);
+    let text = run
+        .and_then(|p| p.commands.first())
+        .map(|c| c.stdout.text.as_str());
+    let lines: Vec<&str> = text
+        .unwrap_or("")
+        .lines()
+        .filter(|l| !l.contains(crate::check::FACTS_MARKER) && !l.trim().is_empty())
+        .take(5)
+        .collect();
+    lines.join(" | ").chars().take(300).collect()
 }
 
 /// `passes`, `fails (run-fail)`, or per cell when cells differ.
@@ -131,14 +199,67 @@ fn describe(s: &State) -> String {
         Outcome::Pass => "passes".to_string(),
         o => format!("fails ({o})"),
     };
-    let first = s.first().map(|(_, o)| *o);
-    if s.iter().all(|(_, o)| Some(*o) == first) {
+    let first = s.first().map(|(_, c)| c.outcome);
+    if s.iter().all(|(_, c)| Some(c.outcome) == first) {
         return first.map_or("nothing".into(), one);
     }
     s.iter()
-        .map(|(k, o)| format!("{k} {}", one(*o)))
+        .map(|(k, c)| format!("{k} {}", one(c.outcome)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// [`describe`] with whether each cell is as expected.
+fn describe_verdict(s: &State) -> String {
+    let met = |m: bool| if m { "as expected" } else { "not as expected" };
+    let first = s.first().map(|(_, c)| c.met);
+    match first {
+        Some(m) if s.iter().all(|(_, c)| c.met == m) => format!("{}, {}", describe(s), met(m)),
+        _ => s
+            .iter()
+            .map(|(k, c)| format!("{k} {}", met(c.met)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// What differs between the two sides, cell by cell: the verdict, each
+/// side's words for it, and every named fact whose value moved.
+fn changes(a: &str, sa: &State, b: &str, sb: &State) -> Vec<String> {
+    let mut out = Vec::new();
+    let width = a.len().max(b.len());
+    for (id, ca) in sa {
+        let Some((_, cb)) = sb.iter().find(|(k, _)| k == id) else {
+            continue;
+        };
+        if ca == cb {
+            continue;
+        }
+        out.push(format!("{id}:"));
+        for (v, c) in [(a, ca), (b, cb)] {
+            let met = if c.met { "met" } else { "not met" };
+            out.push(format!("  {v:width$}  {}, {met}: {}", c.outcome, c.message));
+        }
+        if ca.output != cb.output {
+            for (v, c) in [(a, ca), (b, cb)] {
+                out.push(format!("  {v:width$}  printed: {}", c.output));
+            }
+        }
+        for (k, va) in &ca.facts {
+            let vb = cb.facts.get(k).cloned().flatten();
+            if *va != vb {
+                let show = |v: &Option<serde_json::Value>| {
+                    v.as_ref().map_or("(none)".to_string(), |v| v.to_string())
+                };
+                out.push(format!(
+                    "  fact {k}: {} on {a}, {} on {b}",
+                    show(va),
+                    show(&vb)
+                ));
+            }
+        }
+    }
+    out
 }
 
 impl Search<'_> {
@@ -157,10 +278,10 @@ impl Search<'_> {
         let mut state: State = ex
             .results
             .iter()
-            .map(|r| (r.cell.id.replace(&format!("/go{value}"), ""), r.outcome))
+            .map(|r| (r.cell.id.replace(&format!("/go{value}"), ""), Seen::of(r)))
             .collect();
-        state.sort();
-        let known = state.iter().any(|(_, o)| *o != Outcome::Skip);
+        state.sort_by(|x, y| x.0.cmp(&y.0));
+        let known = state.iter().any(|(_, c)| c.outcome != Outcome::Skip);
         let reason = ex
             .results
             .iter()
@@ -169,7 +290,7 @@ impl Search<'_> {
         println!(
             "bisect: {v}: {}",
             if known {
-                describe(&state)
+                describe_verdict(&state)
             } else {
                 format!("cannot be had, left out ({reason})")
             }

@@ -20,13 +20,12 @@ use std::time::Instant;
 
 use miette::SourceSpan;
 
-use crate::cli::{self, Prepared};
 use crate::errors::Error;
 use crate::load::{Located, Matrix};
-use crate::model::{exit, CellResult, Outcome, Results, Standing, SCHEMA_VERSION};
-use crate::pipeline::{self, Event};
-use crate::process;
+use crate::model::{CellResult, Outcome, Standing};
+use crate::pipeline::Event;
 use crate::report::{self, progress::Progress};
+use crate::session::{self, Session};
 use crate::toolchain::go::GoToolchain;
 use crate::toolchain::versions::{self, Request};
 
@@ -62,10 +61,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
             })?,
         ),
     };
-    process::interrupt::install().map_err(|e| Error::Usage {
-        message: format!("cannot install signal handlers: {e}"),
-        help: None,
-    })?;
+    session::install_interrupts()?;
     if let Some(t) = &loaded.title {
         println!("{}: {t}", loaded.matrix.name);
     }
@@ -94,7 +90,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         all.len(),
         dir.display()
     );
-    Ok(exit_code(&all))
+    Ok(session::exit_code(&all, false))
 }
 
 /// `--go` values as a `go:` axis.
@@ -108,48 +104,46 @@ fn as_axis(reqs: &[Request]) -> Vec<Located<String>> {
         .collect()
 }
 
-pub(crate) fn exit_code(all: &[CellResult]) -> i32 {
-    match process::interrupt::requested() {
-        Some(libc::SIGTERM) => exit::SIGTERM,
-        Some(_) => exit::SIGINT,
-        None if all.iter().all(|r| r.standing().ok()) => exit::OK,
-        None => exit::UNMET,
-    }
-}
-
 /// One run of the pipeline over a matrix.
 pub(crate) struct Executed {
     pub results: Vec<CellResult>,
     pub gos: BTreeMap<String, GoToolchain>,
     pub tools: BTreeMap<String, String>,
     pub timeout: std::time::Duration,
-    pub host: crate::host::Host,
+    pub session: Session,
 }
 
 pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> {
     // Kept so that each failing cell's sources and logs can go into its
     // bundle; removed once the bundles are written, unless --keep.
-    let mut prep: Prepared =
-        cli::prepare_loaded(vec![matrix.clone()], o.filter, o.max_cells, o.strict, true)?;
-    prep.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
+    let mut s = session::prepare(
+        vec![matrix.clone()],
+        &session::Options {
+            filter: o.filter,
+            max_cells: o.max_cells,
+            strict: o.strict,
+            keep: true,
+        },
+    )?;
+    s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
     // Only now: bad input must leave no reports directory behind.
     report::prepare_dir(&o.out.join(&matrix.name))?;
-    for w in &prep.warnings {
+    for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let tools = cli::tool_versions(&prep.ctx);
-    let mut progress = Progress::new(prep.cells.len());
-    let results = pipeline::run_all(prep.cells, &prep.ctx, o.jobs, |ev| match ev {
+    let cells = std::mem::take(&mut s.cells);
+    let mut progress = Progress::new(cells.len());
+    let results = s.run(cells, o.jobs, |ev| match ev {
         Event::Started(id) => progress.started(&id),
         Event::Finished(r) => progress.finished(&r),
     });
     progress.finish();
     Ok(Executed {
         results,
-        gos: prep.ctx.gos,
-        tools,
+        gos: s.ctx.gos.clone(),
+        tools: session::tool_versions(&s.ctx),
         timeout: matrix.timeout,
-        host: prep.ctx.host,
+        session: s,
     })
 }
 
@@ -236,27 +230,10 @@ pub(crate) fn write_results(
     t0: Instant,
 ) -> miette::Result<PathBuf> {
     let dir = out.join(&matrix.name);
-    let res = Results {
-        schema: SCHEMA_VERSION,
-        crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
-        matrices: vec![matrix.name.clone()],
-        started_at: started_at.to_string(),
-        duration_ms: t0.elapsed().as_millis() as u64,
-        host: crate::model::Host {
-            os: ex.host.goos.clone(),
-            arch: ex.host.goarch.clone(),
-            kernel: ex.host.kernel.clone(),
-            cpu: ex.host.cpu.clone(),
-            runner: std::env::var("CROSSPROBE_RUNNER").unwrap_or_else(|_| cli::host_name()),
-        },
-        tools: ex.tools.clone(),
-        interrupted: process::interrupt::requested().is_some(),
-        cells: all.to_vec(),
-        perf: Some(crate::perf::measure(all)),
-        shard: None,
-        merged_from: Vec::new(),
-        estimate: None,
-    };
+    let info = ex
+        .session
+        .info(started_at, t0.elapsed(), session::runner_name(None), all);
+    let res = info.results(&matrix.name, all.to_vec());
     report::write_reports(&dir, &res)?;
     Ok(dir)
 }

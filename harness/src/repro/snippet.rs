@@ -275,52 +275,6 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
     }
 }
 
-/// Written beside a snippet's own source. The facts line proves that the
-/// binary really started (an emulator can exit 0 without running it, and
-/// that must never pass), and says which Go built it.
-const STARTED_GO: &str = r#"// Written by crossprobe beside the snippet: the facts line below proves
-// that the binary started, and names the Go that built it.
-package PACKAGE
-
-import (
-	"os"
-	"runtime"
-)
-
-func init() {
-	os.Stdout.WriteString("CROSSPROBE-FACTS: {\"started\":true,\"go\":\"" + runtime.Version() +
-		"\",\"goos\":\"" + runtime.GOOS + "\",\"goarch\":\"" + runtime.GOARCH + "\"}\n")
-}
-"#;
-
-/// The file name of [`STARTED_GO`] in a probe's directory.
-pub const STARTED_FILE: &str = "crossprobe_started.go";
-
-/// The build constraint the started file needs to be compiled exactly when
-/// the snippet's source is: a file that imports "C" is left out when cgo is
-/// off, and then the build must fail as the user's did ("build constraints
-/// exclude all Go files"), not for want of a main.
-fn constraint_of(src: &str) -> Option<String> {
-    let build = Regex::new(r"(?m)^//go:build\s+(.+?)\s*$").expect("valid regex");
-    let cgo = Regex::new(r#"(?m)^\s*import\s+"C"|^\s*"C"\s*$"#).expect("valid regex");
-    let mut parts: Vec<String> = build
-        .captures(src)
-        .map(|c| format!("({})", &c[1]))
-        .into_iter()
-        .collect();
-    if cgo.is_match(src) {
-        parts.push("cgo".into());
-    }
-    (!parts.is_empty()).then(|| format!("//go:build {}\n\n", parts.join(" && ")))
-}
-
-/// The package clause of a Go source, or `main`.
-fn package_of(src: &str) -> String {
-    let re = Regex::new(r"(?m)^\s*package\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
-    re.captures(src)
-        .map_or("main".to_string(), |c| c[1].to_string())
-}
-
 struct Convert<'a> {
     source: &'a Source,
     templates: Option<&'a Path>,
@@ -500,7 +454,7 @@ impl Convert<'_> {
                 let mut files = vec![("main.go".to_string(), src.value.clone())];
                 for (n, text) in &raw.files {
                     let span = load::span_of(&src.referenced);
-                    if load::check_name(n).is_err() || n == "main.go" || n == STARTED_FILE {
+                    if load::check_name(n).is_err() || n == "main.go" || n == crate::render::started::GO_FILE {
                         return Err(self.err(
                             span,
                             format!("invalid file name {n:?} under files"),
@@ -510,14 +464,6 @@ impl Convert<'_> {
                     }
                     files.push((n.clone(), text.clone()));
                 }
-                files.push((
-                    STARTED_FILE.to_string(),
-                    format!(
-                        "{}{}",
-                        constraint_of(&src.value).unwrap_or_default(),
-                        STARTED_GO.replace("PACKAGE", &package_of(&src.value))
-                    ),
-                ));
                 Ok(vec![Probe {
                     name: "snippet".into(),
                     lang: Lang::Go,
@@ -687,24 +633,5 @@ mod tests {
         assert_eq!(outside_path("#cgo CFLAGS: -I${SRCDIR}/include"), None);
         assert_eq!(outside_path("#include <stdio.h>"), None);
         assert_eq!(outside_path("a..b"), None);
-    }
-
-    #[test]
-    fn constraints() {
-        assert_eq!(constraint_of("package main\nfunc main() {}"), None);
-        assert_eq!(
-            constraint_of("package main\n\nimport \"C\"\n"),
-            Some("//go:build cgo\n\n".into())
-        );
-        assert_eq!(
-            constraint_of("//go:build linux\n\npackage main\nimport (\n\t\"C\"\n\t\"fmt\"\n)\n"),
-            Some("//go:build (linux) && cgo\n\n".into())
-        );
-    }
-
-    #[test]
-    fn packages() {
-        assert_eq!(package_of("// x\npackage foo\n"), "foo");
-        assert_eq!(package_of("func main() {}"), "main");
     }
 }

@@ -171,7 +171,7 @@ pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
         .get("GOROOT")
         .filter(|g| !g.is_empty())
         .map(PathBuf::from);
-    let tools = host::discover(goroot.as_deref());
+    let tools = host::discover_for(goroot.as_deref(), &target.goos, &target.goarch);
     let host = host::detect();
     let runner = ready(&target, &host, &tools)?;
     let cwd = std::env::current_dir().map_err(|e| {

@@ -17,7 +17,7 @@ pub mod runners;
 pub mod sandbox;
 
 pub use runners::{
-    choose, choose_with, cool_down, invocation, invocation_in, parse_override, tools_for_goroot,
-    warm_up, Invocation, RunnerOverride,
+    choose, choose_with, cool_down, invocation, invocation_in, tools_for_goroot, warm_up,
+    Invocation,
 };
 pub use sandbox::Sandbox;

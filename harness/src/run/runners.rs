@@ -11,55 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::fsutil::Lock;
-use crate::host::{self, Host, Tools, Wine};
-use crate::model::Runner;
-
-/// What a matrix may force a target's runner to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunnerOverride {
-    Native,
-    Qemu,
-    Wine,
-    Node,
-    Wasi,
-    None,
-}
-
-const OVERRIDES: [(&str, RunnerOverride); 6] = [
-    ("native", RunnerOverride::Native),
-    ("qemu", RunnerOverride::Qemu),
-    ("wine", RunnerOverride::Wine),
-    ("node", RunnerOverride::Node),
-    ("wasi", RunnerOverride::Wasi),
-    ("none", RunnerOverride::None),
-];
-
-impl RunnerOverride {
-    pub fn as_str(self) -> &'static str {
-        OVERRIDES
-            .iter()
-            .find(|(_, o)| *o == self)
-            .map_or("none", |(n, _)| n)
-    }
-}
-
-pub fn parse_override(s: &str) -> Result<RunnerOverride, String> {
-    if let Some((_, o)) = OVERRIDES.iter().find(|(n, _)| *n == s) {
-        return Ok(*o);
-    }
-    let names: Vec<&str> = OVERRIDES.iter().map(|(n, _)| *n).collect();
-    let hint = names
-        .iter()
-        .map(|n| (strsim::jaro_winkler(&s.to_ascii_lowercase(), n), n))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| format!("; did you mean \"{n}\"?"))
-        .unwrap_or_default();
-    Err(format!(
-        "unknown runner \"{s}\": expected one of {}{hint}",
-        names.join(", ")
-    ))
-}
+use crate::host::{Host, Tools, Wine};
+use crate::model::{Runner, RunnerKind};
 
 /// The runner for a target, from the host and what was discovered.
 pub fn choose(
@@ -75,14 +28,14 @@ pub fn choose(
 /// [`choose`], unless the matrix forces a runner. A forced runner that
 /// cannot run the target, or whose tool is missing, is `None` with why.
 pub fn choose_with(
-    forced: Option<RunnerOverride>,
+    forced: Option<RunnerKind>,
     goos: &str,
     goarch: &str,
     env: &BTreeMap<String, String>,
     host: &Host,
     tools: &Tools,
 ) -> Runner {
-    use RunnerOverride as O;
+    use RunnerKind as O;
     let target = format!("{goos}/{goarch}");
     let kind = match forced {
         Some(kind) => kind,
@@ -107,7 +60,7 @@ fn default_kind(
     goarch: &str,
     host: &Host,
     tools: &Tools,
-) -> Result<RunnerOverride, String> {
+) -> Result<RunnerKind, String> {
     let native = goos == host.goos
         && (goarch == host.goarch
             // The kernel runs i386 code itself. qemu-i386 is no substitute:
@@ -115,10 +68,10 @@ fn default_kind(
             || (goarch == "386" && host.goarch == "amd64" && goos != "darwin")
             || (goarch == "amd64" && host.goarch == "arm64" && goos == "darwin" && tools.rosetta));
     Ok(match (goos, goarch) {
-        _ if native => RunnerOverride::Native,
-        ("js", "wasm") => RunnerOverride::Node,
-        ("wasip1", "wasm") => RunnerOverride::Wasi,
-        ("windows", _) => RunnerOverride::Wine,
+        _ if native => RunnerKind::Native,
+        ("js", "wasm") => RunnerKind::Node,
+        ("wasip1", "wasm") => RunnerKind::Wasi,
+        ("windows", _) => RunnerKind::Wine,
         ("linux", "386") if host.goos == "linux" => {
             return Err(format!(
                 "no runner for linux/386 on {}: qemu-i386 crashes Go 386 binaries \
@@ -126,7 +79,7 @@ fn default_kind(
                 host.target()
             ))
         }
-        ("linux", _) if host.goos == "linux" => RunnerOverride::Qemu,
+        ("linux", _) if host.goos == "linux" => RunnerKind::Qemu,
         _ => {
             return Err(format!(
                 "no runner for {goos}/{goarch} on {}",
@@ -159,35 +112,80 @@ fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools
             host.target()
         ));
     }
-    let Some(arch) = host::qemu_arch(goarch) else {
+    let Some(arch) = crate::target::arch_of(goarch).and_then(|a| a.qemu) else {
         return none(format!("no qemu-user emulator for GOARCH={goarch}"));
     };
     let binary = format!("qemu-{arch}");
     if !tools.qemu.contains_key(&binary) {
         return missing(&binary, format!("no {binary}: install qemu-user"));
     }
-    Runner::Qemu {
-        binary,
-        cpu: qemu_cpu(goarch, env),
+    let needed = qemu_cpu(goarch, env).map(|(cpu, why)| (cpu, why.to_string()));
+    with_cpu(binary, needed, tools)
+}
+
+/// A qemu runner asked for a CPU model: for a cell's `cpu` axis, or for
+/// what its GOARCH level needs (`qemu_cpu`), with why. A model the
+/// installed qemu lacks is never passed blindly: the cell's run is a skip
+/// that names the model and those qemu has. (Run under the default CPU, the
+/// binary would die of SIGILL, a false answer about a binary that is fine on
+/// the CPU it was built for.) A qemu whose models could not be read gets
+/// the model as asked, and speaks for itself.
+pub fn with_cpu(binary: String, cpu: Option<(String, String)>, tools: &Tools) -> Runner {
+    let Some((cpu, why)) = cpu else {
+        return Runner::Qemu { binary, cpu: None };
+    };
+    // `max,v=true` or `Nehalem,+avx`: the model is the first word.
+    let model = cpu.split(',').next().unwrap_or("");
+    match tools.qemu_cpus.get(&binary) {
+        Some(models) if !models.iter().any(|m| m.eq_ignore_ascii_case(model)) => {
+            const SHOWN: usize = 16;
+            let mut list = models
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if models.len() > SHOWN {
+                list.push_str(&format!(
+                    ", ... ({} more: {binary} -cpu help)",
+                    models.len() - SHOWN
+                ));
+            }
+            // `qemu-riscv64 version 7.2.22 (Debian ...)`
+            let qemu = tools
+                .versions
+                .get(&binary)
+                .filter(|v| v.starts_with(&binary))
+                .unwrap_or(&binary);
+            none(format!(
+                "{qemu} has no CPU model {model:?}, which {why}; its models: {list}"
+            ))
+        }
+        _ => Runner::Qemu {
+            binary,
+            cpu: Some(cpu),
+        },
     }
 }
 
-/// The `-cpu` a GOARCH level needs, when qemu's default CPU lacks it.
-/// qemu-x86_64 needs none: linux-user defaults to `max`, which ran a
+/// The `-cpu` a GOARCH level needs, when qemu's default CPU lacks it, with
+/// why. qemu-x86_64 needs none: linux-user defaults to `max`, which ran a
 /// GOAMD64=v3 binary here.
-fn qemu_cpu(goarch: &str, env: &BTreeMap<String, String>) -> Option<String> {
+fn qemu_cpu(goarch: &str, env: &BTreeMap<String, String>) -> Option<(String, &'static str)> {
     let level = |k: &str| env.get(k).map(String::as_str);
     match goarch {
         // qemu 7.2's default ppc64 CPU lacks ISA 3.1: a GOPPC64=power10
         // binary dies with SIGILL unless it asks for -cpu power10.
         "ppc64" | "ppc64le" => match level("GOPPC64") {
-            Some(p @ ("power9" | "power10")) => Some(p.to_string()),
+            Some("power9") => Some(("power9".into(), "GOPPC64=power9 needs")),
+            Some("power10") => Some(("power10".into(), "GOPPC64=power10 needs")),
             _ => None,
         },
         // RVA23 needs V and Zicond, which the default rv64 CPU lacks (SIGILL).
-        // qemu 7.2 has no `max` for riscv64 either, so there the run fails
-        // with "unable to find CPU model 'max'" rather than a SIGILL.
-        "riscv64" if level("GORISCV64") == Some("rva23u64") => Some("max".to_string()),
+        // qemu 7.2 has no `max` for riscv64: see `with_cpu`.
+        "riscv64" if level("GORISCV64") == Some("rva23u64") => {
+            Some(("max".into(), "GORISCV64=rva23u64 needs (V and Zicond)"))
+        }
         _ => None,
     }
 }
@@ -454,23 +452,6 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Debian/Ubuntu cross sysroots, by qemu binary.
-const SYSROOTS: [(&str, &[&str]); 13] = [
-    ("qemu-x86_64", &["x86_64-linux-gnu"]),
-    ("qemu-i386", &["i686-linux-gnu"]),
-    ("qemu-aarch64", &["aarch64-linux-gnu"]),
-    ("qemu-arm", &["arm-linux-gnueabihf", "arm-linux-gnueabi"]),
-    ("qemu-riscv64", &["riscv64-linux-gnu"]),
-    ("qemu-ppc64le", &["powerpc64le-linux-gnu"]),
-    ("qemu-ppc64", &["powerpc64-linux-gnu"]),
-    ("qemu-s390x", &["s390x-linux-gnu"]),
-    ("qemu-mips", &["mips-linux-gnu"]),
-    ("qemu-mipsel", &["mipsel-linux-gnu"]),
-    ("qemu-mips64", &["mips64-linux-gnuabi64"]),
-    ("qemu-mips64el", &["mips64el-linux-gnuabi64"]),
-    ("qemu-loongarch64", &["loongarch64-linux-gnu"]),
-];
-
 /// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
 /// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
 /// tries every absolute path under the prefix first, so a probe opening
@@ -479,7 +460,12 @@ fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
     if is_static(binary) {
         return None;
     }
-    let (_, triples) = SYSROOTS.iter().find(|(q, _)| *q == qemu)?;
+    let arch = qemu.strip_prefix("qemu-")?;
+    // Debian/Ubuntu cross sysroots: /usr/<triple>.
+    let triples = crate::target::ARCHES
+        .iter()
+        .find(|a| a.qemu == Some(arch))?
+        .triples;
     triples
         .iter()
         .map(|t| Path::new("/usr").join(t))
@@ -499,9 +485,9 @@ fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
         return None;
     }
     let rel = interp.trim_start_matches('/');
-    SYSROOTS
+    crate::target::ARCHES
         .iter()
-        .flat_map(|(_, triples)| triples.iter())
+        .flat_map(|a| a.triples)
         .map(|t| Path::new("/usr").join(t))
         .find(|root| root.join(rel).is_file())
         .and_then(|root| {
@@ -931,6 +917,71 @@ mod tests {
         assert_eq!(cpu("riscv64", &[("GORISCV64", "rva22u64")]), None);
     }
 
+    /// qemu 7.2's qemu-riscv64 has no `max`: a GORISCV64=rva23u64 cell is a
+    /// skip naming the model and those qemu has, not a blind `-cpu max`.
+    #[test]
+    fn a_cpu_qemu_lacks_is_a_skip_that_names_the_models() {
+        let h = host("linux", "amd64");
+        let mut t = tools();
+        let models = "any\nrv64\nshakti-c\nsifive-e51\nsifive-u54\nx-rv128\n";
+        t.qemu_cpus
+            .insert("qemu-riscv64".into(), crate::host::parse_cpu_models(models));
+        t.versions
+            .insert("qemu-riscv64".into(), "qemu-riscv64 version 7.2.22".into());
+        assert_eq!(
+            reason(pick(
+                "linux",
+                "riscv64",
+                &[("GORISCV64", "rva23u64")],
+                &h,
+                &t
+            )),
+            "qemu-riscv64 version 7.2.22 has no CPU model \"max\", which \
+             GORISCV64=rva23u64 needs (V and Zicond); its models: any, rv64, shakti-c, \
+             sifive-e51, sifive-u54, x-rv128"
+        );
+        // A qemu that has it gets it; one whose models are unknown too.
+        t.qemu_cpus
+            .get_mut("qemu-riscv64")
+            .unwrap()
+            .push("max".into());
+        assert!(matches!(
+            pick("linux", "riscv64", &[("GORISCV64", "rva23u64")], &h, &t),
+            Runner::Qemu { cpu: Some(c), .. } if c == "max"
+        ));
+        let cpu = Some((
+            "cortex-a53,pmu=off".to_string(),
+            "the cpu axis asks for".to_string(),
+        ));
+        assert!(matches!(
+            with_cpu("qemu-aarch64".into(), cpu, &t),
+            Runner::Qemu { cpu: Some(_), .. }
+        ));
+    }
+
+    #[test]
+    fn cpu_models_of_every_form() {
+        let parse = crate::host::parse_cpu_models;
+        assert_eq!(
+            parse("Available CPUs:\n  arm926\n  cortex-a15\n"),
+            ["arm926", "cortex-a15"]
+        );
+        assert_eq!(parse("MIPS '4Kc'\nMIPS '24Kc'\n"), ["4Kc", "24Kc"]);
+        assert_eq!(
+            parse("PowerPC power10_v2.0     PVR 00800200\nPowerPC power10          (alias for power10_v2.0)\n"),
+            ["power10_v2.0", "power10"]
+        );
+        assert_eq!(
+            parse("Available CPUs:\nx86 Nehalem   Intel Core i7 9xx\nx86 max  Enables all\n\nRecognized CPUID flags:\n  avx\n"),
+            ["Nehalem", "max"]
+        );
+        assert_eq!(
+            parse("s390 z900   IBM zSeries 900 GA1\n\nRecognized feature flags:\ns390 aen\n"),
+            ["z900"]
+        );
+        assert_eq!(parse("rv64\nsifive-u54\n"), ["rv64", "sifive-u54"]);
+    }
+
     #[test]
     fn other_hosts() {
         let t = tools();
@@ -991,38 +1042,25 @@ mod tests {
         let env = BTreeMap::new();
         let force = |o, goos, goarch| choose_with(Some(o), goos, goarch, &env, &h, &t);
         assert_eq!(
-            force(RunnerOverride::Qemu, "linux", "386"),
+            force(RunnerKind::Qemu, "linux", "386"),
             Runner::Qemu {
                 binary: "qemu-i386".into(),
                 cpu: None
             }
         );
+        assert_eq!(force(RunnerKind::Native, "linux", "arm64"), Runner::Native);
         assert_eq!(
-            force(RunnerOverride::Native, "linux", "arm64"),
-            Runner::Native
-        );
-        assert_eq!(
-            reason(force(RunnerOverride::None, "linux", "amd64")),
+            reason(force(RunnerKind::None, "linux", "amd64")),
             "runner forced to none"
         );
         assert_eq!(
-            reason(force(RunnerOverride::Wine, "linux", "arm64")),
+            reason(force(RunnerKind::Wine, "linux", "arm64")),
             "runner wine cannot run linux/arm64"
         );
         assert_eq!(
-            reason(force(RunnerOverride::Qemu, "linux", "amd64")),
+            reason(force(RunnerKind::Qemu, "linux", "amd64")),
             "no qemu-x86_64: install qemu-user"
         );
-    }
-
-    #[test]
-    fn parse_override_names_the_choices() {
-        for (name, o) in OVERRIDES {
-            assert_eq!(parse_override(name), Ok(o));
-            assert_eq!(o.as_str(), name);
-        }
-        insta::assert_snapshot!(parse_override("qmeu").unwrap_err(), @r#"unknown runner "qmeu": expected one of native, qemu, wine, node, wasi, none; did you mean "qemu"?"#);
-        insta::assert_snapshot!(parse_override("docker").unwrap_err(), @r#"unknown runner "docker": expected one of native, qemu, wine, node, wasi, none"#);
     }
 
     #[test]

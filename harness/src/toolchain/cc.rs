@@ -70,6 +70,9 @@ pub struct Compiler {
 #[derive(Clone, Debug, Default)]
 pub struct Compilers {
     map: BTreeMap<Key, Result<Compiler, String>>,
+    /// For each missing compiler, the CC it would be once installed: what
+    /// Go is asked to build with, so that Go speaks first.
+    would: BTreeMap<Key, Vec<String>>,
     /// Where there is none because a compiler doctor can install is
     /// missing: its program (a Debian cross gcc, zig).
     missing: BTreeMap<Key, String>,
@@ -131,6 +134,7 @@ impl Compilers {
     /// `cache` when a darwin cell needs them.
     pub fn discover(cells: &[Cell], host: &Host, cache: &Path) -> Compilers {
         let mut map = BTreeMap::new();
+        let mut would = BTreeMap::new();
         let mut missing = BTreeMap::new();
         let mut versions: BTreeMap<Vec<String>, Result<String, String>> = BTreeMap::new();
         for cell in cells.iter().filter(|c| wanted(c)) {
@@ -151,9 +155,25 @@ impl Compilers {
                     .clone()?;
                 finish(c, version, cache)
             });
+            if found.is_err() {
+                if let Ok(c) = resolve(&key, host, &|name| Some(PathBuf::from(name))) {
+                    would.insert(key.clone(), c.cc);
+                }
+            }
             map.insert(key, found);
         }
-        Compilers { map, missing }
+        Compilers {
+            map,
+            would,
+            missing,
+        }
+    }
+
+    /// The CC a cell whose compiler is missing would build with once it is
+    /// installed (`mips64el-linux-gnuabi64-gcc`); None when it has one, or
+    /// when no compiler is known for its target.
+    pub fn would_use(&self, cell: &Cell) -> Option<&[String]> {
+        self.would.get(&Key::of(cell)).map(Vec::as_slice)
     }
 
     /// The compiler program whose absence is why the cell has none, when
@@ -422,43 +442,16 @@ pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
 
 /// Debian's cross gcc triples for a GOARCH, preferred first.
 fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
-    match goarch {
-        "amd64" => vec!["x86_64-linux-gnu"],
-        "386" => vec!["i686-linux-gnu"],
-        "arm64" => vec!["aarch64-linux-gnu"],
-        // armhf assumes ARMv7 with VFP: a GOARM=5 build wants armel's gcc.
-        "arm" if soft_float => vec!["arm-linux-gnueabi", "arm-linux-gnueabihf"],
-        "arm" => vec!["arm-linux-gnueabihf", "arm-linux-gnueabi"],
-        "riscv64" => vec!["riscv64-linux-gnu"],
-        "ppc64le" => vec!["powerpc64le-linux-gnu"],
-        "ppc64" => vec!["powerpc64-linux-gnu"],
-        "s390x" => vec!["s390x-linux-gnu"],
-        "mips" => vec!["mips-linux-gnu"],
-        "mipsle" => vec!["mipsel-linux-gnu"],
-        "mips64" => vec!["mips64-linux-gnuabi64"],
-        "mips64le" => vec!["mips64el-linux-gnuabi64"],
-        "loong64" => vec!["loongarch64-linux-gnu"],
-        _ => vec![],
+    let mut triples = crate::target::arch_of(goarch).map_or(vec![], |a| a.triples.to_vec());
+    // The table lists hard float first; soft float wants the other order.
+    if soft_float {
+        triples.reverse();
     }
+    triples
 }
 
 fn zig_arch(goarch: &str) -> Option<&'static str> {
-    Some(match goarch {
-        "amd64" => "x86_64",
-        "386" => "x86",
-        "arm64" => "aarch64",
-        "arm" => "arm",
-        "riscv64" => "riscv64",
-        "ppc64le" => "powerpc64le",
-        "ppc64" => "powerpc64",
-        "s390x" => "s390x",
-        "mips" => "mips",
-        "mipsle" => "mipsel",
-        "mips64" => "mips64",
-        "mips64le" => "mips64el",
-        "loong64" => "loongarch64",
-        _ => return None,
-    })
+    crate::target::arch_of(goarch)?.zig
 }
 
 /// zig's `-target` for a Go target: musl on linux, mingw on windows.

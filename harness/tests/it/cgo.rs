@@ -27,6 +27,11 @@ fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+}
+
 #[test]
 fn cgo_1_runs_under_every_runner() {
     let r = common::Test::new()
@@ -239,8 +244,8 @@ matrix:
     - {goos: windows, goarch: amd64, cgo: "1", buildmode: c-shared, probe: cgo-hello}
     - {goos: linux, goarch: mipsle, cgo: "0", buildmode: c-archive, probe: cgo-hello}
     - {goos: linux, goarch: arm64, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
-    - {goos: linux, goarch: riscv64, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
-    - {goos: linux, goarch: s390x, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+    - {goos: linux, goarch: arm, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+    - {goos: linux, goarch: mips64le, cgo: "1", buildmode: c-shared, probe: cgo-hello}
 run:
   timeout: 300s
 expect:
@@ -252,8 +257,12 @@ expect:
     outcome: build-fail
     match: "no C compiler for linux/arm64: `crossprobe-no-such-gcc` is not on PATH"
     reason: a missing compiler is a build-fail with its hint
-  - when: {cc: crossprobe-no-such-gcc, goarch: riscv64}
+  - when: {cc: crossprobe-no-such-gcc, goarch: arm}
     outcome: skip
+  - when: {goarch: mips64le}
+    outcome: build-fail
+    match: "-buildmode=c-shared not supported on linux/mips64le"
+    reason: Go's own refusal, whatever the C compiler
 "#;
     let r = common::Test::new().matrix(yaml).status(0).run();
     let cells = r.cells("modes");
@@ -275,16 +284,52 @@ expect:
             .iter()
             .any(|a| a.as_str().unwrap().ends_with("_host/host.c")));
     }
-    // A missing compiler is a build-fail where the matrix expects one (with
-    // the hint, matched above), else a skip with the hint; nothing is run.
-    for goarch in ["riscv64", "s390x"] {
+    // Go is asked first, with the compiler the cell would use; when it
+    // fails for want of it, a missing compiler is a build-fail where the
+    // matrix expects one (with the hint, matched above), else a skip with
+    // the hint; nothing is run.
+    for goarch in ["arm64", "arm"] {
         let c = &cells[&format!("linux/{goarch}/cgo1/cc=crossprobe-no-such-gcc/cgo-hello")];
-        assert_eq!(outcome(c), "skip", "{c:#}");
+        assert_eq!(
+            outcome(c),
+            if goarch == "arm" {
+                "skip"
+            } else {
+                "build-fail"
+            },
+            "{c:#}"
+        );
         assert_eq!(
             c["reason"],
             format!("no C compiler for linux/{goarch}: `crossprobe-no-such-gcc` is not on PATH")
         );
-        assert!(commands(c, "build").is_empty());
+        let build = commands(c, "build");
+        assert_eq!(build.len(), 1, "{c:#}");
+        let said = build[0]["stderr"]["text"].as_str().unwrap();
+        assert!(
+            said.contains("C compiler \"crossprobe-no-such-gcc\" not found"),
+            "{said}"
+        );
+        assert!(commands(c, "run").is_empty());
+    }
+    // Where Go has its own answer, it is the answer; crossprobe's hint about
+    // the missing mips64el gcc (scripts/setup installs none) stands beside.
+    let c = &cells["linux/mips64le/cgo1/buildmode=c-shared/cgo-hello"];
+    assert_eq!(outcome(c), "build-fail", "{c:#}");
+    assert_eq!(c["verdict"]["met"], true, "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("-buildmode=c-shared not supported on linux/mips64le (exit status 1)"),
+        "{reason}"
+    );
+    if !on_path("mips64el-linux-gnuabi64-gcc") {
+        assert!(
+            reason.ends_with(
+                " [crossprobe: no C compiler for linux/mips64le: install \
+                 gcc-mips64el-linux-gnuabi64, or use cc: zig]"
+            ),
+            "{reason}"
+        );
     }
 }
 

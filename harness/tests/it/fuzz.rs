@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use crossprobe::expand::{self, DEFAULT_MAX_CELLS};
 use crossprobe::host::{Host, Tools};
-use crossprobe::model::{Cell, Runner};
+use crossprobe::model::{Cell, Runner, RunnerKind};
 use crossprobe::toolchain::go::{DistTarget, GoToolchain};
 use crossprobe::toolchain::versions;
 use crossprobe::{build, load, pipeline, report, run};
@@ -207,8 +207,7 @@ impl Fuzzer {
         self.stats.loaded.fetch_add(1, Ordering::Relaxed);
         prop_assert!(load::check_name(&m.name).is_ok(), "name {:?}", m.name);
 
-        let choose = |cell: &Cell, override_: Option<&str>| -> Runner {
-            let ov = override_.and_then(|o| run::runners::parse_override(o).ok());
+        let choose = |cell: &Cell, ov: Option<RunnerKind>| -> Runner {
             run::runners::choose_with(
                 ov,
                 &cell.goos,
@@ -269,6 +268,7 @@ impl Fuzzer {
                 c,
                 go,
                 Err("none in the fuzzer".to_string()),
+                None,
                 self.scratch.path(),
             );
             for step in plan.steps.iter().flatten() {

@@ -50,9 +50,24 @@ fn a_probe_that_never_ends_times_out() {
     assert_eq!(r.code(), 0, "{}", r.stdout());
 }
 
+/// A shipped-style probe (`--templates`) gets no started proof: one that
+/// exits 0 and prints nothing is what an emulator that never ran the binary
+/// looks like, and it is never a pass.
 #[test]
 fn silent_exit_zero_is_not_a_pass() {
-    let r = common::Test::new().matrix("name: silent\nprobes:\n  - name: quiet\n    source: |\n      package main\n      func main() {}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n").status(1).run();
+    let r = common::Test::new()
+        .file(
+            "templates/probes/quiet/probe.yaml",
+            "summary: prints nothing\n",
+        )
+        .file(
+            "templates/probes/quiet/main.go",
+            "package main\n\nfunc main() {}\n",
+        )
+        .matrix("name: silent\nprobes: [quiet]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+        .args(&["run", "@", "--templates", "templates"])
+        .status(1)
+        .run();
     let c = &r.cells("silent")["linux/amd64/cgo0/quiet"];
     assert_eq!(c["outcome"], "run-fail");
     assert!(
@@ -60,6 +75,80 @@ fn silent_exit_zero_is_not_a_pass() {
         "{c:#}"
     );
 }
+
+/// A bug report's program prints no marker. Inline, in Go (cgo 0 and 1) or
+/// in C, it passes natively, under qemu and under wine: the started proof
+/// comes from a file crossprobe adds. windows/386 without a 32-bit wine
+/// never passes.
+#[test]
+fn plain_programs_pass_in_a_full_matrix() {
+    let r = common::Test::new().matrix(PLAIN).status(0).run();
+    let cells = r.cells("plain");
+    assert_eq!(cells.len(), 10, "{:?}", cells.keys());
+    for target in ["linux/amd64", "linux/arm64", "windows/amd64"] {
+        for probe in ["cgo0/plain-go", "cgo1/plain-go", "cgo0/plain-c"] {
+            let c = &cells[&format!("{target}/{probe}")];
+            assert_eq!(c["outcome"], "pass", "{c:#}");
+            assert_eq!(c["verdict"]["met"], true, "{c:#}");
+            assert_eq!(c["facts"]["probe.started"], true, "{c:#}");
+        }
+        let go = &cells[&format!("{target}/cgo1/plain-go")];
+        assert_eq!(go["facts"]["probe.goos"], target.split('/').next().unwrap());
+    }
+    assert_eq!(
+        cells["linux/arm64/cgo0/plain-c"]["cell"]["runner"]["kind"],
+        "qemu"
+    );
+    assert_eq!(
+        cells["windows/amd64/cgo0/plain-c"]["cell"]["runner"]["kind"],
+        "wine"
+    );
+    let w386 = &cells["windows/386/cgo0/plain-go"];
+    if w386["outcome"] == "pass" {
+        // Only a 32-bit wine that really ran it, and said so.
+        assert_eq!(w386["facts"]["probe.goarch"], "386", "{w386:#}");
+    } else {
+        assert_eq!(w386["outcome"], "skip", "{w386:#}");
+        assert!(
+            w386["reason"].as_str().unwrap().contains("32-bit wine"),
+            "{w386:#}"
+        );
+    }
+}
+
+pub const PLAIN: &str = r#"
+name: plain
+probes:
+  - name: plain-go
+    source: |
+      package main
+
+      import "fmt"
+
+      func main() { fmt.Println("hello, plain world") }
+  - name: plain-c
+    lang: c
+    source: |
+      #include <stdio.h>
+
+      int main(void) { puts("hello, plain world"); return 0; }
+matrix:
+  goos: [linux, windows]
+  goarch: [amd64, arm64, "386"]
+  cgo: ["0", "1"]
+  exclude:
+    - {goos: windows, goarch: arm64}
+    - {goos: linux, goarch: "386"}
+    - {probe: plain-c, cgo: "1"}
+    - {goarch: "386", cgo: "1"}
+    - {goarch: "386", probe: plain-c}
+run:
+  timeout: 180s
+  # Debian's wine32 cannot be installed here: windows/386 is then a skip.
+  allow_missing: [wine32]
+expect:
+  - match: "hello, plain world"
+"#;
 
 #[test]
 fn keep_keeps_passing_build_dirs() {

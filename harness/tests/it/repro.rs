@@ -44,7 +44,11 @@ fn shipped_snippets_reproduce() {
     for n in &names {
         let (code, out, err) = repro(dir.path(), &[&shipped(n)]);
         assert_eq!(code, 0, "{n}\nstdout:\n{out}\nstderr:\n{err}");
-        assert!(out.contains("reproduced: "), "{n}: {out}");
+        // A snippet that pins a change of output expects a pass.
+        assert!(
+            out.contains("reproduced: ") || out.contains("passed, as expected"),
+            "{n}: {out}"
+        );
         assert!(!out.contains("not reproduced"), "{n}: {out}");
         let text = std::fs::read_to_string(common::repo().join("matrices/repro").join(n)).unwrap();
         assert!(
@@ -158,6 +162,35 @@ fn replay_script_notices_a_fix() {
 
 const LOOPVAR: &str = "go60078-loopvar.yaml";
 
+/// A bug report's program prints no marker of crossprobe's: as a snippet,
+/// in Go with cgo 0 and 1, it passes natively, under qemu and under wine; a
+/// C program too (given whole, as a matrix).
+#[test]
+fn plain_programs_pass_in_a_snippet() {
+    let dir = tempfile::tempdir().unwrap();
+    let go = "expect: {outcome: pass, match: \"hello, plain world\"}\nsource: |\n  package main\n\n  import \"fmt\"\n\n  func main() { fmt.Println(\"hello, plain world\") }\n";
+    let c = "name: plain-c\nprobes:\n  - name: plain\n    lang: c\n    source: |\n      #include <stdio.h>\n      int main(void) { puts(\"hello, plain world\"); return 0; }\nmatrix:\n  goos: [linux, windows]\n  goarch: [amd64, arm64]\n  exclude:\n    - {goos: windows, goarch: arm64}\nexpect:\n  - match: \"hello, plain world\"\n";
+    let snippets = [
+        (
+            "linux.yaml",
+            format!("goos: linux\ngoarch: [amd64, arm64]\ncgo: [0, 1]\n{go}"),
+        ),
+        (
+            "windows.yaml",
+            format!("goos: windows\ngoarch: amd64\ncgo: [0, 1]\n{go}"),
+        ),
+        ("c.yaml", c.to_string()),
+    ];
+    let mut passed = 0;
+    for (name, text) in &snippets {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let (code, out, err) = repro(dir.path(), &[name]);
+        assert_eq!(code, 0, "{name}\n{out}\n{err}");
+        passed += out.matches(": passed, as expected").count();
+    }
+    assert_eq!(passed, 4 + 2 + 3, "every cell passed");
+}
+
 /// Three minors: go1.21 and go1.22 at their latest patch, and the local Go.
 #[test]
 fn sweep_over_three_minors() {
@@ -209,6 +242,54 @@ fn bisect_finds_the_loopvar_change() {
         .path()
         .join("reports/go60078-loopvar/linux_amd64_cgo0_go1.21.13_snippet/replay.sh")
         .is_file());
+}
+
+/// A program whose output changes passes on both sides: bisection goes by
+/// the verdict, and finds Go 1.22's ServeMux patterns (golang/go#61410),
+/// with what each side printed.
+#[test]
+fn bisect_finds_a_change_in_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = repro(
+        dir.path(),
+        &[
+            &shipped("go61410-servemux-patterns.yaml"),
+            "--go",
+            "1.21..1.22",
+            "--bisect",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    for line in [
+        "bisect: passes, not as expected on go1.21.13, passes, as expected from go1.22.0",
+        "    go1.21.13  pass, not met: pass as expected, but its output does not match /GET /items/42 -> 200/",
+        "    go1.22.0   pass, met: passed (matched /GET /items/42 -> 200/)",
+        "    go1.21.13  printed: GET /items/42 -> 404",
+        "    go1.22.0   printed: GET /items/42 -> 200",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no line {line:?} in\n{out}");
+    }
+}
+
+/// The pitfall of golang/go#65887: external linking asked for with cgo
+/// off. The verdict is Go's own refusal, word for word.
+#[test]
+fn linkmode_external_without_cgo_is_gos_own_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "go65887-linkmode-external-no-cgo";
+    let (code, out, err) = repro(dir.path(), &[&shipped(&format!("{name}.yaml"))]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(format!("reports/{name}/results.json"))).unwrap(),
+    )
+    .unwrap();
+    let c = &results["cells"][0];
+    assert_eq!(c["outcome"], "build-fail", "{c:#}");
+    assert_eq!(
+        c["reason"],
+        "-linkmode=external requires external (cgo) linking, but cgo is not enabled (exit status 1)"
+    );
+    assert_eq!(c["verdict"]["met"], true);
 }
 
 /// A release that cannot be had is a skip that says why, never the local Go.

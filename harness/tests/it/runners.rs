@@ -391,3 +391,46 @@ fn discovery_records_versions() {
         assert!(versions["wine64"].starts_with("wine-"));
     }
 }
+
+/// Each qemu-user's CPU models are read once, at discovery, from the real
+/// `-cpu help`, whatever its form; a model the qemu lacks is a runner-less
+/// cell that names the models it has, never `-cpu` passed blindly.
+#[test]
+fn qemu_cpu_models_are_read_and_a_missing_one_is_a_skip() {
+    let (host, tools) = machine();
+    for (qemu, model) in [
+        ("qemu-aarch64", "cortex-a53"),
+        ("qemu-arm", "arm926"),
+        ("qemu-x86_64", "Nehalem"),
+        ("qemu-mipsel", "24Kc"),
+        ("qemu-ppc64le", "power10"),
+        ("qemu-riscv64", "rv64"),
+    ] {
+        let models = tools
+            .qemu_cpus
+            .get(qemu)
+            .unwrap_or_else(|| panic!("no CPU models read from {qemu}: {:?}", tools.qemu_cpus));
+        assert!(models.iter().any(|m| m == model), "{qemu}: {models:?}");
+    }
+    let env = BTreeMap::from([("GORISCV64".to_string(), "rva23u64".to_string())]);
+    let has_max = tools.qemu_cpus["qemu-riscv64"].iter().any(|m| m == "max");
+    match run::choose("linux", "riscv64", &env, host, tools) {
+        Runner::Qemu { cpu, .. } if has_max => assert_eq!(cpu.as_deref(), Some("max")),
+        Runner::None { reason, .. } if !has_max => {
+            assert!(reason.contains("has no CPU model \"max\""), "{reason}");
+            assert!(reason.contains("its models: any, rv64"), "{reason}");
+        }
+        r => panic!("max {has_max}: {r:?}"),
+    }
+    let cpu = Some((
+        "no-such-cpu".to_string(),
+        "the cpu axis asks for".to_string(),
+    ));
+    match run::runners::with_cpu("qemu-aarch64".into(), cpu, tools) {
+        Runner::None { reason, .. } => assert!(
+            reason.contains("has no CPU model \"no-such-cpu\", which the cpu axis asks for; its models: a64fx, cortex-a35"),
+            "{reason}"
+        ),
+        r => panic!("{r:?}"),
+    }
+}

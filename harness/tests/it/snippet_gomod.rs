@@ -1,14 +1,90 @@
 //! Snippets that bring their own go.mod and go.sum: used as given, go.sum
 //! completed from the module proxy, kept in the repro bundle, and replayed
-//! offline.
+//! offline. The shipped mattn/go-sqlite3 report is the real case.
 
 use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
+use serde_json::Value;
+
+const SQLITE_MD: &str = "matrices/repro/sqlite3-cgo-off-stub.md";
 const STUB: &str =
     "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work. This is a stub";
+
+fn run_stdout(cell: &Value) -> String {
+    cell["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "run")
+        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
+        .map(|c| c["stdout"]["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn build_exit(cell: &Value) -> Value {
+    cell["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "build")
+        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
+        .last()
+        .map(|c| c["exit"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// The one cgo compile of sqlite3.c for arm64 in the suite (minutes cold,
+/// seconds once GOCACHE has it).
+#[test]
+fn sqlite3_with_cgo_off_is_the_stub_under_qemu_and_with_cgo_on_builds_and_runs() {
+    let md = common::repo().join(SQLITE_MD);
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::cmd(
+        dir.path(),
+        &["repro", md.to_str().unwrap(), "--out", "reports"],
+    )
+    .output()
+    .unwrap();
+    let run = common::Run { dir, out };
+    let stdout = run.stdout();
+    let all = format!("stdout:\n{stdout}\nstderr:\n{}", run.stderr());
+    assert_eq!(run.code(), 0, "{all}");
+    let cells = run.cells("sqlite3-cgo-off-stub");
+
+    let off = &cells["linux/arm64/cgo0/sqlite"];
+    assert_eq!(off["outcome"], "run-fail", "{all}");
+    assert_eq!(off["verdict"]["met"], true, "{all}");
+    assert_eq!(off["cell"]["runner"]["kind"], "qemu", "{all}");
+    assert!(run_stdout(off).contains(STUB), "{all}");
+    assert!(stdout.contains("reproduced: run-fail"), "{all}");
+    // A complete go.sum is kept as given, byte for byte, in the bundle too.
+    let md_text = std::fs::read_to_string(&md).unwrap();
+    let bundle = run
+        .reports("sqlite3-cgo-off-stub")
+        .join("linux_arm64_cgo0_sqlite");
+    let go_sum = std::fs::read_to_string(bundle.join("src/go.sum")).unwrap();
+    for line in go_sum.lines() {
+        assert!(md_text.contains(&format!("        {line}\n")), "{line}");
+    }
+    assert_eq!(go_sum.lines().count(), 2, "{go_sum}");
+
+    let on = &cells["linux/arm64/cgo1/sqlite"];
+    assert_eq!(on["outcome"], "pass", "{all}");
+    assert_eq!(build_exit(on)["code"], 0, "{all}");
+    assert_eq!(on["facts"]["cc.argv"][0], "aarch64-linux-gnu-gcc", "{all}");
+    assert_eq!(on["facts"]["cgo.binary"], "1", "{all}");
+    assert_eq!(
+        on["facts"]["buildinfo.deps"][0], "github.com/mattn/go-sqlite3@v1.14.28",
+        "{all}"
+    );
+    assert!(
+        run_stdout(on).lines().any(|l| l.starts_with("sqlite 3.")),
+        "{all}"
+    );
+}
 
 /// The stub, shorthand for one cell, with a go.mod and no go.sum.
 const NO_GO_SUM: &str = r#"name: sqlite3-no-go-sum
