@@ -18,13 +18,7 @@ fn fact<'a>(c: &'a Value, key: &str) -> &'a Value {
 
 /// The commands of one phase of a cell.
 fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
-    c["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"] == phase)
-        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
-        .collect()
+    common::phase_commands(c, phase)
 }
 
 fn on_path(name: &str) -> bool {

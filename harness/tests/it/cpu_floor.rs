@@ -6,12 +6,8 @@ use crate::common;
 use serde_json::Value;
 
 fn run_exit(c: &Value) -> Value {
-    c["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "run")
-        .and_then(|p| p["commands"].get(0))
+    common::phase_commands(c, "run")
+        .first()
         .map(|c| c["exit"].clone())
         .unwrap_or(Value::Null)
 }
@@ -122,20 +118,12 @@ fn inspect_command_agrees_with_go_version_m() {
     )
     .unwrap();
     std::fs::write(dir.path().join("main.go"), "package main\nfunc main() {}\n").unwrap();
-    let out = std::process::Command::new("go")
-        .args(["build", "-o", "p", "-ldflags=-s -w", "-tags=netgo", "."])
-        .current_dir(dir.path())
-        .env("GOOS", "linux")
-        .env("GOARCH", "arm")
-        .env("GOARM", "6")
-        .env("CGO_ENABLED", "0")
-        .env("GOFLAGS", "")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::go_build(
+        dir.path(),
+        "linux",
+        "arm",
+        &[("GOARM", "6")],
+        &["-o", "p", "-ldflags=-s -w", "-tags=netgo", "."],
     );
     let bin = dir.path().join("p");
     let r = common::cmd(dir.path(), &["inspect", "--json", bin.to_str().unwrap()])

@@ -180,19 +180,7 @@ func main() {
 "#,
         )
         .unwrap();
-        let out = Command::new("go")
-            .current_dir(&dir)
-            .args(["build", "-o", "prog", "."])
-            .env("GOOS", "linux")
-            .env("GOARCH", "arm64")
-            .env("CGO_ENABLED", "0")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::go_build(&dir, "linux", "arm64", &[], &["-o", "prog", "."]);
         dir.join("prog")
     })
 }

@@ -14,23 +14,14 @@ const STUB: &str =
     "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work. This is a stub";
 
 fn run_stdout(cell: &Value) -> String {
-    cell["phases"]
-        .as_array()
-        .unwrap()
+    common::phase_commands(cell, "run")
         .iter()
-        .filter(|p| p["name"] == "run")
-        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
         .map(|c| c["stdout"]["text"].as_str().unwrap_or("").to_string())
         .collect()
 }
 
 fn build_exit(cell: &Value) -> Value {
-    cell["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"] == "build")
-        .flat_map(|p| p["commands"].as_array().cloned().unwrap_or_default())
+    common::phase_commands(cell, "build")
         .last()
         .map(|c| c["exit"].clone())
         .unwrap_or(Value::Null)

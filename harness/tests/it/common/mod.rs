@@ -172,6 +172,38 @@ pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
     Test::new().shipped(name).args(extra).run()
 }
 
+/// The commands a cell's result records for one phase (`build`, `run`).
+pub fn phase_commands<'a>(cell: &'a serde_json::Value, phase: &str) -> Vec<&'a serde_json::Value> {
+    cell["phases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == phase)
+        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
+        .collect()
+}
+
+/// `go build ARGS...` in `dir` for `goos/goarch` with cgo off, plus `env`;
+/// panics with Go's words when it fails.
+pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args: &[&str]) {
+    let out = Command::new("go")
+        .arg("build")
+        .args(args)
+        .current_dir(dir)
+        .env("GOOS", goos)
+        .env("GOARCH", goarch)
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "")
+        .envs(env.iter().copied())
+        .output()
+        .expect("go is installed");
+    assert!(
+        out.status.success(),
+        "go build {args:?} for {goos}/{goarch}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(cwd)

@@ -1,0 +1,139 @@
+//! The entries on disk: one JSON file a key under `<cache dir>/results/`,
+//! written whole or not at all.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::FORMAT;
+use crate::check::{self, Observed};
+use crate::model::{Cell, CellResult, Command, Outcome, PhaseName};
+
+/// What a run of a cell observed, as stored: enough to judge it again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub format: u32,
+    pub key: String,
+    /// The result as first recorded; its phases hold the commands.
+    pub result: CellResult,
+    /// What inspection read from the binary.
+    pub inspected: BTreeMap<String, serde_json::Value>,
+    /// Why the run was skipped, when it was.
+    pub skip: Option<String>,
+}
+
+impl Entry {
+    /// An entry for `result`, or `None` when it must not be reused: a
+    /// timeout or an interrupt (they depend on the moment), something that
+    /// could not start, and a cell that did not meet its expectation, or
+    /// met it only on a retry. Those run again next time, so that a flaky
+    /// failure is never frozen in the cache.
+    pub fn of(
+        key: &str,
+        result: &CellResult,
+        inspected: &BTreeMap<String, serde_json::Value>,
+        skip: Option<String>,
+        spawn_error: bool,
+    ) -> Option<Entry> {
+        let stable = matches!(
+            result.outcome,
+            Outcome::Pass | Outcome::BuildFail | Outcome::RunFail | Outcome::Skip
+        );
+        // A skip for a missing tool runs again once the tool is there.
+        let settled = result.verdict.met && result.attempts.is_empty() && result.missing.is_none();
+        (stable && settled && !spawn_error).then(|| Entry {
+            format: FORMAT,
+            key: key.to_string(),
+            result: CellResult {
+                dir: None,
+                ..result.clone()
+            },
+            inspected: inspected.clone(),
+            skip,
+        })
+    }
+
+    /// The stored observation judged anew for `cell`, which may carry
+    /// other expectations than the cell that was run.
+    pub fn reuse(&self, cell: &Cell) -> CellResult {
+        let first = |name: PhaseName| -> Option<&Command> {
+            self.result
+                .phases
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.commands.first())
+        };
+        let builds = self
+            .result
+            .phases
+            .iter()
+            .find(|p| p.name == PhaseName::Build)
+            .map_or(&[][..], |p| &p.commands[..]);
+        let obs = Observed {
+            build: builds.last(),
+            builds,
+            spawn_error: None,
+            run: first(PhaseName::Run),
+            skip: self.skip.clone(),
+            missing: None,
+            allow_missing: false,
+            interrupted: false,
+        };
+        let mut result = check::check(cell, &obs, &self.inspected).into_result(
+            cell,
+            self.inspected.clone(),
+            self.result.phases.clone(),
+            self.result.duration_ms,
+        );
+        result.cached = true;
+        result
+    }
+}
+
+/// The entries on disk.
+pub struct Store {
+    pub(super) dir: PathBuf,
+}
+
+impl Store {
+    /// `<cache dir>/results`.
+    pub fn open() -> Store {
+        Store::at(crate::host::cache_dir().join("results"))
+    }
+
+    pub fn at(dir: PathBuf) -> Store {
+        Store { dir }
+    }
+
+    pub(super) fn path(&self, key: &str) -> PathBuf {
+        self.dir
+            .join(&key[..2.min(key.len())])
+            .join(format!("{key}.json"))
+    }
+
+    /// The entry for `key`; `None` when there is none, or it cannot be read.
+    /// A hit marks the entry used (its mtime), which is what [`Store::prune`]
+    /// goes by.
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        let path = self.path(key);
+        let text = std::fs::read(&path).ok()?;
+        let e: Entry = serde_json::from_slice(&text).ok()?;
+        if e.format != FORMAT || e.key != key {
+            return None;
+        }
+        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+        Some(e)
+    }
+
+    /// Stores `entry` through a temporary file and a rename, so a reader
+    /// never sees half of one.
+    pub fn put(&self, entry: &Entry) -> std::io::Result<()> {
+        let path = self.path(&entry.key);
+        let dir = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(dir)?;
+        crate::fsutil::write_atomic(&path, &serde_json::to_vec(entry)?)
+    }
+}
