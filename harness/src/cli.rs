@@ -43,11 +43,12 @@ Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usag
 const REPRO_HELP: &str = "\
 A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):
 
-  goos: linux                  # axes at the top level: goos, goarch, go, cgo,
-  goarch: arm                  #   ldflags, tags, flags, env: {GOARM: \"5\"}; one value or a list
-  cgo: 1
+  goos: linux                  # every key of the matrix format, at the top level:
+  goarch: arm                  #   each axis (one value or a list), env: {GOARM: \"5\"},
+  cgo: 1                       #   include, exclude, lang, files, timeout, runners
   issue: https://github.com/golang/go/issues/16801
-  expect: {outcome: build-fail, match: \"unrecognized command.line option '-marm'\"}
+  outcome: build-fail          # the expect keys too: outcome, match, reason, facts, when
+  match: \"unrecognized command.line option '-marm'\"
   source: |                    # the program, as main.go (or probe: NAME for a shipped one)
     package main
     import \"C\"
@@ -108,6 +109,11 @@ enum Cmd {
         /// (also: `run.allow_missing: true` in a matrix).
         #[arg(long)]
         allow_missing: bool,
+        /// Finish what a killed run into the same reports directory left:
+        /// keep the cells its journal holds whose inputs are unchanged, and
+        /// run the rest.
+        #[arg(long)]
+        resume: bool,
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
@@ -218,6 +224,7 @@ pub fn main() -> i32 {
             keep,
             no_cache,
             allow_missing,
+            resume,
             runner,
             no_sandbox,
             m,
@@ -231,6 +238,7 @@ pub fn main() -> i32 {
                 no_cache,
                 no_sandbox,
                 allow_missing,
+                resume,
             };
             cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
         }
@@ -301,6 +309,7 @@ struct RunFlags {
     no_cache: bool,
     allow_missing: bool,
     no_sandbox: bool,
+    resume: bool,
 }
 
 fn cmd_run(
@@ -312,6 +321,7 @@ fn cmd_run(
         no_cache,
         no_sandbox,
         allow_missing,
+        resume,
     }: RunFlags,
     runner: Option<String>,
     m: &MatrixArgs,
@@ -340,7 +350,14 @@ fn cmd_run(
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink = report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()))?;
+    let mut sink =
+        report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()), resume)?;
+    s.ctx.resumed = std::mem::take(&mut sink.resumable)
+        .into_iter()
+        .filter_map(|r| Some((r.key.clone()?, r)))
+        .collect();
+    let host = s.info(&started_at, t0.elapsed(), runner.clone(), &[]).host;
+    sink.begin(&started_at, &host, &cells.iter().collect::<Vec<_>>());
     session::install_interrupts()?;
 
     let mut progress = Progress::new(cells.len());
@@ -353,6 +370,18 @@ fn cmd_run(
     });
     progress.finish();
     sink.explain_not_started(&mut results);
+    if resume {
+        let kept = results
+            .iter()
+            .filter(|r| {
+                r.key
+                    .as_ref()
+                    .and_then(|k| s.ctx.resumed.get(k))
+                    .is_some_and(|old| old == *r)
+            })
+            .count();
+        eprintln!("resumed {kept} cells from the journal; ran the rest");
+    }
 
     let elapsed = t0.elapsed();
     let info = s.info(&started_at, elapsed, runner, &results);

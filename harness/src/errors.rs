@@ -133,3 +133,30 @@ pub struct InputErrors {
     #[related]
     pub errors: Vec<InputError>,
 }
+
+/// `; did you mean "x"?` when a known value is close, else nothing.
+pub fn did_you_mean<'a>(got: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let best = known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(got, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
+        .min();
+    match best {
+        Some((_, k)) => format!("; did you mean {k:?}?"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("amd46", ["amd64", "arm64"]),
+            "; did you mean \"amd64\"?"
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["amd64"]), "");
+    }
+}

@@ -6,6 +6,7 @@
 //! `model` holds the plain data that flows between them; `process` is the
 //! only place that spawns a child; `pipeline` sequences the phases.
 
+pub mod axis;
 pub mod build;
 pub mod cache;
 pub mod check;

@@ -260,23 +260,7 @@ impl Cell {
     /// The axes as ordered name/value pairs: what JUnit properties, the HTML
     /// grid and `--filter` see.
     pub fn axes(&self) -> Vec<(String, String)> {
-        let mut v = vec![
-            ("goos".to_string(), self.goos.clone()),
-            ("goarch".to_string(), self.goarch.clone()),
-            ("go".to_string(), self.go.clone()),
-            ("cgo".to_string(), self.cgo.clone()),
-            ("cc".to_string(), self.cc.clone()),
-            ("buildmode".to_string(), self.buildmode.clone()),
-            ("ldflags".to_string(), self.ldflags.clone()),
-            ("tags".to_string(), self.tags.clone()),
-            ("flags".to_string(), self.flags.clone()),
-            ("probe".to_string(), self.probe.clone()),
-        ];
-        if !self.cpu.is_empty() {
-            v.push(("cpu".to_string(), self.cpu.clone()));
-        }
-        v.extend(self.env.iter().map(|(k, val)| (k.clone(), val.clone())));
-        v
+        crate::axis::pairs(self)
     }
 }
 
@@ -403,6 +387,10 @@ pub struct CellResult {
     /// The tool whose absence made this cell a skip (an environmental skip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,
+    /// The result cache's key of the inputs it came from: a `--resume`d run
+    /// keeps a journaled result only while its key still matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Why a skipped cell was not run.

@@ -29,7 +29,7 @@ use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{build, process, render, run};
+use crate::{axis, build, process, render, run};
 use group::Group;
 
 mod group;
@@ -53,6 +53,8 @@ pub struct Context {
     pub sandbox: run::Sandbox,
     /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
     pub unsandboxed: std::collections::BTreeSet<String>,
+    /// `--resume`: a dead run's finished cells by their result key.
+    pub resumed: BTreeMap<String, CellResult>,
     /// By matrix, the tools that may be missing, their cells then skips
     /// (`run.allow_missing`); `None` for any tool (or `--allow-missing`).
     pub allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
@@ -85,7 +87,11 @@ pub fn stopped() -> bool {
 /// creation of a cell's directory reports it.
 pub fn disk_full(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
-    r.contains("no space left on device") || r.contains("disk quota exceeded")
+    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
+    // build the same way, and the journal counts it as disk full too.
+    r.contains("no space left on device")
+        || r.contains("disk quota exceeded")
+        || r.contains("file too large")
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -119,15 +125,29 @@ pub fn run_all(
                 continue;
             }
         };
+        // A resumed cell is kept only as it was: same inputs (its key) and
+        // the same cell, expectation included.
+        let resumed = ctx
+            .resumed
+            .get(&keys.result)
+            .filter(|r| r.cell == *cell)
+            .cloned();
+        if let Some(r) = resumed {
+            on_event(Event::Started(cell.id.clone()));
+            on_event(Event::Finished(Box::new(r.clone())));
+            done[i] = Some(r);
+            continue;
+        }
         if let Some(hit) = store.as_ref().and_then(|s| s.get(&keys.result)) {
-            let r = hit.reuse(cell);
+            let mut r = hit.reuse(cell);
+            r.key = Some(keys.result.clone());
             on_event(Event::Started(cell.id.clone()));
             on_event(Event::Finished(Box::new(r.clone())));
             done[i] = Some(r);
             continue;
         }
         let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
-            groups.push(Group::new(keys.build.clone(), family(cell), sources));
+            groups.push(Group::new(keys.build.clone(), axis::family(cell), sources));
             groups.len() - 1
         });
         groups[g].add(i, keys.result);
@@ -224,6 +244,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         dir: None,
         cached: false,
         missing: None,
+        key: None,
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
@@ -310,23 +331,6 @@ fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
         }
         Lang::C => build::c_plan(cell, compiler, dir),
     }
-}
-
-/// Builds that compile the same standard library: everything that reaches
-/// the compiler but the probe and the ldflags.
-pub(crate) fn family(cell: &Cell) -> String {
-    let env: Vec<String> = cell.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    [
-        cell.go.as_str(),
-        &cell.target(),
-        &cell.cgo,
-        &cell.buildmode,
-        cc::request(cell),
-        &cell.tags,
-        &cell.flags,
-        &env.join(" "),
-    ]
-    .join("|")
 }
 
 fn render_failed(cell: &Cell, why: String) -> CellResult {

@@ -405,6 +405,7 @@ mod tests {
             ran_on: None,
             sandboxed: None,
             missing: None,
+            key: None,
         };
         let h = History::from_results(&[r]);
         assert_eq!(h.build_ms("linux/arm64/cgo0/hello"), 700);

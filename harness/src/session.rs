@@ -281,6 +281,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             sandbox: crate::run::Sandbox::off(),
             unsandboxed,
             allow_missing,
+            resumed: BTreeMap::new(),
             keep,
             retries: 0,
             cache: false,
@@ -322,7 +323,7 @@ fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -
 fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolchain>> {
     let mut asked: Vec<(String, versions::Request, &Matrix, miette::SourceSpan)> = Vec::new();
     for mx in matrices {
-        for g in &mx.go {
+        for g in mx.values("go") {
             if asked.iter().any(|(v, ..)| *v == g.value) {
                 continue;
             }

@@ -100,7 +100,7 @@ pub fn go_plan(
     });
     // cgo 0 builds without a C compiler, whatever the cc axis says; with
     // cc: default Go picks one itself.
-    let to_go = cc::request(cell) == cc::DEFAULT;
+    let to_go = cc::request(cell) == cc::Request::Default;
     let use_cc = cell.cgo != "0" && !to_go;
     let mut facts = BTreeMap::new();
     // Go is asked first, with the CC the cell would use: only a failure for
@@ -115,6 +115,11 @@ pub fn go_plan(
             facts.insert("cc.missing".into(), Value::String(why.clone()));
         }
         _ => {}
+    }
+    // A port this Go lists only under `dist list -broken`: it may build, and
+    // a result from it says so.
+    if go.targets.get(&cell.target()).is_some_and(|t| t.broken) {
+        facts.insert("go.broken_port".into(), Value::Bool(true));
     }
 
     let mut env = go.env.clone();

@@ -212,6 +212,7 @@ fn result(outcome: Outcome) -> CellResult {
         ran_on: None,
         missing: None,
         sandboxed: None,
+        key: None,
     }
 }
 

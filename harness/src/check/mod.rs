@@ -82,6 +82,7 @@ impl Checked {
             ran_on: None,
             sandboxed,
             missing: self.missing,
+            key: None,
         }
     }
 }

@@ -42,14 +42,14 @@ fn needs(a: &DoctorArgs) -> miette::Result<Needs> {
     };
     for p in &a.matrices {
         let mx = load::load_file(p, a.m.templates.as_deref())?;
-        let cgo = usize::from(mx.cgo.iter().any(|c| c.value == "1"));
+        let cgo = usize::from(mx.values("cgo").iter().any(|c| c.value == "1"));
         let mut add = |goos: &str, goarch: &str, cgo: usize| {
             let n: &mut Need = needs.targets.entry(format!("{goos}/{goarch}")).or_default();
             n.cells += 1;
             n.cgo_cells += cgo;
         };
-        for os in &mx.goos {
-            for arch in &mx.goarch {
+        for os in mx.values("goos") {
+            for arch in mx.values("goarch") {
                 add(&os.value, &arch.value, cgo);
             }
         }

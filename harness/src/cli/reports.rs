@@ -10,7 +10,9 @@ use crate::report::{self, diff, html, merge};
 #[derive(Subcommand)]
 pub enum ReportCmd {
     /// One junit.xml, results.json and report.html from the results of
-    /// several runs: shards, runners, or both.
+    /// several runs: shards, runners, or both. A journal
+    /// (results.partial.jsonl, from a killed run) counts too: its missing
+    /// cells are interrupted.
     Merge {
         #[arg(required = true, value_name = "RESULTS")]
         files: Vec<PathBuf>,
@@ -29,7 +31,8 @@ pub enum ReportCmd {
         #[arg(long)]
         markdown: bool,
     },
-    /// report.html from a results.json, with the axes of your choice.
+    /// report.html from a results.json (or a killed run's journal), with
+    /// the axes of your choice.
     Html {
         #[arg(value_name = "RESULTS")]
         results: PathBuf,

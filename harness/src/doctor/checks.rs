@@ -340,14 +340,18 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
     }
     v.push(match crate::fsutil::which("zig") {
         Some(z) => {
-            let version = process::query(&[&z.display().to_string(), "version"], &BTreeMap::new(), Duration::from_secs(20))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_else(|e| e);
+            let version = process::query(
+                &[&z.display().to_string(), "version"],
+                &BTreeMap::new(),
+                Duration::from_secs(20),
+            )
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|e| e);
             Finding::ok(g, "zig", format!("{version} at {}", z.display()))
         }
         None => Finding::bad(g, "zig", Level::Warn, "not found")
             .hint("zig cc builds C for musl, darwin and most other targets with no cross gcc")
-            .fix(Action::Manual("python3 -m pip install ziglang, then link its zig onto PATH (scripts/setup does both)".into())),
+            .fix(run::needs::action("zig").expect("run::needs knows zig")),
     });
     v
 }

@@ -71,7 +71,7 @@ fn skip_for(cell: Cell, reason: String, missing: Option<Missing>, allow: bool) -
 fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
     let tool = match cell.env.get("CC") {
         Some(_) => None,
-        None if crate::toolchain::cc::request(cell) == crate::toolchain::cc::DEFAULT => {
+        None if crate::toolchain::cc::request(cell) == crate::toolchain::cc::Request::Default => {
             cc::cross_gcc(&cell.goos, &cell.goarch).map(|(bin, _)| bin)
         }
         None => ctx.compilers.missing(cell).map(str::to_string),
@@ -99,7 +99,7 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
     let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
         (Some(cc), _) => cc.clone(),
         // cc: default leaves CC to Go: its own default compiler.
-        (None, crate::toolchain::cc::DEFAULT) => cc::go_env_cc(
+        (None, crate::toolchain::cc::Request::Default) => cc::go_env_cc(
             &go.go.display().to_string(),
             &cell.goos,
             &cell.goarch,

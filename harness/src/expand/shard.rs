@@ -31,8 +31,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::axis::family;
 use crate::model::{Cell, CellResult, FamilyCost, Results, Runner, ShardCost};
-use crate::pipeline::family;
 use crate::schedule::{guess_run_ms, GUESS_BUILD_MS};
 
 /// One shard of `count`, numbered from 1 as in `--shard 1/4`.

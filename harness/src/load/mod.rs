@@ -15,6 +15,8 @@ use miette::SourceSpan;
 use regex::Regex;
 use serde_saphyr::{Location, Spanned};
 
+use crate::axis::{self, Place};
+use crate::errors::did_you_mean;
 use crate::errors::{Error, InputError, Source};
 use crate::model::{Lang, Outcome, RunnerKind};
 use crate::render::catalog::{self, Probe};
@@ -27,22 +29,6 @@ pub struct Located<T> {
     pub span: SourceSpan,
 }
 
-/// The axes that are not environment variables. Anything else in `include`,
-/// `exclude` or `when` must be an environment variable name.
-pub const AXES: &[&str] = &[
-    "goos",
-    "goarch",
-    "go",
-    "cgo",
-    "cc",
-    "buildmode",
-    "ldflags",
-    "tags",
-    "flags",
-    "cpu",
-    "probe",
-];
-
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A matrix that passed every check that needs no toolchain.
@@ -51,16 +37,13 @@ pub struct Matrix {
     pub source: Source,
     pub name: String,
     pub probes: Vec<Probe>,
-    pub go: Vec<Located<String>>,
-    pub goos: Vec<Located<String>>,
-    pub goarch: Vec<Located<String>>,
-    pub cgo: Vec<Located<String>>,
-    pub ldflags: Vec<Located<String>>,
-    pub tags: Vec<Located<String>>,
-    pub flags: Vec<Located<String>>,
-    pub cc: Vec<Located<String>>,
-    pub buildmode: Vec<Located<String>>,
-    pub cpu: Vec<Located<String>>,
+    /// Every axis of [`axis::AXES`] but `probe`, by key: the values the
+    /// file lists, or the axis's default.
+    pub axes: BTreeMap<&'static str, Vec<Located<String>>>,
+    /// The axes the file lists (`go`, those under `matrix:`, env
+    /// variables; `probe` always). Only these give a combination an
+    /// original value, which an include entry may not overwrite.
+    pub listed: BTreeSet<String>,
     pub env: BTreeMap<String, Vec<Located<String>>>,
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
@@ -72,6 +55,19 @@ pub struct Matrix {
     /// missing, their cells then skips, not failures; `None` for any tool.
     pub allow_missing: Option<BTreeSet<String>>,
     pub expect: Vec<Expect>,
+}
+
+impl Matrix {
+    /// The values of an axis of [`axis::AXES`] other than `probe`.
+    pub fn values(&self, key: &str) -> &[Located<String>] {
+        self.axes.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Replaces an axis's values (`--go` on the command line).
+    pub fn set_values(&mut self, key: &'static str, values: Vec<Located<String>>) {
+        self.listed.insert(key.to_string());
+        self.axes.insert(key, values);
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -125,11 +121,18 @@ pub fn load_str(
     }
     let raw: MatrixFile = serde_saphyr::from_str_with_options(&source.text, limits::options())
         .map_err(|e| yaml_error(&source, &e))?;
-    Checker {
-        source: &source,
-        templates,
-    }
-    .check(raw, default_name)
+    check(&source, raw, default_name, templates)
+}
+
+/// Checks a parsed matrix file: what `load_str` does after YAML, and what
+/// a snippet, once spelled as a matrix file, goes through too.
+pub fn check(
+    source: &Source,
+    raw: MatrixFile,
+    default_name: &str,
+    templates: Option<&Path>,
+) -> miette::Result<Matrix> {
+    Checker { source, templates }.check(raw, default_name)
 }
 
 /// serde-saphyr's error, in the same shape as every other input error: the
@@ -190,7 +193,7 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             .map(|k| k.trim_matches('`'))
             .collect();
         let upper = field.to_ascii_uppercase();
-        if AXES.contains(&field) && !known.contains(&field) {
+        if axis::find(field).is_some() && !known.contains(&field) {
             return (
                 "not a key here",
                 format!("`{field}` is an axis: it belongs under `matrix:`"),
@@ -283,11 +286,7 @@ fn located<T: Clone, U>(s: &Spanned<T>, f: impl FnOnce(&T) -> U) -> Located<U> {
     }
 }
 
-pub fn is_env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
+use crate::axis::is_env_name;
 
 struct Checker<'a> {
     source: &'a Source,
@@ -336,43 +335,26 @@ impl Checker<'_> {
             }
         };
 
-        let go = or_default(scalars(&raw.go), "local");
-        let goos = scalars(&raw.matrix.goos);
-        let goarch = scalars(&raw.matrix.goarch);
-        let mut cgo = or_default(scalars(&raw.matrix.cgo), "0");
-        // `cgo: [true]` reads naturally; CGO_ENABLED wants 1.
-        for c in &mut cgo {
-            match c.value.as_str() {
-                "true" => c.value = "1".into(),
-                "false" => c.value = "0".into(),
-                _ => {}
+        // Every axis of the table but `probe` (the probes above): the values
+        // the file lists, checked and normalised, or the default.
+        let mut axes = BTreeMap::new();
+        let mut listed: BTreeSet<String> = BTreeSet::from(["probe".to_string()]);
+        for a in axis::AXES.iter().filter(|a| a.place != Place::Probes) {
+            let written = match a.place {
+                Place::Top => &raw.go,
+                _ => raw.matrix.values.get(a.key).map_or(&[][..], Vec::as_slice),
+            };
+            let mut vals = scalars(written);
+            if vals.is_empty() {
+                vals = or_default(vals, a.default.unwrap_or(""));
+            } else {
+                listed.insert(a.key.to_string());
             }
-        }
-        for c in &cgo {
-            if !matches!(c.value.as_str(), "0" | "1" | "default") {
-                return Err(self
-                    .err(
-                        c.span,
-                        format!("invalid cgo value {:?}", c.value),
-                        "expected 0, 1 or default",
-                        Some(
-                            "cgo: default leaves CGO_ENABLED unset and records what Go chose"
-                                .into(),
-                        ),
-                    )
-                    .into());
+            for v in &mut vals {
+                v.value = self.check_value(a, v)?;
             }
+            axes.insert(a.key, vals);
         }
-        let ldflags = or_default(scalars(&raw.matrix.ldflags), "");
-        let tags = or_default(scalars(&raw.matrix.tags), "");
-        let flags = or_default(scalars(&raw.matrix.flags), "");
-        let cc = or_default(scalars(&raw.matrix.cc), "auto");
-        for c in &cc {
-            self.check_cc(c)?;
-        }
-        // Checked against `go help buildmode` by expand, which has the Go.
-        let buildmode = or_default(scalars(&raw.matrix.buildmode), "exe");
-        let cpu = or_default(scalars(&raw.matrix.cpu), "");
 
         let mut env = BTreeMap::new();
         for (k, vals) in &raw.matrix.env {
@@ -392,6 +374,7 @@ impl Checker<'_> {
             if vals.is_empty() {
                 continue;
             }
+            listed.insert(k.clone());
             env.insert(k.clone(), scalars(vals));
         }
 
@@ -411,22 +394,19 @@ impl Checker<'_> {
             let mut m = BTreeMap::new();
             for (k, v) in &e.value {
                 self.check_key(k, span_of(&v.referenced), "include")?;
-                let value = located(v, |x| x.0.clone());
-                if k == "cc" {
-                    self.check_cc(&value)?;
+                let mut value = located(v, |x| x.0.clone());
+                if let Some(a) = axis::find(k) {
+                    value.value = self.check_value(a, &value)?;
                 }
                 m.insert(k.clone(), value);
             }
             include.push(Located { value: m, span });
         }
 
-        let axes = [
-            &go, &goos, &goarch, &cc, &buildmode, &ldflags, &tags, &flags, &cpu,
-        ];
         let env_values = env.values().flatten();
         let include_values = include.iter().flat_map(|i| i.value.values());
         for v in axes
-            .into_iter()
+            .values()
             .flatten()
             .chain(env_values)
             .chain(include_values)
@@ -483,16 +463,8 @@ impl Checker<'_> {
             source: self.source.clone(),
             name,
             probes,
-            go,
-            goos,
-            goarch,
-            cgo,
-            ldflags,
-            tags,
-            flags,
-            cc,
-            buildmode,
-            cpu,
+            axes,
+            listed,
             env,
             exclude,
             include,
@@ -522,19 +494,14 @@ impl Checker<'_> {
         ))
     }
 
-    fn check_cc(&self, c: &Located<String>) -> Result<(), Error> {
-        crate::toolchain::cc::check_request(&c.value).map_err(|help| {
-            self.err(
-                c.span,
-                format!("unknown cc value {:?}", c.value),
-                "expected auto, default, gcc, clang, zig or a compiler command",
-                Some(help),
-            )
-        })
+    /// An axis's own check ([`axis::Axis::check`]), as an input error at
+    /// the value.
+    fn check_value(&self, a: &axis::Axis, v: &Located<String>) -> Result<String, Error> {
+        (a.check)(&v.value).map_err(|r| self.err(v.span, r.message, r.label, Some(r.help)))
     }
 
     fn check_key(&self, k: &str, span: SourceSpan, what: &str) -> Result<(), Error> {
-        if AXES.contains(&k) || is_env_name(k) {
+        if axis::find(k).is_some() || is_env_name(k) {
             return Ok(());
         }
         Err(self.err(
@@ -543,8 +510,8 @@ impl Checker<'_> {
             "in this entry",
             Some(format!(
                 "expected one of {} or an environment variable name (GOARM, ...){}",
-                AXES.join(", "),
-                did_you_mean(k, AXES.iter().copied())
+                axis::keys().collect::<Vec<_>>().join(", "),
+                did_you_mean(k, axis::keys())
             )),
         ))
     }
@@ -806,19 +773,6 @@ fn sanitize_name(s: &str) -> String {
     }
 }
 
-/// `; did you mean "x"?` when a known value is close, else nothing.
-pub fn did_you_mean<'a>(got: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    let best = known
-        .into_iter()
-        .map(|k| (strsim::damerau_levenshtein(got, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
-        .min();
-    match best {
-        Some((_, k)) => format!("; did you mean {k:?}?"),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,14 +796,5 @@ mod tests {
         assert!(check_name("a\0b").is_err());
         assert!(check_name("..").is_err());
         assert_eq!(sanitize_name("../x"), ".._x");
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("amd46", ["amd64", "arm64"]),
-            "; did you mean \"amd64\"?"
-        );
-        assert_eq!(did_you_mean("zzzzzz", ["amd64"]), "");
     }
 }

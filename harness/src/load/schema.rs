@@ -7,6 +7,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::axis;
+
 /// A YAML scalar read as text, so that `386`, `0`, `true` and `"386"` are the
 /// same to a user. GOARCH `386` unquoted is an integer to YAML.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -109,35 +111,69 @@ fn default_lang() -> Spanned<String> {
     )
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `matrix:`. Its keys come from the axis table ([`crate::axis::AXES`],
+/// those placed under `matrix:`), beside `env`, `exclude` and `include`.
+#[derive(Debug, Default)]
 pub struct Axes {
-    pub goos: Vec<Spanned<Scalar>>,
-    pub goarch: Vec<Spanned<Scalar>>,
-    #[serde(default)]
-    pub cgo: Vec<Spanned<Scalar>>,
-    #[serde(default)]
-    pub ldflags: Vec<Spanned<Scalar>>,
-    #[serde(default)]
-    pub tags: Vec<Spanned<Scalar>>,
-    #[serde(default)]
-    pub flags: Vec<Spanned<Scalar>>,
-    /// C compilers: `auto`, `gcc`, `clang`, `zig`, or a compiler command.
-    #[serde(default)]
-    pub cc: Vec<Spanned<Scalar>>,
-    /// `-buildmode` values, as `go help buildmode` lists them.
-    #[serde(default)]
-    pub buildmode: Vec<Spanned<Scalar>>,
-    /// qemu `-cpu` models to run under, e.g. `[Nehalem]`, `[arm926]`.
-    #[serde(default)]
-    pub cpu: Vec<Spanned<Scalar>>,
+    /// The axes the file lists, by key; an axis it does not list has no
+    /// entry (load gives it its default).
+    pub values: BTreeMap<&'static str, Vec<Spanned<Scalar>>>,
     /// Further axes by variable name: GOARM, GOAMD64, GOMIPS, GODEBUG, ...
-    #[serde(default)]
     pub env: BTreeMap<String, Vec<Spanned<Scalar>>>,
-    #[serde(default)]
     pub exclude: Vec<Spanned<BTreeMap<String, OneOrMany>>>,
-    #[serde(default)]
     pub include: Vec<Spanned<BTreeMap<String, Spanned<Scalar>>>>,
+}
+
+/// The keys `matrix:` takes, for serde's "expected one of".
+pub fn matrix_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut v: Vec<&'static str> = axis::AXES
+            .iter()
+            .filter(|a| a.place == axis::Place::Matrix)
+            .map(|a| a.key)
+            .collect();
+        v.extend(["env", "exclude", "include"]);
+        Box::leak(v.into_boxed_slice())
+    })
+}
+
+impl<'de> Deserialize<'de> for Axes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Axes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of axes")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Axes, A::Error> {
+                let mut out = Axes::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "env" => out.env = map.next_value()?,
+                        "exclude" => out.exclude = map.next_value()?,
+                        "include" => out.include = map.next_value()?,
+                        k => match axis::find(k).filter(|a| a.place == axis::Place::Matrix) {
+                            Some(a) => {
+                                out.values.insert(a.key, map.next_value()?);
+                            }
+                            None => return Err(de::Error::unknown_field(k, matrix_keys())),
+                        },
+                    }
+                }
+                for a in axis::AXES {
+                    if a.place == axis::Place::Matrix
+                        && a.default.is_none()
+                        && !out.values.contains_key(a.key)
+                    {
+                        return Err(de::Error::missing_field(a.key));
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,7 +199,7 @@ pub enum AllowMissing {
     Tools(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectEntry {
     /// Axis name (or env variable) to one value or a list; all must match.

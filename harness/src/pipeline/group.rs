@@ -496,6 +496,7 @@ fn finish_cell(
     let built = group.built.get().expect("cells finish after their build");
     let (mut result, spawn_error, skip) = judged(group, n, cells, ctx, run.as_ref());
     result.attempts = attempts;
+    result.key = Some(group.cells[n].1.clone());
     let entry = store.and_then(|_| {
         Entry::of(
             &group.cells[n].1,

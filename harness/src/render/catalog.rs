@@ -59,6 +59,11 @@ impl Probe {
                     "{name:?} under files would replace the probe's own {name}"
                 ));
             }
+            if name == crate::render::started::file_name(self.lang) {
+                return Err(format!(
+                    "{name:?} under files is the name of crossprobe's own started proof"
+                ));
+            }
             self.files.push((name.clone(), text.clone()));
         }
         Ok(())

@@ -16,6 +16,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::axis;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -191,9 +192,10 @@ fn square(r: &CellResult) -> Square {
 
 /// Every axis any cell has, in the order `Cell::axes` gives them.
 fn axes(cells: &[Square]) -> Vec<String> {
-    let order = [
-        "matrix", "runner", "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe",
-    ];
+    let order: Vec<&str> = ["matrix", "runner"]
+        .into_iter()
+        .chain(axis::ranked().map(|a| a.key))
+        .collect();
     let mut v: Vec<String> = order.iter().map(|s| s.to_string()).collect();
     let extra: BTreeSet<&String> = cells
         .iter()

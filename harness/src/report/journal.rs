@@ -7,14 +7,145 @@
 //!
 //! A line is written whole or not at all: when a write fails (the disk is
 //! full), the file is cut back to the last whole line and the journal stops.
+//!
+//! The first line is a [`Header`]: which cells the run set out to finish.
+//! With it, a journal reads as results (`report merge`, `report html`): the
+//! cells it lacks are `interrupted`. A later run into the same directory
+//! finds the journal of a run that died (it holds the lock, so the writer
+//! is gone): `--resume` keeps its finished cells, else it is kept under
+//! another name ([`keep_aside`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::model::CellResult;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::Error;
+use crate::model::{Cell, CellResult, Host, Results, SCHEMA_VERSION};
 
 pub const FILE: &str = "results.partial.jsonl";
+
+/// The journal's first line, as `{"journal": Header}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub pid: u32,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub matrix: String,
+    pub host: Host,
+    /// Every cell the run set out to finish, in order.
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeaderLine {
+    journal: Header,
+}
+
+/// What a journal holds: its header (none from an older crossprobe) and
+/// the cells that finished, in the order they did.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub header: Option<Header>,
+    pub finished: Vec<CellResult>,
+}
+
+/// Reads a journal. A last line cut short (a kill in mid-write) is left
+/// out: only whole lines were ever finished cells.
+pub fn read(path: &Path) -> Result<Read, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Read::default();
+    let lines: Vec<&str> = text.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
+        if let Ok(h) = serde_json::from_str::<HeaderLine>(line) {
+            out.header = Some(h.journal);
+            continue;
+        }
+        match serde_json::from_str::<CellResult>(line) {
+            Ok(r) => out.finished.push(r),
+            Err(_) if n + 1 == lines.len() && !text.ends_with('\n') => {}
+            Err(e) => {
+                return Err(Error::Usage {
+                    message: format!(
+                        "{}:{}:{}: not a crossprobe journal line: {e}",
+                        path.display(),
+                        n + 1,
+                        e.column()
+                    ),
+                    help: Some("the journal is corrupt; rerun the matrix".into()),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A journal as results: every cell of its header, those that never
+/// finished marked `interrupted`.
+pub fn to_results(path: &Path) -> Result<Results, Error> {
+    let read = read(path)?;
+    let Some(h) = read.header else {
+        return Err(Error::Usage {
+            message: format!("{}: the journal has no header line", path.display()),
+            help: Some(
+                "it was written by an older crossprobe, which did not record the cells it set out to run; rerun the matrix".into(),
+            ),
+        });
+    };
+    let mut finished = read.finished;
+    let cells = h
+        .cells
+        .into_iter()
+        .map(|cell| {
+            match finished
+                .iter()
+                .position(|r| r.cell.id == cell.id && r.cell.matrix == cell.matrix)
+            {
+                Some(i) => finished.swap_remove(i),
+                None => {
+                    let mut r = crate::pipeline::interrupted(cell);
+                    let why = "never finished: the run ended first (read from its journal)";
+                    r.reason = Some(why.into());
+                    r.verdict.message = why.into();
+                    r
+                }
+            }
+        })
+        .collect();
+    Ok(Results {
+        schema: SCHEMA_VERSION,
+        crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
+        matrices: vec![h.matrix],
+        started_at: h.started_at,
+        duration_ms: 0,
+        host: h.host,
+        tools: Default::default(),
+        interrupted: true,
+        cells,
+        perf: None,
+        shard: None,
+        merged_from: Vec::new(),
+        estimate: None,
+    })
+}
+
+/// Moves a dead run's journal out of the way, beside the new reports:
+/// `results.partial.<its start>.jsonl`. Returns where it went.
+pub fn keep_aside(path: &Path, header: Option<&Header>) -> io::Result<PathBuf> {
+    let stamp = header.map_or_else(|| "earlier".to_string(), |h| h.started_at.replace(':', ""));
+    let mut to = path.with_file_name(format!("results.partial.{stamp}.jsonl"));
+    let mut n = 1;
+    while to.exists() {
+        n += 1;
+        to = path.with_file_name(format!("results.partial.{stamp}-{n}.jsonl"));
+    }
+    std::fs::rename(path, &to)?;
+    Ok(to)
+}
 
 pub struct Journal {
     pub path: PathBuf,
@@ -45,19 +176,31 @@ impl Journal {
         })
     }
 
+    /// Writes the header: the first line.
+    pub fn header(&mut self, h: &Header) -> io::Result<()> {
+        let line = HeaderLine { journal: h.clone() };
+        self.line(
+            serde_json::to_vec(&line).expect("a header serialises"),
+            false,
+        )
+    }
+
     /// Appends `result`. After the first failure this does nothing and
     /// returns the same error kind again.
     pub fn append(&mut self, result: &CellResult) -> io::Result<()> {
+        self.line(serde_json::to_vec(result).expect("results serialise"), true)
+    }
+
+    fn line(&mut self, mut line: Vec<u8>, cell: bool) -> io::Result<()> {
         let Some(file) = self.file.as_mut() else {
             return Err(self.stopped());
         };
-        let mut line = serde_json::to_vec(result).expect("results serialise");
         line.push(b'\n');
         let written = file.write_all(&line).and_then(|()| file.sync_data());
         match written {
             Ok(()) => {
                 self.len += line.len() as u64;
-                self.cells += 1;
+                self.cells += usize::from(cell);
                 Ok(())
             }
             Err(e) => {

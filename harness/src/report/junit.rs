@@ -683,6 +683,7 @@ mod tests {
             ran_on: None,
             sandboxed: None,
             missing: None,
+            key: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");
         let mut other = r.clone();

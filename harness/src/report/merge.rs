@@ -245,6 +245,7 @@ mod tests {
             ran_on: None,
             sandboxed: None,
             missing: None,
+            key: None,
         }
     }
 

@@ -53,8 +53,12 @@ pub fn write_reports(dir: &Path, results: &Results) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads a results.json, refusing other schema versions.
+/// Reads a results.json, refusing other schema versions; or a journal
+/// (`*.jsonl`, a run that never finished), its missing cells interrupted.
 pub fn read_results(path: &Path) -> Result<Results, Error> {
+    if path.extension().is_some_and(|e| e == "jsonl") {
+        return journal::to_results(path);
+    }
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,

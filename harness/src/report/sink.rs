@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::journal::{self, Journal};
 use super::lock::{self, DirLock};
 use crate::errors::Error;
-use crate::model::{CellResult, Outcome, Results};
+use crate::model::{Cell, CellResult, Host, Outcome, Results};
 use crate::pipeline;
 
 struct Dir {
@@ -26,17 +26,66 @@ pub struct Sink {
     dirs: BTreeMap<String, Dir>,
     /// What showed the disk to be full, once something did.
     disk_full: Option<String>,
+    /// `--resume`: the finished cells of dead runs' journals.
+    pub resumable: Vec<CellResult>,
+}
+
+/// What became of a dead run's journal found in a reports directory.
+fn found_journal(path: &Path, resume: bool, resumable: &mut Vec<CellResult>) -> Result<(), Error> {
+    let old = journal::read(path)?;
+    let finished: Vec<CellResult> = old
+        .finished
+        .into_iter()
+        .filter(|r| r.outcome != Outcome::Interrupted)
+        .collect();
+    let of = old
+        .header
+        .as_ref()
+        .map_or(String::new(), |h| format!(" of {}", h.cells.len()));
+    let who = old.header.as_ref().map_or(String::new(), |h| {
+        format!(" (pid {}, started {})", h.pid, h.started_at)
+    });
+    let what = format!(
+        "found the journal of a run that did not finish{who}: {}{of} cells finished",
+        finished.len()
+    );
+    if resume {
+        eprintln!("{what}; --resume keeps those whose inputs are unchanged");
+        resumable.extend(finished);
+        return Ok(());
+    }
+    let kept = journal::keep_aside(path, old.header.as_ref()).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+        help: Some("move it away yourself, or run with --resume to keep its cells".into()),
+    })?;
+    eprintln!(
+        "{what}; kept as {} (--resume would have kept its cells)",
+        kept.display()
+    );
+    Ok(())
 }
 
 impl Sink {
     /// Prepares `out/<name>` for each matrix. Fails, before anything is
     /// built, when one cannot be written or another run is using it.
-    pub fn open<'a>(out: &Path, names: impl IntoIterator<Item = &'a str>) -> Result<Sink, Error> {
+    /// A journal already there is a dead run's (this run holds the lock):
+    /// with `resume` its finished cells are kept for the run to reuse
+    /// (`resumable`), else it is kept aside under another name.
+    pub fn open<'a>(
+        out: &Path,
+        names: impl IntoIterator<Item = &'a str>,
+        resume: bool,
+    ) -> Result<Sink, Error> {
         let mut dirs = BTreeMap::new();
+        let mut resumable = Vec::new();
         for name in names {
             let path = out.join(name);
             super::prepare_dir(&path)?;
             let lock = lock::lock(&path)?;
+            if path.join(journal::FILE).is_file() {
+                found_journal(&path.join(journal::FILE), resume, &mut resumable)?;
+            }
             let journal = Journal::create(&path).map_err(|source| Error::Write {
                 path: path.join(journal::FILE),
                 source,
@@ -54,7 +103,31 @@ impl Sink {
         Ok(Sink {
             dirs,
             disk_full: None,
+            resumable,
         })
+    }
+
+    /// Writes each journal's header: the cells its matrix sets out to run.
+    pub fn begin(&mut self, started_at: &str, host: &Host, cells: &[&Cell]) {
+        for (name, dir) in &mut self.dirs {
+            let Some(j) = dir.journal.as_mut() else {
+                continue;
+            };
+            let header = journal::Header {
+                pid: std::process::id(),
+                started_at: started_at.to_string(),
+                matrix: name.clone(),
+                host: host.clone(),
+                cells: cells
+                    .iter()
+                    .filter(|c| c.matrix == *name)
+                    .map(|c| (*c).clone())
+                    .collect(),
+            };
+            // A header that cannot be written leaves a journal that still
+            // holds every finished cell; the disk-full path sees the rest.
+            let _ = j.header(&header);
+        }
     }
 
     /// Records a finished cell in its matrix's journal.

@@ -270,10 +270,13 @@ impl Search<'_> {
         }
         let value = format!("{}.{}.{}", v.major, v.minor, v.patch);
         let mut m = self.matrix.clone();
-        m.go = vec![Located {
-            value: value.clone(),
-            span: miette::SourceSpan::new(0.into(), 0),
-        }];
+        m.set_values(
+            "go",
+            vec![Located {
+                value: value.clone(),
+                span: miette::SourceSpan::new(0.into(), 0),
+            }],
+        );
         let ex = execute(&m, self.o)?;
         let mut state: State = ex
             .results

@@ -12,6 +12,7 @@
 pub mod bisect;
 pub mod bundle;
 pub mod markdown;
+mod shorthand;
 pub mod snippet;
 
 use std::collections::BTreeMap;
@@ -74,7 +75,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         return bisect::run(matrix, &reqs, o, &loaded.yaml, &started_at, t0);
     }
     if let Some(reqs) = &reqs {
-        matrix.go = as_axis(reqs);
+        matrix.set_values("go", as_axis(reqs));
     }
     let ex = execute(&matrix, o)?;
     let all = ex.results.clone();

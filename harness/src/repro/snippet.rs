@@ -20,112 +20,23 @@
 //! included: the text before the block is blanked, byte for byte, so YAML
 //! offsets are the file's.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use miette::SourceSpan;
-use regex::Regex;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 
+use crate::axis;
 use crate::errors::{Error, InputError, Source};
-use crate::load::schema::Scalar;
-use crate::load::{self, Expect, Located, Matrix};
-use crate::model::{Lang, Outcome};
-use crate::render::catalog::{self, Probe};
+use crate::load::{self, limits, Located, Matrix};
 
-use super::markdown;
+use super::{markdown, shorthand};
 
 /// A first build with a newly downloaded Go compiles its standard library
 /// for the target: minutes on a busy machine, not seconds.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// The snippet shorthand. Keys are the interface: extend, never rename.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SnippetFile {
-    /// Reports go to `reports/<name>/`; defaults to the file's stem.
-    name: Option<Spanned<String>>,
-    /// The bug report's URL: the reason of the expectation.
-    issue: Option<String>,
-    /// One line saying what the snippet shows.
-    title: Option<String>,
-    go: Option<Spanned<Axis>>,
-    goos: Spanned<Axis>,
-    goarch: Spanned<Axis>,
-    cgo: Option<Spanned<Axis>>,
-    ldflags: Option<Spanned<Axis>>,
-    tags: Option<Spanned<Axis>>,
-    flags: Option<Spanned<Axis>>,
-    /// qemu `-cpu` models to run under, e.g. `arm926`.
-    cpu: Option<Spanned<Axis>>,
-    /// Further axes by variable name, each one value or a list.
-    #[serde(default)]
-    env: BTreeMap<String, Spanned<Axis>>,
-    /// The program, as `main.go`.
-    source: Option<Spanned<String>>,
-    /// More files beside it: `{"lib.c": "...", "lib.h": "..."}`.
-    #[serde(default)]
-    files: BTreeMap<String, String>,
-    /// Shipped probes by name, instead of `source`.
-    probe: Option<Spanned<Axis>>,
-    expect: Option<Spanned<SnippetExpect>>,
-    timeout: Option<Spanned<Scalar>>,
-}
-
-/// One value or a list, keeping positions: `goarch: arm`, `goarch: [arm,
-/// "386"]`. (An untagged enum would lose them: serde buffers its input.)
-#[derive(Clone, Debug)]
-enum Axis {
-    One(Scalar),
-    Many(Vec<Spanned<Scalar>>),
-}
-
-impl<'de> Deserialize<'de> for Axis {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Axis;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a value or a list of values")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Axis, A::Error> {
-                let mut v = Vec::new();
-                while let Some(x) = a.next_element::<Spanned<Scalar>>()? {
-                    v.push(x);
-                }
-                Ok(Axis::Many(v))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(v.to_string())))
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Axis, E> {
-                Ok(Axis::One(Scalar(if v { "1" } else { "0" }.into())))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SnippetExpect {
-    outcome: Spanned<String>,
-    r#match: Option<Spanned<String>>,
-    reason: Option<String>,
-}
 
 /// What the user handed over, read whole.
 pub struct Input {
@@ -230,7 +141,10 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
         .map(|p| p.probes.is_some() || p.matrix.is_some())
         .unwrap_or(false);
     if full {
-        let matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        let mut matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        confined(&matrix)?;
+        // A stranger's matrix cannot opt out; only --no-sandbox can.
+        matrix.sandbox = true;
         return Ok(Loaded {
             matrix,
             yaml: yaml_only,
@@ -241,18 +155,45 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
         name: input.name.clone(),
         text: Arc::new(input.yaml.clone()),
     };
-    let raw: SnippetFile =
-        serde_saphyr::from_str(&input.yaml).map_err(|e| snippet_yaml_error(&source, &e))?;
-    let matrix = Convert {
-        source: &source,
-        templates,
-    }
-    .matrix(&raw, &input.stem)?;
+    let raw: shorthand::SnippetFile =
+        serde_saphyr::from_str_with_options(&input.yaml, limits::options())
+            .map_err(|e| snippet_yaml_error(&source, &e))?;
+    let title = raw.title.clone();
+    let timeout_given = raw.timeout.is_some();
+    let file = shorthand::spell(raw, &source)?;
+    let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
+    snippet_defaults(&mut matrix, timeout_given);
+    confined(&matrix)?;
     Ok(Loaded {
         matrix,
         yaml: yaml_only,
-        title: raw.title,
+        title,
     })
+}
+
+/// Where a snippet differs from the matrix file it spells, because a bug
+/// report needs it (the README's "Reproducing a bug report" lists the same):
+/// - its axes take one value as well as a list (`goarch: arm`);
+/// - `cc` left out with cgo on is `default`: CC unset, Go's own choice of
+///   compiler, as in the reporter's shell (golang/go#16801 needs exactly
+///   that); a matrix's is `auto`;
+/// - the timeout is 5 minutes, not 60s: a first build with a newly fetched
+///   Go compiles its standard library;
+/// - an expectation's `reason` defaults to `issue` (or "the reported
+///   failure"), in `shorthand::spell`.
+fn snippet_defaults(m: &mut Matrix, timeout_given: bool) {
+    if !timeout_given {
+        m.timeout = DEFAULT_TIMEOUT;
+    }
+    if !m.listed.contains("cc") && m.values("cgo").iter().any(|c| c.value != "0") {
+        m.axes.insert(
+            "cc",
+            vec![Located {
+                value: axis::cc::Request::Default.to_string(),
+                span: SourceSpan::new(0.into(), 0),
+            }],
+        );
+    }
 }
 
 /// load's YAML error, with the hint about variables made true of snippets,
@@ -275,292 +216,6 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
     }
 }
 
-struct Convert<'a> {
-    source: &'a Source,
-    templates: Option<&'a Path>,
-}
-
-impl Convert<'_> {
-    fn err(&self, span: SourceSpan, msg: String, label: &str, help: String) -> miette::Report {
-        Error::from(InputError::new(self.source, span, msg, label, Some(help))).into()
-    }
-
-    /// Refuses a snippet whose build would read a file outside the cell's
-    /// directory: an absolute or `..` path in its flags, ldflags, tags or env
-    /// values, or in a `#include` or `#cgo` line of its sources. A stranger's
-    /// `-extldflags=@/home/you/.ssh/id_rsa` would have the linker quote the
-    /// file in its error, into the report.
-    fn confined(
-        &self,
-        raw: &SnippetFile,
-        cgo: &[Located<String>],
-        env: &BTreeMap<String, Vec<Located<String>>>,
-    ) -> miette::Result<()> {
-        let help = || {
-            "a snippet's build reads only its own files: put the file under `files:` and \
-             name it relatively (in cgo, as ${SRCDIR}/name)"
-                .to_string()
-        };
-        let axes = [&raw.ldflags, &raw.tags, &raw.flags];
-        let values = axes
-            .iter()
-            .flat_map(|a| self.values(a.as_ref(), ""))
-            .chain(cgo.iter().cloned())
-            .chain(env.values().flatten().cloned());
-        for v in values {
-            if let Some(path) = outside_path(&v.value) {
-                let msg = format!("the snippet names {path:?}, outside the cell's directory");
-                return Err(self.err(v.span, msg, "this value", help()));
-            }
-        }
-        let Some(src) = &raw.source else {
-            return Ok(());
-        };
-        let texts =
-            std::iter::once(src.value.as_str()).chain(raw.files.values().map(String::as_str));
-        for line in texts.flat_map(str::lines).map(str::trim_start) {
-            let directive = ["#include", "#cgo", "//go:embed"];
-            if !directive.iter().any(|d| line.starts_with(d)) {
-                continue;
-            }
-            if let Some(path) = outside_path(line) {
-                let msg =
-                    format!("the snippet's source names {path:?}, outside the cell's directory");
-                return Err(self.err(
-                    load::span_of(&src.referenced),
-                    msg,
-                    "in this source",
-                    help(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn values(&self, v: Option<&Spanned<Axis>>, default: &str) -> Vec<Located<String>> {
-        match v.map(|v| (&v.value, load::span_of(&v.referenced))) {
-            Some((Axis::One(s), span)) => vec![Located {
-                value: s.0.clone(),
-                span,
-            }],
-            Some((Axis::Many(v), _)) if !v.is_empty() => v
-                .iter()
-                .map(|s| Located {
-                    value: s.value.0.clone(),
-                    span: load::span_of(&s.referenced),
-                })
-                .collect(),
-            _ => vec![Located {
-                value: default.to_string(),
-                span: SourceSpan::new(0.into(), 0),
-            }],
-        }
-    }
-
-    fn matrix(&self, raw: &SnippetFile, stem: &str) -> miette::Result<Matrix> {
-        let name = match &raw.name {
-            Some(n) => {
-                load::check_name(&n.value).map_err(|why| {
-                    self.err(
-                        load::span_of(&n.referenced),
-                        format!("invalid name {:?}: {why}", n.value),
-                        "here",
-                        "use letters, digits, '-', '_' and '.' only".into(),
-                    )
-                })?;
-                n.value.clone()
-            }
-            None => safe_name(stem),
-        };
-        let probes = self.probes(raw)?;
-        let cgo = self.values(raw.cgo.as_ref(), "0");
-        for c in &cgo {
-            if !matches!(c.value.as_str(), "0" | "1" | "default") {
-                return Err(self.err(
-                    c.span,
-                    format!("invalid cgo value {:?}", c.value),
-                    "expected 0, 1 or default",
-                    "cgo: default leaves CGO_ENABLED unset, as a user's shell would".into(),
-                ));
-            }
-        }
-        // As a user's shell: no CC unless the snippet sets one, so Go picks
-        // its own (golang/go#16801 needs exactly that). cgo 0 cells use no
-        // C compiler, and keep the ids they had.
-        let shell_cc = if cgo.iter().all(|c| c.value == "0") {
-            "auto"
-        } else {
-            crate::toolchain::cc::DEFAULT
-        };
-        let cc = self.values(None, shell_cc);
-        let mut env = BTreeMap::new();
-        for (k, v) in &raw.env {
-            let vals = self.values(Some(v), "");
-            if !load::is_env_name(k) {
-                return Err(self.err(
-                    vals[0].span,
-                    format!("invalid environment variable name {k:?} under env"),
-                    "its values",
-                    "env axes are named by upper-case variable names, e.g. GOARM".into(),
-                ));
-            }
-            env.insert(k.clone(), vals);
-        }
-        let timeout = match &raw.timeout {
-            None => DEFAULT_TIMEOUT,
-            Some(t) => load::parse_duration(&t.value.0).map_err(|why| {
-                self.err(
-                    load::span_of(&t.referenced),
-                    format!("invalid timeout {:?}: {why}", t.value.0),
-                    "expected a duration",
-                    "write it as 90s, 2m, 500ms or a number of seconds".into(),
-                )
-            })?,
-        };
-        self.confined(raw, &cgo, &env)?;
-        let expect = match &raw.expect {
-            None => Vec::new(),
-            Some(e) => vec![self.expect(e, raw.issue.as_deref())?],
-        };
-        Ok(Matrix {
-            source: self.source.clone(),
-            name,
-            probes,
-            go: self.values(raw.go.as_ref(), "local"),
-            goos: self.values(Some(&raw.goos), ""),
-            goarch: self.values(Some(&raw.goarch), ""),
-            cgo,
-            ldflags: self.values(raw.ldflags.as_ref(), ""),
-            tags: self.values(raw.tags.as_ref(), ""),
-            flags: self.values(raw.flags.as_ref(), ""),
-            cpu: self.values(raw.cpu.as_ref(), ""),
-            cc,
-            buildmode: self.values(None, "exe"),
-            env,
-            exclude: Vec::new(),
-            include: Vec::new(),
-            timeout,
-            // A stranger's snippet cannot opt out; only --no-sandbox can.
-            sandbox: true,
-            runners: Vec::new(),
-            allow_missing: Some(Default::default()),
-            expect,
-        })
-    }
-
-    fn probes(&self, raw: &SnippetFile) -> miette::Result<Vec<Probe>> {
-        match (&raw.source, &raw.probe) {
-            (Some(src), None) => {
-                let mut files = vec![("main.go".to_string(), src.value.clone())];
-                for (n, text) in &raw.files {
-                    let span = load::span_of(&src.referenced);
-                    if load::check_name(n).is_err() || n == "main.go" || n == crate::render::started::GO_FILE {
-                        return Err(self.err(
-                            span,
-                            format!("invalid file name {n:?} under files"),
-                            "beside this source",
-                            "name each extra file by a plain file name such as lib.c, other than main.go".into(),
-                        ));
-                    }
-                    files.push((n.clone(), text.clone()));
-                }
-                Ok(vec![Probe {
-                    name: "snippet".into(),
-                    lang: Lang::Go,
-                    summary: raw.title.clone().unwrap_or_else(|| "a snippet".into()),
-                    files,
-                    inline: true,
-                }])
-            }
-            (None, Some(names)) => {
-                let mut out = Vec::new();
-                for n in self.values(Some(names), "") {
-                    let span = n.span;
-                    let found = catalog::find(&n.value, self.templates).map_err(|e| {
-                        Error::Usage {
-                            message: e,
-                            help: None,
-                        }
-                    })?;
-                    let Some(p) = found else {
-                        let names = catalog::names(self.templates);
-                        return Err(self.err(
-                            span,
-                            format!("unknown probe {:?}", n.value),
-                            "not a shipped probe",
-                            format!(
-                                "shipped probes: {}{}",
-                                names.join(", "),
-                                load::did_you_mean(&n.value, names.iter().map(String::as_str))
-                            ),
-                        ));
-                    };
-                    out.push(p);
-                }
-                Ok(out)
-            }
-            (Some(src), Some(_)) => Err(self.err(
-                load::span_of(&src.referenced),
-                "a snippet has either `source` or `probe`, not both".into(),
-                "here",
-                "keep `source` for the report's program, or `probe` for shipped probes".into(),
-            )),
-            (None, None) => Err(Error::Usage {
-                message: format!("{}: the snippet has no `source`", self.source.name),
-                help: Some(
-                    "add `source: |` with the Go program from the report, or `probe: NAME` for a shipped probe"
-                        .into(),
-                ),
-            }
-            .into()),
-        }
-    }
-
-    fn expect(&self, e: &Spanned<SnippetExpect>, issue: Option<&str>) -> miette::Result<Expect> {
-        let span = load::span_of(&e.referenced);
-        let o = &e.value.outcome;
-        let outcome = load::parse_outcome(&o.value).ok_or_else(|| {
-            self.err(
-                load::span_of(&o.referenced),
-                format!("unknown outcome {:?}", o.value),
-                "here",
-                format!(
-                    "expected one of: pass, build-fail, run-fail, timeout{}",
-                    load::did_you_mean(&o.value, ["pass", "build-fail", "run-fail", "timeout"])
-                ),
-            )
-        })?;
-        let pattern = match &e.value.r#match {
-            None => None,
-            Some(m) => Some(Regex::new(&m.value).map_err(|err| {
-                let detail = err.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
-                self.err(
-                    load::span_of(&m.referenced),
-                    format!("invalid regex {:?}: {last}", m.value),
-                    "this pattern",
-                    "`match` is a Rust regex (no look-around or backreferences); escape ( ) [ ] . * + ? with \\".into(),
-                )
-            })?),
-        };
-        let reason = e
-            .value
-            .reason
-            .clone()
-            .or_else(|| issue.map(str::to_string))
-            .or_else(|| (outcome != Outcome::Pass).then(|| "the reported failure".to_string()));
-        Ok(Expect {
-            when: BTreeMap::new(),
-            outcome: Some(outcome),
-            pattern,
-            reason,
-            facts: BTreeMap::new(),
-            position: self.source.position(span.offset()),
-            span,
-        })
-    }
-}
-
 fn safe_name(s: &str) -> String {
     let n: String = s
         .chars()
@@ -578,6 +233,52 @@ fn safe_name(s: &str) -> String {
     } else {
         "snippet".into()
     }
+}
+
+/// Refuses a snippet whose build would read a file outside the cell's
+/// directory: an absolute or `..` path in its flags, ldflags, tags or env
+/// values, or in a `#include`, `#cgo` or `//go:embed` line of its sources.
+/// A stranger's `-extldflags=@/home/you/.ssh/id_rsa` would have the linker
+/// quote the file in its error, into the report.
+fn confined(m: &Matrix) -> miette::Result<()> {
+    let help = || {
+        Some(
+            "a snippet's build reads only its own files: put the file under `files:` and \
+             name it relatively (in cgo, as ${SRCDIR}/name)"
+                .to_string(),
+        )
+    };
+    let values = ["ldflags", "tags", "flags"]
+        .iter()
+        .filter_map(|k| m.axes.get(k))
+        .chain(m.env.values())
+        .flatten();
+    for v in values {
+        if let Some(path) = outside_path(&v.value) {
+            let msg = format!("the snippet names {path:?}, outside the cell's directory");
+            let e = InputError::new(&m.source, v.span, msg, "this value", help());
+            return Err(Error::from(e).into());
+        }
+    }
+    let directive = ["#include", "#cgo", "//go:embed"];
+    let lines = m
+        .probes
+        .iter()
+        .filter(|p| p.inline)
+        .flat_map(|p| p.files.iter())
+        .flat_map(|(_, text)| text.lines())
+        .map(str::trim_start)
+        .filter(|l| directive.iter().any(|d| l.starts_with(d)));
+    for line in lines {
+        if let Some(path) = outside_path(line) {
+            let at = m.source.text.find(path).unwrap_or(0);
+            let span = SourceSpan::new(at.into(), path.len());
+            let msg = format!("the snippet's source names {path:?}, outside the cell's directory");
+            let e = InputError::new(&m.source, span, msg, "here", help());
+            return Err(Error::from(e).into());
+        }
+    }
+    Ok(())
 }
 
 /// The first piece of `text` that names a path outside the directory it is

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::axis::cc::Request;
 use crate::fsutil::which;
 use crate::host::Host;
 use crate::model::{Cell, Lang};
@@ -82,7 +83,7 @@ pub struct Compilers {
 struct Key {
     goos: String,
     goarch: String,
-    request: String,
+    request: Request,
     /// GOARM=5 or GOMIPS=softfloat: the C side must be soft-float too.
     soft_float: bool,
 }
@@ -94,7 +95,7 @@ impl Key {
         Key {
             goos: cell.goos.clone(),
             goarch: cell.goarch.clone(),
-            request: request(cell).to_string(),
+            request: request(cell),
             soft_float,
         }
     }
@@ -102,11 +103,10 @@ impl Key {
 
 /// The compiler a cell asks for. A CC env axis is a compiler command too:
 /// it reaches the build after the cc axis, so it is what really runs.
-pub fn request(cell: &Cell) -> &str {
+pub fn request(cell: &Cell) -> Request {
     match (cell.cc.as_str(), cell.env.get("CC")) {
-        ("auto" | "", Some(cc)) if !cc.trim().is_empty() => cc,
-        ("", None) => "auto",
-        (cc, _) => cc,
+        ("auto" | "", Some(cc)) if !cc.trim().is_empty() => Request::Command(words(cc)),
+        (cc, _) => Request::of_checked(cc),
     }
 }
 
@@ -114,11 +114,8 @@ pub fn request(cell: &Cell) -> &str {
 /// one: C probes, cgo other than 0, and the host program of c-archive and
 /// c-shared.
 pub fn wanted(cell: &Cell) -> bool {
-    request(cell) != DEFAULT && chooses(cell)
+    request(cell) != Request::Default && chooses(cell)
 }
-
-/// `cc: default`: CC left to Go.
-pub const DEFAULT: &str = "default";
 
 fn chooses(cell: &Cell) -> bool {
     cell.lang == Lang::C
@@ -187,7 +184,7 @@ impl Compilers {
         match self.map.get(&Key::of(cell)) {
             Some(Ok(c)) => Ok(c),
             Some(Err(why)) => Err(why.clone()),
-            None if request(cell) == DEFAULT => Err(format!(
+            None if request(cell) == Request::Default => Err(format!(
                 "cc: default leaves the C compiler to Go, and {} needs one named: use cc: auto",
                 if cell.lang == Lang::C {
                     "a C probe"
@@ -213,34 +210,6 @@ impl Compilers {
     }
 }
 
-/// Accepts a `cc` value from a matrix: the four names, or something that
-/// reads as a compiler command. `Err` holds the hint.
-pub fn check_request(value: &str) -> Result<(), String> {
-    const NAMES: [&str; 5] = ["auto", "default", "gcc", "clang", "zig"];
-    if NAMES.contains(&value) {
-        return Ok(());
-    }
-    let mut words = value.split_whitespace();
-    let first = words.next().unwrap_or("");
-    let base = first.rsplit('/').next().unwrap_or(first);
-    let compiler_like = first.contains('/')
-        || (base == "zig" && words.next() == Some("cc"))
-        || ["gcc", "clang", "cc"].iter().any(|c| {
-            base.ends_with(c)
-                || base
-                    .split_once(&format!("{c}-"))
-                    .is_some_and(|(_, v)| v.chars().all(|ch| ch.is_ascii_digit() || ch == '.'))
-        });
-    if compiler_like {
-        return Ok(());
-    }
-    Err(format!(
-        "cc is auto, default, gcc, clang or zig, or a C compiler command such as \
-         aarch64-linux-gnu-gcc, clang-17 or \"zig cc -target x86_64-linux-musl\"{}",
-        crate::load::did_you_mean(value, NAMES)
-    ))
-}
-
 /// A compiler chosen but not yet asked for its version.
 #[derive(Debug, PartialEq, Eq)]
 struct Choice {
@@ -255,11 +224,11 @@ fn words(s: &str) -> Vec<String> {
 }
 
 /// What `auto` means for a key on this host.
-fn effective<'a>(key: &'a Key, host: &Host) -> &'a str {
-    match key.request.as_str() {
-        "auto" if key.goos == "darwin" && host.goos != "darwin" => "zig",
-        "auto" if key.goos == "darwin" => "clang",
-        "auto" => "gcc",
+fn effective<'a>(key: &'a Key, host: &Host) -> &'a Request {
+    match &key.request {
+        Request::Auto if key.goos == "darwin" && host.goos != "darwin" => &Request::Zig,
+        Request::Auto if key.goos == "darwin" => &Request::Clang,
+        Request::Auto => &Request::Gcc,
         other => other,
     }
 }
@@ -267,11 +236,13 @@ fn effective<'a>(key: &'a Key, host: &Host) -> &'a str {
 /// The program that would serve a gcc or zig request once installed.
 fn installable(key: &Key, host: &Host) -> Option<String> {
     match effective(key, host) {
-        "gcc" if key.goos == "linux" => debian_triples(&key.goarch, key.soft_float)
+        Request::Gcc if key.goos == "linux" => debian_triples(&key.goarch, key.soft_float)
             .first()
             .map(|t| format!("{t}-gcc")),
-        "gcc" => debian_gcc(&key.goos, &key.goarch).map(|(bin, _)| bin),
-        "zig" => zig_triple(&key.goos, &key.goarch, key.soft_float).map(|_| "zig".to_string()),
+        Request::Gcc => debian_gcc(&key.goos, &key.goarch).map(|(bin, _)| bin),
+        Request::Zig => {
+            zig_triple(&key.goos, &key.goarch, key.soft_float).map(|_| "zig".to_string())
+        }
         _ => None,
     }
 }
@@ -287,7 +258,7 @@ fn resolve(
     let request = effective(key, host);
     let have = |name: &str| which(name).is_some();
     match request {
-        "gcc" => {
+        Request::Gcc => {
             let (candidates, package): (Vec<String>, String) = match key.goos.as_str() {
                 "linux" => {
                     let triples = debian_triples(&key.goarch, key.soft_float);
@@ -346,7 +317,7 @@ fn resolve(
                 darwin_stubs: false,
             })
         }
-        "clang" => {
+        Request::Clang => {
             if !have("clang") {
                 return Err(format!(
                     "no C compiler for {target}: clang is not on PATH (Debian: install clang), or use cc: zig"
@@ -369,7 +340,7 @@ fn resolve(
                 darwin_stubs: false,
             })
         }
-        "zig" => {
+        Request::Zig => {
             let triple = zig_triple(&key.goos, &key.goarch, key.soft_float)
                 .ok_or_else(|| format!("no C compiler for {target}: zig cc has no libc for it"))?;
             if !have("zig") {
@@ -385,8 +356,12 @@ fn resolve(
                 darwin_stubs: key.goos == "darwin",
             })
         }
-        command => {
-            let cc = words(command);
+        // Never resolved: `wanted` leaves cc: default to Go.
+        Request::Auto | Request::Default => Err(format!(
+            "no C compiler for {target}: cc: default leaves it to Go"
+        )),
+        Request::Command(cc) => {
+            let cc = cc.clone();
             let Some(first) = cc.first() else {
                 return Err(format!("no C compiler for {target}: cc is empty"));
             };
@@ -576,7 +551,7 @@ mod tests {
         Key {
             goos: goos.into(),
             goarch: goarch.into(),
-            request: request.into(),
+            request: Request::of_checked(request),
             soft_float: false,
         }
     }
@@ -704,12 +679,12 @@ mod tests {
             "zig cc -target x86_64-linux-musl",
             "cc",
         ] {
-            assert!(check_request(ok).is_ok(), "{ok}");
+            assert!(Request::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["zgi", "gnu", "msvc", "gcc-twelve", "zig c++"] {
-            assert!(check_request(bad).is_err(), "{bad}");
+            assert!(Request::parse(bad).is_err(), "{bad}");
         }
-        assert!(check_request("zgi")
+        assert!(Request::parse("zgi")
             .unwrap_err()
             .ends_with("did you mean \"zig\"?"));
     }

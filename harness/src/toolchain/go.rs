@@ -41,6 +41,10 @@ pub struct DistTarget {
     pub cgo_supported: bool,
     #[serde(rename = "FirstClass", default)]
     pub first_class: bool,
+    /// Listed only by `go tool dist list -broken`: a port in the tree that
+    /// its builders do not keep working.
+    #[serde(rename = "Broken", default)]
+    pub broken: bool,
 }
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -76,11 +80,20 @@ pub(crate) fn describe(
     }
     let ge: GoEnv = serde_json::from_str(&out)
         .map_err(|e| format!("`{go_s} env -json` printed something unexpected: {e}"))?;
+    // Broken ports build too (openbsd/riscv64 in go1.22): a matrix may name
+    // them. A Go too old for `-broken` lists what it has.
     let list = process::query(
-        &[&go_s, "tool", "dist", "list", "-json"],
+        &[&go_s, "tool", "dist", "list", "-json", "-broken"],
         &env,
         QUERY_TIMEOUT,
-    )?;
+    )
+    .or_else(|_| {
+        process::query(
+            &[&go_s, "tool", "dist", "list", "-json"],
+            &env,
+            QUERY_TIMEOUT,
+        )
+    })?;
     let targets: Vec<DistTarget> =
         serde_json::from_str(&list).map_err(|e| format!("`{go_s} tool dist list -json`: {e}"))?;
     // Help text, not an interface, so unreadable help only skips the check.

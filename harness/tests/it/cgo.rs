@@ -234,6 +234,8 @@ matrix:
   goarch: [arm64]
   cgo: [1]
   buildmode: [c-archive, c-shared]
+  # Listed, so that the entries naming a cc are cells of their own.
+  cc: [auto]
   include:
     - {goos: windows, goarch: amd64, cgo: "1", buildmode: c-shared, probe: cgo-hello}
     - {goos: linux, goarch: mipsle, cgo: "0", buildmode: c-archive, probe: cgo-hello}

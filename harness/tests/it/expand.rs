@@ -143,3 +143,88 @@ fn filter_too_narrow_is_an_error() {
         r.stderr()
     );
 }
+
+/// GitHub's documented include example ("Expanding or adding matrix
+/// configurations", docs.github.com/en/actions/how-tos/write-workflows/
+/// choose-what-workflows-do/run-job-variations), mapped onto axes: fruit →
+/// cgo (apple 0, pear 1, banana default), animal → ldflags (cat -s, dog -w),
+/// color → tags, shape → flags (circle -trimpath). A crossprobe cell needs a
+/// target, so the matrix lists one and the two banana entries name it.
+#[test]
+fn github_include_example_gives_its_six_combinations() {
+    let cells = plan(
+        "probes: [hello]
+matrix:
+  goos: [linux]
+  goarch: [amd64]
+  cgo: [0, 1]
+  ldflags: [-s, -w]
+  include:
+    - tags: green
+    - {tags: pink, ldflags: -s}
+    - {cgo: 0, flags: -trimpath}
+    - {cgo: default, goos: linux, goarch: amd64}
+    - {cgo: default, ldflags: -s, goos: linux, goarch: amd64}
+",
+    );
+    let got: Vec<[&str; 4]> = cells
+        .iter()
+        .map(|c| {
+            let v = |k: &str| c[k].as_str().unwrap();
+            [v("cgo"), v("ldflags"), v("tags"), v("flags")]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ["0", "-s", "pink", "-trimpath"],
+            ["0", "-w", "green", "-trimpath"],
+            ["1", "-s", "pink", ""],
+            ["1", "-w", "green", ""],
+            ["default", "", "", ""],
+            ["default", "-s", "", ""],
+        ]
+    );
+}
+
+/// An axis the matrix does not list has no original value: an include
+/// entry's value for it extends the combinations it matches, where the
+/// built-in default once made it a new cell with no goos.
+#[test]
+fn include_sets_an_unlisted_axis_on_the_cells_it_matches() {
+    let cells = plan(
+        "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64, arm]\n  include:\n    - {goarch: arm64, cgo: 1, cc: zig}\n    - {GOARM: \"7\"}\n",
+    );
+    // GOARM means something on arm alone, so it is added there alone.
+    assert_eq!(
+        ids(&cells),
+        [
+            "linux/amd64/cgo0/hello",
+            "linux/arm64/cgo1/cc=zig/hello",
+            "linux/arm/GOARM=7/cgo0/hello"
+        ]
+    );
+}
+
+/// A pair that one Go of the matrix knows is every Go's cell: openbsd/riscv64
+/// is a port from go1.23 (unknown to go1.21). A pair no Go knows is an
+/// input error that names them all.
+#[test]
+fn a_target_known_to_one_go_of_the_matrix_is_every_gos_cell() {
+    let cells = plan(
+        "probes: [hello]\ngo: [\"1.21\", \"1.23\"]\nmatrix:\n  goos: [openbsd]\n  goarch: [riscv64]\n",
+    );
+    assert_eq!(
+        ids(&cells),
+        [
+            "openbsd/riscv64/cgo0/go1.21/hello",
+            "openbsd/riscv64/cgo0/go1.23/hello"
+        ]
+    );
+    let r = common::run_yaml(
+        "probes: [hello]\ngo: [\"1.21\", \"1.23\"]\nmatrix:\n  goos: [openbsd]\n  goarch: [riscv46]\n",
+        &["plan", "@"],
+    );
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    insta::assert_snapshot!(r.stderr());
+}

@@ -225,7 +225,7 @@ impl Fuzzer {
         // gets the local toolchain under its name, as an unavailable one
         // does.
         let mut gos = BTreeMap::new();
-        for g in &m.go {
+        for g in m.values("go") {
             if let Err((message, _)) = versions::parse_request(&g.value) {
                 *self
                     .stats

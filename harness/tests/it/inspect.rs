@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::common;
 use crossprobe::inspect::{inspect_bytes, inspect_file, render_text, Inspection};
 use serde_json::{json, Value};
 
@@ -180,7 +181,7 @@ impl Fixture {
     /// The case, or None (printing why) when its compiler is not installed.
     fn get(&self, name: &str) -> Option<&Built> {
         if let Some(why) = self.absent.get(name) {
-            eprintln!("skipping {name}: {why}");
+            common::tool_missing(why, &format!("the {name} case is left out"));
             return None;
         }
         if let Some(err) = self.failed.get(name) {
@@ -309,12 +310,12 @@ fn build_all() -> Fixture {
         }
     } else {
         for case in GO_CASES {
-            absent.insert(case.name, "go is not installed".to_owned());
+            absent.insert(case.name, "go".to_owned());
         }
     }
     for &(name, cc, flags) in C_CASES {
         if !installed(cc) {
-            absent.insert(name, format!("{cc} is not installed"));
+            absent.insert(name, cc.to_string());
             continue;
         }
         // mingw's gcc adds .exe to an -o without one.
@@ -356,7 +357,7 @@ fn build_all() -> Fixture {
         }
     }
     if !have_git {
-        eprintln!("git is not installed: no vcs.* build settings to compare");
+        common::tool_missing("git", "there are no vcs.* build settings to compare");
     }
     Fixture {
         _dir: dir,
@@ -375,9 +376,9 @@ fn go_truth(case: &GoCase, bin: &Path, wasm_exec: &Path) -> Result<Option<Value>
     };
     let out = match runner {
         Some((tool, _)) if !installed(tool) => {
-            eprintln!(
-                "{}: {tool} is not installed, so only GOOS/GOARCH are checked",
-                case.name
+            common::tool_missing(
+                tool,
+                &format!("only GOOS/GOARCH of {} are checked", case.name),
             );
             return Ok(None);
         }
@@ -421,11 +422,15 @@ fn expected_from_truth(truth: &Value) -> BTreeMap<String, Value> {
 fn go_build_info_matches_go_version_m() {
     let fx = fixture();
     let mut problems = Vec::new();
-    let mut compared = 0;
+    let (mut compared, mut left_out) = (0, 0);
     for case in GO_CASES {
-        let Some(b) = fx.get(case.name) else { continue };
+        let Some(b) = fx.get(case.name) else {
+            left_out += 1;
+            continue;
+        };
         let facts = &b.inspection.facts;
         let Some(truth) = &b.truth else {
+            left_out += 1;
             let goos = case.env.iter().find(|(k, _)| *k == "GOOS").unwrap().1;
             assert_eq!(str_fact(facts, "buildinfo.GOOS"), goos);
             assert_eq!(str_fact(facts, "buildinfo.GOARCH"), "wasm");
@@ -454,7 +459,12 @@ fn go_build_info_matches_go_version_m() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    eprintln!("compared {compared} Go binaries with Go's own build info");
+    // Each case left out said why (and failed under CROSSPROBE_REQUIRE_TOOLS).
+    assert_eq!(compared + left_out, GO_CASES.len());
+    assert!(
+        compared > 0,
+        "no Go binary was compared with Go's build info"
+    );
 }
 
 #[test]
@@ -818,7 +828,7 @@ fn damaged_copies_never_panic() {
         seed ^= seed << 17;
         seed
     };
-    let mut inputs = 0;
+    let (mut inputs, mut files) = (0, 0);
     let mut check = |data: &[u8], what: &dyn Fn() -> String| {
         inputs += 1;
         if std::panic::catch_unwind(|| inspect_bytes(data)).is_err() {
@@ -835,6 +845,7 @@ fn damaged_copies_never_panic() {
         "mingw",
     ] {
         let Some(b) = fx.get(name) else { continue };
+        files += 1;
         let data = std::fs::read(&b.path).unwrap();
         // Every prefix through the headers, then about 150 through the rest
         // at an odd stride, so cuts land at every alignment.
@@ -880,5 +891,8 @@ fn damaged_copies_never_panic() {
             );
         }
     }
-    eprintln!("{inputs} damaged inputs inspected");
+    assert!(files > 0 && inputs > 1000, "{files} files, {inputs} inputs");
+    if common::require_tools() {
+        assert_eq!(files, 7, "every binary was damaged");
+    }
 }

@@ -63,6 +63,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         ran_on: None,
         sandboxed: None,
         missing: None,
+        key: None,
     }
 }
 

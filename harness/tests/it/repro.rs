@@ -507,3 +507,154 @@ fn regex_lite(s: &str) -> String {
         })
         .collect()
 }
+
+/// The shorthand takes every key of the matrix format at its top level: a
+/// cgo program built as a PIE with a named cc and an env axis, with an
+/// extra file, and facts to meet; and a C program (`lang: c`) under qemu
+/// at a named CPU. Each is one cell, built and run for real.
+#[test]
+fn snippet_with_every_kind_of_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.yaml"),
+        r#"goos: linux
+goarch: amd64
+cgo: 1
+cc: gcc
+buildmode: pie
+env: {GOAMD64: v2}
+files:
+  helper.go: |
+    package main
+    func helper() int { return 42 }
+source: |
+  package main
+  import "C"
+  func main() { println(helper()) }
+facts:
+  cc.kind: gcc
+  buildinfo.-buildmode: pie
+  buildinfo.GOAMD64: v2
+  buildinfo.CGO_ENABLED: "1"
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["go.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/amd64/GOAMD64=v2/cgo1/cc=gcc/buildmode=pie/snippet (go1.")
+            && out.contains("passed, as expected"),
+        "{out}"
+    );
+
+    // A plain C program: the started proof is crossprobe's.
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        r#"goos: linux
+goarch: arm64
+cpu: cortex-a53
+lang: c
+source: |
+  #include <stdio.h>
+  int main(void) { printf("hello\n"); return 0; }
+expect:
+  outcome: pass
+  facts: {cc.kind: gcc, probe.started: true}
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["c.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("linux/arm64/cgo0/cpu=cortex-a53/snippet")
+            && out.contains("passed, as expected"),
+        "{out}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("reports/c/results.json")).unwrap();
+    assert!(results.contains("\"cortex-a53\""), "{results}");
+}
+
+/// openbsd/riscv64 is unknown to go1.21, a broken port in go1.22 (listed
+/// by `dist list -broken` alone, yet it builds) and a port from go1.23:
+/// every Go gets its cell, go1.21 refuses in its own words, go1.22 and
+/// go1.23 build it (no runner: built only), and go1.22's says it is broken.
+#[test]
+fn a_target_one_go_knows_builds_there_and_the_other_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        r#"go: ["1.21", "1.22", "1.23"]
+goos: openbsd
+goarch: riscv64
+source: |
+  package main
+  func main() {}
+expect:
+  - {when: {go: "1.21"}, outcome: build-fail, match: "unsupported GOOS/GOARCH pair openbsd/riscv64", reason: a port from go1.23}
+  - {when: {go: "1.22"}, outcome: skip, facts: {go.broken_port: true}}
+  - {when: {go: "1.23"}, outcome: skip}
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("openbsd/riscv64/cgo0/go1.21/snippet (go1.21.13): reproduced: build-fail"),
+        "{out}"
+    );
+    let results = std::fs::read_to_string(dir.path().join("reports/s/results.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let on = |go: &str| {
+        v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cell"]["go"] == go)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(on("1.21")["outcome"], "build-fail");
+    for go in ["1.22", "1.23"] {
+        let c = on(go);
+        assert_eq!(c["outcome"], "skip", "{c}");
+        assert_eq!(c["verdict"]["met"], true, "{c}");
+        assert!(
+            c["phases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "build"),
+            "{c}"
+        );
+    }
+    assert_eq!(on("1.22")["facts"]["go.broken_port"], true);
+    assert!(on("1.23")["facts"].get("go.broken_port").is_none());
+}
+
+/// A snippet's errors are a matrix's errors, with its own hints: a key
+/// that is no key suggests the close one, never "belongs under matrix:".
+#[test]
+fn snippet_errors_are_the_matrix_errors() {
+    let e = refuse(
+        &[(
+            "s.yaml",
+            "goos: linux\ngoarch: amd64\nccc: zig\nsource: x\n",
+        )],
+        &["s.yaml"],
+    );
+    assert!(!e.contains("belongs under `matrix:`"), "{e}");
+    insta::assert_snapshot!(common::stable(&e));
+    let e = refuse(
+        &[(
+            "s.yaml",
+            "goos: linux\ngoarch: amd64\ncgo: [2]\nsource: x\n",
+        )],
+        &["s.yaml"],
+    );
+    assert!(e.contains("s.yaml:3:7: invalid cgo value \"2\""), "{e}");
+    let e = refuse(&[("s.yaml", &format!("{OK}outcome: crash\n"))], &["s.yaml"]);
+    assert!(
+        e.contains("expected one of: pass, build-fail, run-fail, timeout, skip"),
+        "{e}"
+    );
+}

@@ -15,8 +15,8 @@ use crossprobe::model::{CellResult, Results, SkipKind, Standing};
 use crossprobe::report::summary::mark;
 
 /// linux/amd64 and windows/amd64 builds only (warm), plus two cgo cells
-/// the preflight judges without building: no cross gcc for s390x (allowed
-/// to be missing) nor mips64le (not allowed).
+/// that stop before their build: no cross gcc for s390x (allowed to be
+/// missing) nor mips64le (not allowed).
 const MATRIX: &str = r#"name: standings
 probes:
   - hello
@@ -28,6 +28,16 @@ probes:
       import "os"
 
       func main() { os.Exit(3) }
+  - name: cgo
+    source: |
+      package main
+
+      // int two(void) { return 2; }
+      import "C"
+
+      import "fmt"
+
+      func main() { fmt.Println("CROSSPROBE-FACTS: {}", C.two()) }
   - name: flaky
     source: |
       package main
@@ -51,12 +61,13 @@ matrix:
   goarch: [amd64]
   exclude:
     - {probe: atomic64}
+    - {probe: cgo}
   include:
     - {goos: linux, goarch: amd64, probe: flaky, MARK: "@MARK@"}
     - {goos: windows, goarch: amd64, probe: hello}
     - {goos: windows, goarch: amd64, probe: atomic64}
-    - {goos: linux, goarch: s390x, cgo: "1", probe: hello}
-    - {goos: linux, goarch: mips64le, cgo: "1", probe: hello}
+    - {goos: linux, goarch: s390x, cgo: "1", cc: gcc, probe: cgo}
+    - {goos: linux, goarch: mips64le, cgo: "1", cc: gcc, probe: cgo}
 run:
   runners: {"windows/*": none}
   allow_missing: [s390x-linux-gnu-gcc]
@@ -80,10 +91,10 @@ const WANT: [(&str, Standing); 7] = [
     ),
     ("windows/amd64/cgo0/atomic64", Standing::Unmet),
     (
-        "linux/s390x/cgo1/hello",
+        "linux/s390x/cgo1/cc=gcc/cgo",
         Standing::Skipped(SkipKind::Environmental),
     ),
-    ("linux/mips64le/cgo1/hello", Standing::Unmet),
+    ("linux/mips64le/cgo1/cc=gcc/cgo", Standing::Unmet),
 ];
 
 fn want(id: &str) -> Standing {

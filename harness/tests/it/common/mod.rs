@@ -33,6 +33,22 @@ pub fn junit_schema() -> PathBuf {
     );
 }
 
+/// `CROSSPROBE_REQUIRE_TOOLS=1` (.ci/run sets it): a tool a test needs
+/// that is missing fails the test instead of shrinking it.
+pub fn require_tools() -> bool {
+    std::env::var_os("CROSSPROBE_REQUIRE_TOOLS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A test goes on without `tool`: a failure naming it under
+/// CROSSPROBE_REQUIRE_TOOLS, else a line saying what is left out.
+pub fn tool_missing(tool: &str, what: &str) {
+    assert!(
+        !require_tools(),
+        "{tool} is missing, so {what}: CROSSPROBE_REQUIRE_TOOLS is set (scripts/setup installs it)"
+    );
+    eprintln!("{tool} is missing, so {what}");
+}
+
 pub struct Run {
     pub dir: tempfile::TempDir,
     pub out: Output,

@@ -116,9 +116,48 @@ const ENV_VALUES: &[&str] = &[
     "x=1,y=2",
     "",
 ];
-const AXES: &[&str] = &[
-    "goos", "goarch", "go", "cgo", "ldflags", "tags", "flags", "probe", "GOARM", "GODEBUG",
-];
+/// Keys of include, exclude and when: every axis of the table, and two
+/// variables.
+fn axes() -> &'static [&'static str] {
+    static KEYS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut v: Vec<&'static str> = crossprobe::axis::keys().collect();
+        v.extend(["GOARM", "GODEBUG"]);
+        Box::leak(v.into_boxed_slice())
+    })
+}
+
+/// Plausible values of each axis of the table that is not required. An axis
+/// added to the table needs its pool here: the grammar writes every one.
+fn pool(key: &str) -> &'static [&'static str] {
+    match key {
+        "go" => &["local", "local", "1.22", "1.21.13", "1.21..1.23"],
+        "cgo" => &["0", "1", "default"],
+        "cc" => &[
+            "auto",
+            "default",
+            "gcc",
+            "clang",
+            "zig",
+            "aarch64-linux-gnu-gcc",
+            "zig cc -target x86_64-linux-musl",
+        ],
+        "buildmode" => &["exe", "pie", "c-archive", "c-shared", "plugin"],
+        "ldflags" => &["", "-s -w", "-X main.v=1", "-X 'main.v=a b'"],
+        "tags" => &["", "netgo", "osusergo,netgo"],
+        "flags" => &["", "-trimpath", "-race", "-toolexec=/bin/false"],
+        "cpu" => &["", "max", "cortex-a7", "arm926"],
+        other => panic!("axis {other:?} has no value pool in the fuzzer's grammar"),
+    }
+}
+
+/// The axes the grammar may write, each with a default, in table order.
+fn optional_axes() -> Vec<&'static crossprobe::axis::Axis> {
+    crossprobe::axis::AXES
+        .iter()
+        .filter(|a| a.default.is_some())
+        .collect()
+}
 /// Typos and keys that do not exist, for dirty matrices.
 const WRONG: &[&str] = &[
     "widnows", "Linux", "plan10", "arm46", "x86_64", "goarm", "A=B", "", "arch", "env", "nmae",
@@ -250,7 +289,7 @@ fn entry(dirty: bool, lists: bool, include: bool) -> BoxedStrategy<String> {
         1 => (key("probe"), scalar(&["hello", "atomic64"], dirty)),
         1 => (key("cgo"), scalar(&["0", "1", "default"], dirty)),
         1 => (key("CP_EXTRA"), scalar(ENV_VALUES, dirty)),
-        1 => (pick(if dirty { WRONG } else { AXES }), scalar(ENV_VALUES, dirty)),
+        1 => (pick(if dirty { WRONG } else { axes() }), scalar(ENV_VALUES, dirty)),
     ];
     let target = (scalar(GOOS, dirty), scalar(GOARCH, dirty));
     let need_target = include && !dirty;
@@ -360,24 +399,11 @@ fn grammar_with(dirty: bool) -> BoxedStrategy<String> {
     let axes = (
         prop::option::of(scalar(&["nightly", "linux-arches", "a.b_c-1"], dirty)),
         probes(dirty),
-        prop::option::of(list(
-            &["local", "local", "1.22", "1.21.13", "1.21..1.23"],
-            2,
-            dirty,
-        )),
         targets(dirty),
-        prop::option::of(list(&["0", "1", "default"], 3, dirty)),
-        prop::option::of(list(
-            &["", "-s -w", "-X main.v=1", "-X 'main.v=a b'"],
-            3,
-            dirty,
-        )),
-        prop::option::of(list(&["", "netgo", "osusergo,netgo"], 2, dirty)),
-        prop::option::of(list(
-            &["", "-trimpath", "-race", "-toolexec=/bin/false"],
-            2,
-            dirty,
-        )),
+        optional_axes()
+            .into_iter()
+            .map(|a| prop::option::of(list(pool(a.key), 2, dirty)))
+            .collect::<Vec<_>>(),
     );
     let rest = (
         prop::collection::btree_map(pick(ENV_NAMES), list(ENV_VALUES, 4, dirty), 0..4),
@@ -399,51 +425,28 @@ fn grammar_with(dirty: bool) -> BoxedStrategy<String> {
         )),
         prop::collection::vec(expect(dirty), 0..3),
         prop_oneof![7 => Just(None), 1 => pick(WRONG).prop_map(Some)],
-        prop::option::of(list(
-            &[
-                "auto",
-                "default",
-                "gcc",
-                "clang",
-                "zig",
-                "aarch64-linux-gnu-gcc",
-                "zig cc -target x86_64-linux-musl",
-            ],
-            2,
-            dirty,
-        )),
-        prop::option::of(list(
-            &["exe", "pie", "c-archive", "c-shared", "plugin"],
-            2,
-            dirty,
-        )),
-        prop::option::of(list(&["", "max", "cortex-a7", "arm926"], 2, dirty)),
     );
     (axes, rest)
         .prop_map(move |(axes, rest)| {
-            let (name, probes, go, (goos, goarch), cgo, ldflags, tags, flags) = axes;
-            let (env, exclude, include, run, expect, wrong, cc, buildmode, cpu) = rest;
+            let (name, probes, (goos, goarch), values) = axes;
+            let (env, exclude, include, run, expect, wrong) = rest;
+            let values: Vec<(&str, crossprobe::axis::Place, String)> = optional_axes()
+                .into_iter()
+                .zip(values)
+                .filter_map(|(a, v)| Some((a.key, a.place, v?)))
+                .collect();
             let mut y = String::new();
             if let Some(n) = name {
                 y += &format!("name: {n}\n");
             }
             y += &format!("probes: {probes}\n");
-            if let Some(g) = go {
-                y += &format!("go: {g}\n");
+            use crossprobe::axis::Place;
+            for (k, _, v) in values.iter().filter(|(_, p, _)| *p == Place::Top) {
+                y += &format!("{k}: {v}\n");
             }
             y += &format!("matrix:\n  goos: {goos}\n  goarch: {goarch}\n");
-            for (k, v) in [
-                ("cgo", cgo),
-                ("cc", cc),
-                ("buildmode", buildmode),
-                ("ldflags", ldflags),
-                ("tags", tags),
-                ("flags", flags),
-                ("cpu", cpu),
-            ] {
-                if let Some(v) = v {
-                    y += &format!("  {k}: {v}\n");
-                }
+            for (k, _, v) in values.iter().filter(|(_, p, _)| *p == Place::Matrix) {
+                y += &format!("  {k}: {v}\n");
             }
             if !env.is_empty() {
                 y += "  env:\n";

@@ -1,0 +1,108 @@
+//! A missing tool is never green: with qemu-user and node off PATH, a
+//! matrix that needs them exits 1, and each of their cells is a JUnit
+//! failure whose message is doctor's fix; `--allow-missing` makes them
+//! skips (exit 0), counted apart from structural ones. doctor, on the same
+//! PATH, names the same tools: both read run::needs.
+
+use std::path::Path;
+
+use crate::common;
+
+const MATRIX: &str = "name: needs
+probes: [hello]
+matrix:
+  goos: [linux]
+  goarch: [arm64]
+  include:
+    - {goos: js, goarch: wasm}
+    - {goos: darwin, goarch: arm64}
+";
+
+/// A PATH holding only `go`: no qemu-user, no node, no package manager.
+fn bare_path(dir: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let go = std::process::Command::new("go")
+        .args(["env", "GOROOT"])
+        .output()
+        .expect("go is on PATH");
+    let goroot = String::from_utf8(go.stdout).unwrap();
+    std::os::unix::fs::symlink(Path::new(goroot.trim()).join("bin/go"), bin.join("go")).unwrap();
+    bin.display().to_string()
+}
+
+fn run(dir: &Path, path: &str, extra: &[&str]) -> (i32, String, serde_json::Value, String) {
+    let mut args = vec!["run", "@"];
+    args.extend_from_slice(extra);
+    let out = common::cmd(dir, &args).env("PATH", path).output().unwrap();
+    let reports = dir.join("reports/needs");
+    let results = std::fs::read(reports.join("results.json")).unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        serde_json::from_slice(&results).unwrap(),
+        std::fs::read_to_string(reports.join("junit.xml")).unwrap(),
+    )
+}
+
+#[test]
+fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("matrix.yaml"), MATRIX).unwrap();
+    let path = bare_path(dir.path());
+
+    let (code, stdout, results, junit) = run(dir.path(), &path, &[]);
+    assert_eq!(code, 1, "a missing qemu and node fail the run:\n{stdout}");
+    let missing: Vec<(String, String)> = results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let m = c.get("missing")?;
+            assert_eq!(c["verdict"]["met"], false, "{c:#}");
+            Some((
+                m["tool"].as_str().unwrap().to_string(),
+                m["fix"].as_str().unwrap().to_string(),
+            ))
+        })
+        .collect();
+    let tools: Vec<&str> = missing.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tools, ["qemu-aarch64", "node"], "{results:#}");
+    for (tool, fix) in &missing {
+        let message = format!(r#"<failure message="{tool} is missing: {fix}""#);
+        assert!(junit.contains(&message), "no {message} in\n{junit}");
+    }
+    // darwin has no runner on linux whatever is installed: a skip, as ever.
+    assert!(
+        junit.contains(r#"<skipped message="no runner for darwin/arm64"#),
+        "{junit}"
+    );
+    assert!(
+        stdout.contains("1 skipped, 2 not as expected (2 for a missing tool"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _, junit) = run(dir.path(), &path, &["--allow-missing"]);
+    assert_eq!(code, 0, "--allow-missing makes them skips:\n{stdout}");
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(
+        stdout.contains("1 skipped, 0 not as expected, 2 skipped for a missing tool (allowed)"),
+        "the two kinds of skip are counted apart:\n{stdout}"
+    );
+
+    // doctor, on the same PATH, names the same tools, as failures.
+    let out = common::cmd(dir.path(), &["doctor", "@"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let doctor =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    for tool in tools {
+        assert!(
+            doctor
+                .lines()
+                .any(|l| l.contains("FAIL") && l.split_whitespace().nth(1) == Some(tool)),
+            "doctor does not fail on {tool}:\n{doctor}"
+        );
+    }
+}
