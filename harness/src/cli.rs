@@ -19,6 +19,7 @@ use crate::{inspect, render};
 mod cache;
 mod doctor;
 mod exec;
+mod init;
 mod reports;
 mod shards;
 mod workflow;
@@ -194,6 +195,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cache::CacheCmd,
     },
+    /// Write a commented crossprobe.yaml for the Go module here: its
+    /// commands as `package:` probes, its tests, the common targets.
+    Init(init::InitArgs),
     /// Run one binary of any target under the runner crossprobe would give it
     /// (for `go test -exec`), or install go_GOOS_GOARCH_exec wrappers.
     Exec(exec::ExecArgs),
@@ -276,6 +280,7 @@ pub fn main() -> i32 {
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
         Cmd::Cache { cmd } => cache::main(cmd),
+        Cmd::Init(a) => init::main(a),
         Cmd::Exec(a) => exec::main(a),
     };
     match r {

@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod errors;
 pub mod expand;
 pub mod fsutil;
+pub mod gomod;
 pub mod host;
 pub mod inspect;
 pub mod load;

@@ -196,6 +196,10 @@ pub struct Expectation {
     /// Fact name to an expression: `true`, `"0"`, `<= 2.31`, `~ ^go1\.2`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub facts: BTreeMap<String, String>,
+    /// For a `test:` cell: the Go tests expected not to pass, from the
+    /// `expect` entries whose `when` names a `test:`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestExpectation>,
 }
 
 impl Default for Expectation {
@@ -206,8 +210,65 @@ impl Default for Expectation {
             reason: None,
             source: None,
             facts: BTreeMap::new(),
+            tests: Vec::new(),
         }
     }
+}
+
+/// What one `expect` entry says of the Go tests whose names it matches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestExpectation {
+    /// A regex over the full test name (`TestX`, `TestX/sub`), anchored at
+    /// both ends.
+    pub test: String,
+    pub outcome: TestOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The entry names the package too: a test it expects to fail must be
+    /// there. Without a package it speaks of whichever packages have it.
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// How one Go test ended, in test2json's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestOutcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl TestOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestOutcome::Pass => "pass",
+            TestOutcome::Fail => "fail",
+            TestOutcome::Skip => "skip",
+        }
+    }
+}
+
+/// One Go test or subtest of a `test:` cell, as its test binary reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestResult {
+    /// `TestX` or `TestX/sub`.
+    pub name: String,
+    /// The import path.
+    pub package: String,
+    pub outcome: TestOutcome,
+    /// What test2json gave as `Elapsed`, in milliseconds.
+    pub duration_ms: u64,
+    /// Its own output (`t.Log`, the failure, a panic), capped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// Whether it did what the matrix expected of it.
+    pub met: bool,
+    /// Why not, or what was expected (`fail as expected (reason)`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
 /// One point of the matrix: a probe on a target with a set of build settings.
@@ -240,6 +301,11 @@ pub struct Cell {
     /// qemu's `-cpu` for the run: the oldest CPU the users have.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cpu: String,
+    /// For a `test:` probe, the package this cell tests, as a path inside
+    /// its module (`sizes`, `cmd/portable`); the module's root package is
+    /// named by the module path's last element. Part of the id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub package: String,
     pub runner: Runner,
     pub expect: Expectation,
 }
@@ -384,6 +450,9 @@ pub struct CellResult {
     /// it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandboxed: Option<bool>,
+    /// For a `test:` cell: each Go test and subtest its binary ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestResult>,
     /// The tool whose absence made this cell a skip (an environmental skip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,

@@ -249,6 +249,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         attempts: Vec::new(),
         ran_on: None,
         sandboxed: None,
+        tests: Vec::new(),
     }
 }
 
@@ -298,8 +299,16 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
     }
     let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
-    let sources = render::sources(cell, probe, &render::go_minor(&go.version))
-        .map_err(|why| Box::new(render_failed(cell, why)))?;
+    let sources = match &probe.module {
+        Some(m) => {
+            if let Some(why) = m.download_errors.get(&cell.go) {
+                return Err(Box::new(render_failed(cell, why.clone())));
+            }
+            build::module_sources(cell, &probe.files, m)
+        }
+        None => render::sources(cell, probe, &render::go_minor(&go.version))
+            .map_err(|why| Box::new(render_failed(cell, why)))?,
+    };
     let plan = plan(cell, ctx, Path::new(KEY_DIR));
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
@@ -316,9 +325,27 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
     Ok((sources, keys))
 }
 
+/// The user's module a cell builds, if it is a module probe's.
+fn module_of<'a>(cell: &Cell, ctx: &'a Context) -> Option<&'a crate::gomod::ModuleProbe> {
+    ctx.probes
+        .get(&format!("{}/{}", cell.matrix, cell.probe))
+        .and_then(|p| p.module.as_ref())
+}
+
 /// The cell's build, in `dir`.
 fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
     let compiler = ctx.compilers.for_cell(cell);
+    if let Some(m) = module_of(cell, ctx) {
+        let would_use = ctx.compilers.would_use(cell);
+        return build::module_plan(
+            cell,
+            &cell.probe,
+            &ctx.gos[&cell.go],
+            (compiler, would_use),
+            m,
+            dir,
+        );
+    }
     match cell.lang {
         Lang::Go => {
             let would_use = ctx.compilers.would_use(cell);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::doctor::preflight;
 use crate::errors::Error;
 use crate::expand;
-use crate::load::Matrix;
+use crate::load::{Located, Matrix};
 use crate::model::Perf;
 use crate::model::{self, exit, Cell, CellResult, Results, Runner, RunnerKind, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
@@ -182,7 +182,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
         .map(|g| g.goroot.clone());
     let tools = host::discover(local_root.as_deref());
     let mut cells = Vec::new();
-    let mut warnings = complete_sums(&mut matrices, &gos);
+    let mut warnings = modules(&mut matrices, &gos, strict)?;
+    warnings.extend(complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut unsandboxed = std::collections::BTreeSet::new();
@@ -290,6 +291,63 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
         },
         warnings,
     })
+}
+
+/// What `go list` says of the matrices' module probes, and their modules
+/// downloaded once per module and Go, before anything is scheduled.
+fn modules(
+    matrices: &mut [Matrix],
+    gos: &BTreeMap<String, GoToolchain>,
+    strict: bool,
+) -> miette::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
+        BTreeMap::new();
+    for mx in matrices.iter_mut() {
+        if mx.probes.iter().all(|p| p.module.is_none()) {
+            continue;
+        }
+        let Some(go) = mx
+            .values("go")
+            .iter()
+            .filter_map(|g| gos.get(&g.value))
+            .find(|g| g.unavailable.is_none())
+        else {
+            continue;
+        };
+        let found = crate::gomod::resolve(&mx.source, &mut mx.probes, go)?;
+        if strict && !found.is_empty() {
+            return Err(Error::Usage {
+                message: found.join("\n"),
+                help: Some("--strict refuses a test pattern that matches no package with tests: fix the pattern, or add tests".into()),
+            }
+            .into());
+        }
+        warnings.extend(found);
+        let versions: Vec<Located<String>> = mx.values("go").to_vec();
+        for probe in mx.probes.iter_mut() {
+            let Some(m) = probe.module.as_mut() else {
+                continue;
+            };
+            for g in &versions {
+                let Some(go) = gos.get(&g.value).filter(|go| go.unavailable.is_none()) else {
+                    continue;
+                };
+                let got = downloaded
+                    .entry((m.root.clone(), g.value.clone()))
+                    .or_insert_with(|| crate::gomod::download::download(&m.root, go));
+                if let Err(why) = got {
+                    m.download_errors.insert(g.value.clone(), why.clone());
+                }
+            }
+        }
+    }
+    for r in downloaded.values() {
+        if let Err(why) = r {
+            eprintln!("crossprobe: {why}");
+        }
+    }
+    Ok(warnings)
 }
 
 /// Completes the go.sum of each probe that brings its own go.mod, once per

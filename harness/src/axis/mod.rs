@@ -320,7 +320,13 @@ fn part(key: &str, id: Id, v: &str) -> String {
 /// values alone. An empty value counts as the default too: a Cell built in
 /// code has no axes filled.
 pub fn cell_id(c: &Cell) -> String {
-    id_of(c, |_| true)
+    let id = id_of(c, |_| true);
+    // A `test:` cell's package is not an axis: it comes after the probe,
+    // one cell per package the probe's pattern matches.
+    match c.package.as_str() {
+        "" => id,
+        p => format!("{id}/{p}"),
+    }
 }
 
 /// The id made of the axes that `keep` keeps, and the environment axes.

@@ -23,6 +23,7 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
         output: output.clone(),
         no_run: None,
         facts: BTreeMap::new(),
+        write: Vec::new(),
         missing_cc: None,
     };
     let c = match compiler {

@@ -8,6 +8,7 @@
 //! is one run of the cell's C compiler (`c`).
 
 mod c;
+mod module;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use c::{c_plan, HOST_DIR};
+pub use module::{module_plan, module_sources};
 
 use crate::model::{Cell, Command, Outcome};
 use crate::process;
@@ -46,6 +48,9 @@ pub struct Plan {
     /// What the plan alone says: the C compiler chosen (`cc.*`), or
     /// `cc.missing`, why it has none.
     pub facts: BTreeMap<String, Value>,
+    /// Files the steps read, written into the build directory first: the
+    /// `-overlay` of a module build, which names that directory.
+    pub write: Vec<(PathBuf, String)>,
     /// The CC program a `go build` was handed although it is not installed
     /// (the compiler the cell would use): Go speaks first, and only a
     /// failure that names this program is for want of it.
@@ -185,6 +190,7 @@ pub fn go_plan(
                 output,
                 no_run,
                 facts,
+                write: Vec::new(),
                 missing_cc: None,
             };
         }
@@ -225,6 +231,7 @@ pub fn go_plan(
         output,
         no_run,
         facts,
+        write: Vec::new(),
         missing_cc: ask_go.and_then(|cc| cc.first().cloned()),
     }
 }
@@ -277,6 +284,10 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
         failed: None,
         skip: None,
     };
+    if let Err(e) = crate::render::write_at(&plan.write) {
+        ran.failed = Some((Outcome::BuildFail, e));
+        return ran;
+    }
     for step in &plan.steps {
         let step = match step {
             Ok(s) => s,

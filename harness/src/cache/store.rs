@@ -70,15 +70,20 @@ impl Entry {
             .iter()
             .find(|p| p.name == PhaseName::Build)
             .map_or(&[][..], |p| &p.commands[..]);
+        let run = first(PhaseName::Run);
+        let tests = (!cell.package.is_empty() && run.is_some())
+            .then(|| check::gotest::stored(&self.result.tests, &self.result.facts));
         let obs = Observed {
             build: builds.last(),
             builds,
             spawn_error: None,
-            run: first(PhaseName::Run),
+            run,
             skip: self.skip.clone(),
             missing: None,
             allow_missing: false,
             interrupted: false,
+            tests: tests.as_ref(),
+            no_marker: !cell.package.is_empty(),
         };
         let mut result = check::check(cell, &obs, &self.inspected).into_result(
             cell,

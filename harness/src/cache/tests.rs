@@ -51,6 +51,7 @@ fn plan() -> Plan {
         no_run: None,
         facts: BTreeMap::new(),
         missing_cc: None,
+        write: Vec::new(),
     }
 }
 
@@ -212,6 +213,7 @@ fn result(outcome: Outcome) -> CellResult {
         ran_on: None,
         missing: None,
         sandboxed: None,
+        tests: Vec::new(),
         key: None,
     }
 }

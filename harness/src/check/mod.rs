@@ -9,6 +9,7 @@
 //! (`facts`) must hold too.
 
 mod derive;
+pub mod gotest;
 
 pub mod facts;
 
@@ -40,6 +41,11 @@ pub struct Observed<'a> {
     /// `--allow-missing` or the matrix's `run.allow_missing`.
     pub allow_missing: bool,
     pub interrupted: bool,
+    /// For a `test:` cell that ran: what its test binary reported.
+    pub tests: Option<&'a crate::gomod::test2json::Converted>,
+    /// The binary needs no facts line: a `test:` cell, whose events prove
+    /// it ran.
+    pub no_marker: bool,
 }
 
 pub struct Checked {
@@ -49,6 +55,11 @@ pub struct Checked {
     pub missing: Option<Missing>,
     pub verdict: Verdict,
     pub facts: BTreeMap<String, serde_json::Value>,
+    /// Each Go test of a `test:` cell, judged.
+    pub tests: Vec<crate::model::TestResult>,
+    /// The cell's expectation as its tests made it (see
+    /// `gotest::expectation`), when they changed it.
+    pub expect: Option<crate::model::Expectation>,
 }
 
 impl Checked {
@@ -67,8 +78,12 @@ impl Checked {
             .filter(|p| p.name == PhaseName::Run)
             .find_map(|p| p.commands.first())
             .map(crate::run::sandbox::sandboxed);
+        let mut cell = cell.clone();
+        if let Some(e) = self.expect {
+            cell.expect = e;
+        }
         CellResult {
-            cell: cell.clone(),
+            cell,
             outcome: self.outcome,
             reason: self.reason,
             verdict: self.verdict,
@@ -81,6 +96,7 @@ impl Checked {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed,
+            tests: self.tests,
             missing: self.missing,
             key: None,
         }
@@ -90,12 +106,31 @@ impl Checked {
 /// `known` holds the facts other phases found (inspection); the probe's are
 /// added here, and every fact expectation is judged against both.
 pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
+    match obs.tests.and_then(|t| gotest::expectation(cell, t)) {
+        Some(expect) => {
+            let cell = Cell {
+                expect,
+                ..cell.clone()
+            };
+            let mut c = check_cell(&cell, obs, known);
+            c.expect = Some(cell.expect);
+            c
+        }
+        None => check_cell(cell, obs, known),
+    }
+}
+
+fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::Value>) -> Checked {
     let mut facts = BTreeMap::new();
     let printed = obs.run.and_then(|run| parse_facts(&run.stdout.text));
     if let Some(f) = &printed {
         flatten("probe", f, &mut facts);
     }
-    let (outcome, mut reason) = outcome(obs, printed.is_some());
+    let (mut outcome, mut reason) = outcome(obs, printed.is_some() || obs.no_marker);
+    if let Some(t) = obs.tests {
+        (outcome, reason) = gotest::outcome(outcome, reason, obs.run, t);
+        facts.extend(gotest::facts(t));
+    }
     if let (Outcome::BuildFail, None, Some(r)) = (outcome, &obs.spawn_error, &mut reason) {
         // The toolchain's words first; crossprobe's hint beside them.
         let hint = ["cc.missing", "cc.hint"]
@@ -132,7 +167,21 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         },
         _ => judge(cell, outcome, reason.as_deref(), &output),
     };
-    let misses = fact_misses(cell, outcome, known, &facts);
+    let mut misses = fact_misses(cell, outcome, known, &facts);
+    let mut tests = Vec::new();
+    if let Some(t) = obs.tests {
+        let (judged, test_misses) = gotest::judge(cell, t);
+        tests = judged;
+        if matches!(outcome, Outcome::Pass | Outcome::RunFail) && !test_misses.is_empty() {
+            // The tests say it better than "expected pass, got run-fail".
+            if outcome != cell.expect.outcome
+                && matches!(cell.expect.outcome, Outcome::Pass | Outcome::RunFail)
+            {
+                verdict.met = true;
+            }
+            misses.extend(test_misses);
+        }
+    }
     if !misses.is_empty() {
         let joined = misses.join("; ");
         verdict = Verdict {
@@ -150,6 +199,8 @@ pub fn check(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::V
         missing,
         verdict,
         facts,
+        tests,
+        expect: None,
     }
 }
 
@@ -266,6 +317,10 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
 
 /// The line a person wants first: a compiler error, a panic, a fatal error.
 pub fn first_relevant(c: &Command) -> String {
+    // `go test -c -json` prints the compiler's errors as JSON events.
+    if let Some(e) = crate::gomod::test2json::build_error(&c.stdout.text) {
+        return format!("{} ({})", e.chars().take(300).collect::<String>(), c.exit);
+    }
     let stderr = &c.stderr.text;
     let stdout = &c.stdout.text;
     let lines = || {

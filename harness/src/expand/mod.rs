@@ -20,8 +20,9 @@ use miette::SourceSpan;
 use crate::axis::{self, Place};
 use crate::errors::{did_you_mean, Error, InputError};
 use crate::load::{Expect, Located, Matrix};
-use crate::model::{Cell, Expectation, Outcome, Runner, RunnerKind};
+use crate::model::{Cell, Expectation, Outcome, Runner, RunnerKind, TestExpectation, TestOutcome};
 use crate::toolchain::go::GoToolchain;
+use regex::Regex;
 
 pub mod shard;
 
@@ -129,25 +130,30 @@ pub fn expand(
         })?;
         check_target(m, gos, go, combo, combo_spans)?;
         check_buildmode(m, go, combo, combo_spans)?;
-        let mut cell = to_cell(m, combo);
-        if !seen.insert(cell.id.clone()) {
-            continue;
-        }
-        for (i, e) in m.expect.iter().enumerate() {
-            if expect_matches(e, &cell) {
-                used[i] = true;
-                apply(&mut cell.expect, e);
+        for mut cell in per_package(m, to_cell(m, combo)) {
+            if !seen.insert(cell.id.clone()) {
+                continue;
             }
+            for (i, e) in m.expect.iter().enumerate() {
+                if expect_matches(e, &cell) {
+                    used[i] = true;
+                    match &e.test {
+                        None => apply(&mut cell.expect, e),
+                        Some(_) if cell.package.is_empty() => used[i] = false,
+                        Some(re) => apply_test(&mut cell.expect, e, re),
+                    }
+                }
+            }
+            let target = cell.target();
+            let override_ = m
+                .runners
+                .iter()
+                .rev()
+                .find(|r| target_matches(&r.pattern, &target))
+                .map(|r| r.runner);
+            cell.runner = (opts.choose_runner)(&cell, override_);
+            cells.push(cell);
         }
-        let target = cell.target();
-        let override_ = m
-            .runners
-            .iter()
-            .rev()
-            .find(|r| target_matches(&r.pattern, &target))
-            .map(|r| r.runner);
-        cell.runner = (opts.choose_runner)(&cell, override_);
-        cells.push(cell);
     }
 
     let mut warnings: Vec<String> = m
@@ -540,9 +546,56 @@ fn fnv1a(b: &[u8]) -> u64 {
 }
 
 pub fn expect_matches(e: &Expect, cell: &Cell) -> bool {
-    e.when
+    e.when.iter().all(|(k, vals)| {
+        let v = match k.as_str() {
+            "package" => Some(cell.package.as_str()),
+            k => axis::value(cell, k),
+        };
+        v.is_some_and(|v| vals.iter().any(|x| x == v))
+    })
+}
+
+/// A `test:` probe's cell, once per package it tests; any other cell as
+/// it is.
+fn per_package(m: &Matrix, cell: Cell) -> Vec<Cell> {
+    let probe = m.probes.iter().find(|p| p.name == cell.probe);
+    let Some(module) = probe.and_then(|p| p.module.as_ref()) else {
+        return vec![cell];
+    };
+    if !matches!(module.kind, crate::gomod::Kind::Test(_)) {
+        return vec![cell];
+    }
+    module
+        .packages
         .iter()
-        .all(|(k, vals)| axis::value(cell, k).is_some_and(|v| vals.iter().any(|x| x == v)))
+        .map(|p| {
+            let mut c = cell.clone();
+            c.package = p.id.clone();
+            c.id = cell_id(&c);
+            c.slug = slug(&c.id);
+            c
+        })
+        .collect()
+}
+
+/// An expect entry about Go tests: the tests it names may fail (or skip)
+/// on this cell, strictly: one that passes instead fails the cell. What
+/// that makes of the cell's own expectation is decided once its tests
+/// have run (`check::gotest::expectation`).
+fn apply_test(exp: &mut Expectation, e: &Expect, re: &Regex) {
+    let outcome = match e.outcome {
+        Some(Outcome::RunFail) => TestOutcome::Fail,
+        Some(Outcome::Skip) => TestOutcome::Skip,
+        _ => TestOutcome::Pass,
+    };
+    exp.tests.retain(|t| t.test != re.as_str());
+    exp.tests.push(TestExpectation {
+        test: re.as_str().to_string(),
+        outcome,
+        reason: e.reason.clone(),
+        source: Some(e.position.clone()),
+        pinned: e.when.contains_key("package"),
+    });
 }
 
 fn apply(exp: &mut Expectation, e: &Expect) {

@@ -98,6 +98,17 @@ pub struct InlineProbe {
     #[serde(default = "default_lang")]
     pub lang: Spanned<String>,
     pub source: Option<String>,
+    /// The module root, relative to the matrix file.
+    pub module: Option<Spanned<String>>,
+    /// A main package of the module, built and run.
+    pub package: Option<Spanned<String>>,
+    /// A `go test` package pattern.
+    pub test: Option<Spanned<String>>,
+    /// Read as any value, so that a wrong one is an error that says what
+    /// `args` should be rather than "no variant matched".
+    pub args: Option<serde_json::Value>,
+    /// Variables set for the run of a `package:` probe.
+    pub env: Option<serde_json::Value>,
     /// More files beside the source, by name: a lib.c, or the go.mod and
     /// go.sum of a program that needs a module.
     pub files: Option<Spanned<BTreeMap<String, String>>>,

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use super::{judge, ms, stopped, timeout, Context, OUTPUT_CAP};
+use super::{judge, module_of, ms, stopped, timeout, Context, OUTPUT_CAP};
 use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
 use crate::fsutil::{self, Lock};
+use crate::gomod::{test2json, Kind};
 use crate::host::Tools;
 use crate::model::{
     Attempt, Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Runner, Standing,
@@ -352,11 +353,18 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
                 ran.skip = Some(reason.clone());
                 ran.missing = missing.clone();
             }
-            runner => match run::warm_up(runner, &ctx.tools)
-                .and_then(|()| run::invocation(runner, &built.output, &[], &tools_for(go, ctx)))
-            {
+            runner => match run::warm_up(runner, &ctx.tools).and_then(|()| {
+                run::invocation(runner, &built.output, &args(cell, ctx), &tools_for(go, ctx))
+            }) {
                 Err(why) => ran.skip = Some(why),
-                Ok(inv) => {
+                Ok(mut inv) => {
+                    if let Some(m) = module_of(cell, ctx) {
+                        // Tests read testdata/ relative to their package.
+                        if let Some(p) = m.package(&cell.package) {
+                            inv.cwd = p.dir.clone();
+                        }
+                        inv.env.extend(m.env.clone());
+                    }
                     let inv = match super::sandboxed(cell, ctx) {
                         true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
                         false => inv,
@@ -387,6 +395,20 @@ fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Too
     run::tools_for_goroot(&ctx.tools, &go.goroot)
 }
 
+/// The arguments of a cell's binary: a module probe's `args`, or what a
+/// test binary needs to report each test as an event, bounded by the
+/// matrix's timeout.
+fn args(cell: &Cell, ctx: &Context) -> Vec<String> {
+    match module_of(cell, ctx) {
+        Some(m) if matches!(m.kind, Kind::Test(_)) => vec![
+            "-test.v=test2json".into(),
+            format!("-test.timeout={}ms", timeout(cell, ctx).as_millis()),
+        ],
+        Some(m) => m.args.clone(),
+        None => Vec::new(),
+    }
+}
+
 /// What the run phase saw.
 #[derive(Default)]
 struct Ran {
@@ -395,6 +417,8 @@ struct Ran {
     /// The runner doctor could install, when its absence is the skip.
     missing: Option<Missing>,
     spawn_error: Option<(Outcome, String)>,
+    /// A test binary's events, through `go tool test2json`.
+    tests: Option<test2json::Converted>,
 }
 
 fn invoke(
@@ -425,7 +449,12 @@ fn invoke(
         env,
         env_remove: Vec::new(),
         cwd: Some(inv.cwd.clone()),
-        timeout: timeout(cell, ctx),
+        // A test binary's own -test.timeout panics first and names the
+        // test it was running; this is the bound if it cannot.
+        timeout: match cell.package.is_empty() {
+            true => timeout(cell, ctx),
+            false => timeout(cell, ctx) + std::time::Duration::from_secs(10),
+        },
         log_dir: dir.to_path_buf(),
         log_name,
         cap: OUTPUT_CAP,
@@ -434,7 +463,50 @@ fn invoke(
     match process::run(&spec) {
         Ok(c) => ran.command = Some(c),
         Err(e) => {
-            ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])))
+            ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])));
+            return;
+        }
+    }
+    let Some(p) = module_of(cell, ctx).and_then(|m| m.package(&cell.package)) else {
+        return;
+    };
+    // From the capture file, not a pipe: wine keeps pipes open.
+    let go = &ctx.gos[&cell.go];
+    let convert = process::Spec {
+        argv: vec![
+            go.go.display().to_string(),
+            "tool".into(),
+            "test2json".into(),
+            "-t".into(),
+            "-p".into(),
+            p.import_path.clone(),
+        ],
+        env: go.env.clone(),
+        env_remove: Vec::new(),
+        cwd: Some(dir.to_path_buf()),
+        timeout: timeout(cell, ctx),
+        log_dir: dir.to_path_buf(),
+        log_name: format!("{}-test2json", spec.log_name),
+        cap: OUTPUT_CAP,
+        daemons: false,
+    };
+    let stdout = dir.join(format!("{}.stdout", spec.log_name));
+    let events = process::run_fed(&convert, Some(&stdout))
+        .map_err(|e| e.to_string())
+        .and_then(|c| {
+            let file = dir.join(format!("{}.stdout", convert.log_name));
+            match c.exit.success() {
+                true => std::fs::read_to_string(&file).map_err(|e| e.to_string()),
+                false => Err(format!("{} ({})", c.stderr.text.trim(), c.exit)),
+            }
+        });
+    match events {
+        Ok(text) => {
+            let stderr = ran.command.as_ref().map_or("", |c| c.stderr.text.as_str());
+            ran.tests = Some(test2json::convert(&text, stderr));
+        }
+        Err(why) => {
+            ran.spawn_error = Some((Outcome::RunFail, format!("go tool test2json failed: {why}")))
         }
     }
 }
@@ -474,6 +546,8 @@ fn judged(
         allow_missing: super::allows_missing(cell, missing.as_ref(), ctx),
         missing,
         interrupted: process::interrupt::requested().is_some(),
+        tests: ran.and_then(|r| r.tests.as_ref()),
+        no_marker: !cell.package.is_empty(),
     };
     let mut result = judge(cell, phases, &obs, built.inspected.clone());
     if n > 0 {

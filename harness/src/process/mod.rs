@@ -93,6 +93,13 @@ const POLL_MAX: Duration = Duration::from_millis(25);
 /// out), zero duration and no output, and no capture files are written.
 /// [`started`] tells such a command apart.
 pub fn run(spec: &Spec) -> io::Result<Command> {
+    run_fed(spec, None)
+}
+
+/// [`run`], with the child's stdin read from `stdin`: how a capture file
+/// goes through a converter (`go tool test2json`) without a pipe that a
+/// runner's server could hold open.
+pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Command> {
     let Some((program, args)) = spec.argv.split_first() else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -131,8 +138,11 @@ pub fn run(spec: &Spec) -> io::Result<Command> {
     let stdout = capture::create(&spec.log_dir.join(format!("{}.stdout", spec.log_name)))?;
     let stderr = capture::create(&spec.log_dir.join(format!("{}.stderr", spec.log_name)))?;
 
-    let mut expr = duct::cmd(program, args)
-        .stdin_null()
+    let mut expr = match stdin {
+        Some(path) => duct::cmd(program, args).stdin_path(path),
+        None => duct::cmd(program, args).stdin_null(),
+    };
+    expr = expr
         .stdout_file(stdout.try_clone()?)
         .stderr_file(stderr.try_clone()?)
         .unchecked()
@@ -317,13 +327,23 @@ pub fn query(
     env: &BTreeMap<String, String>,
     timeout: Duration,
 ) -> Result<String, String> {
+    query_in(argv, env, None, timeout)
+}
+
+/// [`query`] in the directory `cwd`: `go list` in a user's module.
+pub fn query_in(
+    argv: &[&str],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&std::path::Path>,
+    timeout: Duration,
+) -> Result<String, String> {
     let logs =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let spec = Spec {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         env: env.clone(),
         env_remove: Vec::new(),
-        cwd: None,
+        cwd: cwd.map(std::path::Path::to_path_buf),
         timeout,
         log_dir: logs.path().to_path_buf(),
         log_name: "query".into(),

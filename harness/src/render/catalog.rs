@@ -30,6 +30,9 @@ pub struct Probe {
     /// Relative path and contents. Paths ending in `.j2` are templates.
     pub files: Vec<(String, String)>,
     pub inline: bool,
+    /// Set for the probes that are the user's own code: `package:`,
+    /// `test:`, or an inline source with `module:`.
+    pub module: Option<crate::gomod::ModuleProbe>,
 }
 
 impl Probe {
@@ -44,6 +47,7 @@ impl Probe {
             summary: "inline probe".into(),
             files: vec![(file.to_string(), source.to_string())],
             inline: true,
+            module: None,
         }
     }
 
@@ -193,6 +197,7 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
         summary: meta.summary.trim().to_string(),
         files,
         inline: false,
+        module: None,
     }))
 }
 

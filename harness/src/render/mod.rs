@@ -90,6 +90,19 @@ pub fn write(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, Str
     Ok(written)
 }
 
+/// [`write`] for files named by absolute paths.
+pub fn write_at(files: &[(PathBuf, String)]) -> Result<(), String> {
+    for (path, text) in files {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        write(&[(name, text.clone())], dir)?;
+    }
+    Ok(())
+}
+
 /// `go1.22.12` → `1.22`; `go1.21rc2` → `1.21`.
 pub fn go_minor(version: &str) -> String {
     let v = version.trim_start_matches("go");

@@ -358,6 +358,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            tests: Vec::new(),
             missing: None,
             key: None,
         }

@@ -54,7 +54,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 use quick_xml::Writer;
 
-use crate::model::{Captured, CellResult, Command, Outcome, Results, Runner, Standing};
+use crate::model::{
+    Captured, CellResult, Command, Outcome, Results, Runner, Standing, TestOutcome, TestResult,
+};
 
 /// The most of a cell's stdout, and of its stderr, that a report carries.
 /// CI servers keep every report they are given; one runaway probe should not
@@ -134,7 +136,9 @@ struct Suite<'a> {
 
 struct Case<'a> {
     result: &'a CellResult,
-    name: &'a str,
+    /// A Go test of a `test:` cell: the case is that test, not the cell.
+    test: Option<&'a TestResult>,
+    name: Cow<'a, str>,
     classname: String,
     /// What this cell's property names start with.
     prefix: String,
@@ -195,24 +199,38 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
             // two runs of one matrix diffable.
             cells.sort_by(|a, b| (&a.cell.matrix, &a.cell.id).cmp(&(&b.cell.matrix, &b.cell.id)));
             let mixed = cells.iter().any(|r| r.cell.matrix != cells[0].cell.matrix);
-            let cases = cells
-                .into_iter()
-                .map(|r| {
-                    let name = case_name(r);
-                    let prefix = if mixed {
-                        format!("{}:{name}", r.cell.matrix)
-                    } else {
-                        name.to_string()
-                    };
-                    Case {
+            let mut cases = Vec::new();
+            for r in cells {
+                let name = case_name(r);
+                let prefix = if mixed {
+                    format!("{}:{name}", r.cell.matrix)
+                } else {
+                    name.to_string()
+                };
+                for t in &r.tests {
+                    cases.push(Case {
                         result: r,
-                        name,
+                        test: Some(t),
+                        name: Cow::Owned(format!("{name}/{}", t.name)),
+                        classname: classname(r),
+                        prefix: prefix.clone(),
+                        status: test_status(t),
+                    });
+                }
+                // The cell itself, unless its tests tell all: a package
+                // whose test binary did not build, or that failed in a way
+                // no single test shows (TestMain, a crash between tests).
+                if r.tests.is_empty() || (!r.verdict.met && r.tests.iter().all(|t| t.met)) {
+                    cases.push(Case {
+                        result: r,
+                        test: None,
+                        name: Cow::Borrowed(name),
                         classname: classname(r),
                         prefix,
                         status: status(r),
-                    }
-                })
-                .collect();
+                    });
+                }
+            }
             Suite {
                 goos,
                 goarch,
@@ -264,6 +282,32 @@ fn status(r: &CellResult) -> Status {
     }
 }
 
+/// A Go test: its own output in its failure, `t.Skip`'s message in its
+/// skip. A failure that was expected passes, as an expected cell does.
+fn test_status(t: &TestResult) -> Status {
+    match t.outcome {
+        _ if !t.met => {
+            let first = first_line(&t.output);
+            let message = match (t.message.as_str(), first) {
+                ("failed", "") => "failed".to_string(),
+                ("failed", f) => f.to_string(),
+                (m, _) => m.to_string(),
+            };
+            Status::Failed {
+                message,
+                body: format!("{}\n{}", t.message, t.output),
+            }
+        }
+        TestOutcome::Skip => Status::Skipped {
+            message: match first_line(&t.output) {
+                "" => "skipped".to_string(),
+                m => m.to_string(),
+            },
+        },
+        _ => Status::Passed,
+    }
+}
+
 fn failure(r: &CellResult) -> Status {
     let reason = r.reason.as_deref().filter(|s| !s.trim().is_empty());
     // A missing tool's failure says how to get it: doctor's fix.
@@ -301,7 +345,7 @@ fn write_suite<W: Write>(
 ) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
-    let time: u64 = suite.cases.iter().map(|c| spent(c.result)).sum();
+    let time: u64 = suite.cases.iter().map(case_ms).sum();
     let host = &results.host;
     let hostname = if host.runner.is_empty() {
         &host.os
@@ -325,8 +369,14 @@ fn write_suite<W: Write>(
     w.write_event(Event::Start(BytesStart::new("properties")))?;
     property(w, "goos", suite.goos)?;
     property(w, "goarch", suite.goarch)?;
+    // A cell's properties once, though its Go tests are several cases.
+    let mut seen: Vec<*const CellResult> = Vec::new();
     for case in &suite.cases {
         let r = case.result;
+        if seen.contains(&(r as *const CellResult)) {
+            continue;
+        }
+        seen.push(r);
         let mut props: Vec<(&str, Cow<str>)> = Vec::new();
         if r.cell.expect.outcome != Outcome::Pass {
             props.push(("expected", r.cell.expect.outcome.as_str().into()));
@@ -363,11 +413,14 @@ fn write_case<W: Write>(w: &mut Writer<W>, case: &Case, cap: usize) -> io::Resul
     let start = element(
         "testcase",
         &[
-            ("name", case.name),
+            ("name", &case.name),
             ("classname", &case.classname),
-            ("time", &secs(spent(case.result))),
+            ("time", &secs(case_ms(case))),
         ],
     );
+    if let Some(t) = case.test {
+        return write_test(w, start, &case.status, t);
+    }
     let mut stdout = log(case.result, |c| &c.stdout, cap);
     let stderr = log(case.result, |c| &c.stderr, cap);
     if case.result.flaky() {
@@ -577,6 +630,44 @@ fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
 
 /// Milliseconds this run spent on a cell: none when its result came from
 /// the cache (results.json keeps the original durations).
+/// One Go test's testcase: its status, and a passing test's log lines (a
+/// failing one has them in its `<failure>`).
+fn write_test<W: Write>(
+    w: &mut Writer<W>,
+    start: BytesStart,
+    status: &Status,
+    t: &TestResult,
+) -> io::Result<()> {
+    if matches!(status, Status::Passed) && t.output.is_empty() {
+        return w.write_event(Event::Empty(start));
+    }
+    w.write_event(Event::Start(start))?;
+    match status {
+        Status::Passed => {}
+        Status::Skipped { message } => {
+            w.write_event(Event::Empty(element("skipped", &[("message", message)])))?;
+        }
+        Status::Failed { message, body } => {
+            w.write_event(Event::Start(element(
+                "failure",
+                &[("message", message), ("type", t.outcome.as_str())],
+            )))?;
+            text(w, body)?;
+            w.write_event(Event::End(BytesEnd::new("failure")))?;
+        }
+    }
+    if t.met && !t.output.is_empty() {
+        w.write_event(Event::Start(BytesStart::new("system-out")))?;
+        text(w, &t.output)?;
+        w.write_event(Event::End(BytesEnd::new("system-out")))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+fn case_ms(c: &Case) -> u64 {
+    c.test.map_or_else(|| spent(c.result), |t| t.duration_ms)
+}
+
 fn spent(r: &CellResult) -> u64 {
     if r.cached {
         0
@@ -683,6 +774,7 @@ mod tests {
             ran_on: None,
             sandboxed: None,
             missing: None,
+            tests: Vec::new(),
             key: None,
         };
         assert_eq!(case_name(&r), "GOARM=5/cgo0/hello");

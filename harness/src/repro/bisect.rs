@@ -371,3 +371,48 @@ impl Search<'_> {
         Ok(Some((cands[lo], cands[hi], old, new_state)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(outcome: Outcome, met: bool, fact: Option<i64>, output: &str) -> Seen {
+        Seen {
+            outcome,
+            met,
+            message: format!("met {met}"),
+            output: output.into(),
+            facts: BTreeMap::from([("probe.n".to_string(), fact.map(Into::into))]),
+        }
+    }
+
+    #[test]
+    fn the_verdict_and_named_facts_count_the_words_do_not() {
+        let a = seen(Outcome::Pass, true, Some(1), "x");
+        let mut b = a.clone();
+        b.message = "other words".into();
+        b.output = "other output".into();
+        assert_eq!(a, b, "words and output are shown, not compared");
+        assert_ne!(a, seen(Outcome::Pass, false, Some(1), "x"));
+        assert_ne!(a, seen(Outcome::Pass, true, Some(2), "x"));
+        assert_ne!(a, seen(Outcome::RunFail, true, Some(1), "x"));
+    }
+
+    #[test]
+    fn changes_show_both_sides() {
+        let sa = vec![("c".to_string(), seen(Outcome::Pass, false, Some(1), "404"))];
+        let sb = vec![("c".to_string(), seen(Outcome::Pass, true, None, "200"))];
+        assert_eq!(
+            changes("go1.21.13", &sa, "go1.22.0", &sb),
+            [
+                "c:",
+                "  go1.21.13  pass, not met: met false",
+                "  go1.22.0   pass, met: met true",
+                "  go1.21.13  printed: 404",
+                "  go1.22.0   printed: 200",
+                "  fact probe.n: 1 on go1.21.13, (none) on go1.22.0",
+            ]
+        );
+        assert_eq!(describe_verdict(&sa), "passes, not as expected");
+    }
+}

@@ -276,6 +276,11 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
                 lang,
                 source: Some(src.value),
                 files: raw.files,
+                module: None,
+                package: None,
+                test: None,
+                args: None,
+                env: None,
             };
             vec![Spanned::new(
                 ProbeRef::Inline(Box::new(probe)),

@@ -39,6 +39,8 @@ pub struct Target {
     pub goos: String,
     pub goarch: String,
     pub env: BTreeMap<String, String>,
+    /// The Go that built it (`go1.22.12`), when it says.
+    pub go_version: Option<String>,
 }
 
 /// The `go_GOOS_GOARCH_exec` name cmd/go looks up for a target.
@@ -137,6 +139,7 @@ fn target_of(insp: &Inspection, env: &BTreeMap<String, String>) -> Option<Target
         goos,
         goarch,
         env: levels,
+        go_version: fact(insp, "buildinfo.go_version").map(str::to_string),
     })
 }
 
@@ -172,6 +175,11 @@ pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
         .filter(|g| !g.is_empty())
         .map(PathBuf::from);
     let tools = host::discover_for(goroot.as_deref(), &target.goos, &target.goarch);
+    if target.goos == "js" {
+        if let Some(w) = wasm_exec_mismatch(&target, &tools) {
+            eprintln!("crossprobe exec: warning: {w}");
+        }
+    }
     let host = host::detect();
     let runner = ready(&target, &host, &tools)?;
     let cwd = std::env::current_dir().map_err(|e| {
@@ -191,6 +199,27 @@ pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
         ExecError::new(
             e.to_string(),
             "`crossprobe doctor` checks the runners crossprobe exec uses",
+        )
+    })
+}
+
+/// Says so when the binary's Go and the one whose wasm_exec_node.js runs
+/// it are different releases: syscall/js changes between them, and the
+/// failure that follows is obscure ("Go program has already exited", an
+/// import that is not a function).
+fn wasm_exec_mismatch(target: &Target, tools: &Tools) -> Option<String> {
+    let built = target.go_version.as_deref()?;
+    let exec = tools.wasm_exec_node.as_deref()?;
+    // GOROOT/lib/wasm/wasm_exec_node.js (misc/wasm before Go 1.24).
+    let root = exec.parent()?.parent()?.parent()?;
+    let version = std::fs::read_to_string(root.join("VERSION")).ok()?;
+    let runs = version.lines().next()?.trim();
+    let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    (minor(built) != minor(runs)).then(|| {
+        format!(
+            "the binary was built by {built}, and {} is {runs}'s; \
+             set GOROOT to the Go that built it",
+            exec.display()
         )
     })
 }
@@ -295,6 +324,35 @@ mod tests {
                 .collect(),
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_wasm_exec_of_another_release_is_named() {
+        let root = tempfile::tempdir().unwrap();
+        let exec = root.path().join("lib/wasm/wasm_exec_node.js");
+        std::fs::create_dir_all(exec.parent().unwrap()).unwrap();
+        std::fs::write(&exec, "").unwrap();
+        std::fs::write(root.path().join("VERSION"), "go1.26.8\ntime x\n").unwrap();
+        let tools = Tools {
+            wasm_exec_node: Some(exec.clone()),
+            ..Tools::default()
+        };
+        let target = |v: &str| Target {
+            goos: "js".into(),
+            goarch: "wasm".into(),
+            env: BTreeMap::new(),
+            go_version: Some(v.into()),
+        };
+        assert_eq!(wasm_exec_mismatch(&target("go1.26.2"), &tools), None);
+        let w = wasm_exec_mismatch(&target("go1.24.3"), &tools).unwrap();
+        assert_eq!(
+            w,
+            format!(
+                "the binary was built by go1.24.3, and {} is go1.26.8's; \
+                 set GOROOT to the Go that built it",
+                exec.display()
+            )
+        );
     }
 
     #[test]

@@ -111,7 +111,16 @@ impl Sandbox {
         let Some(bwrap) = &self.bwrap else {
             return inv;
         };
-        let mut rw = vec![inv.cwd.clone()];
+        // The run directory is the binary's; a cell may run from another
+        // (a `test:` cell from its package's), which it may read only.
+        let run_dir = binary
+            .parent()
+            .map_or_else(|| inv.cwd.clone(), Path::to_path_buf);
+        let ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) {
+            true => Vec::new(),
+            false => vec![inv.cwd.clone()],
+        };
+        let mut rw = vec![run_dir];
         match runner {
             Runner::Wine { .. } => rw.extend(wine_writable(tools)),
             Runner::Wasi { binary } if binary == "wazero" => {
@@ -123,6 +132,7 @@ impl Sandbox {
         argv.extend(policy(
             &inv.argv,
             &rw,
+            &ro,
             binary,
             home().as_deref(),
             matches!(runner, Runner::Wine { .. }),
@@ -159,6 +169,7 @@ fn common_flags(shared_pids: bool) -> Vec<String> {
 fn policy(
     argv: &[String],
     rw: &[PathBuf],
+    ro: &[PathBuf],
     binary: &Path,
     home: Option<&Path>,
     shared_pids: bool,
@@ -184,6 +195,9 @@ fn policy(
     }
     for dir in rw.iter().filter(|d| d.exists()) {
         bind(&mut f, "--bind", dir);
+    }
+    for dir in ro.iter().filter(|d| d.exists()) {
+        bind(&mut f, "--ro-bind", dir);
     }
     // The binary is the build's output, which later runs reuse: a probe may
     // write beside it, not over it.
@@ -272,6 +286,7 @@ mod tests {
         let f = s(&policy(
             &argv,
             std::slice::from_ref(&run),
+            &[],
             &bin,
             Some(&home),
             false,
@@ -288,7 +303,7 @@ mod tests {
 
     #[test]
     fn wine_keeps_the_host_pid_namespace() {
-        let f = s(&policy(&[], &[], Path::new(""), None, true));
+        let f = s(&policy(&[], &[], &[], Path::new(""), None, true));
         assert!(!f.contains("--unshare-pid"), "{f}");
         assert!(f.contains("--unshare-net"), "{f}");
     }

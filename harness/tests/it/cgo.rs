@@ -395,3 +395,30 @@ fn cc_with_cgo_0_is_a_warning() {
     insta::assert_snapshot!(r.stderr());
     assert!(r.stdout().contains("linux/arm64/cgo1/cc=zig/hello"));
 }
+
+/// A CC that builds for another target no longer skips the cell up front:
+/// Go's own failure is the verdict, and what the preflight found about the
+/// compiler stands beside it.
+#[test]
+fn a_wrong_cc_is_gos_failure_with_the_hint_beside_it() {
+    let goarch = if cfg!(target_arch = "aarch64") {
+        "amd64"
+    } else {
+        "arm64"
+    };
+    let yaml = format!(
+        "name: wrong-cc\nprobes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [{goarch}]\n  cgo: [\"1\"]\n  env:\n    CC: [gcc]\n"
+    );
+    let r = common::Test::new().matrix(&yaml).status(1).run();
+    let c = &r.cells("wrong-cc")[&format!("linux/{goarch}/CC=gcc/cgo1/cgo-hello")];
+    assert_eq!(outcome(c), "build-fail", "{c:#}");
+    let reason = c["reason"].as_str().unwrap();
+    let hint = format!(
+        " [crossprobe: cgo=1 for linux/{goarch} needs a C cross compiler, and CC=gcc builds for "
+    );
+    let at = reason
+        .find(&hint)
+        .unwrap_or_else(|| panic!("no hint in {reason}"));
+    assert!(at > 0, "Go's words come first: {reason}");
+    assert_eq!(commands(c, "build").len(), 1, "Go was asked: {c:#}");
+}

@@ -62,6 +62,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         attempts: Vec::new(),
         ran_on: None,
         sandboxed: None,
+        tests: Vec::new(),
         missing: None,
         key: None,
     }

@@ -163,13 +163,13 @@ fn replay_script_notices_a_fix() {
 const LOOPVAR: &str = "go60078-loopvar.yaml";
 
 /// A bug report's program prints no marker of crossprobe's: as a snippet,
-/// in Go with cgo 0 and 1, it passes natively, under qemu and under wine; a
-/// C program too (given whole, as a matrix).
+/// in Go with cgo 0 and 1, and in C, it passes natively, under qemu and
+/// under wine.
 #[test]
 fn plain_programs_pass_in_a_snippet() {
     let dir = tempfile::tempdir().unwrap();
     let go = "expect: {outcome: pass, match: \"hello, plain world\"}\nsource: |\n  package main\n\n  import \"fmt\"\n\n  func main() { fmt.Println(\"hello, plain world\") }\n";
-    let c = "name: plain-c\nprobes:\n  - name: plain\n    lang: c\n    source: |\n      #include <stdio.h>\n      int main(void) { puts(\"hello, plain world\"); return 0; }\nmatrix:\n  goos: [linux, windows]\n  goarch: [amd64, arm64]\n  exclude:\n    - {goos: windows, goarch: arm64}\nexpect:\n  - match: \"hello, plain world\"\n";
+    let c = "goos: [linux, windows]\ngoarch: [amd64, arm64]\nexclude: [{goos: windows, goarch: arm64}]\nlang: c\nexpect: {outcome: pass, match: \"hello, plain world\"}\nsource: |\n  #include <stdio.h>\n  int main(void) { puts(\"hello, plain world\"); return 0; }\n";
     let snippets = [
         (
             "linux.yaml",

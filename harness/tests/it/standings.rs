@@ -14,9 +14,9 @@ use std::path::Path;
 use crossprobe::model::{CellResult, Results, SkipKind, Standing};
 use crossprobe::report::summary::mark;
 
-/// linux/amd64 and windows/amd64 builds only (warm), plus two cgo cells
-/// that stop before their build: no cross gcc for s390x (allowed to be
-/// missing) nor mips64le (not allowed).
+/// linux/amd64 and windows/amd64 builds (warm), plus two cgo cells with no
+/// cross gcc: s390x (allowed to be missing) and mips64le (not allowed). Go
+/// is asked first, so they stop when runtime/cgo wants the compiler.
 const MATRIX: &str = r#"name: standings
 probes:
   - hello
@@ -104,16 +104,6 @@ fn want(id: &str) -> Standing {
         .1
 }
 
-/// The warm GOCACHE of this user, so that a private XDG_CACHE_HOME (for a
-/// result cache of the test's own) does not mean a cold Go build cache.
-fn gocache() -> String {
-    let out = std::process::Command::new("go")
-        .args(["env", "GOCACHE"])
-        .output()
-        .expect("go is on PATH");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 struct Ran {
     code: i32,
     stdout: String,
@@ -127,7 +117,7 @@ fn run(dir: &Path) -> Ran {
     let out = common::cmd(dir, &["run", "@", "--no-sandbox", "--retries", "1"])
         .env_remove("CROSSPROBE_NO_CACHE")
         .env("XDG_CACHE_HOME", dir.join("xdg"))
-        .env("GOCACHE", gocache())
+        .env("GOCACHE", common::gocache())
         .output()
         .unwrap();
     let reports = dir.join("reports/standings");

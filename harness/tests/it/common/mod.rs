@@ -33,6 +33,16 @@ pub fn junit_schema() -> PathBuf {
     );
 }
 
+/// This user's warm GOCACHE: a test with a private XDG_CACHE_HOME (for a
+/// result cache of its own) passes it on, or Go's cache would be cold too.
+pub fn gocache() -> String {
+    let out = std::process::Command::new("go")
+        .args(["env", "GOCACHE"])
+        .output()
+        .expect("go is on PATH");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// `CROSSPROBE_REQUIRE_TOOLS=1` (.ci/run sets it): a tool a test needs
 /// that is missing fails the test instead of shrinking it.
 pub fn require_tools() -> bool {

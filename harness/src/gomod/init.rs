@@ -1,0 +1,215 @@
+//! `crossprobe init`: a commented crossprobe.yaml for the module in a
+//! directory, from what `go list -json ./...` says of it.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::toolchain::go::GoToolchain;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    import_path: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    imports: Vec<String>,
+    #[serde(default)]
+    cgo_files: Vec<String>,
+    #[serde(default)]
+    test_go_files: Vec<String>,
+    #[serde(default)]
+    x_test_go_files: Vec<String>,
+}
+
+/// What init found in a module.
+#[derive(Debug, PartialEq)]
+pub struct Found {
+    pub module: String,
+    /// `./cmd/x` for each main package, and its probe name.
+    pub commands: Vec<(String, String)>,
+    pub tests: bool,
+    pub cgo: bool,
+}
+
+/// Reads the module at `root`.
+pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
+    let env = super::env(go);
+    let go_s = go.go.display().to_string();
+    let timeout = std::time::Duration::from_secs(300);
+    let module = crate::process::query_in(
+        &[&go_s, "list", "-m", "-f", "{{.Path}}"],
+        &env,
+        Some(root),
+        timeout,
+    )?
+    .trim()
+    .to_string();
+    let out = crate::process::query_in(
+        &[&go_s, "list", "-e", "-json", "./..."],
+        &env,
+        Some(root),
+        timeout,
+    )?;
+    let listed: Vec<Listed> = serde_json::Deserializer::from_str(&out)
+        .into_iter::<Listed>()
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("`go list -json ./...` printed something unexpected: {e}"))?;
+    let mut found = Found {
+        module: module.clone(),
+        commands: Vec::new(),
+        tests: false,
+        cgo: false,
+    };
+    for l in &listed {
+        found.tests |= !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
+        found.cgo |= !l.cgo_files.is_empty() || l.imports.iter().any(|i| i == "C");
+        if l.name == "main" {
+            let rel = match l.import_path.strip_prefix(&module) {
+                Some("") | None => ".".to_string(),
+                Some(r) => format!(".{r}"),
+            };
+            let name = super::package_id(&module, &l.import_path);
+            let name: String = name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&name)
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            found.commands.push((rel, name));
+        }
+    }
+    Ok(found)
+}
+
+/// The matrix text for what [`scan`] found.
+pub fn render(found: &Found) -> String {
+    let short = found.module.rsplit('/').next().unwrap_or("module");
+    let name: String = short
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# crossprobe matrix for {}, written by `crossprobe init`.",
+        found.module
+    );
+    s.push_str("# Run it with `crossprobe run crossprobe.yaml`. The README's format reference\n");
+    s.push_str("# lists every key; `crossprobe plan crossprobe.yaml` shows the cells.\n");
+    let _ = writeln!(s, "name: {name}");
+    s.push_str("probes:\n");
+    if found.tests {
+        s.push_str("  # go test: one cell per package with tests and target; each Go test\n");
+        s.push_str("  # is a JUnit testcase of its cell.\n");
+        s.push_str("  - name: unit\n    test: ./...\n");
+    }
+    for (rel, probe) in &found.commands {
+        let _ = writeln!(
+            s,
+            "  # The command {rel}, built and run on each target; give it the"
+        );
+        s.push_str("  # arguments of a quick, meaningful run.\n");
+        let _ = writeln!(s, "  - name: {probe}\n    package: {rel}\n    args: []");
+    }
+    if !found.tests && found.commands.is_empty() {
+        s.push_str("  # No main package and no tests were found: an inline probe that\n");
+        s.push_str("  # imports the module's packages would go here.\n");
+        s.push_str("  - name: unit\n    test: ./...\n");
+    }
+    s.push_str("matrix:\n");
+    s.push_str("  # The targets most projects ship: linux on four architectures here, and\n");
+    s.push_str("  # windows/amd64 and darwin/arm64 below. Targets crossprobe cannot run on\n");
+    s.push_str("  # this host are built and inspected only.\n");
+    s.push_str("  goos: [linux]\n");
+    s.push_str("  goarch: [amd64, arm64, \"386\", arm]\n");
+    if found.cgo {
+        s.push_str("  # A package imports \"C\": cgo on, with the C compiler crossprobe finds\n");
+        s.push_str("  # for each target.\n");
+        s.push_str("  cgo: [\"1\"]\n  cc: [auto]\n");
+    } else {
+        s.push_str("  # No package imports \"C\": pure Go builds.\n");
+        s.push_str("  cgo: [\"0\"]\n");
+    }
+    s.push_str("  include:\n");
+    s.push_str("    - {goos: windows, goarch: amd64}\n");
+    s.push_str("    - {goos: darwin, goarch: arm64}\n");
+    s.push_str("run:\n  # Per build and per run of each cell.\n  timeout: 5m\n");
+    s.push_str("# Known failures, once you know them: each needs a reason, and an\n");
+    s.push_str("# unexpected pass fails the run. For example:\n");
+    s.push_str("# expect:\n");
+    s.push_str("#   - when: {goarch: \"386\", probe: unit, test: TestIntIs64Bits}\n");
+    s.push_str("#     outcome: run-fail\n");
+    s.push_str("#     reason: int is 32 bits on 386\n");
+    s
+}
+
+/// Writes `crossprobe.yaml` in `root`; refuses to replace one unless
+/// `force`. Returns the path written.
+pub fn write(
+    root: &Path,
+    go: &GoToolchain,
+    force: bool,
+) -> Result<std::path::PathBuf, (String, Option<String>)> {
+    let path = root.join("crossprobe.yaml");
+    if path.exists() && !force {
+        return Err((
+            format!("{} already exists", path.display()),
+            Some("pass --force to replace it".into()),
+        ));
+    }
+    if !root.join("go.mod").is_file() {
+        return Err((
+            format!("{} has no go.mod", root.display()),
+            Some("run crossprobe init in a module's root (or pass it with --dir), or `go mod init` first".into()),
+        ));
+    }
+    let found = scan(root, go).map_err(|e| (e, None))?;
+    let text = render(&found);
+    let tmp = tempfile::NamedTempFile::new_in(root)
+        .and_then(|mut t| std::io::Write::write_all(&mut t, text.as_bytes()).map(|()| t))
+        .map_err(|e| (format!("cannot write {}: {e}", path.display()), None))?;
+    tmp.persist(&path).map_err(|e| {
+        (
+            format!("cannot write {}: {}", path.display(), e.error),
+            None,
+        )
+    })?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_loads() {
+        let found = Found {
+            module: "example.com/portable".into(),
+            commands: vec![("./cmd/portable".into(), "portable".into())],
+            tests: true,
+            cgo: true,
+        };
+        let text = render(&found);
+        assert!(text.contains("cgo: [\"1\"]"), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("go.mod"), "module example.com/portable\n").unwrap();
+        let file = dir.path().join("crossprobe.yaml").display().to_string();
+        crate::load::load_str(&file, "crossprobe", text, None).unwrap();
+    }
+}

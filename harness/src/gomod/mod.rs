@@ -1,0 +1,468 @@
+//! The user's own Go module as a probe: `package:` (a main package, built
+//! and run), `test:` (a `go test` pattern, one cell per package with tests)
+//! and an inline `source:` with `module:` (built as a package inside the
+//! module, through `-overlay`).
+//!
+//! What `go list` says of the module is read here once per run, before
+//! expansion: which packages a pattern matches, whether a `package:` is a
+//! main package, and which files each package's build reads, hashed for
+//! the result cache. Modules are downloaded once per run and Go
+//! ([`download`]). Nothing is ever written into the module's tree: what
+//! crossprobe adds goes in through `go build -overlay` (see `build`).
+
+pub mod download;
+pub mod init;
+pub mod test2json;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use miette::SourceSpan;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::errors::{Error, InputError, Source};
+use crate::process;
+use crate::toolchain::go::GoToolchain;
+
+/// The variables of the user's that say how modules are fetched and built:
+/// they reach every go command of a module probe, recorded in its env.
+pub const PASSED_THROUGH: &[&str] = &[
+    "GOFLAGS",
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GONOSUMCHECK",
+    "GOSUMDB",
+    "GOINSECURE",
+];
+
+/// Where the inline source of a `module:` probe lives, seen from cmd/go: a
+/// directory of the module that exists only in the overlay.
+pub const OVERLAY_DIR: &str = ".crossprobe";
+
+const LIST_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `package: ./cmd/portable`.
+    Package(String),
+    /// `test: ./...`.
+    Test(String),
+    /// `source:` with `module:`.
+    Source,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModuleProbe {
+    pub kind: Kind,
+    /// The module root, absolute.
+    pub root: PathBuf,
+    /// What `args` said: the run's arguments (`package:` and `source:`).
+    pub args: Vec<String>,
+    /// What `env` said: set for the run.
+    pub env: BTreeMap<String, String>,
+    /// Where the probe's `package:`, `test:` or `module:` is written.
+    pub span: SourceSpan,
+    /// Filled by [`resolve`]: the module path from go.mod.
+    pub path: String,
+    /// Filled by [`resolve`]: the package a `package:` names, each package
+    /// with tests a `test:` matches, or the inline source as a package.
+    pub packages: Vec<Package>,
+    /// `vendor/` exists: builds use `-mod=vendor` and nothing is downloaded.
+    pub vendor: bool,
+    /// Filled by [`resolve`]: a hash of go.mod, go.sum and vendor/modules.txt.
+    pub manifest: String,
+    /// Why the module's dependencies could not be downloaded, per Go
+    /// request; those cells are build-fails with this message.
+    pub download_errors: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    pub import_path: String,
+    /// The package's source directory, where its tests run.
+    pub dir: PathBuf,
+    /// Its name in a cell id: the path inside the module.
+    pub id: String,
+    /// A hash of every file in the directories its build reads inside the
+    /// module: its own and those of its dependencies there.
+    pub content: String,
+}
+
+impl ModuleProbe {
+    /// The package a `test:` cell builds, by its id part.
+    pub fn package(&self, id: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.id == id)
+    }
+
+    /// The `-mod` flag, when the module's rules need one.
+    pub fn mod_flag(&self) -> Option<&'static str> {
+        self.vendor.then_some("-mod=vendor")
+    }
+}
+
+/// The module root for a probe: `module:` relative to the matrix file's
+/// directory, else the nearest directory at or above it with a go.mod.
+pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, String> {
+    let base = std::path::absolute(matrix_dir).unwrap_or_else(|_| matrix_dir.to_path_buf());
+    match module {
+        Some(m) => {
+            let root = base.join(m);
+            if root.join("go.mod").is_file() {
+                Ok(clean(&root))
+            } else if root.is_dir() {
+                Err(format!("`module: {m}` names a directory with no go.mod"))
+            } else {
+                Err(format!("`module: {m}` names no directory"))
+            }
+        }
+        None => base
+            .ancestors()
+            .find(|d| d.join("go.mod").is_file())
+            .map(Path::to_path_buf)
+            .ok_or_else(|| format!("no go.mod in {} or any directory above it", base.display())),
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn clean(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The environment of every go command run in a user's module: the
+/// toolchain's own (GOTOOLCHAIN=local) and the user's module settings,
+/// written out so that each step records them.
+pub fn env(go: &GoToolchain) -> BTreeMap<String, String> {
+    let mut env = go.env.clone();
+    for k in PASSED_THROUGH {
+        if let Ok(v) = std::env::var(k) {
+            env.insert(k.to_string(), v);
+        }
+    }
+    env
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    import_path: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    test_go_files: Vec<String>,
+    #[serde(default)]
+    x_test_go_files: Vec<String>,
+    #[serde(default)]
+    deps: Vec<String>,
+    /// `//go:embed` files, which may sit in subdirectories.
+    #[serde(default)]
+    embed_files: Vec<String>,
+    #[serde(default)]
+    test_embed_files: Vec<String>,
+    #[serde(default)]
+    dep_only: bool,
+    #[serde(default)]
+    for_test: String,
+    #[serde(default)]
+    error: Option<ListError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListError {
+    err: String,
+}
+
+/// `go list -json` prints one object after another, not an array.
+fn parse_list(out: &str) -> Result<Vec<Listed>, String> {
+    serde_json::Deserializer::from_str(out)
+        .into_iter::<Listed>()
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("`go list -json` printed something unexpected: {e}"))
+}
+
+/// Fills in what `go list` says of each module probe of a matrix, and
+/// refuses what cannot be built: a `package:` that is not a main package,
+/// a pattern `go list` rejects. Returns warnings: a `test:` pattern that
+/// matches no package with tests.
+pub fn resolve(
+    source: &Source,
+    probes: &mut [crate::render::catalog::Probe],
+    go: &GoToolchain,
+) -> miette::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for probe in probes.iter_mut() {
+        let Some(m) = probe.module.as_mut() else {
+            continue;
+        };
+        let err = |message: String, label: &str, help: &str| -> miette::Report {
+            Error::from(InputError::new(
+                source,
+                m.span,
+                message,
+                label,
+                Some(help.to_string()),
+            ))
+            .into()
+        };
+        m.vendor = m.root.join("vendor").is_dir();
+        m.manifest = manifest(&m.root);
+        let env = env(go);
+        let go_s = go.go.display().to_string();
+        let path = process::query_in(
+            &[&go_s, "list", "-m", "-f", "{{.Path}}"],
+            &env,
+            Some(&m.root),
+            LIST_TIMEOUT,
+        )
+        .map_err(|e| {
+            err(
+                e,
+                "this module",
+                "fix the module's go.mod: `go list -m` must read it",
+            )
+        })?;
+        m.path = path.trim().to_string();
+        // An inline source is listed as the package it will be: through an
+        // overlay, so that its imports say which of the module's files its
+        // build reads.
+        let scratch = tempfile::tempdir().map_err(|e| {
+            err(
+                e.to_string(),
+                "this probe",
+                "crossprobe needs a temporary directory",
+            )
+        })?;
+        let pattern = match &m.kind {
+            Kind::Package(p) | Kind::Test(p) => p.clone(),
+            Kind::Source => {
+                let src = probe
+                    .files
+                    .iter()
+                    .find(|(n, _)| n == "main.go")
+                    .map_or("", |(_, t)| t.as_str());
+                let main = scratch.path().join("main.go");
+                let virtual_main = m.root.join(OVERLAY_DIR).join(&probe.name).join("main.go");
+                let overlay = serde_json::json!({"Replace": {virtual_main.display().to_string(): main.display().to_string()}});
+                let written = std::fs::write(&main, src).and_then(|()| {
+                    std::fs::write(scratch.path().join("overlay.json"), overlay.to_string())
+                });
+                written.map_err(|e| {
+                    err(
+                        e.to_string(),
+                        "this probe",
+                        "crossprobe needs a temporary directory",
+                    )
+                })?;
+                format!("./{OVERLAY_DIR}/{}", probe.name)
+            }
+        };
+        let overlay_flag = format!("-overlay={}", scratch.path().join("overlay.json").display());
+        let mut argv = vec![go_s.as_str(), "list", "-e", "-deps", "-test", "-json"];
+        if let Some(f) = m.mod_flag() {
+            argv.push(f);
+        }
+        if m.kind == Kind::Source {
+            argv.push(&overlay_flag);
+        }
+        argv.push(&pattern);
+        let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
+            err(
+                e,
+                "this pattern",
+                "`go list` must accept the pattern in the module's root",
+            )
+        })?;
+        let listed =
+            parse_list(&out).map_err(|e| err(e, "this pattern", "run `go list -json` on it"))?;
+        let top: Vec<&Listed> = listed
+            .iter()
+            .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
+            .collect();
+        if let Some(e) = top.iter().find_map(|l| l.error.as_ref()) {
+            // Go names files by absolute path; the matrix names them from
+            // the module's root.
+            let root = format!("{}/", m.root.display());
+            return Err(err(
+                format!("go list: {}", e.err.trim().replace(&root, "")),
+                "this package",
+                "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
+            ));
+        }
+        let by_path: BTreeMap<&str, &Listed> =
+            listed.iter().map(|l| (l.import_path.as_str(), l)).collect();
+        let mut packages = Vec::new();
+        for l in &top {
+            let has_tests = !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
+            if matches!(m.kind, Kind::Test(_)) && !has_tests {
+                continue;
+            }
+            if let (Kind::Package(_), false) = (&m.kind, l.name == "main") {
+                return Err(err(
+                    format!(
+                        "{} is not a main package (go list: package {})",
+                        l.import_path, l.name
+                    ),
+                    "not a main package",
+                    "`package:` builds and runs a command; test a library with `test:`",
+                ));
+            }
+            // The test binary's own entry lists what the tests import too.
+            let deps = listed
+                .iter()
+                .find(|t| t.import_path == format!("{}.test", l.import_path))
+                .map_or(&l.deps, |t| &t.deps);
+            let tests = matches!(m.kind, Kind::Test(_));
+            let mut read: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+            read.insert((PathBuf::from(&l.dir), tests));
+            for d in deps {
+                let base = d.split(' ').next().unwrap_or(d);
+                if let Some(dep) = by_path
+                    .get(base)
+                    .filter(|dep| Path::new(&dep.dir).starts_with(&m.root))
+                {
+                    read.insert((PathBuf::from(&dep.dir), false));
+                }
+            }
+            let mut embeds: Vec<PathBuf> = Vec::new();
+            for (dir, own) in &read {
+                if let Some(p) = listed
+                    .iter()
+                    .find(|p| Path::new(&p.dir) == dir && p.for_test.is_empty())
+                {
+                    embeds.extend(p.embed_files.iter().map(|f| dir.join(f)));
+                    if *own {
+                        embeds.extend(p.test_embed_files.iter().map(|f| dir.join(f)));
+                    }
+                }
+            }
+            packages.push(Package {
+                import_path: l.import_path.clone(),
+                dir: PathBuf::from(&l.dir),
+                id: package_id(&m.path, &l.import_path),
+                content: content_hash(&m.manifest, &read, &embeds),
+            });
+        }
+        if packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
+            warnings.push(format!(
+                "{}: `test: {pattern}` matches no package with tests",
+                source.position(m.span.offset())
+            ));
+        }
+        m.packages = packages;
+    }
+    Ok(warnings)
+}
+
+/// `example.com/portable/sizes` in `example.com/portable` → `sizes`; the
+/// root package takes the module path's last element.
+pub fn package_id(module: &str, import_path: &str) -> String {
+    match import_path.strip_prefix(module) {
+        Some("") | None => import_path
+            .rsplit('/')
+            .next()
+            .unwrap_or(import_path)
+            .to_string(),
+        Some(rest) => rest.trim_start_matches('/').to_string(),
+    }
+}
+
+/// go.mod, go.sum and vendor/modules.txt: what says which dependencies a
+/// build gets.
+fn manifest(root: &Path) -> String {
+    let mut h = Sha256::new();
+    for f in ["go.mod", "go.sum", "vendor/modules.txt"] {
+        h.update(f.as_bytes());
+        h.update(std::fs::read(root.join(f)).unwrap_or_default());
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
+/// The files of each directory a build reads (its own test files and
+/// testdata/ only for the package under test), whatever build constraints a
+/// target applies, and the embedded files: a build reads no other file of
+/// the module.
+fn content_hash(manifest: &str, dirs: &BTreeSet<(PathBuf, bool)>, embeds: &[PathBuf]) -> String {
+    let mut h = Sha256::new();
+    h.update(manifest.as_bytes());
+    for (d, tests) in dirs {
+        hash_dir(&mut h, d, *tests, false);
+        if *tests {
+            hash_dir(&mut h, &d.join("testdata"), true, true);
+        }
+    }
+    for f in embeds {
+        hash_file(&mut h, f);
+    }
+    hex(&h.finalize())
+}
+
+fn hash_dir(h: &mut Sha256, dir: &Path, tests: bool, recurse: bool) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let test_file = p.to_string_lossy().ends_with("_test.go");
+        if p.is_file() && (tests || !test_file) {
+            hash_file(h, &p);
+        } else if recurse && p.is_dir() {
+            hash_dir(h, &p, tests, true);
+        }
+    }
+}
+
+fn hash_file(h: &mut Sha256, p: &Path) {
+    h.update(p.display().to_string().as_bytes());
+    h.update([0]);
+    h.update(std::fs::read(p).unwrap_or_default());
+    h.update([0]);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_ids() {
+        assert_eq!(package_id("example.com/p", "example.com/p/sizes"), "sizes");
+        assert_eq!(package_id("example.com/p", "example.com/p/cmd/x"), "cmd/x");
+        assert_eq!(package_id("example.com/p", "example.com/p"), "p");
+    }
+
+    #[test]
+    fn roots() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("go.mod"), "module x\n").unwrap();
+        std::fs::create_dir_all(t.path().join("a/b")).unwrap();
+        assert_eq!(find_root(&t.path().join("a/b"), None).unwrap(), t.path());
+        assert_eq!(
+            find_root(&t.path().join("a/b"), Some("../..")).unwrap(),
+            t.path()
+        );
+        assert!(find_root(&t.path().join("a"), Some("b"))
+            .unwrap_err()
+            .ends_with("a directory with no go.mod"));
+    }
+}

@@ -1,0 +1,411 @@
+//! The user's own module as probes (`package:`, `test:`, `source:` with
+//! `module:`), with the real go, qemu and wine: the example module reports
+//! exactly its bugs, each Go test is a JUnit testcase, the user's tree is
+//! never written, the result cache follows the module's content, and
+//! `crossprobe init` writes a matrix that runs.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn example() -> PathBuf {
+    common::repo().join("examples/portable")
+}
+
+/// Every file under `dir` with its bytes, so that "unchanged" is exact.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in tree(from) {
+        let p = to.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+fn tests_of(cell: &Value) -> BTreeMap<String, String> {
+    cell["tests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    (
+                        t["name"].as_str().unwrap().to_string(),
+                        t["outcome"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_example_module_reports_exactly_its_bugs() {
+    let before = tree(&example());
+    let out = tempfile::tempdir().unwrap();
+    let reports = out.path().join("reports");
+    let o = common::cmd(
+        &example(),
+        &["run", "crossprobe.yaml", "--out", reports.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(
+        tree(&example()),
+        before,
+        "the run wrote into the module's tree"
+    );
+
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.join("portable/results.json")).unwrap(),
+    )
+    .unwrap();
+    let cells: BTreeMap<String, &Value> = results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c))
+        .collect();
+    // One cell per package with tests and target, one per command and target.
+    assert_eq!(cells.len(), 4 * 4 + 4, "{:?}", cells.keys());
+    let not_pass: BTreeMap<&str, &str> = cells
+        .iter()
+        .filter(|(_, c)| c["outcome"] != "pass")
+        .map(|(id, c)| (id.as_str(), c["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        not_pass,
+        BTreeMap::from([
+            ("linux/386/cgo0/unit/limits", "build-fail"),
+            ("linux/386/cgo0/unit/sizes", "run-fail"),
+            ("linux/s390x/cgo0/unit/wire", "run-fail"),
+        ])
+    );
+    assert!(cells.values().all(|c| c["verdict"]["met"] == true));
+
+    // The failures are the tests the bugs break, and only those.
+    let sizes = tests_of(cells["linux/386/cgo0/unit/sizes"]);
+    let failed: Vec<&str> = sizes
+        .iter()
+        .filter(|(_, o)| *o == "fail")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["TestIntIs64Bits", "TestOffset", "TestOffset/large"]
+    );
+    assert_eq!(sizes["TestOffset/small"], "pass");
+    assert_eq!(
+        tests_of(cells["linux/amd64/cgo0/unit/sizes"])["TestOffset/large"],
+        "pass"
+    );
+    assert_eq!(
+        tests_of(cells["linux/s390x/cgo0/unit/wire"])["TestLengthIsLittleEndian"],
+        "fail"
+    );
+    assert!(cells["linux/386/cgo0/unit/limits"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains(
+            "(untyped int constant 4294967296) as int value in variable declaration (overflows)"
+        ));
+    // Tests run in their package's directory (testdata/), under wine too,
+    // and the Windows skip is a skip with its message.
+    let win = cells["windows/amd64/cgo0/unit/files"];
+    assert_eq!(tests_of(win)["TestReadsTestdata"], "pass");
+    assert_eq!(tests_of(win)["TestUnixPermissions"], "skip");
+    assert_eq!(
+        tests_of(cells["linux/s390x/cgo0/unit/files"])["TestUnixPermissions"],
+        "pass"
+    );
+    // The command ran with its args; the byte-order bug shows in its output.
+    let cli = cells["linux/s390x/cgo0/cli"]["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "run")
+        .unwrap()["commands"][0]["stdout"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(cli.contains("hello from linux/s390x"), "{cli}");
+
+    let junit_path = reports.join("portable/junit.xml");
+    common::validate_junit(&junit_path);
+    let junit = std::fs::read_to_string(&junit_path).unwrap();
+    for case in [
+        r#"<testcase name="cgo0/unit/sizes/TestOffset/large" classname="crossprobe.portable.linux.386""#,
+        r#"<testcase name="cgo0/unit/files/TestUnixPermissions" classname="crossprobe.portable.windows.amd64""#,
+        // The package whose test binary did not build is one testcase.
+        r#"<testcase name="cgo0/unit/limits" classname="crossprobe.portable.linux.386""#,
+    ] {
+        assert!(junit.contains(case), "no {case} in\n{junit}");
+    }
+    assert!(
+        junit.contains(
+            r#"<skipped message="files_test.go:21: windows has no unix permission bits"/>"#
+        ),
+        "{junit}"
+    );
+}
+
+/// A module outside the repository, and a matrix beside it (not in it) with
+/// one probe of each kind.
+fn module_with_matrix(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("portable");
+    copy_tree(&example(), &module);
+    std::fs::remove_file(module.join("crossprobe.yaml")).unwrap();
+    let matrix = format!(
+        r#"name: kinds
+probes:
+  - name: unit
+    module: portable
+    test: ./wire
+  - name: cli
+    module: portable
+    package: ./cmd/portable
+    args: [-greet, hey]
+    env: {{GREETING: x}}
+  - name: smoke
+    module: portable
+    source: |
+      package main
+
+      import (
+          "fmt"
+
+          "example.com/portable/sizes"
+      )
+
+      func main() {{ fmt.Println("int bits:", sizes.IntBits()) }}
+matrix:
+  goos: [linux]
+  goarch: [amd64]
+{extra}"#
+    );
+    std::fs::write(dir.path().join("matrix.yaml"), matrix).unwrap();
+    (dir, module)
+}
+
+#[test]
+fn every_probe_kind_leaves_the_tree_unchanged_and_the_cache_follows_the_module() {
+    let (dir, module) = module_with_matrix("");
+    let before = tree(&module);
+    let xdg = dir.path().join("xdg");
+    // The result cache of its own, the user's warm GOCACHE (whose default
+    // would move with XDG_CACHE_HOME).
+    let gocache = std::process::Command::new("go")
+        .args(["env", "GOCACHE"])
+        .output()
+        .unwrap();
+    let gocache = String::from_utf8(gocache.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let run = || {
+        let o = common::cmd(dir.path(), &["run", "matrix.yaml", "--out", "reports"])
+            .env_remove("CROSSPROBE_NO_CACHE")
+            .env("XDG_CACHE_HOME", &xdg)
+            .env("GOCACHE", &gocache)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(dir.path().join("reports/kinds/results.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c.clone()))
+            .collect::<BTreeMap<String, Value>>()
+    };
+    let first = run();
+    assert_eq!(tree(&module), before, "a run wrote into the module's tree");
+    let smoke = first["linux/amd64/cgo0/smoke"]["phases"].to_string();
+    assert!(smoke.contains("int bits: 64"), "{smoke}");
+    // The per-probe env and the user's module settings reach their steps.
+    let cli = first["linux/amd64/cgo0/cli"]["phases"].to_string();
+    assert!(cli.contains("\"GREETING\":\"x\""), "{cli}");
+    assert!(cli.contains("\"GOTOOLCHAIN\":\"local\""), "{cli}");
+    assert!(!first.values().any(|c| c["cached"] == true));
+
+    let second = run();
+    assert!(
+        second.values().all(|c| c["cached"] == true),
+        "an unchanged module reran"
+    );
+
+    // An edit invalidates the cells whose builds read the file, and only
+    // those: wire is read by its test and by the command, not by the
+    // inline probe, which imports sizes alone. A comment is enough.
+    let edit = |rel: &str| {
+        let p = module.join(rel);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, format!("{text}\n// edited\n")).unwrap();
+        let after = run();
+        let reran: Vec<String> = after
+            .iter()
+            .filter(|(_, c)| c["cached"] == false)
+            .map(|(id, _)| id.clone())
+            .collect();
+        reran
+    };
+    assert_eq!(
+        edit("wire/wire.go"),
+        ["linux/amd64/cgo0/cli", "linux/amd64/cgo0/unit/wire"]
+    );
+    assert_eq!(
+        edit("sizes/sizes.go"),
+        ["linux/amd64/cgo0/cli", "linux/amd64/cgo0/smoke"]
+    );
+    assert_eq!(edit("wire/wire_test.go"), ["linux/amd64/cgo0/unit/wire"]);
+    assert_eq!(edit("files/files.go"), Vec::<String>::new());
+    assert_eq!(
+        edit("go.mod"),
+        [
+            "linux/amd64/cgo0/cli",
+            "linux/amd64/cgo0/smoke",
+            "linux/amd64/cgo0/unit/wire"
+        ]
+    );
+}
+
+#[test]
+fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path();
+    std::fs::write(m.join("go.mod"), "module example.com/fresh\n\ngo 1.22\n").unwrap();
+    std::fs::create_dir_all(m.join("cmd/fresh")).unwrap();
+    std::fs::write(
+        m.join("cmd/fresh/main.go"),
+        "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"fresh\") }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("add.go"),
+        "package fresh\n\nfunc Add(a, b int) int { return a + b }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("add_test.go"),
+        "package fresh\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+    )
+    .unwrap();
+    let o = common::cmd(m, &["init"]).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
+    for want in [
+        "test: ./...",
+        "package: ./cmd/fresh",
+        "{goos: windows, goarch: amd64}",
+        "{goos: darwin, goarch: arm64}",
+        "cgo: [\"0\"]",
+    ] {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    // Never over a file that is there, unless asked.
+    let o = common::cmd(m, &["init"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_eq!(
+        common::cmd(m, &["init", "--force"])
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let reports = out.path().join("reports");
+    let o = common::cmd(
+        m,
+        &["run", "crossprobe.yaml", "--out", reports.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("fresh/results.json")).unwrap())
+            .unwrap();
+    let outcomes: BTreeMap<String, String> = results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cell"]["id"].as_str().unwrap().to_string(),
+                c["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 12, "{outcomes:?}");
+    // darwin/arm64 is built and inspected only on this host.
+    assert_eq!(outcomes["darwin/arm64/cgo0/unit/fresh"], "skip");
+    assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], "pass");
+    assert_eq!(outcomes["linux/arm/cgo0/fresh"], "pass");
+}
+
+#[test]
+fn a_test_pattern_with_no_tests_is_a_warning_or_with_strict_an_error() {
+    let yaml = format!(
+        "probes:\n  - name: unit\n    module: {}\n    test: ./cmd/...\n  - name: cli\n    module: {}\n    package: ./cmd/portable\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
+        example().display(),
+        example().display()
+    );
+    let r = common::run_yaml(&yaml, &["plan", "@"]);
+    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert!(
+        r.stderr()
+            .contains("matrix.yaml:2:5: `test: ./cmd/...` matches no package with tests"),
+        "{}",
+        r.stderr()
+    );
+    let r = common::run_yaml(&yaml, &["run", "@", "--strict"]);
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    assert!(!r.dir.path().join("reports").exists());
+    insta::assert_snapshot!(common::stable(&r.stderr()));
+}
