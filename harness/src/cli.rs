@@ -355,8 +355,12 @@ fn cmd_run(
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink =
-        report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()), resume)?;
+    let mut sink = report::sink::Sink::open(
+        out,
+        s.matrices.iter().map(|m| m.name.as_str()),
+        resume,
+        s.ctx.cancel.clone(),
+    )?;
     s.ctx.resumed = std::mem::take(&mut sink.resumable)
         .into_iter()
         .filter_map(|r| Some((r.key.clone()?, r)))
@@ -425,6 +429,7 @@ fn cmd_run(
         );
     }
     Ok(session::exit_code(
+        &s.ctx.cancel,
         &results,
         write_failed || sink.disk_full().is_some(),
     ))

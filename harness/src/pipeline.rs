@@ -17,7 +17,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -25,11 +24,12 @@ use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
 use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName, Verdict};
+use crate::process::interrupt::Cancel;
 use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{axis, build, process, render, run};
+use crate::{axis, build, render, run};
 use group::Group;
 
 mod group;
@@ -68,19 +68,9 @@ pub struct Context {
     /// crossprobe's word on a cell's C compiler by cell id (the preflight's),
     /// shown beside Go's should the build fail.
     pub cc_hints: BTreeMap<String, String>,
-}
-
-/// Set when the run must start no more cells although nobody interrupted
-/// it: the disk filled up. Cells already running finish.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Starts no more cells; those not started come back `Interrupted`.
-pub fn stop() {
-    STOP.store(true, Ordering::SeqCst);
-}
-
-pub fn stopped() -> bool {
-    STOP.load(Ordering::SeqCst)
+    /// Stops the run: a signal, or a reporter that can write no more.
+    /// Cells not started then come back `Interrupted`.
+    pub cancel: Cancel,
 }
 
 /// A cell's failure that says the disk is full: how a `go build` or the
@@ -174,12 +164,12 @@ pub fn run_all(
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
         let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
         s.spawn(move || {
-            let halted = || process::interrupt::requested().is_some() || stopped();
+            let halted = || ctx.cancel.stopped();
             let send = |i: usize, r: CellResult| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
                 if r.reason.as_deref().is_some_and(disk_full) {
-                    stop();
+                    ctx.cancel.stop();
                 }
                 let _ = tx.send((i, Event::Finished(Box::new(r))));
             };

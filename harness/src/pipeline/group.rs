@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use super::{judge, module_of, ms, stopped, timeout, Context, OUTPUT_CAP};
+use super::{judge, module_of, ms, timeout, Context, OUTPUT_CAP};
 use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
 use crate::fsutil::{self, Lock};
@@ -265,10 +265,7 @@ fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> b
     if built.skip.is_some() {
         return false;
     }
-    if built.failed.len() >= ctx.retries as usize
-        || process::interrupt::requested().is_some()
-        || stopped()
-    {
+    if built.failed.len() >= ctx.retries as usize || ctx.cancel.stopped() {
         return false;
     }
     let obs = Observed {
@@ -304,8 +301,7 @@ fn run_tries(
         let again = result.standing() == Standing::Unmet
             && result.missing.is_none()
             && attempts.len() < ctx.retries as usize
-            && process::interrupt::requested().is_none()
-            && !stopped();
+            && !ctx.cancel.stopped();
         if !again {
             return finish_cell(group, n, cells, ctx, store, Some(run), attempts);
         }

@@ -91,7 +91,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         all.len(),
         dir.display()
     );
-    Ok(session::exit_code(&all, false))
+    Ok(session::exit_code(&ex.session.ctx.cancel, &all, false))
 }
 
 /// `--go` values as a `go:` axis.

@@ -40,13 +40,9 @@ struct Cache {
 
 impl Cache {
     fn new() -> Cache {
-        let out = Command::new("go")
-            .args(["env", "GOCACHE"])
-            .output()
-            .expect("go is on PATH");
         Cache {
             dir: tempfile::tempdir().unwrap(),
-            gocache: String::from_utf8(out.stdout).unwrap().trim().to_string(),
+            gocache: common::gocache(),
         }
     }
 
