@@ -48,6 +48,11 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// Where probes run: in bwrap, or as they are (`--no-sandbox`, or no
+    /// bwrap on this host).
+    pub sandbox: run::Sandbox,
+    /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
+    pub unsandboxed: std::collections::BTreeSet<String>,
     /// `--resume`: a dead run's finished cells by their result key.
     pub resumed: BTreeMap<String, CellResult>,
     /// By matrix, the tools that may be missing, their cells then skips
@@ -233,6 +238,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
+        sandboxed: None,
         tests: Vec::new(),
     }
 }
@@ -255,6 +261,11 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
         .get(&cell.matrix)
         .copied()
         .unwrap_or(crate::load::DEFAULT_TIMEOUT)
+}
+
+/// Whether the cell's probe runs in the sandbox.
+fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
+    ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
 }
 
 /// Where every build plan's key is computed: the plan as if built in this
@@ -299,6 +310,7 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         &plan,
         compiler,
         timeout(cell, ctx),
+        sandboxed(cell, ctx),
     );
     Ok((sources, keys))
 }

@@ -184,6 +184,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
     warnings.extend(complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut unsandboxed = std::collections::BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, mut ov: Option<RunnerKind>| -> Runner {
@@ -260,6 +261,9 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        if !mx.sandbox {
+            unsandboxed.insert(mx.name.clone());
+        }
         allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
@@ -273,6 +277,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             compilers,
             probes,
             timeouts,
+            sandbox: crate::run::Sandbox::off(),
+            unsandboxed,
             allow_missing,
             resumed: BTreeMap::new(),
             keep,

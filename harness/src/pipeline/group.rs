@@ -361,6 +361,10 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
                         }
                         inv.env.extend(m.env.clone());
                     }
+                    let inv = match super::sandboxed(cell, ctx) {
+                        true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
+                        false => inv,
+                    };
                     // Cells of one group run from one directory, at the same
                     // time: each gets its own capture files. Not by slug
                     // alone: the same cell in two matrices has the same one.
@@ -450,6 +454,7 @@ fn invoke(
         log_dir: dir.to_path_buf(),
         log_name,
         cap: OUTPUT_CAP,
+        daemons: false,
     };
     match process::run(&spec) {
         Ok(c) => ran.command = Some(c),
@@ -479,6 +484,7 @@ fn invoke(
         log_dir: dir.to_path_buf(),
         log_name: format!("{}-test2json", spec.log_name),
         cap: OUTPUT_CAP,
+        daemons: false,
     };
     let stdout = dir.join(format!("{}.stdout", spec.log_name));
     let events = process::run_fed(&convert, Some(&stdout))

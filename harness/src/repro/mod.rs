@@ -39,6 +39,8 @@ pub struct Options<'a> {
     pub out: &'a Path,
     pub jobs: usize,
     pub keep: bool,
+    /// `--no-sandbox`: run the probes outside bubblewrap.
+    pub no_sandbox: bool,
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
@@ -124,6 +126,7 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
             keep: true,
         },
     )?;
+    s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
     // Only now: bad input must leave no reports directory behind.
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &s.warnings {
