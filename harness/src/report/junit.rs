@@ -15,7 +15,8 @@
 //! - The suite's `<properties>`: only what a reader of the JUnit needs and
 //!   its testcase cannot say: for a cell expected not to pass,
 //!   `{cell}: expected`; the expectation's `reason`; for a retried cell,
-//!   `tries`; for a flaky one, `flaky`. `{cell}` is the cell id, or
+//!   `tries`; for a flaky one, `flaky`; for one answered by the result
+//!   cache (its testcase's time is 0), `cached`. `{cell}` is the cell id, or
 //!   `{matrix}:{id}` when the report holds several matrices, which could
 //!   share ids: names are unique in the whole file, as xunitparser requires
 //!   (the suite's name already says goos and goarch). They sit at suite
@@ -387,6 +388,10 @@ fn write_suite<W: Write>(
         }
         if r.flaky() {
             props.push(("flaky", "true".into()));
+        }
+        // Its testcase says 0 s: the reader must know it did not run now.
+        if r.cached {
+            props.push(("cached", "true".into()));
         }
         for (k, v) in props {
             property(w, &format!("{}: {k}", case.prefix), &v)?;
