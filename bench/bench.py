@@ -406,6 +406,9 @@ def main():
                     help="warm part only, one round: to try the script")
     ap.add_argument("--gocache", help="a GOCACHE to use for the warm part (default: a private "
                     "one, warmed by the cold part)")
+    ap.add_argument("--sandbox", action="store_true",
+                    help="only the sandbox's cost: a warm matrices/linux-arches.yaml run with "
+                    "and without --no-sandbox, rounds interleaved")
     ap.add_argument("--shards", action="store_true",
                     help="only what sharding linux-arches costs (see above)")
     ap.add_argument("--gotest", action="store_true",
@@ -424,6 +427,10 @@ def main():
     try:
         if args.gotest:
             gotest_bench(b, work, args.rounds)
+            print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
+        if args.sandbox:
+            sandbox_cost(b, args, work, header)
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         if args.shards:
@@ -537,6 +544,29 @@ def main():
         print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def sandbox_cost(b, args, work, header):
+    """The bubblewrap sandbox around every probe run, against none: warm
+    (GOCACHE, build directories), no result cache, so every cell runs."""
+    mx = REPO / "matrices" / "linux-arches.yaml"
+    env = b.env(Path(args.gocache) if args.gocache else work / "gocache", work / "xdg")
+    # Warms GOCACHE, the build directories and the wine prefix.
+    b.crossprobe(mx, env, "--no-cache")
+    rounds = {"on": [], "off": []}
+    for _ in range(args.rounds):
+        rounds["off"].append(b.crossprobe(mx, env, "--no-cache", "--no-sandbox"))
+        rounds["on"].append(b.crossprobe(mx, env, "--no-cache"))
+    med = {k: min(v, key=lambda r, v=v: abs(r["wall"] - statistics.median(x["wall"] for x in v)))
+           for k, v in rounds.items()}
+    print(f"sandbox: warm linux-arches, {med['on']['cells']} cells, --no-cache; "
+          f"median of {args.rounds}, rounds interleaved")
+    print(header)
+    print(row("crossprobe run --no-sandbox", med["off"]))
+    print(row("crossprobe run (bwrap sandbox)", med["on"], med["off"]))
+    r = med["on"]["wall"] / med["off"]["wall"]
+    print("\ntargets:")
+    print(f"  {verdict(r <= 1.10)} sandbox costs <= 10% of the wall time: {100 * (r - 1):+.1f}%")
 
 
 if __name__ == "__main__":

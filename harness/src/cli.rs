@@ -118,6 +118,10 @@ enum Cmd {
         /// This runner's name in results (default: $CROSSPROBE_RUNNER, else the host name).
         #[arg(long, value_name = "NAME")]
         runner: Option<String>,
+        /// Run probes outside the bubblewrap sandbox, with the network,
+        /// $HOME and the filesystem open to them.
+        #[arg(long)]
+        no_sandbox: bool,
         #[command(flatten)]
         m: MatrixArgs,
         #[command(flatten)]
@@ -159,6 +163,10 @@ enum Cmd {
         /// Keep every cell's build directory.
         #[arg(long)]
         keep: bool,
+        /// Run the snippet's probe outside the bubblewrap sandbox, with the
+        /// network, $HOME and the filesystem open to it.
+        #[arg(long)]
+        no_sandbox: bool,
         #[command(flatten)]
         m: MatrixArgs,
     },
@@ -222,6 +230,7 @@ pub fn main() -> i32 {
             allow_missing,
             resume,
             runner,
+            no_sandbox,
             m,
             sh,
         } => {
@@ -231,6 +240,7 @@ pub fn main() -> i32 {
             let flags = RunFlags {
                 keep,
                 no_cache,
+                no_sandbox,
                 allow_missing,
                 resume,
             };
@@ -249,6 +259,7 @@ pub fn main() -> i32 {
             jobs,
             out,
             keep,
+            no_sandbox,
             m,
         } => crate::repro::run(&crate::repro::Options {
             snippet: &snippet,
@@ -257,6 +268,7 @@ pub fn main() -> i32 {
             out: &out,
             jobs: crate::session::jobs(jobs),
             keep,
+            no_sandbox,
             templates: m.templates.as_deref(),
             filter: m.filter.as_deref(),
             max_cells: m.max_cells,
@@ -301,6 +313,7 @@ struct RunFlags {
     keep: bool,
     no_cache: bool,
     allow_missing: bool,
+    no_sandbox: bool,
     resume: bool,
 }
 
@@ -311,6 +324,7 @@ fn cmd_run(
     RunFlags {
         keep,
         no_cache,
+        no_sandbox,
         allow_missing,
         resume,
     }: RunFlags,
@@ -330,6 +344,7 @@ fn cmd_run(
     }
     s.ctx.retries = sh.retries;
     s.ctx.cache = !no_cache;
+    s.ctx.sandbox = crate::run::Sandbox::for_run(no_sandbox);
     for mx in &s.matrices {
         // The last run's durations order this one; a missing or unreadable
         // file only means guesses.
@@ -340,8 +355,12 @@ fn cmd_run(
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
-    let mut sink =
-        report::sink::Sink::open(out, s.matrices.iter().map(|m| m.name.as_str()), resume)?;
+    let mut sink = report::sink::Sink::open(
+        out,
+        s.matrices.iter().map(|m| m.name.as_str()),
+        resume,
+        s.ctx.cancel.clone(),
+    )?;
     s.ctx.resumed = std::mem::take(&mut sink.resumable)
         .into_iter()
         .filter_map(|r| Some((r.key.clone()?, r)))
@@ -410,6 +429,7 @@ fn cmd_run(
         );
     }
     Ok(session::exit_code(
+        &s.ctx.cancel,
         &results,
         write_failed || sink.disk_full().is_some(),
     ))

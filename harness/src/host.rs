@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fsutil::{is_executable, which};
 
@@ -538,37 +537,30 @@ fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
     })
 }
 
+/// Through `process`, like every child: a probe that hangs is killed with
+/// its group after [`PROBE_TIMEOUT`], and Ctrl-C reaches it. Its output
+/// goes to files, so a child it leaves behind (wine's wineserver) cannot
+/// keep us waiting for EOF. stdout, then stderr.
 fn output(probe: &Probe) -> Option<String> {
-    let (path, args) = (&probe.path, &probe.args);
-    let dir = tempfile::tempdir().ok()?;
-    let out_path = dir.path().join("out");
-    // A file, not a pipe: a probe that leaves a child behind (wine's
-    // wineserver) must not keep us waiting for EOF.
-    let out = std::fs::File::create(&out_path).ok()?;
-    let mut child = Command::new(path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().ok()?)
-        .stderr(out)
-        .env("WINEDEBUG", "-all")
-        .spawn()
-        .ok()?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().ok()? {
-            break st;
-        }
-        if start.elapsed() > PROBE_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let logs = tempfile::tempdir().ok()?;
+    let spec = crate::process::Spec {
+        argv: std::iter::once(probe.path.to_str()?.to_string())
+            .chain(probe.args.iter().cloned())
+            .collect(),
+        env: BTreeMap::from([("WINEDEBUG".to_string(), "-all".to_string())]),
+        env_remove: Vec::new(),
+        cwd: None,
+        timeout: PROBE_TIMEOUT,
+        log_dir: logs.path().to_path_buf(),
+        log_name: "probe".to_string(),
+        cap: 1 << 20,
+        daemons: false,
     };
-    if !status.success() && !probe.any_status {
+    let c = crate::process::run(&spec).ok()?;
+    if c.exit.timed_out || !(c.exit.success() || probe.any_status && crate::process::started(&c)) {
         return None;
     }
-    std::fs::read_to_string(&out_path).ok()
+    Some(c.stdout.text + &c.stderr.text)
 }
 
 #[cfg(test)]

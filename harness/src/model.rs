@@ -446,6 +446,10 @@ pub struct CellResult {
     /// In merged results: the runner (`Host::runner`) the cell ran on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ran_on: Option<String>,
+    /// Whether the probe ran inside the sandbox (bubblewrap); absent when
+    /// it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandboxed: Option<bool>,
     /// For a `test:` cell: each Go test and subtest its binary ran.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestResult>,

@@ -17,7 +17,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -25,11 +24,12 @@ use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
 use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName, Verdict};
+use crate::process::interrupt::Cancel;
 use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{axis, build, process, render, run};
+use crate::{axis, build, render, run};
 use group::Group;
 
 mod group;
@@ -48,6 +48,11 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// Where probes run: in bwrap, or as they are (`--no-sandbox`, or no
+    /// bwrap on this host).
+    pub sandbox: run::Sandbox,
+    /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
+    pub unsandboxed: std::collections::BTreeSet<String>,
     /// `--resume`: a dead run's finished cells by their result key.
     pub resumed: BTreeMap<String, CellResult>,
     /// By matrix, the tools that may be missing, their cells then skips
@@ -63,19 +68,9 @@ pub struct Context {
     /// crossprobe's word on a cell's C compiler by cell id (the preflight's),
     /// shown beside Go's should the build fail.
     pub cc_hints: BTreeMap<String, String>,
-}
-
-/// Set when the run must start no more cells although nobody interrupted
-/// it: the disk filled up. Cells already running finish.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Starts no more cells; those not started come back `Interrupted`.
-pub fn stop() {
-    STOP.store(true, Ordering::SeqCst);
-}
-
-pub fn stopped() -> bool {
-    STOP.load(Ordering::SeqCst)
+    /// Stops the run: a signal, or a reporter that can write no more.
+    /// Cells not started then come back `Interrupted`.
+    pub cancel: Cancel,
 }
 
 /// A cell's failure that says the disk is full: how a `go build` or the
@@ -169,12 +164,12 @@ pub fn run_all(
         let (tx, rx) = mpsc::channel::<(usize, Event)>();
         let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
         s.spawn(move || {
-            let halted = || process::interrupt::requested().is_some() || stopped();
+            let halted = || ctx.cancel.stopped();
             let send = |i: usize, r: CellResult| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
                 if r.reason.as_deref().is_some_and(disk_full) {
-                    stop();
+                    ctx.cancel.stop();
                 }
                 let _ = tx.send((i, Event::Finished(Box::new(r))));
             };
@@ -243,6 +238,7 @@ pub fn interrupted(cell: Cell) -> CellResult {
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
+        sandboxed: None,
         tests: Vec::new(),
     }
 }
@@ -265,6 +261,11 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
         .get(&cell.matrix)
         .copied()
         .unwrap_or(crate::load::DEFAULT_TIMEOUT)
+}
+
+/// Whether the cell's probe runs in the sandbox.
+fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
+    ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
 }
 
 /// Where every build plan's key is computed: the plan as if built in this
@@ -309,6 +310,7 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         &plan,
         compiler,
         timeout(cell, ctx),
+        sandboxed(cell, ctx),
     );
     Ok((sources, keys))
 }

@@ -403,6 +403,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
             tests: Vec::new(),
             missing: None,
             key: None,

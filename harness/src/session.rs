@@ -15,7 +15,7 @@ use crate::load::{Located, Matrix};
 use crate::model::Perf;
 use crate::model::{self, exit, Cell, CellResult, Results, Runner, RunnerKind, SCHEMA_VERSION};
 use crate::pipeline::{self, Context, Event};
-use crate::process;
+use crate::process::{self, interrupt::Cancel};
 use crate::schedule::History;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
@@ -84,6 +84,7 @@ impl Session {
             },
             tools: tool_versions(&self.ctx),
             perf: crate::perf::measure(all),
+            interrupted: self.ctx.cancel.stopped(),
         }
     }
 }
@@ -95,6 +96,9 @@ pub struct RunInfo {
     pub host: model::Host,
     pub tools: BTreeMap<String, String>,
     pub perf: Perf,
+    /// Whether the run stopped before its end: a signal, or the engine
+    /// gave up (a full disk).
+    pub interrupted: bool,
 }
 
 impl RunInfo {
@@ -108,7 +112,7 @@ impl RunInfo {
             duration_ms: self.duration_ms,
             host: self.host.clone(),
             tools: self.tools.clone(),
-            interrupted: interrupted(),
+            interrupted: self.interrupted,
             cells,
             perf: Some(self.perf.clone()),
             shard: None,
@@ -127,16 +131,10 @@ pub fn install_interrupts() -> Result<(), Error> {
     })
 }
 
-/// Whether the run stopped before its end: a signal, or the engine gave up
-/// (a full disk).
-pub fn interrupted() -> bool {
-    process::interrupt::requested().is_some() || pipeline::stopped()
-}
-
 /// The exit status of a run: the signal that stopped it, else an I/O
 /// failure writing reports, else whether every cell met its expectation.
-pub fn exit_code(all: &[CellResult], io_failed: bool) -> i32 {
-    match process::interrupt::requested() {
+pub fn exit_code(cancel: &Cancel, all: &[CellResult], io_failed: bool) -> i32 {
+    match cancel.signal() {
         Some(libc::SIGTERM) => exit::SIGTERM,
         Some(_) => exit::SIGINT,
         None if io_failed => exit::IO,
@@ -186,6 +184,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
     warnings.extend(complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut unsandboxed = std::collections::BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, mut ov: Option<RunnerKind>| -> Runner {
@@ -262,6 +261,9 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        if !mx.sandbox {
+            unsandboxed.insert(mx.name.clone());
+        }
         allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
@@ -275,6 +277,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             compilers,
             probes,
             timeouts,
+            sandbox: crate::run::Sandbox::off(),
+            unsandboxed,
             allow_missing,
             resumed: BTreeMap::new(),
             keep,
@@ -282,6 +286,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             cache: false,
             history: History::default(),
             cc_hints: BTreeMap::new(),
+            cancel: Cancel::default(),
         },
         warnings,
     })

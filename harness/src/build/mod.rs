@@ -309,6 +309,7 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
             log_dir: dir.to_path_buf(),
             log_name: step.name.into(),
             cap,
+            daemons: false,
         };
         match process::run(&spec) {
             Ok(c) => {

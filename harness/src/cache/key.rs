@@ -134,6 +134,8 @@ struct RunInputs<'a> {
     runner_tool: String,
     run_env: &'a BTreeMap<String, String>,
     timeout_ms: u128,
+    /// A probe may behave otherwise in the sandbox (no network, no $HOME).
+    sandboxed: bool,
 }
 
 /// The keys of `cell`, whose build is `plan` (made for a fixed directory,
@@ -146,6 +148,7 @@ pub fn keys(
     plan: &Plan,
     compiler: Option<&Compiler>,
     timeout: Duration,
+    sandboxed: bool,
 ) -> Keys {
     let steps: Vec<&Step> = plan.steps.iter().filter_map(|s| s.as_ref().ok()).collect();
     // A variable a step sets or removes is in the key through the step; the
@@ -204,6 +207,7 @@ pub fn keys(
         runner_tool: runner_tool(&cell.runner, &id.tools, &id.versions),
         run_env: &cell.env,
         timeout_ms: timeout.as_millis(),
+        sandboxed,
     });
     Keys { build, result }
 }

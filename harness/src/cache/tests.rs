@@ -65,7 +65,7 @@ fn sources() -> Vec<(String, String)> {
 }
 
 fn keys_of(id: &Identity, cell: &Cell, plan: &Plan, src: &[(String, String)]) -> Keys {
-    keys(id, cell, src, plan, None, Duration::from_secs(60))
+    keys(id, cell, src, plan, None, Duration::from_secs(60), true)
 }
 
 /// Each part of the key, changed alone, changes the result key; the
@@ -121,6 +121,7 @@ fn every_part_of_the_key_counts() {
             &plan(),
             Some(&chosen(version)),
             Duration::from_secs(60),
+            true,
         )
     };
     let cross = with("gcc 12 cross");
@@ -172,6 +173,19 @@ fn every_part_of_the_key_counts() {
             &plan(),
             None,
             Duration::from_secs(5),
+            true,
+        ),
+    ));
+    run_changes.push((
+        "sandbox",
+        keys(
+            &identity(),
+            &cell(),
+            &sources(),
+            &plan(),
+            None,
+            Duration::from_secs(60),
+            false,
         ),
     ));
     for (what, k) in &run_changes {
@@ -198,6 +212,7 @@ fn result(outcome: Outcome) -> CellResult {
         attempts: Vec::new(),
         ran_on: None,
         missing: None,
+        sandboxed: None,
         tests: Vec::new(),
         key: None,
     }

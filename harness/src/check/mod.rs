@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::model::{Cell, CellResult, Command, Missing, Outcome, Phase, Verdict};
+use crate::model::{Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Verdict};
 
 /// The marker behind which a probe prints its facts as one line of JSON.
 pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
@@ -73,6 +73,11 @@ impl Checked {
         duration_ms: u64,
     ) -> CellResult {
         known.extend(self.facts);
+        let sandboxed = phases
+            .iter()
+            .filter(|p| p.name == PhaseName::Run)
+            .find_map(|p| p.commands.first())
+            .map(crate::run::sandbox::sandboxed);
         let mut cell = cell.clone();
         if let Some(e) = self.expect {
             cell.expect = e;
@@ -90,6 +95,7 @@ impl Checked {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed,
             tests: self.tests,
             missing: self.missing,
             key: None,

@@ -47,6 +47,7 @@ fn timed(
         log_dir: logs.path().to_path_buf(),
         log_name: "doctor".into(),
         cap: 1 << 20,
+        daemons: false,
     };
     let t = Instant::now();
     let c = process::run(&spec).map_err(|e| format!("cannot run {}: {e}", argv[0]))?;

@@ -243,6 +243,7 @@ fn run_argv(argv: &[String], timeout: Duration) -> Result<(), String> {
         log_dir: logs.path().to_path_buf(),
         log_name: "fix".into(),
         cap: 16 * 1024,
+        daemons: false,
     };
     let c = process::run(&spec).map_err(|e| format!("cannot run {}: {e}", argv[0]))?;
     if c.exit.success() {

@@ -43,6 +43,7 @@ pub fn download(root: &Path, go: &GoToolchain) -> Result<(), String> {
         log_dir: logs.path().to_path_buf(),
         log_name: "download".into(),
         cap: 1 << 20,
+        daemons: false,
     };
     let module = root.display();
     let c = crate::process::run(&spec)

@@ -48,6 +48,8 @@ pub struct Matrix {
     pub exclude: Vec<Located<BTreeMap<String, Vec<String>>>>,
     pub include: Vec<Located<BTreeMap<String, Located<String>>>>,
     pub timeout: Duration,
+    /// Run the probes in the sandbox (`run.sandbox`, default true).
+    pub sandbox: bool,
     pub runners: Vec<RunnerOverride>,
     /// `run.allow_missing`: the tools doctor can install that may be
     /// missing, their cells then skips, not failures; `None` for any tool.
@@ -470,6 +472,7 @@ impl Checker<'_> {
             exclude,
             include,
             timeout,
+            sandbox: raw.run.sandbox.unwrap_or(true),
             runners,
             allow_missing: match &raw.run.allow_missing {
                 None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),

@@ -192,6 +192,8 @@ impl<'de> Deserialize<'de> for Axes {
 pub struct RunConfig {
     /// Per phase, per cell: `60s`, `2m`, `500ms`, or plain seconds.
     pub timeout: Option<Spanned<Scalar>>,
+    /// `false` runs the probes outside the sandbox (bubblewrap).
+    pub sandbox: Option<bool>,
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     pub runners: BTreeMap<String, Spanned<String>>,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use super::{judge, module_of, ms, stopped, timeout, Context, OUTPUT_CAP};
+use super::{judge, module_of, ms, timeout, Context, OUTPUT_CAP};
 use crate::cache::{self, Entry};
 use crate::check::{self, Observed};
 use crate::fsutil::{self, Lock};
@@ -265,10 +265,7 @@ fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> b
     if built.skip.is_some() {
         return false;
     }
-    if built.failed.len() >= ctx.retries as usize
-        || process::interrupt::requested().is_some()
-        || stopped()
-    {
+    if built.failed.len() >= ctx.retries as usize || ctx.cancel.stopped() {
         return false;
     }
     let obs = Observed {
@@ -304,8 +301,7 @@ fn run_tries(
         let again = result.standing() == Standing::Unmet
             && result.missing.is_none()
             && attempts.len() < ctx.retries as usize
-            && process::interrupt::requested().is_none()
-            && !stopped();
+            && !ctx.cancel.stopped();
         if !again {
             return finish_cell(group, n, cells, ctx, store, Some(run), attempts);
         }
@@ -365,6 +361,10 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
                         }
                         inv.env.extend(m.env.clone());
                     }
+                    let inv = match super::sandboxed(cell, ctx) {
+                        true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
+                        false => inv,
+                    };
                     // Cells of one group run from one directory, at the same
                     // time: each gets its own capture files. Not by slug
                     // alone: the same cell in two matrices has the same one.
@@ -454,6 +454,7 @@ fn invoke(
         log_dir: dir.to_path_buf(),
         log_name,
         cap: OUTPUT_CAP,
+        daemons: false,
     };
     match process::run(&spec) {
         Ok(c) => ran.command = Some(c),
@@ -483,6 +484,7 @@ fn invoke(
         log_dir: dir.to_path_buf(),
         log_name: format!("{}-test2json", spec.log_name),
         cap: OUTPUT_CAP,
+        daemons: false,
     };
     let stdout = dir.join(format!("{}.stdout", spec.log_name));
     let events = process::run_fed(&convert, Some(&stdout))

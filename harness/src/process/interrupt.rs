@@ -51,6 +51,31 @@ pub fn install() -> io::Result<()> {
     Ok(())
 }
 
+/// The run's one cancel token, carried in the pipeline's context and handed
+/// to whoever may need to stop it (the report sink, on a full disk). It
+/// reads the signal flag above, which is the process's by nature; the
+/// engine asks only the token.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    /// Starts no more cells, although nobody interrupted the run (the disk
+    /// filled up); cells already running finish.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether to start no more cells: a signal, or [`Cancel::stop`].
+    pub fn stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst) || requested().is_some()
+    }
+
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        requested()
+    }
+}
+
 /// The signal that asked crossprobe to stop, once one did.
 pub fn requested() -> Option<i32> {
     match REQUESTED.load(Ordering::SeqCst) {

@@ -54,6 +54,12 @@ pub struct Spec {
     /// Bytes of each stream kept in `Captured.text`: half from the head,
     /// half from the tail.
     pub cap: usize,
+    /// The command starts daemons meant to outlive it (wine's server and
+    /// services, shared by the cells of a run): when it exits by itself, its
+    /// process group and marked descendants are left alone, and
+    /// [`sweep::kill_left`] ends them once the run is over. A timeout or an
+    /// interrupt still kills them with it.
+    pub daemons: bool,
 }
 
 /// A stream that grows past this many bytes (64 × `cap`, at least 1 MiB)
@@ -164,12 +170,21 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     let handle = expr.start().map_err(|e| spawn_error(program, e))?;
     let group = Group::register(handle.pids()[0]);
     let end = watch(&group, spec, &stdout, &stderr, started_at)?;
+    let leave = spec.daemons && matches!(end, End::Exited);
     // Kill the rest of the group (it may hold grandchildren even after a
     // clean exit) while the leader is still an unreaped zombie, then reap.
-    drop(group);
+    if leave {
+        group.release();
+    } else {
+        drop(group);
+    }
     let status = handle.wait()?.status;
     record.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
-    sweep::kill_carrying(&marker);
+    if leave {
+        sweep::leave();
+    } else {
+        sweep::kill_carrying(&marker);
+    }
     record.exit = Exit {
         code: status.code(),
         signal: status.signal().map(signal_name),
@@ -271,6 +286,14 @@ impl Group {
     }
 }
 
+impl Group {
+    /// Delists the group without killing it: its daemons stay.
+    fn release(self) {
+        interrupt::unregister(self.0);
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for Group {
     fn drop(&mut self) {
         self.kill(libc::SIGKILL);
@@ -325,6 +348,7 @@ pub fn query_in(
         log_dir: logs.path().to_path_buf(),
         log_name: "query".into(),
         cap: 4 << 20,
+        daemons: false,
     };
     let shown = argv.join(" ");
     let c = run(&spec).map_err(|e| format!("cannot run `{shown}`: {e}"))?;

@@ -9,15 +9,35 @@
 //! command is over, any live process still carrying it is killed.
 //!
 //! What it cannot see: a process that clears its environment. One thing is
-//! spared on purpose: a `wineserver`, which a probe's wine may start and
-//! which other cells share; `run::cool_down` stops it at the end of the run.
+//! spared on purpose: a `wineserver` (`wineserver64` on Debian), which a
+//! probe's wine may start and which other cells share; `run::cool_down`
+//! stops it at the end of the run. The daemons of a command run with
+//! `Spec::daemons` are left too, until [`kill_left`].
 //!
 //! Linux only (it reads `/proc/*/environ`); elsewhere the group kill is all.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The variable every child gets.
 pub const VAR: &str = "CROSSPROBE_SPAWN";
+
+/// Whether some `Spec::daemons` command left daemons running.
+static LEFT: AtomicBool = AtomicBool::new(false);
+
+pub(super) fn leave() {
+    LEFT.store(true, Ordering::SeqCst);
+}
+
+/// Kills every live process that carries a marker of this crossprobe:
+/// the daemons `Spec::daemons` commands left, and the wineservers the sweep
+/// spared. For the end of a run, once nothing else may still use them.
+/// Returns how many were killed.
+pub fn kill_left() -> usize {
+    if !LEFT.swap(false, Ordering::SeqCst) {
+        return 0;
+    }
+    kill_marked(&format!("{}.", std::process::id()), true)
+}
 
 /// A marker value no other command, in this or any other process, has.
 pub(super) fn marker() -> String {
@@ -34,10 +54,19 @@ pub(super) fn marker() -> String {
 /// each round kills what it found). Returns how many were killed.
 #[cfg(target_os = "linux")]
 pub(super) fn kill_carrying(marker: &str) -> usize {
-    let needle = format!("{VAR}={marker}\0");
+    kill_marked(marker, false)
+}
+
+#[cfg(target_os = "linux")]
+/// With `servers_too`, `marker` is a prefix: every marker of this process.
+fn kill_marked(marker: &str, servers_too: bool) -> usize {
+    let needle = match servers_too {
+        true => format!("{VAR}={marker}"),
+        false => format!("{VAR}={marker}\0"),
+    };
     let mut killed = 0;
     for _ in 0..20 {
-        let found = carrying(needle.as_bytes());
+        let found = carrying(needle.as_bytes(), servers_too);
         if found.is_empty() {
             break;
         }
@@ -54,8 +83,13 @@ pub(super) fn kill_carrying(_marker: &str) -> usize {
     0
 }
 
+#[cfg(not(target_os = "linux"))]
+fn kill_marked(_marker: &str, _servers_too: bool) -> usize {
+    0
+}
+
 #[cfg(target_os = "linux")]
-fn carrying(needle: &[u8]) -> Vec<u32> {
+fn carrying(needle: &[u8], servers_too: bool) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -81,7 +115,7 @@ fn carrying(needle: &[u8]) -> Vec<u32> {
             continue;
         }
         let comm = std::fs::read(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim_ascii_end() == b"wineserver" {
+        if !servers_too && comm.starts_with(b"wineserver") {
             continue;
         }
         found.push(pid);

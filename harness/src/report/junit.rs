@@ -772,6 +772,7 @@ mod tests {
             build_of: None,
             attempts: Vec::new(),
             ran_on: None,
+            sandboxed: None,
             missing: None,
             tests: Vec::new(),
             key: None,

@@ -15,6 +15,7 @@ use super::lock::{self, DirLock};
 use crate::errors::Error;
 use crate::model::{Cell, CellResult, Host, Outcome, Results};
 use crate::pipeline;
+use crate::process::interrupt::Cancel;
 
 struct Dir {
     path: PathBuf,
@@ -24,6 +25,8 @@ struct Dir {
 
 pub struct Sink {
     dirs: BTreeMap<String, Dir>,
+    /// Stopped when the disk fills up: no further cell starts.
+    cancel: Cancel,
     /// What showed the disk to be full, once something did.
     disk_full: Option<String>,
     /// `--resume`: the finished cells of dead runs' journals.
@@ -76,6 +79,7 @@ impl Sink {
         out: &Path,
         names: impl IntoIterator<Item = &'a str>,
         resume: bool,
+        cancel: Cancel,
     ) -> Result<Sink, Error> {
         let mut dirs = BTreeMap::new();
         let mut resumable = Vec::new();
@@ -102,6 +106,7 @@ impl Sink {
         }
         Ok(Sink {
             dirs,
+            cancel,
             disk_full: None,
             resumable,
         })
@@ -157,7 +162,7 @@ impl Sink {
         if self.disk_full.is_none() {
             self.disk_full = Some(what);
         }
-        pipeline::stop();
+        self.cancel.stop();
     }
 
     /// Why the run stopped early for lack of space, if it did.

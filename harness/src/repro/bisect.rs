@@ -171,7 +171,13 @@ pub fn run(
         let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
         println!("reports: {}/results.json", dir.display());
     }
-    Ok(match session::exit_code(&s.results, false) {
+    // Every execution's token hears the same signals.
+    let cancel = s
+        .executed
+        .last()
+        .map(|e| e.session.ctx.cancel.clone())
+        .unwrap_or_default();
+    Ok(match session::exit_code(&cancel, &s.results, false) {
         c if c > 1 => c,
         _ if finding.is_some() => crate::model::exit::OK,
         _ => crate::model::exit::UNMET,

@@ -39,6 +39,8 @@ pub struct Options<'a> {
     pub out: &'a Path,
     pub jobs: usize,
     pub keep: bool,
+    /// `--no-sandbox`: run the probes outside bubblewrap.
+    pub no_sandbox: bool,
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
@@ -89,7 +91,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         all.len(),
         dir.display()
     );
-    Ok(session::exit_code(&all, false))
+    Ok(session::exit_code(&ex.session.ctx.cancel, &all, false))
 }
 
 /// `--go` values as a `go:` axis.
@@ -124,6 +126,7 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
             keep: true,
         },
     )?;
+    s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
     // Only now: bad input must leave no reports directory behind.
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &s.warnings {

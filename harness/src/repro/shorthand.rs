@@ -351,6 +351,8 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
             timeout: raw.timeout,
             runners: raw.runners,
             allow_missing: raw.allow_missing,
+            // A stranger's snippet cannot opt out of the sandbox.
+            sandbox: None,
         },
         expect,
     })

@@ -29,7 +29,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::axis;
-use crate::errors::{Error, Source};
+use crate::errors::{Error, InputError, Source};
 use crate::load::{self, limits, Located, Matrix};
 
 use super::{markdown, shorthand};
@@ -141,7 +141,10 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
         .map(|p| p.probes.is_some() || p.matrix.is_some())
         .unwrap_or(false);
     if full {
-        let matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        let mut matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        confined(&matrix)?;
+        // A stranger's matrix cannot opt out; only --no-sandbox can.
+        matrix.sandbox = true;
         return Ok(Loaded {
             matrix,
             yaml: yaml_only,
@@ -160,6 +163,7 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
     let file = shorthand::spell(raw, &source)?;
     let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
     snippet_defaults(&mut matrix, timeout_given);
+    confined(&matrix)?;
     Ok(Loaded {
         matrix,
         yaml: yaml_only,
@@ -228,5 +232,107 @@ fn safe_name(s: &str) -> String {
         n
     } else {
         "snippet".into()
+    }
+}
+
+/// Refuses a snippet whose build would read a file outside the cell's
+/// directory: an absolute or `..` path in its flags, ldflags, tags or env
+/// values, or in a `#include`, `#cgo` or `//go:embed` line of its sources.
+/// A stranger's `-extldflags=@/home/you/.ssh/id_rsa` would have the linker
+/// quote the file in its error, into the report.
+fn confined(m: &Matrix) -> miette::Result<()> {
+    let help = || {
+        Some(
+            "a snippet's build reads only its own files: put the file under `files:` and \
+             name it relatively (in cgo, as ${SRCDIR}/name)"
+                .to_string(),
+        )
+    };
+    let values = ["ldflags", "tags", "flags"]
+        .iter()
+        .filter_map(|k| m.axes.get(k))
+        .chain(m.env.values())
+        .flatten();
+    for v in values {
+        if let Some(path) = outside_path(&v.value) {
+            let msg = format!("the snippet names {path:?}, outside the cell's directory");
+            let e = InputError::new(&m.source, v.span, msg, "this value", help());
+            return Err(Error::from(e).into());
+        }
+    }
+    let directive = ["#include", "#cgo", "//go:embed"];
+    let lines = m
+        .probes
+        .iter()
+        .filter(|p| p.inline)
+        .flat_map(|p| p.files.iter())
+        .flat_map(|(_, text)| text.lines())
+        .map(str::trim_start)
+        .filter(|l| directive.iter().any(|d| l.starts_with(d)));
+    for line in lines {
+        if let Some(path) = outside_path(line) {
+            let at = m.source.text.find(path).unwrap_or(0);
+            let span = SourceSpan::new(at.into(), path.len());
+            let msg = format!("the snippet's source names {path:?}, outside the cell's directory");
+            let e = InputError::new(&m.source, span, msg, "here", help());
+            return Err(Error::from(e).into());
+        }
+    }
+    Ok(())
+}
+
+/// The first piece of `text` that names a path outside the directory it is
+/// read in: absolute, from `~`, or through `..`.
+fn outside_path(text: &str) -> Option<&str> {
+    let seps = |c: char| c.is_whitespace() || matches!(c, '=' | ',' | '@' | '"' | '\'' | '<' | '>');
+    // A C compiler's directory options take the path glued on: -I/usr/x.
+    const GLUED: [&str; 9] = [
+        "-isystem",
+        "-iquote",
+        "-idirafter",
+        "-include",
+        "-imacros",
+        "-I",
+        "-L",
+        "-B",
+        "-F",
+    ];
+    text.split(seps).find(|p| {
+        let path = GLUED.iter().find_map(|o| p.strip_prefix(o)).unwrap_or(p);
+        path.starts_with('/')
+            || path.starts_with('~')
+            || path.split(['/', '\\']).any(|segment| segment == "..")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_outside_the_cells_directory_are_found() {
+        assert_eq!(
+            outside_path("-extldflags=@/root/.ssh/id_rsa"),
+            Some("/root/.ssh/id_rsa")
+        );
+        assert_eq!(outside_path("-overlay=../x.json"), Some("../x.json"));
+        assert_eq!(
+            outside_path("#include \"/etc/passwd\""),
+            Some("/etc/passwd")
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -I~/inc"), Some("-I~/inc"));
+        assert_eq!(
+            outside_path("#cgo LDFLAGS: -L/opt/lib -lx"),
+            Some("-L/opt/lib")
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -Iinclude/x"), None);
+        assert_eq!(outside_path("-Wl,-rpath,/opt/lib"), Some("/opt/lib"));
+        assert_eq!(
+            outside_path("-s -w -X main.url=https://example.com/a"),
+            None
+        );
+        assert_eq!(outside_path("#cgo CFLAGS: -I${SRCDIR}/include"), None);
+        assert_eq!(outside_path("#include <stdio.h>"), None);
+        assert_eq!(outside_path("a..b"), None);
     }
 }

@@ -9,12 +9,15 @@
 //! - Spawning, timeouts and output capture belong to the process module;
 //!   the only processes started here are the ones that set a runner up and
 //!   tear it down ([`warm_up`], [`cool_down`]).
+//! - [`sandbox`] puts an invocation inside bubblewrap.
 
 pub mod exec;
 pub mod needs;
 pub mod runners;
+pub mod sandbox;
 
 pub use runners::{
     choose, choose_with, cool_down, invocation, invocation_in, tools_for_goroot, warm_up,
     Invocation,
 };
+pub use sandbox::Sandbox;

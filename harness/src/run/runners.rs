@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::fsutil::Lock;
 use crate::host::{Host, Tools, Wine};
@@ -581,10 +580,15 @@ fn wine_env(w: &Wine) -> BTreeMap<String, String> {
 /// 2. the ProcessPrng stub is copied into system32 (and syswow64). Beside
 ///    the exe is not enough: Go loads it with LOAD_LIBRARY_SEARCH_SYSTEM32;
 /// 3. a wineserver is started that lingers, then `wineboot` starts the
-///    prefix's services with their stdio on /dev/null. A service started by
-///    a probe's run inherits the probe's stdout and stderr and keeps those
-///    pipes open as long as the server lives, so a reader waiting for EOF
-///    hangs. With the services up, a run takes ~0.1 s instead of ~1 s.
+///    prefix's services, with their output in `<prefix>.logs/`. A service
+///    started by a probe's run would inherit the probe's stdout and stderr
+///    and write there as long as the server lives. With the services up, a
+///    run takes ~0.1 s instead of ~1 s. They run through `process` with
+///    `Spec::daemons`: they outlive the command that started them, and
+///    [`cool_down`] ends them.
+///
+/// All of it runs only wine's own programs, outside the sandbox, like a
+/// build; the probes' wine clients run inside it (see `sandbox`).
 ///
 /// wazero: creates its compilation cache directory.
 pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
@@ -606,7 +610,12 @@ pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
 /// Several crossprobe processes may share the prefix (parallel test runs, two
 /// matrices at once): each holds a shared lock on `<prefix>.users` from its
 /// first wine warm-up, and only the last one out kills the server. The
-/// others leave it to exit by itself when its linger time runs out.
+/// others leave it to exit by itself when its linger time runs out: the one
+/// daemon that may outlive a crossprobe, while another still uses it.
+///
+/// `wineserver -k` ends the server's clients (services.exe, winedevice.exe,
+/// a probe's leftovers) and the server saves the registry as it exits; what
+/// still carries a warm-up's marker after that is killed.
 pub fn cool_down(tools: &Tools) -> Result<(), String> {
     let Some(w) = &tools.wine else { return Ok(()) };
     if !w.prefix.join(READY).is_file() {
@@ -622,7 +631,10 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
         return Ok(());
     };
     // Non-zero just means no server was running.
-    quiet(w, &w.server, &["-k"], Duration::from_secs(30)).map(|_| ())
+    let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop);
+    let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop);
+    crate::process::sweep::kill_left();
+    killed.and(waited).map(|_| ())
 }
 
 /// This process's shared hold on the wine prefix; see [`cool_down`].
@@ -645,24 +657,23 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
         }
     }
 
+    // Outside the sandbox: wine's server opens files for its clients, so a
+    // sandboxed server could not see the cells' directories (under a private
+    // /tmp or $HOME). Only wine's own programs run here.
     let ready = w.prefix.join(READY);
     if !ready.is_file() {
-        let loader = path_str(&w.loader64);
-        let boot = quiet(
-            w,
-            &w.loader64,
-            &["wineboot", "--init"],
-            Duration::from_secs(300),
-        )?;
-        if !boot {
+        let init = ["wineboot", "--init"];
+        if !wine_step(w, &w.loader64, &init, WineStep::Init)? {
             return Err(format!(
-                "{loader} wineboot --init failed in {}",
-                w.prefix.display()
+                "{} wineboot --init failed in {} (its output: {})",
+                path_str(&w.loader64),
+                w.prefix.display(),
+                logs(w).display()
             ));
         }
         // wineboot returns before wine has finished: it restarts once to
         // apply the new configuration and flushes the registry on exit.
-        quiet(w, &w.server, &["-w"], Duration::from_secs(120))?;
+        wine_step(w, &w.server, &["-w"], WineStep::Wait)?;
         fs::write(&ready, &w.version).map_err(|e| io("cannot write", &ready, e))?;
     }
 
@@ -680,10 +691,18 @@ fn wine_warm_up(w: &Wine) -> Result<(), String> {
     }
 
     // Exit status 0: we started it (it daemonises). Otherwise one is running.
-    if quiet(w, &w.server, &[SERVER_LINGER], Duration::from_secs(30))? {
-        quiet(w, &w.loader64, &["wineboot"], Duration::from_secs(120))?;
+    // The prefix must exist before a probe's sandbox can bind it.
+    fs::create_dir_all(&w.prefix).map_err(|e| io("cannot create", &w.prefix, e))?;
+    if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve)? {
+        wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot)?;
     }
     Ok(())
+}
+
+/// Where the wine commands of [`warm_up`] and [`cool_down`] write their
+/// output (the daemons' included).
+fn logs(w: &Wine) -> PathBuf {
+    w.prefix.with_extension("logs")
 }
 
 fn lock_error(path: &Path, e: std::io::Error) -> String {
@@ -705,31 +724,65 @@ fn install(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
 }
 
-/// Runs a wine command in the prefix with stdio on /dev/null; true when it
-/// exited 0. Killed after `limit`.
-fn quiet(w: &Wine, program: &Path, args: &[&str], limit: Duration) -> Result<bool, String> {
-    let shown = || format!("{} {}", program.display(), args.join(" "));
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(wine_env(w))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", shown()))?;
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(status.success()),
-            Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{} took longer than {}s", shown(), limit.as_secs()));
-            }
-            Err(e) => return Err(format!("waiting for {}: {e}", shown())),
+/// A wine command of [`warm_up`] or [`cool_down`]: its time limit, its log
+/// and whether it leaves daemons.
+#[derive(Clone, Copy)]
+enum WineStep {
+    /// `wineboot --init`: 18-21 s here.
+    Init,
+    /// `wineserver -w`, after the prefix was made.
+    Wait,
+    /// The lingering server.
+    Serve,
+    /// `wineboot`, starting the prefix's services.
+    Boot,
+    /// `wineserver -k` or `-w` at the end of a run.
+    Stop,
+}
+
+impl WineStep {
+    fn name(self) -> &'static str {
+        match self {
+            WineStep::Init => "wineboot-init",
+            WineStep::Wait => "wait",
+            WineStep::Serve => "server",
+            WineStep::Boot => "wineboot",
+            WineStep::Stop => "stop",
         }
     }
+}
+
+/// Runs a wine command in the prefix through `process`, so that a timeout,
+/// Ctrl-C and the sweep reach it like any child; true when it exited 0.
+fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, String> {
+    let argv: Vec<String> = std::iter::once(path_str(program))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect();
+    let shown = argv.join(" ");
+    let limit = Duration::from_secs(match step {
+        WineStep::Init => 300,
+        WineStep::Wait | WineStep::Boot => 120,
+        WineStep::Serve | WineStep::Stop => 30,
+    });
+    let spec = crate::process::Spec {
+        argv,
+        env: wine_env(w),
+        env_remove: Vec::new(),
+        cwd: None,
+        timeout: limit,
+        log_dir: logs(w),
+        log_name: step.name().to_string(),
+        cap: 16 * 1024,
+        daemons: matches!(step, WineStep::Init | WineStep::Serve | WineStep::Boot),
+    };
+    let c = crate::process::run(&spec).map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if c.exit.timed_out {
+        return Err(format!("{shown} took longer than {}s", limit.as_secs()));
+    }
+    if crate::process::interrupt::requested().is_some() {
+        return Err(format!("{shown}: interrupted"));
+    }
+    Ok(c.exit.success())
 }
 
 #[cfg(test)]

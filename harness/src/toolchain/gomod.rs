@@ -56,6 +56,7 @@ pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, St
         log_dir: scratch.path().join(".logs"),
         log_name: "tidy".into(),
         cap: 64 << 10,
+        daemons: false,
     };
     let c = process::run(&spec).map_err(|e| format!("cannot run go mod tidy: {e}"))?;
     // With -e, tidy goes on past a module it cannot have and says so on

@@ -73,9 +73,18 @@ fn cgo_1_runs_under_every_runner() {
         run("linux/riscv64/cgo1/cgo-hello")["env"]["QEMU_LD_PREFIX"],
         "/usr/riscv64-linux-gnu"
     );
+    // The probe's own argv follows bwrap's, after its `--`.
+    let argv = run("linux/386/cgo1/cgo-hello")["argv"].clone();
+    let words: Vec<&str> = argv
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    let own = words.iter().position(|w| *w == "--").map_or(0, |i| i + 1);
     assert_eq!(
-        run("linux/386/cgo1/cgo-hello")["argv"][0],
-        "/usr/i686-linux-gnu/lib/ld-linux.so.2"
+        words[own], "/usr/i686-linux-gnu/lib/ld-linux.so.2",
+        "{argv}"
     );
     assert_eq!(
         cells["windows/amd64/cgo1/cgo-hello"]["cell"]["runner"]["binary"],

@@ -302,6 +302,9 @@ fn cached_cells_are_marked() {
         let o = common::cmd(dir.path(), &["run", "@", "-j2"])
             .env_remove("CROSSPROBE_NO_CACHE")
             .env("XDG_CACHE_HOME", &xdg)
+            // Go keeps its build cache under XDG_CACHE_HOME too: without
+            // this the first run starts cold and can time out on 2 cores.
+            .env("GOCACHE", common::gocache())
             .output()
             .unwrap();
         assert_eq!(

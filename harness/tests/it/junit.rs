@@ -61,6 +61,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         build_of: None,
         attempts: Vec::new(),
         ran_on: None,
+        sandboxed: None,
         tests: Vec::new(),
         missing: None,
         key: None,

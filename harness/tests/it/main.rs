@@ -38,6 +38,7 @@ mod resume;
 mod retries;
 mod runaway;
 mod runners;
+mod sandbox;
 mod shards;
 mod snippet_gomod;
 mod standings;

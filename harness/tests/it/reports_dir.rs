@@ -9,6 +9,8 @@
 //! CROSSPROBE_REQUIRE_TOOLS (CI) they fail.
 #![cfg(unix)]
 
+// Runs pass --no-sandbox: their probes leave marks in the test's own
+// directory, which a sandboxed probe cannot write.
 use crate::common;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +30,7 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("started");
     std::fs::write(dir.path().join("matrix.yaml"), sleepy(&marker)).unwrap();
-    let mut first = common::cmd(dir.path(), &["run", "@"])
+    let mut first = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -41,7 +43,7 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
 
     let tmp = tempfile::tempdir().unwrap();
     let t1 = Instant::now();
-    let second = common::cmd(dir.path(), &["run", "@"])
+    let second = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
         .env("TMPDIR", tmp.path())
         .output()
         .unwrap();
@@ -83,7 +85,7 @@ fn refused_before_building(out: &Path) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let r = common::Test::new()
         .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
-        .args(&["run", "@", "--out", out.to_str().unwrap()])
+        .args(&["run", "@", "--no-sandbox", "--out", out.to_str().unwrap()])
         .env("TMPDIR", tmp.path().to_str().unwrap())
         .status(2)
         .run();
@@ -199,7 +201,14 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
 
     let o = common::cmd(
         dir.path(),
-        &["run", "@", "-j1", "--out", out.to_str().unwrap()],
+        &[
+            "run",
+            "@",
+            "--no-sandbox",
+            "-j1",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     )
     .output()
     .unwrap();
@@ -256,9 +265,12 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     )
     .unwrap();
     // Room for the sources and the reports, not for a linked binary.
-    let o = with_file_size_limit(common::cmd(dir.path(), &["run", "@", "-j1"]), 256 << 10)
-        .output()
-        .unwrap();
+    let o = with_file_size_limit(
+        common::cmd(dir.path(), &["run", "@", "--no-sandbox", "-j1"]),
+        256 << 10,
+    )
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(

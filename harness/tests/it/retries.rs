@@ -1,6 +1,8 @@
 //! `--retries`: a cell that fails and then passes is flaky, reported as a
 //! JUnit flakyFailure and never counted as a pass.
 
+// Runs pass --no-sandbox: their probes leave marks in the test's own
+// directory, which a sandboxed probe cannot write.
 use crate::common;
 
 /// A probe that fails the first time it runs and passes after: it leaves a
@@ -45,7 +47,7 @@ fn a_cell_that_fails_then_passes_is_flaky() {
     let marks = tempfile::tempdir().unwrap();
     let r = common::run_yaml(
         &flaky_yaml(marks.path()),
-        &["run", "@", "--retries", "2", "-j1"],
+        &["run", "@", "--no-sandbox", "--retries", "2", "-j1"],
     );
     // Flaky does not fail the run: the cell met its expectation in the end.
     assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
@@ -94,7 +96,7 @@ fn without_retries_the_first_failure_stands() {
     let marks = tempfile::tempdir().unwrap();
     let r = common::Test::new()
         .matrix(&flaky_yaml(marks.path()))
-        .args(&["run", "@", "-j1"])
+        .args(&["run", "@", "--no-sandbox", "-j1"])
         .status(1)
         .run();
     let cells = r.cells("flaky");

@@ -51,6 +51,7 @@ pub fn case(argv: &[&str]) -> Case {
         log_dir: dir.path().join("logs"),
         log_name: "child".to_string(),
         cap: 64 * 1024,
+        daemons: false,
     };
     Case { marker, spec, dir }
 }

@@ -10,6 +10,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"strings"
 )
 
 type profile struct {
@@ -111,9 +112,13 @@ func parseProfile(gz []byte) (*profile, error) {
 		return nil, err
 	}
 	var strs []string
-	// Sample count by leaf location id; function id of each location's
-	// innermost line; name (string index) of each function.
-	leaf := map[uint64]int64{}
+	// Each sample's stack (leaf first) and count; function id of each
+	// location's innermost line; name (string index) of each function.
+	type sample struct {
+		locs []uint64
+		n    int64
+	}
+	var samples []sample
 	locFunc := map[uint64]uint64{}
 	funcName := map[uint64]uint64{}
 	p := &profile{}
@@ -137,7 +142,7 @@ func parseProfile(gz []byte) (*profile, error) {
 			if len(vals) > 0 {
 				p.samples += int64(vals[0])
 				if len(locs) > 0 {
-					leaf[locs[0]] += int64(vals[0])
+					samples = append(samples, sample{locs, int64(vals[0])})
 				}
 			}
 		case 4: // Location: id = 1, line = 4 (Line: function_id = 1)
@@ -187,13 +192,23 @@ func parseProfile(gz []byte) (*profile, error) {
 			p.period = int64(f.v)
 		}
 	}
-	byFunc := map[string]int64{}
-	for loc, n := range leaf {
-		name := "?"
+	name := func(loc uint64) string {
 		if i := funcName[locFunc[loc]]; int(i) < len(strs) {
-			name = strs[i]
+			return strs[i]
 		}
-		byFunc[name] += n
+		return "?"
+	}
+	byFunc := map[string]int64{}
+	for _, s := range samples {
+		// A sample taken while the runtime preempts a goroutine
+		// asynchronously has runtime.asyncPreempt as its leaf; the time is
+		// the interrupted function's, one frame up. On a loaded machine
+		// that is a good share of a busy loop's samples.
+		leaf := name(s.locs[0])
+		for i := 1; i < len(s.locs) && strings.HasPrefix(leaf, "runtime.asyncPreempt"); i++ {
+			leaf = name(s.locs[i])
+		}
+		byFunc[leaf] += s.n
 	}
 	var best int64
 	for name, n := range byFunc {

@@ -1,0 +1,321 @@
+//! The sandbox every probe binary runs in: bubblewrap (`bwrap`).
+//!
+//! A probe may come from a stranger's bug report (`crossprobe repro`), and it
+//! runs with the user's privileges. Inside the sandbox:
+//! - there is no network but a private loopback (`--unshare-net`: 127.0.0.1
+//!   and ::1 are up, so the dualstack probe still works);
+//! - the filesystem is read-only, except the cell's run directory, what its
+//!   runner must write (the wine prefix and its server's socket directory,
+//!   wazero's compilation cache) and a private /tmp;
+//! - `$HOME` is an empty, read-only tmpfs: ~/.ssh and credentials are gone;
+//! - a user namespace holds it and every capability is dropped: as root
+//!   without one, bwrap keeps all capabilities and a probe could remount the
+//!   filesystem, or reach the host's through `/proc/PID/root`;
+//! - it has a pid namespace of its own (except under wine, below), in a new
+//!   session (no TIOCSTI into crossprobe's terminal), and dies with crossprobe
+//!   (`--die-with-parent`).
+//!
+//! Wine shares one wineserver between cells, and the server signals its
+//! clients by the pids they report: a client in another pid namespace would
+//! have it signal whoever holds that pid on the host. So wine runs without a
+//! pid namespace (the user namespace still keeps it out of other processes'
+//! /proc entries). The server and the prefix's services run outside the
+//! sandbox (`runners::warm_up`): the server opens files for its clients, and
+//! a sandboxed one would not see the cells' directories. What that leaves
+//! open: a windows probe may ask the server to act on those processes
+//! (WriteProcessMemory into services.exe), which are not confined.
+//!
+//! Builds stay outside: they need the module proxy.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::runners::Invocation;
+use crate::host::Tools;
+use crate::model::{Command, Runner};
+
+/// How probes are run: inside bwrap, or not at all sandboxed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sandbox {
+    /// bwrap's path; None runs probes as they are.
+    bwrap: Option<PathBuf>,
+}
+
+impl Sandbox {
+    /// Probes run unsandboxed (`--no-sandbox`, `run.sandbox: false`).
+    pub fn off() -> Sandbox {
+        Sandbox::default()
+    }
+
+    /// bwrap, once it has shown that it can build a sandbox here; else why
+    /// not, with what to do about it. Costs one bwrap run (a few ms).
+    pub fn detect() -> Result<Sandbox, String> {
+        if !cfg!(target_os = "linux") {
+            return Err(format!(
+                "probes run unsandboxed: bubblewrap needs Linux, and this is {}",
+                std::env::consts::OS
+            ));
+        }
+        let Some(bwrap) = crate::fsutil::which("bwrap") else {
+            return Err("probes run unsandboxed: no bwrap on PATH \
+                        (install bubblewrap: apt-get install bubblewrap; or run scripts/setup)"
+                .to_string());
+        };
+        let bin = bwrap.to_string_lossy().into_owned();
+        let mut argv = vec![bin.clone()];
+        argv.extend(common_flags(false));
+        argv.extend(["--ro-bind", "/", "/", "true"].map(String::from));
+        let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+        match crate::process::query(&refs, &Default::default(), Duration::from_secs(10)) {
+            Ok(_) => Ok(Sandbox { bwrap: Some(bwrap) }),
+            Err(why) => Err(format!(
+                "probes run unsandboxed: {bin} cannot create its namespaces here: {why} \
+                 (user namespaces may be off: see sysctl user.max_user_namespaces, \
+                 kernel.apparmor_restrict_unprivileged_userns)"
+            )),
+        }
+    }
+
+    /// The run's sandbox: off with `--no-sandbox`; off with one warning
+    /// when this host cannot have one. Detected once per process (a
+    /// bisection runs many times).
+    pub fn for_run(no_sandbox: bool) -> Sandbox {
+        static DETECTED: std::sync::OnceLock<Sandbox> = std::sync::OnceLock::new();
+        if no_sandbox {
+            return Sandbox::off();
+        }
+        DETECTED
+            .get_or_init(|| {
+                Sandbox::detect().unwrap_or_else(|why| {
+                    eprintln!("warning: {why}");
+                    Sandbox::off()
+                })
+            })
+            .clone()
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.bwrap.is_some()
+    }
+
+    /// `inv` as it runs in the sandbox: bwrap's argv in front of it. The
+    /// environment and working directory are kept (bwrap passes them on);
+    /// TMPDIR is unset inside, so temporary files go to the private /tmp.
+    pub fn wrap(
+        &self,
+        inv: Invocation,
+        binary: &Path,
+        runner: &Runner,
+        tools: &Tools,
+    ) -> Invocation {
+        let Some(bwrap) = &self.bwrap else {
+            return inv;
+        };
+        // The run directory is the binary's; a cell may run from another
+        // (a `test:` cell from its package's), which it may read only.
+        let run_dir = binary
+            .parent()
+            .map_or_else(|| inv.cwd.clone(), Path::to_path_buf);
+        let ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) {
+            true => Vec::new(),
+            false => vec![inv.cwd.clone()],
+        };
+        let mut rw = vec![run_dir];
+        match runner {
+            Runner::Wine { .. } => rw.extend(wine_writable(tools)),
+            Runner::Wasi { binary } if binary == "wazero" => {
+                rw.push(tools.cache_dir.join("wazero"))
+            }
+            _ => {}
+        }
+        let mut argv = vec![bwrap.to_string_lossy().into_owned()];
+        argv.extend(policy(
+            &inv.argv,
+            &rw,
+            &ro,
+            binary,
+            home().as_deref(),
+            matches!(runner, Runner::Wine { .. }),
+        ));
+        argv.extend(["--chdir".to_string(), path(&inv.cwd)]);
+        argv.push("--".to_string());
+        argv.extend(inv.argv);
+        Invocation { argv, ..inv }
+    }
+}
+
+/// Whether `command` ran inside bwrap: what results.json records per cell.
+pub fn sandboxed(command: &Command) -> bool {
+    command
+        .argv
+        .first()
+        .and_then(|p| Path::new(p).file_name())
+        .is_some_and(|n| n == "bwrap")
+}
+
+/// Namespaces and privileges. `shared_pids` keeps the host's pid namespace
+/// (wine; see the module doc).
+fn common_flags(shared_pids: bool) -> Vec<String> {
+    let mut f = vec!["--unshare-user", "--unshare-ipc", "--unshare-net"];
+    if !shared_pids {
+        f.push("--unshare-pid");
+    }
+    f.extend(["--die-with-parent", "--new-session", "--cap-drop", "ALL"]);
+    f.into_iter().map(String::from).collect()
+}
+
+/// bwrap's options before `--chdir`: the mounts, in order (a later mount
+/// lies over an earlier one).
+fn policy(
+    argv: &[String],
+    rw: &[PathBuf],
+    ro: &[PathBuf],
+    binary: &Path,
+    home: Option<&Path>,
+    shared_pids: bool,
+) -> Vec<String> {
+    let mut f = common_flags(shared_pids);
+    bind(&mut f, "--ro-bind", Path::new("/"));
+    f.extend(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"].map(String::from));
+    if let Some(home) = home {
+        f.extend(["--tmpfs".to_string(), path(home)]);
+        // What the command itself names under $HOME (a runner or Go's
+        // wasm_exec_node.js installed there) stays readable, with its
+        // directory: wasm_exec_node.js loads its neighbour wasm_exec.js.
+        let mut seen: Vec<&Path> = Vec::new();
+        for a in argv {
+            let p = Path::new(a);
+            let Some(dir) = p.parent() else { continue };
+            let named = p.is_absolute() && p.starts_with(home) && p.exists();
+            if named && !seen.contains(&dir) && !rw.iter().any(|w| dir.starts_with(w)) {
+                seen.push(dir);
+                bind(&mut f, "--ro-bind", dir);
+            }
+        }
+    }
+    for dir in rw.iter().filter(|d| d.exists()) {
+        bind(&mut f, "--bind", dir);
+    }
+    for dir in ro.iter().filter(|d| d.exists()) {
+        bind(&mut f, "--ro-bind", dir);
+    }
+    // The binary is the build's output, which later runs reuse: a probe may
+    // write beside it, not over it.
+    if binary.is_file() {
+        bind(&mut f, "--ro-bind", binary);
+    }
+    if let Some(home) = home {
+        f.extend(["--remount-ro".to_string(), path(home)]);
+    }
+    f.extend(["--unsetenv", "TMPDIR"].map(String::from));
+    f
+}
+
+/// `p` mounted at itself.
+fn bind(f: &mut Vec<String>, opt: &str, p: &Path) {
+    f.extend([opt.to_string(), path(p), path(p)]);
+}
+
+/// The directory to hide, when it can be: not `/`, and not one that holds
+/// the system (a HOME of /usr would hide the programs themselves).
+fn home() -> Option<PathBuf> {
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let system = ["/usr", "/etc", "/bin", "/lib"];
+    (home.is_absolute() && home.is_dir() && !system.iter().any(|s| Path::new(s).starts_with(&home)))
+        .then_some(home)
+}
+
+/// What wine writes: its prefix, and the directory of its server's socket,
+/// which lives in /tmp and must be the host's so that every sandbox finds
+/// the one server. Upstream wine uses `/tmp/.wine-UID`; Debian's a
+/// `mkdtemp` name it keeps in `<prefix>/wineserver`. Both are created here
+/// if missing (mode 0700, as wine demands), so that they can be bound.
+pub fn wine_writable(tools: &Tools) -> Vec<PathBuf> {
+    let Some(w) = &tools.wine else {
+        return Vec::new();
+    };
+    let mut dirs = vec![w.prefix.clone()];
+    #[cfg(unix)]
+    {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        dirs.push(PathBuf::from(format!("/tmp/.wine-{uid}")));
+    }
+    if let Ok(name) = std::fs::read_to_string(w.prefix.join("wineserver")) {
+        let name = name.trim();
+        if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
+            dirs.push(Path::new("/tmp").join(name));
+        }
+    }
+    for d in &dirs[1..] {
+        private_dir(d);
+    }
+    dirs
+}
+
+#[cfg(unix)]
+fn private_dir(d: &Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(d);
+}
+
+#[cfg(not(unix))]
+fn private_dir(_: &Path) {}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[String]) -> String {
+        v.join(" ")
+    }
+
+    #[test]
+    fn the_home_directory_is_hidden_and_read_only_with_the_run_directory_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let run = home.join(".cache/crossprobe/builds/x");
+        std::fs::create_dir_all(&run).unwrap();
+        let bin = run.join("probe");
+        std::fs::write(&bin, "").unwrap();
+        let argv = vec![path(&bin)];
+        let f = s(&policy(
+            &argv,
+            std::slice::from_ref(&run),
+            &[],
+            &bin,
+            Some(&home),
+            false,
+        ));
+        let (h, r, b) = (path(&home), path(&run), path(&bin));
+        let want = format!(
+            "--unshare-user --unshare-ipc --unshare-net --unshare-pid --die-with-parent \
+             --new-session --cap-drop ALL --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp \
+             --tmpfs {h} --bind {r} {r} --ro-bind {b} {b} --remount-ro {h} \
+             --unsetenv TMPDIR"
+        );
+        assert_eq!(f, want);
+    }
+
+    #[test]
+    fn wine_keeps_the_host_pid_namespace() {
+        let f = s(&policy(&[], &[], &[], Path::new(""), None, true));
+        assert!(!f.contains("--unshare-pid"), "{f}");
+        assert!(f.contains("--unshare-net"), "{f}");
+    }
+
+    #[test]
+    fn only_commands_run_through_bwrap_count_as_sandboxed() {
+        let c = |argv: &[&str]| Command {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            ..Command::default()
+        };
+        assert!(sandboxed(&c(&["/usr/bin/bwrap", "--", "/b/probe"])));
+        assert!(!sandboxed(&c(&["/b/probe"])));
+        assert!(!sandboxed(&c(&[])));
+    }
+}

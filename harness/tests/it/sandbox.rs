@@ -1,0 +1,256 @@
+//! The sandbox every probe runs in: a probe cannot write into $HOME, read
+//! what is there, or reach the host's loopback, unless --no-sandbox; and no
+//! process a windows run started outlives it, whether it ended normally or
+//! was interrupted.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Go probes, each doing one thing the sandbox forbids and exiting 1 with
+/// Go's error when it cannot.
+fn probes(home: &Path, port: u16) -> String {
+    let body = |name: &str, stmt: &str| {
+        format!(
+            "  - name: {name}\n    source: |\n      package main\n      import (\"fmt\"; \"net\"; \"os\")\n      var _ = net.Dial\n      func main() {{\n        if err := {stmt}; err != nil {{ fmt.Fprintln(os.Stderr, \"refused:\", err); os.Exit(1) }}\n        fmt.Println(\"CROSSPROBE-FACTS: {{}}\")\n      }}\n"
+        )
+    };
+    let h = home.display();
+    [
+        body("writehome", &format!("os.WriteFile(\"{h}/written\", []byte(\"x\"), 0o644)")),
+        body("readhome", &format!("func() error {{ _, err := os.ReadFile(\"{h}/planted\"); return err }}()")),
+        body("loopback", &format!("func() error {{ c, err := net.Dial(\"tcp\", \"127.0.0.1:{port}\"); if err == nil {{ c.Close() }}; return err }}()")),
+    ]
+    .concat()
+}
+
+/// Cell id → (outcome, sandboxed, the run's stderr).
+fn cells(results: &Path) -> BTreeMap<String, (String, Value, String)> {
+    let text = std::fs::read_to_string(results).unwrap();
+    let r: Value = serde_json::from_str(&text).unwrap();
+    r["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let run = c["phases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "run")
+                .map(|p| p["commands"][0].clone())
+                .unwrap_or(Value::Null);
+            (
+                c["cell"]["probe"].as_str().unwrap().to_string(),
+                (
+                    c["outcome"].as_str().unwrap().to_string(),
+                    c["sandboxed"].clone(),
+                    run["stderr"]["text"].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_probe_cannot_write_or_read_home_or_reach_the_hosts_loopback_unless_unsandboxed() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join("planted"), "a secret").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let yaml = format!(
+        "name: sandbox\nprobes:\n{}matrix:\n  goos: [linux]\n  goarch: [amd64]\n",
+        probes(&home, port)
+    );
+    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
+    // The cache dir stays where the suite keeps it: $HOME moves, builds do not.
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap()));
+    let with_cache = |args: &[&str]| {
+        let out = common::cmd(dir.path(), args)
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code().unwrap_or(-1), err)
+    };
+
+    let (code, err) = with_cache(&["run", "@", "--out", "sandboxed", "-j2"]);
+    assert_eq!(code, 1, "{err}");
+    let got = cells(&dir.path().join("sandboxed/sandbox/results.json"));
+    let want = [
+        ("writehome", "read-only file system"),
+        ("readhome", "no such file or directory"),
+        ("loopback", "connection refused"),
+    ];
+    for (probe, why) in want {
+        let (outcome, sandboxed, stderr) = &got[probe];
+        assert_eq!(outcome, "run-fail", "{probe}: {stderr}");
+        assert_eq!(sandboxed, &Value::Bool(true), "{probe}");
+        assert!(stderr.contains(why), "{probe}: {stderr}");
+    }
+    assert!(!home.join("written").exists());
+
+    let (code, err) = with_cache(&["run", "@", "--out", "open", "-j2", "--no-sandbox"]);
+    assert_eq!(code, 0, "{err}");
+    let got = cells(&dir.path().join("open/sandbox/results.json"));
+    for (probe, _) in want {
+        let (outcome, sandboxed, stderr) = &got[probe];
+        assert_eq!(outcome, "pass", "{probe}: {stderr}");
+        assert_eq!(sandboxed, &Value::Bool(false), "{probe}");
+    }
+    assert_eq!(std::fs::read(home.join("written")).unwrap(), b"x");
+}
+
+#[test]
+fn a_repro_snippet_runs_sandboxed() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join("planted"), "a secret").unwrap();
+    let snippet = format!(
+        "name: reads-home\ngoos: linux\ngoarch: amd64\nsource: |\n  package main\n  import (\"fmt\"; \"os\")\n  func main() {{\n    b, err := os.ReadFile(\"{}/planted\")\n    fmt.Println(string(b), err)\n    if err != nil {{ os.Exit(1) }}\n    fmt.Println(\"CROSSPROBE-FACTS: {{}}\")\n  }}\n",
+        home.display()
+    );
+    std::fs::write(dir.path().join("snippet.yaml"), snippet).unwrap();
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap()));
+    let repro = |extra: &[&str]| {
+        let mut args = vec!["repro", "snippet.yaml", "--out", "r"];
+        args.extend_from_slice(extra);
+        let out = common::cmd(dir.path(), &args)
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        let got = cells(&dir.path().join("r/reads-home/results.json"));
+        (got.into_values().next().unwrap(), text)
+    };
+    let ((outcome, sandboxed, stderr), err) = repro(&[]);
+    assert_eq!(outcome, "run-fail", "{stderr}\n{err}");
+    assert_eq!(sandboxed, Value::Bool(true));
+    let ((outcome, sandboxed, _), err) = repro(&["--no-sandbox"]);
+    assert_eq!(outcome, "pass", "{err}");
+    assert_eq!(sandboxed, Value::Bool(false));
+}
+
+/// Live processes whose environment names crossprobe's marker for `pid`
+/// (`CROSSPROBE_SPAWN=<pid>.<n>`) or `prefix` as WINEPREFIX: pid and
+/// command line of each.
+fn leftovers(pid: u32, prefix: &Path) -> Vec<(u32, String)> {
+    let marker = format!("CROSSPROBE_SPAWN={pid}.");
+    let wine = format!("WINEPREFIX={}\0", prefix.display());
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        let has = |n: &str| env.windows(n.len()).any(|w| w == n.as_bytes());
+        if has(&marker) || has(&wine) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            found.push((p, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+        }
+    }
+    found
+}
+
+/// What is left a second after crossprobe `pid` exited.
+fn left_after_a_second(pid: u32, prefix: &Path) -> Vec<(u32, String)> {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        let left = leftovers(pid, prefix);
+        if left.is_empty() || Instant::now() >= until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    // A prefix of its own, so that no other test's run shares its server.
+    let cache = dir.path().join("cache");
+    let prefix = cache.join("crossprobe/wine");
+    let yaml = "name: win\nprobes:\n  - name: nap\n    source: |\n      package main\n      import (\"os\"; \"time\")\n      import \"fmt\"\n      func main() { if os.Getenv(\"NAP\") == \"1\" { time.Sleep(time.Minute) }; fmt.Println(\"CROSSPROBE-FACTS: {}\") }\nmatrix:\n  goos: [windows]\n  goarch: [amd64]\n  env:\n    NAP: [\"0\"]\nrun:\n  timeout: 300s\n";
+    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
+    std::fs::write(
+        dir.path().join("nap.yaml"),
+        yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]"),
+    )
+    .unwrap();
+    let start = |m: &str| {
+        common::cmd(dir.path(), &["run", m, "--out", "r"])
+            .env("XDG_CACHE_HOME", &cache)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let child = start("@");
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        left_after_a_second(pid, &prefix),
+        vec![],
+        "after a run that ended"
+    );
+
+    let mut child = start("nap.yaml");
+    let pid = child.id();
+    // Interrupted once the probe is running under wine.
+    let until = Instant::now() + Duration::from_secs(120);
+    while !leftovers(pid, &prefix)
+        .iter()
+        .any(|(_, cmd)| cmd.contains("probe.exe"))
+    {
+        assert!(Instant::now() < until, "the probe never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "crossprobe ended early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        left_after_a_second(pid, &prefix),
+        vec![],
+        "after an interrupted run"
+    );
+}
+
+#[test]
+fn a_snippet_whose_build_would_read_outside_its_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snippet = "name: leak\ngoos: linux\ngoarch: amd64\nldflags: \"-extldflags=@/root/.ssh/id_rsa\"\nsource: |\n  package main\n  func main() {}\n";
+    std::fs::write(dir.path().join("leak.yaml"), snippet).unwrap();
+    let out = common::cmd(dir.path(), &["repro", "leak.yaml", "--out", "r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("r").exists(), "nothing built, no reports");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+}
