@@ -120,7 +120,8 @@ class Bench:
             cells += res["cells"]
             perf = res.get("perf") or {}
             estimate = res.get("estimate") or {}
-        unmet = [c["cell"]["id"] for c in cells if not c["verdict"]["met"]]
+        unmet = [f'{c["cell"]["id"]}: {c["outcome"]} {c.get("reason") or c["verdict"]["message"]}'
+                 for c in cells if not c["verdict"]["met"]]
         if unmet:
             sys.exit(f"bench: cells did not meet their expectations: {unmet[:5]}")
         return {"wall": wall, "cpu": cpu, "perf": perf, "cells": len(cells),
@@ -247,7 +248,7 @@ def model_error(r):
     return (e["actual_ms"] - e["expected_ms"]) / e["expected_ms"]
 
 
-def shards_bench(b, work):
+def shards_bench(b, work, rounds):
     mx = REPO / "matrices" / "linux-arches.yaml"
     n = len(json.loads(subprocess.run([b.cp, "plan", str(mx), "--json"], check=True,
                                       stdout=subprocess.PIPE, text=True).stdout))
@@ -293,13 +294,13 @@ def shards_bench(b, work):
     warm_runner.save(saved)
     nightly = Runner(b, work / "nightly", wine)
     warm, restored = [], []
-    for _ in range(2):
+    for _ in range(rounds):
         warm.append(warm_runner.run(mx, "--shard", "1/2")["wall"])
         nightly.restore(saved, wine)
         restored.append(nightly.run(mx, "--shard", "1/2")["wall"])
     w, rs = statistics.median(warm), statistics.median(restored)
     print(f"  second nightly of shard 1/2, caches restored: {rs:.1f} s; warm local rerun "
-          f"{w:.1f} s: {rs / w:.2f}x (median of 2)\n")
+          f"{w:.1f} s: {rs / w:.2f}x (median of {rounds})\n")
 
     print("targets:")
     for count, (cpu_max, wall_max) in [(2, (1.15, 0.6)), (4, (1.3, 0.4))]:
@@ -434,7 +435,7 @@ def main():
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         if args.shards:
-            shards_bench(b, work)
+            shards_bench(b, work, args.rounds)
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         gocache = work / "gocache"

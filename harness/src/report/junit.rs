@@ -7,17 +7,18 @@
 //!
 //! The shape, checked against `shared/schemas/jenkins-junit-10.xsd`:
 //!
-//! - `<testsuites name="crossprobe {matrices}">` with the totals and the run's
-//!   wall-clock time.
+//! - `<testsuites name="crossprobe {matrices}">` with the run's wall-clock
+//!   time, and no totals (see `write`): each suite has its own.
 //! - One `<testsuite name="{goos}/{goarch}">` per target, ordered by goos then
 //!   goarch. Its `time` is the sum of its cells' times, so with cells running
 //!   in parallel the suites add up to more than the run.
-//! - The suite's `<properties>`: `goos` and `goarch`, then only what a
-//!   reader of the JUnit needs and its testcase cannot say: for a cell
-//!   expected not to pass, `{case}: expected`; the expectation's `reason`;
-//!   for a retried cell, `tries`; for a flaky one, `flaky`.
-//!   `{case}` is the testcase name, or `{matrix}:{name}` when the suite holds
-//!   cells of several matrices, which could share names. They sit at suite
+//! - The suite's `<properties>`: only what a reader of the JUnit needs and
+//!   its testcase cannot say: for a cell expected not to pass,
+//!   `{cell}: expected`; the expectation's `reason`; for a retried cell,
+//!   `tries`; for a flaky one, `flaky`. `{cell}` is the cell id, or
+//!   `{matrix}:{id}` when the report holds several matrices, which could
+//!   share ids: names are unique in the whole file, as xunitparser requires
+//!   (the suite's name already says goos and goarch). They sit at suite
 //!   level because the schema allows properties nowhere else. Axes, facts
 //!   and runners are in results.json and report.html: as properties they
 //!   were ~50 XML elements per cell, and GitLab refuses a report of more
@@ -91,26 +92,18 @@ pub fn write<W: Write>(results: &Results, out: W) -> io::Result<()> {
     let mut w = Writer::new_with_indent(io::BufWriter::new(out), b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
 
-    let count = |f: fn(&Status) -> bool| -> usize {
-        suites
-            .iter()
-            .map(|s| s.cases.iter().filter(|c| f(&c.status)).count())
-            .sum()
-    };
     let mut name = String::from("crossprobe");
     for m in &results.matrices {
         name.push(' ');
         name.push_str(m);
     }
+    // No totals here: readers that find them trust them (test-results-
+    // parser), and the skips' total is an attribute Jenkins' schema does
+    // not allow on `<testsuites>`, so they would read no skips. Without
+    // them, every reader sums the suites.
     w.write_event(Event::Start(element(
         "testsuites",
-        &[
-            ("name", &name),
-            ("tests", &count(|_| true).to_string()),
-            ("failures", &count(Status::is_failure).to_string()),
-            ("errors", "0"),
-            ("time", &secs(results.duration_ms)),
-        ],
+        &[("name", &name), ("time", &secs(results.duration_ms))],
     )))?;
     for suite in &suites {
         write_suite(&mut w, results, suite, cap)?;
@@ -140,7 +133,7 @@ struct Case<'a> {
     test: Option<&'a TestResult>,
     name: Cow<'a, str>,
     classname: String,
-    /// What this cell's property names start with.
+    /// What this cell's property names start with: unique in the file.
     prefix: String,
     status: Status,
 }
@@ -185,6 +178,11 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
         }
         name
     };
+    let mixed = results.matrices.len() > 1
+        || results
+            .cells
+            .iter()
+            .any(|r| r.cell.matrix != results.cells[0].cell.matrix);
     let mut by_target: BTreeMap<(&str, &str), Vec<&CellResult>> = BTreeMap::new();
     for r in &results.cells {
         by_target
@@ -198,14 +196,13 @@ fn suites(results: &Results) -> Vec<Suite<'_>> {
             // Cells finish in whatever order the workers take; sorting keeps
             // two runs of one matrix diffable.
             cells.sort_by(|a, b| (&a.cell.matrix, &a.cell.id).cmp(&(&b.cell.matrix, &b.cell.id)));
-            let mixed = cells.iter().any(|r| r.cell.matrix != cells[0].cell.matrix);
             let mut cases = Vec::new();
             for r in cells {
                 let name = case_name(r);
                 let prefix = if mixed {
-                    format!("{}:{name}", r.cell.matrix)
+                    format!("{}:{}", r.cell.matrix, r.cell.id)
                 } else {
-                    name.to_string()
+                    r.cell.id.clone()
                 };
                 for t in &r.tests {
                     cases.push(Case {
@@ -366,9 +363,10 @@ fn write_suite<W: Write>(
         ],
     )))?;
 
+    // Property names are unique in the whole file, not only in the suite:
+    // xunitparser gathers every suite's into one map, and refuses a name
+    // twice.
     w.write_event(Event::Start(BytesStart::new("properties")))?;
-    property(w, "goos", suite.goos)?;
-    property(w, "goarch", suite.goarch)?;
     // A cell's properties once, though its Go tests are several cases.
     let mut seen: Vec<*const CellResult> = Vec::new();
     for case in &suite.cases {

@@ -24,6 +24,7 @@ mod html;
 mod inspect;
 mod interrupt;
 mod junit;
+mod junit_consumers;
 mod kill9;
 mod matrices;
 mod missing_tools;

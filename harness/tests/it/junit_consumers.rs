@@ -1,0 +1,188 @@
+//! The merged JUnit of a fleet (two runners, two shards each), read by real
+//! consumers' parsers besides xmllint: junitparser and xunitparser (PyPI)
+//! and test-results-parser (npm, as testbeats reads reports). Each must
+//! count the tests, failures and skips crossprobe counts.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Two targets, passing and failing against expectations, and a skip: five
+/// cells in three build families.
+const FLEET: &str = r#"
+name: fleet
+probes: [hello, cgo-hello]
+matrix:
+  goos: [linux]
+  goarch: [amd64, "386"]
+  ldflags: ["", "-s -w"]
+  exclude:
+    - {probe: cgo-hello}
+  include:
+    - {goos: linux, goarch: arm, cgo: "1", cc: crossprobe-no-such-gcc, probe: cgo-hello}
+expect:
+  - when: {goarch: "386", ldflags: "-s -w"}
+    outcome: run-fail
+    reason: made to fail, so that the report has failures
+  - when: {cc: crossprobe-no-such-gcc}
+    outcome: skip
+"#;
+
+/// What each parser reads: `tests failures skipped`.
+const JUNITPARSER: &str = r#"
+import sys
+from junitparser import JUnitXml, Failure, Error, Skipped
+x = JUnitXml.fromfile(sys.argv[1])
+cases = [c for s in x for c in s]
+kinds = lambda k: sum(1 for c in cases if any(isinstance(r, k) for r in c.result))
+print(len(cases), kinds(Failure) + kinds(Error), kinds(Skipped))
+"#;
+
+const XUNITPARSER: &str = r#"
+import sys, xunitparser
+with open(sys.argv[1]) as f:
+    suite, result = xunitparser.parse(f)
+print(result.testsRun, len(result.failures) + len(result.errors), len(result.skipped))
+"#;
+
+// Its `total` leaves the skips out.
+const TEST_RESULTS_PARSER: &str = r#"
+const { parse } = require('test-results-parser');
+const r = parse({ type: 'junit', files: [process.argv[1]] });
+console.log(r.total + r.skipped, r.failed, r.skipped);
+"#;
+
+fn read(program: &str, args: &[&str], env: &[(&str, &str)], junit: &Path) -> (u64, u64, u64) {
+    let out = Command::new(program)
+        .args(args)
+        .arg(junit)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/setup installs the consumers)"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} cannot read {}: {text}{}",
+        junit.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n: Vec<u64> = text
+        .split_whitespace()
+        .map(|w| w.parse().unwrap())
+        .collect();
+    (n[0], n[1], n[2])
+}
+
+#[test]
+fn consumers_read_the_merged_fleet_as_crossprobe_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("fleet.yaml"), FLEET).unwrap();
+    let mut files = Vec::new();
+    for runner in ["ubuntu-latest", "ubuntu-24.04-arm"] {
+        for shard in ["1/2", "2/2"] {
+            let out = format!("{runner}-{}", &shard[..1]);
+            let o = common::cmd(
+                d,
+                &[
+                    "run",
+                    "fleet.yaml",
+                    "-j2",
+                    "--runner",
+                    runner,
+                    "--shard",
+                    shard,
+                    "--out",
+                    &out,
+                ],
+            )
+            .output()
+            .unwrap();
+            // The made-to-fail cell is in one shard: that one exits 1.
+            assert!(
+                matches!(o.status.code(), Some(0 | 1)),
+                "{runner} {shard}:\n{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            files.push(format!("{out}/fleet/results.json"));
+        }
+    }
+    let mut args = vec!["report", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--out", "merged"]);
+    let o = common::cmd(d, &args).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("merged/results.json")).unwrap())
+            .unwrap();
+    let cells = merged["cells"].as_array().unwrap();
+    let count =
+        |f: &dyn Fn(&serde_json::Value) -> bool| cells.iter().filter(|c| f(c)).count() as u64;
+    let tests = cells.len() as u64;
+    let failures = count(&|c| !c["verdict"]["met"].as_bool().unwrap());
+    let skipped = count(&|c| c["verdict"]["met"].as_bool().unwrap() && c["outcome"] == "skip");
+    assert_eq!(
+        (tests, failures, skipped),
+        (10, 2, 2),
+        "crossprobe's own counts"
+    );
+
+    let junit = d.join("merged/junit.xml");
+    common::validate_junit(&junit);
+    let npm = "/usr/local/lib/crossprobe/npm/node_modules";
+    for (name, counts) in [
+        (
+            "junitparser",
+            read("python3", &["-c", JUNITPARSER], &[], &junit),
+        ),
+        (
+            "xunitparser",
+            read("python3", &["-c", XUNITPARSER], &[], &junit),
+        ),
+        (
+            "test-results-parser",
+            read(
+                "node",
+                &["-e", TEST_RESULTS_PARSER],
+                &[("NODE_PATH", npm)],
+                &junit,
+            ),
+        ),
+    ] {
+        assert_eq!(
+            counts,
+            (tests, failures, skipped),
+            "{name} reads tests, failures, skipped"
+        );
+    }
+
+    // Two runners ran every cell: no two testcases share a classname and a
+    // name (GitLab keeps only the first, Jenkins renames the second).
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for tc in xml.split("<testcase ").skip(1) {
+        let attr = |k: &str| {
+            tc.split(&format!("{k}=\""))
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert!(seen.insert((attr("classname"), attr("name"))), "{tc}");
+    }
+    assert_eq!(seen.len(), 10);
+    assert!(
+        xml.contains("classname=\"crossprobe.fleet.linux.amd64.ubuntu-24_04-arm\""),
+        "{xml}"
+    );
+}
