@@ -310,6 +310,95 @@ def shards_bench(b, work, rounds):
     print(f"  {verdict(rs <= 1.2 * w)} second nightly within 1.2x of a warm rerun: {rs / w:.2f}x")
 
 
+GOTEST_TARGETS = ["amd64", "386", "arm64", "s390x"]
+GOTEST_QEMU = {"arm64": ("qemu-aarch64", "/usr/aarch64-linux-gnu"),
+               "s390x": ("qemu-s390x", "/usr/s390x-linux-gnu")}
+
+GOTEST_MATRIX = f"""name: bench-gotest
+probes:
+  - name: unit
+    test: ./...
+matrix:
+  goos: [linux]
+  goarch: {yaml_list(GOTEST_TARGETS)}
+run:
+  timeout: 300s
+expect:
+  - when: {{goarch: "386", probe: unit, test: "TestIntIs64Bits|TestOffset/large"}}
+    outcome: run-fail
+    reason: int is 32 bits
+  - when: {{goarch: s390x, probe: unit, test: TestLengthIsLittleEndian}}
+    outcome: run-fail
+    reason: big-endian
+  - when: {{goarch: "386", probe: unit, package: limits}}
+    outcome: build-fail
+    reason: overflows on 32-bit
+"""
+
+
+def gotest_bench(b, work, rounds):
+    """`test: ./...` on the example module over the linux targets, beside
+    the loop a user writes: GOARCH=t go test -exec qemu-... ./... per target."""
+    module = work / "portable"
+    shutil.copytree(REPO / "examples" / "portable", module)
+    (module / "crossprobe.yaml").unlink()
+    mx = module / "bench-gotest.yaml"
+    mx.write_text(GOTEST_MATRIX)
+    gocache, xdg = work / "gocache", work / "xdg"
+
+    def loop(env):
+        t0 = time.perf_counter()
+        cpu = 0.0
+        for t in GOTEST_TARGETS:
+            e = dict(env, GOOS="linux", GOARCH=t, CGO_ENABLED="0")
+            argv = ["go", "test"]
+            if t in GOTEST_QEMU:
+                q, prefix = GOTEST_QEMU[t]
+                e["QEMU_LD_PREFIX"] = prefix
+                argv += ["-exec", q]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(argv + ["./..."], cwd=module, env=e,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return {"wall": time.perf_counter() - t0, "cpu": cpu}
+
+    header = f"  {'':<34} {'wall':>9}  {'CPU':>9}  {'cores':>5}  vs loop"
+    for d in [gocache, xdg]:
+        shutil.rmtree(d, ignore_errors=True)
+    env = b.env(gocache, xdg)
+    cold_loop = loop(env)
+    for d in [gocache, xdg]:
+        shutil.rmtree(d, ignore_errors=True)
+    env = b.env(gocache, xdg)
+    cold_cp = b.crossprobe(mx, env)
+    print(f"go test: the example module, {cold_cp['cells']} cells "
+          f"({len(GOTEST_TARGETS)} linux targets x packages with tests)")
+    print("cold: empty GOCACHE")
+    print(header)
+    print(row("loop: GOARCH=t go test -exec qemu", cold_loop))
+    print(row("crossprobe run", cold_cp, cold_loop, share(cold_cp)))
+    res = {k: [] for k in ["loop", "nocache", "cached"]}
+    for _ in range(rounds):
+        res["loop"].append(loop(env))
+        res["nocache"].append(b.crossprobe(mx, env, "--no-cache"))
+        res["cached"].append(b.crossprobe(mx, env))
+    med = {k: min(v, key=lambda r, v=v: abs(r["wall"] - statistics.median(x["wall"] for x in v)))
+           for k, v in res.items()}
+    print(f"warm: GOCACHE and go's test cache warm; median of {rounds}")
+    print(header)
+    print(row("loop (go test's own cache)", med["loop"]))
+    print(row("crossprobe run --no-cache", med["nocache"], med["loop"], share(med["nocache"])))
+    print(row("crossprobe run, result cache", med["cached"], med["loop"]))
+    print("targets:")
+    print(f"  {verdict(cold_cp['wall'] <= cold_loop['wall'])} cold no slower than the loop: "
+          f"{cold_loop['wall'] / cold_cp['wall']:.2f}x")
+    r = med["loop"]["wall"] / med["cached"]["wall"]
+    print(f"  {verdict(r >= 10)} warm rerun from the result cache >= 10x faster: {r:.1f}x")
+    r = med["loop"]["wall"] / med["nocache"]["wall"]
+    print(f"  {verdict(r >= 1.3)} warm --no-cache >= 1.3x faster: {r:.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--crossprobe", help="the binary (default: cargo build --release)")
@@ -323,6 +412,9 @@ def main():
                     "and without --no-sandbox, rounds interleaved")
     ap.add_argument("--shards", action="store_true",
                     help="only what sharding linux-arches costs (see above)")
+    ap.add_argument("--gotest", action="store_true",
+                    help="only the go test case: the example module's tests over the "
+                    "linux targets, beside a GOARCH=t go test -exec loop")
     args = ap.parse_args()
     cp = args.crossprobe or find_crossprobe()
     jobs = os.cpu_count() or 2
@@ -334,6 +426,10 @@ def main():
     # cores: CPU time / wall time, how much of the machine the run got.
     header = f"  {'':<34} {'wall':>9}  {'CPU':>9}  {'cores':>5}  vs loop"
     try:
+        if args.gotest:
+            gotest_bench(b, work, args.rounds)
+            print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
         if args.sandbox:
             sandbox_cost(b, args, work, header)
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
