@@ -528,7 +528,38 @@ pub struct Attempt {
     pub dir: Option<String>,
 }
 
+/// How many of a `test:` cell's Go tests passed, failed and were skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TestCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl std::fmt::Display for TestCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}
+
 impl CellResult {
+    /// The one count of [`CellResult::tests`], for every reporter.
+    pub fn test_counts(&self) -> TestCounts {
+        let mut n = TestCounts::default();
+        for t in &self.tests {
+            match t.outcome {
+                TestOutcome::Pass => n.passed += 1,
+                TestOutcome::Fail => n.failed += 1,
+                TestOutcome::Skip => n.skipped += 1,
+            }
+        }
+        n
+    }
+
     /// Failed, then met its expectation on a later try. A flaky cell is not
     /// a pass: every reporter shows it apart.
     pub fn flaky(&self) -> bool {

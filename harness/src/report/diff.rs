@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::model::{CellResult, Outcome, Results, Standing};
+use crate::model::{CellResult, Outcome, Results, Standing, TestOutcome, TestResult};
 
 /// Met its expectation at the first try: passed, failed as expected, or
 /// skipped as allowed.
@@ -37,6 +37,9 @@ pub struct Change {
 #[derive(Debug, Default)]
 pub struct Diff {
     pub newly_failing: Vec<Change>,
+    /// Go tests that fail in HEAD and did not in BASE, in cells both ran:
+    /// "TestX in example.com/m/p on <cell id>".
+    pub newly_failing_tests: Vec<String>,
     pub fixed: Vec<Change>,
     pub newly_flaky: Vec<Change>,
     /// Still as expected, but no longer run: a runner went missing.
@@ -105,6 +108,7 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
             continue;
         };
         let ch = change(k, Some(bc), Some(hc));
+        d.newly_failing_tests.extend(newly_failing_tests(bc, hc));
         match (bc.standing(), hc.standing()) {
             (Standing::Interrupted, _) | (_, Standing::Interrupted) => d.not_compared += 1,
             (b, Standing::Unmet) if b != Standing::Unmet => d.newly_failing.push(ch),
@@ -123,6 +127,23 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
     }
     d.warnings = overlap_warning(base, head, &b, &h).into_iter().collect();
     d
+}
+
+fn newly_failing_tests<'a>(
+    base: &'a CellResult,
+    head: &'a CellResult,
+) -> impl Iterator<Item = String> + 'a {
+    let failed = |t: &TestResult| t.outcome == TestOutcome::Fail;
+    let before: BTreeSet<(&str, &str)> = base
+        .tests
+        .iter()
+        .filter(|t| failed(t))
+        .map(|t| (t.package.as_str(), t.name.as_str()))
+        .collect();
+    head.tests
+        .iter()
+        .filter(move |t| failed(t) && !before.contains(&(t.package.as_str(), t.name.as_str())))
+        .map(|t| format!("{} in {} on {}", t.name, t.package, head.cell.id))
 }
 
 /// Two runs of unrelated matrices compare to "everything removed, everything
@@ -209,6 +230,9 @@ pub fn render_text(d: &Diff) -> String {
         let _ = writeln!(s, "warning: {w}");
     }
     let _ = writeln!(s, "{}", headline(d));
+    for t in &d.newly_failing_tests {
+        let _ = writeln!(s, "newly failing test: {t}");
+    }
     for (title, changes) in sections(d) {
         if changes.is_empty() {
             continue;
@@ -256,8 +280,19 @@ pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
     for w in &d.warnings {
         let _ = writeln!(s, "> [!WARNING]\n> {}\n", md(w));
     }
-    let mut used = s.chars().count();
     let mut left_out = 0;
+    for t in &d.newly_failing_tests {
+        let line = format!("- newly failing test: {}\n", md(t));
+        if s.chars().count() + line.chars().count() + MARKDOWN_ROOM > MARKDOWN_LIMIT {
+            left_out += 1;
+            continue;
+        }
+        s.push_str(&line);
+    }
+    if !d.newly_failing_tests.is_empty() {
+        s.push('\n');
+    }
+    let mut used = s.chars().count();
     for (title, changes) in sections(d) {
         if changes.is_empty() {
             continue;

@@ -64,6 +64,11 @@ struct Square {
     replay: Vec<String>,
     /// Earlier tries' outcomes, for a flaky or retried cell.
     attempts: Vec<String>,
+    /// For a `test:` cell: "12 passed, 2 failed, 1 skipped".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tests: Option<String>,
+    /// The failing Go tests, each with its output's first line.
+    failing: Vec<String>,
     /// Reused from the result cache: built and run by an earlier run.
     cached: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,6 +189,19 @@ fn square(r: &CellResult) -> Square {
             .attempts
             .iter()
             .map(|a| format!("{}: {}", a.outcome, a.verdict.message))
+            .collect(),
+        tests: (!r.tests.is_empty()).then(|| r.test_counts().to_string()),
+        failing: r
+            .tests
+            .iter()
+            .filter(|t| t.outcome == crate::model::TestOutcome::Fail)
+            .map(|t| {
+                let first = t.output.lines().map(str::trim).find(|l| !l.is_empty());
+                match first {
+                    Some(l) => format!("{} ({}): {l}", t.name, t.package),
+                    None => format!("{} ({})", t.name, t.package),
+                }
+            })
             .collect(),
         cached: r.cached,
         dir: r.dir.clone(),

@@ -79,7 +79,7 @@ fn browse(page: &Path, fragment: &str, extra: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn dom(page: &Path, fragment: &str) -> String {
+pub(crate) fn dom(page: &Path, fragment: &str) -> String {
     browse(page, fragment, &["--dump-dom".into()])
 }
 
@@ -117,7 +117,7 @@ fn squares(dom: &str, status: &str) -> usize {
         .count()
 }
 
-fn fragment_for(id: &str) -> String {
+pub(crate) fn fragment_for(id: &str) -> String {
     format!(
         "#cell={}",
         id.replace('%', "%25")

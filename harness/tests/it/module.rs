@@ -157,6 +157,60 @@ fn the_example_module_reports_exactly_its_bugs() {
         .to_string();
     assert!(cli.contains("hello from linux/s390x"), "{cli}");
 
+    // The failing cell's popover counts its tests and names the failures.
+    let sizes_id = "linux/386/cgo0/unit/sizes";
+    let d = crate::html::dom(
+        &reports.join("portable/report.html"),
+        &crate::html::fragment_for(sizes_id),
+    );
+    let pop = &d[d.find("id=\"popover\"").unwrap()..];
+    assert!(pop.contains(&format!("<h2>{sizes_id}</h2>")), "{pop}");
+    let n = |o: &str| sizes.values().filter(|v| *v == o).count();
+    let counts = format!(
+        "<dd>{} passed, 3 failed, {} skipped</dd>",
+        n("pass"),
+        n("skip")
+    );
+    assert!(pop.contains(&counts), "no {counts} in {pop}");
+    assert!(pop.contains("Failing tests (3)"), "{pop}");
+    assert!(
+        pop.contains("TestOffset/large (example.com/portable/sizes)"),
+        "{pop}"
+    );
+
+    // `report diff` names a test that newly fails: BASE is this run with
+    // that cell's tests all passing.
+    let head = reports.join("portable/results.json");
+    let mut base_json = results.clone();
+    for c in base_json["cells"].as_array_mut().unwrap() {
+        if c["cell"]["id"] == sizes_id {
+            for t in c["tests"].as_array_mut().unwrap() {
+                t["outcome"] = "pass".into();
+            }
+        }
+    }
+    let base = out.path().join("base.json");
+    std::fs::write(&base, serde_json::to_string(&base_json).unwrap()).unwrap();
+    for md in [false, true] {
+        let mut args = vec![
+            "report",
+            "diff",
+            base.to_str().unwrap(),
+            head.to_str().unwrap(),
+        ];
+        if md {
+            args.push("--markdown");
+        }
+        let o = common::cmd(out.path(), &args).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        for name in ["TestIntIs64Bits", "TestOffset", "TestOffset/large"] {
+            let line =
+                format!("newly failing test: {name} in example.com/portable/sizes on {sizes_id}\n");
+            assert!(text.contains(&line), "no {line} in\n{text}");
+        }
+        assert!(!text.contains("TestOffset/small in"), "{text}");
+    }
+
     let junit_path = reports.join("portable/junit.xml");
     common::validate_junit(&junit_path);
     let junit = std::fs::read_to_string(&junit_path).unwrap();
