@@ -99,6 +99,18 @@ impl Checker<'_> {
         .collect();
         let name = &p.name.value;
         match kinds.as_slice() {
+            // A C probe has only a source to give; a Go one may name the
+            // user's own package or tests instead.
+            [] if lang == Lang::C => {
+                return Err(self
+                    .err(
+                        span,
+                        format!("inline probe {name:?} has no source"),
+                        "this probe",
+                        Some("add `source: |` with the program text".into()),
+                    )
+                    .into())
+            }
             [] => {
                 return Err(self
                     .err(
