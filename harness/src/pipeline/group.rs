@@ -457,7 +457,10 @@ fn invoke(
         daemons: false,
     };
     match process::run(&spec) {
-        Ok(c) => ran.command = Some(c),
+        Ok(mut c) => {
+            run::sandbox::restore_signal(&mut c);
+            ran.command = Some(c)
+        }
         Err(e) => {
             ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])));
             return;

@@ -232,18 +232,20 @@ fn watch(
     // Start with short naps so that quick commands return quickly.
     let mut nap = Duration::from_millis(1);
     loop {
+        // The cap before the exit: on a loaded machine a child can write
+        // past it and exit between two looks, and it is a runaway all the same.
+        for (stream, file) in [("stdout", stdout), ("stderr", stderr)] {
+            if capture::len(file) > limit {
+                group.kill(libc::SIGKILL);
+                return Ok(End::Runaway { stream, limit });
+            }
+        }
         if sys::exited(group.0)? {
             return Ok(End::Exited);
         }
         if interrupt::requested().is_some() {
             group.kill(libc::SIGKILL);
             return Ok(End::Interrupted);
-        }
-        for (stream, file) in [("stdout", stdout), ("stderr", stderr)] {
-            if capture::len(file) > limit {
-                group.kill(libc::SIGKILL);
-                return Ok(End::Runaway { stream, limit });
-            }
         }
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {

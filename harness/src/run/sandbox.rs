@@ -153,6 +153,21 @@ pub fn sandboxed(command: &Command) -> bool {
         .is_some_and(|n| n == "bwrap")
 }
 
+/// bwrap exits with its child's status, a signal as 128 + its number
+/// (bubblewrap's `propagate_exit_status`), so a probe killed by SIGILL would
+/// read as "exited 132". Give the signal back its name: the verdict (and an
+/// expectation's `match: SIGILL`) is about the probe, not the sandbox.
+pub fn restore_signal(command: &mut Command) {
+    if !sandboxed(command) || command.exit.signal.is_some() {
+        return;
+    }
+    let exit = &mut command.exit;
+    if let Some(code @ 129..=192) = exit.code {
+        exit.signal = Some(crate::process::signal_name(code - 128));
+        exit.code = None;
+    }
+}
+
 /// Namespaces and privileges. `shared_pids` keeps the host's pid namespace
 /// (wine; see the module doc).
 fn common_flags(shared_pids: bool) -> Vec<String> {

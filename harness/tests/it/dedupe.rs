@@ -51,8 +51,8 @@ fn cells_that_differ_only_in_their_cpu_share_one_build() {
         assert_eq!(words[at + 1], cpu, "{argv}");
         assert_eq!(c["facts"]["probe.goarch"], "arm64");
     }
-    let junit = std::fs::read_to_string(r.reports("d").join("junit.xml")).unwrap();
-    assert!(junit.contains(": build_of\""), "{junit}");
+    // build_of lives in results.json (above); JUnit keeps only what a CI
+    // reader needs (report/junit.rs), and stays valid.
     common::validate_junit(&r.reports("d").join("junit.xml"));
 }
 

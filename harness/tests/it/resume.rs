@@ -86,7 +86,10 @@ fn a_killed_run_resumes_to_complete_reports() {
     let reports = dir.path().join("reports/resume");
     let journal = reports.join("results.partial.jsonl");
 
-    let mut first = common::cmd(dir.path(), &["run", "@", "-j2"])
+    // --no-sandbox throughout: the held probe writes its marker into the
+    // test's directory, and whether a cell ran sandboxed is part of the key
+    // a resume compares.
+    let mut first = common::cmd(dir.path(), &["run", "@", "-j2", "--no-sandbox"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -148,7 +151,7 @@ fn a_killed_run_resumes_to_complete_reports() {
 
     // --resume: only the held cell runs again.
     std::fs::remove_file(&hold).unwrap();
-    let out = common::cmd(dir.path(), &["run", "@", "--resume"])
+    let out = common::cmd(dir.path(), &["run", "@", "--resume", "--no-sandbox"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -177,7 +180,9 @@ fn a_killed_run_resumes_to_complete_reports() {
 
     // Without --resume, a dead run's journal is kept aside, never deleted.
     std::fs::write(&journal, &saved).unwrap();
-    let out = common::cmd(dir.path(), &["run", "@"]).output().unwrap();
+    let out = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("kept as"), "{stderr}");

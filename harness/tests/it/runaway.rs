@@ -74,8 +74,14 @@ impl Ran {
 /// `crossprobe run matrix.yaml` with a stdin that stays open: a child that
 /// inherited it instead of getting a closed one would block on it.
 fn run(dir: tempfile::TempDir) -> Ran {
+    run_with(dir, &[])
+}
+
+fn run_with(dir: tempfile::TempDir, extra: &[&str]) -> Ran {
     let t0 = Instant::now();
-    let mut child = common::cmd(dir.path(), &["run", "@", "-j1"])
+    let mut args = vec!["run", "@", "-j1"];
+    args.extend_from_slice(extra);
+    let mut child = common::cmd(dir.path(), &args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -195,7 +201,10 @@ func main() {
 }"#,
         "expect:\n  - when: {probe: flood}\n    outcome: run-fail\n    match: \"stdout exceeded [0-9]+ bytes\"\n    reason: it prints a gigabyte\n",
     );
-    let r = run(dir);
+    // The signal named is that of crossprobe's own child: the probe only
+    // outside the sandbox (inside, it is bwrap, which the kill takes down
+    // with everything in its namespace).
+    let r = run_with(dir, &["--no-sandbox"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.took < Duration::from_secs(120), "took {:?}", r.took);
     let cmd = r.command("flood", "run");
@@ -209,6 +218,13 @@ func main() {
     let text = out["text"].as_str().unwrap();
     let note = format!("\n[... {dropped} bytes dropped ...]\n");
     let (head, tail) = text.split_once(&note).expect("the dropped note");
+    // An inline probe's started proof comes first (render::started), then
+    // what the program printed.
+    let (started, head) = head.split_once('\n').unwrap();
+    assert!(
+        started.starts_with("CROSSPROBE-FACTS: {\"started\":true"),
+        "{started:?}"
+    );
     assert!(head.starts_with("HEAD\nxxxx"), "{:?}", &head[..20]);
     assert!(tail.ends_with('x'), "{:?}", &tail[tail.len() - 20..]);
     assert_eq!(cmd["exit"]["signal"], "SIGKILL");
@@ -244,7 +260,8 @@ func main() {
 }"#,
         "run:\n  timeout: 3s\nexpect:\n  - when: {probe: stubborn}\n    outcome: timeout\n    reason: it never exits\n",
     );
-    let r = run(dir);
+    // Outside the sandbox, so that the signal named is the probe's own.
+    let r = run_with(dir, &["--no-sandbox"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let cmd = r.command("stubborn", "run");
     assert_eq!(cmd["exit"]["timed_out"], true);
