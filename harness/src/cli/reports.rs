@@ -70,6 +70,7 @@ fn cmd_merge(files: &[PathBuf], out: &Path) -> miette::Result<i32> {
     for w in &merged.warnings {
         eprintln!("warning: {w}");
     }
+    report::prepare_root(out)?;
     report::prepare_dir(out)?;
     report::write_reports(out, &merged.results)?;
     let r = &merged.results;

@@ -28,6 +28,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
+/// Creates the reports root (`--out`) when it does not exist yet, and marks
+/// it as output: a `.gitignore` of `*` and a `CACHEDIR.TAG`, as cargo marks
+/// `target/`. A run in the user's own repository (the default `reports/`
+/// beside their go.mod) then leaves `git status` as it found it, and
+/// backup tools skip it. A directory that already exists is the user's
+/// choice and is left as it is.
+pub fn prepare_root(out: &Path) -> Result<(), Error> {
+    if out.exists() {
+        return Ok(());
+    }
+    let fail = |source: std::io::Error| Error::Write {
+        path: out.to_path_buf(),
+        source,
+        help: Some("choose another directory with --out, or fix its permissions".into()),
+    };
+    std::fs::create_dir_all(out).map_err(fail)?;
+    let ignore = "# Written by crossprobe: its reports are output, not source.\n*\n";
+    fsutil::write_atomic(&out.join(".gitignore"), ignore.as_bytes()).map_err(fail)?;
+    let tag = "Signature: 8a477f597d28d172789f06886806bc55\n\
+               # This directory holds crossprobe's reports; see https://bford.info/cachedir/\n";
+    fsutil::write_atomic(&out.join("CACHEDIR.TAG"), tag.as_bytes()).map_err(fail)?;
+    Ok(())
+}
+
 /// Makes sure reports can be written to `dir` before anything is built.
 pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
     let fail = |source: std::io::Error| Error::Write {

@@ -83,6 +83,7 @@ impl Sink {
     ) -> Result<Sink, Error> {
         let mut dirs = BTreeMap::new();
         let mut resumable = Vec::new();
+        super::prepare_root(out)?;
         for name in names {
             let path = out.join(name);
             super::prepare_dir(&path)?;

@@ -128,6 +128,7 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
     )?;
     s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
     // Only now: bad input must leave no reports directory behind.
+    report::prepare_root(o.out)?;
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &s.warnings {
         eprintln!("warning: {w}");

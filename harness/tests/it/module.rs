@@ -407,14 +407,24 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         Some(0)
     );
 
-    let out = tempfile::tempdir().unwrap();
-    let reports = out.path().join("reports");
-    let o = common::cmd(
-        m,
-        &["run", "crossprobe.yaml", "--out", reports.to_str().unwrap()],
-    )
-    .output()
-    .unwrap();
+    // As the user would: in their repository, with the default --out.
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(m)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "fresh"]);
+    let reports = m.join("reports");
+    let o = common::cmd(m, &["run", "crossprobe.yaml"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         o.status.code(),
@@ -441,6 +451,10 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     assert_eq!(outcomes["darwin/arm64/cgo0/unit/fresh"], "skip");
     assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], "pass");
     assert_eq!(outcomes["linux/arm/cgo0/fresh"], "pass");
+    // The reports directory it made ignores itself: the repository is as
+    // the user left it.
+    assert_eq!(git(&["status", "--porcelain", "--ignored=no"]), "");
+    assert!(reports.join("CACHEDIR.TAG").is_file());
 }
 
 #[test]
