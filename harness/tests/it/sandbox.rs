@@ -179,7 +179,7 @@ fn left_after_a_second(pid: u32, prefix: &Path) -> Vec<(u32, String)> {
 }
 
 #[test]
-fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted() {
+fn nothing_a_windows_run_started_outlives_it_however_it_ended() {
     let dir = tempfile::tempdir().unwrap();
     // A prefix of its own, so that no other test's run shares its server.
     let cache = dir.path().join("cache");
@@ -211,34 +211,61 @@ fn nothing_a_windows_run_started_outlives_it_whether_it_ended_or_was_interrupted
         "after a run that ended"
     );
 
-    let mut child = start("nap.yaml");
-    let pid = child.id();
-    // Interrupted once the probe is running under wine.
-    let until = Instant::now() + Duration::from_secs(120);
-    while !leftovers(pid, &prefix)
-        .iter()
-        .any(|(_, cmd)| cmd.contains("probe.exe"))
-    {
-        assert!(Instant::now() < until, "the probe never started");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "crossprobe ended early"
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let mut child = start("nap.yaml");
+        let pid = child.id();
+        // Interrupted once the probe is running under wine.
+        let until = Instant::now() + Duration::from_secs(120);
+        while !leftovers(pid, &prefix)
+            .iter()
+            .any(|(_, cmd)| cmd.contains("probe.exe"))
+        {
+            assert!(Instant::now() < until, "the probe never started");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "crossprobe ended early"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(pid as i32, signal) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            left_after_a_second(pid, &prefix),
+            vec![],
+            "after a run ended by signal {signal}"
+        );
     }
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+
+    // A probe that outlives its timeout: the cell is a timeout, and its
+    // probe.exe and the wine processes under it go with it.
+    std::fs::write(
+        dir.path().join("late.yaml"),
+        yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]")
+            .replace("timeout: 300s", "timeout: 5s"),
+    )
+    .unwrap();
+    let child = start("late.yaml");
+    let pid = child.id();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
-        Some(130),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let results = std::fs::read_to_string(dir.path().join("r/late/results.json")).unwrap();
+    assert!(results.contains("\"outcome\": \"timeout\""), "{results}");
     assert_eq!(
         left_after_a_second(pid, &prefix),
         vec![],
-        "after an interrupted run"
+        "after a run whose cell timed out"
     );
 }
 
