@@ -202,7 +202,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
                 &no_env
             };
             match run::runners::choose_with(ov, &cell.goos, &cell.goarch, env, &host, &tools) {
-                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => run::runners::with_cpu(
+                Runner::Qemu { binary, .. } if !cell.cpu.is_empty() => run::qemu::with_cpu(
                     binary,
                     Some((cell.cpu.clone(), "the cpu axis asks for".into())),
                     &tools,

@@ -471,7 +471,7 @@ fn wine_setup(needs: &Needs, tools: &Tools, cells: usize) -> Vec<Finding> {
         .hint("the first windows cell of a run creates it, ~20 s")
         .fix(Action::WinePrefix)
     });
-    if run::runners::needs_prng_stub(&w.version) {
+    if run::wine::needs_prng_stub(&w.version) {
         v.push(match &w.stub_x86_64 {
             Some(p) => Finding::ok(g, "ProcessPrng stub", p.display().to_string()),
             None if crate::fsutil::which("x86_64-w64-mingw32-gcc").is_none() => {

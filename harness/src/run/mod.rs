@@ -3,7 +3,10 @@
 //!
 //! - [`runners`] chooses a [`crate::model::Runner`] for a target from the
 //!   host and the tools [`crate::host::discover`] found, and turns a runner
-//!   and a binary into an [`Invocation`]: argv, env, cwd.
+//!   and a binary into an [`Invocation`]: argv, env, cwd. What is a
+//!   runner's own sits beside it: [`qemu`] (its CPU model), [`wine`] (the
+//!   prefix, its server and their lifetime), and the Debian sysroots a
+//!   dynamic binary needs.
 //! - [`exec`] is the same for one binary outside a matrix: `crossprobe
 //!   exec`, and the `go_GOOS_GOARCH_exec` wrappers for cmd/go.
 //! - Spawning, timeouts and output capture belong to the process module;
@@ -13,11 +16,14 @@
 
 pub mod exec;
 pub mod needs;
+pub mod qemu;
 pub mod runners;
 pub mod sandbox;
+mod sysroot;
+pub mod wine;
 
 pub use runners::{
-    choose, choose_with, cool_down, invocation, invocation_in, tools_for_goroot, warm_up,
-    Invocation,
+    choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation,
 };
 pub use sandbox::Sandbox;
+pub use wine::cool_down;

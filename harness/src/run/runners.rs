@@ -2,16 +2,15 @@
 //!
 //! [`choose`] is pure: it reads the host and the discovered tools and never
 //! touches the machine. [`invocation`] only builds a command. [`warm_up`]
-//! and [`cool_down`] are the exceptions: wine needs a prefix and a server
+//! and [`super::cool_down`] are the exceptions: wine needs a prefix and a server
 //! before its first run and a `wineserver -k` after its last.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::fsutil::Lock;
-use crate::host::{Host, Tools, Wine};
+use super::{qemu, sysroot, wine};
+use crate::host::{Host, Tools};
 use crate::model::{Runner, RunnerKind};
 
 /// The runner for a target, from the host and what was discovered.
@@ -46,8 +45,8 @@ pub fn choose_with(
     };
     match kind {
         O::Native => Runner::Native,
-        O::Qemu if goos == "linux" => qemu(goarch, env, host, tools),
-        O::Wine if goos == "windows" => wine(goarch, host, tools),
+        O::Qemu if goos == "linux" => qemu::runner(goarch, env, host, tools),
+        O::Wine if goos == "windows" => wine::runner(goarch, host, tools),
         O::Node if target == "js/wasm" => node(tools),
         O::Wasi if target == "wasip1/wasm" => wasi(tools),
         O::None => none("runner forced to none".to_string()),
@@ -90,7 +89,7 @@ fn default_kind(
 }
 
 /// A structural skip: no tool would give this target a runner here.
-fn none(reason: String) -> Runner {
+pub(super) fn none(reason: String) -> Runner {
     Runner::None {
         reason,
         missing: None,
@@ -98,145 +97,10 @@ fn none(reason: String) -> Runner {
 }
 
 /// An environmental skip: `tool`, which doctor can install, is missing.
-fn missing(tool: &str, reason: String) -> Runner {
+pub(super) fn missing(tool: &str, reason: String) -> Runner {
     Runner::None {
         reason,
         missing: Some(super::needs::missing(tool)),
-    }
-}
-
-fn qemu(goarch: &str, env: &BTreeMap<String, String>, host: &Host, tools: &Tools) -> Runner {
-    if host.goos != "linux" {
-        return none(format!(
-            "no runner for linux/{goarch} on {}: qemu-user needs a Linux host",
-            host.target()
-        ));
-    }
-    let Some(arch) = crate::target::arch_of(goarch).and_then(|a| a.qemu) else {
-        return none(format!("no qemu-user emulator for GOARCH={goarch}"));
-    };
-    let binary = format!("qemu-{arch}");
-    if !tools.qemu.contains_key(&binary) {
-        return missing(&binary, format!("no {binary}: install qemu-user"));
-    }
-    let needed = qemu_cpu(goarch, env).map(|(cpu, why)| (cpu, why.to_string()));
-    with_cpu(binary, needed, tools)
-}
-
-/// A qemu runner asked for a CPU model: for a cell's `cpu` axis, or for
-/// what its GOARCH level needs (`qemu_cpu`), with why. A model the
-/// installed qemu lacks is never passed blindly: the cell's run is a skip
-/// that names the model and those qemu has. (Run under the default CPU, the
-/// binary would die of SIGILL, a false answer about a binary that is fine on
-/// the CPU it was built for.) A qemu whose models could not be read gets
-/// the model as asked, and speaks for itself.
-pub fn with_cpu(binary: String, cpu: Option<(String, String)>, tools: &Tools) -> Runner {
-    let Some((cpu, why)) = cpu else {
-        return Runner::Qemu { binary, cpu: None };
-    };
-    // `max,v=true` or `Nehalem,+avx`: the model is the first word.
-    let model = cpu.split(',').next().unwrap_or("");
-    match tools.qemu_cpus.get(&binary) {
-        Some(models) if !models.iter().any(|m| m.eq_ignore_ascii_case(model)) => {
-            const SHOWN: usize = 16;
-            let mut list = models
-                .iter()
-                .take(SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            if models.len() > SHOWN {
-                list.push_str(&format!(
-                    ", ... ({} more: {binary} -cpu help)",
-                    models.len() - SHOWN
-                ));
-            }
-            // `qemu-riscv64 version 7.2.22 (Debian ...)`
-            let qemu = tools
-                .versions
-                .get(&binary)
-                .filter(|v| v.starts_with(&binary))
-                .unwrap_or(&binary);
-            none(format!(
-                "{qemu} has no CPU model {model:?}, which {why}; its models: {list}"
-            ))
-        }
-        _ => Runner::Qemu {
-            binary,
-            cpu: Some(cpu),
-        },
-    }
-}
-
-/// The `-cpu` a GOARCH level needs, when qemu's default CPU lacks it, with
-/// why. qemu-x86_64 needs none: linux-user defaults to `max`, which ran a
-/// GOAMD64=v3 binary here.
-fn qemu_cpu(goarch: &str, env: &BTreeMap<String, String>) -> Option<(String, &'static str)> {
-    let level = |k: &str| env.get(k).map(String::as_str);
-    match goarch {
-        // qemu 7.2's default ppc64 CPU lacks ISA 3.1: a GOPPC64=power10
-        // binary dies with SIGILL unless it asks for -cpu power10.
-        "ppc64" | "ppc64le" => match level("GOPPC64") {
-            Some("power9") => Some(("power9".into(), "GOPPC64=power9 needs")),
-            Some("power10") => Some(("power10".into(), "GOPPC64=power10 needs")),
-            _ => None,
-        },
-        // RVA23 needs V and Zicond, which the default rv64 CPU lacks (SIGILL).
-        // qemu 7.2 has no `max` for riscv64: see `with_cpu`.
-        "riscv64" if level("GORISCV64") == Some("rva23u64") => {
-            Some(("max".into(), "GORISCV64=rva23u64 needs (V and Zicond)"))
-        }
-        _ => None,
-    }
-}
-
-/// Why windows/386 is skipped where wine has no 32-bit side.
-pub const NO_WINE32: &str = "windows/386 needs a 32-bit wine (wine32), which is not installed; \
-                             without it wine exits 0 and prints nothing";
-
-fn wine(goarch: &str, host: &Host, tools: &Tools) -> Runner {
-    let Some(w) = &tools.wine else {
-        return missing(
-            "wine64",
-            "no wine64: install wine (Debian: wine and wine64)".to_string(),
-        );
-    };
-    // wine runs x86 code natively only; on macOS, Rosetta runs wine itself.
-    if host.goarch != "amd64" && host.goos != "darwin" {
-        return none(format!(
-            "no runner for windows/{goarch} on {}: wine runs x86 Windows binaries only on an x86 host",
-            host.target()
-        ));
-    }
-    let loader = match goarch {
-        "amd64" => &w.loader64,
-        "386" => match &w.loader32 {
-            Some(l) => l,
-            None => return missing("wine32", NO_WINE32.to_string()),
-        },
-        _ => {
-            return none(format!(
-                "no runner for windows/{goarch}: wine here runs only x86 Windows binaries"
-            ))
-        }
-    };
-    let stub = if goarch == "386" {
-        &w.stub_i686
-    } else {
-        &w.stub_x86_64
-    };
-    if needs_prng_stub(&w.version) && stub.is_none() {
-        return missing(
-            "wine ProcessPrng stub",
-            format!(
-                "windows/{goarch} under {} needs crossprobe's ProcessPrng stub, which is not \
-             installed: run scripts/setup",
-                w.version
-            ),
-        );
-    }
-    Runner::Wine {
-        binary: file_name(loader),
     }
 }
 
@@ -278,6 +142,14 @@ fn wasi(tools: &Tools) -> Runner {
             "no wazero or wasmtime: install one to run wasip1/wasm".to_string(),
         ),
     }
+}
+
+/// "8.0 (Debian ...)", "20.20.2" → (major, minor).
+pub(super) fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let mut parts = s.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
 }
 
 /// How to run one binary. Run `argv` with `env` set on top of the inherited
@@ -333,7 +205,7 @@ pub fn invocation_in(
     };
     match runner {
         Runner::Native => {
-            if let Some((loader, libs)) = sysroot_loader(&binary) {
+            if let Some((loader, libs)) = sysroot::sysroot_loader(&binary) {
                 // A dynamic binary for a libc the host lacks (linux/386 cgo
                 // on an amd64 host without libc6:i386): the kernel runs the
                 // code, the Debian cross sysroot supplies ld.so and libc.
@@ -355,7 +227,7 @@ pub fn invocation_in(
                 inv.argv.extend(["-cpu".to_string(), cpu.clone()]);
             }
             inv.argv.push(bin);
-            if let Some(sysroot) = qemu_sysroot(name, &binary) {
+            if let Some(sysroot) = sysroot::qemu_sysroot(name, &binary) {
                 inv.env.insert("QEMU_LD_PREFIX".to_string(), sysroot);
             }
         }
@@ -366,14 +238,14 @@ pub fn invocation_in(
                 .flatten()
                 .find(|l| file_name(l) == *name)
                 .ok_or_else(|| format!("no wine loader named {name}"))?;
-            if needs_prng_stub(&w.version) && !w.prefix.join(STUB_64).is_file() {
+            if wine::needs_prng_stub(&w.version) && !w.prefix.join(wine::STUB_64).is_file() {
                 return Err(format!(
                     "wine prefix {} has no ProcessPrng stub yet: call run::warm_up first",
                     w.prefix.display()
                 ));
             }
             inv.argv.extend([utf8(loader)?, bin]);
-            inv.env = wine_env(w);
+            inv.env = wine::wine_env(w);
         }
         Runner::Node => {
             let node = tools.node.as_ref().ok_or("node was not found")?;
@@ -424,6 +296,22 @@ pub fn invocation_in(
     Ok(inv)
 }
 
+/// Readies a runner before a run. Call it before every run of the runner:
+/// once warm it costs a lock, a stat and one short-lived process (wine).
+///
+/// Wine: its prefix and server, see [`super::wine::warm_up`]. wazero:
+/// creates its compilation cache directory.
+pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
+    match runner {
+        Runner::Wine { .. } => wine::warm_up(tools.wine.as_ref().ok_or("wine was not found")?),
+        Runner::Wasi { binary } if binary == "wazero" => {
+            let dir = tools.cache_dir.join("wazero");
+            fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The run's tools, with the wasm_exec_node.js of the Go whose GOROOT is
 /// `goroot`: it must match the binary's syscall/js imports, which change
 /// between releases. Toolchains downloaded through GOTOOLCHAIN leave out
@@ -446,349 +334,18 @@ fn utf8(p: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
 }
 
-fn file_name(p: &Path) -> String {
+pub(super) fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-/// QEMU_LD_PREFIX for a dynamically linked binary, so qemu finds its
-/// ld.so and libc. Static binaries (most Go probes) get none: qemu-user
-/// tries every absolute path under the prefix first, so a probe opening
-/// /lib/... would read the sysroot's file instead of the host's.
-fn qemu_sysroot(qemu: &str, binary: &Path) -> Option<String> {
-    if is_static(binary) {
-        return None;
-    }
-    let arch = qemu.strip_prefix("qemu-")?;
-    // Debian/Ubuntu cross sysroots: /usr/<triple>.
-    let triples = crate::target::ARCHES
-        .iter()
-        .find(|a| a.qemu == Some(arch))?
-        .triples;
-    triples
-        .iter()
-        .map(|t| Path::new("/usr").join(t))
-        .find(|p| p.is_dir())
-        .and_then(|p| p.to_str().map(str::to_string))
-}
-
-/// The sysroot's dynamic loader and library directory for an ELF whose
-/// interpreter (`/lib/ld-linux.so.2`) the host lacks but a Debian cross
-/// sysroot (`/usr/i686-linux-gnu`) has.
-fn sysroot_loader(binary: &Path) -> Option<(String, String)> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let interp = interpreter(binary)?;
-    if Path::new(&interp).exists() {
-        return None;
-    }
-    let rel = interp.trim_start_matches('/');
-    crate::target::ARCHES
-        .iter()
-        .flat_map(|a| a.triples)
-        .map(|t| Path::new("/usr").join(t))
-        .find(|root| root.join(rel).is_file())
-        .and_then(|root| {
-            let loader = root.join(rel).to_str()?.to_string();
-            let libs = root.join("lib").to_str()?.to_string();
-            Some((loader, libs))
-        })
-}
-
-/// The program interpreter an ELF names, if it names one.
-fn interpreter(binary: &Path) -> Option<String> {
-    use object::{Object, ObjectSection};
-    let data = fs::read(binary).ok()?;
-    let file = object::File::parse(&*data).ok()?;
-    let interp = file.section_by_name(".interp")?.data().ok()?;
-    let interp = interp.split(|&b| b == 0).next()?;
-    Some(String::from_utf8_lossy(interp).into_owned()).filter(|s| s.starts_with('/'))
-}
-
-/// True when the file is an ELF without a program interpreter. A file that
-/// cannot be read is not known to be static.
-fn is_static(binary: &Path) -> bool {
-    use object::{Object, ObjectSection};
-    let Ok(file) = fs::File::open(binary) else {
-        return false;
-    };
-    let cache = object::ReadCache::new(file);
-    match object::File::parse(&cache) {
-        Ok(elf) if elf.format() == object::BinaryFormat::Elf => {
-            elf.section_by_name(".interp").is_none_or(|s| s.size() == 0)
-        }
-        _ => false,
-    }
-}
-
-// --- wine ---------------------------------------------------------------
-
-/// Where the 64-bit stub goes inside a prefix.
-const STUB_64: &str = "drive_c/windows/system32/bcryptprimitives.dll";
-/// And the 32-bit one, in a prefix that has a 32-bit side.
-const STUB_32: &str = "drive_c/windows/syswow64/bcryptprimitives.dll";
-/// Written once the prefix has booted; holds the wine version.
-const READY: &str = ".crossprobe-ready";
-/// How long the wineserver that [`warm_up`] starts outlives its last client.
-const SERVER_LINGER: &str = "-p300";
-
-/// Go's runtime loads bcryptprimitives.dll and calls ProcessPrng before main
-/// (Go 1.22 and later, CL 536235; under wine 8 it dies with "fatal error:
-/// bcryptprimitives.dll not found"). Wine has ProcessPrng from 8.13 on
-/// (wine commit 83d4075); older wines need the stub from templates/wine.
-pub fn needs_prng_stub(wine_version: &str) -> bool {
-    let v = wine_version.trim_start_matches("wine-");
-    parse_version(v).is_none_or(|v| v < (8, 13))
-}
-
-/// "8.0 (Debian ...)", "20.20.2" → (major, minor).
-fn parse_version(s: &str) -> Option<(u32, u32)> {
-    let mut parts = s.split(|c: char| !c.is_ascii_digit());
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    Some((major, minor))
-}
-
-fn wine_env(w: &Wine) -> BTreeMap<String, String> {
-    // winemenubuilder writes menu entries and file associations into the
-    // user's ~/.local and ~/.config; mscoree and mshtml would offer to
-    // install Mono and Gecko on first boot. No Go probe needs any of them.
-    let mut overrides = "winemenubuilder.exe=d;mscoree,mshtml=".to_string();
-    if needs_prng_stub(&w.version) {
-        overrides.push_str(";bcryptprimitives=n,b");
-    }
-    BTreeMap::from([
-        (
-            "WINEPREFIX".to_string(),
-            w.prefix.to_string_lossy().into_owned(),
-        ),
-        // Wine's fixme:/err: chatter would land in the probe's stderr.
-        ("WINEDEBUG".to_string(), "-all".to_string()),
-        ("WINEDLLOVERRIDES".to_string(), overrides),
-    ])
-}
-
-/// Readies a runner before a run. Call it before every run of the runner:
-/// once warm it costs a lock, a stat and one short-lived process (wine).
-///
-/// Wine, in crossprobe's own prefix (`<cache>/wine`; ~/.wine is never
-/// touched), under a file lock so concurrent cells do not race:
-/// 1. the first time, `wineboot --init` creates the prefix (18-21 s here,
-///    most of it wineboot and its restart, which `wineserver -w` waits out);
-/// 2. the ProcessPrng stub is copied into system32 (and syswow64). Beside
-///    the exe is not enough: Go loads it with LOAD_LIBRARY_SEARCH_SYSTEM32;
-/// 3. a wineserver is started that lingers, then `wineboot` starts the
-///    prefix's services, with their output in `<prefix>.logs/`. A service
-///    started by a probe's run would inherit the probe's stdout and stderr
-///    and write there as long as the server lives. With the services up, a
-///    run takes ~0.1 s instead of ~1 s. They run through `process` with
-///    `Spec::daemons`: they outlive the command that started them, and
-///    [`cool_down`] ends them.
-///
-/// All of it runs only wine's own programs, outside the sandbox, like a
-/// build; the probes' wine clients run inside it (see `sandbox`).
-///
-/// wazero: creates its compilation cache directory.
-pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
-    match runner {
-        Runner::Wine { .. } => wine_warm_up(tools.wine.as_ref().ok_or("wine was not found")?),
-        Runner::Wasi { binary } if binary == "wazero" => {
-            let dir = tools.cache_dir.join("wazero");
-            fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Stops what [`warm_up`] left running: wine's server and services, and any
-/// process a probe left behind in the prefix. Call once at the end of a run,
-/// and on interrupt; not after each cell, since `wineserver -k` would also
-/// kill the cells running beside it.
-///
-/// Several crossprobe processes may share the prefix (parallel test runs, two
-/// matrices at once): each holds a shared lock on `<prefix>.users` from its
-/// first wine warm-up, and only the last one out kills the server. The
-/// others leave it to exit by itself when its linger time runs out: the one
-/// daemon that may outlive a crossprobe, while another still uses it.
-///
-/// `wineserver -k` ends the server's clients (services.exe, winedevice.exe,
-/// a probe's leftovers) and the server saves the registry as it exits; what
-/// still carries a warm-up's marker after that is killed.
-pub fn cool_down(tools: &Tools) -> Result<(), String> {
-    let Some(w) = &tools.wine else { return Ok(()) };
-    if !w.prefix.join(READY).is_file() {
-        return Ok(());
-    }
-    let held = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if held.is_none() {
-        return Ok(());
-    }
-    drop(held);
-    let users = w.prefix.with_extension("users");
-    let Some(_last) = Lock::try_exclusive(&users).map_err(|e| lock_error(&users, e))? else {
-        return Ok(());
-    };
-    // Non-zero just means no server was running.
-    let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop);
-    let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop);
-    crate::process::sweep::kill_left();
-    killed.and(waited).map(|_| ())
-}
-
-/// This process's shared hold on the wine prefix; see [`cool_down`].
-static WINE_USERS: std::sync::Mutex<Option<Lock>> = std::sync::Mutex::new(None);
-
-fn wine_warm_up(w: &Wine) -> Result<(), String> {
-    let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
-    let parent = w
-        .prefix
-        .parent()
-        .ok_or("wine prefix has no parent directory")?;
-    fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
-    let lock = w.prefix.with_extension("lock");
-    let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
-    {
-        let mut users = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner());
-        if users.is_none() {
-            let path = w.prefix.with_extension("users");
-            *users = Some(Lock::shared(&path).map_err(|e| lock_error(&path, e))?);
-        }
-    }
-
-    // Outside the sandbox: wine's server opens files for its clients, so a
-    // sandboxed server could not see the cells' directories (under a private
-    // /tmp or $HOME). Only wine's own programs run here.
-    let ready = w.prefix.join(READY);
-    if !ready.is_file() {
-        let init = ["wineboot", "--init"];
-        if !wine_step(w, &w.loader64, &init, WineStep::Init)? {
-            return Err(format!(
-                "{} wineboot --init failed in {} (its output: {})",
-                path_str(&w.loader64),
-                w.prefix.display(),
-                logs(w).display()
-            ));
-        }
-        // wineboot returns before wine has finished: it restarts once to
-        // apply the new configuration and flushes the registry on exit.
-        wine_step(w, &w.server, &["-w"], WineStep::Wait)?;
-        fs::write(&ready, &w.version).map_err(|e| io("cannot write", &ready, e))?;
-    }
-
-    if needs_prng_stub(&w.version) {
-        let wow = w.prefix.join("drive_c/windows/syswow64");
-        let stubs = [
-            (&w.stub_x86_64, STUB_64, true),
-            (&w.stub_i686, STUB_32, wow.is_dir()),
-        ];
-        for (stub, dest, wanted) in stubs {
-            if let (Some(stub), true) = (stub, wanted) {
-                install(stub, &w.prefix.join(dest))?;
-            }
-        }
-    }
-
-    // Exit status 0: we started it (it daemonises). Otherwise one is running.
-    // The prefix must exist before a probe's sandbox can bind it.
-    fs::create_dir_all(&w.prefix).map_err(|e| io("cannot create", &w.prefix, e))?;
-    if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve)? {
-        wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot)?;
-    }
-    Ok(())
-}
-
-/// Where the wine commands of [`warm_up`] and [`cool_down`] write their
-/// output (the daemons' included).
-fn logs(w: &Wine) -> PathBuf {
-    w.prefix.with_extension("logs")
-}
-
-fn lock_error(path: &Path, e: std::io::Error) -> String {
-    format!("cannot lock {}: {e}", path.display())
-}
-
-fn path_str(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-/// Copies `from` to `to` unless it is already there, atomically: a probe
-/// may be loading the old copy.
-fn install(from: &Path, to: &Path) -> Result<(), String> {
-    let want = fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-    if fs::read(to).is_ok_and(|have| have == want) {
-        return Ok(());
-    }
-    crate::fsutil::write_atomic(to, &want)
-        .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
-}
-
-/// A wine command of [`warm_up`] or [`cool_down`]: its time limit, its log
-/// and whether it leaves daemons.
-#[derive(Clone, Copy)]
-enum WineStep {
-    /// `wineboot --init`: 18-21 s here.
-    Init,
-    /// `wineserver -w`, after the prefix was made.
-    Wait,
-    /// The lingering server.
-    Serve,
-    /// `wineboot`, starting the prefix's services.
-    Boot,
-    /// `wineserver -k` or `-w` at the end of a run.
-    Stop,
-}
-
-impl WineStep {
-    fn name(self) -> &'static str {
-        match self {
-            WineStep::Init => "wineboot-init",
-            WineStep::Wait => "wait",
-            WineStep::Serve => "server",
-            WineStep::Boot => "wineboot",
-            WineStep::Stop => "stop",
-        }
-    }
-}
-
-/// Runs a wine command in the prefix through `process`, so that a timeout,
-/// Ctrl-C and the sweep reach it like any child; true when it exited 0.
-fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, String> {
-    let argv: Vec<String> = std::iter::once(path_str(program))
-        .chain(args.iter().map(|a| a.to_string()))
-        .collect();
-    let shown = argv.join(" ");
-    let limit = Duration::from_secs(match step {
-        WineStep::Init => 300,
-        WineStep::Wait | WineStep::Boot => 120,
-        WineStep::Serve | WineStep::Stop => 30,
-    });
-    let spec = crate::process::Spec {
-        argv,
-        env: wine_env(w),
-        env_remove: Vec::new(),
-        cwd: None,
-        timeout: limit,
-        log_dir: logs(w),
-        log_name: step.name().to_string(),
-        cap: 16 * 1024,
-        daemons: matches!(step, WineStep::Init | WineStep::Serve | WineStep::Boot),
-    };
-    let c = crate::process::run(&spec).map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if c.exit.timed_out {
-        return Err(format!("{shown} took longer than {}s", limit.as_secs()));
-    }
-    if crate::process::interrupt::requested().is_some() {
-        return Err(format!("{shown}: interrupted"));
-    }
-    Ok(c.exit.success())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::Wasi;
+    use crate::host::{Wasi, Wine};
+    use crate::run::qemu::with_cpu;
+    use crate::run::wine::NO_WINE32;
 
     fn host(goos: &str, goarch: &str) -> Host {
         Host {
@@ -1119,14 +676,5 @@ mod tests {
             missing: None,
         };
         assert!(invocation(&none, Path::new("/b/p"), &[], &t).is_err());
-    }
-
-    #[test]
-    fn wine_versions() {
-        assert!(needs_prng_stub("wine-8.0 (Debian 8.0~repack-4)"));
-        assert!(needs_prng_stub("wine-8.12"));
-        assert!(!needs_prng_stub("wine-8.13"));
-        assert!(!needs_prng_stub("wine-10.0"));
-        assert!(needs_prng_stub("garbage"));
     }
 }

@@ -426,7 +426,7 @@ fn qemu_cpu_models_are_read_and_a_missing_one_is_a_skip() {
         "no-such-cpu".to_string(),
         "the cpu axis asks for".to_string(),
     ));
-    match run::runners::with_cpu("qemu-aarch64".into(), cpu, tools) {
+    match run::qemu::with_cpu("qemu-aarch64".into(), cpu, tools) {
         Runner::None { reason, .. } => assert!(
             reason.contains("has no CPU model \"no-such-cpu\", which the cpu axis asks for; its models: a64fx, cortex-a35"),
             "{reason}"
