@@ -1,0 +1,234 @@
+//! What the pipeline makes of a cell: the commands each phase ran, their
+//! output, the facts, the verdict and the earlier tries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Cell, Missing, Outcome, SkipKind, Standing, TestOutcome};
+
+/// One Go test or subtest of a `test:` cell, as its test binary reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestResult {
+    /// `TestX` or `TestX/sub`.
+    pub name: String,
+    /// The import path.
+    pub package: String,
+    pub outcome: TestOutcome,
+    /// What test2json gave as `Elapsed`, in milliseconds.
+    pub duration_ms: u64,
+    /// Its own output (`t.Log`, the failure, a panic), capped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// Whether it did what the matrix expected of it.
+    pub met: bool,
+    /// Why not, or what was expected (`fail as expected (reason)`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// How a child process ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    /// The signal's name (SIGILL, SIGKILL, ...) when one ended it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(default)]
+    pub timed_out: bool,
+}
+
+impl Exit {
+    pub fn success(&self) -> bool {
+        self.code == Some(0) && self.signal.is_none() && !self.timed_out
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.signal, self.code) {
+            _ if self.timed_out => f.write_str("timed out"),
+            (Some(sig), _) => write!(f, "killed by {sig}"),
+            (None, Some(c)) => write!(f, "exit status {c}"),
+            (None, None) => f.write_str("no exit status"),
+        }
+    }
+}
+
+/// Captured output of one stream, capped: the head and the tail are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    pub text: String,
+    /// Total bytes the child wrote.
+    pub bytes: u64,
+    /// Bytes dropped from the middle to respect the cap.
+    #[serde(default)]
+    pub dropped: u64,
+}
+
+/// One child process that a phase ran: the argv exactly as run, never a shell
+/// string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub argv: Vec<String>,
+    /// The variables set or changed for the child (the rest is inherited).
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    pub exit: Exit,
+    pub duration_ms: u64,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+/// A pipeline phase for one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseName {
+    Render,
+    Build,
+    Inspect,
+    Run,
+    Check,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub name: PhaseName,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<Command>,
+}
+
+/// Whether a cell did what its matrix said it would.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub met: bool,
+    /// One line for people: why it was met or not.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    pub cell: Cell,
+    pub outcome: Outcome,
+    /// The first relevant line: why a build or run failed, why a cell was
+    /// skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    /// What the probe printed behind its marker and what inspection read,
+    /// flattened to dotted keys (`probe.ptr_size`, `binary.static`, ...).
+    pub facts: BTreeMap<String, serde_json::Value>,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// The cell's build directory, when it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// True when the build and run were not done again: their record was
+    /// reused from the result cache (phases and durations are the original
+    /// run's), and only the check was made anew.
+    #[serde(default)]
+    pub cached: bool,
+    /// The cell whose build this cell reused: the two differ only in how
+    /// they run (runner, qemu `-cpu`), so one binary serves both. The build
+    /// phase here is a copy of that cell's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_of: Option<String>,
+    /// Earlier tries that did not meet the expectation, oldest first
+    /// (`--retries`). The fields above are the last try's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// In merged results: the runner (`Host::runner`) the cell ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_on: Option<String>,
+    /// Whether the probe ran inside the sandbox (bubblewrap); absent when
+    /// it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandboxed: Option<bool>,
+    /// For a `test:` cell: each Go test and subtest its binary ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestResult>,
+    /// The tool whose absence made this cell a skip (an environmental skip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Missing>,
+    /// The result cache's key of the inputs it came from: a `--resume`d run
+    /// keeps a journaled result only while its key still matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// One try of a cell that did not meet its expectation, kept when the cell
+/// was tried again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub verdict: Verdict,
+    pub phases: Vec<Phase>,
+    pub duration_ms: u64,
+    /// Its build directory, kept since it did not meet the expectation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+}
+
+/// How many of a `test:` cell's Go tests passed, failed and were skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TestCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl std::fmt::Display for TestCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}
+
+impl CellResult {
+    /// The one count of [`CellResult::tests`], for every reporter.
+    pub fn test_counts(&self) -> TestCounts {
+        let mut n = TestCounts::default();
+        for t in &self.tests {
+            match t.outcome {
+                TestOutcome::Pass => n.passed += 1,
+                TestOutcome::Fail => n.failed += 1,
+                TestOutcome::Skip => n.skipped += 1,
+            }
+        }
+        n
+    }
+
+    /// Failed, then met its expectation on a later try. A flaky cell is not
+    /// a pass: every reporter shows it apart.
+    pub fn flaky(&self) -> bool {
+        self.standing() == Standing::Flaky
+    }
+
+    /// The cell's standing: see [`Standing`].
+    pub fn standing(&self) -> Standing {
+        match self.outcome {
+            Outcome::Interrupted => Standing::Interrupted,
+            _ if !self.verdict.met => Standing::Unmet,
+            _ if !self.attempts.is_empty() => Standing::Flaky,
+            Outcome::Skip if self.missing.is_some() => Standing::Skipped(SkipKind::Environmental),
+            Outcome::Skip => Standing::Skipped(SkipKind::Structural),
+            Outcome::Pass => Standing::Passed,
+            _ => Standing::ExpectedFailure,
+        }
+    }
+
+    /// Every command of every phase, in order.
+    pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
+        self.phases
+            .iter()
+            .flat_map(|p| p.commands.iter().map(move |c| (p.name, c)))
+    }
+}

@@ -1,0 +1,107 @@
+//! How a cell ended (its [`Outcome`], and each Go test's), and how it
+//! stands against its expectation ([`Standing`]): the one classification
+//! every reporter reads.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened to a cell, as the phases saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    BuildFail,
+    RunFail,
+    Timeout,
+    Skip,
+    /// The run was stopped (Ctrl-C, SIGTERM) before this cell finished.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::BuildFail => "build-fail",
+            Outcome::RunFail => "run-fail",
+            Outcome::Timeout => "timeout",
+            Outcome::Skip => "skip",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How one Go test ended, in test2json's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestOutcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl TestOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestOutcome::Pass => "pass",
+            TestOutcome::Fail => "fail",
+            TestOutcome::Skip => "skip",
+        }
+    }
+}
+
+/// Why a skipped cell was not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipKind {
+    /// No runner can exist for the target on this host (darwin on linux).
+    Structural,
+    /// A tool doctor can install is missing, and the matrix or the command
+    /// line allowed it (`--allow-missing`, `run.allow_missing`, an expected skip).
+    Environmental,
+}
+
+/// How a cell stands: the one classification every reporter (progress,
+/// summary, JUnit, HTML, diff, repro) and the exit code read.
+///
+/// Whether a result came from the cache is not a standing of its own: a
+/// cached cell still passed or failed. It is [`CellResult::cached`], shown
+/// beside the standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Standing {
+    /// Passed, as expected, at the first try.
+    Passed,
+    /// Failed the way the matrix expects (build-fail, run-fail, timeout).
+    ExpectedFailure,
+    /// Did not meet its expectation; an unallowed environmental skip is one.
+    Unmet,
+    Skipped(SkipKind),
+    /// Met its expectation only after failing (`--retries`): not a pass.
+    Flaky,
+    /// The run stopped before the cell finished.
+    Interrupted,
+}
+
+impl Standing {
+    /// One word for it: HTML's colour, JUnit's property, `--json` readers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Passed => "pass",
+            Standing::ExpectedFailure => "xfail",
+            Standing::Unmet => "fail",
+            Standing::Skipped(SkipKind::Structural) => "skip",
+            Standing::Skipped(SkipKind::Environmental) => "skip-missing",
+            Standing::Flaky => "flaky",
+            Standing::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run may exit 0 with a cell standing so.
+    pub fn ok(self) -> bool {
+        !matches!(self, Standing::Unmet | Standing::Interrupted)
+    }
+}
