@@ -71,6 +71,8 @@ pub struct Context {
     /// Stops the run: a signal, or a reporter that can write no more.
     /// Cells not started then come back `Interrupted`.
     pub cancel: Cancel,
+    /// The run's hold on the wine prefix, let go by its cool-down.
+    pub wine_users: run::WineUsers,
 }
 
 /// A cell's failure that says the disk is full: how a `go build` or the
@@ -202,7 +204,7 @@ pub fn run_all(
     });
     // Once, at the end: `wineserver -k` between cells would kill another
     // cell's wine process, since they share a prefix.
-    let _ = run::cool_down(&ctx.tools);
+    let _ = run::cool_down(&ctx.tools, &ctx.wine_users);
     // Walking every entry is work a cached rerun should not pay each time:
     // once a day is enough for an age counted in weeks.
     let root = crate::host::cache_dir();

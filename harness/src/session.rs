@@ -287,6 +287,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             history: History::default(),
             cc_hints: BTreeMap::new(),
             cancel: Cancel::default(),
+            wine_users: run::WineUsers::default(),
         },
         warnings,
     })

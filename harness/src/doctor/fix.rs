@@ -267,10 +267,11 @@ fn wine_prefix(tools: &Tools) -> Result<(), String> {
     let runner = Runner::Wine {
         binary: w.loader64.display().to_string(),
     };
-    let r = run::warm_up(&runner, tools);
+    let users = run::WineUsers::default();
+    let r = run::warm_up(&runner, tools, &users);
     // warm_up leaves a lingering wineserver for the cells that follow; a
     // doctor has none.
-    let _ = run::cool_down(tools);
+    let _ = run::cool_down(tools, &users);
     r
 }
 

@@ -349,7 +349,7 @@ fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) 
                 ran.skip = Some(reason.clone());
                 ran.missing = missing.clone();
             }
-            runner => match run::warm_up(runner, &ctx.tools).and_then(|()| {
+            runner => match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
                 run::invocation(runner, &built.output, &args(cell, ctx), &tools_for(go, ctx))
             }) {
                 Err(why) => ran.skip = Some(why),

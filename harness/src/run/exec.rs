@@ -145,7 +145,12 @@ fn target_of(insp: &Inspection, env: &BTreeMap<String, String>) -> Option<Target
 
 /// The runner crossprobe would give `target`, chosen as for a cell and set
 /// up (wine's prefix and its stub).
-pub fn ready(target: &Target, host: &Host, tools: &Tools) -> Result<Runner, ExecError> {
+pub fn ready(
+    target: &Target,
+    host: &Host,
+    tools: &Tools,
+    users: &super::WineUsers,
+) -> Result<Runner, ExecError> {
     let runner = super::choose(&target.goos, &target.goarch, &target.env, host, tools);
     if let Runner::None { reason, .. } = &runner {
         return Err(ExecError::new(
@@ -153,7 +158,7 @@ pub fn ready(target: &Target, host: &Host, tools: &Tools) -> Result<Runner, Exec
             "`crossprobe doctor` lists the runners this machine has, and how to get the missing ones",
         ));
     }
-    super::warm_up(&runner, tools).map_err(|e| {
+    super::warm_up(&runner, tools, users).map_err(|e| {
         ExecError::new(
             format!("cannot set up {}: {e}", runner.name()),
             "`crossprobe doctor --fix` sets the runners up again",
@@ -181,7 +186,10 @@ pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
         }
     }
     let host = host::detect();
-    let runner = ready(&target, &host, &tools)?;
+    // Held until the binary has exited: another crossprobe's cool_down
+    // leaves the wineserver alone meanwhile.
+    let users = super::WineUsers::default();
+    let runner = ready(&target, &host, &tools, &users)?;
     let cwd = std::env::current_dir().map_err(|e| {
         ExecError::new(
             format!("cannot read the current directory: {e}"),

@@ -26,4 +26,4 @@ pub use runners::{
     choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation,
 };
 pub use sandbox::Sandbox;
-pub use wine::cool_down;
+pub use wine::{cool_down, WineUsers};

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{qemu, sysroot, wine};
+use super::wine::{self, WineUsers};
+use super::{qemu, sysroot};
 use crate::host::{Host, Tools};
 use crate::model::{Runner, RunnerKind};
 
@@ -301,9 +302,11 @@ pub fn invocation_in(
 ///
 /// Wine: its prefix and server, see [`super::wine::warm_up`]. wazero:
 /// creates its compilation cache directory.
-pub fn warm_up(runner: &Runner, tools: &Tools) -> Result<(), String> {
+pub fn warm_up(runner: &Runner, tools: &Tools, users: &WineUsers) -> Result<(), String> {
     match runner {
-        Runner::Wine { .. } => wine::warm_up(tools.wine.as_ref().ok_or("wine was not found")?),
+        Runner::Wine { .. } => {
+            wine::warm_up(tools.wine.as_ref().ok_or("wine was not found")?, users)
+        }
         Runner::Wasi { binary } if binary == "wazero" => {
             let dir = tools.cache_dir.join("wazero");
             fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::runners::{file_name, missing, none, parse_version};
@@ -99,6 +100,13 @@ pub(super) fn wine_env(w: &Wine) -> BTreeMap<String, String> {
     ])
 }
 
+/// A run's shared hold on the wine prefix, from its first wine warm-up to
+/// its [`cool_down`]: while another run holds one, the server is left to
+/// linger. One per run, carried in its context beside the cancel token; a
+/// hold outlives a `crossprobe exec`'s binary by being kept until it exits.
+#[derive(Default)]
+pub struct WineUsers(Mutex<Option<Lock>>);
+
 /// Stops what [`warm_up`] left running: wine's server and services, and any
 /// process a probe left behind in the prefix. Call once at the end of a run,
 /// and on interrupt; not after each cell, since `wineserver -k` would also
@@ -113,12 +121,12 @@ pub(super) fn wine_env(w: &Wine) -> BTreeMap<String, String> {
 /// `wineserver -k` ends the server's clients (services.exe, winedevice.exe,
 /// a probe's leftovers) and the server saves the registry as it exits; what
 /// still carries a warm-up's marker after that is killed.
-pub fn cool_down(tools: &Tools) -> Result<(), String> {
+pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), String> {
     let Some(w) = &tools.wine else { return Ok(()) };
     if !w.prefix.join(READY).is_file() {
         return Ok(());
     }
-    let held = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let held = users.0.lock().unwrap_or_else(|e| e.into_inner()).take();
     if held.is_none() {
         return Ok(());
     }
@@ -133,9 +141,6 @@ pub fn cool_down(tools: &Tools) -> Result<(), String> {
     crate::process::sweep::kill_left();
     killed.and(waited).map(|_| ())
 }
-
-/// This process's shared hold on the wine prefix; see [`cool_down`].
-static WINE_USERS: std::sync::Mutex<Option<Lock>> = std::sync::Mutex::new(None);
 
 /// Readies crossprobe's own wine prefix (`<cache>/wine`; ~/.wine is never
 /// touched), under a file lock so concurrent cells do not race:
@@ -153,7 +158,7 @@ static WINE_USERS: std::sync::Mutex<Option<Lock>> = std::sync::Mutex::new(None);
 ///
 /// All of it runs only wine's own programs, outside the sandbox, like a
 /// build; the probes' wine clients run inside it (see `sandbox`).
-pub(super) fn warm_up(w: &Wine) -> Result<(), String> {
+pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), String> {
     let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
     let parent = w
         .prefix
@@ -163,7 +168,7 @@ pub(super) fn warm_up(w: &Wine) -> Result<(), String> {
     let lock = w.prefix.with_extension("lock");
     let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
     {
-        let mut users = WINE_USERS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut users = users.0.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_none() {
             let path = w.prefix.with_extension("users");
             *users = Some(Lock::shared(&path).map_err(|e| lock_error(&path, e))?);

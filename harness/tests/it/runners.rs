@@ -144,7 +144,8 @@ fn check_with(tools: &Tools, goos: &str, goarch: &str, want: Runner) -> Checked 
     let runner = run::choose(goos, goarch, &BTreeMap::new(), host, tools);
     assert_eq!(runner, want, "{goos}/{goarch}");
     let (dir, bin) = build(goos, goarch, &[]);
-    run::warm_up(&runner, tools).unwrap();
+    let users = run::WineUsers::default();
+    run::warm_up(&runner, tools, &users).unwrap();
     let args = ["-x".to_string(), "two words".to_string()];
     let inv = run::invocation(&runner, &bin, &args, tools).unwrap();
     let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
@@ -283,10 +284,11 @@ fn windows_amd64_under_wine() {
     let err = run::invocation(&runner, &bin, &[], &tools).unwrap_err();
     assert!(err.ends_with("call run::warm_up first"), "{err}");
 
+    let users = run::WineUsers::default();
     let start = Instant::now();
     std::thread::scope(|s| {
-        let a = s.spawn(|| run::warm_up(&runner, &tools));
-        let b = s.spawn(|| run::warm_up(&runner, &tools));
+        let a = s.spawn(|| run::warm_up(&runner, &tools, &users));
+        let b = s.spawn(|| run::warm_up(&runner, &tools, &users));
         a.join().unwrap().unwrap();
         b.join().unwrap().unwrap();
     });
@@ -305,7 +307,7 @@ fn windows_amd64_under_wine() {
     let mut took = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        run::warm_up(&runner, &tools).unwrap();
+        run::warm_up(&runner, &tools, &users).unwrap();
         let warm = start.elapsed();
         let ran = execute(&inv, &[("CROSSPROBE_TEST", "ok")]);
         assert_eq!(
@@ -329,15 +331,15 @@ fn windows_amd64_under_wine() {
     assert!(piped < Duration::from_secs(2), "pipe held for {piped:?}");
 
     let start = Instant::now();
-    run::cool_down(&tools).unwrap();
+    run::cool_down(&tools, &users).unwrap();
     let cool = start.elapsed();
     // After cool_down the next warm_up restarts the server and services.
     let start = Instant::now();
-    run::warm_up(&runner, &tools).unwrap();
+    run::warm_up(&runner, &tools, &users).unwrap();
     let rewarm = start.elapsed();
     let ran = execute(&inv, &[]);
     assert!(ran.stdout.starts_with("hello windows/amd64"));
-    run::cool_down(&tools).unwrap();
+    run::cool_down(&tools, &users).unwrap();
 
     eprintln!("wine: first warm_up (prefix init, 2 racing callers): {init:?}");
     for (i, (warm, run)) in took.iter().enumerate() {
