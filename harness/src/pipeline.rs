@@ -32,7 +32,9 @@ use crate::toolchain::go::GoToolchain;
 use crate::{axis, build, render, run};
 use group::Group;
 
+mod built;
 mod group;
+mod run_cell;
 
 /// Bytes of each stream kept per command in results (head and tail).
 pub const OUTPUT_CAP: usize = 64 * 1024;

@@ -1,68 +1,38 @@
-//! A group: the cells that share one build plan. It owns the build
-//! directory (under the cache, or a temporary one), builds once (again on
-//! `--retries` when nobody expected the failure), runs each cell's binary
-//! (again on `--retries`), judges the cells, records them in the result
-//! cache, and lets the directory go after its last cell.
+//! A group: the cells that share one build plan. It builds once ([`built`]:
+//! again on `--retries` when nobody expected the failure), runs each
+//! cell's binary ([`run_cell`]: again on `--retries`), judges the cells,
+//! records them in the result cache, and lets the build directory go after
+//! its last cell.
+//!
+//! [`built`]: super::built
+//! [`run_cell`]: super::run_cell
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
 
-use super::{judge, module_of, ms, timeout, Context, OUTPUT_CAP};
+use super::built::{build_group, BuildDir, Built};
+use super::run_cell::{run_once, Ran};
+use super::{judge, Context};
 use crate::cache::{self, Entry};
-use crate::check::{self, Observed};
-use crate::fsutil::{self, Lock};
-use crate::gomod::{test2json, Kind};
-use crate::host::Tools;
-use crate::model::{
-    Attempt, Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName, Runner, Standing,
-};
-use crate::toolchain::go::GoToolchain;
-use crate::{build, inspect, process, render, run};
-
-/// Where a build happens, until its last cell has run.
-enum BuildDir {
-    /// `<cache>/builds/...`, locked against other crossprobes.
-    Shared(PathBuf, #[allow(dead_code)] Lock),
-    Temp(tempfile::TempDir),
-}
+use crate::check::Observed;
+use crate::model::{Attempt, Cell, CellResult, Phase, Standing};
+use crate::{process, run};
 
 /// Cells that share one build.
 pub(super) struct Group {
-    build_key: String,
+    pub(super) build_key: String,
     /// See [`crate::schedule`]: builds of one family share their stdlib.
     pub(super) family: String,
-    sources: Vec<(String, String)>,
+    pub(super) sources: Vec<(String, String)>,
     /// Index into the run's cells, and the cell's result key.
     pub(super) cells: Vec<(usize, String)>,
-    built: OnceLock<Built>,
-    dir: Mutex<Option<BuildDir>>,
+    pub(super) built: OnceLock<Built>,
+    pub(super) dir: Mutex<Option<BuildDir>>,
     /// Cells not finished yet; the directory is let go at zero.
-    remaining: AtomicUsize,
-    unmet: AtomicBool,
-}
-
-/// What the build of a group left for its runs.
-struct Built {
-    /// Earlier tries of the build that failed (`--retries`), as phases.
-    failed: Vec<Vec<Phase>>,
-    path: PathBuf,
-    /// Whether `path` outlives the run whatever happens (the shared one).
-    lasting: bool,
-    output: PathBuf,
-    phases: Vec<Phase>,
-    /// The build's commands, in order; the last one decides.
-    commands: Vec<Command>,
-    spawn_error: Option<(Outcome, String)>,
-    /// Why the build could not go on and the cells are skips (no C
-    /// compiler, with the hint).
-    skip: Option<String>,
-    /// Why the binary is not run although it was built (a library).
-    no_run: Option<String>,
-    /// What the plan, the build commands and inspection said.
-    inspected: BTreeMap<String, serde_json::Value>,
+    pub(super) remaining: AtomicUsize,
+    pub(super) unmet: AtomicBool,
 }
 
 impl Group {
@@ -124,161 +94,6 @@ impl Group {
     }
 }
 
-/// The directory a group builds in: its own under the cache, unless
-/// `--keep` asks for a fresh one or another crossprobe holds it.
-fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDir> {
-    let temp = || {
-        tempfile::Builder::new()
-            .prefix(&format!("crossprobe-{}-", first.slug))
-            .tempdir()
-            .map(BuildDir::Temp)
-    };
-    if keep {
-        return temp();
-    }
-    let root = crate::host::cache_dir().join("builds");
-    let slug: String = first.slug.chars().take(80).collect();
-    let name = format!("{slug}-{}", &group.build_key[..16]);
-    let path = root.join(&name);
-    if std::fs::create_dir_all(&path).is_err() {
-        return temp();
-    }
-    // Beside the directory, named after all of it: a slug may hold dots
-    // (go1.22), so `with_extension` would cut it short.
-    match Lock::try_exclusive(&root.join(format!("{name}.lock"))) {
-        Ok(Some(held)) => {
-            // What `cache::prune_builds` goes by.
-            let _ = held.touch();
-            Ok(BuildDir::Shared(path, held))
-        }
-        _ => temp(),
-    }
-}
-
-/// Render, build and inspect, once for every cell of `group`; the build is
-/// tried again (`--retries`) while it fails and no cell expected that.
-fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
-    let first = &cells[group.cells[0].0];
-    let mut phases = Vec::new();
-    let mut built = Built {
-        failed: Vec::new(),
-        path: PathBuf::new(),
-        lasting: false,
-        output: PathBuf::new(),
-        phases: Vec::new(),
-        commands: Vec::new(),
-        spawn_error: None,
-        skip: None,
-        no_run: None,
-        inspected: BTreeMap::new(),
-    };
-    let dir = match build_dir(group, first, ctx.keep) {
-        Ok(d) => d,
-        Err(e) => {
-            built.spawn_error = Some((
-                Outcome::BuildFail,
-                format!("cannot create a build directory: {e}"),
-            ));
-            return built;
-        }
-    };
-    (built.path, built.lasting) = match &dir {
-        BuildDir::Shared(p, _) => (p.clone(), true),
-        BuildDir::Temp(t) => (t.path().to_path_buf(), false),
-    };
-    *group.dir.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
-    let path = built.path.clone();
-
-    let tr = Instant::now();
-    if let Err(e) = render::write(&group.sources, &path) {
-        built.spawn_error = Some((Outcome::BuildFail, e));
-    }
-    phases.push(Phase {
-        name: PhaseName::Render,
-        duration_ms: ms(tr.elapsed()),
-        commands: vec![],
-    });
-
-    let plan = super::plan(first, ctx, &path);
-    built.output = plan.output.clone();
-    built.no_run = plan.no_run.clone();
-    while built.spawn_error.is_none() {
-        let tb = Instant::now();
-        let ran = build::run(first, &plan, &path, timeout(first, ctx), OUTPUT_CAP);
-        built.commands = ran.commands;
-        built.spawn_error = ran.failed;
-        built.skip = ran.skip;
-        let build = Phase {
-            name: PhaseName::Build,
-            duration_ms: ms(tb.elapsed()),
-            commands: built.commands.clone(),
-        };
-        if !build_again(group, cells, ctx, &built) {
-            phases.push(build);
-            break;
-        }
-        let mut tried = phases.clone();
-        tried.push(build);
-        built.failed.push(tried);
-    }
-    built.inspected.extend(plan.facts.clone());
-    built
-        .inspected
-        .extend(build::observed_facts(&plan, &built.commands));
-
-    if built.ok() {
-        let ti = Instant::now();
-        match inspect::inspect_file(&plan.output) {
-            Ok(insp) => built.inspected.extend(insp.facts),
-            Err(e) => {
-                built.inspected.insert(
-                    "inspect.error".into(),
-                    serde_json::Value::String(e.to_string()),
-                );
-            }
-        }
-        phases.push(Phase {
-            name: PhaseName::Inspect,
-            duration_ms: ms(ti.elapsed()),
-            commands: vec![],
-        });
-    }
-    built.phases = phases;
-    built
-}
-
-impl Built {
-    fn ok(&self) -> bool {
-        self.spawn_error.is_none()
-            && self.skip.is_none()
-            && self.commands.last().is_some_and(|c| c.exit.success())
-            && self.output.is_file()
-    }
-}
-
-/// Whether a failed build is worth another try: tries are left, nobody
-/// stopped the run, and every cell of the group expected it to succeed.
-fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> bool {
-    let Some(command) = built.commands.last().filter(|c| !c.exit.success()) else {
-        return false;
-    };
-    if built.skip.is_some() {
-        return false;
-    }
-    if built.failed.len() >= ctx.retries as usize || ctx.cancel.stopped() {
-        return false;
-    }
-    let obs = Observed {
-        build: Some(command),
-        builds: &built.commands,
-        ..Observed::default()
-    };
-    group
-        .cells
-        .iter()
-        .all(|&(i, _)| !check::check(&cells[i], &obs, &BTreeMap::new()).verdict.met)
-}
-
 /// The `n`th cell of a built group: run, judged, and run again while it
 /// does not meet its expectation and `--retries` allows. The tries before
 /// the last, failed builds included, are kept in `attempts`, so one that
@@ -334,179 +149,6 @@ fn attempt(r: CellResult, built: &Built) -> Attempt {
         phases: r.phases,
         duration_ms: r.duration_ms,
         dir: Some(built.path.display().to_string()),
-    }
-}
-
-/// One run of a built cell's binary.
-fn run_once(cell: &Cell, n: usize, group: &Group, built: &Built, ctx: &Context) -> (Phase, Ran) {
-    let mut ran = Ran::default();
-    let tr = Instant::now();
-    if process::interrupt::requested().is_none() {
-        let go = &ctx.gos[&cell.go];
-        match &cell.runner {
-            _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
-            Runner::None { reason, missing } => {
-                ran.skip = Some(reason.clone());
-                ran.missing = missing.clone();
-            }
-            runner => match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
-                run::invocation(runner, &built.output, &args(cell, ctx), &tools_for(go, ctx))
-            }) {
-                Err(why) => ran.skip = Some(why),
-                Ok(mut inv) => {
-                    if let Some(m) = module_of(cell, ctx) {
-                        // Tests read testdata/ relative to their package.
-                        if let Some(p) = m.package(&cell.package) {
-                            inv.cwd = p.dir.clone();
-                        }
-                        inv.env.extend(m.env.clone());
-                    }
-                    let inv = match super::sandboxed(cell, ctx) {
-                        true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
-                        false => inv,
-                    };
-                    // Cells of one group run from one directory, at the same
-                    // time: each gets its own capture files. Not by slug
-                    // alone: the same cell in two matrices has the same one.
-                    let log_name = match group.cells.len() {
-                        1 => "run".to_string(),
-                        _ => format!("run-{n}-{}", cell.slug),
-                    };
-                    invoke(cell, &inv, &built.path, log_name, ctx, &mut ran);
-                }
-            },
-        }
-    }
-    let run = Phase {
-        name: PhaseName::Run,
-        duration_ms: ms(tr.elapsed()),
-        commands: ran.command.iter().cloned().collect(),
-    };
-    (run, ran)
-}
-
-/// The run's tools, with the wasm_exec_node.js of the Go that built the
-/// cell.
-fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
-    run::tools_for_goroot(&ctx.tools, &go.goroot)
-}
-
-/// The arguments of a cell's binary: a module probe's `args`, or what a
-/// test binary needs to report each test as an event, bounded by the
-/// matrix's timeout.
-fn args(cell: &Cell, ctx: &Context) -> Vec<String> {
-    match module_of(cell, ctx) {
-        Some(m) if matches!(m.kind, Kind::Test(_)) => vec![
-            "-test.v=test2json".into(),
-            format!("-test.timeout={}ms", timeout(cell, ctx).as_millis()),
-        ],
-        Some(m) => m.args.clone(),
-        None => Vec::new(),
-    }
-}
-
-/// What the run phase saw.
-#[derive(Default)]
-struct Ran {
-    command: Option<Command>,
-    skip: Option<String>,
-    /// The runner doctor could install, when its absence is the skip.
-    missing: Option<Missing>,
-    spawn_error: Option<(Outcome, String)>,
-    /// A test binary's events, through `go tool test2json`.
-    tests: Option<test2json::Converted>,
-}
-
-fn invoke(
-    cell: &Cell,
-    inv: &run::Invocation,
-    dir: &Path,
-    log_name: String,
-    ctx: &Context,
-    ran: &mut Ran,
-) {
-    for (from, to) in &inv.prepare {
-        // Whole or not at all: another cell of the group may be running
-        // with `to` loaded (wine's DLL stub).
-        if let Err(e) = fsutil::copy_atomic(from, to) {
-            ran.spawn_error = Some((
-                Outcome::RunFail,
-                format!("cannot copy {} for the runner: {e}", from.display()),
-            ));
-            return;
-        }
-    }
-    // The cell's env axes reach the probe too: GODEBUG and friends are read
-    // at run time.
-    let mut env = cell.env.clone();
-    env.extend(inv.env.clone());
-    let spec = process::Spec {
-        argv: inv.argv.clone(),
-        env,
-        env_remove: Vec::new(),
-        cwd: Some(inv.cwd.clone()),
-        // A test binary's own -test.timeout panics first and names the
-        // test it was running; this is the bound if it cannot.
-        timeout: match cell.package.is_empty() {
-            true => timeout(cell, ctx),
-            false => timeout(cell, ctx) + std::time::Duration::from_secs(10),
-        },
-        log_dir: dir.to_path_buf(),
-        log_name,
-        cap: OUTPUT_CAP,
-        daemons: false,
-    };
-    match process::run(&spec) {
-        Ok(mut c) => {
-            run::sandbox::restore_signal(&mut c);
-            ran.command = Some(c)
-        }
-        Err(e) => {
-            ran.spawn_error = Some((Outcome::RunFail, format!("cannot run {}: {e}", inv.argv[0])));
-            return;
-        }
-    }
-    let Some(p) = module_of(cell, ctx).and_then(|m| m.package(&cell.package)) else {
-        return;
-    };
-    // From the capture file, not a pipe: wine keeps pipes open.
-    let go = &ctx.gos[&cell.go];
-    let convert = process::Spec {
-        argv: vec![
-            go.go.display().to_string(),
-            "tool".into(),
-            "test2json".into(),
-            "-t".into(),
-            "-p".into(),
-            p.import_path.clone(),
-        ],
-        env: go.env.clone(),
-        env_remove: Vec::new(),
-        cwd: Some(dir.to_path_buf()),
-        timeout: timeout(cell, ctx),
-        log_dir: dir.to_path_buf(),
-        log_name: format!("{}-test2json", spec.log_name),
-        cap: OUTPUT_CAP,
-        daemons: false,
-    };
-    let stdout = dir.join(format!("{}.stdout", spec.log_name));
-    let events = process::run_fed(&convert, Some(&stdout))
-        .map_err(|e| e.to_string())
-        .and_then(|c| {
-            let file = dir.join(format!("{}.stdout", convert.log_name));
-            match c.exit.success() {
-                true => std::fs::read_to_string(&file).map_err(|e| e.to_string()),
-                false => Err(format!("{} ({})", c.stderr.text.trim(), c.exit)),
-            }
-        });
-    match events {
-        Ok(text) => {
-            let stderr = ran.command.as_ref().map_or("", |c| c.stderr.text.as_str());
-            ran.tests = Some(test2json::convert(&text, stderr));
-        }
-        Err(why) => {
-            ran.spawn_error = Some((Outcome::RunFail, format!("go tool test2json failed: {why}")))
-        }
     }
 }
 

@@ -1,0 +1,197 @@
+//! A group's build: its directory (under the cache, or a temporary one),
+//! render, build (again on `--retries` when no cell expected the failure)
+//! and inspect, once for all its cells.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::group::Group;
+use super::{ms, timeout, Context, OUTPUT_CAP};
+use crate::check::{self, Observed};
+use crate::fsutil::Lock;
+use crate::model::{Cell, Command, Outcome, Phase, PhaseName};
+use crate::{build, inspect, render};
+
+/// Where a build happens, until its last cell has run.
+pub(super) enum BuildDir {
+    /// `<cache>/builds/...`, locked against other crossprobes.
+    Shared(PathBuf, #[allow(dead_code)] Lock),
+    Temp(tempfile::TempDir),
+}
+
+/// What the build of a group left for its runs.
+pub(super) struct Built {
+    /// Earlier tries of the build that failed (`--retries`), as phases.
+    pub(super) failed: Vec<Vec<Phase>>,
+    pub(super) path: PathBuf,
+    /// Whether `path` outlives the run whatever happens (the shared one).
+    pub(super) lasting: bool,
+    pub(super) output: PathBuf,
+    pub(super) phases: Vec<Phase>,
+    /// The build's commands, in order; the last one decides.
+    pub(super) commands: Vec<Command>,
+    pub(super) spawn_error: Option<(Outcome, String)>,
+    /// Why the build could not go on and the cells are skips (no C
+    /// compiler, with the hint).
+    pub(super) skip: Option<String>,
+    /// Why the binary is not run although it was built (a library).
+    pub(super) no_run: Option<String>,
+    /// What the plan, the build commands and inspection said.
+    pub(super) inspected: BTreeMap<String, serde_json::Value>,
+}
+
+/// The directory a group builds in: its own under the cache, unless
+/// `--keep` asks for a fresh one or another crossprobe holds it.
+pub(super) fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDir> {
+    let temp = || {
+        tempfile::Builder::new()
+            .prefix(&format!("crossprobe-{}-", first.slug))
+            .tempdir()
+            .map(BuildDir::Temp)
+    };
+    if keep {
+        return temp();
+    }
+    let root = crate::host::cache_dir().join("builds");
+    let slug: String = first.slug.chars().take(80).collect();
+    let name = format!("{slug}-{}", &group.build_key[..16]);
+    let path = root.join(&name);
+    if std::fs::create_dir_all(&path).is_err() {
+        return temp();
+    }
+    // Beside the directory, named after all of it: a slug may hold dots
+    // (go1.22), so `with_extension` would cut it short.
+    match Lock::try_exclusive(&root.join(format!("{name}.lock"))) {
+        Ok(Some(held)) => {
+            // What `cache::prune_builds` goes by.
+            let _ = held.touch();
+            Ok(BuildDir::Shared(path, held))
+        }
+        _ => temp(),
+    }
+}
+
+/// Render, build and inspect, once for every cell of `group`; the build is
+/// tried again (`--retries`) while it fails and no cell expected that.
+pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
+    let first = &cells[group.cells[0].0];
+    let mut phases = Vec::new();
+    let mut built = Built {
+        failed: Vec::new(),
+        path: PathBuf::new(),
+        lasting: false,
+        output: PathBuf::new(),
+        phases: Vec::new(),
+        commands: Vec::new(),
+        spawn_error: None,
+        skip: None,
+        no_run: None,
+        inspected: BTreeMap::new(),
+    };
+    let dir = match build_dir(group, first, ctx.keep) {
+        Ok(d) => d,
+        Err(e) => {
+            built.spawn_error = Some((
+                Outcome::BuildFail,
+                format!("cannot create a build directory: {e}"),
+            ));
+            return built;
+        }
+    };
+    (built.path, built.lasting) = match &dir {
+        BuildDir::Shared(p, _) => (p.clone(), true),
+        BuildDir::Temp(t) => (t.path().to_path_buf(), false),
+    };
+    *group.dir.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+    let path = built.path.clone();
+
+    let tr = Instant::now();
+    if let Err(e) = render::write(&group.sources, &path) {
+        built.spawn_error = Some((Outcome::BuildFail, e));
+    }
+    phases.push(Phase {
+        name: PhaseName::Render,
+        duration_ms: ms(tr.elapsed()),
+        commands: vec![],
+    });
+
+    let plan = super::plan(first, ctx, &path);
+    built.output = plan.output.clone();
+    built.no_run = plan.no_run.clone();
+    while built.spawn_error.is_none() {
+        let tb = Instant::now();
+        let ran = build::run(first, &plan, &path, timeout(first, ctx), OUTPUT_CAP);
+        built.commands = ran.commands;
+        built.spawn_error = ran.failed;
+        built.skip = ran.skip;
+        let build = Phase {
+            name: PhaseName::Build,
+            duration_ms: ms(tb.elapsed()),
+            commands: built.commands.clone(),
+        };
+        if !build_again(group, cells, ctx, &built) {
+            phases.push(build);
+            break;
+        }
+        let mut tried = phases.clone();
+        tried.push(build);
+        built.failed.push(tried);
+    }
+    built.inspected.extend(plan.facts.clone());
+    built
+        .inspected
+        .extend(build::observed_facts(&plan, &built.commands));
+
+    if built.ok() {
+        let ti = Instant::now();
+        match inspect::inspect_file(&plan.output) {
+            Ok(insp) => built.inspected.extend(insp.facts),
+            Err(e) => {
+                built.inspected.insert(
+                    "inspect.error".into(),
+                    serde_json::Value::String(e.to_string()),
+                );
+            }
+        }
+        phases.push(Phase {
+            name: PhaseName::Inspect,
+            duration_ms: ms(ti.elapsed()),
+            commands: vec![],
+        });
+    }
+    built.phases = phases;
+    built
+}
+
+impl Built {
+    pub(super) fn ok(&self) -> bool {
+        self.spawn_error.is_none()
+            && self.skip.is_none()
+            && self.commands.last().is_some_and(|c| c.exit.success())
+            && self.output.is_file()
+    }
+}
+
+/// Whether a failed build is worth another try: tries are left, nobody
+/// stopped the run, and every cell of the group expected it to succeed.
+pub(super) fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> bool {
+    let Some(command) = built.commands.last().filter(|c| !c.exit.success()) else {
+        return false;
+    };
+    if built.skip.is_some() {
+        return false;
+    }
+    if built.failed.len() >= ctx.retries as usize || ctx.cancel.stopped() {
+        return false;
+    }
+    let obs = Observed {
+        build: Some(command),
+        builds: &built.commands,
+        ..Observed::default()
+    };
+    group
+        .cells
+        .iter()
+        .all(|&(i, _)| !check::check(&cells[i], &obs, &BTreeMap::new()).verdict.met)
+}
