@@ -107,7 +107,7 @@ fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
     std::fs::write(&file, "").unwrap();
     let stderr = refused_before_building(&file.join("reports"));
     assert!(stderr.contains("cannot write"), "{stderr}");
-    assert!(stderr.contains("not-a-dir/reports/nowhere"), "{stderr}");
+    assert!(stderr.contains("not-a-dir/reports"), "{stderr}");
     assert!(stderr.contains("--out"), "{stderr}");
 
     // A read-only directory (a read-only mount for root, whom modes do not

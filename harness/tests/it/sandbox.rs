@@ -260,7 +260,7 @@ fn nothing_a_windows_run_started_outlives_it_however_it_ended() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let results = std::fs::read_to_string(dir.path().join("r/late/results.json")).unwrap();
+    let results = std::fs::read_to_string(dir.path().join("r/win/results.json")).unwrap();
     assert!(results.contains("\"outcome\": \"timeout\""), "{results}");
     assert_eq!(
         left_after_a_second(pid, &prefix),
