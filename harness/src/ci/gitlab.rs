@@ -19,23 +19,16 @@
 
 use std::fmt::Write;
 
-use super::{block, cache_paths, run_args, sh, validate_fleet, y, MERGE};
+use super::{block, diff_script, validate_runners, y, Fleet, MERGE};
 
 /// What the pipeline runs, and where.
 #[derive(Clone, Debug)]
 pub struct Gitlab {
-    /// Matrix files, relative to the repository root.
-    pub matrices: Vec<String>,
+    pub fleet: Fleet,
     /// Runner tags; none means any of the project's runners.
     pub tags: Vec<String>,
-    pub shards: usize,
-    pub retries: u32,
     /// The image every job runs in: Go, and what `install` needs.
     pub image: String,
-    /// The shell command that puts `crossprobe` in `$HOME/.crossprobe/bin`.
-    pub install: String,
-    /// See [`super::Github::result_cache`].
-    pub result_cache: bool,
 }
 
 /// The merging job, whose artifact is the next pipeline's baseline.
@@ -44,23 +37,14 @@ pub const REPORT_JOB: &str = "crossprobe-report";
 const MAX_PARALLEL: usize = 200;
 
 pub fn validate(g: &Gitlab) -> Result<(), String> {
-    for t in &g.tags {
-        if t.trim().is_empty() || t.contains('$') {
-            return Err(format!(
-                "runner tag {t:?} is not a GitLab runner tag (a name, without '$')"
-            ));
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for t in &g.tags {
-        if !seen.insert(t) {
-            return Err(format!(
-                "runner tag {t:?} is given twice; its shards would write the same directories"
-            ));
-        }
-    }
-    validate_fleet(&g.matrices, g.shards)?;
-    let jobs = g.shards * g.tags.len().max(1);
+    validate_runners(
+        &g.tags,
+        "runner tag",
+        |t| !t.trim().is_empty() && !t.contains('$'),
+        "a GitLab runner tag (a name, without '$')",
+    )?;
+    g.fleet.validate()?;
+    let jobs = g.fleet.shards * g.tags.len().max(1);
     if jobs > MAX_PARALLEL {
         return Err(format!(
             "{jobs} run jobs: GitLab runs at most {MAX_PARALLEL} jobs of one parallel matrix; give fewer --shards or --tag"
@@ -86,14 +70,17 @@ fn key_part(s: &str) -> String {
         .collect()
 }
 
+/// crossprobe's own build, for `install`: the run jobs keep it, the report
+/// job only reads it.
+const INSTALL_CACHE: &str = r#"    - key:
+        files: [Cargo.lock]
+        prefix: crossprobe-install
+      paths:
+        - target/"#;
+
 pub fn gitlab(g: &Gitlab) -> String {
-    let n = g.shards;
-    let matrices = g
-        .matrices
-        .iter()
-        .map(|m| sh(m))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let n = g.fleet.shards;
+    let matrices = g.fleet.matrices();
     let shards = (1..=n)
         .map(|i| y(&i.to_string()))
         .collect::<Vec<_>>()
@@ -113,9 +100,16 @@ pub fn gitlab(g: &Gitlab) -> String {
     // not name its families: it holds what the shard built last, and a
     // changed matrix starts from that. A new branch starts from the
     // default branch's.
+    //
+    // The cache is restored under $CI_PROJECT_DIR, which on some executors
+    // names the runner's concurrent slot (builds/<token>/<slot>/...): Go
+    // keys a main package's compile and link on its directory, so a cache
+    // restored in another slot links every build again.
     let key = format!("crossprobe-{image}-{runner}-{n}-$SHARD");
-    let paths = cache_paths(g.result_cache, ".crossprobe-cache")
-        .lines()
+    let paths = g
+        .fleet
+        .cache_paths(".crossprobe-cache")
+        .iter()
         .map(|p| format!("\n        - {p}"))
         .collect::<String>();
     let out = format!("shards/{runner}-$SHARD");
@@ -162,11 +156,7 @@ crossprobe-run:
   variables:
     CROSSPROBE_RUNNER: {runner_y}
   cache:
-    - key:
-        files: [Cargo.lock]
-        prefix: crossprobe-install
-      paths:
-        - target/
+{install_cache}
     # A fresh runner would otherwise compile the standard library of every
     # target its shard builds.
     - key: {key_y}
@@ -192,11 +182,7 @@ crossprobe-run:
   needs: [crossprobe-run]
   when: always
   cache:
-    - key:
-        files: [Cargo.lock]
-        prefix: crossprobe-install
-      paths:
-        - target/
+{install_cache}
       policy: pull
   script:
     - |
@@ -211,27 +197,17 @@ crossprobe-run:
       - diff.md
 "#,
         image_name = y(&g.image),
-        install = block(&g.install, 6),
+        install = block(&g.fleet.install, 6),
+        install_cache = INSTALL_CACHE,
         baseline = block(&fetch_baseline(), 6),
         runner_y = y(&runner),
         key_y = y(&format!("{key}-$CI_COMMIT_REF_SLUG")),
         fallback = y(&format!("{key}-$CI_DEFAULT_BRANCH")),
-        run = block(
-            &format!(
-                r#"args=({})
-if [ -f baseline/results.json ]; then
-  args+=(--durations baseline/results.json)
-fi
-crossprobe run {matrices} "${{args[@]}}""#,
-                run_args(n, g.retries, g.result_cache)
-                    .replace(" --out reports", &format!(" --out \"{out}\""))
-            ),
-            6
-        ),
+        run = block(&g.fleet.run_script(&format!("\"{out}\"")), 6),
         out_y = y(&format!("{out}/")),
         junit = y("shards/*/*/junit.xml"),
         merge = block(MERGE, 6),
-        diff = block(DIFF, 6),
+        diff = block(&diff_script("", ""), 6),
     );
     w
 }
@@ -254,31 +230,15 @@ fi"#
     )
 }
 
-const DIFF: &str = r#"if [ ! -f baseline/results.json ]; then
-  echo "crossprobe: no baseline yet; this pipeline's results become it"
-  exit 0
-fi
-set +e
-crossprobe report diff baseline/results.json merged/results.json --markdown > diff.md
-code=$?
-set -e
-cat diff.md
-exit "$code""#;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ci::DEFAULT_INSTALL;
 
     fn g() -> Gitlab {
         Gitlab {
-            matrices: vec!["matrices/linux-arches.yaml".into()],
+            fleet: Fleet::example(),
             tags: vec!["linux".into(), "arm64".into()],
-            shards: 2,
-            retries: 1,
             image: "registry.example.com/ci/go:1.26".into(),
-            install: DEFAULT_INSTALL.into(),
-            result_cache: false,
         }
     }
 
@@ -291,8 +251,8 @@ mod tests {
         };
         assert!(bad(|x| x.tags.push("linux".into())).contains("given twice"));
         assert!(bad(|x| x.tags.push("$X".into())).contains("not a GitLab runner tag"));
-        assert!(bad(|x| x.shards = 101).contains("at most 200 jobs"));
-        assert!(bad(|x| x.shards = 0).contains("at least 1"));
+        assert!(bad(|x| x.fleet.shards = 101).contains("at most 200 jobs"));
+        assert!(bad(|x| x.fleet.shards = 0).contains("at least 1"));
         assert!(bad(|x| x.image.clear()).contains("--image"));
         assert!(validate(&g()).is_ok());
     }
@@ -308,7 +268,7 @@ mod tests {
         );
         assert!(y.contains("--no-cache"));
         let mut x = g();
-        x.result_cache = true;
+        x.fleet.result_cache = true;
         x.tags.clear();
         let y = gitlab(&x);
         assert!(!y.contains("--no-cache"));

@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
-use crate::ci::gitlab::{self, Gitlab};
-use crate::ci::{self, Github, DEFAULT_INSTALL};
+use crate::ci::{self, github, gitlab, Fleet, Github, Gitlab, DEFAULT_INSTALL};
 use crate::errors::Error;
 use crate::load;
 use crate::model::exit;
@@ -16,145 +15,121 @@ pub enum CiCmd {
     /// A GitHub Actions workflow: a job per runner and shard, then one that
     /// merges them, diffs against the last run and writes the step summary.
     Github {
-        /// Matrix files, relative to the repository root.
-        #[arg(required = true, value_name = "MATRIX")]
-        matrices: Vec<PathBuf>,
         /// A `runs-on` label; repeat for each runner.
         #[arg(long = "runner", value_name = "LABEL", required = true)]
         runners: Vec<String>,
-        /// Shards per runner.
-        #[arg(long, value_name = "N", default_value_t = 1)]
-        shards: usize,
-        /// `crossprobe run --retries` in each job.
-        #[arg(long, value_name = "N", default_value_t = 1)]
-        retries: u32,
         /// When the nightly run starts (cron, UTC).
         #[arg(long, value_name = "CRON", default_value = "17 3 * * *")]
         cron: String,
         /// Go for actions/setup-go.
         #[arg(long, value_name = "VERSION", default_value = "stable")]
         go_version: String,
-        /// The command that installs crossprobe into $HOME/.crossprobe/bin.
-        #[arg(long, value_name = "CMD", default_value = DEFAULT_INSTALL)]
-        install: String,
         /// The workflow's name.
         #[arg(long, default_value = "crossprobe nightly")]
         name: String,
-        /// Reuse cells' results from crossprobe's result cache (saved with
-        /// the other caches). Off by default: a nightly exists to run
-        /// things again.
-        #[arg(long)]
-        result_cache: bool,
-        /// Write the workflow here (e.g. .github/workflows/crossprobe.yml)
-        /// instead of to stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// A .gitlab-ci.yml: a parallel job per runner tag and shard with JUnit
     /// reports, then one that merges them and diffs against the last
     /// successful pipeline.
     Gitlab {
-        /// Matrix files, relative to the repository root.
-        #[arg(required = true, value_name = "MATRIX")]
-        matrices: Vec<PathBuf>,
-        /// Shards per runner tag.
-        #[arg(long, value_name = "N", default_value_t = 1)]
-        shards: usize,
         /// The image the jobs run in: Go, and what --install needs.
         #[arg(long, value_name = "IMAGE", default_value = "golang:1.26")]
         image: String,
         /// A runner tag; repeat for each runner (default: any runner).
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
-        /// `crossprobe run --retries` in each job.
-        #[arg(long, value_name = "N", default_value_t = 1)]
-        retries: u32,
-        /// The command that installs crossprobe into $HOME/.crossprobe/bin.
-        #[arg(long, value_name = "CMD", default_value = DEFAULT_INSTALL)]
-        install: String,
-        /// Reuse cells' results from crossprobe's result cache. Off by
-        /// default: a nightly exists to run things again.
-        #[arg(long)]
-        result_cache: bool,
-        /// Write the pipeline here (e.g. .gitlab-ci.yml) instead of to stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        #[arg(long, value_name = "DIR")]
-        templates: Option<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
 }
 
+/// What both CIs take: the fleet, and where the configuration goes.
+#[derive(Args)]
+pub struct FleetArgs {
+    /// Matrix files, relative to the repository root.
+    #[arg(required = true, value_name = "MATRIX")]
+    matrices: Vec<PathBuf>,
+    /// Shards per runner.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    shards: usize,
+    /// `crossprobe run --retries` in each job.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    retries: u32,
+    /// The command that installs crossprobe into $HOME/.crossprobe/bin.
+    #[arg(long, value_name = "CMD", default_value = DEFAULT_INSTALL)]
+    install: String,
+    /// Reuse cells' results from crossprobe's result cache (saved with
+    /// the other caches). Off by default: a nightly exists to run things
+    /// again.
+    #[arg(long)]
+    result_cache: bool,
+    /// Write the configuration here (e.g. .github/workflows/crossprobe.yml,
+    /// .gitlab-ci.yml) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+impl FleetArgs {
+    /// The fleet, once its matrices load: a pipeline for a matrix that
+    /// does not would fail every night.
+    fn fleet(&self) -> miette::Result<Fleet> {
+        for m in &self.matrices {
+            load::load_file(m, self.templates.as_deref())?;
+        }
+        Ok(Fleet {
+            matrices: self
+                .matrices
+                .iter()
+                .map(|m| m.display().to_string())
+                .collect(),
+            shards: self.shards,
+            retries: self.retries,
+            install: self.install.clone(),
+            result_cache: self.result_cache,
+        })
+    }
+}
+
 pub fn main(cmd: CiCmd) -> miette::Result<i32> {
-    match cmd {
+    let (args, text, what) = match cmd {
         CiCmd::Github {
-            matrices,
+            fleet,
             runners,
-            shards,
-            retries,
             cron,
             go_version,
-            install,
             name,
-            result_cache,
-            out,
-            templates,
         } => {
-            check_matrices(&matrices, templates.as_deref())?;
             let g = Github {
-                matrices: relative(&matrices),
+                fleet: fleet.fleet()?,
                 runners,
-                shards,
-                retries,
                 cron,
                 go_version,
-                install,
                 name,
-                result_cache,
             };
-            ci::validate(&g).map_err(|m| usage(m, "github"))?;
-            let what = format!("{} runners × {} shards", g.runners.len(), g.shards);
-            write(out, &ci::github(&g), &what)
+            github::validate(&g).map_err(|m| usage(m, "github"))?;
+            let what = format!("{} runners × {} shards", g.runners.len(), g.fleet.shards);
+            (fleet, ci::github::github(&g), what)
         }
-        CiCmd::Gitlab {
-            matrices,
-            shards,
-            image,
-            tags,
-            retries,
-            install,
-            result_cache,
-            out,
-            templates,
-        } => {
-            check_matrices(&matrices, templates.as_deref())?;
+        CiCmd::Gitlab { fleet, image, tags } => {
             let g = Gitlab {
-                matrices: relative(&matrices),
+                fleet: fleet.fleet()?,
                 tags,
-                shards,
-                retries,
                 image,
-                install,
-                result_cache,
             };
             gitlab::validate(&g).map_err(|m| usage(m, "gitlab"))?;
-            let what = format!("{} runner tags × {} shards", g.tags.len().max(1), g.shards);
-            write(out, &gitlab::gitlab(&g), &what)
+            let what = format!(
+                "{} runner tags × {} shards",
+                g.tags.len().max(1),
+                g.fleet.shards
+            );
+            (fleet, gitlab::gitlab(&g), what)
         }
-    }
-}
-
-/// A pipeline for a matrix that does not load would fail every night.
-fn check_matrices(matrices: &[PathBuf], templates: Option<&std::path::Path>) -> miette::Result<()> {
-    for m in matrices {
-        load::load_file(m, templates)?;
-    }
-    Ok(())
-}
-
-fn relative(matrices: &[PathBuf]) -> Vec<String> {
-    matrices.iter().map(|m| m.display().to_string()).collect()
+    };
+    write(args.out, &text, &what)
 }
 
 fn usage(message: String, cmd: &str) -> Error {

@@ -1,5 +1,3 @@
-//! CI configuration that runs matrices across a fleet of runners.
-//!
 //! `crossprobe ci github` writes one GitHub Actions workflow:
 //!
 //! - `baseline` finds the last run of the same workflow on the same branch
@@ -11,40 +9,23 @@
 //! - `report` merges every shard of every runner, uploads the merged
 //!   reports (tomorrow's baseline), and diffs them against the baseline
 //!   into the step summary, failing on a regression.
-//!
-//! Values from the command line reach the YAML as JSON strings (valid YAML
-//! scalars) and the scripts shell-quoted; nothing user-given is put where
-//! Actions would evaluate it as an expression.
 
 use std::fmt::Write;
 
-pub mod gitlab;
+use super::{block, diff_script, validate_runners, y, Fleet, MERGE};
 
 /// What the workflow runs, and where.
 #[derive(Clone, Debug)]
 pub struct Github {
-    /// Matrix files, relative to the repository root.
-    pub matrices: Vec<String>,
+    pub fleet: Fleet,
     /// `runs-on` labels, e.g. `ubuntu-latest`, `macos-14`.
     pub runners: Vec<String>,
-    pub shards: usize,
-    pub retries: u32,
     /// When the nightly run starts, as cron in UTC.
     pub cron: String,
     /// `go-version` for actions/setup-go.
     pub go_version: String,
-    /// The shell command that puts `crossprobe` in `$HOME/.crossprobe/bin`.
-    pub install: String,
     pub name: String,
-    /// Let the nightly reuse cells' results from the result cache. Off by
-    /// default: a nightly exists to run things again.
-    pub result_cache: bool,
 }
-
-/// Builds crossprobe from the checkout, as in crossprobe's own repository;
-/// `target` is cached between runs.
-pub const DEFAULT_INSTALL: &str =
-    "cargo install --locked --path harness --root \"$HOME/.crossprobe\" --target-dir target";
 
 /// Name of the artifact holding the merged reports: tomorrow's baseline.
 pub const MERGED_ARTIFACT: &str = "crossprobe-merged";
@@ -57,26 +38,17 @@ pub fn validate(g: &Github) -> Result<(), String> {
     if g.runners.is_empty() {
         return Err("no runner: give at least one --runner, e.g. --runner ubuntu-latest".into());
     }
-    for r in &g.runners {
-        if r.is_empty()
-            || !r
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return Err(format!(
-                "runner label {r:?} is not a GitHub runner label (letters, digits, '.', '_' and '-')"
-            ));
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for r in &g.runners {
-        if !seen.insert(r) {
-            return Err(format!(
-                "runner {r:?} is given twice; its shards would upload artifacts of the same name"
-            ));
-        }
-    }
-    validate_fleet(&g.matrices, g.shards)?;
+    validate_runners(
+        &g.runners,
+        "runner label",
+        |r| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        },
+        "a GitHub runner label (letters, digits, '.', '_' and '-')",
+    )?;
+    g.fleet.validate()?;
     if g.cron.split_whitespace().count() != 5 {
         return Err(format!(
             "--cron {:?} is not five cron fields, e.g. \"17 3 * * *\"",
@@ -86,71 +58,19 @@ pub fn validate(g: &Github) -> Result<(), String> {
     Ok(())
 }
 
-/// What every CI configuration needs: shards, and matrices a fresh
-/// checkout has.
-fn validate_fleet(matrices: &[String], shards: usize) -> Result<(), String> {
-    if shards == 0 {
-        return Err("--shards must be at least 1".into());
-    }
-    for m in matrices {
-        if std::path::Path::new(m).is_absolute() || m.contains("${{") || m.contains('$') {
-            return Err(format!(
-                "matrix path {m:?} must be relative to the repository root: the workflow runs in a fresh checkout"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A YAML scalar that means exactly `s`: JSON strings are YAML too.
-fn y(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialise")
-}
-
-/// `s` quoted for bash.
-fn sh(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// Indents every line of a script for a `run: |` block.
-fn block(script: &str, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    script
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 pub fn github(g: &Github) -> String {
-    let matrices = g
-        .matrices
-        .iter()
-        .map(|m| sh(m))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let matrices = g.fleet.matrices();
     let runners = g
         .runners
         .iter()
         .map(|r| y(r))
         .collect::<Vec<_>>()
         .join(", ");
-    let shards = (1..=g.shards)
+    let shards = (1..=g.fleet.shards)
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let n = g.shards;
+    let n = g.fleet.shards;
     let mut w = String::new();
     let _ = write!(
         w,
@@ -218,15 +138,7 @@ jobs:
           go-version: {go}
           cache: false
 {install}
-      - name: Last run's durations, to balance the shards
-        if: needs.baseline.outputs.run-id != ''
-        continue-on-error: true
-        uses: actions/download-artifact@v4
-        with:
-          name: {MERGED_ARTIFACT}
-          path: baseline
-          run-id: ${{{{ needs.baseline.outputs.run-id }}}}
-          github-token: ${{{{ github.token }}}}
+{durations}
       - name: Where the caches live, and their key
         id: cache-key
         env:
@@ -284,16 +196,7 @@ jobs:
           name: {MERGED_ARTIFACT}
           path: merged/
           if-no-files-found: error
-      - name: Download the baseline
-        if: needs.baseline.outputs.run-id != ''
-        # It may have expired since the baseline job looked.
-        continue-on-error: true
-        uses: actions/download-artifact@v4
-        with:
-          name: {MERGED_ARTIFACT}
-          path: baseline
-          run-id: ${{{{ needs.baseline.outputs.run-id }}}}
-          github-token: ${{{{ github.token }}}}
+{baseline}
       - name: Compare with the baseline
         run: |
 {diff}
@@ -302,15 +205,19 @@ jobs:
         cron = y(&g.cron),
         go = y(&g.go_version),
         find = block(FIND_BASELINE, 10),
-        install = install_steps(&g.install),
-        run = block(&run_script(&matrices, n, g.retries, g.result_cache), 10),
+        install = install_steps(&g.fleet.install),
+        run = block(&g.fleet.run_script("reports"), 10),
         keys = block(&cache_key_script(&matrices, n), 10),
         paths = block(
-            &cache_paths(g.result_cache, "${{ env.CROSSPROBE_CI_CACHE }}"),
+            &g.fleet
+                .cache_paths("${{ env.CROSSPROBE_CI_CACHE }}")
+                .join("\n"),
             12
         ),
+        durations = download_baseline("Last run's durations, to balance the shards"),
+        baseline = download_baseline("Download the baseline"),
         merge = block(MERGE, 10),
-        diff = block(DIFF, 10),
+        diff = block(&diff_script("### ", r#" >> "$GITHUB_STEP_SUMMARY""#), 10),
     );
     w
 }
@@ -334,6 +241,23 @@ fn install_steps(install: &str) -> String {
     )
 }
 
+/// A step that downloads the baseline's merged reports into `baseline/`,
+/// when the baseline job found some.
+fn download_baseline(name: &str) -> String {
+    format!(
+        r#"      - name: {name}
+        if: needs.baseline.outputs.run-id != ''
+        # It may have expired since the baseline job looked.
+        continue-on-error: true
+        uses: actions/download-artifact@v4
+        with:
+          name: {MERGED_ARTIFACT}
+          path: baseline
+          run-id: ${{{{ needs.baseline.outputs.run-id }}}}
+          github-token: ${{{{ github.token }}}}"#
+    )
+}
+
 /// Newest first: the first earlier run of this workflow on this branch that
 /// still has merged reports. Runs that regressed count too: their merged
 /// reports are what changed since.
@@ -350,26 +274,14 @@ for id in $ids; do
 done
 echo "no earlier run left crossprobe-merged; tonight's results become the baseline""#;
 
-/// What a cold runner would otherwise rebuild, under `root`: Go's build
-/// and module caches, and crossprobe's cache directory's build
-/// directories and zig's libc builds (results too, when the nightly uses
-/// them).
-pub fn cache_paths(result_cache: bool, root: &str) -> String {
-    let mut p = vec![
-        format!("{root}/go-build"),
-        format!("{root}/go-mod"),
-        format!("{root}/xdg/crossprobe/builds"),
-        format!("{root}/xdg/crossprobe/zig"),
-    ];
-    if result_cache {
-        p.push(format!("{root}/xdg/crossprobe/results"));
-    }
-    p.join("\n")
-}
-
 /// Points Go and crossprobe at one cache root, and keys the cache on the Go
 /// version, the runner and the families of the shard's cells (which the
 /// durations may move between shards).
+///
+/// The root is at the same path on every runner of a label, as it must be:
+/// Go keys a main package's compile and link on its directory, and the
+/// build directories are under the root. Restored at another path, every
+/// build links again (bench.py --nightly measures both).
 fn cache_key_script(matrices: &str, shards: usize) -> String {
     format!(
         r#"root="$RUNNER_TEMP/crossprobe-cache"
@@ -393,56 +305,17 @@ runner="crossprobe-$(go env GOVERSION)-$CROSSPROBE_RUNNER-$RUNNER_ARCH"
     )
 }
 
-/// `crossprobe run`'s options for one shard of a nightly.
-pub fn run_args(shards: usize, retries: u32, result_cache: bool) -> String {
-    let cache = if result_cache { "" } else { " --no-cache" };
-    format!(r#"--shard "$SHARD/{shards}" --retries {retries}{cache} --out reports"#)
-}
-
-fn run_script(matrices: &str, shards: usize, retries: u32, result_cache: bool) -> String {
-    format!(
-        r#"args=({args})
-if [ -f baseline/results.json ]; then
-  args+=(--durations baseline/results.json)
-fi
-crossprobe run {matrices} "${{args[@]}}""#,
-        args = run_args(shards, retries, result_cache)
-    )
-}
-
-pub(crate) const MERGE: &str = r#"mapfile -t files < <(find shards -name results.json | sort)
-if [ ${#files[@]} -eq 0 ]; then
-  echo "no shard left a results.json: see the run jobs' logs" >&2
-  exit 1
-fi
-crossprobe report merge "${files[@]}" --out merged"#;
-
-const DIFF: &str = r####"if [ ! -f baseline/results.json ]; then
-  echo "### crossprobe: no baseline yet; tonight's results become it" >> "$GITHUB_STEP_SUMMARY"
-  exit 0
-fi
-set +e
-crossprobe report diff baseline/results.json merged/results.json --markdown > diff.md
-code=$?
-set -e
-cat diff.md >> "$GITHUB_STEP_SUMMARY"
-exit "$code""####;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn g() -> Github {
         Github {
-            matrices: vec!["matrices/linux-arches.yaml".into()],
+            fleet: Fleet::example(),
             runners: vec!["ubuntu-latest".into(), "macos-14".into()],
-            shards: 2,
-            retries: 1,
             cron: "17 3 * * *".into(),
             go_version: "stable".into(),
-            install: DEFAULT_INSTALL.into(),
             name: "crossprobe nightly".into(),
-            result_cache: false,
         }
     }
 
@@ -458,8 +331,8 @@ mod tests {
             bad(|x| x.runners.push("ubuntu latest".into())).contains("not a GitHub runner label")
         );
         assert!(bad(|x| x.runners.push("macos-14".into())).contains("given twice"));
-        assert!(bad(|x| x.shards = 0).contains("at least 1"));
-        assert!(bad(|x| x.matrices.push("/abs/m.yaml".into())).contains("relative"));
+        assert!(bad(|x| x.fleet.shards = 0).contains("at least 1"));
+        assert!(bad(|x| x.fleet.matrices.push("/abs/m.yaml".into())).contains("relative"));
         assert!(bad(|x| x.cron = "nightly".into()).contains("five cron fields"));
         assert!(validate(&g()).is_ok());
     }
@@ -467,7 +340,7 @@ mod tests {
     #[test]
     fn user_values_are_quoted() {
         let mut x = g();
-        x.matrices = vec!["my matrices/it's.yaml".into()];
+        x.fleet.matrices = vec!["my matrices/it's.yaml".into()];
         x.name = "a: b # c".into();
         let wf = github(&x);
         assert!(wf.contains("name: \"a: b # c\"\n"));
