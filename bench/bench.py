@@ -19,7 +19,7 @@ crossprobe cache as on a fresh CI runner, one after the other (each shard
 is a runner of its own; two shards at once on this machine would share its
 cores), with the cost model's error from results.json's `estimate`; and a
 second nightly whose caches are restored as `ci github` restores them,
-against a warm local rerun.
+against a warm local rerun (`--nightly`: that part alone).
 
 Everything runs with private caches (GOCACHE, XDG_CACHE_HOME) in a
 temporary directory, removed at the end; the user's caches are not touched.
@@ -209,8 +209,11 @@ class Runner:
     """A fresh CI runner: its own cache root, empty but for the wine prefix
     that `crossprobe doctor --fix` makes before a nightly's run."""
 
-    def __init__(self, b, root, wine):
+    def __init__(self, b, root, wine, fresh=True):
         self.b, self.root = b, root
+        if not fresh:
+            # The runner that ran there last, with everything it kept.
+            return
         shutil.rmtree(root, ignore_errors=True)
         (root / "xdg" / "crossprobe").mkdir(parents=True)
         if wine:
@@ -232,8 +235,9 @@ class Runner:
                 shutil.copytree(self.root / p, to / p, symlinks=True)
 
     def restore(self, saved, wine):
-        """A new runner at the same path (RUNNER_TEMP is the same on every
-        GitHub runner) whose cache step restored `saved`."""
+        """A new runner at this runner's path whose cache step restored
+        `saved`. copytree copies with copy2, so mtimes are kept, as
+        actions/cache's tar keeps them."""
         self.__init__(self.b, self.root, wine)
         for p in CACHED:
             if (saved / p).exists():
@@ -248,15 +252,34 @@ def model_error(r):
     return (e["actual_ms"] - e["expected_ms"]) / e["expected_ms"]
 
 
-def shards_bench(b, work, rounds):
+def wine_prefix(b, work, mx):
+    """The wine prefix, made once: CI makes it with `doctor --fix` before
+    the run, so it is no part of a shard's time."""
+    setup = Runner(b, work / "setup", None)
+    b.crossprobe(mx, setup.env(), "--no-cache", "--filter", "windows/*")
+    return setup.root / "xdg" / "crossprobe" / "wine"
+
+
+def linux_arches(work, timeout):
+    """matrices/linux-arches.yaml, or a copy whose cells time out after
+    `timeout` instead: the same cells, for a machine so loaded that a cold
+    build takes longer than the matrix allows."""
     mx = REPO / "matrices" / "linux-arches.yaml"
+    if not timeout:
+        return mx
+    text = mx.read_text()
+    if "\n  timeout: 120s\n" not in text:
+        sys.exit("bench: linux-arches.yaml's run.timeout moved; --timeout no longer finds it")
+    copy = work / "arches" / mx.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(text.replace("\n  timeout: 120s\n", f"\n  timeout: {timeout}\n"))
+    return copy
+
+
+def shards_bench(b, work, rounds, mx):
     n = len(json.loads(subprocess.run([b.cp, "plan", str(mx), "--json"], check=True,
                                       stdout=subprocess.PIPE, text=True).stdout))
-    # The wine prefix, made once: CI makes it with `doctor --fix` before the
-    # run, so it is no part of a shard's time.
-    setup = Runner(b, work / "setup", None)
-    setup.b.crossprobe(mx, setup.env(), "--no-cache", "--filter", "windows/*")
-    wine = setup.root / "xdg" / "crossprobe" / "wine"
+    wine = wine_prefix(b, work, mx)
     print(f"shards: {mx.name}, {n} cells; each run on an empty GOCACHE and crossprobe "
           f"cache, one shard after another as separate runners would")
     print(f"  {'':<22} {'wall':>9}  {'CPU':>9}  {'expected':>9}  {'actual':>9}  model error")
@@ -286,28 +309,65 @@ def shards_bench(b, work, rounds):
         print(f"  {count} shards: CPU together {cpu:.2f}x the unsharded run's, "
               f"slowest shard's wall {wall:.2f}x", flush=True)
 
-    # A second nightly of shard 1/2: its runner restores what the first
-    # saved; against a warm rerun on the runner that kept everything.
-    warm_runner = Runner(b, work / "shard-1-of-2", wine)
-    warm_runner.run(mx, "--shard", "1/2")
-    saved = work / "saved"
-    warm_runner.save(saved)
-    nightly = Runner(b, work / "nightly", wine)
-    warm, restored = [], []
-    for _ in range(rounds):
-        warm.append(warm_runner.run(mx, "--shard", "1/2")["wall"])
-        nightly.restore(saved, wine)
-        restored.append(nightly.run(mx, "--shard", "1/2")["wall"])
-    w, rs = statistics.median(warm), statistics.median(restored)
-    print(f"  second nightly of shard 1/2, caches restored: {rs:.1f} s; warm local rerun "
-          f"{w:.1f} s: {rs / w:.2f}x (median of {rounds})\n")
+    print()
+    nightly = second_nightly(b, work, mx, wine, rounds,
+                             Runner(b, work / "shard-1-of-2", wine, fresh=False))
 
     print("targets:")
     for count, (cpu_max, wall_max) in [(2, (1.15, 0.6)), (4, (1.3, 0.4))]:
         cpu, wall = fleets[count]
         print(f"  {verdict(cpu <= cpu_max)} {count} shards: CPU <= {cpu_max}x: {cpu:.2f}x")
         print(f"  {verdict(wall <= wall_max)} {count} shards: slowest shard's wall <= {wall_max}x: {wall:.2f}x")
-    print(f"  {verdict(rs <= 1.2 * w)} second nightly within 1.2x of a warm rerun: {rs / w:.2f}x")
+    nightly_verdict(nightly)
+
+
+def second_nightly(b, work, mx, wine, rounds, first=None):
+    """A second nightly of shard 1/2 on an unchanged matrix: a fresh runner
+    whose cache step restored what the first nightly saved, against a warm
+    rerun on the runner that kept everything, rounds interleaved.
+
+    actions/cache restores to the paths it saved from, and `ci github`'s
+    cache root is $RUNNER_TEMP/crossprobe-cache, the same path on every
+    runner of a label: so the fresh runner is at the first one's path (the
+    first one is moved aside meanwhile). Restored at another path, every
+    build compiles its main package and links again, since Go keys those
+    on the package's directory (and the build directories are under the
+    root): that is measured too, as what a GitLab runner whose
+    CI_PROJECT_DIR names another concurrent job's directory gets."""
+    if first is None:
+        first = Runner(b, work / "shard-1-of-2", wine)
+        first.run(mx, "--shard", "1/2")
+    saved, kept = work / "saved", work / "kept"
+    first.save(saved)
+    elsewhere = Runner(b, work / "elsewhere", wine)
+    runs = {"warm": [], "same": [], "other": []}
+    for _ in range(rounds):
+        runs["warm"].append(first.run(mx, "--shard", "1/2"))
+        os.rename(first.root, kept)
+        first.restore(saved, wine)
+        runs["same"].append(first.run(mx, "--shard", "1/2"))
+        shutil.rmtree(first.root)
+        os.rename(kept, first.root)
+        elsewhere.restore(saved, wine)
+        runs["other"].append(elsewhere.run(mx, "--shard", "1/2"))
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu")}
+           for k, v in runs.items()}
+    w = med["warm"]
+    print(f"second nightly of shard 1/2 ({runs['warm'][0]['cells']} cells), median of "
+          f"{rounds}, rounds interleaved:")
+    for k, label in [("warm", "warm local rerun"),
+                     ("same", "fresh runner, caches restored"),
+                     ("other", "restored at another path")]:
+        r = med[k]
+        print(f"  {label:<32} {r['wall']:6.1f} s wall {r['wall'] / w['wall']:5.2f}x  "
+              f"{r['cpu']:6.1f} s CPU {r['cpu'] / w['cpu']:5.2f}x")
+    print()
+    return med
+
+
+def nightly_verdict(med):
+    r = med["same"]["wall"] / med["warm"]["wall"]
+    print(f"  {verdict(r <= 1.2)} second nightly within 1.2x of a warm rerun: {r:.2f}x")
 
 
 GOTEST_TARGETS = ["amd64", "386", "arm64", "s390x"]
@@ -412,6 +472,12 @@ def main():
                     "and without --no-sandbox, rounds interleaved")
     ap.add_argument("--shards", action="store_true",
                     help="only what sharding linux-arches costs (see above)")
+    ap.add_argument("--nightly", action="store_true",
+                    help="only --shards' second nightly: shard 1/2 of linux-arches restored "
+                    "from a first nightly's caches, against a warm rerun")
+    ap.add_argument("--timeout", metavar="DURATION",
+                    help="with --shards or --nightly: linux-arches' cells time out after this "
+                    "(e.g. 600s) instead of 120s, for a heavily loaded machine")
     ap.add_argument("--gotest", action="store_true",
                     help="only the go test case: the example module's tests over the "
                     "linux targets, beside a GOARCH=t go test -exec loop")
@@ -434,8 +500,15 @@ def main():
             sandbox_cost(b, args, work, header)
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
+        if args.nightly:
+            mx = linux_arches(work, args.timeout)
+            nightly = second_nightly(b, work, mx, wine_prefix(b, work, mx), args.rounds)
+            print("targets:")
+            nightly_verdict(nightly)
+            print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
         if args.shards:
-            shards_bench(b, work, args.rounds)
+            shards_bench(b, work, args.rounds, linux_arches(work, args.timeout))
             print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         gocache = work / "gocache"
