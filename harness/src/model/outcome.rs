@@ -71,6 +71,8 @@ pub enum SkipKind {
 /// Whether a result came from the cache is not a standing of its own: a
 /// cached cell still passed or failed. It is [`CellResult::cached`], shown
 /// beside the standing.
+///
+/// [`CellResult::cached`]: super::CellResult::cached
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Standing {
     /// Passed, as expected, at the first try.

@@ -169,8 +169,8 @@ pub struct Invocation {
 /// The command that runs `binary` with `args` under `runner`.
 ///
 /// No runner needs `prepare` or `after` today. Wine's stub goes into the
-/// prefix, not beside the exe, and its server is stopped by [`cool_down`],
-/// not after each run: see [`warm_up`].
+/// prefix, not beside the exe, and its server is stopped by
+/// [`super::cool_down`], not after each run: see [`warm_up`].
 pub fn invocation(
     runner: &Runner,
     binary: &Path,
