@@ -3,11 +3,16 @@
 //! Phases decide; this module only sequences them:
 //!
 //! 1. every cell's sources are rendered in memory and keyed ([`cache`]); a
-//!    cell the result cache knows is finished at once;
+//!    cell an earlier run answered is finished at once: a resumed one as it
+//!    was, one the result cache knows by the check phase, which judges the
+//!    stored observation as it would judge a fresh one;
 //! 2. the others are grouped by build plan: cells that differ only in how
 //!    they run (runner, qemu `-cpu`) share one build;
 //! 3. [`schedule`] orders the builds and the runs that follow them; a
-//!    [`group`] does the work of one build and its cells.
+//!    [`group`] takes one build's cells through build → inspect → run →
+//!    check → record;
+//! 4. each finished cell goes to the caller, with what the result cache may
+//!    keep of it, which the caller (the session) writes.
 //!
 //! A build happens in `<cache dir>/builds/<slug>-<key>/`, the same directory
 //! each time its plan comes back, so that `go build` finds its own output up
@@ -95,13 +100,15 @@ pub enum Event {
 }
 
 /// Runs `cells` with `jobs` builds and `jobs` runs at once. `on_event`
-/// runs on the calling thread. Cells not started because of an interrupt
-/// come back as `Interrupted`.
+/// runs on the calling thread, and so does `keep`, which is handed what
+/// the result cache may keep of a cell before the cell's `Finished`. Cells
+/// not started because of an interrupt come back as `Interrupted`.
 pub fn run_all(
     cells: Vec<Cell>,
     ctx: &Context,
     jobs: usize,
     mut on_event: impl FnMut(Event),
+    mut keep: impl FnMut(&cache::Entry),
 ) -> Vec<CellResult> {
     let mut done: Vec<Option<CellResult>> = vec![None; cells.len()];
     let store = ctx.cache.then(cache::Store::open);
@@ -109,42 +116,28 @@ pub fn run_all(
     let mut groups: Vec<Group> = Vec::new();
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
     for (i, cell) in cells.iter().enumerate() {
-        let (sources, keys) = match prepare(cell, ctx, &identity) {
-            Ok(p) => p,
-            Err(r) => {
-                let r = *r;
-                on_event(Event::Started(cell.id.clone()));
-                on_event(Event::Finished(Box::new(r.clone())));
-                done[i] = Some(r);
-                continue;
-            }
+        // Planned: rendered in memory and keyed. A cell that cannot be
+        // built, or that an earlier run answered, is finished here; the
+        // others join the group of their build.
+        let answered = match prepare(cell, ctx, &identity) {
+            Err(r) => Some(*r),
+            Ok((sources, keys)) => match answered(cell, &keys, ctx, store.as_ref()) {
+                Some(r) => Some(r),
+                None => {
+                    let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
+                        groups.push(Group::new(keys.build.clone(), axis::family(cell), sources));
+                        groups.len() - 1
+                    });
+                    groups[g].add(i, keys.result);
+                    None
+                }
+            },
         };
-        // A resumed cell is kept only as it was: same inputs (its key) and
-        // the same cell, expectation included.
-        let resumed = ctx
-            .resumed
-            .get(&keys.result)
-            .filter(|r| r.cell == *cell)
-            .cloned();
-        if let Some(r) = resumed {
+        if let Some(r) = answered {
             on_event(Event::Started(cell.id.clone()));
             on_event(Event::Finished(Box::new(r.clone())));
             done[i] = Some(r);
-            continue;
         }
-        if let Some(hit) = store.as_ref().and_then(|s| s.get(&keys.result)) {
-            let mut r = hit.reuse(cell);
-            r.key = Some(keys.result.clone());
-            on_event(Event::Started(cell.id.clone()));
-            on_event(Event::Finished(Box::new(r.clone())));
-            done[i] = Some(r);
-            continue;
-        }
-        let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
-            groups.push(Group::new(keys.build.clone(), axis::family(cell), sources));
-            groups.len() - 1
-        });
-        groups[g].add(i, keys.result);
     }
 
     let plan: Vec<Job> = groups
@@ -165,17 +158,17 @@ pub fn run_all(
         })
         .collect();
     std::thread::scope(|s| {
-        let (tx, rx) = mpsc::channel::<(usize, Event)>();
-        let (cells, groups, plan, store) = (&cells, &groups, &plan, &store);
+        let (tx, rx) = mpsc::channel::<(usize, Event, Option<cache::Entry>)>();
+        let (cells, groups, plan) = (&cells, &groups, &plan);
         s.spawn(move || {
             let halted = || ctx.cancel.stopped();
-            let send = |i: usize, r: CellResult| {
+            let send = |i: usize, (r, entry): group::Finished| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
                 if r.reason.as_deref().is_some_and(disk_full) {
                     ctx.cancel.stop();
                 }
-                let _ = tx.send((i, Event::Finished(Box::new(r))));
+                let _ = tx.send((i, Event::Finished(Box::new(r)), entry));
             };
             schedule::execute(
                 plan,
@@ -184,20 +177,23 @@ pub fn run_all(
                 |g| {
                     let group = &groups[g];
                     for &(i, _) in &group.cells {
-                        let _ = tx.send((i, Event::Started(cells[i].id.clone())));
+                        let _ = tx.send((i, Event::Started(cells[i].id.clone()), None));
                     }
-                    for (i, r) in group.build(cells, ctx, store.as_ref()) {
-                        send(i, r);
+                    for (i, finished) in group.build(cells, ctx) {
+                        send(i, finished);
                     }
                     group.runnable()
                 },
                 |g, n| {
                     let group = &groups[g];
-                    send(group.cells[n].0, group.run(n, cells, ctx, store.as_ref()));
+                    send(group.cells[n].0, group.finish(n, cells, ctx));
                 },
             );
         });
-        for (i, ev) in rx {
+        for (i, ev, entry) in rx {
+            if let Some(entry) = &entry {
+                keep(entry);
+            }
             if let Event::Finished(r) = &ev {
                 done[i] = Some((**r).clone());
             }
@@ -365,6 +361,41 @@ fn render_failed(cell: &Cell, why: String) -> CellResult {
         commands: vec![],
     };
     judge(cell, vec![render], &obs, BTreeMap::new())
+}
+
+/// A cell's result from an earlier run: a dead run's (`--resume`), kept
+/// only as it was, with the same inputs (its key) and the same cell,
+/// expectation included; else the result cache's, checked anew.
+fn answered(
+    cell: &Cell,
+    keys: &Keys,
+    ctx: &Context,
+    store: Option<&cache::Store>,
+) -> Option<CellResult> {
+    let resumed = ctx.resumed.get(&keys.result).filter(|r| r.cell == *cell);
+    if let Some(r) = resumed {
+        return Some(r.clone());
+    }
+    let hit = store?.get(&keys.result)?;
+    let mut r = judge_stored(cell, &hit);
+    r.key = Some(keys.result.clone());
+    Some(r)
+}
+
+/// The check phase for a cell the result cache answered: the stored
+/// observation judged as a fresh one is, against this cell's expectation.
+/// Its phases and their times are the stored run's.
+fn judge_stored(cell: &Cell, hit: &cache::Entry) -> CellResult {
+    let tests = hit.tests(cell);
+    let obs = hit.observed(cell, tests.as_ref());
+    let mut r = check::check(cell, &obs, &hit.inspected).into_result(
+        cell,
+        hit.inspected.clone(),
+        hit.result.phases.clone(),
+        hit.result.duration_ms,
+    );
+    r.cached = true;
+    r
 }
 
 /// The check phase, and the result it makes.

@@ -20,7 +20,7 @@ use crate::schedule::History;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::toolchain::versions;
-use crate::{host, run};
+use crate::{cache, host, run};
 
 /// How the matrices become cells.
 #[derive(Clone, Copy)]
@@ -58,7 +58,16 @@ impl Session {
         for r in &skipped {
             observe(Event::Finished(Box::new(r.clone())));
         }
-        let mut results = pipeline::run_all(cells, &self.ctx, jobs, &mut observe);
+        // The result cache's writer, an observer of finished cells: the
+        // pipeline says what may be kept. A cache that cannot be written
+        // costs the next run time, not this run its result.
+        let store = self.ctx.cache.then(cache::Store::open);
+        let keep = |entry: &cache::Entry| {
+            if let Some(store) = &store {
+                let _ = store.put(entry);
+            }
+        };
+        let mut results = pipeline::run_all(cells, &self.ctx, jobs, &mut observe, keep);
         results.extend(skipped);
         results
     }

@@ -20,9 +20,10 @@
 //!
 //! Entries live in `<cache dir>/results/` ([`crate::host::cache_dir`]),
 //! one JSON file a key; `rm -rf` that directory clears them, and a file that
-//! does not parse is a miss. A hit reuses what the phases observed (the
-//! commands, their output, the inspection) and makes the check again, so a
-//! change to `expect` needs no rebuild. Not stored: timeouts (they depend on
+//! does not parse is a miss. A hit gives back what the phases observed (the
+//! commands, their output, the inspection), which the pipeline's check
+//! judges as it judges a fresh run, so a change to `expect` needs no
+//! rebuild. The entries are written by the session as cells finish. Not stored: timeouts (they depend on
 //! the machine's load), interrupted cells, cells whose build or run could
 //! not start, and cells that did not meet their expectation or met it only
 //! on a retry: those run again next time.

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::FORMAT;
 use crate::check::{self, Observed};
+use crate::gomod::test2json::Converted;
 use crate::model::{Cell, CellResult, Command, Outcome, PhaseName};
 
-/// What a run of a cell observed, as stored: enough to judge it again.
+/// What a run of a cell observed, as stored: enough for check to judge it
+/// again.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
     pub format: u32,
@@ -54,45 +56,41 @@ impl Entry {
         })
     }
 
-    /// The stored observation judged anew for `cell`, which may carry
-    /// other expectations than the cell that was run.
-    pub fn reuse(&self, cell: &Cell) -> CellResult {
-        let first = |name: PhaseName| -> Option<&Command> {
+    /// What the stored run observed, for check to judge as it judges a
+    /// fresh one: the cell reusing it may carry other expectations than
+    /// the cell that was run. `tests` is what [`Entry::tests`] gave.
+    pub fn observed<'a>(&'a self, cell: &Cell, tests: Option<&'a Converted>) -> Observed<'a> {
+        let phase = |name: PhaseName| -> &'a [Command] {
             self.result
                 .phases
                 .iter()
                 .find(|p| p.name == name)
-                .and_then(|p| p.commands.first())
+                .map_or(&[][..], |p| &p.commands[..])
         };
-        let builds = self
-            .result
-            .phases
-            .iter()
-            .find(|p| p.name == PhaseName::Build)
-            .map_or(&[][..], |p| &p.commands[..]);
-        let run = first(PhaseName::Run);
-        let tests = (!cell.package.is_empty() && run.is_some())
-            .then(|| check::gotest::stored(&self.result.tests, &self.result.facts));
-        let obs = Observed {
+        let builds = phase(PhaseName::Build);
+        Observed {
             build: builds.last(),
             builds,
             spawn_error: None,
-            run,
+            run: phase(PhaseName::Run).first(),
             skip: self.skip.clone(),
             missing: None,
             allow_missing: false,
             interrupted: false,
-            tests: tests.as_ref(),
+            tests,
             no_marker: !cell.package.is_empty(),
-        };
-        let mut result = check::check(cell, &obs, &self.inspected).into_result(
-            cell,
-            self.inspected.clone(),
-            self.result.phases.clone(),
-            self.result.duration_ms,
-        );
-        result.cached = true;
-        result
+        }
+    }
+
+    /// A `test:` cell's test events, as stored, when its binary ran.
+    pub fn tests(&self, cell: &Cell) -> Option<Converted> {
+        let ran = self
+            .result
+            .phases
+            .iter()
+            .any(|p| p.name == PhaseName::Run && !p.commands.is_empty());
+        (!cell.package.is_empty() && ran)
+            .then(|| check::gotest::stored(&self.result.tests, &self.result.facts))
     }
 }
 

@@ -250,8 +250,9 @@ fn what_is_stored_and_read_back() {
     );
     store.put(&e).unwrap();
     let back = store.get(&key).unwrap();
-    let r = back.reuse(&cell());
-    assert!(r.cached);
+    let tests = back.tests(&cell());
+    let obs = back.observed(&cell(), tests.as_ref());
+    let r = crate::check::check(&cell(), &obs, &back.inspected);
     assert_eq!(r.outcome, Outcome::Skip);
     assert_eq!(r.reason.as_deref(), Some("no runner"));
 

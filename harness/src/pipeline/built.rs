@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::group::Group;
-use super::{ms, timeout, Context, OUTPUT_CAP};
-use crate::check::{self, Observed};
+use super::{judge, ms, timeout, Context, OUTPUT_CAP};
+use crate::check::Observed;
 use crate::fsutil::Lock;
-use crate::model::{Cell, Command, Outcome, Phase, PhaseName};
+use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName};
 use crate::{build, inspect, render};
 
 /// Where a build happens, until its last cell has run.
@@ -22,8 +22,9 @@ pub(super) enum BuildDir {
 
 /// What the build of a group left for its runs.
 pub(super) struct Built {
-    /// Earlier tries of the build that failed (`--retries`), as phases.
-    pub(super) failed: Vec<Vec<Phase>>,
+    /// Earlier tries of the build that failed (`--retries`): each cell of
+    /// the group as checked on one, by try and then as the group's cells.
+    pub(super) failed: Vec<Vec<CellResult>>,
     pub(super) path: PathBuf,
     /// Whether `path` outlives the run whatever happens (the shared one).
     pub(super) lasting: bool,
@@ -130,13 +131,15 @@ pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built
             duration_ms: ms(tb.elapsed()),
             commands: built.commands.clone(),
         };
-        if !build_again(group, cells, ctx, &built) {
-            phases.push(build);
-            break;
-        }
         let mut tried = phases.clone();
         tried.push(build);
-        built.failed.push(tried);
+        match build_again(group, cells, ctx, &built, &tried) {
+            Some(checked) => built.failed.push(checked),
+            None => {
+                phases = tried;
+                break;
+            }
+        }
     }
     built.inspected.extend(plan.facts.clone());
     built
@@ -165,6 +168,27 @@ pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built
 }
 
 impl Built {
+    /// The `n`th cell's tries of the build that failed (`--retries`).
+    pub(super) fn attempts(&self, n: usize) -> Vec<Attempt> {
+        self.failed
+            .iter()
+            .map(|tried| self.attempt(tried[n].clone()))
+            .collect()
+    }
+
+    /// A try of a cell that did not meet its expectation, as its result
+    /// keeps it.
+    pub(super) fn attempt(&self, r: CellResult) -> Attempt {
+        Attempt {
+            outcome: r.outcome,
+            reason: r.reason,
+            verdict: r.verdict,
+            phases: r.phases,
+            duration_ms: r.duration_ms,
+            dir: Some(self.path.display().to_string()),
+        }
+    }
+
     pub(super) fn ok(&self) -> bool {
         self.spawn_error.is_none()
             && self.skip.is_none()
@@ -173,25 +197,32 @@ impl Built {
     }
 }
 
-/// Whether a failed build is worth another try: tries are left, nobody
-/// stopped the run, and every cell of the group expected it to succeed.
-pub(super) fn build_again(group: &Group, cells: &[Cell], ctx: &Context, built: &Built) -> bool {
-    let Some(command) = built.commands.last().filter(|c| !c.exit.success()) else {
-        return false;
-    };
+/// A failed build's cells, checked on it, when the build is worth another
+/// try: tries are left, nobody stopped the run, and every cell of the group
+/// expected it to succeed.
+fn build_again(
+    group: &Group,
+    cells: &[Cell],
+    ctx: &Context,
+    built: &Built,
+    tried: &[Phase],
+) -> Option<Vec<CellResult>> {
+    let command = built.commands.last().filter(|c| !c.exit.success())?;
     if built.skip.is_some() {
-        return false;
+        return None;
     }
     if built.failed.len() >= ctx.retries as usize || ctx.cancel.stopped() {
-        return false;
+        return None;
     }
     let obs = Observed {
         build: Some(command),
         builds: &built.commands,
         ..Observed::default()
     };
-    group
+    let checked: Vec<CellResult> = group
         .cells
         .iter()
-        .all(|&(i, _)| !check::check(&cells[i], &obs, &BTreeMap::new()).verdict.met)
+        .map(|&(i, _)| judge(&cells[i], tried.to_vec(), &obs, BTreeMap::new()))
+        .collect();
+    checked.iter().all(|r| !r.verdict.met).then_some(checked)
 }

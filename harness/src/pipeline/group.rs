@@ -1,13 +1,21 @@
-//! A group: the cells that share one build plan. It builds once ([`built`]:
-//! again on `--retries` when nobody expected the failure), runs each
-//! cell's binary ([`run_cell`]: again on `--retries`), judges the cells,
-//! records them in the result cache, and lets the build directory go after
-//! its last cell.
+//! A group: the cells that share one build plan, and the way each of them
+//! goes on once the pipeline has planned it (rendered its sources, keyed
+//! it, missed the result cache):
+//!
+//! build → inspect ([`built`], once for the group) → run ([`run_cell`]) →
+//! check → record.
+//!
+//! Each phase happens once a try. Retries (`--retries`) are loops around
+//! build → check, while no cell of the group expected the build to fail,
+//! and around run → check, for each cell that did not meet its
+//! expectation; retries reuse the binary. Record keeps the tries before the
+//! last in the result (a cell that passes on a retry shows as flaky), says
+//! what the result cache may keep of it, and lets the build directory go
+//! after the group's last cell.
 //!
 //! [`built`]: super::built
 //! [`run_cell`]: super::run_cell
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -15,10 +23,10 @@ use std::sync::{Mutex, OnceLock};
 use super::built::{build_group, BuildDir, Built};
 use super::run_cell::{run_once, Ran};
 use super::{judge, Context};
-use crate::cache::{self, Entry};
+use crate::cache::Entry;
 use crate::check::Observed;
 use crate::model::{Attempt, Cell, CellResult, Phase, Standing};
-use crate::{process, run};
+use crate::run;
 
 /// Cells that share one build.
 pub(super) struct Group {
@@ -34,6 +42,9 @@ pub(super) struct Group {
     pub(super) remaining: AtomicUsize,
     pub(super) unmet: AtomicBool,
 }
+
+/// A finished cell, and what the result cache may keep of it.
+pub(super) type Finished = (CellResult, Option<Entry>);
 
 impl Group {
     pub(super) fn new(build_key: String, family: String, sources: Vec<(String, String)>) -> Group {
@@ -55,25 +66,16 @@ impl Group {
         self.remaining.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Builds, once. Returns the cells it finished: every one of them when
-    /// the build failed (they are judged on it), none when their runs can
-    /// follow.
-    pub(super) fn build(
-        &self,
-        cells: &[Cell],
-        ctx: &Context,
-        store: Option<&cache::Store>,
-    ) -> Vec<(usize, CellResult)> {
+    /// Builds and inspects, once. Returns the cells it finished: every one
+    /// of them when the build left nothing to run (they are checked on the
+    /// build), none when their runs can follow.
+    pub(super) fn build(&self, cells: &[Cell], ctx: &Context) -> Vec<(usize, Finished)> {
         let built = self.built.get_or_init(|| build_group(self, cells, ctx));
         if built.ok() {
             return Vec::new();
         }
         (0..self.cells.len())
-            .map(|n| {
-                let i = self.cells[n].0;
-                let tries = build_attempts(&cells[i], built);
-                (i, finish_cell(self, n, cells, ctx, store, None, tries))
-            })
+            .map(|n| (self.cells[n].0, self.finish(n, cells, ctx)))
             .collect()
     }
 
@@ -82,85 +84,99 @@ impl Group {
         self.built.get().is_some_and(Built::ok)
     }
 
-    /// Runs and judges the `n`th cell, once the build is done.
-    pub(super) fn run(
+    /// The `n`th cell once the group is built: run → check, again while
+    /// it does not meet its expectation and `--retries` allows, then
+    /// record. The build's failed tries count as the cell's first tries. A
+    /// cell whose build left nothing to run is checked on the build alone.
+    pub(super) fn finish(&self, n: usize, cells: &[Cell], ctx: &Context) -> Finished {
+        let cell = &cells[self.cells[n].0];
+        let built = self.built.get().expect("cells finish after their build");
+        let mut attempts = built.attempts(n);
+        loop {
+            let ran = built.ok().then(|| run_once(cell, n, self, built, ctx));
+            let checked = check(self, n, cells, ctx, ran.as_ref());
+            if ran.is_none() || !again(&checked.result, attempts.len(), ctx) {
+                return self.record(n, checked, attempts, ctx);
+            }
+            attempts.push(built.attempt(checked.result));
+        }
+    }
+
+    /// The record phase of the `n`th cell: its earlier tries and its key go
+    /// into its result, beside which the result cache may keep it (the
+    /// session writes the entries); the build directory is let go after the
+    /// group's last cell, and kept when a cell did not meet its expectation.
+    fn record(
         &self,
         n: usize,
-        cells: &[Cell],
+        checked: Checked,
+        attempts: Vec<Attempt>,
         ctx: &Context,
-        store: Option<&cache::Store>,
-    ) -> CellResult {
-        run_tries(self, n, cells, ctx, store)
-    }
-}
-
-/// The `n`th cell of a built group: run, judged, and run again while it
-/// does not meet its expectation and `--retries` allows. The tries before
-/// the last, failed builds included, are kept in `attempts`, so one that
-/// passes on a retry shows as flaky, not as a pass. Retries reuse the
-/// binary.
-fn run_tries(
-    group: &Group,
-    n: usize,
-    cells: &[Cell],
-    ctx: &Context,
-    store: Option<&cache::Store>,
-) -> CellResult {
-    let cell = &cells[group.cells[n].0];
-    let built = group.built.get().expect("runs follow their build");
-    let mut attempts = build_attempts(cell, built);
-    loop {
-        let run = run_once(cell, n, group, built, ctx);
-        let (result, ..) = judged(group, n, cells, ctx, Some(&run));
-        // A missing tool stays missing on a retry.
-        let again = result.standing() == Standing::Unmet
-            && result.missing.is_none()
-            && attempts.len() < ctx.retries as usize
-            && !ctx.cancel.stopped();
-        if !again {
-            return finish_cell(group, n, cells, ctx, store, Some(run), attempts);
+    ) -> Finished {
+        let built = self.built.get().expect("cells finish after their build");
+        let Checked {
+            mut result,
+            spawn_error,
+            skip,
+        } = checked;
+        result.attempts = attempts;
+        result.key = Some(self.cells[n].1.clone());
+        let entry = match ctx.cache {
+            true => Entry::of(
+                &self.cells[n].1,
+                &result,
+                &built.inspected,
+                skip,
+                spawn_error,
+            ),
+            false => None,
+        };
+        if !result.verdict.met || !result.attempts.is_empty() {
+            self.unmet.store(true, Ordering::SeqCst);
         }
-        attempts.push(attempt(result, built));
+        if built.lasting || ctx.keep || !result.verdict.met {
+            result.dir = Some(built.path.display().to_string());
+        }
+        if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let dir = self.dir.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(BuildDir::Temp(t)) = dir {
+                if ctx.keep || self.unmet.load(Ordering::SeqCst) {
+                    let _kept: PathBuf = t.keep();
+                }
+            }
+        }
+        (result, entry)
     }
 }
 
-/// The build's failed tries, as tries of `cell`.
-fn build_attempts(cell: &Cell, built: &Built) -> Vec<Attempt> {
-    built
-        .failed
-        .iter()
-        .map(|phases| {
-            let builds = phases.last().map_or(&[][..], |p| &p.commands[..]);
-            let obs = Observed {
-                build: builds.last(),
-                builds,
-                ..Observed::default()
-            };
-            attempt(judge(cell, phases.clone(), &obs, BTreeMap::new()), built)
-        })
-        .collect()
+/// Whether a cell that did not meet its expectation is run again: tries
+/// are left and nobody stopped the run. A missing tool stays missing on a
+/// retry.
+fn again(result: &CellResult, tried: usize, ctx: &Context) -> bool {
+    result.standing() == Standing::Unmet
+        && result.missing.is_none()
+        && tried < ctx.retries as usize
+        && !ctx.cancel.stopped()
 }
 
-fn attempt(r: CellResult, built: &Built) -> Attempt {
-    Attempt {
-        outcome: r.outcome,
-        reason: r.reason,
-        verdict: r.verdict,
-        phases: r.phases,
-        duration_ms: r.duration_ms,
-        dir: Some(built.path.display().to_string()),
-    }
+/// A cell's result as the check phase made it, with what the result cache
+/// needs besides: whether anything could not start, and why a run was
+/// skipped.
+struct Checked {
+    result: CellResult,
+    spawn_error: bool,
+    skip: Option<String>,
 }
 
-/// The `n`th cell of a group judged on its build and, when it ran, its
-/// run; with whether anything could not start, and why a run was skipped.
-fn judged(
+/// The check phase of the `n`th cell of a group: judged on its build and,
+/// when it ran, its run.
+fn check(
     group: &Group,
     n: usize,
     cells: &[Cell],
     ctx: &Context,
     run: Option<&(Phase, Ran)>,
-) -> (CellResult, bool, Option<String>) {
+) -> Checked {
     let cell = &cells[group.cells[n].0];
     let built = group.built.get().expect("cells finish after their build");
     let mut phases = built.phases.clone();
@@ -186,7 +202,7 @@ fn judged(
             .or_else(|| ran.and_then(|r| r.skip.clone())),
         allow_missing: super::allows_missing(cell, missing.as_ref(), ctx),
         missing,
-        interrupted: process::interrupt::requested().is_some(),
+        interrupted: ctx.cancel.signal().is_some(),
         tests: ran.and_then(|r| r.tests.as_ref()),
         no_marker: !cell.package.is_empty(),
     };
@@ -194,51 +210,9 @@ fn judged(
     if n > 0 {
         result.build_of = Some(cells[group.cells[0].0].id.clone());
     }
-    (result, obs.spawn_error.is_some(), obs.skip)
-}
-
-/// Judges the `n`th cell of a group for the last time; records it in the
-/// cache; lets the build directory go after the group's last cell.
-fn finish_cell(
-    group: &Group,
-    n: usize,
-    cells: &[Cell],
-    ctx: &Context,
-    store: Option<&cache::Store>,
-    run: Option<(Phase, Ran)>,
-    attempts: Vec<Attempt>,
-) -> CellResult {
-    let built = group.built.get().expect("cells finish after their build");
-    let (mut result, spawn_error, skip) = judged(group, n, cells, ctx, run.as_ref());
-    result.attempts = attempts;
-    result.key = Some(group.cells[n].1.clone());
-    let entry = store.and_then(|_| {
-        Entry::of(
-            &group.cells[n].1,
-            &result,
-            &built.inspected,
-            skip,
-            spawn_error,
-        )
-    });
-    if let (Some(store), Some(entry)) = (store, entry) {
-        // A cache that cannot be written costs the next run time, not this
-        // run its result.
-        let _ = store.put(&entry);
+    Checked {
+        result,
+        spawn_error: obs.spawn_error.is_some(),
+        skip: obs.skip,
     }
-    if !result.verdict.met || !result.attempts.is_empty() {
-        group.unmet.store(true, Ordering::SeqCst);
-    }
-    if built.lasting || ctx.keep || !result.verdict.met {
-        result.dir = Some(built.path.display().to_string());
-    }
-    if group.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-        let dir = group.dir.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(BuildDir::Temp(t)) = dir {
-            if ctx.keep || group.unmet.load(Ordering::SeqCst) {
-                let _kept: PathBuf = t.keep();
-            }
-        }
-    }
-    result
 }

@@ -25,7 +25,7 @@ pub(super) fn run_once(
 ) -> (Phase, Ran) {
     let mut ran = Ran::default();
     let tr = Instant::now();
-    if process::interrupt::requested().is_none() {
+    if ctx.cancel.signal().is_none() {
         let go = &ctx.gos[&cell.go];
         match &cell.runner {
             _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
