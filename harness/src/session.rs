@@ -1,7 +1,8 @@
 //! One run of the engine, whatever front end asked for it (`run`, `repro`,
 //! `repro --bisect`): prepare (resolve the Go versions, expand, read the
 //! host and its tools), run the cells through the preflight and the
-//! pipeline with an observer, assemble each matrix's `Results`, and map
+//! pipeline with observers (the result cache's writer, then the front
+//! end's), assemble each matrix's `Results`, and map
 //! them to an exit code. Front ends parse arguments and print; the engine
 //! is here, once.
 

@@ -93,12 +93,25 @@ impl Group {
         let built = self.built.get().expect("cells finish after their build");
         let mut attempts = built.attempts(n);
         loop {
-            let ran = built.ok().then(|| run_once(cell, n, self, built, ctx));
+            let ran = built
+                .ok()
+                .then(|| run_once(cell, self.log_name(n, cell), built, ctx));
             let checked = check(self, n, cells, ctx, ran.as_ref());
             if ran.is_none() || !again(&checked.result, attempts.len(), ctx) {
                 return self.record(n, checked, attempts, ctx);
             }
             attempts.push(built.attempt(checked.result));
+        }
+    }
+
+    /// What the `n`th cell's run captures its output as. Cells of one group
+    /// run from one directory, at the same time: each gets its own capture
+    /// files. Not by slug alone: the same cell in two matrices has the same
+    /// one.
+    fn log_name(&self, n: usize, cell: &Cell) -> String {
+        match self.cells.len() {
+            1 => "run".to_string(),
+            _ => format!("run-{n}-{}", cell.slug),
         }
     }
 

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::built::Built;
-use super::group::Group;
 use super::{module_of, ms, timeout, Context, OUTPUT_CAP};
 use crate::fsutil;
 use crate::gomod::{test2json, Kind};
@@ -15,11 +14,10 @@ use crate::model::{Cell, Command, Missing, Outcome, Phase, PhaseName, Runner};
 use crate::toolchain::go::GoToolchain;
 use crate::{process, run};
 
-/// One run of a built cell's binary.
+/// One run of a built cell's binary, its output captured as `log_name`.
 pub(super) fn run_once(
     cell: &Cell,
-    n: usize,
-    group: &Group,
+    log_name: String,
     built: &Built,
     ctx: &Context,
 ) -> (Phase, Ran) {
@@ -48,13 +46,6 @@ pub(super) fn run_once(
                     let inv = match super::sandboxed(cell, ctx) {
                         true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
                         false => inv,
-                    };
-                    // Cells of one group run from one directory, at the same
-                    // time: each gets its own capture files. Not by slug
-                    // alone: the same cell in two matrices has the same one.
-                    let log_name = match group.cells.len() {
-                        1 => "run".to_string(),
-                        _ => format!("run-{n}-{}", cell.slug),
                     };
                     invoke(cell, &inv, &built.path, log_name, ctx, &mut ran);
                 }
