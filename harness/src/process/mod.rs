@@ -180,9 +180,7 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     }
     let status = handle.wait()?.status;
     record.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if leave {
-        sweep::leave();
-    } else {
+    if !leave {
         sweep::kill_carrying(&marker);
     }
     record.exit = Exit {

@@ -16,26 +16,17 @@
 //!
 //! Linux only (it reads `/proc/*/environ`); elsewhere the group kill is all.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The variable every child gets.
 pub const VAR: &str = "CROSSPROBE_SPAWN";
 
-/// Whether some `Spec::daemons` command left daemons running.
-static LEFT: AtomicBool = AtomicBool::new(false);
-
-pub(super) fn leave() {
-    LEFT.store(true, Ordering::SeqCst);
-}
-
 /// Kills every live process that carries a marker of this crossprobe:
 /// the daemons `Spec::daemons` commands left, and the wineservers the sweep
-/// spared. For the end of a run, once nothing else may still use them.
-/// Returns how many were killed.
+/// spared. For the end of a run, once nothing else may still use them
+/// (wine's cool-down, by the prefix's last user). Returns how many were
+/// killed.
 pub fn kill_left() -> usize {
-    if !LEFT.swap(false, Ordering::SeqCst) {
-        return 0;
-    }
     kill_marked(&format!("{}.", std::process::id()), true)
 }
 
