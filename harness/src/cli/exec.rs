@@ -26,6 +26,11 @@ pub struct ExecArgs {
     /// machine can run, instead of running a binary.
     #[arg(long, value_name = "DIR", conflicts_with = "command")]
     install: Option<PathBuf>,
+    /// Run the binary outside the sandbox a cell's probe gets (no network
+    /// but loopback, a read-only filesystem, an empty $HOME). The wrappers
+    /// read CROSSPROBE_NO_SANDBOX=1 instead.
+    #[arg(long, conflicts_with = "install")]
+    no_sandbox: bool,
     /// The binary and its arguments, passed on as they are.
     #[arg(
         value_name = "BINARY ARGS",
@@ -41,7 +46,7 @@ pub fn main(a: ExecArgs) -> miette::Result<i32> {
         Some(dir) => install(&dir),
         None => {
             let (binary, args) = a.command.split_first().expect("clap requires BINARY");
-            run(Path::new(binary), args)
+            run(Path::new(binary), args, a.no_sandbox)
         }
     }
 }
@@ -52,7 +57,7 @@ pub fn main(a: ExecArgs) -> miette::Result<i32> {
 pub fn as_wrapper(argv: &[String]) -> Option<i32> {
     exec::wrapper_target(argv.first()?)?;
     let code = match argv.get(1) {
-        Some(binary) => run(Path::new(binary), &argv[2..]),
+        Some(binary) => run(Path::new(binary), &argv[2..], false),
         None => Err(usage(
             format!("{} needs a binary to run", argv[0]),
             "cmd/go calls it as `go_GOOS_GOARCH_exec BINARY ARGS...`",
@@ -65,8 +70,8 @@ pub fn as_wrapper(argv: &[String]) -> Option<i32> {
     }))
 }
 
-fn run(binary: &Path, args: &[String]) -> miette::Result<i32> {
-    exec::exec(binary, args).map_err(|e| report(e).into())
+fn run(binary: &Path, args: &[String], no_sandbox: bool) -> miette::Result<i32> {
+    exec::exec(binary, args, no_sandbox).map_err(|e| report(e).into())
 }
 
 fn install(dir: &Path) -> miette::Result<i32> {

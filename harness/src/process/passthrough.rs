@@ -43,6 +43,10 @@ pub struct Passthrough {
     /// Set on top of the inherited environment.
     pub env: BTreeMap<String, String>,
     pub cwd: PathBuf,
+    /// The program is a wrapper that passes no signals on and dies of them
+    /// (bwrap): signals go to the rest of its process group, the command
+    /// it runs, instead.
+    pub wrapped: bool,
 }
 
 /// How often a relay looks at its pipe when nothing arrives, and so how
@@ -111,9 +115,13 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
         })
         .collect();
     let handle = signals.handle();
+    let wrapped = p.wrapped;
     let forwarder = thread::spawn(move || {
         for sig in signals.forever() {
-            sys::killpg(pid, sig);
+            match wrapped {
+                true => sys::killpg_but_leader(pid, sig),
+                false => sys::killpg(pid, sig),
+            }
         }
     });
 

@@ -21,6 +21,42 @@ pub(super) fn killpg(pgid: u32, sig: i32) {
     }
 }
 
+/// Sends `sig` to every process in group `pgid` but its leader: for a
+/// leader that passes no signals on and dies of them (bwrap, whose sandboxed
+/// child then dies with it), so that the command inside gets them itself.
+#[cfg(target_os = "linux")]
+pub(super) fn killpg_but_leader(pgid: u32, sig: i32) {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // /proc/PID/stat: "pid (comm) state ppid pgrp ...", comm may hold
+        // spaces and parentheses, so read from the last ')'.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let pgrp = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+            .and_then(|g| g.parse::<u32>().ok());
+        if pid != pgid && pgrp == Some(pgid) {
+            kill(pid, sig);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn killpg_but_leader(pgid: u32, sig: i32) {
+    killpg(pgid, sig);
+}
+
 /// Sends `sig` to the single process `pid`.
 pub(super) fn kill(pid: u32, sig: i32) {
     let Ok(pid) = libc::pid_t::try_from(pid) else {

@@ -167,10 +167,15 @@ pub fn ready(
     Ok(runner)
 }
 
+/// Set (non-empty, not `0`) to run `crossprobe exec`'s binaries
+/// unsandboxed: the wrappers cmd/go calls take no flags of their own.
+pub const NO_SANDBOX: &str = "CROSSPROBE_NO_SANDBOX";
+
 /// Runs `binary` with `args` under the runner its target gets, in the
-/// current directory, with the caller's stdio, and returns its exit status
-/// (128 + n for a signal).
-pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
+/// current directory, with the caller's stdio, inside the sandbox a cell's
+/// probe gets (unless `no_sandbox`, or [`NO_SANDBOX`] is set), and returns
+/// its exit status (128 + n for a signal).
+pub fn exec(binary: &Path, args: &[String], no_sandbox: bool) -> Result<i32, ExecError> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let target = identify(binary, &env)?;
     // cmd/go sets GOROOT for what it runs: the Go that built the binary,
@@ -198,7 +203,14 @@ pub fn exec(binary: &Path, args: &[String]) -> Result<i32, ExecError> {
     })?;
     let inv = super::invocation_in(&runner, binary, args, &tools, cwd)
         .map_err(|e| ExecError::new(e, "`crossprobe doctor` checks the runners"))?;
+    let off = env
+        .get(NO_SANDBOX)
+        .is_some_and(|v| !v.is_empty() && v != "0");
+    let sandbox = super::Sandbox::for_run(no_sandbox || off);
+    let binary = std::path::absolute(binary).unwrap_or_else(|_| binary.to_path_buf());
+    let inv = sandbox.wrap_exec(inv, &binary, &runner, &tools);
     let p = crate::process::Passthrough {
+        wrapped: sandbox.enabled(),
         argv: inv.argv,
         env: inv.env,
         cwd: inv.cwd,

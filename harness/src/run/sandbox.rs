@@ -63,7 +63,7 @@ impl Sandbox {
         };
         let bin = bwrap.to_string_lossy().into_owned();
         let mut argv = vec![bin.clone()];
-        argv.extend(common_flags(false));
+        argv.extend(common_flags(false, true));
         argv.extend(["--ro-bind", "/", "/", "true"].map(String::from));
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
         match crate::process::query(&refs, &Default::default(), Duration::from_secs(10)) {
@@ -108,6 +108,34 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
     ) -> Invocation {
+        self.confine(inv, binary, runner, tools, Confinement::Probe)
+    }
+
+    /// `inv` for `crossprobe exec`, under cmd/go: as [`Sandbox::wrap`],
+    /// except that the binary stays in the caller's session and process
+    /// group, so that cmd/go's signals reach it (SIGQUIT for a wedged test's
+    /// goroutine dump; bwrap forwards none) and it can read the terminal,
+    /// and that the directories a test binary is told to write into
+    /// (`-test.outputdir`, `-test.gocoverdir`, a profile's directory) are
+    /// writable.
+    pub fn wrap_exec(
+        &self,
+        inv: Invocation,
+        binary: &Path,
+        runner: &Runner,
+        tools: &Tools,
+    ) -> Invocation {
+        self.confine(inv, binary, runner, tools, Confinement::Exec)
+    }
+
+    fn confine(
+        &self,
+        inv: Invocation,
+        binary: &Path,
+        runner: &Runner,
+        tools: &Tools,
+        how: Confinement,
+    ) -> Invocation {
         let Some(bwrap) = &self.bwrap else {
             return inv;
         };
@@ -116,7 +144,7 @@ impl Sandbox {
         let run_dir = binary
             .parent()
             .map_or_else(|| inv.cwd.clone(), Path::to_path_buf);
-        let ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) {
+        let mut ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) {
             true => Vec::new(),
             false => vec![inv.cwd.clone()],
         };
@@ -128,15 +156,29 @@ impl Sandbox {
             }
             _ => {}
         }
+        let wine = matches!(runner, Runner::Wine { .. });
+        let flags = match how {
+            Confinement::Probe => common_flags(wine, true),
+            Confinement::Exec => {
+                // The caller's directory is theirs, as under a plain `go
+                // test` (cmd/go runs a test in its package's directory, where
+                // it may write golden files).
+                ro.clear();
+                rw.push(inv.cwd.clone());
+                rw.extend(test_output_dirs(&inv.argv, &inv.cwd));
+                common_flags(true, false)
+            }
+        };
+        // A directory that holds $HOME or is the root would undo the
+        // sandbox (`crossprobe exec ./prog` run in ~ or in /): the binary
+        // itself and what the system holds are readable without it.
+        let home = home();
+        let part =
+            |d: &PathBuf| d != Path::new("/") && !home.as_ref().is_some_and(|h| h.starts_with(d));
+        rw.retain(part);
+        ro.retain(part);
         let mut argv = vec![bwrap.to_string_lossy().into_owned()];
-        argv.extend(policy(
-            &inv.argv,
-            &rw,
-            &ro,
-            binary,
-            home().as_deref(),
-            matches!(runner, Runner::Wine { .. }),
-        ));
+        argv.extend(policy(flags, &inv.argv, &rw, &ro, binary, home.as_deref()));
         argv.extend(["--chdir".to_string(), path(&inv.cwd)]);
         argv.push("--".to_string());
         argv.extend(inv.argv);
@@ -168,28 +210,72 @@ pub fn restore_signal(command: &mut Command) {
     }
 }
 
+/// What a sandboxed command is: a cell's probe, or the user's own binary
+/// under `crossprobe exec`.
+#[derive(Clone, Copy)]
+enum Confinement {
+    Probe,
+    Exec,
+}
+
 /// Namespaces and privileges. `shared_pids` keeps the host's pid namespace
-/// (wine; see the module doc).
-fn common_flags(shared_pids: bool) -> Vec<String> {
+/// (wine, see the module doc; exec); `new_session` leaves the caller's
+/// session and process group.
+fn common_flags(shared_pids: bool, new_session: bool) -> Vec<String> {
     let mut f = vec!["--unshare-user", "--unshare-ipc", "--unshare-net"];
     if !shared_pids {
         f.push("--unshare-pid");
     }
-    f.extend(["--die-with-parent", "--new-session", "--cap-drop", "ALL"]);
+    f.push("--die-with-parent");
+    if new_session {
+        f.push("--new-session");
+    }
+    f.extend(["--cap-drop", "ALL"]);
     f.into_iter().map(String::from).collect()
+}
+
+/// The directories cmd/go tells a test binary to write into: its output
+/// directory (profiles named relative to it), the coverage directory, and
+/// those of profiles given as paths. Relative ones are the working
+/// directory's.
+fn test_output_dirs(argv: &[String], cwd: &Path) -> Vec<PathBuf> {
+    const DIRS: [&str; 2] = ["-test.outputdir=", "-test.gocoverdir="];
+    const FILES: [&str; 6] = [
+        "-test.coverprofile=",
+        "-test.cpuprofile=",
+        "-test.memprofile=",
+        "-test.blockprofile=",
+        "-test.mutexprofile=",
+        "-test.trace=",
+    ];
+    let mut dirs = Vec::new();
+    for a in argv {
+        let a = a
+            .strip_prefix('-')
+            .filter(|r| r.starts_with("-test."))
+            .unwrap_or(a.as_str());
+        if let Some(d) = DIRS.iter().find_map(|p| a.strip_prefix(p)) {
+            dirs.push(cwd.join(d));
+        } else if let Some(f) = FILES.iter().find_map(|p| a.strip_prefix(p)) {
+            let f = Path::new(f);
+            if f.is_absolute() {
+                dirs.extend(f.parent().map(Path::to_path_buf));
+            }
+        }
+    }
+    dirs
 }
 
 /// bwrap's options before `--chdir`: the mounts, in order (a later mount
 /// lies over an earlier one).
 fn policy(
+    mut f: Vec<String>,
     argv: &[String],
     rw: &[PathBuf],
     ro: &[PathBuf],
     binary: &Path,
     home: Option<&Path>,
-    shared_pids: bool,
 ) -> Vec<String> {
-    let mut f = common_flags(shared_pids);
     bind(&mut f, "--ro-bind", Path::new("/"));
     f.extend(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"].map(String::from));
     if let Some(home) = home {
@@ -299,12 +385,12 @@ mod tests {
         std::fs::write(&bin, "").unwrap();
         let argv = vec![path(&bin)];
         let f = s(&policy(
+            common_flags(false, true),
             &argv,
             std::slice::from_ref(&run),
             &[],
             &bin,
             Some(&home),
-            false,
         ));
         let (h, r, b) = (path(&home), path(&run), path(&bin));
         let want = format!(
@@ -318,9 +404,31 @@ mod tests {
 
     #[test]
     fn wine_keeps_the_host_pid_namespace() {
-        let f = s(&policy(&[], &[], &[], Path::new(""), None, true));
+        let f = s(&common_flags(true, true));
         assert!(!f.contains("--unshare-pid"), "{f}");
         assert!(f.contains("--unshare-net"), "{f}");
+    }
+
+    #[test]
+    fn a_test_binary_may_write_where_cmd_go_tells_it_to() {
+        let argv: Vec<String> = [
+            "/tmp/go-build1/b001/x.test",
+            "-test.paniconexit0",
+            "-test.gocoverdir=/tmp/go-build1/b001/gocoverdir",
+            "-test.outputdir=/work/m",
+            "--test.coverprofile=/tmp/go-build1/b001/_cover_.out",
+            "-test.cpuprofile=cpu.out",
+            "-test.v=true",
+        ]
+        .map(String::from)
+        .to_vec();
+        let dirs = test_output_dirs(&argv, Path::new("/work/m/pkg"));
+        let want = [
+            "/tmp/go-build1/b001/gocoverdir",
+            "/work/m",
+            "/tmp/go-build1/b001",
+        ];
+        assert_eq!(dirs, want.map(PathBuf::from));
     }
 
     #[test]

@@ -96,6 +96,80 @@ fn go_test_exec_runs_linux_arm64_tests_under_qemu() {
     assert_tests_ran(&out, "linux/arm64");
 }
 
+/// Under `go test -exec "crossprobe exec"` a test binary runs in the
+/// sandbox a cell's probe gets: it cannot write into $HOME, while its
+/// package directory (golden files) and the coverage directory cmd/go names
+/// stay writable. CROSSPROBE_NO_SANDBOX=1, which the wrappers read, lets it
+/// write into $HOME.
+#[test]
+fn go_test_exec_runs_the_tests_sandboxed_with_coverage_and_golden_files() {
+    let m = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        m.path().join("go.mod"),
+        "module example.com/boxed\n\ngo 1.22\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.path().join("boxed.go"),
+        "package boxed\n\nfunc Double(n int) int { return 2 * n }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.path().join("boxed_test.go"),
+        r#"package boxed
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWrites(t *testing.T) {
+	err := os.WriteFile(filepath.Join(os.Getenv("HOME"), "planted"), []byte("x"), 0o644)
+	t.Logf("write into HOME: %v", err)
+	if err := os.WriteFile("golden.out", []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if Double(2) != 4 {
+		t.Fatal("Double")
+	}
+}
+"#,
+    )
+    .unwrap();
+    let go_test = |sandbox: bool| {
+        let mut c = Command::new("go");
+        c.current_dir(m.path())
+            .args(["test", "-count=1", "-v", "-cover", "-exec"])
+            .arg(format!("{} exec", common::bin()))
+            .arg("./...")
+            .env("GOARCH", "arm64")
+            .env("GOFLAGS", "")
+            .env("GOCACHE", common::gocache())
+            .env("HOME", home.path());
+        if !sandbox {
+            c.env("CROSSPROBE_NO_SANDBOX", "1");
+        }
+        let out = c.output().expect("go is installed");
+        let all = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains("coverage: 100.0% of statements"), "{all}");
+        all
+    };
+    let out = go_test(true);
+    assert!(out.contains("write into HOME: open "), "{out}");
+    assert!(!home.path().join("planted").exists(), "{out}");
+    assert!(m.path().join("golden.out").is_file(), "{out}");
+    let out = go_test(false);
+    assert!(out.contains("write into HOME: <nil>"), "{out}");
+    assert!(home.path().join("planted").is_file(), "{out}");
+}
+
 /// The wrappers `exec --install` writes, in a directory of their own.
 fn wrappers() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
