@@ -84,11 +84,33 @@ pub struct MatrixFile {
 }
 
 /// A shipped probe by name, or one written inline.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum ProbeRef {
     Named(String),
     Inline(Box<InlineProbe>),
+}
+
+/// By hand, not untagged: serde buffers an untagged enum's input, and an
+/// inline probe's keys would lose their positions (an error about its
+/// `module:` must point at that line, not at the probe's name).
+impl<'de> Deserialize<'de> for ProbeRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProbeRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a shipped probe's name or an inline probe (a mapping with name:)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ProbeRef, E> {
+                Ok(ProbeRef::Named(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ProbeRef, A::Error> {
+                let p = InlineProbe::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ProbeRef::Inline(Box::new(p)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -468,7 +468,7 @@ fn a_test_pattern_with_no_tests_is_a_warning_or_with_strict_an_error() {
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert!(
         r.stderr()
-            .contains("matrix.yaml:2:5: `test: ./cmd/...` matches no package with tests"),
+            .contains("matrix.yaml:4:11: `test: ./cmd/...` matches no package with tests"),
         "{}",
         r.stderr()
     );
