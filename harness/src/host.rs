@@ -5,7 +5,7 @@
 //! what they found and never looks at the machine again. Discovery only
 //! looks at files, except for one `--version` per tool, run concurrently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -239,12 +239,23 @@ pub fn discover(goroot: Option<&Path>) -> Tools {
 /// (qemu for that arch, or wine, or node, or a WASI runtime): a run of one
 /// binary (`crossprobe exec`) need not start a dozen `--version`s.
 pub fn discover_for(goroot: Option<&Path>, goos: &str, goarch: &str) -> Tools {
-    discover_some(goroot, Some((goos, goarch)))
+    let one = BTreeSet::from([(goos.to_string(), goarch.to_string())]);
+    discover_some(goroot, Some(&one))
 }
 
-fn discover_some(goroot: Option<&Path>, only: Option<(&str, &str)>) -> Tools {
+/// [`discover`], asking only the tools a runner of one of `targets`
+/// (`goos`, `goarch`) could be: a run of a few linux targets need not start
+/// every qemu, wine and node.
+pub fn discover_targets(goroot: Option<&Path>, targets: &BTreeSet<(String, String)>) -> Tools {
+    discover_some(goroot, Some(targets))
+}
+
+fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>>) -> Tools {
     let wants = |os: &str, arch: Option<&str>| {
-        only.is_none_or(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
+        only.is_none_or(|set| {
+            set.iter()
+                .any(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
+        })
     };
     let mut probes: Vec<Probe> = Vec::new();
 

@@ -211,6 +211,7 @@ pub fn run_all(
         if let Some(store) = &store {
             store.prune(cache::MAX_UNUSED_AGE);
         }
+        cache::Store::at(crate::gomod::memo::dir()).prune(cache::MAX_UNUSED_AGE);
     }
     done.into_iter()
         .zip(cells)

@@ -188,7 +188,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
         .get("local")
         .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
         .map(|g| g.goroot.clone());
-    let tools = host::discover(local_root.as_deref());
+    let tools = host::discover_targets(local_root.as_deref(), &targets(&matrices));
     let mut cells = Vec::new();
     let mut warnings = modules(&mut matrices, &gos, strict)?;
     warnings.extend(complete_sums(&mut matrices, &gos));
@@ -303,6 +303,29 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
     })
 }
 
+/// Every (goos, goarch) a cell of the matrices may have, and some more:
+/// each goos listed, beside or in an include entry, with each goarch. The
+/// tools of other targets' runners need not be asked for their versions.
+fn targets(matrices: &[Matrix]) -> std::collections::BTreeSet<(String, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    for mx in matrices {
+        let listed = |key: &str| -> Vec<String> {
+            let mut v: Vec<String> = mx.values(key).iter().map(|l| l.value.clone()).collect();
+            v.extend(
+                mx.include
+                    .iter()
+                    .filter_map(|i| Some(i.value.get(key)?.value.clone())),
+            );
+            v
+        };
+        let arches = listed("goarch");
+        for os in listed("goos") {
+            out.extend(arches.iter().map(|a| (os.clone(), a.clone())));
+        }
+    }
+    out
+}
+
 /// What `go list` says of the matrices' module probes, and their modules
 /// downloaded once per module and Go, before anything is scheduled.
 fn modules(
@@ -317,15 +340,16 @@ fn modules(
         if mx.probes.iter().all(|p| p.module.is_none()) {
             continue;
         }
-        let Some(go) = mx
+        let usable: Vec<&GoToolchain> = mx
             .values("go")
             .iter()
             .filter_map(|g| gos.get(&g.value))
-            .find(|g| g.unavailable.is_none())
-        else {
+            .filter(|g| g.unavailable.is_none())
+            .collect();
+        if usable.is_empty() {
             continue;
-        };
-        let found = crate::gomod::resolve(&mx.source, &mut mx.probes, go)?;
+        }
+        let found = crate::gomod::resolve(&mx.source, &mut mx.probes, &usable)?;
         if strict && !found.is_empty() {
             return Err(Error::Usage {
                 message: found.join("\n"),
@@ -345,7 +369,7 @@ fn modules(
                 };
                 let got = downloaded
                     .entry((m.root.clone(), g.value.clone()))
-                    .or_insert_with(|| crate::gomod::download::download(&m.root, go));
+                    .or_insert_with(|| crate::gomod::download::download(&m.root, &m.path, go));
                 if let Err(why) = got {
                     m.download_errors.insert(g.value.clone(), why.clone());
                 }

@@ -271,7 +271,7 @@ pub(super) fn c_compiler(
 }
 
 /// `go env -w` writes here; the go command reads it on every run.
-pub(super) fn go_env_file() -> Option<PathBuf> {
+pub fn go_env_file() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("GOENV") {
         return (!p.is_empty() && p != "off").then(|| PathBuf::from(p));
     }
@@ -289,7 +289,7 @@ pub(super) fn go_env_file() -> Option<PathBuf> {
     Some(config.join("go/env"))
 }
 
-pub(super) fn goroot_identity(g: &GoToolchain) -> String {
+pub fn goroot_identity(g: &GoToolchain) -> String {
     let root = std::fs::canonicalize(&g.goroot).unwrap_or_else(|_| g.goroot.clone());
     let mut files = vec![root.join("VERSION"), root.join("bin/go"), g.go.clone()];
     if let Ok(rd) = std::fs::read_dir(root.join("pkg/tool")) {

@@ -15,9 +15,10 @@ pub enum CacheCmd {
     Dir,
     /// What the cache holds, part by part, with sizes.
     Info,
-    /// Remove the result cache and the build directories (those another
-    /// crossprobe is using are left). zig's libc builds and the wine prefix
-    /// stay, since they take minutes to make again, unless --all.
+    /// Remove the result cache, the module records and the build
+    /// directories (those another crossprobe is using are left). zig's libc
+    /// builds and the wine prefix stay, since they take minutes to make
+    /// again, unless --all.
     Clear {
         /// Everything: zig's libc builds, the wine prefix and wazero's cache too.
         #[arg(long)]
@@ -26,8 +27,12 @@ pub enum CacheCmd {
 }
 
 /// The parts of the cache, and what each is.
-const PARTS: [(&str, &str); 6] = [
+const PARTS: [(&str, &str); 7] = [
     ("results", "the result cache: one JSON file per cell result"),
+    (
+        "modules",
+        "what go list and go mod download said of each module, used while it is unchanged",
+    ),
     (
         "builds",
         "build directories: one per build plan, reused so go build need not link again",
@@ -55,11 +60,13 @@ pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
         }
         CacheCmd::Clear { all } => {
             let mut failed = false;
-            let results = root.join("results");
-            if results.exists() {
-                if let Err(e) = std::fs::remove_dir_all(&results) {
-                    eprintln!("error: cannot remove {}: {e}", results.display());
-                    failed = true;
+            for part in ["results", "modules"] {
+                let p = root.join(part);
+                if p.exists() {
+                    if let Err(e) = std::fs::remove_dir_all(&p) {
+                        eprintln!("error: cannot remove {}: {e}", p.display());
+                        failed = true;
+                    }
                 }
             }
             let builds = root.join("builds");

@@ -20,18 +20,30 @@ struct Downloaded {
     version: String,
     #[serde(default)]
     error: String,
+    #[serde(default)]
+    go_mod: String,
+    #[serde(default)]
+    zip: String,
 }
 
-/// `go mod download -json` in `root` with `go` and the user's module
-/// settings. `Err` is one message: the module, and what the proxy said of
-/// the first dependency it could not give.
-pub fn download(root: &Path, go: &GoToolchain) -> Result<(), String> {
+/// `go mod download -json` in `root` (the module `path`) with `go` and the
+/// user's module settings. `Err` is one message: the module, and what the
+/// proxy said of the first dependency it could not give.
+pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), String> {
     if root.join("vendor").is_dir() {
         // -mod=vendor builds read nothing from the module cache.
         return Ok(());
     }
     let go_s = go.go.display().to_string();
     let env = super::env(go);
+    // Only a success is kept, and used while the module cache still holds
+    // what it fetched: a failure may be the network's, and is asked again.
+    let key = super::memo::key("download", go, &env, root, &super::manifest(root));
+    if super::memo::get::<Vec<std::path::PathBuf>>(&key)
+        .is_some_and(|files| files.iter().all(|f| f.is_file()))
+    {
+        return Ok(());
+    }
     let logs =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let spec = crate::process::Spec {
@@ -45,24 +57,43 @@ pub fn download(root: &Path, go: &GoToolchain) -> Result<(), String> {
         cap: 1 << 20,
         daemons: false,
     };
-    let module = root.display();
+    let module = format!("{path} ({})", root.display());
     let c = crate::process::run(&spec)
         .map_err(|e| format!("module {module}: cannot run go mod download: {e}"))?;
     if c.exit.success() {
+        super::memo::put(&key, &fetched(&c.stdout.text));
         return Ok(());
     }
-    Err(match first_error(&c.stdout.text) {
-        Some((dep, why)) => format!(
-            "module {module}: cannot download {dep} with {}: {why}",
-            go.version
-        ),
-        None => format!(
-            "module {module}: go mod download failed with {} ({}): {}",
-            go.version,
-            c.exit,
-            c.stderr.text.trim()
-        ),
-    })
+    let stderr = c.stderr.text.trim();
+    Err(
+        match first_error(&c.stdout.text).or_else(|| failed_fetch(stderr)) {
+            // Not the proxy's: the Go is older than go.mod asks for.
+            None if super::too_new(stderr) => format!("module {module}: {stderr}"),
+            Some((dep, why)) => format!(
+                "module {module}: cannot download {dep} with {}: {why}",
+                go.version
+            ),
+            None => format!(
+                "module {module}: go mod download failed with {} ({}): {}",
+                go.version, c.exit, stderr
+            ),
+        },
+    )
+}
+
+/// The files `go mod download -json` says the module cache holds for the
+/// module: each dependency's go.mod, and its zip when it was fetched.
+fn fetched(out: &str) -> Vec<std::path::PathBuf> {
+    let Some(start) = out.find('{') else {
+        return Vec::new();
+    };
+    serde_json::Deserializer::from_str(&out[start..])
+        .into_iter::<Downloaded>()
+        .map_while(Result::ok)
+        .flat_map(|d| [d.go_mod, d.zip])
+        .filter(|f| !f.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect()
 }
 
 /// The first module `go mod download -json` could not fetch, and why.
@@ -78,6 +109,16 @@ pub fn first_error(out: &str) -> Option<(String, String)> {
                 d.error.trim().to_string(),
             )
         })
+}
+
+/// A dependency whose go.mod could not be fetched stops the download
+/// before any JSON: `go: example.com/x@v1.0.0: Get "...": dial tcp ...`.
+fn failed_fetch(stderr: &str) -> Option<(String, String)> {
+    stderr.lines().find_map(|l| {
+        let (dep, why) = l.strip_prefix("go: ")?.split_once(": ")?;
+        dep.contains('@')
+            .then(|| (dep.to_string(), format!("{dep}: {}", why.trim())))
+    })
 }
 
 #[cfg(test)]
@@ -97,5 +138,14 @@ mod tests {
         assert_eq!(dep, "github.com/mattn/go-sqlite3@v9.9.9");
         assert!(why.contains("404 Not Found"), "{why}");
         assert!(first_error("{\"Path\":\"a\",\"Version\":\"v1\"}").is_none());
+        // What Go 1.26 printed when the proxy refused the connection.
+        let stderr = "go: example.com/nothere@v1.0.0: Get \"http://127.0.0.1:9/example.com/nothere/@v/v1.0.0.mod\": dial tcp 127.0.0.1:9: connect: connection refused";
+        let (dep, why) = failed_fetch(stderr).unwrap();
+        assert_eq!(dep, "example.com/nothere@v1.0.0");
+        assert!(why.ends_with("connect: connection refused"), "{why}");
+        assert!(failed_fetch(
+            "go: go.mod requires go >= 1.99 (running go 1.26.8; GOTOOLCHAIN=local)"
+        )
+        .is_none());
     }
 }

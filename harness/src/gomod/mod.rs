@@ -12,6 +12,7 @@
 
 pub mod download;
 pub mod init;
+pub mod memo;
 pub mod test2json;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use miette::SourceSpan;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::errors::{Error, InputError, Source};
@@ -177,9 +178,22 @@ struct Listed {
     #[serde(default)]
     dep_only: bool,
     #[serde(default)]
+    standard: bool,
+    #[serde(default)]
+    module: Option<ListedModule>,
+    #[serde(default)]
     for_test: String,
     #[serde(default)]
     error: Option<ListError>,
+    #[serde(default)]
+    deps_errors: Vec<ListError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedModule {
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Deserialize)]
@@ -199,174 +213,362 @@ fn parse_list(out: &str) -> Result<Vec<Listed>, String> {
 /// Fills in what `go list` says of each module probe of a matrix, and
 /// refuses what cannot be built: a `package:` that is not a main package,
 /// a pattern `go list` rejects. Returns warnings: a `test:` pattern that
-/// matches no package with tests.
+/// matches no package with tests. What go list said is kept ([`memo`]) and
+/// used again while the module's tree is unchanged.
 pub fn resolve(
     source: &Source,
     probes: &mut [crate::render::catalog::Probe],
-    go: &GoToolchain,
+    gos: &[&GoToolchain],
 ) -> miette::Result<Vec<String>> {
     let mut warnings = Vec::new();
     for probe in probes.iter_mut() {
+        let Some(m) = probe.module.as_ref() else {
+            continue;
+        };
+        let vendor = m.root.join("vendor").is_dir();
+        let manifest = manifest(&m.root);
+        let inline = match m.kind {
+            Kind::Source => probe
+                .files
+                .iter()
+                .find(|(n, _)| n == "main.go")
+                .map_or("", |(_, t)| t.as_str()),
+            _ => "",
+        };
+        let (pattern, kind) = match &m.kind {
+            Kind::Package(p) => (p.clone(), "package"),
+            Kind::Test(p) => (p.clone(), "test"),
+            Kind::Source => (format!("./{OVERLAY_DIR}/{}", probe.name), "source"),
+        };
+        // The first Go of the matrix that can read the module lists it; one
+        // its go.mod is too new for has its cells fail at their build, in
+        // Go's words (GOTOOLCHAIN=local: never a switch to another Go).
+        let mut listing = None;
+        for go in gos {
+            let key = memo::key(
+                "list",
+                go,
+                &env(go),
+                &m.root,
+                &(kind, &pattern, inline, vendor, &manifest),
+            );
+            if let Some(r) = memo::get::<Recorded>(&key)
+                .filter(|r| r.fingerprint == memo::fingerprint(&m.root, &r.listing.also()))
+            {
+                listing = Some(r.listing);
+                break;
+            }
+            match list(m, &probe.name, inline, &pattern, vendor, go) {
+                Ok((l, clean)) => {
+                    // A listing with errors (a dependency not downloaded yet)
+                    // is not kept: the next run may find more.
+                    if clean {
+                        let fingerprint = memo::fingerprint(&m.root, &l.also());
+                        memo::put(
+                            &key,
+                            &Recorded {
+                                fingerprint,
+                                listing: l.clone(),
+                            },
+                        );
+                    }
+                    listing = Some(l);
+                    break;
+                }
+                Err(f) if too_new(&f.message) => continue,
+                Err(f) => {
+                    return Err(Error::from(InputError::new(
+                        source,
+                        m.span,
+                        f.message,
+                        f.label,
+                        Some(f.help.to_string()),
+                    ))
+                    .into())
+                }
+            }
+        }
+        let listing = listing.unwrap_or_else(|| unlisted(&m.root, &m.kind, &pattern));
         let Some(m) = probe.module.as_mut() else {
             continue;
         };
-        let err = |message: String, label: &str, help: &str| -> miette::Report {
-            Error::from(InputError::new(
-                source,
-                m.span,
-                message,
-                label,
-                Some(help.to_string()),
-            ))
-            .into()
-        };
-        m.vendor = m.root.join("vendor").is_dir();
-        m.manifest = manifest(&m.root);
-        let env = env(go);
-        let go_s = go.go.display().to_string();
-        let path = process::query_in(
-            &[&go_s, "list", "-m", "-f", "{{.Path}}"],
-            &env,
-            Some(&m.root),
-            LIST_TIMEOUT,
+        m.vendor = vendor;
+        m.path = listing.path;
+        m.packages = listing
+            .packages
+            .into_iter()
+            .map(|f| Package {
+                content: content_hash(&manifest, &f.read, &f.embeds),
+                import_path: f.import_path,
+                dir: f.dir,
+                id: f.id,
+            })
+            .collect();
+        m.manifest = manifest;
+        if m.packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
+            warnings.push(format!(
+                "{}: `test: {pattern}` matches no package with tests",
+                source.position(m.span.offset())
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// Whether the go command refused because the module needs a newer Go:
+/// `go: go.mod requires go >= 1.99 (running go 1.26.8; GOTOOLCHAIN=local)`.
+pub fn too_new(message: &str) -> bool {
+    message.contains(" requires go >= ") && message.contains("(running go ")
+}
+
+/// What stands for the packages of a module no Go of the matrix can read:
+/// the pattern itself, so that each cell is built, and fails in Go's words.
+fn unlisted(root: &Path, kind: &Kind, pattern: &str) -> Listing {
+    let gomod = std::fs::read_to_string(root.join("go.mod")).unwrap_or_default();
+    let path = gomod
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("module "))
+        .map(|p| p.trim().trim_matches('"').to_string())
+        .unwrap_or_default();
+    let dir = root.join(pattern);
+    let id = match pattern.trim_start_matches("./") {
+        "" | "." => package_id(&path, &path),
+        p => p.to_string(),
+    };
+    Listing {
+        packages: vec![Found {
+            import_path: pattern.to_string(),
+            dir: if dir.is_dir() {
+                dir
+            } else {
+                root.to_path_buf()
+            },
+            id: match kind {
+                Kind::Source => String::new(),
+                _ => id,
+            },
+            read: BTreeSet::new(),
+            embeds: Vec::new(),
+        }],
+        path,
+        outside: Vec::new(),
+    }
+}
+
+/// What `go list` said of a module probe, as kept between runs.
+#[derive(Clone, Serialize, Deserialize)]
+struct Listing {
+    /// The module path from go.mod.
+    path: String,
+    packages: Vec<Found>,
+    /// Directories outside the module whose packages builds read: a
+    /// `replace` by a local path.
+    outside: Vec<PathBuf>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Found {
+    import_path: String,
+    dir: PathBuf,
+    id: String,
+    /// The directories the build reads, and whether with their tests.
+    read: BTreeSet<(PathBuf, bool)>,
+    embeds: Vec<PathBuf>,
+}
+
+impl Listing {
+    /// What the fingerprint looks at beside the module's tree: the
+    /// directories outside it, and those embedded files came from.
+    fn also(&self) -> Vec<PathBuf> {
+        let mut v: BTreeSet<PathBuf> = self.outside.iter().cloned().collect();
+        for f in &self.packages {
+            v.extend(
+                f.embeds
+                    .iter()
+                    .filter_map(|e| e.parent().map(Path::to_path_buf)),
+            );
+        }
+        v.into_iter().collect()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Recorded {
+    fingerprint: String,
+    listing: Listing,
+}
+
+/// `go list -m` and `go list -e -deps -test -json` on a module probe.
+/// Also whether no package had an error.
+fn list(
+    m: &ModuleProbe,
+    name: &str,
+    inline: &str,
+    pattern: &str,
+    vendor: bool,
+    go: &GoToolchain,
+) -> Result<(Listing, bool), Failure> {
+    let err = |message: String, label: &'static str, help: &'static str| Failure {
+        message,
+        label,
+        help,
+    };
+    let env = env(go);
+    let go_s = go.go.display().to_string();
+    let path = process::query_in(
+        &[&go_s, "list", "-m", "-f", "{{.Path}}"],
+        &env,
+        Some(&m.root),
+        LIST_TIMEOUT,
+    )
+    .map_err(|e| {
+        err(
+            e,
+            "this module",
+            "fix the module's go.mod: `go list -m` must read it",
         )
-        .map_err(|e| {
-            err(
-                e,
-                "this module",
-                "fix the module's go.mod: `go list -m` must read it",
-            )
-        })?;
-        m.path = path.trim().to_string();
-        // An inline source is listed as the package it will be: through an
-        // overlay, so that its imports say which of the module's files its
-        // build reads.
-        let scratch = tempfile::tempdir().map_err(|e| {
+    })?;
+    let path = path.trim().to_string();
+    // An inline source is listed as the package it will be: through an
+    // overlay, so that its imports say which of the module's files its
+    // build reads.
+    let scratch = tempfile::tempdir().map_err(|e| {
+        err(
+            e.to_string(),
+            "this probe",
+            "crossprobe needs a temporary directory",
+        )
+    })?;
+    if m.kind == Kind::Source {
+        let main = scratch.path().join("main.go");
+        let virtual_main = m.root.join(OVERLAY_DIR).join(name).join("main.go");
+        let overlay = serde_json::json!({"Replace": {virtual_main.display().to_string(): main.display().to_string()}});
+        let written = std::fs::write(&main, inline).and_then(|()| {
+            std::fs::write(scratch.path().join("overlay.json"), overlay.to_string())
+        });
+        written.map_err(|e| {
             err(
                 e.to_string(),
                 "this probe",
                 "crossprobe needs a temporary directory",
             )
         })?;
-        let pattern = match &m.kind {
-            Kind::Package(p) | Kind::Test(p) => p.clone(),
-            Kind::Source => {
-                let src = probe
-                    .files
-                    .iter()
-                    .find(|(n, _)| n == "main.go")
-                    .map_or("", |(_, t)| t.as_str());
-                let main = scratch.path().join("main.go");
-                let virtual_main = m.root.join(OVERLAY_DIR).join(&probe.name).join("main.go");
-                let overlay = serde_json::json!({"Replace": {virtual_main.display().to_string(): main.display().to_string()}});
-                let written = std::fs::write(&main, src).and_then(|()| {
-                    std::fs::write(scratch.path().join("overlay.json"), overlay.to_string())
-                });
-                written.map_err(|e| {
-                    err(
-                        e.to_string(),
-                        "this probe",
-                        "crossprobe needs a temporary directory",
-                    )
-                })?;
-                format!("./{OVERLAY_DIR}/{}", probe.name)
-            }
-        };
-        let overlay_flag = format!("-overlay={}", scratch.path().join("overlay.json").display());
-        let mut argv = vec![go_s.as_str(), "list", "-e", "-deps", "-test", "-json"];
-        if let Some(f) = m.mod_flag() {
-            argv.push(f);
-        }
-        if m.kind == Kind::Source {
-            argv.push(&overlay_flag);
-        }
-        argv.push(&pattern);
-        let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
-            err(
-                e,
-                "this pattern",
-                "`go list` must accept the pattern in the module's root",
-            )
-        })?;
-        let listed =
-            parse_list(&out).map_err(|e| err(e, "this pattern", "run `go list -json` on it"))?;
-        let top: Vec<&Listed> = listed
-            .iter()
-            .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
-            .collect();
-        if let Some(e) = top.iter().find_map(|l| l.error.as_ref()) {
-            // Go names files by absolute path; the matrix names them from
-            // the module's root.
-            let root = format!("{}/", m.root.display());
-            return Err(err(
-                format!("go list: {}", e.err.trim().replace(&root, "")),
-                "this package",
-                "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
-            ));
-        }
-        let by_path: BTreeMap<&str, &Listed> =
-            listed.iter().map(|l| (l.import_path.as_str(), l)).collect();
-        let mut packages = Vec::new();
-        for l in &top {
-            let has_tests = !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
-            if matches!(m.kind, Kind::Test(_)) && !has_tests {
-                continue;
-            }
-            if let (Kind::Package(_), false) = (&m.kind, l.name == "main") {
-                return Err(err(
-                    format!(
-                        "{} is not a main package (go list: package {})",
-                        l.import_path, l.name
-                    ),
-                    "not a main package",
-                    "`package:` builds and runs a command; test a library with `test:`",
-                ));
-            }
-            // The test binary's own entry lists what the tests import too.
-            let deps = listed
-                .iter()
-                .find(|t| t.import_path == format!("{}.test", l.import_path))
-                .map_or(&l.deps, |t| &t.deps);
-            let tests = matches!(m.kind, Kind::Test(_));
-            let mut read: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
-            read.insert((PathBuf::from(&l.dir), tests));
-            for d in deps {
-                let base = d.split(' ').next().unwrap_or(d);
-                if let Some(dep) = by_path
-                    .get(base)
-                    .filter(|dep| Path::new(&dep.dir).starts_with(&m.root))
-                {
-                    read.insert((PathBuf::from(&dep.dir), false));
-                }
-            }
-            let mut embeds: Vec<PathBuf> = Vec::new();
-            for (dir, own) in &read {
-                if let Some(p) = listed
-                    .iter()
-                    .find(|p| Path::new(&p.dir) == dir && p.for_test.is_empty())
-                {
-                    embeds.extend(p.embed_files.iter().map(|f| dir.join(f)));
-                    if *own {
-                        embeds.extend(p.test_embed_files.iter().map(|f| dir.join(f)));
-                    }
-                }
-            }
-            packages.push(Package {
-                import_path: l.import_path.clone(),
-                dir: PathBuf::from(&l.dir),
-                id: package_id(&m.path, &l.import_path),
-                content: content_hash(&m.manifest, &read, &embeds),
-            });
-        }
-        if packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
-            warnings.push(format!(
-                "{}: `test: {pattern}` matches no package with tests",
-                source.position(m.span.offset())
-            ));
-        }
-        m.packages = packages;
     }
-    Ok(warnings)
+    let overlay_flag = format!("-overlay={}", scratch.path().join("overlay.json").display());
+    let mut argv = vec![go_s.as_str(), "list", "-e", "-deps", "-test", "-json"];
+    if vendor {
+        argv.push("-mod=vendor");
+    }
+    if m.kind == Kind::Source {
+        argv.push(&overlay_flag);
+    }
+    argv.push(pattern);
+    let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
+        err(
+            e,
+            "this pattern",
+            "`go list` must accept the pattern in the module's root",
+        )
+    })?;
+    let listed =
+        parse_list(&out).map_err(|e| err(e, "this pattern", "run `go list -json` on it"))?;
+    let top: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
+        .collect();
+    if let Some(e) = top.iter().find_map(|l| l.error.as_ref()) {
+        // Go names files by absolute path; the matrix names them from
+        // the module's root.
+        let root = format!("{}/", m.root.display());
+        return Err(err(
+            format!("go list: {}", e.err.trim().replace(&root, "")),
+            "this package",
+            "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
+        ));
+    }
+    let by_path: BTreeMap<&str, &Listed> =
+        listed.iter().map(|l| (l.import_path.as_str(), l)).collect();
+    let mut packages = Vec::new();
+    for l in &top {
+        let has_tests = !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
+        if matches!(m.kind, Kind::Test(_)) && !has_tests {
+            continue;
+        }
+        if let (Kind::Package(_), false) = (&m.kind, l.name == "main") {
+            return Err(err(
+                format!(
+                    "{} is not a main package (go list: package {})",
+                    l.import_path, l.name
+                ),
+                "not a main package",
+                "`package:` builds and runs a command; test a library with `test:`",
+            ));
+        }
+        // The test binary's own entry lists what the tests import too.
+        let deps = listed
+            .iter()
+            .find(|t| t.import_path == format!("{}.test", l.import_path))
+            .map_or(&l.deps, |t| &t.deps);
+        let tests = matches!(m.kind, Kind::Test(_));
+        let mut read: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+        read.insert((PathBuf::from(&l.dir), tests));
+        for d in deps {
+            let base = d.split(' ').next().unwrap_or(d);
+            if let Some(dep) = by_path
+                .get(base)
+                .filter(|dep| Path::new(&dep.dir).starts_with(&m.root))
+            {
+                read.insert((PathBuf::from(&dep.dir), false));
+            }
+        }
+        let mut embeds: Vec<PathBuf> = Vec::new();
+        for (dir, own) in &read {
+            if let Some(p) = listed
+                .iter()
+                .find(|p| Path::new(&p.dir) == dir && p.for_test.is_empty())
+            {
+                embeds.extend(p.embed_files.iter().map(|f| dir.join(f)));
+                if *own {
+                    embeds.extend(p.test_embed_files.iter().map(|f| dir.join(f)));
+                }
+            }
+        }
+        packages.push(Found {
+            import_path: l.import_path.clone(),
+            dir: PathBuf::from(&l.dir),
+            id: package_id(&path, &l.import_path),
+            read,
+            embeds,
+        });
+    }
+    // A package of no module version that is not Go's own is the main
+    // module's or a local replacement's: its files may change.
+    let outside: BTreeSet<PathBuf> = listed
+        .iter()
+        .filter(|l| !l.standard && !l.dir.is_empty())
+        .filter(|l| l.module.as_ref().is_none_or(|m| m.version.is_empty()))
+        .map(|l| PathBuf::from(&l.dir))
+        .filter(|d| !d.starts_with(&m.root))
+        .collect();
+    let clean = listed
+        .iter()
+        .all(|l| l.error.is_none() && l.deps_errors.is_empty());
+    Ok((
+        Listing {
+            path,
+            packages,
+            outside: outside.into_iter().collect(),
+        },
+        clean,
+    ))
+}
+
+/// Why `go list` could not list a module probe, and what the error about
+/// it says.
+struct Failure {
+    message: String,
+    label: &'static str,
+    help: &'static str,
 }
 
 /// `example.com/portable/sizes` in `example.com/portable` → `sizes`; the
@@ -384,7 +586,7 @@ pub fn package_id(module: &str, import_path: &str) -> String {
 
 /// go.mod, go.sum and vendor/modules.txt: what says which dependencies a
 /// build gets.
-fn manifest(root: &Path) -> String {
+pub(crate) fn manifest(root: &Path) -> String {
     let mut h = Sha256::new();
     for f in ["go.mod", "go.sum", "vendor/modules.txt"] {
         h.update(f.as_bytes());
@@ -436,7 +638,7 @@ fn hash_file(h: &mut Sha256, p: &Path) {
     h.update([0]);
 }
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

@@ -477,3 +477,264 @@ fn a_test_pattern_with_no_tests_is_a_warning_or_with_strict_an_error() {
     assert!(!r.dir.path().join("reports").exists());
     insta::assert_snapshot!(common::stable(&r.stderr()));
 }
+
+/// A module of its own in a fresh directory: `files` beside the matrix.
+fn module_test(files: &[(&str, &str)], matrix: &str) -> common::Test {
+    files
+        .iter()
+        .fold(common::Test::new().matrix(matrix), |t, (rel, text)| {
+            t.file(rel, text)
+        })
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+#[test]
+fn a_go_mod_newer_than_the_go_fails_the_build_in_gos_words_with_no_toolchain_switch() {
+    let r = module_test(
+        &[
+            ("go.mod", "module example.com/future\n\ngo 1.99\n"),
+            ("main.go", "package main\n\nfunc main() {}\n"),
+            (
+                "main_test.go",
+                "package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+            ),
+        ],
+        "name: future\nprobes:\n  - name: cli\n    package: .\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n",
+    )
+    // What a user may have set: cmd/go would then fetch go1.99 and run that.
+    .env("GOTOOLCHAIN", "auto")
+    .env("GOPROXY", "off")
+    .status(1)
+    .run();
+    let cells = r.cells("future");
+    assert_eq!(cells.len(), 4, "{:?}", cells.keys());
+    for (id, c) in &cells {
+        assert_eq!(c["outcome"], "build-fail", "{id}: {c:#}");
+        let reason = c["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("go: go.mod requires go >= 1.99 (running go 1.")
+                && reason.contains("; GOTOOLCHAIN=local)"),
+            "{id}: {reason}"
+        );
+    }
+    assert!(
+        !r.stderr().contains("toolchain not available") && !r.stderr().contains("downloading go1"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn a_package_probe_asserts_inspection_facts_on_the_users_binary() {
+    let yaml = format!(
+        "name: facts\nprobes:\n  - name: cli\n    module: {}\n    package: ./cmd/portable\nmatrix:\n  goos: [linux]\n  goarch: [amd64, \"386\"]\n  cgo: [0]\nexpect:\n  - when: {{goarch: amd64}}\n    facts:\n      binary.static: true\n  - when: {{goarch: \"386\"}}\n    facts:\n      binary.static: false\n",
+        example().display()
+    );
+    let r = common::Test::new().matrix(&yaml).status(1).run();
+    let cells = r.cells("facts");
+    let amd64 = &cells["linux/amd64/cgo0/cli"];
+    assert_eq!(amd64["outcome"], "pass", "{amd64:#}");
+    assert_eq!(amd64["verdict"]["met"], true, "{amd64:#}");
+    assert_eq!(amd64["facts"]["binary.static"], true);
+    let i386 = &cells["linux/386/cgo0/cli"];
+    assert_eq!(i386["outcome"], "pass", "{i386:#}");
+    assert_eq!(i386["verdict"]["met"], false);
+    assert_eq!(
+        i386["verdict"]["message"],
+        "fact binary.static: expected false, got true"
+    );
+}
+
+#[test]
+fn a_module_the_proxy_cannot_give_is_one_error_and_build_fails_for_its_cells() {
+    // A port nothing listens on: the proxy's answer is a refused connection.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let modcache = tempfile::tempdir().unwrap();
+    let r = module_test(
+        &[
+            (
+                "go.mod",
+                "module example.com/needsdep\n\ngo 1.22\n\nrequire example.com/nothere v1.0.0\n",
+            ),
+            (
+                "main.go",
+                "package main\n\nimport \"example.com/nothere\"\n\nfunc main() { nothere.Hello() }\n",
+            ),
+            (
+                "main_test.go",
+                "package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
+            ),
+        ],
+        "name: needsdep\nprobes:\n  - name: cli\n    package: .\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64, \"386\"]\n",
+    )
+    .env("GOPROXY", &format!("http://127.0.0.1:{port}"))
+    .env("GOFLAGS", "-mod=mod")
+    .env("GOSUMDB", "off")
+    .env("GOMODCACHE", modcache.path().to_str().unwrap())
+    .status(1)
+    .run();
+    let cells = r.cells("needsdep");
+    assert_eq!(cells.len(), 6, "{:?}", cells.keys());
+    let refused = format!("dial tcp 127.0.0.1:{port}: connect: connection refused");
+    for (id, c) in &cells {
+        assert_eq!(c["outcome"], "build-fail", "{id}: {c:#}");
+        let reason = c["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with("module example.com/needsdep (")
+                && reason.contains("cannot download example.com/nothere@v1.0.0 with go1.")
+                && reason.contains(&refused),
+            "{id}: {reason}"
+        );
+    }
+    // Once for the module, not once a cell.
+    assert_eq!(r.stderr().matches(&refused).count(), 1, "{}", r.stderr());
+}
+
+#[test]
+fn what_qemu_user_cannot_host_is_said_beside_the_failure() {
+    for tool in ["qemu-aarch64", "aarch64-linux-gnu-gcc"] {
+        if !on_path(tool) {
+            return common::tool_missing(
+                tool,
+                "the -race and re-exec cases under qemu are left out",
+            );
+        }
+    }
+    let reexec = r#"package re
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("RE_CHILD") == "1" {
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestReexec(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "RE_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("re-exec %s: %v: %s", exe, err, out)
+	}
+}
+
+func TestPlain(t *testing.T) {}
+"#;
+    let r = module_test(
+        &[
+            ("go.mod", "module example.com/re\n\ngo 1.22\n"),
+            ("re_test.go", reexec),
+        ],
+        // -race needs cgo, and a cross C compiler for arm64.
+        "name: emu\nprobes:\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0]\n  include:\n    - {goos: linux, goarch: arm64, cgo: 1, cc: auto, flags: -race}\nrun:\n  timeout: 120s\n",
+    )
+    .status(1)
+    .run();
+    let cells = r.cells("emu");
+    assert_eq!(cells.len(), 2, "{:?}", cells.keys());
+    let race = cells
+        .iter()
+        .find(|(id, _)| id.contains("race"))
+        .map(|(_, c)| c)
+        .unwrap_or_else(|| panic!("no -race cell in {:?}", cells.keys()));
+    let plain = cells
+        .iter()
+        .find(|(id, _)| !id.contains("race"))
+        .map(|(_, c)| c)
+        .unwrap();
+    for c in [race, plain] {
+        assert_eq!(c["outcome"], "run-fail", "{c:#}");
+    }
+    // The emulator's words first, then crossprobe's.
+    let why = race["reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("FATAL: ThreadSanitizer: unsupported VMA range")
+            && why.contains("[crossprobe: qemu-aarch64 cannot host a -race binary"),
+        "{why}"
+    );
+    let why = plain["reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("TestReexec failed")
+            && why
+                .contains("[crossprobe: under qemu-aarch64 the program started a arm64 executable"),
+        "{why}"
+    );
+    assert_eq!(tests_of(plain)["TestPlain"], "pass");
+    assert!(
+        r.stdout().contains("cannot host a -race binary"),
+        "{}",
+        r.stdout()
+    );
+}
+
+#[test]
+fn what_go_list_said_is_used_again_only_while_the_tree_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("portable");
+    copy_tree(&example(), &module);
+    let xdg = dir.path().join("xdg");
+    let plan = || {
+        let o = common::cmd(
+            &module,
+            &[
+                "plan",
+                "crossprobe.yaml",
+                "--filter",
+                "linux/amd64/*/unit/*",
+            ],
+        )
+        .env("XDG_CACHE_HOME", &xdg)
+        .output()
+        .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let mut ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .filter(|w| w.starts_with("linux/amd64/cgo0/unit/"))
+            .map(|w| w.trim_start_matches("linux/amd64/cgo0/unit/").to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(plan(), ["files", "limits", "sizes", "wire"]);
+    let records = xdg.join("crossprobe/modules");
+    assert!(
+        std::fs::read_dir(&records).is_ok_and(|mut d| d.next().is_some()),
+        "nothing kept under {}",
+        records.display()
+    );
+    assert_eq!(plan(), ["files", "limits", "sizes", "wire"]);
+    // A new package with tests is a new cell; one whose tests go is none.
+    std::fs::create_dir_all(module.join("fresh")).unwrap();
+    std::fs::write(module.join("fresh/fresh.go"), "package fresh\n").unwrap();
+    std::fs::write(
+        module.join("fresh/fresh_test.go"),
+        "package fresh\n\nimport \"testing\"\n\nfunc TestF(t *testing.T) {}\n",
+    )
+    .unwrap();
+    assert_eq!(plan(), ["files", "fresh", "limits", "sizes", "wire"]);
+    std::fs::remove_file(module.join("wire/wire_test.go")).unwrap();
+    assert_eq!(plan(), ["files", "fresh", "limits", "sizes"]);
+}
