@@ -146,15 +146,10 @@ pub(super) fn invoke(
     };
     // From the capture file, not a pipe: wine keeps pipes open.
     let go = &ctx.gos[&cell.go];
+    let mut argv = test2json::command(go);
+    argv.extend(["-t".into(), "-p".into(), p.import_path.clone()]);
     let convert = process::Spec {
-        argv: vec![
-            go.go.display().to_string(),
-            "tool".into(),
-            "test2json".into(),
-            "-t".into(),
-            "-p".into(),
-            p.import_path.clone(),
-        ],
+        argv,
         env: go.env.clone(),
         env_remove: Vec::new(),
         cwd: Some(dir.to_path_buf()),
