@@ -70,6 +70,19 @@ fn key_part(s: &str) -> String {
         .collect()
 }
 
+/// One cache root inside the checkout, where the GitLab cache can keep it,
+/// used through a link whose path does not change. The checkout's path may
+/// name the runner's concurrent slot (builds/<token>/<slot>/...), and Go
+/// keys a main package's build on its directory: a cache restored in
+/// another slot would link every build again. crossprobe tells Go the
+/// directory through the link (PWD).
+const LINK: &str = r#"slot=$(printf %s "$CI_PROJECT_ID-$CROSSPROBE_RUNNER-$SHARD" | tr -c 'A-Za-z0-9._-' _)
+root="${TMPDIR:-/tmp}/crossprobe-cache-$slot"
+mkdir -p .crossprobe-cache
+rm -rf "$root"
+ln -s "$CI_PROJECT_DIR/.crossprobe-cache" "$root"
+export GOCACHE="$root/go-build" GOMODCACHE="$root/go-mod" XDG_CACHE_HOME="$root/xdg""#;
+
 /// crossprobe's own build, for `install`: the run jobs keep it, the report
 /// job only reads it.
 const INSTALL_CACHE: &str = r#"    - key:
@@ -100,11 +113,6 @@ pub fn gitlab(g: &Gitlab) -> String {
     // not name its families: it holds what the shard built last, and a
     // changed matrix starts from that. A new branch starts from the
     // default branch's.
-    //
-    // The cache is restored under $CI_PROJECT_DIR, which on some executors
-    // names the runner's concurrent slot (builds/<token>/<slot>/...): Go
-    // keys a main package's compile and link on its directory, so a cache
-    // restored in another slot links every build again.
     let key = format!("crossprobe-{image}-{runner}-{n}-$SHARD");
     let paths = g
         .fleet
@@ -133,10 +141,6 @@ workflow:
 variables:
   CARGO_TERM_COLOR: never
   NO_COLOR: "1"
-  # One cache root inside the checkout, where the GitLab cache can keep it.
-  GOCACHE: $CI_PROJECT_DIR/.crossprobe-cache/go-build
-  GOMODCACHE: $CI_PROJECT_DIR/.crossprobe-cache/go-mod
-  XDG_CACHE_HOME: $CI_PROJECT_DIR/.crossprobe-cache/xdg
 
 .crossprobe:
   image: {image_name}
@@ -165,6 +169,8 @@ crossprobe-run:
       paths:{paths}
       when: always
   script:
+    - |
+{link}
     - crossprobe doctor {matrices} --fix
     - |
 {run}
@@ -198,6 +204,7 @@ crossprobe-run:
 "#,
         image_name = y(&g.image),
         install = block(&g.fleet.install, 6),
+        link = block(LINK, 6),
         install_cache = INSTALL_CACHE,
         baseline = block(&fetch_baseline(), 6),
         runner_y = y(&runner),

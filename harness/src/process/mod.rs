@@ -151,7 +151,12 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
             Ok(())
         });
     if let Some(dir) = &spec.cwd {
-        expr = expr.dir(dir);
+        // Named as a shell's cd names it: a child that asks where it is
+        // (Go's os.Getwd) then gets `dir` as spelled, links and all, not
+        // the path they resolve to. Go keys a main package's build on its
+        // directory, so a cache root restored elsewhere but reached through
+        // the same link (`ci gitlab`) finds its builds up to date.
+        expr = expr.dir(dir).env("PWD", dir);
     }
     for name in spec
         .env_remove

@@ -454,3 +454,52 @@ fn cache_clear_empties_it_and_the_next_run_misses() {
     assert!(!cached(&again), "{again:#}");
     assert_eq!(c.runs(), 2);
 }
+
+/// A cache root restored elsewhere but reached through the same link, as
+/// `ci gitlab` uses the GitLab cache of a checkout whose path names the
+/// runner's concurrent slot: Go is told the build directory through the
+/// link (PWD), so the build is the one it made before, not linked again.
+#[test]
+fn builds_under_a_moved_root_reached_through_one_link_are_up_to_date() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let (link, slots) = (c.dir.path().join("link"), c.dir.path().join("slots"));
+    std::fs::create_dir_all(slots.join("0")).unwrap();
+    std::os::unix::fs::symlink(slots.join("0"), &link).unwrap();
+    let binary = || {
+        let builds = link.join("xdg/crossprobe/builds");
+        let dir = std::fs::read_dir(&builds)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .expect("a build directory");
+        std::fs::read(dir.join("probe")).unwrap()
+    };
+    let run = || {
+        let (cell, _) = c.run(&yaml, &["--no-cache"], |cmd| {
+            cmd.env("XDG_CACHE_HOME", link.join("xdg"));
+        });
+        assert_eq!(cell["outcome"], "pass", "{cell:#}");
+    };
+    run();
+    let built = binary();
+    // As a cache restores it: mtimes kept, at another path.
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(slots.join("0"))
+        .arg(slots.join("1"))
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    std::fs::remove_dir_all(slots.join("0")).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(slots.join("1"), &link).unwrap();
+    run();
+    assert_eq!(c.runs(), 2, "--no-cache runs the probe again");
+    // Go touches an up-to-date binary, so its mtime says nothing; linked in
+    // another directory, its build ID and DWARF paths would differ.
+    assert!(
+        binary() == built,
+        "go build linked the probe again, in the directory the link resolves to"
+    );
+}

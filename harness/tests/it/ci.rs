@@ -368,14 +368,19 @@ fn the_gitlab_pipeline_passes_its_schema_and_runs_each_tag_and_shard() {
         .as_str()
         .unwrap()
         .ends_with("-$CI_DEFAULT_BRANCH"));
-    assert_eq!(
-        p["variables"]["GOCACHE"],
-        "$CI_PROJECT_DIR/.crossprobe-cache/go-build"
-    );
-    assert_eq!(
-        p["variables"]["XDG_CACHE_HOME"],
-        "$CI_PROJECT_DIR/.crossprobe-cache/xdg"
-    );
+    // Used through a link whose path stays when the checkout's names
+    // another concurrent slot; before doctor, which makes the wine prefix.
+    let script = run["script"].as_array().unwrap();
+    let link = script[0].as_str().unwrap();
+    for want in [
+        r#"ln -s "$CI_PROJECT_DIR/.crossprobe-cache" "$root""#,
+        r#"export GOCACHE="$root/go-build" GOMODCACHE="$root/go-mod" XDG_CACHE_HOME="$root/xdg""#,
+    ] {
+        assert!(link.contains(want), "{want}\n{link}");
+    }
+    assert!(!link.contains("CI_CONCURRENT"), "{link}");
+    assert!(script[1].as_str().unwrap().starts_with("crossprobe doctor"));
+    assert!(p["variables"].get("GOCACHE").is_none());
 
     let report = &p["crossprobe-report"];
     assert_eq!(report["needs"], serde_json::json!(["crossprobe-run"]));
