@@ -398,7 +398,7 @@ fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -
     let mut warnings = Vec::new();
     for mx in matrices {
         for p in &mut mx.probes {
-            if let Err(e) = crate::toolchain::gomod::complete_sum(p, go) {
+            if let Err(e) = crate::toolchain::gosum::complete_sum(p, go) {
                 warnings.push(format!(
                     "{}: probe {}: cannot complete its go.sum: {e}",
                     mx.name, p.name

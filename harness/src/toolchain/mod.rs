@@ -3,5 +3,5 @@
 
 pub mod cc;
 pub mod go;
-pub mod gomod;
+pub mod gosum;
 pub mod versions;
