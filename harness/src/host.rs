@@ -523,6 +523,29 @@ struct Probe {
 }
 
 impl Probe {
+    /// For a qemu-user binary, its answer is kept between runs under its
+    /// path, arguments and file identity (size, mtime, inode): an upgrade
+    /// replaces the file, and so asks again. Only qemu: its answers depend
+    /// on its file alone, where wine's 32-bit loader, say, starts or not by
+    /// the libraries installed beside it. Only answers are kept, never a
+    /// failure.
+    fn memo_key(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        if !self.key.starts_with("qemu-") {
+            return None;
+        }
+        let m = std::fs::metadata(&self.path).ok()?;
+        Some(format!(
+            "{} {} size={} mtime={}.{} ino={}",
+            self.path.display(),
+            self.args.join(" "),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ino()
+        ))
+    }
+
     fn new(key: &str, path: &Path, args: &[&str]) -> Probe {
         Probe {
             key: key.to_string(),
@@ -536,16 +559,55 @@ impl Probe {
 /// Runs every probe at once (they are tiny, and a slow one must not hold up
 /// the rest); key → its output, None when it failed.
 fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = probes
-            .iter()
-            .map(|p| (p.key.clone(), s.spawn(|| output(p))))
-            .collect();
-        handles
+    let memo_file = cache_dir().join("tools").join("qemu.json");
+    let mut memo = read_memo(&memo_file);
+    let mut known = BTreeMap::new();
+    let mut ask = Vec::new();
+    for p in probes {
+        match p.memo_key().and_then(|k| memo.get(&k)) {
+            Some(text) => {
+                known.insert(p.key.clone(), Some(text.clone()));
+            }
+            None => ask.push(p),
+        }
+    }
+    let asked: Vec<(Probe, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = ask
             .into_iter()
-            .map(|(k, h)| (k, h.join().ok().flatten()))
-            .collect()
-    })
+            .map(|p| {
+                s.spawn(move || {
+                    let out = output(&p);
+                    (p, out)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut learned = false;
+    for (p, out) in asked {
+        if let (Some(k), Some(text)) = (p.memo_key(), &out) {
+            memo.insert(k, text.clone());
+            learned = true;
+        }
+        known.insert(p.key, out);
+    }
+    if learned {
+        let json = serde_json::to_vec(&memo).expect("strings serialise");
+        // A memo that cannot be written is asked again next run.
+        let _ = std::fs::create_dir_all(memo_file.parent().expect("has a parent"))
+            .and_then(|()| crate::fsutil::write_atomic(&memo_file, &json));
+    }
+    known
+}
+
+/// What qemu-user binaries answered (`--version`, `-cpu help`) in earlier
+/// runs, by [`Probe::memo_key`]: a run that starts every qemu twice costs
+/// more than the rest of a cached rerun.
+fn read_memo(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// Through `process`, like every child: a probe that hangs is killed with
@@ -577,6 +639,26 @@ fn output(probe: &Probe) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qemu_answer_is_kept_by_its_file_and_only_a_qemu_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("qemu-aarch64");
+        std::fs::write(&q, "one").unwrap();
+        let p = Probe::new("qemu-aarch64", &q, &["--version"]);
+        let before = p.memo_key().unwrap();
+        assert_eq!(p.memo_key().unwrap(), before);
+        assert_ne!(
+            Probe::new("qemu-aarch64 -cpu help", &q, &["-cpu", "help"]).memo_key(),
+            Some(before.clone())
+        );
+        // An upgrade replaces the file: another inode, size or mtime.
+        let new = dir.path().join("new");
+        std::fs::write(&new, "two!").unwrap();
+        std::fs::rename(&new, &q).unwrap();
+        assert_ne!(p.memo_key().unwrap(), before);
+        assert_eq!(Probe::new("node", &q, &["--version"]).memo_key(), None);
+    }
 
     #[test]
     fn machine_names_map_to_goarch() {
