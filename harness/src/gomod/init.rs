@@ -72,38 +72,30 @@ pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
                 Some(r) => format!(".{r}"),
             };
             let name = super::package_id(&module, &l.import_path);
-            let name: String = name
-                .rsplit('/')
-                .next()
-                .unwrap_or(&name)
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let name = file_name_safe(name.rsplit('/').next().unwrap_or(&name));
             found.commands.push((rel, name));
         }
     }
     Ok(found)
 }
 
+/// `s` with every character a probe or matrix name may not hold (they name
+/// files and directories) replaced by `_`.
+fn file_name_safe(s: &str) -> String {
+    s.chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect()
+}
+
 /// The matrix text for what [`scan`] found.
 pub fn render(found: &Found) -> String {
     let short = found.module.rsplit('/').next().unwrap_or("module");
-    let name: String = short
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = file_name_safe(short);
     let mut s = String::new();
     let _ = writeln!(
         s,
