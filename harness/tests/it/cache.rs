@@ -5,6 +5,7 @@
 #![cfg(target_os = "linux")]
 
 use crate::common;
+use crate::common::Exits;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -422,14 +423,7 @@ fn cache_clear_empties_it_and_the_next_run_misses() {
         all.extend_from_slice(args);
         let o = common::cmd(c.dir.path(), &all)
             .env("XDG_CACHE_HOME", c.dir.path().join("xdg"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+            .exits(0);
         String::from_utf8(o.stdout).unwrap()
     };
     let root = c.dir.path().join("xdg/crossprobe");

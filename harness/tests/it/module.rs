@@ -5,6 +5,7 @@
 //! `crossprobe init` writes a matrix that runs.
 
 use crate::common;
+use crate::common::Exits;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,19 +65,11 @@ fn the_example_module_reports_exactly_its_bugs() {
     let before = tree(&example());
     let out = tempfile::tempdir().unwrap();
     let reports = out.path().join("reports");
-    let o = common::cmd(
+    common::cmd(
         &example(),
         &["run", "crossprobe.yaml", "--out", reports.to_str().unwrap()],
     )
-    .output()
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{stderr}\n{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    .exits(0);
     assert_eq!(
         tree(&example()),
         before,
@@ -285,18 +278,11 @@ fn every_probe_kind_leaves_the_tree_unchanged_and_the_cache_follows_the_module()
         .trim()
         .to_string();
     let run = || {
-        let o = common::cmd(dir.path(), &["run", "matrix.yaml", "--out", "reports"])
+        common::cmd(dir.path(), &["run", "matrix.yaml", "--out", "reports"])
             .env_remove("CROSSPROBE_NO_CACHE")
             .env("XDG_CACHE_HOME", &xdg)
             .env("GOCACHE", &gocache)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+            .exits(0);
         let text = std::fs::read_to_string(dir.path().join("reports/kinds/results.json")).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         v["cells"]
@@ -378,13 +364,7 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         "package fresh\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
     )
     .unwrap();
-    let o = common::cmd(m, &["init"]).output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::cmd(m, &["init"]).exits(0);
     let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
     for want in [
         "test: ./...",
@@ -422,16 +402,7 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     git(&["add", "-A"]);
     git(&["commit", "-qm", "fresh"]);
     let reports = m.join("reports");
-    let o = common::cmd(m, &["run", "crossprobe.yaml"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::cmd(m, &["run", "crossprobe.yaml"]).exits(0);
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(reports.join("fresh/results.json")).unwrap())
             .unwrap();
@@ -701,14 +672,7 @@ fn what_go_list_said_is_used_again_only_while_the_tree_is_unchanged() {
             ],
         )
         .env("XDG_CACHE_HOME", &xdg)
-        .output()
-        .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        .exits(0);
         let mut ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
             .split_whitespace()
             .filter(|w| w.starts_with("linux/amd64/cgo0/unit/"))

@@ -230,6 +230,29 @@ pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args
     );
 }
 
+/// Runs a command and asserts its exit status, printing its stdout and
+/// stderr when it differs: what [`Test::status`] does for tests that run
+/// elsewhere than the builder's directory (a module's root, a shared
+/// cache).
+pub trait Exits {
+    fn exits(&mut self, want: i32) -> Output;
+}
+
+impl Exits for Command {
+    fn exits(&mut self, want: i32) -> Output {
+        let out = self.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{self:?} exited {:?}, not {want}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(cwd)
