@@ -138,7 +138,7 @@ class Bench:
             src = src_root / c["probe"]
             if not src.exists():
                 src.mkdir(parents=True)
-                probes = REPO / "templates" / "probes"
+                probes = REPO / "harness" / "templates" / "probes"
                 for f in [*(probes / c["probe"]).glob("*.go"), *(probes / "_common").glob("*.go")]:
                     shutil.copy(f, src / f.name)
                 (src / "go.mod").write_text(

@@ -160,7 +160,7 @@ pub struct Wine {
     pub version: String,
     /// crossprobe's own prefix, so the user's ~/.wine is never touched.
     pub prefix: PathBuf,
-    /// ProcessPrng stubs built by scripts/setup (templates/wine).
+    /// ProcessPrng stubs built by scripts/setup (harness/templates/wine).
     pub stub_x86_64: Option<PathBuf>,
     pub stub_i686: Option<PathBuf>,
 }

@@ -104,12 +104,11 @@ impl Action {
                     .into()
             }
             Action::PrngStub { arch } => {
-                let out = stub_path(arch);
+                // The stub's source is embedded in the binary; a user who
+                // installed with cargo has no checkout to name a path in.
                 format!(
-                    "{s}mkdir -p {dir} && {s}{arch}-w64-mingw32-gcc -shared -O2 -s -o {out} templates/wine/bcryptprimitives.c",
-                    s = sudo(),
-                    dir = out.parent().expect("has a parent").display(),
-                    out = out.display()
+                    "crossprobe doctor --fix (builds the ProcessPrng stub it ships with {arch}-w64-mingw32-gcc into {})",
+                    stub_path(arch).display()
                 )
             }
             Action::Manual(text) => text.clone(),

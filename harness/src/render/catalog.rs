@@ -1,4 +1,5 @@
-//! The probes crossprobe ships, embedded from `templates/probes/`, or read
+//! The probes crossprobe ships, embedded from the crate's `templates/probes/`
+//! (the crate holds what it embeds, so that `cargo package` takes it), or read
 //! from `--templates DIR` to override them.
 //!
 //! A probe is a directory holding `probe.yaml` (summary, lang) and its
@@ -17,10 +18,7 @@ use serde::Deserialize;
 
 use crate::model::Lang;
 
-static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
-
-/// The pages that explain the shipped probes, one `NAME.md` each.
-static DOCS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../docs/probes");
+static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 #[derive(Clone, Debug)]
 pub struct Probe {
@@ -201,18 +199,27 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
     }))
 }
 
-/// The page that explains probe `name`, as a path from the repository root:
-/// `docs/probes/NAME.md` beside the shipped probes, or beside an override
-/// directory (`DIR/../docs/probes/NAME.md`) when it has one.
+/// The page that explains probe `name`. A shipped probe's page is in the
+/// book (`docs/src/probes/NAME.md` in the repository), given as its address,
+/// since a binary installed with cargo has no checkout to point into. A probe
+/// of an override directory may have one beside it, `DIR/probes/NAME/README.md`.
 pub fn docs_page(name: &str, templates: Option<&Path>) -> Option<String> {
-    let rel = format!("docs/probes/{name}.md");
     match templates {
-        None => DOCS.get_file(format!("{name}.md")).map(|_| rel),
+        None => names(None)
+            .iter()
+            .any(|n| n == name)
+            .then(|| format!("{}probes/{name}.html", book())),
         Some(root) => {
-            let page = root.parent().unwrap_or(Path::new(".")).join(&rel);
+            let page = root.join("probes").join(name).join("README.md");
             page.is_file().then(|| page.display().to_string())
         }
     }
+}
+
+/// The book's address, ending in `/`: the package's `homepage`.
+pub fn book() -> String {
+    let home = env!("CARGO_PKG_HOMEPAGE");
+    format!("{}/", home.trim_end_matches('/'))
 }
 
 /// A file shipped beside the probes, e.g. `wine/bcryptprimitives.c`.
@@ -242,25 +249,13 @@ mod tests {
     }
 
     #[test]
-    fn every_shipped_probe_has_a_page() {
-        let names = names(None);
-        let missing: Vec<&String> = names
-            .iter()
-            .filter(|n| docs_page(n, None).is_none())
-            .collect();
-        assert!(missing.is_empty(), "no docs/probes/NAME.md for {missing:?}");
+    fn a_shipped_probe_points_into_the_book() {
         assert_eq!(
-            docs_page("align", None).as_deref(),
-            Some("docs/probes/align.md")
+            docs_page("align", None),
+            Some(format!("{}probes/align.html", book()))
         );
-        // And no page for a probe that is not shipped.
-        for f in DOCS.files() {
-            let stem = f.path().file_stem().unwrap().to_string_lossy();
-            assert!(
-                stem == "README" || names.iter().any(|n| *n == stem),
-                "docs/probes/{stem}.md names no shipped probe"
-            );
-        }
+        assert!(book().starts_with("https://"), "{}", book());
+        assert_eq!(docs_page("nope", None), None);
     }
 
     #[test]

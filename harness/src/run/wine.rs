@@ -75,7 +75,7 @@ const SERVER_LINGER: &str = "-p300";
 /// Go's runtime loads bcryptprimitives.dll and calls ProcessPrng before main
 /// (Go 1.22 and later, CL 536235; under wine 8 it dies with "fatal error:
 /// bcryptprimitives.dll not found"). Wine has ProcessPrng from 8.13 on
-/// (wine commit 83d4075); older wines need the stub from templates/wine.
+/// (wine commit 83d4075); older wines need the stub from harness/templates/wine.
 pub fn needs_prng_stub(wine_version: &str) -> bool {
     let v = wine_version.trim_start_matches("wine-");
     parse_version(v).is_none_or(|v| v < (8, 13))

@@ -192,12 +192,49 @@ fn list_probes_points_at_a_page_for_every_probe() {
             .find(|l| l.starts_with(&format!("{probe} ")))
             .unwrap_or_else(|| panic!("{probe} is not listed:\n{text}"));
         assert!(line.contains("  go  "), "{line}");
-        let see = format!("see docs/probes/{probe}.md");
+        let see = format!("see https://crossprobe.github.io/crossprobe/probes/{probe}.html");
         assert!(text.contains(&see), "no `{see}`:\n{text}");
-        let page = std::fs::read_to_string(common::repo().join(format!("docs/probes/{probe}.md")))
-            .unwrap();
+        let page =
+            std::fs::read_to_string(common::repo().join(format!("docs/src/probes/{probe}.md")))
+                .unwrap();
         for part in ["**Why:**", "## Facts", "## Runners"] {
-            assert!(page.contains(part), "docs/probes/{probe}.md has no {part}");
+            assert!(
+                page.contains(part),
+                "docs/src/probes/{probe}.md has no {part}"
+            );
         }
+    }
+}
+
+/// The book has a page for every shipped probe, and none for a probe that
+/// is not shipped.
+#[test]
+fn every_shipped_probe_has_a_page_in_the_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::cmd(dir.path(), &["list-probes"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.len() > 10, "{text}");
+    let pages = common::repo().join("docs/src/probes");
+    let missing: Vec<&&str> = names
+        .iter()
+        .filter(|n| !pages.join(format!("{n}.md")).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no docs/src/probes/NAME.md for {missing:?}"
+    );
+    for entry in std::fs::read_dir(&pages).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            stem == "README" || names.contains(&stem.as_str()),
+            "docs/src/probes/{stem}.md names no shipped probe"
+        );
     }
 }

@@ -8,7 +8,7 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_crossprobe")
 }
 
-/// The repository root (holds `matrices/`, `templates/`).
+/// The repository root (holds `matrices/`, `harness/`, `docs/`).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
