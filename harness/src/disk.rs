@@ -1,5 +1,7 @@
 //! How much a directory holds, and sizes as people read them: for doctor's
-//! GOCACHE line and `crossprobe cache info`.
+//! GOCACHE line and `crossprobe cache info`. And what a full disk looks
+//! like, to the pipeline (which stops starting cells) and to the reports
+//! (which keep what finished).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -57,9 +59,41 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// True for the errors of a full disk: no space, a quota, or a file size
+/// limit (`ulimit -f`).
+pub fn is_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
+    ) || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+/// A cell's failure that says the disk is full: how a `go build` or the
+/// creation of a cell's directory reports it.
+pub fn says_full(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
+    // build the same way, and the journal counts it as disk full too.
+    r.contains("no space left on device")
+        || r.contains("disk quota exceeded")
+        || r.contains("file too large")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_disks_are_recognised() {
+        use std::io;
+        assert!(is_full(&io::Error::from_raw_os_error(libc::ENOSPC)));
+        assert!(is_full(&io::Error::from_raw_os_error(libc::EFBIG)));
+        assert!(!is_full(&io::Error::from_raw_os_error(libc::EACCES)));
+        assert!(says_full(
+            "write /tmp/go-build123/b001/exe/a.out: no space left on device"
+        ));
+        assert!(!says_full("undefined: x"));
+    }
 
     #[test]
     fn sizes_read_as_people_read_them() {

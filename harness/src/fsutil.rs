@@ -98,6 +98,13 @@ fn write_via_temp(
     Ok(())
 }
 
+/// A path's last component as text; empty for `/` or `..`.
+pub fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// The first executable file called `name` on PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -116,6 +123,23 @@ pub fn is_executable(p: &Path) -> bool {
     #[cfg(not(unix))]
     {
         p.is_file()
+    }
+}
+
+/// A file's path, size and modification time: enough to tell a replaced
+/// tool from the same one, without reading it.
+pub fn stamp(p: &Path) -> String {
+    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    match std::fs::metadata(&real) {
+        Ok(m) => {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{}:{mtime}", real.display(), m.len())
+        }
+        Err(_) => format!("{}:missing", real.display()),
     }
 }
 

@@ -31,5 +31,6 @@ pub mod repro;
 pub mod run;
 pub mod schedule;
 pub mod session;
+pub mod store;
 pub mod target;
 pub mod toolchain;

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName, Verdict};
+use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName};
 use crate::process::interrupt::Cancel;
 use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
@@ -39,6 +39,7 @@ use group::Group;
 
 mod built;
 mod group;
+pub mod preflight;
 mod run_cell;
 
 /// Bytes of each stream kept per command in results (head and tail).
@@ -80,17 +81,6 @@ pub struct Context {
     pub cancel: Cancel,
     /// The run's hold on the wine prefix, let go by its cool-down.
     pub wine_users: run::WineUsers,
-}
-
-/// A cell's failure that says the disk is full: how a `go build` or the
-/// creation of a cell's directory reports it.
-pub fn disk_full(reason: &str) -> bool {
-    let r = reason.to_ascii_lowercase();
-    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
-    // build the same way, and the journal counts it as disk full too.
-    r.contains("no space left on device")
-        || r.contains("disk quota exceeded")
-        || r.contains("file too large")
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -165,7 +155,7 @@ pub fn run_all(
             let send = |i: usize, (r, entry): group::Finished| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
-                if r.reason.as_deref().is_some_and(disk_full) {
+                if r.reason.as_deref().is_some_and(crate::disk::says_full) {
                     ctx.cancel.stop();
                 }
                 let _ = tx.send((i, Event::Finished(Box::new(r)), entry));
@@ -211,37 +201,12 @@ pub fn run_all(
         if let Some(store) = &store {
             store.prune(cache::MAX_UNUSED_AGE);
         }
-        cache::Store::at(crate::gomod::memo::dir()).prune(cache::MAX_UNUSED_AGE);
+        crate::gomod::memo::store().prune(cache::MAX_UNUSED_AGE);
     }
     done.into_iter()
         .zip(cells)
-        .map(|(r, cell)| r.unwrap_or_else(|| interrupted(cell)))
+        .map(|(r, cell)| r.unwrap_or_else(|| CellResult::interrupted(cell)))
         .collect()
-}
-
-/// The result of a cell that never started.
-pub fn interrupted(cell: Cell) -> CellResult {
-    CellResult {
-        cell,
-        outcome: Outcome::Interrupted,
-        reason: Some("interrupted before it started".into()),
-        verdict: Verdict {
-            met: false,
-            message: "interrupted before it started".into(),
-        },
-        facts: BTreeMap::new(),
-        phases: Vec::new(),
-        duration_ms: 0,
-        dir: None,
-        cached: false,
-        missing: None,
-        key: None,
-        build_of: None,
-        attempts: Vec::new(),
-        ran_on: None,
-        sandboxed: None,
-        tests: Vec::new(),
-    }
 }
 
 fn ms(d: Duration) -> u64 {

@@ -9,13 +9,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::doctor::preflight;
 use crate::errors::Error;
 use crate::expand;
 use crate::load::{Located, Matrix};
 use crate::model::Perf;
 use crate::model::{self, exit, Cell, CellResult, Results, Runner, RunnerKind, SCHEMA_VERSION};
-use crate::pipeline::{self, Context, Event};
+use crate::pipeline::{self, preflight, Context, Event};
 use crate::process::{self, interrupt::Cancel};
 use crate::schedule::History;
 use crate::toolchain::cc::Compilers;

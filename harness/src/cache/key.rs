@@ -2,7 +2,7 @@
 //! Go toolchains, tools, inherited env) and the cell's sources and plan.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -11,12 +11,12 @@ use sha2::{Digest, Sha256};
 
 use super::FORMAT;
 use crate::build::{Plan, Step};
-use crate::fsutil::which;
+use crate::fsutil::{stamp, which};
 use crate::host::{Host, Tools};
 use crate::model::{Cell, Lang, Runner};
 use crate::process;
 use crate::toolchain::cc::Compiler;
-use crate::toolchain::go::GoToolchain;
+use crate::toolchain::go::{go_env_file, goroot_identity, GoToolchain};
 
 /// Inherited variables that name where Go keeps things, not what it builds.
 const WHERE_NOT_WHAT: [&str; 15] = [
@@ -268,56 +268,6 @@ pub(super) fn c_compiler(
             }
             .to_string()
         })
-}
-
-/// `go env -w` writes here; the go command reads it on every run.
-pub fn go_env_file() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOENV") {
-        return (!p.is_empty() && p != "off").then(|| PathBuf::from(p));
-    }
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|x| !x.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            let home = PathBuf::from(std::env::var_os("HOME")?);
-            Some(if cfg!(target_os = "macos") {
-                home.join("Library/Application Support")
-            } else {
-                home.join(".config")
-            })
-        })?;
-    Some(config.join("go/env"))
-}
-
-pub fn goroot_identity(g: &GoToolchain) -> String {
-    let root = std::fs::canonicalize(&g.goroot).unwrap_or_else(|_| g.goroot.clone());
-    let mut files = vec![root.join("VERSION"), root.join("bin/go"), g.go.clone()];
-    if let Ok(rd) = std::fs::read_dir(root.join("pkg/tool")) {
-        let mut dirs: Vec<PathBuf> = rd.filter_map(|e| Some(e.ok()?.path())).collect();
-        dirs.sort();
-        for d in dirs {
-            files.extend(["compile", "asm", "link", "cgo"].map(|t| d.join(t)));
-        }
-    }
-    let stamps: Vec<String> = files.iter().map(|f| stamp(f)).collect();
-    format!("{} {} {}", g.version, root.display(), stamps.join(" "))
-}
-
-/// A file's path, size and modification time: enough to tell a replaced
-/// tool from the same one, without reading it.
-pub(super) fn stamp(p: &Path) -> String {
-    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    match std::fs::metadata(&real) {
-        Ok(m) => {
-            let mtime = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            format!("{}:{}:{mtime}", real.display(), m.len())
-        }
-        Err(_) => format!("{}:missing", real.display()),
-    }
 }
 
 /// The program that runs the binary, and its version.

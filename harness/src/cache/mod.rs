@@ -38,7 +38,7 @@ mod key;
 mod prune;
 mod store;
 
-pub use key::{go_env_file, goroot_identity, keys, Identity, Keys};
+pub use key::{keys, Identity, Keys};
 pub use prune::{prune_builds, prune_due, MAX_UNUSED_AGE};
 pub use store::{Entry, Store};
 

@@ -4,42 +4,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::Store;
-
-impl Store {
-    /// Removes the entries no run has used for `max_age`: their inputs
-    /// have changed since, or the cells left the matrices. Returns how
-    /// many went.
-    pub fn prune(&self, max_age: Duration) -> usize {
-        let now = std::time::SystemTime::now();
-        let old = |p: &Path| {
-            std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > max_age))
-        };
-        let Ok(shards) = std::fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut removed = 0;
-        for shard in shards.filter_map(|e| Some(e.ok()?.path())) {
-            let Ok(entries) = std::fs::read_dir(&shard) else {
-                continue;
-            };
-            for p in entries.filter_map(|e| Some(e.ok()?.path())) {
-                if p.extension().is_some_and(|x| x == "json")
-                    && old(&p)
-                    && std::fs::remove_file(&p).is_ok()
-                {
-                    removed += 1;
-                }
-            }
-            // Only goes when empty.
-            let _ = std::fs::remove_dir(&shard);
-        }
-        removed
-    }
-}
-
 /// How long a build directory or a result nobody used is kept.
 pub const MAX_UNUSED_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
 

@@ -94,10 +94,8 @@ impl Entry {
     }
 }
 
-/// The entries on disk.
-pub struct Store {
-    pub(super) dir: PathBuf,
-}
+/// The entries on disk: a [`crate::store::Store`] of [`Entry`]s.
+pub struct Store(crate::store::Store);
 
 impl Store {
     /// `<cache dir>/results`.
@@ -106,37 +104,32 @@ impl Store {
     }
 
     pub fn at(dir: PathBuf) -> Store {
-        Store { dir }
+        Store(crate::store::Store::at(dir))
     }
 
+    #[cfg(test)]
     pub(super) fn path(&self, key: &str) -> PathBuf {
-        self.dir
-            .join(&key[..2.min(key.len())])
-            .join(format!("{key}.json"))
+        self.0.path(key)
     }
 
     /// The entry for `key`; `None` when there is none, or it cannot be read.
     /// A hit marks the entry used (its mtime), which is what [`Store::prune`]
     /// goes by.
     pub fn get(&self, key: &str) -> Option<Entry> {
-        let path = self.path(key);
-        let text = std::fs::read(&path).ok()?;
-        let e: Entry = serde_json::from_slice(&text).ok()?;
-        if e.format != FORMAT || e.key != key {
-            return None;
-        }
-        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
-            let _ = f.set_modified(std::time::SystemTime::now());
-        }
-        Some(e)
+        self.0
+            .get(key, |e: &Entry| e.format == FORMAT && e.key == key)
     }
 
     /// Stores `entry` through a temporary file and a rename, so a reader
     /// never sees half of one.
     pub fn put(&self, entry: &Entry) -> std::io::Result<()> {
-        let path = self.path(&entry.key);
-        let dir = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(dir)?;
-        crate::fsutil::write_atomic(&path, &serde_json::to_vec(entry)?)
+        self.0.put(&entry.key, entry)
+    }
+
+    /// Removes the entries no run has used for `max_age`: their inputs
+    /// have changed since, or the cells left the matrices. Returns how
+    /// many went.
+    pub fn prune(&self, max_age: std::time::Duration) -> usize {
+        self.0.prune(max_age)
     }
 }

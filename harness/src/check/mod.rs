@@ -6,12 +6,10 @@
 //! outcome names (the build's for build-fail, the run's for run-fail and
 //! timeout, and both for pass, so that a passing cell can pin a linker
 //! warning) and the reason crossprobe gave. Its `facts` expressions
-//! (`facts`) must hold too.
+//! ([`crate::model::FactExpr`]) must hold too.
 
 mod derive;
 pub mod gotest;
-
-pub mod facts;
 
 use std::collections::BTreeMap;
 
@@ -252,7 +250,7 @@ fn fact_misses(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (key, text) in &cell.expect.facts {
-        let Ok(expr) = facts::FactExpr::parse(text) else {
+        let Ok(expr) = crate::model::FactExpr::parse(text) else {
             out.push(format!("fact {key}: invalid expectation {text:?}"));
             continue;
         };

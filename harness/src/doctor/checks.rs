@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::fix::{self, Action};
-use super::{cc, Finding, Group, Level, Needs};
+use super::{Finding, Group, Level, Needs};
+use crate::host::install::{self, Action};
 use crate::host::{Host, Tools};
 use crate::model::Runner;
+use crate::toolchain::cc;
 use crate::{process, run};
 
 /// `go env` and `go list std` should take well under this; past it, a run
@@ -81,7 +82,7 @@ pub fn go() -> GoFound {
         found.findings.push(
             Finding::bad(g, "go", Level::Fail, "no `go` on PATH")
                 .hint("every cell is built with the go on PATH")
-                .fix(fix::install(
+                .fix(install::install(
                     &["golang-go"],
                     &["go"],
                     "install Go from https://go.dev/dl/ and put its bin/ on PATH",
@@ -296,7 +297,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             v.push(Finding::ok(g, name, s));
             continue;
         }
-        let cross = cc::cross_gcc(goos, goarch);
+        let cross = cc::debian_gcc(goos, goarch);
         let zig = cc::zig_target(goos, goarch).filter(|_| crate::fsutil::which("zig").is_some());
         let set_cc = |what: &str| cc::set_cc_hint(goos, goarch, what);
         let host_cc = cc.as_deref().unwrap_or("gcc");
@@ -321,7 +322,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             (Some(a), _) => Finding::ok(g, name, format!("{a} (set CC to it for cgo=1 cells)")),
             (None, Some((bin, pkg))) => Finding::bad(g, name, level, format!("no {bin}; {why}"))
                 .hint(set_cc(&bin))
-                .fix(fix::install(
+                .fix(install::install(
                     &[pkg.as_str()],
                     &[],
                     &format!("install a C cross compiler for {target}, or zig"),
@@ -351,7 +352,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
         }
         None => Finding::bad(g, "zig", Level::Warn, "not found")
             .hint("zig cc builds C for musl, darwin and most other targets with no cross gcc")
-            .fix(run::needs::action("zig").expect("run::needs knows zig")),
+            .fix(install::action("zig").expect("host::install knows zig")),
     });
     v
 }
@@ -376,7 +377,7 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
             Runner::None {
                 reason,
                 missing: tool,
-            } => match tool.and_then(|m| run::needs::action(&m.tool).map(|a| (m.tool, a))) {
+            } => match tool.and_then(|m| install::action(&m.tool).map(|a| (m.tool, a))) {
                 Some((tool, action)) => {
                     let m = missing.entry(tool).or_insert((action, Vec::new(), 0));
                     m.1.push(target);
@@ -477,9 +478,9 @@ fn wine_setup(needs: &Needs, tools: &Tools, cells: usize) -> Vec<Finding> {
             None if crate::fsutil::which("x86_64-w64-mingw32-gcc").is_none() => {
                 Finding::bad(g, "ProcessPrng stub", needs.missing(cells), format!("not built, and no mingw-w64 to build it with ({})", w.version))
                     .hint("Go ≥ 1.22 binaries call ProcessPrng, which wine < 8.13 lacks; --fix installs mingw-w64, then builds the stub")
-                    .fix(fix::install(&["mingw-w64"], &["mingw-w64"], "install mingw-w64"))
+                    .fix(install::install(&["mingw-w64"], &["mingw-w64"], "install mingw-w64"))
             }
-            None => Finding::bad(g, "ProcessPrng stub", needs.missing(cells), format!("{} missing ({})", fix::stub_path("x86_64").display(), w.version))
+            None => Finding::bad(g, "ProcessPrng stub", needs.missing(cells), format!("{} missing ({})", install::stub_path("x86_64").display(), w.version))
                 .hint("Go ≥ 1.22 binaries call ProcessPrng, which wine < 8.13 lacks")
                 .fix(Action::PrngStub { arch: "x86_64" }),
         });

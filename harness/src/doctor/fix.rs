@@ -3,123 +3,14 @@
 //! it cannot (no root and no password-less sudo, no package manager).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::{Finding, Level};
+use crate::host::install::{is_root, stub_path, Action, Manager};
 use crate::host::{self, Tools};
 use crate::model::Runner;
 use crate::{process, render, run};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Manager {
-    Apt,
-    Brew,
-}
-
-impl Manager {
-    /// The package manager of this machine, if crossprobe knows it.
-    pub fn detect() -> Option<Manager> {
-        if cfg!(target_os = "linux") && crate::fsutil::which("apt-get").is_some() {
-            Some(Manager::Apt)
-        } else if cfg!(target_os = "macos") && crate::fsutil::which("brew").is_some() {
-            Some(Manager::Brew)
-        } else {
-            None
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub enum Action {
-    Packages {
-        manager: Manager,
-        packages: Vec<String>,
-    },
-    /// A command this user runs, e.g. `go install`.
-    Run(Vec<String>),
-    /// crossprobe's wine prefix, made by the run phase's own warm-up.
-    WinePrefix,
-    /// The wine ProcessPrng stub, built from the shipped source.
-    PrngStub { arch: &'static str },
-    /// Only a person can do it; the text says what.
-    Manual(String),
-}
-
-/// Packages by manager; a manual step where this machine has neither.
-pub fn install(apt: &[&str], brew: &[&str], otherwise: &str) -> Action {
-    let pick = |m: Manager, p: &[&str]| Action::Packages {
-        manager: m,
-        packages: p.iter().map(|s| s.to_string()).collect(),
-    };
-    match Manager::detect() {
-        Some(Manager::Apt) if !apt.is_empty() => pick(Manager::Apt, apt),
-        Some(Manager::Brew) if !brew.is_empty() => pick(Manager::Brew, brew),
-        _ => Action::Manual(otherwise.to_string()),
-    }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    cfg!(unix) && unsafe { libc::geteuid() } == 0
-}
-
-/// `sudo ` when root is needed and we are not root.
-fn sudo() -> &'static str {
-    if is_root() {
-        ""
-    } else {
-        "sudo "
-    }
-}
-
-pub fn stub_path(arch: &str) -> PathBuf {
-    Path::new(host::SHARE_DIR)
-        .join("wine")
-        .join(arch)
-        .join("bcryptprimitives.dll")
-}
-
-impl Action {
-    /// The exact command for a person.
-    pub fn command(&self) -> String {
-        match self {
-            Action::Packages {
-                manager: Manager::Apt,
-                packages,
-            } => {
-                format!(
-                    "{}apt-get install -y --no-install-recommends {}",
-                    sudo(),
-                    packages.join(" ")
-                )
-            }
-            Action::Packages {
-                manager: Manager::Brew,
-                packages,
-            } => format!("brew install {}", packages.join(" ")),
-            Action::Run(argv) => argv.join(" "),
-            Action::WinePrefix => {
-                "crossprobe doctor --fix (runs `wineboot --init` in crossprobe's own prefix, ~20 s)"
-                    .into()
-            }
-            Action::PrngStub { arch } => {
-                // The stub's source is embedded in the binary; a user who
-                // installed with cargo has no checkout to name a path in.
-                format!(
-                    "crossprobe doctor --fix (builds the ProcessPrng stub it ships with {arch}-w64-mingw32-gcc into {})",
-                    stub_path(arch).display()
-                )
-            }
-            Action::Manual(text) => text.clone(),
-        }
-    }
-
-    /// Whether `--fix` can try it.
-    pub fn automatic(&self) -> bool {
-        !matches!(self, Action::Manual(_))
-    }
-}
 
 /// What `--fix` did, step by step: the command, then how it went.
 pub struct Applied {

@@ -2,24 +2,24 @@
 //! or FAIL with the exact command that fixes it.
 //!
 //! - `checks` looks: Go, C toolchains, emulators, limits;
-//! - `fix` runs the fixes it can (`crossprobe doctor --fix`);
-//! - `preflight` turns the cells a run cannot serve into skips, with the
-//!   reason, before anything is built;
-//! - `cc` knows which C compiler builds for which target.
+//! - `fix` runs the fixes it can (`crossprobe doctor --fix`).
+//!
+//! Which C compiler builds for which target is the toolchain's
+//! ([`crate::toolchain::cc`]); the run's own preflight is the pipeline's
+//! ([`crate::pipeline::preflight`]).
 //!
 //! With matrices, a missing tool that one of their cells needs is a FAIL;
 //! without, every missing tool is a WARN, since nothing says it is needed.
 
-pub mod cc;
 pub mod checks;
 pub mod fix;
-pub mod preflight;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::host::install::Action;
 use crate::model::Cell;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -77,7 +77,7 @@ pub struct Finding {
     pub fix: Option<String>,
     /// What `--fix` does about it.
     #[serde(skip)]
-    pub action: Option<fix::Action>,
+    pub action: Option<Action>,
 }
 
 impl Finding {
@@ -111,7 +111,7 @@ impl Finding {
     }
 
     /// The fix: what a person runs, and what `--fix` does.
-    pub fn fix(mut self, action: fix::Action) -> Finding {
+    pub fn fix(mut self, action: Action) -> Finding {
         self.fix = Some(action.command());
         self.action = Some(action);
         self
@@ -241,7 +241,7 @@ pub fn render_text(findings: &[Finding]) -> String {
     let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
     let fixable = findings
         .iter()
-        .filter(|f| f.level != Level::Ok && f.action.as_ref().is_some_and(fix::Action::automatic))
+        .filter(|f| f.level != Level::Ok && f.action.as_ref().is_some_and(Action::automatic))
         .count();
     let _ = write!(
         s,

@@ -552,7 +552,7 @@ mod tests {
         let results: Vec<CellResult> = mine
             .iter()
             .map(|c| {
-                let mut r = crate::doctor::preflight::skip(c.clone(), "timed".into());
+                let mut r = crate::pipeline::preflight::skip(c.clone(), "timed".into());
                 r.duration_ms = 2000;
                 r
             })

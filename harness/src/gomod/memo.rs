@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::store::Store;
 use crate::toolchain::go::GoToolchain;
 
 /// Bumped when a record's layout or meaning changes.
@@ -61,7 +62,7 @@ pub fn key(
     let inputs = KeyInputs {
         format: FORMAT,
         what,
-        goroot: crate::cache::goroot_identity(go),
+        goroot: crate::toolchain::go::goroot_identity(go),
         env,
         // Inherited, unless `env` sets them: GOOS, GOFLAGS, CGO_ENABLED,
         // GOMODCACHE (the Dir of each dependency), CC and PATH (whether cgo
@@ -75,7 +76,7 @@ pub fn key(
                     && !env.contains_key(k)
             })
             .collect(),
-        go_env_file: crate::cache::go_env_file()
+        go_env_file: crate::toolchain::go::go_env_file()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .unwrap_or_default(),
         root,
@@ -85,45 +86,32 @@ pub fn key(
     super::hex(&Sha256::digest(&bytes))
 }
 
-fn path(key: &str) -> PathBuf {
-    dir().join(&key[..2]).join(format!("{key}.json"))
-}
-
 #[derive(Serialize, serde::Deserialize)]
 struct Stored<T> {
     key: String,
     record: T,
 }
 
+/// The records, under [`dir`].
+pub fn store() -> Store {
+    Store::at(dir())
+}
+
 /// The record under `key`; a hit marks it used, which pruning goes by.
 pub fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
-    let p = path(key);
-    let s: Stored<T> = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
-    if s.key != key {
-        return None;
-    }
-    if let Ok(f) = std::fs::File::options().append(true).open(&p) {
-        let _ = f.set_modified(std::time::SystemTime::now());
-    }
-    Some(s.record)
+    store()
+        .get(key, |s: &Stored<T>| s.key == key)
+        .map(|s| s.record)
 }
 
 /// Keeps `record` under `key`. One that cannot be written costs the next
 /// run a `go list`, nothing else.
 pub fn put<T: Serialize>(key: &str, record: &T) {
-    let p = path(key);
-    let Some(parent) = p.parent() else {
-        return;
-    };
     let stored = Stored {
         key: key.to_string(),
         record,
     };
-    if std::fs::create_dir_all(parent).is_ok() {
-        if let Ok(bytes) = serde_json::to_vec(&stored) {
-            let _ = crate::fsutil::write_atomic(&p, &bytes);
-        }
-    }
+    let _ = store().put(key, &stored);
 }
 
 /// How the module's tree looks to `go list`: every directory, the name of

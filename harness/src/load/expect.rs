@@ -84,7 +84,7 @@ impl Checker<'_> {
         };
         let mut facts = BTreeMap::new();
         for (k, v) in &e.value.facts {
-            let expr = crate::check::facts::FactExpr::parse(&v.value.0).map_err(|why| {
+            let expr = crate::model::FactExpr::parse(&v.value.0).map_err(|why| {
                 self.err(span_of(&v.referenced), format!("invalid fact expectation for {k}: {why}"), "this expression", Some("write a value (`true`, `\"0\"`), a comparison (`<= 2.31`, `!= soft`) or a regex (`~ ^go1\\.2`)".into()))
             })?;
             facts.insert(k.clone(), expr);

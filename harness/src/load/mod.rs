@@ -92,7 +92,7 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     pub pattern: Option<Regex>,
     pub reason: Option<String>,
-    pub facts: BTreeMap<String, crate::check::facts::FactExpr>,
+    pub facts: BTreeMap<String, crate::model::FactExpr>,
     /// `file:line:col` of the entry.
     pub position: String,
     pub span: SourceSpan,

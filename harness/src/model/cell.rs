@@ -225,10 +225,4 @@ impl Cell {
     pub fn target(&self) -> String {
         format!("{}/{}", self.goos, self.goarch)
     }
-
-    /// The axes as ordered name/value pairs: what JUnit properties, the HTML
-    /// grid and `--filter` see.
-    pub fn axes(&self) -> Vec<(String, String)> {
-        crate::axis::pairs(self)
-    }
 }

@@ -193,6 +193,31 @@ impl std::fmt::Display for TestCounts {
 }
 
 impl CellResult {
+    /// The result of a cell that never started.
+    pub fn interrupted(cell: Cell) -> CellResult {
+        CellResult {
+            cell,
+            outcome: Outcome::Interrupted,
+            reason: Some("interrupted before it started".into()),
+            verdict: Verdict {
+                met: false,
+                message: "interrupted before it started".into(),
+            },
+            facts: BTreeMap::new(),
+            phases: Vec::new(),
+            duration_ms: 0,
+            dir: None,
+            cached: false,
+            missing: None,
+            key: None,
+            build_of: None,
+            attempts: Vec::new(),
+            ran_on: None,
+            sandboxed: None,
+            tests: Vec::new(),
+        }
+    }
+
     /// The one count of [`CellResult::tests`], for every reporter.
     pub fn test_counts(&self) -> TestCounts {
         let mut n = TestCounts::default();

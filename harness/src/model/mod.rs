@@ -4,18 +4,22 @@
 //! A [`Cell`] is what expand produces: everything needed to build and run one
 //! probe on one target. A [`CellResult`] is what the pipeline makes of it.
 //! Every reporter (summary, JUnit, JSON, HTML, diff) reads these types and
-//! nothing else, so a fact computed once reads the same everywhere.
+//! nothing else, so a fact computed once reads the same everywhere. An
+//! expectation's fact expressions ([`FactExpr`]) are parsed by load and
+//! judged by check, so they live here, below both.
 //!
 //! Compatibility: fields may be added with `#[serde(default)]`; renaming or
 //! removing one bumps [`SCHEMA_VERSION`].
 
 mod cell;
 mod cell_result;
+mod facts;
 mod outcome;
 mod results;
 
 pub use cell::*;
 pub use cell_result::*;
+pub use facts::FactExpr;
 pub use outcome::*;
 pub use results::*;
 

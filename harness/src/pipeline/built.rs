@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
-use super::group::Group;
 use super::{judge, ms, timeout, Context, OUTPUT_CAP};
 use crate::check::Observed;
 use crate::fsutil::Lock;
@@ -44,7 +44,7 @@ pub(super) struct Built {
 
 /// The directory a group builds in: its own under the cache, unless
 /// `--keep` asks for a fresh one or another crossprobe holds it.
-pub(super) fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Result<BuildDir> {
+pub(super) fn build_dir(build_key: &str, first: &Cell, keep: bool) -> std::io::Result<BuildDir> {
     let temp = || {
         tempfile::Builder::new()
             .prefix(&format!("crossprobe-{}-", first.slug))
@@ -56,7 +56,7 @@ pub(super) fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Res
     }
     let root = crate::host::cache_dir().join("builds");
     let slug: String = first.slug.chars().take(80).collect();
-    let name = format!("{slug}-{}", &group.build_key[..16]);
+    let name = format!("{slug}-{}", &build_key[..16]);
     let path = root.join(&name);
     if std::fs::create_dir_all(&path).is_err() {
         return temp();
@@ -73,10 +73,20 @@ pub(super) fn build_dir(group: &Group, first: &Cell, keep: bool) -> std::io::Res
     }
 }
 
-/// Render, build and inspect, once for every cell of `group`; the build is
-/// tried again (`--retries`) while it fails and no cell expected that.
-pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built {
-    let first = &cells[group.cells[0].0];
+/// What a build needs of its group: the plan's key, the rendered sources,
+/// the cells in the group's order, and where the group keeps its build
+/// directory until its last cell has run.
+pub(super) struct Members<'a> {
+    pub(super) build_key: &'a str,
+    pub(super) sources: &'a [(String, String)],
+    pub(super) cells: Vec<&'a Cell>,
+    pub(super) dir: &'a Mutex<Option<BuildDir>>,
+}
+
+/// Render, build and inspect, once for every cell of the group; the build
+/// is tried again (`--retries`) while it fails and no cell expected that.
+pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
+    let first = group.cells[0];
     let mut phases = Vec::new();
     let mut built = Built {
         failed: Vec::new(),
@@ -90,7 +100,7 @@ pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built
         no_run: None,
         inspected: BTreeMap::new(),
     };
-    let dir = match build_dir(group, first, ctx.keep) {
+    let dir = match build_dir(group.build_key, first, ctx.keep) {
         Ok(d) => d,
         Err(e) => {
             built.spawn_error = Some((
@@ -108,7 +118,7 @@ pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built
     let path = built.path.clone();
 
     let tr = Instant::now();
-    if let Err(e) = render::write(&group.sources, &path) {
+    if let Err(e) = render::write(group.sources, &path) {
         built.spawn_error = Some((Outcome::BuildFail, e));
     }
     phases.push(Phase {
@@ -133,7 +143,7 @@ pub(super) fn build_group(group: &Group, cells: &[Cell], ctx: &Context) -> Built
         };
         let mut tried = phases.clone();
         tried.push(build);
-        match build_again(group, cells, ctx, &built, &tried) {
+        match build_again(&group.cells, ctx, &built, &tried) {
             Some(checked) => built.failed.push(checked),
             None => {
                 phases = tried;
@@ -201,8 +211,7 @@ impl Built {
 /// try: tries are left, nobody stopped the run, and every cell of the group
 /// expected it to succeed.
 fn build_again(
-    group: &Group,
-    cells: &[Cell],
+    cells: &[&Cell],
     ctx: &Context,
     built: &Built,
     tried: &[Phase],
@@ -219,10 +228,9 @@ fn build_again(
         builds: &built.commands,
         ..Observed::default()
     };
-    let checked: Vec<CellResult> = group
-        .cells
+    let checked: Vec<CellResult> = cells
         .iter()
-        .map(|&(i, _)| judge(&cells[i], tried.to_vec(), &obs, BTreeMap::new()))
+        .map(|cell| judge(cell, tried.to_vec(), &obs, BTreeMap::new()))
         .collect();
     checked.iter().all(|r| !r.verdict.met).then_some(checked)
 }

@@ -20,13 +20,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::built::{build_group, BuildDir, Built};
+use super::built::{build_group, BuildDir, Built, Members};
 use super::run_cell::{run_once, Ran};
 use super::{judge, Context};
 use crate::cache::Entry;
 use crate::check::Observed;
 use crate::model::{Attempt, Cell, CellResult, Phase, Standing};
-use crate::run;
 
 /// Cells that share one build.
 pub(super) struct Group {
@@ -70,7 +69,15 @@ impl Group {
     /// of them when the build left nothing to run (they are checked on the
     /// build), none when their runs can follow.
     pub(super) fn build(&self, cells: &[Cell], ctx: &Context) -> Vec<(usize, Finished)> {
-        let built = self.built.get_or_init(|| build_group(self, cells, ctx));
+        let built = self.built.get_or_init(|| {
+            let members = Members {
+                build_key: &self.build_key,
+                sources: &self.sources,
+                cells: self.cells.iter().map(|&(i, _)| &cells[i]).collect(),
+                dir: &self.dir,
+            };
+            build_group(&members, ctx)
+        });
         if built.ok() {
             return Vec::new();
         }
@@ -198,7 +205,10 @@ fn check(
         r
     });
     let missing = match &built.skip {
-        Some(_) => ctx.compilers.missing(cell).map(run::needs::missing),
+        Some(_) => ctx
+            .compilers
+            .missing(cell)
+            .map(crate::host::install::missing),
         None => ran.and_then(|r| r.missing.clone()),
     };
     let obs = Observed {

@@ -20,6 +20,7 @@
 mod capture;
 pub mod interrupt;
 mod passthrough;
+pub mod shown;
 pub mod sweep;
 mod sys;
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::axis;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
+use crate::process::shown::quote;
 
 const TEMPLATE: &str = include_str!("html/report.html");
 
@@ -165,7 +166,7 @@ fn host_line(h: &crate::model::Host, shard: Option<&str>) -> String {
 
 fn square(r: &CellResult) -> Square {
     let c = &r.cell;
-    let mut axes: BTreeMap<String, String> = c.axes().into_iter().collect();
+    let mut axes: BTreeMap<String, String> = axis::pairs(c).into_iter().collect();
     axes.insert("matrix".into(), c.matrix.clone());
     if let Some(on) = &r.ran_on {
         axes.insert("runner".into(), on.clone());
@@ -208,7 +209,7 @@ fn square(r: &CellResult) -> Square {
     }
 }
 
-/// Every axis any cell has, in the order `Cell::axes` gives them.
+/// Every axis any cell has, in the order `axis::pairs` gives them.
 fn axes(cells: &[Square]) -> Vec<String> {
     let order: Vec<&str> = ["matrix", "runner"]
         .into_iter()
@@ -328,18 +329,8 @@ fn command_line(c: &Command) -> String {
         parts.push(format!("cd {} &&", quote(cwd)));
     }
     parts.extend(c.env.iter().map(|(k, v)| format!("{k}={}", quote(v))));
-    parts.extend(c.argv.iter().map(|a| quote(a)));
+    parts.extend(c.argv.iter().map(|a| quote(a).into_owned()));
     parts.join(" ")
-}
-
-/// Quoted for a POSIX shell, for a person to paste; nothing here runs it.
-fn quote(s: &str) -> String {
-    let plain = |ch: char| ch.is_ascii_alphanumeric() || "_@%+=:,./-".contains(ch);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub fn to_results(path: &Path) -> Result<Results, Error> {
             {
                 Some(i) => finished.swap_remove(i),
                 None => {
-                    let mut r = crate::pipeline::interrupted(cell);
+                    let mut r = CellResult::interrupted(cell);
                     let why = "never finished: the run ended first (read from its journal)";
                     r.reason = Some(why.into());
                     r.verdict.message = why.into();
@@ -226,30 +226,5 @@ impl Journal {
     pub fn remove(mut self) {
         self.file = None;
         let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// True for the errors of a full disk: no space, a quota, or a file size
-/// limit (`ulimit -f`).
-pub fn is_disk_full(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
-    ) || e.kind() == io::ErrorKind::StorageFull
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn full_disks_are_recognised() {
-        assert!(is_disk_full(&io::Error::from_raw_os_error(libc::ENOSPC)));
-        assert!(is_disk_full(&io::Error::from_raw_os_error(libc::EFBIG)));
-        assert!(!is_disk_full(&io::Error::from_raw_os_error(libc::EACCES)));
-        assert!(crate::pipeline::disk_full(
-            "write /tmp/go-build123/b001/exe/a.out: no space left on device"
-        ));
-        assert!(!crate::pipeline::disk_full("undefined: x"));
     }
 }

@@ -14,7 +14,6 @@ use super::journal::{self, Journal};
 use super::lock::{self, DirLock};
 use crate::errors::Error;
 use crate::model::{Cell, CellResult, Host, Outcome, Results};
-use crate::pipeline;
 use crate::process::interrupt::Cancel;
 
 struct Dir {
@@ -138,7 +137,7 @@ impl Sink {
 
     /// Records a finished cell in its matrix's journal.
     pub fn finished(&mut self, r: &CellResult) {
-        if let Some(reason) = r.reason.as_deref().filter(|r| pipeline::disk_full(r)) {
+        if let Some(reason) = r.reason.as_deref().filter(|r| crate::disk::says_full(r)) {
             self.full(format!("cell {}: {reason}", r.cell.id));
         }
         let Some(j) = self
@@ -152,7 +151,7 @@ impl Sink {
             return;
         }
         if let Err(e) = j.append(r) {
-            if journal::is_disk_full(&e) {
+            if crate::disk::is_full(&e) {
                 let what = format!("{}: {e}", j.path.display());
                 self.full(what);
             }
@@ -214,7 +213,7 @@ impl Sink {
                     ),
                     _ => String::new(),
                 };
-                let full = journal::is_disk_full(&source);
+                let full = crate::disk::is_full(&source);
                 if full {
                     self.disk_full
                         .get_or_insert_with(|| format!("{}: {source}", path.display()));

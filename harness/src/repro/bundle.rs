@@ -29,6 +29,7 @@ use crate::check::FACTS_MARKER;
 use crate::errors::Error;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Runner};
 use crate::process;
+use crate::process::shown::quote;
 use crate::toolchain::go::GoToolchain;
 
 /// Whether a cell gets a bundle: it failed to build or run.
@@ -230,17 +231,6 @@ fn tool_lines(
     s
 }
 
-/// `it's` → `'it'\''s'`; plain words stay bare.
-pub fn sh_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 fn replay_script(
     r: &CellResult,
     go: &GoToolchain,
@@ -269,7 +259,7 @@ fn replay_script(
     );
     let _ = writeln!(s, "expected={}", r.outcome);
     s.push_str("here=$(cd \"$(dirname \"$0\")\" && pwd)\n");
-    let gopath = sh_quote(&go.go.display().to_string());
+    let gopath = quote(&go.go.display().to_string()).into_owned();
     if go.request == "local" {
         let _ = writeln!(s, "GO=${{GO:-{gopath}}}");
     } else {
@@ -306,7 +296,7 @@ fn replay_script(
         line.push_str(" -u CGO_ENABLED");
     }
     for (k, v) in &b.env {
-        let _ = write!(line, " {}", sh_quote(&format!("{k}={v}")));
+        let _ = write!(line, " {}", quote(&format!("{k}={v}")));
     }
     line.push_str(" \"$GO\"");
     let mut args = b.argv.iter().skip(1).peekable();
@@ -315,7 +305,7 @@ fn replay_script(
             args.next();
             let _ = write!(line, " -o {output}");
         } else {
-            let _ = write!(line, " {}", sh_quote(a));
+            let _ = write!(line, " {}", quote(a));
         }
     }
     let _ = writeln!(
@@ -344,7 +334,7 @@ fn replay_script(
             // have none, and then the one crossprobe ran with.
             let used = run
                 .and_then(|(_, c)| c.argv.iter().find(|a| a.ends_with("wasm_exec_node.js")))
-                .map_or("''".to_string(), |a| sh_quote(a));
+                .map_or("''".to_string(), |a| quote(a).into_owned());
             let _ = writeln!(
                 s,
                 "root=$(GOTOOLCHAIN=local \"$GO\" env GOROOT)\nexec_js=\"$root/lib/wasm/wasm_exec_node.js\"\n\
@@ -365,7 +355,7 @@ fn replay_script(
         let recorded = run.map_or("(not run)".to_string(), |(_, c)| {
             c.argv
                 .iter()
-                .map(|a| sh_quote(a))
+                .map(|a| quote(a))
                 .collect::<Vec<_>>()
                 .join(" ")
         });
@@ -374,19 +364,19 @@ fn replay_script(
             "echo 'replay: built. The run used {}, which replay.sh does not set up; crossprobe ran:'\n\
              echo {}\nif [ \"$expected\" = build-fail ]; then verdict pass; fi\nexit 3",
             cell.runner.name(),
-            sh_quote(&recorded)
+            quote(&recorded)
         );
         return s;
     };
     let mut line = String::from("env");
     for (k, v) in &env {
-        let _ = write!(line, " {}", sh_quote(&format!("{k}={v}")));
+        let _ = write!(line, " {}", quote(&format!("{k}={v}")));
     }
     for a in &argv {
         if a == "$exec_js" {
             line.push_str(" \"$exec_js\"");
         } else {
-            let _ = write!(line, " {}", sh_quote(a));
+            let _ = write!(line, " {}", quote(a));
         }
     }
     let secs = timeout.as_secs().max(1);
@@ -409,10 +399,10 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(sh_quote("GOARCH=arm"), "GOARCH=arm");
-        assert_eq!(sh_quote(""), "''");
-        assert_eq!(sh_quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote("$HOME"), "'$HOME'");
+        assert_eq!(quote("GOARCH=arm"), "GOARCH=arm");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
     }
 }

@@ -15,10 +15,10 @@
 //! - [`sandbox`] puts an invocation inside bubblewrap.
 
 pub mod exec;
-pub mod needs;
 pub mod qemu;
 pub mod runners;
 pub mod sandbox;
+mod skip;
 mod sysroot;
 pub mod wine;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::runners::{missing, none};
+use super::skip::{missing, none};
 use crate::host::{Host, Tools};
 use crate::model::Runner;
 

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::skip::{missing, none, parse_version};
 use super::wine::{self, WineUsers};
 use super::{qemu, sysroot};
+use crate::fsutil::file_name;
 use crate::host::{Host, Tools};
 use crate::model::{Runner, RunnerKind};
 
@@ -89,22 +91,6 @@ fn default_kind(
     })
 }
 
-/// A structural skip: no tool would give this target a runner here.
-pub(super) fn none(reason: String) -> Runner {
-    Runner::None {
-        reason,
-        missing: None,
-    }
-}
-
-/// An environmental skip: `tool`, which doctor can install, is missing.
-pub(super) fn missing(tool: &str, reason: String) -> Runner {
-    Runner::None {
-        reason,
-        missing: Some(super::needs::missing(tool)),
-    }
-}
-
 fn node(tools: &Tools) -> Runner {
     if tools.node.is_none() {
         return missing(
@@ -143,14 +129,6 @@ fn wasi(tools: &Tools) -> Runner {
             "no wazero or wasmtime: install one to run wasip1/wasm".to_string(),
         ),
     }
-}
-
-/// "8.0 (Debian ...)", "20.20.2" → (major, minor).
-pub(super) fn parse_version(s: &str) -> Option<(u32, u32)> {
-    let mut parts = s.split(|c: char| !c.is_ascii_digit());
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    Some((major, minor))
 }
 
 /// How to run one binary. Run `argv` with `env` set on top of the inherited
@@ -335,12 +313,6 @@ fn utf8(p: &Path) -> Result<String, String> {
     p.to_str()
         .map(str::to_string)
         .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
-}
-
-pub(super) fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::runners::{file_name, missing, none, parse_version};
+use super::skip::{missing, none, parse_version};
+use crate::fsutil::file_name;
 use crate::fsutil::Lock;
 use crate::host::{Host, Tools, Wine};
 use crate::model::Runner;

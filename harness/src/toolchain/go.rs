@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::fsutil::which;
+use crate::fsutil::{stamp, which};
 use crate::process;
 
 #[derive(Clone, Debug, Default)]
@@ -124,6 +124,42 @@ fn parse_buildmodes(help: &str) -> Vec<String> {
         .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         .map(str::to_string)
         .collect()
+}
+
+/// `go env -w` writes here; the go command reads it on every run.
+pub fn go_env_file() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOENV") {
+        return (!p.is_empty() && p != "off").then(|| PathBuf::from(p));
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = PathBuf::from(std::env::var_os("HOME")?);
+            Some(if cfg!(target_os = "macos") {
+                home.join("Library/Application Support")
+            } else {
+                home.join(".config")
+            })
+        })?;
+    Some(config.join("go/env"))
+}
+
+/// What identifies a Go installation without reading it: its version, its
+/// GOROOT and the [`stamp`] of the files a build runs (`bin/go`, the
+/// compiler, assembler, linker and cgo tool).
+pub fn goroot_identity(g: &GoToolchain) -> String {
+    let root = std::fs::canonicalize(&g.goroot).unwrap_or_else(|_| g.goroot.clone());
+    let mut files = vec![root.join("VERSION"), root.join("bin/go"), g.go.clone()];
+    if let Ok(rd) = std::fs::read_dir(root.join("pkg/tool")) {
+        let mut dirs: Vec<PathBuf> = rd.filter_map(|e| Some(e.ok()?.path())).collect();
+        dirs.sort();
+        for d in dirs {
+            files.extend(["compile", "asm", "link", "cgo"].map(|t| d.join(t)));
+        }
+    }
+    let stamps: Vec<String> = files.iter().map(|f| stamp(f)).collect();
+    format!("{} {} {}", g.version, root.display(), stamps.join(" "))
 }
 
 #[cfg(test)]

@@ -32,10 +32,10 @@ use std::time::{Duration, Instant};
 
 use crossprobe::expand::{self, DEFAULT_MAX_CELLS};
 use crossprobe::host::{Host, Tools};
-use crossprobe::model::{Cell, Runner, RunnerKind};
+use crossprobe::model::{Cell, CellResult, Runner, RunnerKind};
 use crossprobe::toolchain::go::{DistTarget, GoToolchain};
 use crossprobe::toolchain::versions;
-use crossprobe::{build, load, pipeline, report, run};
+use crossprobe::{build, load, report, run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
@@ -309,7 +309,7 @@ fn path_safe(slug: &str) -> bool {
 /// Results as an interrupted run would write them, built through JSON so
 /// that fields added to the model later need no change here.
 fn results_of(name: &str, cells: Vec<Cell>) -> crossprobe::model::Results {
-    let cells: Vec<_> = cells.into_iter().map(pipeline::interrupted).collect();
+    let cells: Vec<_> = cells.into_iter().map(CellResult::interrupted).collect();
     let v = serde_json::json!({
         "schema": crossprobe::model::SCHEMA_VERSION,
         "crossprobe_version": "fuzz",

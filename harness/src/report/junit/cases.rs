@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::model::{CellResult, Results, Runner, Standing, TestOutcome, TestResult};
 
-use super::writer::command_line;
+use crate::process::shown::command_line;
 
 pub(super) struct Suite<'a> {
     pub(super) goos: &'a str,

@@ -13,6 +13,7 @@ use quick_xml::Writer;
 use crate::model::{Captured, CellResult, Command, Outcome, Results, TestResult};
 
 use super::cases::{first_line, Case, Status, Suite};
+use crate::process::shown::command_line;
 
 pub(super) fn write_suite<W: Write>(
     w: &mut Writer<W>,
@@ -206,23 +207,6 @@ pub(super) fn log(
         }
     }
     Some(cap(&sanitize(&s), limit).into_owned())
-}
-
-/// A command as a person would type it, env first. For reading only: nothing
-/// ever runs it through a shell.
-pub(super) fn command_line(c: &Command) -> String {
-    let env = c.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
-    let argv = c.argv.iter().map(|a| quote(a).into_owned());
-    env.chain(argv).collect::<Vec<_>>().join(" ")
-}
-
-pub(super) fn quote(s: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(format!("'{}'", s.replace('\'', r"'\''")))
-    }
 }
 
 /// Room kept in the cap for the cut marker.
@@ -423,13 +407,5 @@ mod tests {
         let capped = cap(&s, 1001);
         assert!(capped.len() <= 1001);
         assert!(capped.contains(" bytes cut ...]\n"));
-    }
-
-    #[test]
-    fn quote_for_reading() {
-        assert_eq!(quote("GOARM=5"), "GOARM=5");
-        assert_eq!(quote(""), "''");
-        assert_eq!(quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
     }
 }

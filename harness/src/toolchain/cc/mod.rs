@@ -26,6 +26,12 @@ use crate::host::Host;
 use crate::model::{Cell, Lang};
 use crate::process;
 
+mod targets;
+use targets::{clang_triple, debian_triples, zig_triple};
+pub use targets::{
+    debian_gcc, dumpmachine, go_env_cc, serves, set_cc_hint, triple_target, zig_target,
+};
+
 /// What kind of compiler a cell got; decides the flags crossprobe adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -390,73 +396,6 @@ fn resolve(
                 darwin_stubs: false,
             })
         }
-    }
-}
-
-/// The gcc Debian packages for a target, and its package: what a user
-/// would install to build cgo for it (hard-float ARM). Doctor's hints.
-pub fn debian_gcc(goos: &str, goarch: &str) -> Option<(String, String)> {
-    match goos {
-        "linux" => debian_triples(goarch, false)
-            .first()
-            .map(|t| (format!("{t}-gcc"), format!("gcc-{}", t.replace('_', "-")))),
-        "windows" => match goarch {
-            "amd64" => Some(("x86_64-w64-mingw32-gcc".into(), "mingw-w64".into())),
-            "386" => Some(("i686-w64-mingw32-gcc".into(), "mingw-w64".into())),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// zig's `-target` for a Go target (hard-float ARM), when zig has a libc
-/// for it.
-pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
-    zig_triple(goos, goarch, false)
-}
-
-/// Debian's cross gcc triples for a GOARCH, preferred first.
-fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
-    let mut triples = crate::target::arch_of(goarch).map_or(vec![], |a| a.triples.to_vec());
-    // The table lists hard float first; soft float wants the other order.
-    if soft_float {
-        triples.reverse();
-    }
-    triples
-}
-
-fn zig_arch(goarch: &str) -> Option<&'static str> {
-    crate::target::arch_of(goarch)?.zig
-}
-
-/// zig's `-target` for a Go target: musl on linux, mingw on windows.
-fn zig_triple(goos: &str, goarch: &str, soft_float: bool) -> Option<String> {
-    let arch = zig_arch(goarch)?;
-    let abi = match (goos, goarch) {
-        ("linux", "arm" | "mips" | "mipsle") if soft_float => "linux-musleabi",
-        ("linux", "arm" | "mips" | "mipsle") => "linux-musleabihf",
-        ("linux", "mips64" | "mips64le") => "linux-muslabi64",
-        ("linux", _) => "linux-musl",
-        ("windows", "amd64" | "386" | "arm64") => "windows-gnu",
-        ("darwin", "amd64" | "arm64") => "macos",
-        _ => return None,
-    };
-    Some(format!("{arch}-{abi}"))
-}
-
-fn clang_triple(goos: &str, goarch: &str, soft_float: bool) -> Option<String> {
-    match goos {
-        "linux" => debian_triples(goarch, soft_float)
-            .first()
-            .map(|t| t.to_string()),
-        "windows" => match goarch {
-            "amd64" => Some("x86_64-w64-mingw32".into()),
-            "386" => Some("i686-w64-mingw32".into()),
-            "arm64" => Some("aarch64-w64-mingw32".into()),
-            _ => None,
-        },
-        "darwin" => Some(format!("{}-apple-macos", zig_arch(goarch)?)),
-        _ => None,
     }
 }
 

@@ -1,4 +1,7 @@
-//! Which C compiler builds for which Go target.
+//! Which C compiler builds for which Go target: the names Debian, zig and
+//! clang give a target, and the target a compiler's triple builds for. The
+//! run's choice ([`super::Compilers`]), the preflight's hints and doctor's
+//! findings all read these.
 //!
 //! A cgo build uses `$CC`, else what `go env CC` says, else `gcc`: the
 //! host's compiler, whatever GOARCH says. So a cross cgo build needs CC set
@@ -9,8 +12,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::process;
-
-pub use crate::toolchain::cc::{debian_gcc as cross_gcc, zig_target};
 
 /// The target of a GNU triple as Go names it: `aarch64-linux-gnu` →
 /// `linux/arm64`. None for a triple it cannot place.
@@ -80,6 +81,73 @@ pub fn dumpmachine(cc: &str) -> Result<String, String> {
     process::query(&argv, &BTreeMap::new(), QUERY).map(|s| s.trim().to_string())
 }
 
+/// The gcc Debian packages for a target, and its package: what a user
+/// would install to build cgo for it (hard-float ARM). Doctor's hints.
+pub fn debian_gcc(goos: &str, goarch: &str) -> Option<(String, String)> {
+    match goos {
+        "linux" => debian_triples(goarch, false)
+            .first()
+            .map(|t| (format!("{t}-gcc"), format!("gcc-{}", t.replace('_', "-")))),
+        "windows" => match goarch {
+            "amd64" => Some(("x86_64-w64-mingw32-gcc".into(), "mingw-w64".into())),
+            "386" => Some(("i686-w64-mingw32-gcc".into(), "mingw-w64".into())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// zig's `-target` for a Go target (hard-float ARM), when zig has a libc
+/// for it.
+pub fn zig_target(goos: &str, goarch: &str) -> Option<String> {
+    zig_triple(goos, goarch, false)
+}
+
+/// Debian's cross gcc triples for a GOARCH, preferred first.
+pub(super) fn debian_triples(goarch: &str, soft_float: bool) -> Vec<&'static str> {
+    let mut triples = crate::target::arch_of(goarch).map_or(vec![], |a| a.triples.to_vec());
+    // The table lists hard float first; soft float wants the other order.
+    if soft_float {
+        triples.reverse();
+    }
+    triples
+}
+
+fn zig_arch(goarch: &str) -> Option<&'static str> {
+    crate::target::arch_of(goarch)?.zig
+}
+
+/// zig's `-target` for a Go target: musl on linux, mingw on windows.
+pub(super) fn zig_triple(goos: &str, goarch: &str, soft_float: bool) -> Option<String> {
+    let arch = zig_arch(goarch)?;
+    let abi = match (goos, goarch) {
+        ("linux", "arm" | "mips" | "mipsle") if soft_float => "linux-musleabi",
+        ("linux", "arm" | "mips" | "mipsle") => "linux-musleabihf",
+        ("linux", "mips64" | "mips64le") => "linux-muslabi64",
+        ("linux", _) => "linux-musl",
+        ("windows", "amd64" | "386" | "arm64") => "windows-gnu",
+        ("darwin", "amd64" | "arm64") => "macos",
+        _ => return None,
+    };
+    Some(format!("{arch}-{abi}"))
+}
+
+pub(super) fn clang_triple(goos: &str, goarch: &str, soft_float: bool) -> Option<String> {
+    match goos {
+        "linux" => debian_triples(goarch, soft_float)
+            .first()
+            .map(|t| t.to_string()),
+        "windows" => match goarch {
+            "amd64" => Some("x86_64-w64-mingw32".into()),
+            "386" => Some("i686-w64-mingw32".into()),
+            "arm64" => Some("aarch64-w64-mingw32".into()),
+            _ => None,
+        },
+        "darwin" => Some(format!("{}-apple-macos", zig_arch(goarch)?)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +180,7 @@ mod tests {
             ("linux", "mips64le"),
             ("windows", "386"),
         ] {
-            let (bin, _) = cross_gcc(goos, goarch).unwrap();
+            let (bin, _) = debian_gcc(goos, goarch).unwrap();
             let triple = bin.strip_suffix("-gcc").unwrap();
             let want = if goarch == "386" { "386" } else { goarch };
             assert_eq!(

@@ -12,10 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use super::cc;
+use super::Context;
 use crate::check::{self, Observed};
 use crate::model::{Cell, CellResult, Lang, Missing, Outcome};
-use crate::pipeline::Context;
+use crate::toolchain::cc;
 
 /// What the preflight says about a cell.
 enum Said {
@@ -37,7 +37,7 @@ pub fn split(cells: Vec<Cell>, ctx: &Context) -> Split {
         match unservable(&cell, ctx, &mut cache) {
             Some(Said::Skip(reason)) => {
                 let missing = missing_compiler(&cell, ctx);
-                let allow = crate::pipeline::allows_missing(&cell, missing.as_ref(), ctx);
+                let allow = super::allows_missing(&cell, missing.as_ref(), ctx);
                 skipped.push(skip_for(cell, reason, missing, allow))
             }
             Some(Said::Hint(hint)) => {
@@ -71,13 +71,13 @@ fn skip_for(cell: Cell, reason: String, missing: Option<Missing>, allow: bool) -
 fn missing_compiler(cell: &Cell, ctx: &Context) -> Option<Missing> {
     let tool = match cell.env.get("CC") {
         Some(_) => None,
-        None if crate::toolchain::cc::request(cell) == crate::toolchain::cc::Request::Default => {
-            cc::cross_gcc(&cell.goos, &cell.goarch).map(|(bin, _)| bin)
+        None if cc::request(cell) == cc::Request::Default => {
+            cc::debian_gcc(&cell.goos, &cell.goarch).map(|(bin, _)| bin)
         }
         None => ctx.compilers.missing(cell).map(str::to_string),
     };
     tool.filter(|t| crate::fsutil::which(t).is_none())
-        .map(|t| crate::run::needs::missing(&t))
+        .map(|t| crate::host::install::missing(&t))
 }
 
 /// Key: the Go, target and CC asked for; value: why such a cell cannot be
@@ -96,10 +96,10 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
             go.version
         )));
     }
-    let asked = match (cell.env.get("CC"), crate::toolchain::cc::request(cell)) {
+    let asked = match (cell.env.get("CC"), cc::request(cell)) {
         (Some(cc), _) => cc.clone(),
         // cc: default leaves CC to Go: its own default compiler.
-        (None, crate::toolchain::cc::Request::Default) => cc::go_env_cc(
+        (None, cc::Request::Default) => cc::go_env_cc(
             &go.go.display().to_string(),
             &cell.goos,
             &cell.goarch,
@@ -129,7 +129,7 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
 /// cannot be told.
 fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
     let target = format!("{goos}/{goarch}");
-    let suggestion = match cc::cross_gcc(goos, goarch) {
+    let suggestion = match cc::debian_gcc(goos, goarch) {
         Some((bin, _)) if crate::fsutil::which(&bin).is_some() => {
             cc::set_cc_hint(goos, goarch, &bin)
         }

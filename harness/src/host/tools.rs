@@ -1,150 +1,14 @@
-//! Facts about the machine crossprobe runs on, and the emulators and runtimes
-//! it can find there.
-//!
-//! [`detect`] and [`discover`] run once per run; the run phase decides with
-//! what they found and never looks at the machine again. Discovery only
-//! looks at files, except for one `--version` per tool, run concurrently.
+//! The emulators and runtimes a runner can use, found once per run:
+//! qemu-user (and the CPU models each knows), wine, node with Go's
+//! wasm_exec_node.js, a WASI runtime, Rosetta. Only tools that answered
+//! their `--version` ([`super::versions`]) count.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::fsutil::{is_executable, which};
-
-/// Where `scripts/setup` installs the wine ProcessPrng stubs.
-pub const SHARE_DIR: &str = "/usr/local/lib/crossprobe";
-
-/// How long a `--version` probe may take before it is killed.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The machine, named the way Go names targets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Host {
-    pub goos: String,
-    /// GOARCH spelling: `amd64`, `arm64`, `386`, ...
-    pub goarch: String,
-    /// Kernel release (`uname -r`, `kern.osrelease`).
-    pub kernel: String,
-    /// CPU model, as the OS reports it.
-    pub cpu: String,
-}
-
-impl Host {
-    pub fn target(&self) -> String {
-        format!("{}/{}", self.goos, self.goarch)
-    }
-}
-
-pub fn detect() -> Host {
-    let (machine, kernel) = uname();
-    Host {
-        goos: goos().to_string(),
-        goarch: host_goarch(&machine),
-        kernel,
-        cpu: cpu_model().unwrap_or(machine),
-    }
-}
-
-fn goos() -> &'static str {
-    // std's names match Go's for every OS crossprobe can run on, except
-    // that Go calls it "darwin".
-    match std::env::consts::OS {
-        "macos" => "darwin",
-        os => os,
-    }
-}
-
-/// Maps `uname -m` to GOARCH. Unknown machines keep their own name.
-pub fn goarch_of_machine(machine: &str) -> String {
-    crate::target::goarch_of_cpu(machine)
-        .unwrap_or(machine)
-        .to_string()
-}
-
-fn host_goarch(machine: &str) -> String {
-    // An x86_64 crossprobe under Rosetta sees uname say x86_64; the machine
-    // is still arm64, and arm64 binaries run natively on it.
-    #[cfg(target_os = "macos")]
-    if sysctl_string("sysctl.proc_translated").as_deref() == Some("1") {
-        return "arm64".to_string();
-    }
-    goarch_of_machine(machine)
-}
-
-#[cfg(unix)]
-fn uname() -> (String, String) {
-    // SAFETY: utsname is plain old data, and uname fills it in.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return (std::env::consts::ARCH.to_string(), String::new());
-    }
-    let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (field(&u.machine), field(&u.release))
-}
-
-#[cfg(not(unix))]
-fn uname() -> (String, String) {
-    (std::env::consts::ARCH.to_string(), String::new())
-}
-
-#[cfg(target_os = "linux")]
-fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    // x86 says "model name"; arm64 kernels often give no name at all, and
-    // riscv, ppc and s390x each have their own key.
-    ["model name", "uarch", "cpu model", "cpu", "Hardware"]
-        .iter()
-        .find_map(|key| {
-            info.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                (k.trim() == *key && !v.trim().is_empty()).then(|| v.trim().to_string())
-            })
-        })
-}
-
-#[cfg(target_os = "macos")]
-fn cpu_model() -> Option<String> {
-    sysctl_string("machdep.cpu.brand_string")
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-fn cpu_model() -> Option<String> {
-    None
-}
-
-#[cfg(target_os = "macos")]
-fn sysctl_string(name: &str) -> Option<String> {
-    let cname = std::ffi::CString::new(name).ok()?;
-    let mut buf = [0u8; 256];
-    let mut len = buf.len();
-    // SAFETY: buf and len describe a writable buffer that sysctlbyname fills.
-    let rc = unsafe {
-        libc::sysctlbyname(
-            cname.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            &mut len,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
-    // Integer sysctls (proc_translated) come back as 4 little-endian bytes.
-    if len == 4 && !name.starts_with("machdep") {
-        return Some(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]).to_string());
-    }
-    let s = &buf[..len];
-    let s = s.split(|&b| b == 0).next().unwrap_or(s);
-    Some(String::from_utf8_lossy(s).trim().to_string())
-}
+use super::versions::{ask_all, Query};
+use super::{cache_dir, SHARE_DIR};
+use crate::fsutil::{file_name, is_executable, which};
 
 /// A wine installation crossprobe can drive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,21 +69,6 @@ impl Tools {
     }
 }
 
-/// `$XDG_CACHE_HOME/crossprobe`, else the platform's cache directory.
-pub fn cache_dir() -> PathBuf {
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(x).join("crossprobe");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    if cfg!(target_os = "macos") {
-        home.join("Library/Caches/crossprobe")
-    } else {
-        home.join(".cache/crossprobe")
-    }
-}
-
 /// Go's wasm_exec_node.js in a GOROOT: `lib/wasm` since Go 1.24, `misc/wasm`
 /// before. It `require`s `./wasm_exec.js`, so it must run from where it is.
 pub fn wasm_exec_node(goroot: &Path) -> Option<PathBuf> {
@@ -257,7 +106,7 @@ fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>
                 .any(|(o, a)| o == os && arch.is_none_or(|arch| arch == a))
         })
     };
-    let mut probes: Vec<Probe> = Vec::new();
+    let mut queries: Vec<Query> = Vec::new();
 
     let mut qemu = BTreeMap::new();
     let arches = crate::target::ARCHES.iter();
@@ -267,11 +116,11 @@ fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>
     {
         let name = format!("qemu-{arch}");
         if let Some(path) = which(&name) {
-            probes.push(Probe::new(&name, &path, &["--version"]));
+            queries.push(Query::new(&name, &path, &["--version"]));
             // qemu-user 7.2 lists its models, then exits 1.
-            let mut cpus = Probe::new(&cpu_key(&name), &path, &["-cpu", "help"]);
+            let mut cpus = Query::new(&cpu_key(&name), &path, &["-cpu", "help"]);
             cpus.any_status = true;
-            probes.push(cpus);
+            queries.push(cpus);
             qemu.insert(name, path);
         }
     }
@@ -279,13 +128,13 @@ fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>
     let wine = find_wine().filter(|_| wants("windows", None));
     if let Some(w) = &wine {
         for l in std::iter::once(&w.loader64).chain(&w.loader32_candidates) {
-            probes.push(Probe::new(&loader_key(l), l, &["--version"]));
+            queries.push(Query::new(&loader_key(l), l, &["--version"]));
         }
     }
 
     let node = which("node").filter(|_| wants("js", Some("wasm")));
     if let Some(n) = &node {
-        probes.push(Probe::new("node", n, &["--version"]));
+        queries.push(Query::new("node", n, &["--version"]));
     }
 
     // wazero first: it is what scripts/setup installs, and it caches
@@ -295,14 +144,14 @@ fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>
         .filter(|_| wants("wasip1", Some("wasm")))
         .find_map(|(name, arg)| {
             let path = which(name)?;
-            probes.push(Probe::new(name, &path, &[arg]));
+            queries.push(Query::new(name, &path, &[arg]));
             Some(Wasi {
                 name: name.to_string(),
                 path,
             })
         });
 
-    let results = run_probes(probes);
+    let results = ask_all(queries);
     let ok = |key: &str| {
         let text = results.get(key)?.as_deref()?;
         let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
@@ -381,7 +230,7 @@ fn discover_some(goroot: Option<&Path>, only: Option<&BTreeSet<(String, String)>
     }
 }
 
-/// Probe key of a qemu's `-cpu help`.
+/// Query key of a qemu's `-cpu help`.
 fn cpu_key(qemu: &str) -> String {
     format!("{qemu} -cpu help")
 }
@@ -419,15 +268,9 @@ pub fn parse_cpu_models(text: &str) -> Vec<String> {
     models
 }
 
-/// Probe key of a wine loader: its path, since two loaders may share a name.
+/// Query key of a wine loader: its path, since two loaders may share a name.
 fn loader_key(p: &Path) -> String {
     format!("wine:{}", p.display())
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn guess_goroot() -> Option<PathBuf> {
@@ -510,173 +353,5 @@ fn elf_class(p: &Path) -> Option<u8> {
         [0x7f, b'E', b'L', b'F', 1] => Some(32),
         [0x7f, b'E', b'L', b'F', 2] => Some(64),
         _ => None,
-    }
-}
-
-/// One `--version` run.
-struct Probe {
-    key: String,
-    path: PathBuf,
-    args: Vec<String>,
-    /// Its output counts whatever its exit status.
-    any_status: bool,
-}
-
-impl Probe {
-    /// For a qemu-user binary, its answer is kept between runs under its
-    /// path, arguments and file identity (size, mtime, inode): an upgrade
-    /// replaces the file, and so asks again. Only qemu: its answers depend
-    /// on its file alone, where wine's 32-bit loader, say, starts or not by
-    /// the libraries installed beside it. Only answers are kept, never a
-    /// failure.
-    fn memo_key(&self) -> Option<String> {
-        use std::os::unix::fs::MetadataExt;
-        if !self.key.starts_with("qemu-") {
-            return None;
-        }
-        let m = std::fs::metadata(&self.path).ok()?;
-        Some(format!(
-            "{} {} size={} mtime={}.{} ino={}",
-            self.path.display(),
-            self.args.join(" "),
-            m.len(),
-            m.mtime(),
-            m.mtime_nsec(),
-            m.ino()
-        ))
-    }
-
-    fn new(key: &str, path: &Path, args: &[&str]) -> Probe {
-        Probe {
-            key: key.to_string(),
-            path: path.to_path_buf(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            any_status: false,
-        }
-    }
-}
-
-/// Runs every probe at once (they are tiny, and a slow one must not hold up
-/// the rest); key → its output, None when it failed.
-fn run_probes(probes: Vec<Probe>) -> BTreeMap<String, Option<String>> {
-    let memo_file = cache_dir().join("tools").join("qemu.json");
-    let mut memo = read_memo(&memo_file);
-    let mut known = BTreeMap::new();
-    let mut ask = Vec::new();
-    for p in probes {
-        match p.memo_key().and_then(|k| memo.get(&k)) {
-            Some(text) => {
-                known.insert(p.key.clone(), Some(text.clone()));
-            }
-            None => ask.push(p),
-        }
-    }
-    let asked: Vec<(Probe, Option<String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = ask
-            .into_iter()
-            .map(|p| {
-                s.spawn(move || {
-                    let out = output(&p);
-                    (p, out)
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    let mut learned = false;
-    for (p, out) in asked {
-        if let (Some(k), Some(text)) = (p.memo_key(), &out) {
-            memo.insert(k, text.clone());
-            learned = true;
-        }
-        known.insert(p.key, out);
-    }
-    if learned {
-        let json = serde_json::to_vec(&memo).expect("strings serialise");
-        // A memo that cannot be written is asked again next run.
-        let _ = std::fs::create_dir_all(memo_file.parent().expect("has a parent"))
-            .and_then(|()| crate::fsutil::write_atomic(&memo_file, &json));
-    }
-    known
-}
-
-/// What qemu-user binaries answered (`--version`, `-cpu help`) in earlier
-/// runs, by [`Probe::memo_key`]: a run that starts every qemu twice costs
-/// more than the rest of a cached rerun.
-fn read_memo(path: &Path) -> BTreeMap<String, String> {
-    std::fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
-}
-
-/// Through `process`, like every child: a probe that hangs is killed with
-/// its group after [`PROBE_TIMEOUT`], and Ctrl-C reaches it. Its output
-/// goes to files, so a child it leaves behind (wine's wineserver) cannot
-/// keep us waiting for EOF. stdout, then stderr.
-fn output(probe: &Probe) -> Option<String> {
-    let logs = tempfile::tempdir().ok()?;
-    let spec = crate::process::Spec {
-        argv: std::iter::once(probe.path.to_str()?.to_string())
-            .chain(probe.args.iter().cloned())
-            .collect(),
-        env: BTreeMap::from([("WINEDEBUG".to_string(), "-all".to_string())]),
-        env_remove: Vec::new(),
-        cwd: None,
-        timeout: PROBE_TIMEOUT,
-        log_dir: logs.path().to_path_buf(),
-        log_name: "probe".to_string(),
-        cap: 1 << 20,
-        daemons: false,
-    };
-    let c = crate::process::run(&spec).ok()?;
-    if c.exit.timed_out || !(c.exit.success() || probe.any_status && crate::process::started(&c)) {
-        return None;
-    }
-    Some(c.stdout.text + &c.stderr.text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_qemu_answer_is_kept_by_its_file_and_only_a_qemu_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = dir.path().join("qemu-aarch64");
-        std::fs::write(&q, "one").unwrap();
-        let p = Probe::new("qemu-aarch64", &q, &["--version"]);
-        let before = p.memo_key().unwrap();
-        assert_eq!(p.memo_key().unwrap(), before);
-        assert_ne!(
-            Probe::new("qemu-aarch64 -cpu help", &q, &["-cpu", "help"]).memo_key(),
-            Some(before.clone())
-        );
-        // An upgrade replaces the file: another inode, size or mtime.
-        let new = dir.path().join("new");
-        std::fs::write(&new, "two!").unwrap();
-        std::fs::rename(&new, &q).unwrap();
-        assert_ne!(p.memo_key().unwrap(), before);
-        assert_eq!(Probe::new("node", &q, &["--version"]).memo_key(), None);
-    }
-
-    #[test]
-    fn machine_names_map_to_goarch() {
-        assert_eq!(goarch_of_machine("x86_64"), "amd64");
-        assert_eq!(goarch_of_machine("aarch64"), "arm64");
-        assert_eq!(goarch_of_machine("armv7l"), "arm");
-        assert_eq!(goarch_of_machine("i686"), "386");
-        assert_eq!(goarch_of_machine("loongarch64"), "loong64");
-        assert_eq!(goarch_of_machine("mips64el"), "mips64le");
-    }
-
-    #[test]
-    fn detect_names_this_machine_like_go() {
-        let h = detect();
-        assert_eq!(h.goos, goos());
-        assert!(!h.goarch.is_empty() && !h.kernel.is_empty() && !h.cpu.is_empty());
-        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-            assert_eq!(h.target(), "linux/amd64");
-        }
     }
 }
