@@ -371,7 +371,7 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
         }
         match run::choose(goos, goarch, &BTreeMap::new(), host, tools) {
             Runner::Native => {}
-            // The run's own choice says which tool would help (run::needs):
+            // The run's own choice says which tool would help (host::install):
             // none for a structural skip (qemu-i386 crashes Go's 386
             // binaries, wine needs an x86 host).
             Runner::None {

@@ -2,7 +2,7 @@
 //! matrix that needs them exits 1, and each of their cells is a JUnit
 //! failure whose message is doctor's fix; `--allow-missing` makes them
 //! skips (exit 0), counted apart from structural ones. doctor, on the same
-//! PATH, names the same tools: both read run::needs.
+//! PATH, names the same tools: both read host::install.
 
 use std::path::Path;
 

@@ -180,7 +180,7 @@ impl Compilers {
     }
 
     /// The compiler program whose absence is why the cell has none, when
-    /// doctor can install it (run::needs).
+    /// doctor can install it (host::install).
     pub fn missing(&self, cell: &Cell) -> Option<&str> {
         self.missing.get(&Key::of(cell)).map(String::as_str)
     }
