@@ -255,7 +255,8 @@ pub struct Installed {
 /// Writes a `go_GOOS_GOARCH_exec` symlink to `exe` in `dir` for every
 /// target of `targets` that this machine can run, other than the host's own
 /// (cmd/go never looks for that one). A file there that is not such a
-/// symlink is left alone, and is an error.
+/// symlink is left alone, and is an error; every name is checked before
+/// any is written, so a refused install writes no wrapper at all.
 pub fn install(
     dir: &Path,
     exe: &Path,
@@ -269,7 +270,7 @@ pub fn install(
             "pass a directory you can write to",
         )
     })?;
-    let mut done = Vec::new();
+    let mut todo = Vec::new();
     for (goos, goarch) in targets {
         if *goos == host.goos && *goarch == host.goarch {
             continue;
@@ -279,18 +280,21 @@ pub fn install(
             continue;
         }
         let path = dir.join(wrapper_name(goos, goarch));
-        link(exe, &path)?;
-        done.push(Installed {
+        not_foreign(&path)?;
+        todo.push(Installed {
             path,
             target: format!("{goos}/{goarch}"),
             runner: runner.name().to_string(),
         });
     }
-    Ok(done)
+    for i in &todo {
+        link(exe, &i.path)?;
+    }
+    Ok(todo)
 }
 
-/// Points `path` at `exe`, replacing an earlier wrapper atomically.
-fn link(exe: &Path, path: &Path) -> Result<(), ExecError> {
+/// Nothing at `path`, or an earlier wrapper: what [`link`] may replace.
+fn not_foreign(path: &Path) -> Result<(), ExecError> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         let ours = meta.file_type().is_symlink()
             && std::fs::read_link(path).is_ok_and(|t| is_crossprobe(&t));
@@ -301,6 +305,11 @@ fn link(exe: &Path, path: &Path) -> Result<(), ExecError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Points `path` at `exe`, replacing an earlier wrapper atomically.
+fn link(exe: &Path, path: &Path) -> Result<(), ExecError> {
     let tmp = path.with_extension("crossprobe-tmp");
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(exe, &tmp)
