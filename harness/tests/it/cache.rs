@@ -4,13 +4,12 @@
 //! (XDG_CACHE_HOME) and the user's warm GOCACHE.
 #![cfg(target_os = "linux")]
 
-use crate::common;
-use crate::common::Exits;
+use crate::common::{self, CellExt, Test};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use crossprobe::model::{CellResult, Outcome, PhaseName, Runner};
 
 /// A probe that appends a line to $PROBE_LOG each time it runs, so a test
 /// can count real runs, and reports the Go version that built it.
@@ -36,14 +35,12 @@ func main() {
 
 struct Cache {
     dir: tempfile::TempDir,
-    gocache: String,
 }
 
 impl Cache {
     fn new() -> Cache {
         Cache {
             dir: tempfile::tempdir().unwrap(),
-            gocache: common::gocache(),
         }
     }
 
@@ -67,37 +64,34 @@ impl Cache {
         )
     }
 
-    /// `crossprobe run` on `yaml` with the cache on; `tweak` may change the
-    /// command (PATH, CC, ...). Returns the one cell's result.
+    /// `crossprobe run` on `yaml` with the cache on, expecting exit 0;
+    /// `tweak` may change the run (PATH, its status, ...). Returns the one
+    /// cell's result.
     fn run(
         &self,
         yaml: &str,
         args: &[&str],
-        tweak: impl FnOnce(&mut Command),
-    ) -> (Value, common::Run) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
+        tweak: impl FnOnce(Test) -> Test,
+    ) -> (CellResult, common::Run) {
         // Unsandboxed: each probe counts its runs in a file of the test's
         // directory, which a sandboxed probe cannot write.
-        let mut all = vec!["run", "@", "--no-sandbox"];
-        all.extend_from_slice(args);
-        let mut c = common::cmd(dir.path(), &all);
-        c.env_remove("CROSSPROBE_NO_CACHE")
-            .env("XDG_CACHE_HOME", self.dir.path().join("xdg"))
-            .env("GOCACHE", &self.gocache);
-        tweak(&mut c);
-        let out = c.output().unwrap();
-        let run = common::Run { dir, out };
-        let cells = run.cells("c");
+        let test = Test::new()
+            .matrix(yaml)
+            .args(["run", "@", "--no-sandbox"])
+            .args(args)
+            .result_cache(self.dir.path().join("xdg"));
+        let run = tweak(test).run();
+        // The file's own shape, on purpose: every result says whether it
+        // was cached, even when it was not (the typed field has a default).
+        let raw = run.results_json("c");
+        assert!(
+            raw["cells"][0]["cached"].is_boolean(),
+            "every result says whether it was cached: {raw:#}"
+        );
+        let mut cells = run.results("c").cells;
         assert_eq!(cells.len(), 1, "{}", run.stderr());
-        (cells.into_values().next().unwrap(), run)
+        (cells.remove(0), run)
     }
-}
-
-fn cached(cell: &Value) -> bool {
-    cell["cached"]
-        .as_bool()
-        .expect("every result says whether it was cached")
 }
 
 fn host_target() -> &'static str {
@@ -112,22 +106,20 @@ fn host_target() -> &'static str {
 fn an_unchanged_cell_is_reused_and_marked_in_every_report() {
     let c = Cache::new();
     let yaml = c.matrix(host_target(), PROBE, "");
-    let (first, _) = c.run(&yaml, &[], |_| {});
-    assert_eq!(first["outcome"], "pass", "{first:#}");
-    assert!(!cached(&first));
+    let (first, _) = c.run(&yaml, &[], |t| t);
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
+    assert!(!first.cached);
     assert_eq!(c.runs(), 1);
 
-    let (second, run) = c.run(&yaml, &[], |_| {});
+    let (second, run) = c.run(&yaml, &[], |t| t);
     assert_eq!(c.runs(), 1, "a hit must not run the probe again");
-    assert!(cached(&second), "{second:#}");
-    assert_eq!(second["outcome"], "pass");
-    assert_eq!(second["facts"], first["facts"]);
-    assert_eq!(
-        second["phases"], first["phases"],
-        "the original run's record"
-    );
-    assert_eq!(run.results("c")["perf"]["cached_cells"], 1);
-    assert_eq!(run.results("c")["perf"]["builds"], 0);
+    assert!(second.cached, "{second:#?}");
+    assert_eq!(second.outcome, Outcome::Pass);
+    assert_eq!(second.facts, first.facts);
+    assert_eq!(second.phases, first.phases, "the original run's record");
+    let perf = run.results("c").perf.expect("the run's cost");
+    assert_eq!(perf.cached_cells, 1);
+    assert_eq!(perf.builds, 0);
     assert!(
         run.stdout().contains("1 from the result cache"),
         "{}",
@@ -141,41 +133,40 @@ fn an_unchanged_cell_is_reused_and_marked_in_every_report() {
     );
     // No time was spent on it in this run; results.json keeps the original.
     assert!(
-        junit.contains(r#"time="0.000""#) && second["duration_ms"].as_u64() > Some(0),
+        junit.contains(r#"time="0.000""#) && second.duration_ms > 0,
         "{junit}"
     );
     common::validate_junit(&run.reports("c").join("junit.xml"));
 
     // --no-cache runs it again, and says so.
-    let (third, _) = c.run(&yaml, &["--no-cache"], |_| {});
-    assert!(!cached(&third));
+    let (third, _) = c.run(&yaml, &["--no-cache"], |t| t);
+    assert!(!third.cached);
     assert_eq!(c.runs(), 2);
 }
 
 #[test]
 fn a_hit_is_judged_against_the_current_expectations() {
     let c = Cache::new();
-    c.run(&c.matrix(host_target(), PROBE, ""), &[], |_| {});
+    c.run(&c.matrix(host_target(), PROBE, ""), &[], |t| t);
     let xfail = "expect:\n  - when: {probe: counter}\n    outcome: run-fail\n    reason: testing the cache\n";
-    let (r, run) = c.run(&c.matrix(host_target(), PROBE, xfail), &[], |_| {});
-    assert!(cached(&r), "an expectation is not part of the key: {r:#}");
+    let (r, _) = c.run(&c.matrix(host_target(), PROBE, xfail), &[], |t| t.failure());
+    assert!(r.cached, "an expectation is not part of the key: {r:#?}");
     assert_eq!(c.runs(), 1);
-    assert_eq!(r["verdict"]["met"], false);
+    assert!(!r.verdict.met);
     assert_eq!(
-        r["verdict"]["message"],
+        r.verdict.message,
         "unexpected pass: testing the cache may be fixed"
     );
-    assert_eq!(run.code(), 1);
 }
 
 #[test]
 fn a_change_to_the_sources_env_or_argv_misses() {
     let c = Cache::new();
     let t = host_target();
-    c.run(&c.matrix(t, PROBE, ""), &[], |_| {});
+    c.run(&c.matrix(t, PROBE, ""), &[], |t| t);
     let changed = PROBE.replace("func main() {", "// another comment\nfunc main() {");
-    let (r, _) = c.run(&c.matrix(t, &changed, ""), &[], |_| {});
-    assert!(!cached(&r), "sources changed: {r:#}");
+    let (r, _) = c.run(&c.matrix(t, &changed, ""), &[], |t| t);
+    assert!(!r.cached, "sources changed: {r:#?}");
     assert_eq!(c.runs(), 2);
 
     // An inherited variable Go reads (GOAMD64, GOARM64: the default value,
@@ -185,20 +176,18 @@ fn a_change_to_the_sources_env_or_argv_misses() {
     } else {
         ("GOAMD64", "v1")
     };
-    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |cmd| {
-        cmd.env(var.0, var.1);
-    });
-    assert!(!cached(&r), "inherited {}={} changed: {r:#}", var.0, var.1);
+    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |t| t.env(var.0, var.1));
+    assert!(!r.cached, "inherited {}={} changed: {r:#?}", var.0, var.1);
     assert_eq!(c.runs(), 3);
 
     // The argv: a flag the first run did not have.
-    let (r, _) = c.run(&c.matrix(t, PROBE, "  ldflags: [\"-s -w\"]\n"), &[], |_| {});
-    assert!(!cached(&r), "argv changed: {r:#}");
+    let (r, _) = c.run(&c.matrix(t, PROBE, "  ldflags: [\"-s -w\"]\n"), &[], |t| t);
+    assert!(!r.cached, "argv changed: {r:#?}");
     assert_eq!(c.runs(), 4);
 
     // And the first cell is still there, unchanged.
-    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |_| {});
-    assert!(cached(&r));
+    let (r, _) = c.run(&c.matrix(t, PROBE, ""), &[], |t| t);
+    assert!(r.cached);
     assert_eq!(c.runs(), 4);
 }
 
@@ -207,22 +196,22 @@ fn a_change_to_the_sources_env_or_argv_misses() {
 #[test]
 fn a_change_of_runner_or_emulator_misses() {
     let c = Cache::new();
-    let (first, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |_| {});
-    if !first["cell"]["runner"]["kind"].eq("qemu") {
+    let (first, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |t| t);
+    if !matches!(first.cell.runner, Runner::Qemu { .. }) {
         // On an arm64 host this cell runs natively; there is no emulator
         // to change.
-        assert_eq!(first["cell"]["runner"]["kind"], "native", "{first:#}");
+        assert_eq!(first.cell.runner, Runner::Native, "{first:#?}");
         return;
     }
-    assert_eq!(first["outcome"], "pass", "{first:#}");
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
     assert_eq!(c.runs(), 1);
 
     let none = "run:\n  runners: {\"linux/arm64\": none}\n";
-    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, none), &[], |_| {});
-    assert!(!cached(&r), "runner changed: {r:#}");
-    assert_eq!(r["outcome"], "skip");
+    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, none), &[], |t| t);
+    assert!(!r.cached, "runner changed: {r:#?}");
+    assert_eq!(r.outcome, Outcome::Skip);
 
-    let real = common_which("qemu-aarch64");
+    let real = common::tool_path("qemu-aarch64");
     let bin = c.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let wrapper = bin.join("qemu-aarch64");
@@ -232,23 +221,16 @@ fn a_change_of_runner_or_emulator_misses() {
     )
     .unwrap();
     make_executable(&wrapper);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |cmd| {
-        cmd.env("PATH", &path);
+    let (r, _) = c.run(&c.matrix("linux/arm64", PROBE, ""), &[], |t| {
+        t.path_with(&bin)
     });
-    assert!(!cached(&r), "emulator changed: {r:#}");
-    assert_eq!(r["outcome"], "pass");
+    assert!(!r.cached, "emulator changed: {r:#?}");
+    assert_eq!(r.outcome, Outcome::Pass);
     assert_eq!(c.runs(), 2);
-    let run = r["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "run")
-        .unwrap();
     assert_eq!(
-        run["commands"][0]["argv"][0],
+        r.commands_of(PhaseName::Run)[0].argv[0],
         wrapper.display().to_string(),
-        "{r:#}"
+        "{r:#?}"
     );
 }
 
@@ -276,14 +258,14 @@ fn a_change_of_c_compiler_misses() {
             cc.display().to_string()
         ),
     );
-    let (first, _) = c.run(&yaml, &[], |_| {});
-    assert_eq!(first["outcome"], "pass", "{first:#}");
-    let (again, _) = c.run(&yaml, &[], |_| {});
-    assert!(cached(&again), "{again:#}");
+    let (first, _) = c.run(&yaml, &[], |t| t);
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
+    let (again, _) = c.run(&yaml, &[], |t| t);
+    assert!(again.cached, "{again:#?}");
 
     std::fs::write(&cc, "#!/bin/sh\n# version 2\nexec gcc \"$@\"\n").unwrap();
-    let (r, _) = c.run(&yaml, &[], |_| {});
-    assert!(!cached(&r), "the C compiler changed: {r:#}");
+    let (r, _) = c.run(&yaml, &[], |t| t);
+    assert!(!r.cached, "the C compiler changed: {r:#?}");
     assert_eq!(c.runs(), 2);
 }
 
@@ -300,34 +282,28 @@ fn no_stale_hit_after_the_go_version_changes() {
     let bin = c.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let go = bin.join("go");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let switch = |to: &Path| {
         let _ = std::fs::remove_file(&go);
         std::os::unix::fs::symlink(to, &go).unwrap();
     };
-    let on_path = |cmd: &mut Command| {
-        cmd.env("PATH", &path);
-    };
+    let on_path = |t: Test| t.path_with(&bin);
 
-    switch(&common_which("go"));
+    switch(&common::tool_path("go"));
     let (first, _) = c.run(&yaml, &[], on_path);
-    let local = first["facts"]["probe.go_version"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let local = first.fact("probe.go_version").as_str().unwrap().to_string();
     assert_ne!(local, "go1.22.12");
 
     switch(&other_go().join("go"));
     let (r, _) = c.run(&yaml, &[], on_path);
-    assert!(!cached(&r), "{r:#}");
-    assert_eq!(r["outcome"], "pass", "{r:#}");
-    assert_eq!(r["facts"]["probe.go_version"], "go1.22.12");
+    assert!(!r.cached, "{r:#?}");
+    assert_eq!(r.outcome, Outcome::Pass, "{r:#?}");
+    assert_eq!(r.fact("probe.go_version"), "go1.22.12");
     assert_eq!(c.runs(), 2);
 
-    switch(&common_which("go"));
+    switch(&common::tool_path("go"));
     let (back, _) = c.run(&yaml, &[], on_path);
-    assert!(cached(&back));
-    assert_eq!(back["facts"]["probe.go_version"], local.as_str());
+    assert!(back.cached);
+    assert_eq!(back.fact("probe.go_version"), local.as_str());
     assert_eq!(c.runs(), 2);
 }
 
@@ -338,7 +314,7 @@ fn no_stale_hit_after_the_go_version_changes() {
 fn a_different_goroot_of_the_same_release_misses() {
     let c = Cache::new();
     let yaml = c.matrix(host_target(), PROBE, "");
-    let real_go = std::fs::canonicalize(common_which("go")).unwrap();
+    let real_go = std::fs::canonicalize(common::tool_path("go")).unwrap();
     let goroot = real_go.parent().unwrap().parent().unwrap();
     let copy = c.dir.path().join("goroot");
     let linked = Command::new("cp")
@@ -360,22 +336,16 @@ fn a_different_goroot_of_the_same_release_misses() {
     let bin = c.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let go = bin.join("go");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let on_path = |cmd: &mut Command| {
-        cmd.env("PATH", &path);
-    };
+    let on_path = |t: Test| t.path_with(&bin);
 
     std::os::unix::fs::symlink(&real_go, &go).unwrap();
     let (first, _) = c.run(&yaml, &[], on_path);
-    assert_eq!(first["outcome"], "pass", "{first:#}");
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
     std::fs::remove_file(&go).unwrap();
     std::os::unix::fs::symlink(copy.join("bin/go"), &go).unwrap();
     let (r, _) = c.run(&yaml, &[], on_path);
-    assert!(!cached(&r), "{r:#}");
-    assert_eq!(
-        r["facts"]["probe.go_version"],
-        first["facts"]["probe.go_version"]
-    );
+    assert!(!r.cached, "{r:#?}");
+    assert_eq!(r.fact("probe.go_version"), first.fact("probe.go_version"));
     assert_eq!(c.runs(), 2);
 }
 
@@ -398,13 +368,6 @@ fn other_go() -> PathBuf {
     Path::new(&root).join("bin")
 }
 
-fn common_which(name: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is installed by scripts/setup"))
-}
-
 fn make_executable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -416,15 +379,15 @@ fn make_executable(p: &Path) {
 fn cache_clear_empties_it_and_the_next_run_misses() {
     let c = Cache::new();
     let yaml = c.matrix(host_target(), PROBE, "");
-    let (first, _) = c.run(&yaml, &[], |_| {});
-    assert_eq!(first["outcome"], "pass", "{first:#}");
+    let (first, _) = c.run(&yaml, &[], |t| t);
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
     let cache = |args: &[&str]| {
-        let mut all = vec!["cache"];
-        all.extend_from_slice(args);
-        let o = common::cmd(c.dir.path(), &all)
+        Test::at(c.dir.path())
+            .arg("cache")
+            .args(args)
             .env("XDG_CACHE_HOME", c.dir.path().join("xdg"))
-            .exits(0);
-        String::from_utf8(o.stdout).unwrap()
+            .run()
+            .stdout()
     };
     let root = c.dir.path().join("xdg/crossprobe");
     assert_eq!(cache(&["dir"]).trim(), root.display().to_string());
@@ -444,8 +407,8 @@ fn cache_clear_empties_it_and_the_next_run_misses() {
     let builds: Vec<_> = std::fs::read_dir(root.join("builds")).unwrap().collect();
     assert!(builds.is_empty(), "{builds:?}");
 
-    let (again, _) = c.run(&yaml, &[], |_| {});
-    assert!(!cached(&again), "{again:#}");
+    let (again, _) = c.run(&yaml, &[], |t| t);
+    assert!(!again.cached, "{again:#?}");
     assert_eq!(c.runs(), 2);
 }
 
@@ -470,10 +433,10 @@ fn builds_under_a_moved_root_reached_through_one_link_are_up_to_date() {
         std::fs::read(dir.join("probe")).unwrap()
     };
     let run = || {
-        let (cell, _) = c.run(&yaml, &["--no-cache"], |cmd| {
-            cmd.env("XDG_CACHE_HOME", link.join("xdg"));
+        let (cell, _) = c.run(&yaml, &["--no-cache"], |t| {
+            t.env("XDG_CACHE_HOME", link.join("xdg"))
         });
-        assert_eq!(cell["outcome"], "pass", "{cell:#}");
+        assert_eq!(cell.outcome, Outcome::Pass, "{cell:#?}");
     };
     run();
     let built = binary();

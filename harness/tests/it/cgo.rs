@@ -4,43 +4,24 @@
 //! each shipped matrix to the cells a test needs; zig builds one target
 //! only (darwin/arm64, ~100 s the first time on a machine, then cached).
 
-use crate::common;
+use crate::common::{self, CellExt, Test};
 
-use serde_json::Value;
-
-fn outcome(c: &Value) -> &str {
-    c["outcome"].as_str().unwrap()
-}
-
-fn fact<'a>(c: &'a Value, key: &str) -> &'a Value {
-    &c["facts"][key]
-}
-
-/// The commands of one phase of a cell.
-fn commands<'a>(c: &'a Value, phase: &str) -> Vec<&'a Value> {
-    common::phase_commands(c, phase)
-}
-
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-}
+use crossprobe::model::{Outcome, PhaseName, Runner};
 
 #[test]
 fn cgo_1_runs_under_every_runner() {
-    let r = common::Test::new()
+    let r = Test::new()
         .shipped("cgo-cross")
-        .args(&["--filter", "*/cgo1/cgo-hello"])
-        .status(0)
+        .args(["--filter", "*/cgo1/cgo-hello"])
         .run();
     let cells = r.cells("cgo-cross");
     assert_eq!(cells.len(), 6, "{:?}", cells.keys());
     for (id, c) in &cells {
-        assert_eq!(outcome(c), "pass", "{id}: {c:#}");
-        assert_eq!(fact(c, "probe.c.add"), 42, "{id}");
-        assert_eq!(fact(c, "cgo.binary"), "1", "{id}");
-        let libc = fact(c, "probe.c.libc").as_str().unwrap();
-        let want = if c["cell"]["goos"] == "windows" {
+        assert_eq!(c.outcome, Outcome::Pass, "{id}: {c:#?}");
+        assert_eq!(c.fact("probe.c.add"), 42, "{id}");
+        assert_eq!(c.fact("cgo.binary"), "1", "{id}");
+        let libc = c.fact("probe.c.libc").as_str().unwrap();
+        let want = if c.cell.goos == "windows" {
             "mingw-w64"
         } else {
             "glibc"
@@ -48,15 +29,15 @@ fn cgo_1_runs_under_every_runner() {
         assert!(libc.starts_with(want), "{id}: {libc}");
         // The compiler chosen, its version and its argv are recorded, and
         // the build got it as CC.
-        let cc = fact(c, "cc.argv")[0].as_str().unwrap();
+        let cc = c.fact("cc.argv")[0].as_str().unwrap();
         assert!(
-            fact(c, "cc.version").as_str().unwrap().contains("12"),
+            c.fact("cc.version").as_str().unwrap().contains("12"),
             "{id}"
         );
-        let build = commands(c, "build");
-        assert_eq!(build.last().unwrap()["env"]["CC"], cc, "{id}");
+        let build = c.commands_of(PhaseName::Build);
+        assert_eq!(build.last().unwrap().env["CC"], cc, "{id}");
     }
-    let cc = |id: &str| fact(&cells[id], "cc.argv")[0].as_str().unwrap().to_string();
+    let cc = |id: &str| cells[id].fact("cc.argv")[0].as_str().unwrap().to_string();
     assert_eq!(cc("linux/arm64/cgo1/cgo-hello"), "aarch64-linux-gnu-gcc");
     assert_eq!(cc("linux/arm/cgo1/cgo-hello"), "arm-linux-gnueabihf-gcc");
     assert_eq!(cc("linux/riscv64/cgo1/cgo-hello"), "riscv64-linux-gnu-gcc");
@@ -64,84 +45,79 @@ fn cgo_1_runs_under_every_runner() {
 
     // Dynamically linked cgo binaries find their libc: qemu through
     // QEMU_LD_PREFIX, linux/386 through the sysroot's own ld.so.
-    let run = |id: &str| commands(&cells[id], "run")[0].clone();
+    let run = |id: &str| cells[id].commands_of(PhaseName::Run)[0].clone();
     assert_eq!(
-        run("linux/arm/cgo1/cgo-hello")["env"]["QEMU_LD_PREFIX"],
+        run("linux/arm/cgo1/cgo-hello").env["QEMU_LD_PREFIX"],
         "/usr/arm-linux-gnueabihf"
     );
     assert_eq!(
-        run("linux/riscv64/cgo1/cgo-hello")["env"]["QEMU_LD_PREFIX"],
+        run("linux/riscv64/cgo1/cgo-hello").env["QEMU_LD_PREFIX"],
         "/usr/riscv64-linux-gnu"
     );
     // The probe's own argv follows bwrap's, after its `--`.
-    let argv = run("linux/386/cgo1/cgo-hello")["argv"].clone();
-    let words: Vec<&str> = argv
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w.as_str())
-        .collect();
-    let own = words.iter().position(|w| *w == "--").map_or(0, |i| i + 1);
+    let argv = run("linux/386/cgo1/cgo-hello").argv;
+    let own = argv.iter().position(|w| w == "--").map_or(0, |i| i + 1);
     assert_eq!(
-        words[own], "/usr/i686-linux-gnu/lib/ld-linux.so.2",
-        "{argv}"
+        argv[own], "/usr/i686-linux-gnu/lib/ld-linux.so.2",
+        "{argv:?}"
     );
     assert_eq!(
-        cells["windows/amd64/cgo1/cgo-hello"]["cell"]["runner"]["binary"],
-        "wine64"
+        cells["windows/amd64/cgo1/cgo-hello"].cell.runner,
+        Runner::Wine {
+            binary: "wine64".into()
+        }
     );
     common::validate_junit(&r.reports("cgo-cross").join("junit.xml"));
 }
 
 #[test]
 fn cgo_default_records_what_go_chose() {
-    let r = common::Test::new()
+    let r = Test::new()
         .shipped("cgo-cross")
-        .args(&["--filter", "*/cgo-default/*"])
-        .status(0)
+        .args(["--filter", "*/cgo-default/*"])
         .run();
     let cells = r.cells("cgo-cross");
     assert_eq!(cells.len(), 12, "{:?}", cells.keys());
     for (id, c) in &cells {
-        let native = c["cell"]["goos"] == "linux" && c["cell"]["goarch"] == "amd64";
+        let native = c.cell.goos == "linux" && c.cell.goarch == "amd64";
         let go_env = if native { "1" } else { "0" };
-        assert_eq!(fact(c, "cgo.go_env"), go_env, "{id}");
-        assert_eq!(fact(c, "cgo.note").is_string(), !native, "{id}");
+        assert_eq!(c.fact("cgo.go_env"), go_env, "{id}");
+        assert_eq!(c.fact("cgo.note").is_string(), !native, "{id}");
         // `go env` ran first, with CGO_ENABLED unset and CC set: Go turns
         // cgo off when cross-compiling even then.
-        let env_cmd = commands(c, "build")[0];
-        assert_eq!(env_cmd["argv"][1], "env", "{id}");
-        assert!(env_cmd["env"].get("CGO_ENABLED").is_none(), "{id}");
-        assert!(env_cmd["env"]["CC"].is_string(), "{id}");
-        match (c["cell"]["probe"].as_str().unwrap(), native) {
+        let env_cmd = c.commands_of(PhaseName::Build)[0];
+        assert_eq!(env_cmd.argv[1], "env", "{id}");
+        assert!(!env_cmd.env.contains_key("CGO_ENABLED"), "{id}");
+        assert!(env_cmd.env.contains_key("CC"), "{id}");
+        match (c.cell.probe.as_str(), native) {
             ("cgo-hello", false) => {
-                assert_eq!(outcome(c), "build-fail", "{id}");
+                assert_eq!(c.outcome, Outcome::BuildFail, "{id}");
                 assert!(
-                    c["reason"]
-                        .as_str()
+                    c.reason
+                        .as_deref()
                         .unwrap()
                         .contains("build constraints exclude all Go files"),
-                    "{id}: {}",
-                    c["reason"]
+                    "{id}: {:?}",
+                    c.reason
                 );
             }
             (_, _) => {
-                assert_eq!(outcome(c), "pass", "{id}: {c:#}");
-                assert_eq!(fact(c, "cgo.binary"), go_env, "{id}");
+                assert_eq!(c.outcome, Outcome::Pass, "{id}: {c:#?}");
+                assert_eq!(c.fact("cgo.binary"), go_env, "{id}");
             }
         }
-        assert_eq!(c["verdict"]["met"], true, "{id}");
+        assert!(c.verdict.met, "{id}");
     }
 }
 
 #[test]
 fn abi_shows_the_arm_layout_mismatch() {
-    let r = common::Test::new().shipped("abi").status(0).run();
+    let r = Test::new().shipped("abi").run();
     let cells = r.cells("abi");
     assert_eq!(cells.len(), 12, "{:?}", cells.keys());
     let arm = &cells["linux/arm/cgo1/go-c-layout"];
     assert_eq!(
-        fact(arm, "layout.mismatch"),
+        arm.fact("layout.mismatch"),
         &serde_json::json!([
             "alignof: go 4, c 8",
             "offsetof_b: go 4, c 8",
@@ -149,16 +125,16 @@ fn abi_shows_the_arm_layout_mismatch() {
         ])
     );
     let i386 = &cells["linux/386/cgo1/go-c-layout"];
-    assert_eq!(fact(i386, "layout.mismatch"), &serde_json::json!([]));
-    assert_eq!(fact(i386, "probe.c.offsetof_b"), 4);
+    assert_eq!(i386.fact("layout.mismatch"), &serde_json::json!([]));
+    assert_eq!(i386.fact("probe.c.offsetof_b"), 4);
     // The C probe is built by the C compiler alone: no go in sight.
     let c_abi = &cells["linux/arm64/cgo1/c-abi"];
-    let build = commands(c_abi, "build");
+    let build = c_abi.commands_of(PhaseName::Build);
     assert_eq!(build.len(), 1);
-    assert_eq!(build[0]["argv"][0], "aarch64-linux-gnu-gcc");
-    assert_eq!(fact(c_abi, "probe.sizeof.long"), 8);
+    assert_eq!(build[0].argv[0], "aarch64-linux-gnu-gcc");
+    assert_eq!(c_abi.fact("probe.sizeof.long"), 8);
     assert_eq!(
-        fact(&cells["windows/amd64/cgo1/c-abi"], "probe.sizeof.long"),
+        cells["windows/amd64/cgo1/c-abi"].fact("probe.sizeof.long"),
         4
     );
     common::validate_junit(&r.reports("abi").join("junit.xml"));
@@ -166,10 +142,10 @@ fn abi_shows_the_arm_layout_mismatch() {
 
 #[test]
 fn static_pair_shows_the_warning_and_its_fix() {
-    let r = common::Test::new().shipped("static").status(0).run();
+    let r = Test::new().shipped("static").run();
     let cells = r.cells("static");
     let warned = &cells["linux/amd64/cgo1/ldflags=-extldflags=-static/static-net"];
-    let warnings = fact(warned, "build.warnings").as_array().unwrap();
+    let warnings = warned.fact("build.warnings").as_array().unwrap();
     assert!(
         warnings.iter().any(|w| w
             .as_str()
@@ -179,42 +155,33 @@ fn static_pair_shows_the_warning_and_its_fix() {
     );
     let clean =
         &cells["linux/amd64/cgo1/ldflags=-extldflags=-static/tags=netgo,osusergo/static-net"];
-    assert_eq!(fact(clean, "build.warnings"), &serde_json::json!([]));
+    assert_eq!(clean.fact("build.warnings"), &serde_json::json!([]));
     for c in [warned, clean] {
-        assert_eq!(outcome(c), "pass");
-        assert_eq!(fact(c, "probe.answer"), 42);
+        assert_eq!(c.outcome, Outcome::Pass);
+        assert_eq!(c.fact("probe.answer"), 42);
     }
 }
 
 #[test]
 fn darwin_cgo_builds_through_zig() {
-    let r = common::Test::new()
+    let r = Test::new()
         .shipped("darwin-arm64")
-        .args(&["--filter", "darwin/arm64/cgo1/cgo-hello", "--keep"])
-        .status(0)
+        .args(["--filter", "darwin/arm64/cgo1/cgo-hello", "--keep"])
         .run();
     let cells = r.cells("darwin-arm64");
     let c = &cells["darwin/arm64/cgo1/cgo-hello"];
-    assert_eq!(outcome(c), "skip", "{c:#}");
-    assert_eq!(c["reason"], "no runner for darwin/arm64 on linux/amd64");
-    let build = commands(c, "build")[0];
-    assert_eq!(build["env"]["CC"], "zig cc -target aarch64-macos");
-    assert!(build["env"]["ZIG_GLOBAL_CACHE_DIR"]
-        .as_str()
-        .unwrap()
-        .ends_with("crossprobe/zig"));
-    assert!(build["env"]["CGO_LDFLAGS"]
-        .as_str()
-        .unwrap()
-        .contains("zig-darwin-stubs"));
-    let argv: Vec<&str> = build["argv"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    assert!(argv.contains(&"-ldflags=-w"), "{argv:?}");
-    let dir = std::path::Path::new(c["dir"].as_str().unwrap());
+    assert_eq!(c.outcome, Outcome::Skip, "{c:#?}");
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("no runner for darwin/arm64 on linux/amd64")
+    );
+    let build = c.commands_of(PhaseName::Build)[0];
+    assert_eq!(build.env["CC"], "zig cc -target aarch64-macos");
+    assert!(build.env["ZIG_GLOBAL_CACHE_DIR"].ends_with("crossprobe/zig"));
+    assert!(build.env["CGO_LDFLAGS"].contains("zig-darwin-stubs"));
+    let argv = &build.argv;
+    assert!(argv.iter().any(|a| a == "-ldflags=-w"), "{argv:?}");
+    let dir = std::path::Path::new(c.dir.as_deref().unwrap());
     let binary = std::fs::read(dir.join("probe")).unwrap();
     // MH_MAGIC_64 and CPU_TYPE_ARM64, little-endian.
     assert_eq!(
@@ -260,7 +227,7 @@ expect:
     match: "-buildmode=c-shared not supported on linux/mips64le"
     reason: Go's own refusal, whatever the C compiler
 "#;
-    let r = common::Test::new().matrix(yaml).status(0).run();
+    let r = Test::new().matrix(yaml).run();
     let cells = r.cells("modes");
     assert_eq!(cells.len(), 7, "{:?}", cells.keys());
     for id in [
@@ -269,16 +236,12 @@ expect:
         "windows/amd64/cgo1/buildmode=c-shared/cgo-hello",
     ] {
         let c = &cells[id];
-        assert_eq!(outcome(c), "pass", "{id}: {c:#}");
-        assert_eq!(fact(c, "probe.c.add"), 42, "{id}");
-        assert_eq!(fact(c, "probe.build.-buildmode"), &c["cell"]["buildmode"]);
-        let build = commands(c, "build");
+        assert_eq!(c.outcome, Outcome::Pass, "{id}: {c:#?}");
+        assert_eq!(c.fact("probe.c.add"), 42, "{id}");
+        assert_eq!(c.fact("probe.build.-buildmode"), c.cell.buildmode.as_str());
+        let build = c.commands_of(PhaseName::Build);
         assert_eq!(build.len(), 2, "{id}: go build, then the host program");
-        assert!(build[1]["argv"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a.as_str().unwrap().ends_with("_host/host.c")));
+        assert!(build[1].argv.iter().any(|a| a.ends_with("_host/host.c")));
     }
     // Go is asked first, with the compiler the cell would use; when it
     // fails for want of it, a missing compiler is a build-fail where the
@@ -287,38 +250,43 @@ expect:
     for goarch in ["arm64", "arm"] {
         let c = &cells[&format!("linux/{goarch}/cgo1/cc=crossprobe-no-such-gcc/cgo-hello")];
         assert_eq!(
-            outcome(c),
+            c.outcome,
             if goarch == "arm" {
-                "skip"
+                Outcome::Skip
             } else {
-                "build-fail"
+                Outcome::BuildFail
             },
-            "{c:#}"
+            "{c:#?}"
         );
         assert_eq!(
-            c["reason"],
-            format!("no C compiler for linux/{goarch}: `crossprobe-no-such-gcc` is not on PATH")
+            c.reason.as_deref(),
+            Some(
+                format!(
+                    "no C compiler for linux/{goarch}: `crossprobe-no-such-gcc` is not on PATH"
+                )
+                .as_str()
+            )
         );
-        let build = commands(c, "build");
-        assert_eq!(build.len(), 1, "{c:#}");
-        let said = build[0]["stderr"]["text"].as_str().unwrap();
+        let build = c.commands_of(PhaseName::Build);
+        assert_eq!(build.len(), 1, "{c:#?}");
+        let said = build[0].stderr.text.as_str();
         assert!(
             said.contains("C compiler \"crossprobe-no-such-gcc\" not found"),
             "{said}"
         );
-        assert!(commands(c, "run").is_empty());
+        assert!(c.commands_of(PhaseName::Run).is_empty());
     }
     // Where Go has its own answer, it is the answer; crossprobe's hint about
     // the missing mips64el gcc (scripts/setup installs none) stands beside.
     let c = &cells["linux/mips64le/cgo1/buildmode=c-shared/cgo-hello"];
-    assert_eq!(outcome(c), "build-fail", "{c:#}");
-    assert_eq!(c["verdict"]["met"], true, "{c:#}");
-    let reason = c["reason"].as_str().unwrap();
+    assert_eq!(c.outcome, Outcome::BuildFail, "{c:#?}");
+    assert!(c.verdict.met, "{c:#?}");
+    let reason = c.reason.as_deref().unwrap();
     assert!(
         reason.starts_with("-buildmode=c-shared not supported on linux/mips64le (exit status 1)"),
         "{reason}"
     );
-    if !on_path("mips64el-linux-gnuabi64-gcc") {
+    if !common::have_tool("mips64el-linux-gnuabi64-gcc") {
         assert!(
             reason.ends_with(
                 " [crossprobe: no C compiler for linux/mips64le: install \
@@ -340,42 +308,36 @@ expect:
   - when: {goarch: arm}
     facts: {probe.sizeof.long: "8"}
 "#;
-    let r = common::Test::new().matrix(yaml).status(1).run();
+    let r = Test::new().matrix(yaml).failure().run();
     let cells = r.cells("matrix");
     let c = &cells["linux/arm/cgo0/c-abi"];
-    assert_eq!(outcome(c), "pass");
+    assert_eq!(c.outcome, Outcome::Pass);
     assert_eq!(
-        c["verdict"]["message"],
+        c.verdict.message,
         "fact probe.sizeof.long: expected 8, got 4"
     );
     // Kept because it did not meet its expectation: not this test's to keep.
-    if let Some(dir) = c["dir"].as_str() {
+    if let Some(dir) = c.dir.as_deref() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
 
-/// Bad input: exit 2, nothing written, the exact words snapshotted.
-fn refuse(yaml: &str) -> String {
-    let r = common::Test::new()
-        .matrix(yaml)
-        .args(&["plan", "@"])
-        .status(2)
-        .run();
-    let err = r.stderr();
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
 #[test]
 fn unknown_cc_value() {
-    let e = refuse("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  cc: [auto, zgi]\n");
+    let e = Test::new()
+        .matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  cc: [auto, zgi]\n")
+        .args(["plan", "@"])
+        .refuse();
     assert!(e.contains("matrix.yaml:6:14"), "{e}");
     insta::assert_snapshot!(e);
 }
 
 #[test]
 fn invalid_buildmode() {
-    let e = refuse("probes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  buildmode: [exe, c-archiv]\n");
+    let e = Test::new()
+        .matrix("probes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [1]\n  buildmode: [exe, c-archiv]\n")
+        .args(["plan", "@"])
+        .refuse();
     assert!(e.contains("matrix.yaml:6:20"), "{e}");
     assert!(e.contains("did you mean \"c-archive\""), "{e}");
     insta::assert_snapshot!(e);
@@ -383,15 +345,17 @@ fn invalid_buildmode() {
 
 #[test]
 fn c_probe_without_source() {
-    let e =
-        refuse("probes:\n  - {name: abi, lang: c}\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n");
+    let e = Test::new()
+        .matrix("probes:\n  - {name: abi, lang: c}\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n")
+        .args(["plan", "@"])
+        .refuse();
     assert!(e.contains("matrix.yaml:2:5"), "{e}");
     insta::assert_snapshot!(e);
 }
 
 #[test]
 fn cc_with_cgo_0_is_a_warning() {
-    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0, 1]\n  cc: [zig]\n").args(&["plan", "@"]).status(0).run();
+    let r = Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0, 1]\n  cc: [zig]\n").args(["plan", "@"]).run();
     insta::assert_snapshot!(r.stderr());
     assert!(r.stdout().contains("linux/arm64/cgo1/cc=zig/hello"));
 }
@@ -409,10 +373,10 @@ fn a_wrong_cc_is_gos_failure_with_the_hint_beside_it() {
     let yaml = format!(
         "name: wrong-cc\nprobes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [{goarch}]\n  cgo: [\"1\"]\n  env:\n    CC: [gcc]\n"
     );
-    let r = common::Test::new().matrix(&yaml).status(1).run();
+    let r = Test::new().matrix(&yaml).failure().run();
     let c = &r.cells("wrong-cc")[&format!("linux/{goarch}/CC=gcc/cgo1/cgo-hello")];
-    assert_eq!(outcome(c), "build-fail", "{c:#}");
-    let reason = c["reason"].as_str().unwrap();
+    assert_eq!(c.outcome, Outcome::BuildFail, "{c:#?}");
+    let reason = c.reason.as_deref().unwrap();
     let hint = format!(
         " [crossprobe: cgo=1 for linux/{goarch} needs a C cross compiler, and CC=gcc builds for "
     );
@@ -420,5 +384,9 @@ fn a_wrong_cc_is_gos_failure_with_the_hint_beside_it() {
         .find(&hint)
         .unwrap_or_else(|| panic!("no hint in {reason}"));
     assert!(at > 0, "Go's words come first: {reason}");
-    assert_eq!(commands(c, "build").len(), 1, "Go was asked: {c:#}");
+    assert_eq!(
+        c.commands_of(PhaseName::Build).len(),
+        1,
+        "Go was asked: {c:#?}"
+    );
 }

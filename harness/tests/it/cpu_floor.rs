@@ -15,7 +15,7 @@ fn run_exit(c: &Value) -> Value {
 #[test]
 fn cpu_floor_reproduces_the_three_failures() {
     let r = common::Test::new().shipped("cpu-floor").status(0).run();
-    let cells = r.cells("cpu-floor");
+    let cells = r.cells_json("cpu-floor");
     let v3 = &cells["linux/amd64/GOAMD64=v3/cgo0/cpu=Nehalem/hello"];
     assert_eq!(v3["outcome"], "run-fail");
     assert!(
@@ -59,7 +59,7 @@ fn cpu_floor_reproduces_the_three_failures() {
 #[test]
 fn a_failed_fact_expectation_shows_expected_and_actual() {
     let r = common::Test::new().matrix("name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n").status(1).run();
-    let c = &r.cells("facts")["linux/amd64/cgo0/hello"];
+    let c = &r.cells_json("facts")["linux/amd64/cgo0/hello"];
     assert_eq!(c["outcome"], "pass");
     assert_eq!(c["verdict"]["met"], false);
     assert_eq!(
@@ -80,7 +80,7 @@ fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
     let yaml = "name: s\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n";
     let r = common::Test::new()
         .matrix(yaml)
-        .args(&["plan", "@"])
+        .args(["plan", "@"])
         .status(0)
         .run();
     assert!(
@@ -91,7 +91,7 @@ fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
     );
     let r = common::Test::new()
         .matrix(yaml)
-        .args(&["run", "@", "--strict"])
+        .args(["run", "@", "--strict"])
         .status(2)
         .run();
     assert!(
@@ -104,7 +104,7 @@ fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
 
 #[test]
 fn a_bad_fact_expression_is_an_input_error() {
-    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(&["plan", "@"]).status(2).run();
+    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(["plan", "@"]).status(2).run();
     assert!(r.stderr().contains("matrix.yaml:8:25"), "{}", r.stderr());
     insta::assert_snapshot!(r.stderr());
 }

@@ -6,23 +6,16 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-
-fn which(name: &str) -> PathBuf {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is not on PATH"))
-}
 
 /// A directory of links to just these programs.
 fn bin_with(names: &[&str]) -> tempfile::TempDir {
     let bin = tempfile::tempdir().unwrap();
     for n in names {
-        std::os::unix::fs::symlink(which(n), bin.path().join(n)).unwrap();
+        std::os::unix::fs::symlink(common::tool_path(n), bin.path().join(n)).unwrap();
     }
     bin
 }

@@ -4,17 +4,6 @@
 
 use crate::common;
 
-fn refuse(name: &str, yaml: &str) -> String {
-    let r = common::Test::new().matrix(yaml).status(2).run();
-    assert!(
-        !r.dir.path().join("reports").exists(),
-        "{name}: reports were written for bad input"
-    );
-    let err = r.stderr();
-    assert!(!err.contains("panicked"), "{name}: panic\n{err}");
-    err
-}
-
 /// The message with miette's wrapping undone, for asserting on phrases.
 fn flat(e: &str) -> String {
     e.split_whitespace()
@@ -27,8 +16,7 @@ const GOOD_HEAD: &str = "probes: [hello]\n";
 
 #[test]
 fn unknown_key() {
-    let e = refuse(
-        "unknown key",
+    let e = common::refuse(
         "probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  goarm: [7]\n",
     );
     assert!(e.contains("matrix.yaml:5:3"), "{e}");
@@ -37,18 +25,14 @@ fn unknown_key() {
 
 #[test]
 fn wrong_type() {
-    let e = refuse(
-        "wrong type",
-        "probes: [hello]\nmatrix:\n  goos: linux\n  goarch: [amd64]\n",
-    );
+    let e = common::refuse("probes: [hello]\nmatrix:\n  goos: linux\n  goarch: [amd64]\n");
     assert!(e.contains("matrix.yaml:3:"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn unknown_probe() {
-    let e = refuse(
-        "unknown probe",
+    let e = common::refuse(
         "probes: [hello, helo2, atomc64]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n",
     );
     assert!(e.contains("matrix.yaml:1:17"), "{e}");
@@ -57,10 +41,9 @@ fn unknown_probe() {
 
 #[test]
 fn invalid_goarch() {
-    let e = refuse(
-        "invalid goarch",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm46]\n"),
-    );
+    let e = common::refuse(&format!(
+        "{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm46]\n"
+    ));
     assert!(e.contains("matrix.yaml:4:19"), "{e}");
     assert!(flat(&e).contains("did you mean \"arm64\""), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -68,10 +51,9 @@ fn invalid_goarch() {
 
 #[test]
 fn invalid_goos() {
-    let e = refuse(
-        "invalid goos",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux, widnows]\n  goarch: [amd64]\n"),
-    );
+    let e = common::refuse(&format!(
+        "{GOOD_HEAD}matrix:\n  goos: [linux, widnows]\n  goarch: [amd64]\n"
+    ));
     assert!(e.contains("matrix.yaml:3:17"), "{e}");
     assert!(flat(&e).contains("did you mean \"windows\""), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -79,9 +61,7 @@ fn invalid_goos() {
 
 #[test]
 fn empty_after_exclude() {
-    let e = refuse(
-        "empty after exclude",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n  exclude:\n    - {{goos: linux}}\n"),
+    let e = common::refuse(&format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n  exclude:\n    - {{goos: linux}}\n"),
     );
     assert!(e.contains("matrix.yaml:6:7"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -89,9 +69,7 @@ fn empty_after_exclude() {
 
 #[test]
 fn malformed_regex() {
-    let e = refuse(
-        "malformed regex",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n    match: \"unaligned (64-bit\"\n    reason: a sentence\n"),
+    let e = common::refuse(&format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n    match: \"unaligned (64-bit\"\n    reason: a sentence\n"),
     );
     assert!(e.contains("matrix.yaml:8:12"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -99,19 +77,16 @@ fn malformed_regex() {
 
 #[test]
 fn bad_timeout() {
-    let e = refuse(
-        "bad timeout",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  timeout: abc\n"),
-    );
+    let e = common::refuse(&format!(
+        "{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  timeout: abc\n"
+    ));
     assert!(e.contains("matrix.yaml:6:12"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn expected_failure_without_reason() {
-    let e = refuse(
-        "no reason",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n"),
+    let e = common::refuse(&format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {{goarch: amd64}}\n    outcome: run-fail\n"),
     );
     assert!(e.contains("needs a `reason`"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -119,9 +94,7 @@ fn expected_failure_without_reason() {
 
 #[test]
 fn unknown_axis_in_exclude() {
-    let e = refuse(
-        "unknown axis",
-        &format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\n  exclude:\n    - {{goarhc: amd64}}\n"),
+    let e = common::refuse(&format!("{GOOD_HEAD}matrix:\n  goos: [linux]\n  goarch: [amd64]\n  exclude:\n    - {{goarhc: amd64}}\n"),
     );
     assert!(flat(&e).contains("did you mean \"goarch\""), "{e}");
     insta::assert_snapshot!(common::stable(&e));
@@ -129,16 +102,15 @@ fn unknown_axis_in_exclude() {
 
 #[test]
 fn empty_file() {
-    let e = refuse("empty", "");
+    let e = common::refuse("");
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn missing_file_is_a_usage_error() {
-    let r = common::Test::new()
+    let e = common::Test::new()
         .matrix("")
-        .args(&["run", "does-not-exist.yaml"])
-        .status(2)
-        .run();
-    assert!(r.stderr().contains("does-not-exist.yaml"), "{}", r.stderr());
+        .args(["run", "does-not-exist.yaml"])
+        .refuse();
+    assert!(e.contains("does-not-exist.yaml"), "{e}");
 }

@@ -2,7 +2,7 @@
 //! real `go test`: the test binaries run under qemu, wine and node, their
 //! output streams back to cmd/go, and their exit status comes through.
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -175,15 +175,11 @@ fn wrappers() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
-        let out = common::cmd(&dir, &["exec", "--install", dir.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = Test::at(&dir)
+            .args(["exec", "--install"])
+            .arg(&dir)
+            .run()
+            .stdout();
         for line in [
             "go_windows_amd64_exec  windows/amd64 under wine64",
             "go_js_wasm_exec  js/wasm under node",
@@ -259,20 +255,20 @@ func main() {
     })
 }
 
-fn exec(args: &[&str]) -> Command {
-    let mut c = common::cmd(Path::new("/"), &["exec"]);
-    c.arg(program()).args(args);
-    c
+/// `crossprobe exec PROGRAM ARGS...`, from `/`.
+fn exec(args: &[&str]) -> Test {
+    Test::new()
+        .current_dir("/")
+        .arg("exec")
+        .arg(program())
+        .args(args)
 }
 
 #[test]
 fn the_exit_status_comes_through() {
-    let out = exec(&["exit"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "exiting 3\n");
+    exec(&["exit"]).status(3).stderr("exiting 3\n").run();
     // A signal is 128 + its number, as a shell reports it.
-    let out = exec(&["term"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM));
+    exec(&["term"]).status(128 + libc::SIGTERM).run();
 }
 
 /// Kills `child` if the test is still waiting on it after a minute: a relay
@@ -288,6 +284,7 @@ fn watchdog(pid: u32) {
 #[test]
 fn stdout_streams_while_the_program_runs_and_stdin_reaches_it() {
     let mut child = exec(&["echo"])
+        .command()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -332,7 +329,11 @@ fn a_program_on_a_terminal_can_read_it() {
 
 #[test]
 fn sigterm_is_passed_on_to_the_program() {
-    let mut child = exec(&["trap"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = exec(&["trap"])
+        .command()
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     watchdog(child.id());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -346,22 +347,21 @@ fn sigterm_is_passed_on_to_the_program() {
     assert_eq!(child.wait().unwrap().code(), Some(7));
 }
 
-fn refused(args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("script.sh"), "#!/bin/sh\necho hi\n").unwrap();
-    std::fs::write(dir.path().join("go_linux_arm64_exec"), "mine\n").unwrap();
-    let out = common::cmd(dir.path(), args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr.replace(dir.path().to_str().unwrap(), "$DIR")
-}
-
 #[test]
 fn bad_input_is_a_clear_error_with_a_hint() {
-    insta::assert_snapshot!("missing", refused(&["exec", "./nope"]));
-    insta::assert_snapshot!("script", refused(&["exec", "script.sh"]));
-    insta::assert_snapshot!("foreign_file", refused(&["exec", "--install", "."]));
+    // Beside a script, and a wrapper that is not crossprobe's; the
+    // directory's path made generic.
+    let refusal = |args: &[&str]| {
+        let t = Test::new()
+            .file("script.sh", "#!/bin/sh\necho hi\n")
+            .file("go_linux_arm64_exec", "mine\n")
+            .args(args);
+        let dir = t.path().display().to_string();
+        t.refuse().replace(&dir, "$DIR")
+    };
+    insta::assert_snapshot!("missing", refusal(&["exec", "./nope"]));
+    insta::assert_snapshot!("script", refusal(&["exec", "script.sh"]));
+    insta::assert_snapshot!("foreign_file", refusal(&["exec", "--install", "."]));
 }
 
 #[test]

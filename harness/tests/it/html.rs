@@ -132,7 +132,7 @@ pub(crate) fn fragment_for(id: &str) -> String {
 fn the_grid_of_a_real_run() {
     let r = common::Test::new()
         .matrix(MATRIX)
-        .args(&["run", "@", "-j2"])
+        .args(["run", "@", "-j2"])
         .status(1)
         .run();
     let page = r.reports("grid").join("report.html");
@@ -215,8 +215,12 @@ fn the_grid_of_a_real_run() {
 /// 4 ldflags, each a copy of a real cell so every status shows.
 #[test]
 fn a_thousand_cells_stay_readable() {
-    let r = common::run_yaml(MATRIX, &["run", "@", "-j2"]);
-    let mut results = r.results("grid");
+    let r = common::Test::new()
+        .matrix(MATRIX)
+        .args(["run", "@", "-j2"])
+        .failure()
+        .run();
+    let mut results = r.results_json("grid");
     let real: Vec<serde_json::Value> = results["cells"].as_array().unwrap().clone();
     let mut cells = Vec::new();
     let arches = [
@@ -258,11 +262,11 @@ fn a_thousand_cells_stay_readable() {
     }
     assert_eq!(cells.len(), 1000);
     results["cells"] = cells.into();
-    let json = r.dir.path().join("big.json");
+    let json = r.path().join("big.json");
     std::fs::write(&json, serde_json::to_string(&results).unwrap()).unwrap();
-    let page = r.dir.path().join("big.html");
+    let page = r.path().join("big.html");
     common::cmd(
-        r.dir.path(),
+        r.path(),
         &["report", "html", "big.json", "--out", "big.html"],
     )
     .exits(0);

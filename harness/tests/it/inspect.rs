@@ -213,14 +213,6 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
     Ok(out)
 }
 
-/// True unless running `tool --version` finds no such program.
-fn installed(tool: &str) -> bool {
-    !matches!(
-        Command::new(tool).arg("--version").output(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound
-    )
-}
-
 fn go_command() -> Command {
     let mut cmd = Command::new("go");
     // Only what each case sets may reach the build. GOTOOLCHAIN=local keeps
@@ -258,7 +250,7 @@ fn build_all() -> Fixture {
     // Outside the Go package: go refuses .c files in a package without cgo.
     let c_src = dir.path().join("probe.c");
     std::fs::write(&c_src, C_PROBE).unwrap();
-    let have_git = installed("git");
+    let have_git = common::have_tool("git");
     if have_git {
         // A committed tree makes go record vcs, vcs.revision, vcs.time and vcs.modified.
         let git = |args: &[&str]| {
@@ -281,7 +273,7 @@ fn build_all() -> Fixture {
     let mut absent = BTreeMap::new();
     type Job<'a> = Box<dyn Fn() -> Result<Built, String> + Send + Sync + 'a>;
     let mut jobs: Vec<(&'static str, Job)> = Vec::new();
-    if installed("go") {
+    if common::have_tool("go") {
         let goroot =
             String::from_utf8(run(go_command().args(["env", "GOROOT"])).unwrap().stdout).unwrap();
         let wasm_exec = PathBuf::from(goroot.trim()).join("lib/wasm/wasm_exec_node.js");
@@ -314,7 +306,7 @@ fn build_all() -> Fixture {
         }
     }
     for &(name, cc, flags) in C_CASES {
-        if !installed(cc) {
+        if !common::have_tool(cc) {
             absent.insert(name, cc.to_string());
             continue;
         }
@@ -375,11 +367,12 @@ fn go_truth(case: &GoCase, bin: &Path, wasm_exec: &Path) -> Result<Option<Value>
         _ => None,
     };
     let out = match runner {
-        Some((tool, _)) if !installed(tool) => {
-            common::tool_missing(
+        Some((tool, _))
+            if !common::require_tool(
                 tool,
                 &format!("only GOOS/GOARCH of {} are checked", case.name),
-            );
+            ) =>
+        {
             return Ok(None);
         }
         Some((tool, args)) => run(Command::new(tool).args(args))?,
@@ -480,7 +473,7 @@ fn tricky_build_settings_round_trip() {
     if let Some(facts) = fx.facts("linux-amd64-trimpath") {
         assert_eq!(str_fact(facts, "buildinfo.-trimpath"), "true");
     }
-    if installed("git") {
+    if common::have_tool("git") {
         assert_eq!(str_fact(facts, "buildinfo.vcs"), "git");
         assert_eq!(str_fact(facts, "buildinfo.vcs.modified"), "false");
         assert_eq!(str_fact(facts, "buildinfo.vcs.revision").len(), 40);

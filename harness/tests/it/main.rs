@@ -43,3 +43,4 @@ mod sandbox;
 mod shards;
 mod snippet_gomod;
 mod standings;
+mod testkit;

@@ -4,13 +4,12 @@
 //! never written, the result cache follows the module's content, and
 //! `crossprobe init` writes a matrix that runs.
 
-use crate::common;
-use crate::common::Exits;
+use crate::common::{self, CellExt, Test};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crossprobe::model::{CellResult, Outcome, PhaseName, TestOutcome};
 
 fn example() -> PathBuf {
     common::repo().join("examples/portable")
@@ -44,20 +43,11 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn tests_of(cell: &Value) -> BTreeMap<String, String> {
-    cell["tests"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|t| {
-                    (
-                        t["name"].as_str().unwrap().to_string(),
-                        t["outcome"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+fn tests_of(cell: &CellResult) -> BTreeMap<&str, TestOutcome> {
+    cell.tests
+        .iter()
+        .map(|t| (t.name.as_str(), t.outcome))
+        .collect()
 }
 
 #[test]
@@ -65,66 +55,62 @@ fn the_example_module_reports_exactly_its_bugs() {
     let before = tree(&example());
     let out = tempfile::tempdir().unwrap();
     let reports = out.path().join("reports");
-    common::cmd(
-        &example(),
-        &["run", "crossprobe.yaml", "--out", reports.to_str().unwrap()],
-    )
-    .exits(0);
+    let r = Test::at(example())
+        .args(["run", "crossprobe.yaml", "--out"])
+        .arg(&reports)
+        .run();
     assert_eq!(
         tree(&example()),
         before,
         "the run wrote into the module's tree"
     );
 
-    let results: Value = serde_json::from_str(
-        &std::fs::read_to_string(reports.join("portable/results.json")).unwrap(),
-    )
-    .unwrap();
-    let cells: BTreeMap<String, &Value> = results["cells"]
-        .as_array()
-        .unwrap()
+    let results = r.results("portable");
+    let cells: BTreeMap<&str, &CellResult> = results
+        .cells
         .iter()
-        .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c))
+        .map(|c| (c.cell.id.as_str(), c))
         .collect();
     // One cell per package with tests and target, one per command and target.
     assert_eq!(cells.len(), 4 * 4 + 4, "{:?}", cells.keys());
-    let not_pass: BTreeMap<&str, &str> = cells
+    let not_pass: BTreeMap<&str, Outcome> = cells
         .iter()
-        .filter(|(_, c)| c["outcome"] != "pass")
-        .map(|(id, c)| (id.as_str(), c["outcome"].as_str().unwrap()))
+        .filter(|(_, c)| c.outcome != Outcome::Pass)
+        .map(|(id, c)| (*id, c.outcome))
         .collect();
     assert_eq!(
         not_pass,
         BTreeMap::from([
-            ("linux/386/cgo0/unit/limits", "build-fail"),
-            ("linux/386/cgo0/unit/sizes", "run-fail"),
-            ("linux/s390x/cgo0/unit/wire", "run-fail"),
+            ("linux/386/cgo0/unit/limits", Outcome::BuildFail),
+            ("linux/386/cgo0/unit/sizes", Outcome::RunFail),
+            ("linux/s390x/cgo0/unit/wire", Outcome::RunFail),
         ])
     );
-    assert!(cells.values().all(|c| c["verdict"]["met"] == true));
+    assert!(cells.values().all(|c| c.verdict.met));
 
     // The failures are the tests the bugs break, and only those.
     let sizes = tests_of(cells["linux/386/cgo0/unit/sizes"]);
     let failed: Vec<&str> = sizes
         .iter()
-        .filter(|(_, o)| *o == "fail")
-        .map(|(n, _)| n.as_str())
+        .filter(|(_, o)| **o == TestOutcome::Fail)
+        .map(|(n, _)| *n)
         .collect();
     assert_eq!(
         failed,
         ["TestIntIs64Bits", "TestOffset", "TestOffset/large"]
     );
-    assert_eq!(sizes["TestOffset/small"], "pass");
+    assert_eq!(sizes["TestOffset/small"], TestOutcome::Pass);
     assert_eq!(
         tests_of(cells["linux/amd64/cgo0/unit/sizes"])["TestOffset/large"],
-        "pass"
+        TestOutcome::Pass
     );
     assert_eq!(
         tests_of(cells["linux/s390x/cgo0/unit/wire"])["TestLengthIsLittleEndian"],
-        "fail"
+        TestOutcome::Fail
     );
-    assert!(cells["linux/386/cgo0/unit/limits"]["reason"]
-        .as_str()
+    assert!(cells["linux/386/cgo0/unit/limits"]
+        .reason
+        .as_deref()
         .unwrap()
         .contains(
             "(untyped int constant 4294967296) as int value in variable declaration (overflows)"
@@ -132,22 +118,16 @@ fn the_example_module_reports_exactly_its_bugs() {
     // Tests run in their package's directory (testdata/), under wine too,
     // and the Windows skip is a skip with its message.
     let win = cells["windows/amd64/cgo0/unit/files"];
-    assert_eq!(tests_of(win)["TestReadsTestdata"], "pass");
-    assert_eq!(tests_of(win)["TestUnixPermissions"], "skip");
+    assert_eq!(tests_of(win)["TestReadsTestdata"], TestOutcome::Pass);
+    assert_eq!(tests_of(win)["TestUnixPermissions"], TestOutcome::Skip);
     assert_eq!(
         tests_of(cells["linux/s390x/cgo0/unit/files"])["TestUnixPermissions"],
-        "pass"
+        TestOutcome::Pass
     );
     // The command ran with its args; the byte-order bug shows in its output.
-    let cli = cells["linux/s390x/cgo0/cli"]["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "run")
-        .unwrap()["commands"][0]["stdout"]["text"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cli = &cells["linux/s390x/cgo0/cli"].commands_of(PhaseName::Run)[0]
+        .stdout
+        .text;
     assert!(cli.contains("hello from linux/s390x"), "{cli}");
 
     // The failing cell's popover counts its tests and names the failures.
@@ -158,11 +138,11 @@ fn the_example_module_reports_exactly_its_bugs() {
     );
     let pop = &d[d.find("id=\"popover\"").unwrap()..];
     assert!(pop.contains(&format!("<h2>{sizes_id}</h2>")), "{pop}");
-    let n = |o: &str| sizes.values().filter(|v| *v == o).count();
+    let n = |o: TestOutcome| sizes.values().filter(|v| **v == o).count();
     let counts = format!(
         "<dd>{} passed, 3 failed, {} skipped</dd>",
-        n("pass"),
-        n("skip")
+        n(TestOutcome::Pass),
+        n(TestOutcome::Skip)
     );
     assert!(pop.contains(&counts), "no {counts} in {pop}");
     assert!(pop.contains("Failing tests (3)"), "{pop}");
@@ -174,33 +154,34 @@ fn the_example_module_reports_exactly_its_bugs() {
     // `report diff` names a test that newly fails: BASE is this run with
     // that cell's tests all passing.
     let head = reports.join("portable/results.json");
-    let mut base_json = results.clone();
-    for c in base_json["cells"].as_array_mut().unwrap() {
-        if c["cell"]["id"] == sizes_id {
-            for t in c["tests"].as_array_mut().unwrap() {
-                t["outcome"] = "pass".into();
+    let mut base = results.clone();
+    for c in &mut base.cells {
+        if c.cell.id == sizes_id {
+            assert!(!c.tests.is_empty(), "{c:#?}");
+            for t in &mut c.tests {
+                t.outcome = TestOutcome::Pass;
             }
         }
     }
-    let base = out.path().join("base.json");
-    std::fs::write(&base, serde_json::to_string(&base_json).unwrap()).unwrap();
-    for md in [false, true] {
-        let mut args = vec![
-            "report",
-            "diff",
-            base.to_str().unwrap(),
-            head.to_str().unwrap(),
-        ];
-        if md {
-            args.push("--markdown");
-        }
-        let o = common::cmd(out.path(), &args).output().unwrap();
-        let text = String::from_utf8_lossy(&o.stdout);
-        for name in ["TestIntIs64Bits", "TestOffset", "TestOffset/large"] {
-            let line =
-                format!("newly failing test: {name} in example.com/portable/sizes on {sizes_id}\n");
-            assert!(text.contains(&line), "no {line} in\n{text}");
-        }
+    std::fs::write(
+        out.path().join("base.json"),
+        serde_json::to_string(&base).unwrap(),
+    )
+    .unwrap();
+    for md in [&[][..], &["--markdown"]] {
+        let diff = ["TestIntIs64Bits", "TestOffset", "TestOffset/large"]
+            .iter()
+            .fold(Test::at(out.path()), |t, name| {
+                t.stdout_contains(format!(
+                    "newly failing test: {name} in example.com/portable/sizes on {sizes_id}\n"
+                ))
+            })
+            .args(["report", "diff", "base.json"])
+            .arg(&head)
+            .args(md)
+            .failure()
+            .run();
+        let text = diff.stdout();
         assert!(!text.contains("TestOffset/small in"), "{text}");
     }
 
@@ -269,42 +250,35 @@ fn every_probe_kind_leaves_the_tree_unchanged_and_the_cache_follows_the_module()
     let xdg = dir.path().join("xdg");
     // The result cache of its own, the user's warm GOCACHE (whose default
     // would move with XDG_CACHE_HOME).
-    let gocache = std::process::Command::new("go")
-        .args(["env", "GOCACHE"])
-        .output()
-        .unwrap();
-    let gocache = String::from_utf8(gocache.stdout)
-        .unwrap()
-        .trim()
-        .to_string();
     let run = || {
-        common::cmd(dir.path(), &["run", "matrix.yaml", "--out", "reports"])
-            .env_remove("CROSSPROBE_NO_CACHE")
-            .env("XDG_CACHE_HOME", &xdg)
-            .env("GOCACHE", &gocache)
-            .exits(0);
-        let text = std::fs::read_to_string(dir.path().join("reports/kinds/results.json")).unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
-        v["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c.clone()))
-            .collect::<BTreeMap<String, Value>>()
+        Test::at(dir.path())
+            .args(["run", "matrix.yaml", "--out", "reports"])
+            .result_cache(&xdg)
+            .run()
+            .cells("kinds")
     };
     let first = run();
     assert_eq!(tree(&module), before, "a run wrote into the module's tree");
-    let smoke = first["linux/amd64/cgo0/smoke"]["phases"].to_string();
-    assert!(smoke.contains("int bits: 64"), "{smoke}");
+    let smoke = &first["linux/amd64/cgo0/smoke"];
+    assert!(
+        smoke
+            .commands()
+            .any(|(_, c)| c.stdout.text.contains("int bits: 64")),
+        "{smoke:#?}"
+    );
     // The per-probe env and the user's module settings reach their steps.
-    let cli = first["linux/amd64/cgo0/cli"]["phases"].to_string();
-    assert!(cli.contains("\"GREETING\":\"x\""), "{cli}");
-    assert!(cli.contains("\"GOTOOLCHAIN\":\"local\""), "{cli}");
-    assert!(!first.values().any(|c| c["cached"] == true));
+    let cli = &first["linux/amd64/cgo0/cli"];
+    let set = |var: &str, value: &str| {
+        cli.commands()
+            .any(|(_, c)| c.env.get(var).map(String::as_str) == Some(value))
+    };
+    assert!(set("GREETING", "x"), "{cli:#?}");
+    assert!(set("GOTOOLCHAIN", "local"), "{cli:#?}");
+    assert!(!first.values().any(|c| c.cached));
 
     let second = run();
     assert!(
-        second.values().all(|c| c["cached"] == true),
+        second.values().all(|c| c.cached),
         "an unchanged module reran"
     );
 
@@ -318,7 +292,7 @@ fn every_probe_kind_leaves_the_tree_unchanged_and_the_cache_follows_the_module()
         let after = run();
         let reran: Vec<String> = after
             .iter()
-            .filter(|(_, c)| c["cached"] == false)
+            .filter(|(_, c)| !c.cached)
             .map(|(id, _)| id.clone())
             .collect();
         reran
@@ -364,7 +338,7 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         "package fresh\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
     )
     .unwrap();
-    common::cmd(m, &["init"]).exits(0);
+    Test::at(m).arg("init").run();
     let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
     for want in [
         "test: ./...",
@@ -376,16 +350,9 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         assert!(text.contains(want), "no {want:?} in\n{text}");
     }
     // Never over a file that is there, unless asked.
-    let o = common::cmd(m, &["init"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
-    assert_eq!(
-        common::cmd(m, &["init", "--force"])
-            .status()
-            .unwrap()
-            .code(),
-        Some(0)
-    );
+    let e = Test::at(m).arg("init").refuse();
+    assert!(e.contains("--force"), "{e}");
+    Test::at(m).args(["init", "--force"]).run();
 
     // As the user would: in their repository, with the default --out.
     let git = |args: &[&str]| {
@@ -402,26 +369,17 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     git(&["add", "-A"]);
     git(&["commit", "-qm", "fresh"]);
     let reports = m.join("reports");
-    common::cmd(m, &["run", "crossprobe.yaml"]).exits(0);
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("fresh/results.json")).unwrap())
-            .unwrap();
-    let outcomes: BTreeMap<String, String> = results["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["cell"]["id"].as_str().unwrap().to_string(),
-                c["outcome"].as_str().unwrap().to_string(),
-            )
-        })
+    let r = Test::at(m).args(["run", "crossprobe.yaml"]).run();
+    let outcomes: BTreeMap<String, Outcome> = r
+        .cells("fresh")
+        .into_iter()
+        .map(|(id, c)| (id, c.outcome))
         .collect();
     assert_eq!(outcomes.len(), 12, "{outcomes:?}");
     // darwin/arm64 is built and inspected only on this host.
-    assert_eq!(outcomes["darwin/arm64/cgo0/unit/fresh"], "skip");
-    assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], "pass");
-    assert_eq!(outcomes["linux/arm/cgo0/fresh"], "pass");
+    assert_eq!(outcomes["darwin/arm64/cgo0/unit/fresh"], Outcome::Skip);
+    assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], Outcome::Pass);
+    assert_eq!(outcomes["linux/arm/cgo0/fresh"], Outcome::Pass);
     // The reports directory it made ignores itself: the repository is as
     // the user left it.
     assert_eq!(git(&["status", "--porcelain", "--ignored=no"]), "");
@@ -435,18 +393,16 @@ fn a_test_pattern_with_no_tests_is_a_warning_or_with_strict_an_error() {
         example().display(),
         example().display()
     );
-    let r = common::run_yaml(&yaml, &["plan", "@"]);
-    assert_eq!(r.code(), 0, "{}", r.stderr());
-    assert!(
-        r.stderr()
-            .contains("matrix.yaml:4:11: `test: ./cmd/...` matches no package with tests"),
-        "{}",
-        r.stderr()
-    );
-    let r = common::run_yaml(&yaml, &["run", "@", "--strict"]);
-    assert_eq!(r.code(), 2, "{}", r.stderr());
-    assert!(!r.dir.path().join("reports").exists());
-    insta::assert_snapshot!(common::stable(&r.stderr()));
+    common::Test::new()
+        .matrix(&yaml)
+        .args(["plan", "@"])
+        .stderr_contains("matrix.yaml:4:11: `test: ./cmd/...` matches no package with tests")
+        .run();
+    let e = common::Test::new()
+        .matrix(&yaml)
+        .args(["run", "@", "--strict"])
+        .refuse();
+    insta::assert_snapshot!(common::stable(&e));
 }
 
 /// A module of its own in a fresh directory: `files` beside the matrix.
@@ -456,11 +412,6 @@ fn module_test(files: &[(&str, &str)], matrix: &str) -> common::Test {
         .fold(common::Test::new().matrix(matrix), |t, (rel, text)| {
             t.file(rel, text)
         })
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
 }
 
 #[test]
@@ -479,13 +430,13 @@ fn a_go_mod_newer_than_the_go_fails_the_build_in_gos_words_with_no_toolchain_swi
     // What a user may have set: cmd/go would then fetch go1.99 and run that.
     .env("GOTOOLCHAIN", "auto")
     .env("GOPROXY", "off")
-    .status(1)
+    .failure()
     .run();
     let cells = r.cells("future");
     assert_eq!(cells.len(), 4, "{:?}", cells.keys());
     for (id, c) in &cells {
-        assert_eq!(c["outcome"], "build-fail", "{id}: {c:#}");
-        let reason = c["reason"].as_str().unwrap_or_default();
+        assert_eq!(c.outcome, Outcome::BuildFail, "{id}: {c:#?}");
+        let reason = c.reason.as_deref().unwrap_or_default();
         assert!(
             reason.contains("go: go.mod requires go >= 1.99 (running go 1.")
                 && reason.contains("; GOTOOLCHAIN=local)"),
@@ -505,17 +456,17 @@ fn a_package_probe_asserts_inspection_facts_on_the_users_binary() {
         "name: facts\nprobes:\n  - name: cli\n    module: {}\n    package: ./cmd/portable\nmatrix:\n  goos: [linux]\n  goarch: [amd64, \"386\"]\n  cgo: [0]\nexpect:\n  - when: {{goarch: amd64}}\n    facts:\n      binary.static: true\n  - when: {{goarch: \"386\"}}\n    facts:\n      binary.static: false\n",
         example().display()
     );
-    let r = common::Test::new().matrix(&yaml).status(1).run();
+    let r = common::Test::new().matrix(&yaml).failure().run();
     let cells = r.cells("facts");
     let amd64 = &cells["linux/amd64/cgo0/cli"];
-    assert_eq!(amd64["outcome"], "pass", "{amd64:#}");
-    assert_eq!(amd64["verdict"]["met"], true, "{amd64:#}");
-    assert_eq!(amd64["facts"]["binary.static"], true);
+    assert_eq!(amd64.outcome, Outcome::Pass, "{amd64:#?}");
+    assert!(amd64.verdict.met, "{amd64:#?}");
+    assert_eq!(amd64.fact("binary.static"), true);
     let i386 = &cells["linux/386/cgo0/cli"];
-    assert_eq!(i386["outcome"], "pass", "{i386:#}");
-    assert_eq!(i386["verdict"]["met"], false);
+    assert_eq!(i386.outcome, Outcome::Pass, "{i386:#?}");
+    assert!(!i386.verdict.met);
     assert_eq!(
-        i386["verdict"]["message"],
+        i386.verdict.message,
         "fact binary.static: expected false, got true"
     );
 }
@@ -546,18 +497,18 @@ fn a_module_the_proxy_cannot_give_is_one_error_and_build_fails_for_its_cells() {
         ],
         "name: needsdep\nprobes:\n  - name: cli\n    package: .\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64, \"386\"]\n",
     )
-    .env("GOPROXY", &format!("http://127.0.0.1:{port}"))
+    .env("GOPROXY", format!("http://127.0.0.1:{port}"))
     .env("GOFLAGS", "-mod=mod")
     .env("GOSUMDB", "off")
-    .env("GOMODCACHE", modcache.path().to_str().unwrap())
-    .status(1)
+    .env("GOMODCACHE", modcache.path())
+    .failure()
     .run();
     let cells = r.cells("needsdep");
     assert_eq!(cells.len(), 6, "{:?}", cells.keys());
     let refused = format!("dial tcp 127.0.0.1:{port}: connect: connection refused");
     for (id, c) in &cells {
-        assert_eq!(c["outcome"], "build-fail", "{id}: {c:#}");
-        let reason = c["reason"].as_str().unwrap_or_default();
+        assert_eq!(c.outcome, Outcome::BuildFail, "{id}: {c:#?}");
+        let reason = c.reason.as_deref().unwrap_or_default();
         assert!(
             reason.starts_with("module example.com/needsdep (")
                 && reason.contains("cannot download example.com/nothere@v1.0.0 with go1.")
@@ -572,11 +523,8 @@ fn a_module_the_proxy_cannot_give_is_one_error_and_build_fails_for_its_cells() {
 #[test]
 fn what_qemu_user_cannot_host_is_said_beside_the_failure() {
     for tool in ["qemu-aarch64", "aarch64-linux-gnu-gcc"] {
-        if !on_path(tool) {
-            return common::tool_missing(
-                tool,
-                "the -race and re-exec cases under qemu are left out",
-            );
+        if !common::require_tool(tool, "the -race and re-exec cases under qemu are left out") {
+            return;
         }
     }
     let reexec = r#"package re
@@ -616,7 +564,7 @@ func TestPlain(t *testing.T) {}
         // -race needs cgo, and a cross C compiler for arm64.
         "name: emu\nprobes:\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [arm64]\n  cgo: [0]\n  include:\n    - {goos: linux, goarch: arm64, cgo: 1, cc: auto, flags: -race}\nrun:\n  timeout: 120s\n",
     )
-    .status(1)
+    .failure()
     .run();
     let cells = r.cells("emu");
     assert_eq!(cells.len(), 2, "{:?}", cells.keys());
@@ -631,23 +579,23 @@ func TestPlain(t *testing.T) {}
         .map(|(_, c)| c)
         .unwrap();
     for c in [race, plain] {
-        assert_eq!(c["outcome"], "run-fail", "{c:#}");
+        assert_eq!(c.outcome, Outcome::RunFail, "{c:#?}");
     }
     // The emulator's words first, then crossprobe's.
-    let why = race["reason"].as_str().unwrap();
+    let why = race.reason.as_deref().unwrap();
     assert!(
         why.starts_with("FATAL: ThreadSanitizer: unsupported VMA range")
             && why.contains("[crossprobe: qemu-aarch64 cannot host a -race binary"),
         "{why}"
     );
-    let why = plain["reason"].as_str().unwrap();
+    let why = plain.reason.as_deref().unwrap();
     assert!(
         why.starts_with("TestReexec failed")
             && why
                 .contains("[crossprobe: under qemu-aarch64 the program started a arm64 executable"),
         "{why}"
     );
-    assert_eq!(tests_of(plain)["TestPlain"], "pass");
+    assert_eq!(tests_of(plain)["TestPlain"], TestOutcome::Pass);
     assert!(
         r.stdout().contains("cannot host a -race binary"),
         "{}",
@@ -662,18 +610,17 @@ fn what_go_list_said_is_used_again_only_while_the_tree_is_unchanged() {
     copy_tree(&example(), &module);
     let xdg = dir.path().join("xdg");
     let plan = || {
-        let o = common::cmd(
-            &module,
-            &[
+        let o = Test::at(&module)
+            .args([
                 "plan",
                 "crossprobe.yaml",
                 "--filter",
                 "linux/amd64/*/unit/*",
-            ],
-        )
-        .env("XDG_CACHE_HOME", &xdg)
-        .exits(0);
-        let mut ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            ])
+            .env("XDG_CACHE_HOME", &xdg)
+            .run()
+            .stdout();
+        let mut ids: Vec<String> = o
             .split_whitespace()
             .filter(|w| w.starts_with("linux/amd64/cgo0/unit/"))
             .map(|w| w.trim_start_matches("linux/amd64/cgo0/unit/").to_string())

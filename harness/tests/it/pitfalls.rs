@@ -47,7 +47,7 @@ fn run_and_check(filter: Option<&str>) -> std::collections::BTreeMap<String, Val
         .status(0)
         .run();
     common::validate_junit(&r.reports("pitfalls").join("junit.xml"));
-    let cells = r.cells("pitfalls");
+    let cells = r.cells_json("pitfalls");
     for (id, c) in &cells {
         let facts = c["facts"].as_object().unwrap();
         let runner = c["cell"]["runner"]["kind"].as_str().unwrap();

@@ -1,10 +1,9 @@
 //! `report merge` and `report diff` on real runs, and the bad input each
 //! meets: a corrupt results.json, mixed schema versions, unrelated runs.
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::path::Path;
-use std::process::Output;
 
 /// Two native cells; `steady` fails when CROSSPROBE_TEST_BREAK is set in
 /// crossprobe's environment, which its children inherit. The cell ids stay
@@ -33,28 +32,24 @@ matrix:
   goarch: [amd64]
 "#;
 
-fn crossprobe(dir: &Path, args: &[&str], broken: bool) -> Output {
-    let mut c = common::cmd(dir, args);
+/// crossprobe in `dir`, with the probe `steady` broken or not.
+fn crossprobe(dir: &Path, args: &[&str], broken: bool) -> Test {
+    let t = Test::at(dir).args(args);
     if broken {
-        c.env("CROSSPROBE_TEST_BREAK", "1");
+        t.env("CROSSPROBE_TEST_BREAK", "1")
     } else {
-        c.env_remove("CROSSPROBE_TEST_BREAK");
+        t.env_remove("CROSSPROBE_TEST_BREAK")
     }
-    c.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// base/nightly/results.json from a good run, head/... from a broken one.
 fn base_and_head() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("m.yaml"), MATRIX).unwrap();
-    let o = crossprobe(dir.path(), &["run", "m.yaml", "--out", "base"], false);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
-    let o = crossprobe(dir.path(), &["run", "m.yaml", "--out", "head"], true);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    crossprobe(dir.path(), &["run", "m.yaml", "--out", "base"], false).run();
+    crossprobe(dir.path(), &["run", "m.yaml", "--out", "head"], true)
+        .failure()
+        .run();
     dir
 }
 
@@ -62,14 +57,11 @@ fn base_and_head() -> tempfile::TempDir {
 fn a_cell_made_to_fail_is_one_regression() {
     let dir = base_and_head();
     let (base, head) = ("base/nightly/results.json", "head/nightly/results.json");
-    let o = crossprobe(dir.path(), &["report", "diff", base, head], false);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "a regression exits 1\n{}",
-        text(&o.stdout)
-    );
-    let out = text(&o.stdout);
+    // A regression exits 1.
+    let out = crossprobe(dir.path(), &["report", "diff", base, head], false)
+        .failure()
+        .run()
+        .stdout();
     assert!(
         out.starts_with("1 regression: 1 newly failing, 0 newly flaky, 0 fixed"),
         "{out}"
@@ -84,13 +76,14 @@ fn a_cell_made_to_fail_is_one_regression() {
         "the reason is shown: {out}"
     );
 
-    let o = crossprobe(
+    let md = crossprobe(
         dir.path(),
         &["report", "diff", base, head, "--markdown"],
         false,
-    );
-    assert_eq!(o.status.code(), Some(1));
-    let md = text(&o.stdout);
+    )
+    .failure()
+    .run()
+    .stdout();
     assert!(md.starts_with("### ❌ crossprobe: 1 regression"), "{md}");
     assert!(
         md.contains("| `linux/amd64/cgo0/steady` | nightly | pass | run-fail |"),
@@ -98,13 +91,9 @@ fn a_cell_made_to_fail_is_one_regression() {
     );
 
     // The other way round it is a fix, and no regression.
-    let o = crossprobe(dir.path(), &["report", "diff", head, base], false);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
-    assert!(
-        text(&o.stdout).contains("Fixed (1):"),
-        "{}",
-        text(&o.stdout)
-    );
+    crossprobe(dir.path(), &["report", "diff", head, base], false)
+        .stdout_contains("Fixed (1):")
+        .run();
 }
 
 #[test]
@@ -112,13 +101,10 @@ fn two_runners_merge_into_two_entries_per_cell() {
     let dir = base_and_head();
     let d = dir.path();
     // The same matrix "on another runner": the base run, renamed.
-    let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(d.join("base/nightly/results.json")).unwrap(),
-    )
-    .unwrap();
-    v["host"]["runner"] = "macos-14".into();
+    let mut v = common::read_results(&d.join("base/nightly/results.json"));
+    v.host.runner = "macos-14".into();
     std::fs::write(d.join("mac.json"), serde_json::to_string(&v).unwrap()).unwrap();
-    let o = crossprobe(
+    crossprobe(
         d,
         &[
             "run",
@@ -129,9 +115,9 @@ fn two_runners_merge_into_two_entries_per_cell() {
             "ubuntu-latest",
         ],
         false,
-    );
-    assert_eq!(o.status.code(), Some(0));
-    let o = crossprobe(
+    )
+    .run();
+    crossprobe(
         d,
         &[
             "report",
@@ -142,17 +128,10 @@ fn two_runners_merge_into_two_entries_per_cell() {
             "merged",
         ],
         false,
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("merged/results.json")).unwrap())
-            .unwrap();
-    let mut ids: Vec<&str> = m["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["cell"]["id"].as_str().unwrap())
-        .collect();
+    )
+    .run();
+    let m = common::read_results(&d.join("merged/results.json"));
+    let mut ids: Vec<&str> = m.cells.iter().map(|c| c.cell.id.as_str()).collect();
     ids.sort();
     assert_eq!(
         ids,
@@ -168,7 +147,7 @@ fn two_runners_merge_into_two_entries_per_cell() {
     assert!(junit.contains("name=\"cgo0/hello@macos-14\""), "{junit}");
 
     // A merged file against a plain one: nothing pairs up, and it says so.
-    let o = crossprobe(
+    let out = crossprobe(
         d,
         &[
             "report",
@@ -177,8 +156,9 @@ fn two_runners_merge_into_two_entries_per_cell() {
             "merged/results.json",
         ],
         false,
-    );
-    let out = text(&o.stdout);
+    )
+    .run()
+    .stdout();
     assert!(
         out.contains("warning: BASE and HEAD look unrelated"),
         "{out}"
@@ -202,9 +182,9 @@ fn unrelated_matrices_warn_and_show_the_overlap() {
         "name: other\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, \"386\"]\n",
     )
     .unwrap();
-    let o = crossprobe(d, &["run", "other.yaml", "--out", "other"], false);
-    assert_eq!(o.status.code(), Some(0));
-    let o = crossprobe(
+    crossprobe(d, &["run", "other.yaml", "--out", "other"], false).run();
+    // New passing cells are no regression: exit 0.
+    let out = crossprobe(
         d,
         &[
             "report",
@@ -213,27 +193,15 @@ fn unrelated_matrices_warn_and_show_the_overlap() {
             "other/other/results.json",
         ],
         false,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "new passing cells are no regression"
-    );
-    let out = text(&o.stdout);
+    )
+    .run()
+    .stdout();
     assert!(
         out.starts_with(
             "warning: BASE and HEAD look unrelated: BASE ran nightly (2 cells), HEAD ran other (2 cells); 0 cells are in both\n"
         ),
         "{out}"
     );
-}
-
-fn refuse(dir: &Path, args: &[&str]) -> String {
-    let o = crossprobe(dir, args, false);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
-    let err = text(&o.stderr);
-    assert!(!err.contains("panicked"), "{err}");
-    err
 }
 
 #[test]
@@ -245,7 +213,7 @@ fn a_corrupt_results_file_is_named_with_its_position() {
         "{\n  \"schema\": 1,\n  \"cells\": [\n    {\"cell\": ",
     )
     .unwrap();
-    let e = refuse(d, &["report", "diff", "cut.json", "cut.json"]);
+    let e = crossprobe(d, &["report", "diff", "cut.json", "cut.json"], false).refuse();
     assert!(
         e.contains("cut.json:4:13: not valid JSON: EOF while parsing a value"),
         "{e}"
@@ -253,7 +221,7 @@ fn a_corrupt_results_file_is_named_with_its_position() {
     insta::assert_snapshot!("corrupt", e);
 
     std::fs::write(d.join("wrong.json"), "{\"schema\": 1,\n \"cells\": 3}\n").unwrap();
-    let e = refuse(d, &["report", "merge", "wrong.json", "--out", "m"]);
+    let e = crossprobe(d, &["report", "merge", "wrong.json", "--out", "m"], false).refuse();
     assert!(e.contains("wrong.json:2:"), "{e}");
     assert!(e.contains("not a crossprobe results file"), "{e}");
 }
@@ -262,13 +230,10 @@ fn a_corrupt_results_file_is_named_with_its_position() {
 fn merging_different_schema_versions_is_refused() {
     let dir = base_and_head();
     let d = dir.path();
-    let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(d.join("base/nightly/results.json")).unwrap(),
-    )
-    .unwrap();
-    v["schema"] = 2.into();
+    let mut v = common::read_results(&d.join("base/nightly/results.json"));
+    v.schema = 2;
     std::fs::write(d.join("future.json"), serde_json::to_string(&v).unwrap()).unwrap();
-    let e = refuse(
+    let e = crossprobe(
         d,
         &[
             "report",
@@ -278,7 +243,9 @@ fn merging_different_schema_versions_is_refused() {
             "--out",
             "m",
         ],
-    );
+        false,
+    )
+    .refuse();
     assert!(!d.join("m").exists(), "nothing is written");
     insta::assert_snapshot!("schemas", e);
 }

@@ -85,7 +85,7 @@ fn refused_before_building(out: &Path) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let r = common::Test::new()
         .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
-        .args(&["run", "@", "--no-sandbox", "--out", out.to_str().unwrap()])
+        .args(["run", "@", "--no-sandbox", "--out", out.to_str().unwrap()])
         .env("TMPDIR", tmp.path().to_str().unwrap())
         .status(2)
         .run();

@@ -2,29 +2,28 @@
 //! completed from the module proxy, kept in the repro bundle, and replayed
 //! offline. The shipped mattn/go-sqlite3 report is the real case.
 
-use crate::common;
+use crate::common::{self, CellExt, Test};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use crossprobe::model::{CellResult, Exit, Outcome, PhaseName, RunnerKind};
 
 const SQLITE_MD: &str = "matrices/repro/sqlite3-cgo-off-stub.md";
 const STUB: &str =
     "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work. This is a stub";
 
-fn run_stdout(cell: &Value) -> String {
-    common::phase_commands(cell, "run")
+fn run_stdout(cell: &CellResult) -> String {
+    cell.commands_of(PhaseName::Run)
         .iter()
-        .map(|c| c["stdout"]["text"].as_str().unwrap_or("").to_string())
+        .map(|c| c.stdout.text.as_str())
         .collect()
 }
 
-fn build_exit(cell: &Value) -> Value {
-    common::phase_commands(cell, "build")
+fn build_exit(cell: &CellResult) -> Option<Exit> {
+    cell.commands_of(PhaseName::Build)
         .last()
-        .map(|c| c["exit"].clone())
-        .unwrap_or(Value::Null)
+        .map(|c| c.exit.clone())
 }
 
 /// The one cgo compile of sqlite3.c for arm64 in the suite (minutes cold,
@@ -32,23 +31,19 @@ fn build_exit(cell: &Value) -> Value {
 #[test]
 fn sqlite3_with_cgo_off_is_the_stub_under_qemu_and_with_cgo_on_builds_and_runs() {
     let md = common::repo().join(SQLITE_MD);
-    let dir = tempfile::tempdir().unwrap();
-    let out = common::cmd(
-        dir.path(),
-        &["repro", md.to_str().unwrap(), "--out", "reports"],
-    )
-    .output()
-    .unwrap();
-    let run = common::Run { dir, out };
+    let run = Test::new()
+        .arg("repro")
+        .arg(&md)
+        .args(["--out", "reports"])
+        .run();
     let stdout = run.stdout();
     let all = format!("stdout:\n{stdout}\nstderr:\n{}", run.stderr());
-    assert_eq!(run.code(), 0, "{all}");
     let cells = run.cells("sqlite3-cgo-off-stub");
 
     let off = &cells["linux/arm64/cgo0/sqlite"];
-    assert_eq!(off["outcome"], "run-fail", "{all}");
-    assert_eq!(off["verdict"]["met"], true, "{all}");
-    assert_eq!(off["cell"]["runner"]["kind"], "qemu", "{all}");
+    assert_eq!(off.outcome, Outcome::RunFail, "{all}");
+    assert!(off.verdict.met, "{all}");
+    assert_eq!(off.cell.runner.kind(), RunnerKind::Qemu, "{all}");
     assert!(run_stdout(off).contains(STUB), "{all}");
     assert!(stdout.contains("reproduced: run-fail"), "{all}");
     // A complete go.sum is kept as given, byte for byte, in the bundle too.
@@ -63,12 +58,13 @@ fn sqlite3_with_cgo_off_is_the_stub_under_qemu_and_with_cgo_on_builds_and_runs()
     assert_eq!(go_sum.lines().count(), 2, "{go_sum}");
 
     let on = &cells["linux/arm64/cgo1/sqlite"];
-    assert_eq!(on["outcome"], "pass", "{all}");
-    assert_eq!(build_exit(on)["code"], 0, "{all}");
-    assert_eq!(on["facts"]["cc.argv"][0], "aarch64-linux-gnu-gcc", "{all}");
-    assert_eq!(on["facts"]["cgo.binary"], "1", "{all}");
+    assert_eq!(on.outcome, Outcome::Pass, "{all}");
+    assert_eq!(build_exit(on).and_then(|e| e.code), Some(0), "{all}");
+    assert_eq!(on.fact("cc.argv")[0], "aarch64-linux-gnu-gcc", "{all}");
+    assert_eq!(on.fact("cgo.binary"), "1", "{all}");
     assert_eq!(
-        on["facts"]["buildinfo.deps"][0], "github.com/mattn/go-sqlite3@v1.14.28",
+        on.fact("buildinfo.deps")[0],
+        "github.com/mattn/go-sqlite3@v1.14.28",
         "{all}"
     );
     assert!(
@@ -112,33 +108,39 @@ files:
     require github.com/mattn/go-sqlite3 v1.14.28
 "#;
 
-fn go_env(dir: &Path, modcache: &Path) -> Vec<(String, String)> {
-    vec![
-        ("GOMODCACHE".into(), modcache.display().to_string()),
-        ("GOPATH".into(), dir.join("gopath").display().to_string()),
+fn go_env(dir: &Path, modcache: &Path) -> [(&'static str, PathBuf); 2] {
+    [
+        ("GOMODCACHE", modcache.to_path_buf()),
+        ("GOPATH", dir.join("gopath")),
     ]
 }
 
-/// Module caches are written read-only: make them removable again.
-fn writable(dir: &Path) {
-    let _ = Command::new("chmod").arg("-R").arg("u+w").arg(dir).status();
+/// Module caches are written read-only: this makes one removable again
+/// when it goes, whether the test passed or not.
+struct Writable<'a>(&'a Path);
+
+impl Drop for Writable<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chmod")
+            .arg("-R")
+            .arg("u+w")
+            .arg(self.0)
+            .status();
+    }
 }
 
 #[test]
 fn a_missing_go_sum_is_completed_and_the_bundle_replays_offline() {
     let dir = tempfile::tempdir().unwrap();
     let modcache = dir.path().join("modcache");
+    let _writable = Writable(&modcache);
     let snippet = dir.path().join("bug.yaml");
-    std::fs::write(&snippet, NO_GO_SUM).unwrap();
-    let out = common::cmd(dir.path(), &["repro", "bug.yaml", "--out", "reports"])
+    Test::at(dir.path())
+        .file("bug.yaml", NO_GO_SUM)
+        .args(["repro", "bug.yaml", "--out", "reports"])
         .envs(go_env(dir.path(), &modcache))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(stdout.contains("reproduced: run-fail"), "{all}");
+        .stdout_contains("reproduced: run-fail")
+        .run();
     // The user's file is as it was.
     assert_eq!(std::fs::read_to_string(&snippet).unwrap(), NO_GO_SUM);
 
@@ -167,7 +169,6 @@ fn a_missing_go_sum_is_completed_and_the_bundle_replays_offline() {
         .unwrap();
     let r_out = String::from_utf8_lossy(&replay.stdout);
     let r_err = String::from_utf8_lossy(&replay.stderr);
-    writable(&modcache);
     assert_eq!(replay.status.code(), Some(0), "{r_out}\n{r_err}");
     assert!(r_out.contains(STUB), "{r_out}\n{r_err}");
     assert!(
@@ -180,6 +181,7 @@ fn a_missing_go_sum_is_completed_and_the_bundle_replays_offline() {
 fn a_go_mod_requiring_a_module_that_does_not_exist_fails_in_go_s_words() {
     let dir = tempfile::tempdir().unwrap();
     let modcache = dir.path().join("modcache");
+    let _writable = Writable(&modcache);
     let yaml = r#"name: nomodule
 probes:
   - name: p
@@ -200,35 +202,26 @@ matrix:
   goos: [linux]
   goarch: [amd64]
 "#;
-    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
-    let out = common::cmd(dir.path(), &["run", "matrix.yaml"])
+    // Go's words on the cell, and why in crossprobe's warning.
+    let run = Test::at(dir.path())
+        .matrix(yaml)
         .envs(go_env(dir.path(), &modcache))
         .env("GOPROXY", "off")
-        .output()
-        .unwrap();
-    writable(&modcache);
-    let run = common::Run { dir, out };
+        .failure()
+        .stderr_contains(
+            "warning: nomodule: probe p: cannot complete its go.sum: `go mod tidy` said:",
+        )
+        .stderr_contains("example.invalid/nope: module lookup disabled by GOPROXY=off")
+        .run();
     let stderr = run.stderr();
-    assert_eq!(run.code(), 1, "{stderr}");
-    // Go's words on the cell, and why in crossprobe's warning.
-    assert!(
-        stderr.contains(
-            "warning: nomodule: probe p: cannot complete its go.sum: `go mod tidy` said:"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("example.invalid/nope: module lookup disabled by GOPROXY=off"),
-        "{stderr}"
-    );
     let cell = &run.cells("nomodule")["linux/amd64/cgo0/p"];
-    assert_eq!(cell["outcome"], "build-fail", "{stderr}");
+    assert_eq!(cell.outcome, Outcome::BuildFail, "{stderr}");
     assert!(
-        cell["reason"]
-            .as_str()
+        cell.reason
+            .as_deref()
             .unwrap()
             .contains("missing go.sum entry for module providing package example.invalid/nope"),
-        "{cell}"
+        "{cell:#?}"
     );
 }
 
@@ -241,9 +234,7 @@ fn bad_files_of_an_inline_probe_are_refused_with_a_hint() {
         let yaml = format!(
             "probes:\n  - name: p\n    source: |\n      package main\n      func main() {{}}\n    files:\n      {files}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n"
         );
-        let r = common::run_yaml(&yaml, &["run", "@"]);
-        assert_eq!(r.code(), 2, "{}", r.stderr());
-        assert!(!r.dir.path().join("reports").exists());
-        insta::assert_snapshot!(name, r.stderr());
+        let e = Test::new().matrix(&yaml).refuse();
+        insta::assert_snapshot!(name, e);
     }
 }

@@ -1,11 +1,64 @@
-//! Runs the real `crossprobe` binary on a matrix in a temporary directory and
-//! hands back what it printed and wrote.
+//! What every integration test shares: [`Test`], which runs the real
+//! `crossprobe` as just's `tests/lib.rs` runs `just`; the results it wrote,
+//! read as the library's own types; and the one rule for a missing tool.
+//!
+//! ```ignore
+//! use crate::common::{self, CellExt, Test};
+//! use crossprobe::model::{Outcome, PhaseName};
+//!
+//! let r = Test::new()
+//!     .matrix("name: m\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n")
+//!     .args(["run", "@", "-j2"]) // `@` is the matrix above; no args: `run @`
+//!     .env("GOFLAGS", "-trimpath")
+//!     .path_with(fake_tools.path()) // PATH with this directory first
+//!     .stderr_contains("2 cells") // also .stderr(exact), .stderr_regex(whole)
+//!     .run(); // asserts exit 0 (or .status(n), .failure()), else shows both streams
+//! let cells = r.cells("m"); // reports/m/results.json: id -> CellResult
+//! let c = &cells["linux/arm64/cgo0/hello"];
+//! assert_eq!(c.outcome, Outcome::Pass);
+//! assert_eq!(c.fact("probe.ptr_size"), 8);
+//! assert_eq!(c.commands_of(PhaseName::Run)[0].argv[0], "qemu-aarch64");
+//!
+//! // Bad input: exit 2, no panic, nothing written; its words come back.
+//! let err = Test::new().matrix("probes: [nope]\n").refuse();
+//! insta::assert_snapshot!(common::stable(&err));
+//!
+//! // Several runs in a directory the test keeps (a rerun, a module's root),
+//! // from a directory below it, with text on stdin:
+//! Test::at(dir.path()).current_dir("sub").args(["repro", "-"]).stdin(report).run();
+//!
+//! // A tool the test needs: under CROSSPROBE_REQUIRE_TOOLS=1 its absence
+//! // fails the test, naming it; locally the test says what it leaves out.
+//! if !common::require_tool("wine64", "the windows cells are left out") {
+//!     return;
+//! }
+//! ```
+//!
+//! Every run gets `NO_COLOR=1`, `COLUMNS=100`, no `CROSSPROBE_RUNNER`, and
+//! the result cache off (`CROSSPROBE_NO_CACHE=1`; [`Test::result_cache`]
+//! turns it on in a directory of the test's). [`Test::command`] hands out
+//! the command itself, unasserted, for the few tests that must start
+//! crossprobe themselves: to signal it, to keep it running beside another,
+//! to limit it before exec.
+
+mod results;
+mod test;
+mod tools;
+
+pub use results::{read_results, CellExt};
+pub use test::{bin, Run, Test};
+pub use tools::{have_tool, require_tool, require_tools, tool_missing, tool_path};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_crossprobe")
+/// Bad input: `crossprobe run` on `yaml` must refuse it with exit 2,
+/// without a panic, writing nothing; returns standard error. The same as
+/// `Test::new().matrix(yaml).refuse()` (see [`Test::refuse`], which other
+/// arguments, files or directories go through).
+#[track_caller]
+pub fn refuse(yaml: &str) -> String {
+    Test::new().matrix(yaml).refuse()
 }
 
 /// The repository root (holds `matrices/`, `harness/`, `docs/`).
@@ -35,170 +88,22 @@ pub fn junit_schema() -> PathBuf {
 
 /// This user's warm GOCACHE: a test with a private XDG_CACHE_HOME (for a
 /// result cache of its own) passes it on, or Go's cache would be cold too.
+/// Asked of `go env` once per test binary.
 pub fn gocache() -> String {
-    let out = std::process::Command::new("go")
-        .args(["env", "GOCACHE"])
-        .output()
-        .expect("go is on PATH");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// `CROSSPROBE_REQUIRE_TOOLS=1` (.ci/run sets it): a tool a test needs
-/// that is missing fails the test instead of shrinking it.
-pub fn require_tools() -> bool {
-    std::env::var_os("CROSSPROBE_REQUIRE_TOOLS").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// A test goes on without `tool`: a failure naming it under
-/// CROSSPROBE_REQUIRE_TOOLS, else a line saying what is left out.
-pub fn tool_missing(tool: &str, what: &str) {
-    assert!(
-        !require_tools(),
-        "{tool} is missing, so {what}: CROSSPROBE_REQUIRE_TOOLS is set (scripts/setup installs it)"
-    );
-    eprintln!("{tool} is missing, so {what}");
-}
-
-pub struct Run {
-    pub dir: tempfile::TempDir,
-    pub out: Output,
-}
-
-impl Run {
-    pub fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    pub fn reports(&self, name: &str) -> PathBuf {
-        self.dir.path().join("reports").join(name)
-    }
-    pub fn results(&self, name: &str) -> serde_json::Value {
-        let p = self.reports(name).join("results.json");
-        let text = std::fs::read_to_string(&p)
-            .unwrap_or_else(|e| panic!("{}: {e}\nstderr:\n{}", p.display(), self.stderr()));
-        serde_json::from_str(&text).unwrap()
-    }
-    /// Cell id → the cell's result object.
-    pub fn cells(&self, name: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
-        self.results(name)["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c.clone()))
-            .collect()
-    }
-}
-
-/// A run of the real `crossprobe` in a fresh directory, built up the way
-/// just's tests build theirs:
-///
-/// ```ignore
-/// let r = Test::new().matrix(yaml).args(&["run", "@", "--strict"]).status(1).run();
-/// ```
-///
-/// `@` in the arguments stands for the matrix written by [`Test::matrix`];
-/// with no arguments at all the test runs `crossprobe run @`. [`Test::status`]
-/// makes [`Test::run`] assert the exit code, printing stdout and stderr when
-/// it differs, so no test writes that block out again.
-pub struct Test {
-    dir: tempfile::TempDir,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    status: Option<i32>,
-}
-
-impl Default for Test {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Test {
-    pub fn new() -> Test {
-        Test {
-            dir: tempfile::tempdir().unwrap(),
-            args: Vec::new(),
-            env: Vec::new(),
-            status: None,
-        }
-    }
-
-    /// Writes `yaml` as `matrix.yaml` in the test's directory.
-    pub fn matrix(self, yaml: &str) -> Test {
-        self.file("matrix.yaml", yaml)
-    }
-
-    /// Writes a file (its parent directories too) under the test's directory.
-    pub fn file(self, rel: &str, contents: &str) -> Test {
-        let p = self.dir.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, contents).unwrap();
-        self
-    }
-
-    /// `crossprobe run matrices/NAME.yaml`; further [`Test::args`] follow it.
-    pub fn shipped(self, name: &str) -> Test {
-        let m = repo().join("matrices").join(format!("{name}.yaml"));
-        self.args(&["run", m.to_str().unwrap()])
-    }
-
-    pub fn args(mut self, args: &[&str]) -> Test {
-        self.args.extend(args.iter().map(|a| a.to_string()));
-        self
-    }
-
-    pub fn env(mut self, key: &str, value: &str) -> Test {
-        self.env.push((key.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// The exit code [`Test::run`] asserts.
-    pub fn status(mut self, code: i32) -> Test {
-        self.status = Some(code);
-        self
-    }
-
-    pub fn run(self) -> Run {
-        let args: Vec<&str> = if self.args.is_empty() {
-            vec!["run", "@"]
-        } else {
-            self.args.iter().map(String::as_str).collect()
-        };
-        let mut c = cmd(self.dir.path(), &args);
-        c.envs(self.env.iter().map(|(k, v)| (k, v)));
-        let out = c.output().unwrap();
-        let run = Run { dir: self.dir, out };
-        if let Some(want) = self.status {
-            assert_eq!(
-                run.code(),
-                want,
-                "crossprobe {args:?} exited {}, not {want}\nstdout:\n{}\nstderr:\n{}",
-                run.code(),
-                run.stdout(),
-                run.stderr()
-            );
-        }
-        run
-    }
-}
-
-/// Writes `yaml` as `matrix.yaml` in a fresh directory and runs
-/// `crossprobe ARGS...` there, with `matrix.yaml` wherever ARGS says `@`.
-pub fn run_yaml(yaml: &str, args: &[&str]) -> Run {
-    Test::new().matrix(yaml).args(args).run()
-}
-
-/// Runs a shipped matrix from `matrices/`, reports into a fresh directory.
-pub fn run_shipped(name: &str, extra: &[&str]) -> Run {
-    Test::new().shipped(name).args(extra).run()
+    static GOCACHE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    GOCACHE
+        .get_or_init(|| {
+            let out = std::process::Command::new("go")
+                .args(["env", "GOCACHE"])
+                .output()
+                .expect("go is on PATH");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .clone()
 }
 
 /// The commands a cell's result records for one phase (`build`, `run`).
+/// Being replaced by [`CellExt::commands_of`] (issue 21).
 pub fn phase_commands<'a>(cell: &'a serde_json::Value, phase: &str) -> Vec<&'a serde_json::Value> {
     cell["phases"]
         .as_array()
@@ -230,6 +135,8 @@ pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args
     );
 }
 
+/// Being replaced by [`Test`] (issue 21).
+///
 /// Runs a command and asserts its exit status, printing its stdout and
 /// stderr when it differs: what [`Test::status`] does for tests that run
 /// elsewhere than the builder's directory (a module's root, a shared
@@ -253,6 +160,7 @@ impl Exits for Command {
     }
 }
 
+/// Being replaced by [`Test`] (issue 21).
 pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(cwd)
