@@ -3,7 +3,7 @@
 //! would rebuild, and pass check-jsonschema's vendored schemas (and, for
 //! GitHub, actionlint, with shellcheck on its scripts).
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,13 +40,7 @@ fn generate(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
         args.extend(["--runner", r]);
     }
     args.extend_from_slice(extra);
-    let o = common::cmd(dir.path(), &args).output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    Test::at(dir.path()).args(&args).run();
     let wf = dir.path().join(".github/workflows/nightly.yml");
     (dir, wf)
 }
@@ -285,13 +279,7 @@ fn generate_gitlab(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
         ".gitlab-ci.yml",
     ];
     args.extend_from_slice(extra);
-    let o = common::cmd(dir.path(), &args).output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    Test::at(dir.path()).args(&args).run();
     let f = dir.path().join(".gitlab-ci.yml");
     (dir, f)
 }
@@ -422,14 +410,10 @@ fn bad_gitlab_input_is_refused() {
         dir.path().join("m/quick.yaml"),
     )
     .unwrap();
-    let o = common::cmd(
-        dir.path(),
-        &["ci", "gitlab", "m/quick.yaml", "--tag", "a", "--tag", "a"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    insta::assert_snapshot!("gitlab_tag_twice", String::from_utf8_lossy(&o.stderr));
+    let e = Test::at(dir.path())
+        .args(["ci", "gitlab", "m/quick.yaml", "--tag", "a", "--tag", "a"])
+        .refuse();
+    insta::assert_snapshot!("gitlab_tag_twice", e);
 }
 
 fn actionlint() -> PathBuf {
@@ -469,11 +453,7 @@ fn bad_input_is_refused() {
         dir.path().join("m/quick.yaml"),
     )
     .unwrap();
-    let refuse = |args: &[&str]| {
-        let o = common::cmd(dir.path(), args).output().unwrap();
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        String::from_utf8_lossy(&o.stderr).into_owned()
-    };
+    let refuse = |args: &[&str]| Test::at(dir.path()).args(args).refuse();
     let e = refuse(&["ci", "github", "m/quick.yaml", "--runner", "ubuntu latest"]);
     insta::assert_snapshot!("bad_runner", e);
     let abs = dir.path().join("m/quick.yaml");

@@ -1,69 +1,78 @@
 //! Emulation at the CPU floor, fact expectations and strict expected
 //! failures, through the real binary and real qemu.
 
-use crate::common;
+use crate::common::{self, CellExt};
 
+use crossprobe::model::{CellResult, Exit, Outcome, PhaseName, Runner};
 use serde_json::Value;
 
-fn run_exit(c: &Value) -> Value {
-    common::phase_commands(c, "run")
+fn run_exit(c: &CellResult) -> Exit {
+    c.commands_of(PhaseName::Run)
         .first()
-        .map(|c| c["exit"].clone())
-        .unwrap_or(Value::Null)
+        .map(|c| c.exit.clone())
+        .unwrap_or_default()
 }
 
 #[test]
 fn cpu_floor_reproduces_the_three_failures() {
-    let r = common::Test::new().shipped("cpu-floor").status(0).run();
-    let cells = r.cells_json("cpu-floor");
+    let r = common::Test::new().shipped("cpu-floor").run();
+    let cells = r.cells("cpu-floor");
     let v3 = &cells["linux/amd64/GOAMD64=v3/cgo0/cpu=Nehalem/hello"];
-    assert_eq!(v3["outcome"], "run-fail");
+    assert_eq!(v3.outcome, Outcome::RunFail);
     assert!(
-        v3["reason"]
-            .as_str()
+        v3.reason
+            .as_deref()
             .unwrap()
             .contains("v3 microarchitecture support"),
-        "{v3:#}"
+        "{v3:#?}"
     );
-    assert_eq!(v3["cell"]["runner"]["cpu"], "Nehalem");
+    assert!(
+        matches!(&v3.cell.runner, Runner::Qemu { cpu: Some(c), .. } if c == "Nehalem"),
+        "{:?}",
+        v3.cell.runner
+    );
     assert_eq!(
-        cells["linux/amd64/GOAMD64=v1/cgo0/cpu=Nehalem/hello"]["outcome"],
-        "pass"
+        cells["linux/amd64/GOAMD64=v1/cgo0/cpu=Nehalem/hello"].outcome,
+        Outcome::Pass
     );
 
     let armv7 = &cells["linux/arm/GOARM=7/cgo0/cpu=arm926/hello"];
-    assert_eq!(armv7["outcome"], "run-fail");
+    assert_eq!(armv7.outcome, Outcome::RunFail);
     assert_eq!(
-        run_exit(armv7)["signal"],
-        "SIGILL",
-        "the signal is reported by name: {armv7:#}"
+        run_exit(armv7).signal.as_deref(),
+        Some("SIGILL"),
+        "the signal is reported by name: {armv7:#?}"
     );
     assert_eq!(
-        cells["linux/arm/GOARM=5/cgo0/cpu=arm926/hello"]["outcome"],
-        "pass"
+        cells["linux/arm/GOARM=5/cgo0/cpu=arm926/hello"].outcome,
+        Outcome::Pass
     );
     assert_eq!(
-        cells["linux/arm/GOARM=7/cgo0/cpu=cortex-a15/hello"]["outcome"],
-        "pass"
+        cells["linux/arm/GOARM=7/cgo0/cpu=cortex-a15/hello"].outcome,
+        Outcome::Pass
     );
 
     let hard = &cells["linux/mipsle/GOMIPS=hardfloat/cgo0/cpu=24Kc/hello"];
-    assert_eq!(run_exit(hard)["signal"], "SIGILL", "{hard:#}");
     assert_eq!(
-        cells["linux/mipsle/GOMIPS=softfloat/cgo0/cpu=24Kc/hello"]["outcome"],
-        "pass"
+        run_exit(hard).signal.as_deref(),
+        Some("SIGILL"),
+        "{hard:#?}"
+    );
+    assert_eq!(
+        cells["linux/mipsle/GOMIPS=softfloat/cgo0/cpu=24Kc/hello"].outcome,
+        Outcome::Pass
     );
     common::validate_junit(&r.reports("cpu-floor").join("junit.xml"));
 }
 
 #[test]
 fn a_failed_fact_expectation_shows_expected_and_actual() {
-    let r = common::Test::new().matrix("name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n").status(1).run();
-    let c = &r.cells_json("facts")["linux/amd64/cgo0/hello"];
-    assert_eq!(c["outcome"], "pass");
-    assert_eq!(c["verdict"]["met"], false);
+    let r = common::Test::new().matrix("name: facts\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.static: false\n      buildinfo.CGO_ENABLED: \"0\"\n      probe.ptr_size: \">= 8\"\n").failure().run();
+    let c = &r.cells("facts")["linux/amd64/cgo0/hello"];
+    assert_eq!(c.outcome, Outcome::Pass);
+    assert!(!c.verdict.met);
     assert_eq!(
-        c["verdict"]["message"],
+        c.verdict.message,
         "fact binary.static: expected false, got true"
     );
     assert!(
@@ -78,35 +87,28 @@ fn a_failed_fact_expectation_shows_expected_and_actual() {
 #[test]
 fn an_expectation_that_matches_nothing_warns_and_strict_refuses() {
     let yaml = "name: s\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n";
-    let r = common::Test::new()
-        .matrix(yaml)
-        .args(["plan", "@"])
-        .status(0)
-        .run();
+    let r = common::Test::new().matrix(yaml).args(["plan", "@"]).run();
     assert!(
         r.stderr()
             .contains("warning: matrix.yaml:7:5: this expect entry matches no cell"),
         "{}",
         r.stderr()
     );
-    let r = common::Test::new()
+    let e = common::Test::new()
         .matrix(yaml)
         .args(["run", "@", "--strict"])
-        .status(2)
-        .run();
+        .refuse();
     assert!(
-        r.stderr()
-            .contains("matrix.yaml:7:5: this expect entry matches no cell"),
-        "{}",
-        r.stderr()
+        e.contains("matrix.yaml:7:5: this expect entry matches no cell"),
+        "{e}"
     );
 }
 
 #[test]
 fn a_bad_fact_expression_is_an_input_error() {
-    let r = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(["plan", "@"]).status(2).run();
-    assert!(r.stderr().contains("matrix.yaml:8:25"), "{}", r.stderr());
-    insta::assert_snapshot!(r.stderr());
+    let e = common::Test::new().matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    facts:\n      binary.max_glibc: \"<= banana\"\n").args(["plan", "@"]).refuse();
+    assert!(e.contains("matrix.yaml:8:25"), "{e}");
+    insta::assert_snapshot!(e);
 }
 
 #[test]
@@ -126,11 +128,11 @@ fn inspect_command_agrees_with_go_version_m() {
         &["-o", "p", "-ldflags=-s -w", "-tags=netgo", "."],
     );
     let bin = dir.path().join("p");
-    let r = common::cmd(dir.path(), &["inspect", "--json", bin.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let v: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let r = common::Test::at(dir.path())
+        .args(["inspect", "--json"])
+        .arg(&bin)
+        .run();
+    let v: Value = serde_json::from_slice(&r.out.stdout).unwrap();
     let facts = &v[bin.to_str().unwrap()]["facts"];
     let gov = std::process::Command::new("go")
         .args(["version", "-m"])
@@ -155,9 +157,8 @@ fn inspect_command_agrees_with_go_version_m() {
     assert!(n >= 6, "go version -m printed {n} settings:\n{text}");
     assert_eq!(facts["binary.stripped"], true);
     // A plain text file is refused with a reason, not a panic.
-    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
-    let r = common::cmd(dir.path(), &["inspect", "notes.txt"])
-        .output()
-        .unwrap();
-    assert_eq!(r.status.code(), Some(2));
+    common::Test::at(dir.path())
+        .file("notes.txt", "hello")
+        .args(["inspect", "notes.txt"])
+        .refuse();
 }

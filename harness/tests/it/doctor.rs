@@ -4,7 +4,7 @@
 //! Tools go missing the honest way: crossprobe runs with a PATH that holds
 //! only the few programs a test names.
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::path::Path;
 use std::process::Output;
@@ -20,14 +20,14 @@ fn bin_with(names: &[&str]) -> tempfile::TempDir {
     bin
 }
 
-fn doctor(dir: &Path, path: Option<&Path>, args: &[&str]) -> Output {
-    let mut full = vec!["doctor"];
-    full.extend_from_slice(args);
-    let mut c = common::cmd(dir, &full);
-    if let Some(p) = path {
-        c.env("PATH", p);
+/// `crossprobe doctor ARGS...` in `dir`, with PATH as given, else this
+/// process's.
+fn doctor(dir: &Path, path: Option<&Path>, args: &[&str]) -> Test {
+    let t = Test::at(dir).arg("doctor").args(args);
+    match path {
+        Some(p) => t.env("PATH", p),
+        None => t,
     }
-    c.output().unwrap()
 }
 
 fn findings(o: &Output) -> Vec<Value> {
@@ -55,8 +55,10 @@ fn named<'a>(f: &'a [Value], name: &str) -> &'a Value {
 #[test]
 fn json_on_this_machine() {
     let dir = tempfile::tempdir().unwrap();
-    let o = doctor(dir.path(), None, &["--json"]);
-    let f = findings(&o);
+    // Whether it passes is this machine's: `findings` checks that `ok`
+    // says what the status does.
+    let o = doctor(dir.path(), None, &["--json"]).any_status().run();
+    let f = findings(&o.out);
     for x in &f {
         assert!(
             ["go", "c", "emulators", "limits"].contains(&x["group"].as_str().unwrap()),
@@ -94,18 +96,15 @@ fn each_missing_tool_is_named_with_its_fix() {
     let dir = tempfile::tempdir().unwrap();
     let bin = bin_with(&["go", "apt-get"]);
     let m = common::repo().join("matrices/linux-arches.yaml");
+    // Tools the matrix needs are missing: FAIL.
     let o = doctor(
         dir.path(),
         Some(bin.path()),
         &[m.to_str().unwrap(), "--json"],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "tools the matrix needs are missing: FAIL\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let f = findings(&o);
+    )
+    .failure()
+    .run();
+    let f = findings(&o.out);
     // (wine stays: Debian keeps wine64 in /usr/lib/wine, which discovery
     // looks in whatever PATH says.)
     for tool in [
@@ -149,13 +148,11 @@ fn each_missing_tool_is_named_with_its_fix() {
     );
 
     // As text, for people.
-    let o = doctor(dir.path(), Some(bin.path()), &[m.to_str().unwrap()]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("  FAIL  qemu-riscv64"), "{out}");
-    assert!(
-        out.contains("fix: apt-get install -y --no-install-recommends qemu-user"),
-        "{out}"
-    );
+    doctor(dir.path(), Some(bin.path()), &[m.to_str().unwrap()])
+        .failure()
+        .stdout_contains("  FAIL  qemu-riscv64")
+        .stdout_contains("fix: apt-get install -y --no-install-recommends qemu-user")
+        .run();
 }
 
 /// wazero is missing, and `--fix` installs it with `go install` into
@@ -169,29 +166,25 @@ fn fix_installs_what_it_can() {
     )
     .unwrap();
     let bin = bin_with(&["go"]);
-    let before = doctor(dir.path(), Some(bin.path()), &["wasi.yaml", "--json"]);
-    assert_eq!(before.status.code(), Some(1));
-    let f = findings(&before);
+    let before = doctor(dir.path(), Some(bin.path()), &["wasi.yaml", "--json"])
+        .failure()
+        .run();
+    let f = findings(&before.out);
     assert_eq!(
         named(&f, "wazero")["fix"],
         "go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0"
     );
 
-    let mut c = common::cmd(dir.path(), &["doctor", "wasi.yaml", "--fix", "--json"]);
-    c.env("PATH", bin.path())
-        .env("GOBIN", bin.path())
-        .env("GOFLAGS", "-mod=mod");
-    let o = c.output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("fixed: go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0"),
-        "{err}"
-    );
-    assert!(
-        err.contains("for you to do:\n  zig: python3 -m pip install ziglang"),
-        "{err}"
-    );
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    let o = doctor(
+        dir.path(),
+        Some(bin.path()),
+        &["wasi.yaml", "--fix", "--json"],
+    )
+    .env("GOBIN", bin.path())
+    .env("GOFLAGS", "-mod=mod")
+    .stderr_contains("fixed: go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0")
+    .stderr_contains("for you to do:\n  zig: python3 -m pip install ziglang")
+    .run();
     assert!(bin.path().join("wazero").is_file());
-    assert_eq!(named(&findings(&o), "wazero")["level"], "ok");
+    assert_eq!(named(&findings(&o.out), "wazero")["level"], "ok");
 }

@@ -119,29 +119,21 @@ fn expectations_attach_in_order() {
 
 #[test]
 fn shipped_linux_arches_has_enough_cells() {
-    let r = common::cmd(
-        &common::repo(),
-        &["plan", "matrices/linux-arches.yaml", "--json"],
-    )
-    .output()
-    .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let cells: Vec<Value> = serde_json::from_slice(&r.stdout).unwrap();
+    let r = common::Test::new()
+        .current_dir(common::repo())
+        .args(["plan", "matrices/linux-arches.yaml", "--json"])
+        .run();
+    let cells: Vec<Value> = serde_json::from_slice(&r.out.stdout).unwrap();
     assert!(cells.len() >= 20, "{}", cells.len());
 }
 
 #[test]
 fn filter_too_narrow_is_an_error() {
-    let r = common::Test::new()
+    let e = common::Test::new()
         .matrix("probes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
         .args(["plan", "@", "--filter", "nothing-like-this"])
-        .status(2)
-        .run();
-    assert!(
-        r.stderr().contains("matches none of the 1 cells"),
-        "{}",
-        r.stderr()
-    );
+        .refuse();
+    assert!(e.contains("matches none of the 1 cells"), "{e}");
 }
 
 /// GitHub's documented include example ("Expanding or adding matrix

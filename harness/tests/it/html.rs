@@ -3,8 +3,7 @@
 //! a thousand cells. Screenshots land in target/test-artifacts/:
 //! report-grid-popover.png and report-1000.png.
 
-use crate::common;
-use crate::common::Exits;
+use crate::common::{self, Test};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -220,8 +219,8 @@ fn a_thousand_cells_stay_readable() {
         .args(["run", "@", "-j2"])
         .failure()
         .run();
-    let mut results = r.results_json("grid");
-    let real: Vec<serde_json::Value> = results["cells"].as_array().unwrap().clone();
+    let mut results = r.results("grid");
+    let real = results.cells.clone();
     let mut cells = Vec::new();
     let arches = [
         "amd64", "386", "arm64", "arm", "riscv64", "ppc64le", "s390x", "mips", "mipsle",
@@ -247,29 +246,26 @@ fn a_thousand_cells_stay_readable() {
                         format!("/ldflags={ld}")
                     };
                     let id = format!("{goos}/{goarch}/cgo{cgo}{ldpart}/{probe}");
-                    let cell = &mut c["cell"];
-                    cell["id"] = id.clone().into();
-                    cell["slug"] = id.replace(['/', ' '], "_").into();
-                    cell["goos"] = goos.into();
-                    cell["goarch"] = goarch.into();
-                    cell["probe"] = probe.into();
-                    cell["cgo"] = cgo.into();
-                    cell["ldflags"] = (*ld).into();
+                    let cell = &mut c.cell;
+                    cell.slug = id.replace(['/', ' '], "_");
+                    cell.id = id;
+                    cell.goos = goos.into();
+                    cell.goarch = goarch.into();
+                    cell.probe = probe;
+                    cell.cgo = cgo.into();
+                    cell.ldflags = (*ld).into();
                     cells.push(c);
                 }
             }
         }
     }
     assert_eq!(cells.len(), 1000);
-    results["cells"] = cells.into();
-    let json = r.path().join("big.json");
-    std::fs::write(&json, serde_json::to_string(&results).unwrap()).unwrap();
+    results.cells = cells;
     let page = r.path().join("big.html");
-    common::cmd(
-        r.path(),
-        &["report", "html", "big.json", "--out", "big.html"],
-    )
-    .exits(0);
+    Test::at(r.path())
+        .file("big.json", serde_json::to_string(&results).unwrap())
+        .args(["report", "html", "big.json", "--out", "big.html"])
+        .run();
 
     let t = std::time::Instant::now();
     let d = dom(&page, "");
@@ -294,23 +290,16 @@ fn a_thousand_cells_stay_readable() {
 #[test]
 fn cached_cells_are_marked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("matrix.yaml"), MATRIX).unwrap();
     let xdg = dir.path().join("xdg");
     for _ in 0..2 {
-        let o = common::cmd(dir.path(), &["run", "@", "-j2"])
-            .env_remove("CROSSPROBE_NO_CACHE")
-            .env("XDG_CACHE_HOME", &xdg)
-            // Go keeps its build cache under XDG_CACHE_HOME too: without
-            // this the first run starts cold and can time out on 2 cores.
-            .env("GOCACHE", common::gocache())
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        // The user's warm GOCACHE: under XDG_CACHE_HOME the first run would
+        // start cold and can time out on 2 cores.
+        Test::at(dir.path())
+            .matrix(MATRIX)
+            .args(["run", "@", "-j2"])
+            .result_cache(&xdg)
+            .failure()
+            .run();
     }
     let page = dir.path().join("reports/grid/report.html");
     let d = dom(&page, "");

@@ -2,7 +2,9 @@
 //! the rest marked interrupted, the right exit code, nothing left running.
 #![cfg(unix)]
 
-use crate::common;
+use crate::common::{self, Test};
+
+use crossprobe::model::Outcome;
 
 use std::time::{Duration, Instant};
 
@@ -14,10 +16,12 @@ fn interrupted_run(signal: i32, want_code: i32) {
         "name: intr\nprobes:\n  - hello\n  - name: sleepy\n    source: |\n      package main\n      import (\"os\"; \"time\")\n      func main() {{ os.WriteFile(os.Getenv(\"CP_MARKER\"), nil, 0o644); time.Sleep(time.Hour) }}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  env:\n    CP_MARKER: [\"{}\"]\n    CP_TOKEN: [\"{token}\"]\nrun:\n  timeout: 10m\n",
         marker.display()
     );
-    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
     // Unsandboxed: the probe signals that it started by writing into the
     // test's directory, which a sandboxed probe cannot.
-    let mut child = common::cmd(dir.path(), &["run", "@", "-j2", "--no-sandbox"])
+    let mut child = Test::at(dir.path())
+        .matrix(&yaml)
+        .args(["run", "@", "-j2", "--no-sandbox"])
+        .command()
         .spawn()
         .unwrap();
     // No sleeping for a guessed time: the signal comes once the sleepy
@@ -25,9 +29,9 @@ fn interrupted_run(signal: i32, want_code: i32) {
     let journal = dir.path().join("reports/intr/results.partial.jsonl");
     let journaled = |probe: &str| {
         std::fs::read_to_string(&journal).is_ok_and(|j| {
-            j.lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .any(|c| c["cell"]["probe"] == probe)
+            common::journal_cells(&j)
+                .iter()
+                .any(|c| c.cell.probe == probe)
         })
     };
     let t0 = Instant::now();
@@ -73,13 +77,11 @@ fn interrupted_run(signal: i32, want_code: i32) {
         sleepy.contains(r#"<skipped message="interrupted before it finished"/>"#),
         "the unfinished cell is interrupted, with the reason: {sleepy}"
     );
-    let res: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
-    assert_eq!(res["interrupted"], true);
-    let cells = res["cells"].as_array().unwrap();
-    let find = |p: &str| cells.iter().find(|c| c["cell"]["probe"] == p).unwrap();
-    assert_eq!(find("hello")["outcome"], "pass", "{:#}", find("hello"));
-    assert_eq!(find("sleepy")["outcome"], "interrupted");
+    let res = common::read_results(&reports);
+    assert!(res.interrupted);
+    let find = |p: &str| res.cells.iter().find(|c| c.cell.probe == p).unwrap();
+    assert_eq!(find("hello").outcome, Outcome::Pass, "{:#?}", find("hello"));
+    assert_eq!(find("sleepy").outcome, Outcome::Interrupted);
 
     #[cfg(target_os = "linux")]
     {

@@ -3,7 +3,9 @@
 //! and test-results-parser (npm, as testbeats reads reports). Each must
 //! count the tests, failures and skips crossprobe counts.
 
-use crate::common;
+use crate::common::{self, Test};
+
+use crossprobe::model::{CellResult, Outcome};
 
 use std::path::Path;
 use std::process::Command;
@@ -83,28 +85,20 @@ fn consumers_read_the_merged_fleet_as_crossprobe_counts_it() {
     for runner in ["ubuntu-latest", "ubuntu-24.04-arm"] {
         for shard in ["1/2", "2/2"] {
             let out = format!("{runner}-{}", &shard[..1]);
-            let o = common::cmd(
-                d,
-                &[
-                    "run",
-                    "fleet.yaml",
-                    "-j2",
-                    "--runner",
-                    runner,
-                    "--shard",
-                    shard,
-                    "--out",
-                    &out,
-                ],
-            )
-            .output()
-            .unwrap();
-            // The made-to-fail cell is in one shard: that one exits 1.
-            assert!(
-                matches!(o.status.code(), Some(0 | 1)),
+            let r = Test::at(d)
+                .args(["run", "fleet.yaml", "-j2", "--runner", runner])
+                .args(["--shard", shard, "--out", &out])
+                .any_status()
+                .run();
+            // The made-to-fail cell is in one shard: that one exits 1, the
+            // other 0.
+            let unmet = r.cells("fleet").values().any(|c| !c.verdict.met);
+            assert_eq!(
+                r.code(),
+                i32::from(unmet),
                 "{runner} {shard}:\n{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
+                r.stdout(),
+                r.stderr()
             );
             files.push(format!("{out}/fleet/results.json"));
         }
@@ -112,23 +106,14 @@ fn consumers_read_the_merged_fleet_as_crossprobe_counts_it() {
     let mut args = vec!["report", "merge"];
     args.extend(files.iter().map(String::as_str));
     args.extend(["--out", "merged"]);
-    let o = common::cmd(d, &args).output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    Test::at(d).args(&args).run();
 
-    let merged: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("merged/results.json")).unwrap())
-            .unwrap();
-    let cells = merged["cells"].as_array().unwrap();
-    let count =
-        |f: &dyn Fn(&serde_json::Value) -> bool| cells.iter().filter(|c| f(c)).count() as u64;
+    let merged = common::read_results(&d.join("merged"));
+    let cells = &merged.cells;
+    let count = |f: &dyn Fn(&CellResult) -> bool| cells.iter().filter(|c| f(c)).count() as u64;
     let tests = cells.len() as u64;
-    let failures = count(&|c| !c["verdict"]["met"].as_bool().unwrap());
-    let skipped = count(&|c| c["verdict"]["met"].as_bool().unwrap() && c["outcome"] == "skip");
+    let failures = count(&|c| !c.verdict.met);
+    let skipped = count(&|c| c.verdict.met && c.outcome == Outcome::Skip);
     assert_eq!(
         (tests, failures, skipped),
         (10, 2, 2),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common;
+use crate::common::{self, CellExt, Test};
 use crossprobe::cache::Entry;
 use crossprobe::fsutil::Lock;
 
@@ -25,24 +25,19 @@ fn matrix(round: u64, token: &str) -> String {
 /// not depend on the moment (no durations, no paths).
 fn verdicts(dir: &Path, round: u64) -> BTreeMap<String, String> {
     let same = |s: &str| s.replace(&format!("main.round={round}"), "main.round=N");
-    let res: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("reports/k9/results.json")).unwrap())
-            .unwrap();
-    res["cells"]
-        .as_array()
-        .unwrap()
+    common::read_results(&dir.join("reports/k9"))
+        .cells
         .iter()
         .map(|c| {
-            let facts = &c["facts"];
             (
-                same(c["cell"]["ldflags"].as_str().unwrap()),
+                same(&c.cell.ldflags),
                 same(&format!(
-                    "{} {} {} {} {}",
-                    c["outcome"],
-                    c["verdict"]["message"],
-                    facts["binary.format"],
-                    facts["binary.stripped"],
-                    facts["buildinfo.-ldflags"]
+                    "{} {:?} {} {} {}",
+                    c.outcome,
+                    c.verdict.message,
+                    c.fact("binary.format"),
+                    c.fact("binary.stripped"),
+                    c.fact("buildinfo.-ldflags")
                 )),
             )
         })
@@ -105,14 +100,15 @@ fn cache_is_sound(xdg: &Path) {
 fn sigkill_during_builds_never_corrupts_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let xdg = dir.path().join("xdg");
-    let gocache = common::gocache();
+    // The result cache of the test's own (the user's warm GOCACHE); on or
+    // off.
     let run = |args: &[&str], cache: bool| {
-        let mut c = common::cmd(dir.path(), args);
-        c.env("XDG_CACHE_HOME", &xdg).env("GOCACHE", &gocache);
+        let t = Test::at(dir.path()).args(args).result_cache(&xdg);
         if cache {
-            c.env_remove("CROSSPROBE_NO_CACHE");
+            t
+        } else {
+            t.env("CROSSPROBE_NO_CACHE", "1")
         }
-        c
     };
     // A clean run's results, once: each round's differ only in its number.
     std::fs::write(
@@ -120,18 +116,12 @@ fn sigkill_during_builds_never_corrupts_the_cache() {
         matrix(ROUNDS, "cp-k9-clean"),
     )
     .unwrap();
-    let clean = run(&["run", "@", "-j2", "--no-cache"], false)
-        .output()
-        .unwrap();
-    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    run(&["run", "@", "-j2", "--no-cache"], false).run();
     // Kills land at a seeded fraction of how long a warm run takes on this
     // machine (the first one paid for the standard library): fixed delays
     // land after the end on a fast machine.
     let t0 = Instant::now();
-    let again = run(&["run", "@", "-j2", "--no-cache"], false)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    run(&["run", "@", "-j2", "--no-cache"], false).run();
     let whole = t0.elapsed();
     let clean = verdicts(dir.path(), ROUNDS);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
@@ -145,6 +135,7 @@ fn sigkill_during_builds_never_corrupts_the_cache() {
         let after = whole.mul_f64(0.05 + (seed % 1000) as f64 / 1000.0 * 0.6);
 
         let mut child = run(&["run", "@", "-j2"], true)
+            .command()
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -158,8 +149,7 @@ fn sigkill_during_builds_never_corrupts_the_cache() {
         cache_is_sound(&xdg);
 
         // The next run, with what the killed one left, against a clean run.
-        let next = run(&["run", "@", "-j2"], true).output().unwrap();
-        assert_eq!(next.status.code(), Some(0), "round {round}: {next:?}");
+        run(&["run", "@", "-j2"], true).run();
         assert_eq!(
             verdicts(dir.path(), round),
             clean,

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use crate::common;
+use crate::common::Test;
+
+use crossprobe::model::Results;
 
 const MATRIX: &str = "name: needs
 probes: [hello]
@@ -31,17 +33,19 @@ fn bare_path(dir: &Path) -> String {
     bin.display().to_string()
 }
 
-fn run(dir: &Path, path: &str, extra: &[&str]) -> (i32, String, serde_json::Value, String) {
-    let mut args = vec!["run", "@"];
-    args.extend_from_slice(extra);
-    let out = common::cmd(dir, &args).env("PATH", path).output().unwrap();
-    let reports = dir.join("reports/needs");
-    let results = std::fs::read(reports.join("results.json")).unwrap();
+/// `crossprobe run @ EXTRA...` on `path`, expecting `status`: its stdout,
+/// results and JUnit.
+fn run(dir: &Path, path: &str, extra: &[&str], status: i32) -> (String, Results, String) {
+    let r = Test::at(dir)
+        .args(["run", "@"])
+        .args(extra)
+        .env("PATH", path)
+        .status(status)
+        .run();
     (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        serde_json::from_slice(&results).unwrap(),
-        std::fs::read_to_string(reports.join("junit.xml")).unwrap(),
+        r.stdout(),
+        r.results("needs"),
+        std::fs::read_to_string(r.reports("needs").join("junit.xml")).unwrap(),
     )
 }
 
@@ -51,23 +55,19 @@ fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
     std::fs::write(dir.path().join("matrix.yaml"), MATRIX).unwrap();
     let path = bare_path(dir.path());
 
-    let (code, stdout, results, junit) = run(dir.path(), &path, &[]);
-    assert_eq!(code, 1, "a missing qemu and node fail the run:\n{stdout}");
-    let missing: Vec<(String, String)> = results["cells"]
-        .as_array()
-        .unwrap()
+    // A missing qemu and node fail the run.
+    let (stdout, results, junit) = run(dir.path(), &path, &[], 1);
+    let missing: Vec<(String, String)> = results
+        .cells
         .iter()
         .filter_map(|c| {
-            let m = c.get("missing")?;
-            assert_eq!(c["verdict"]["met"], false, "{c:#}");
-            Some((
-                m["tool"].as_str().unwrap().to_string(),
-                m["fix"].as_str().unwrap().to_string(),
-            ))
+            let m = c.missing.as_ref()?;
+            assert!(!c.verdict.met, "{c:#?}");
+            Some((m.tool.clone(), m.fix.clone()))
         })
         .collect();
     let tools: Vec<&str> = missing.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(tools, ["qemu-aarch64", "node"], "{results:#}");
+    assert_eq!(tools, ["qemu-aarch64", "node"], "{results:#?}");
     for (tool, fix) in &missing {
         let message = format!(r#"<failure message="{tool} is missing: {fix}""#);
         assert!(junit.contains(&message), "no {message} in\n{junit}");
@@ -82,8 +82,8 @@ fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
         "{stdout}"
     );
 
-    let (code, stdout, _, junit) = run(dir.path(), &path, &["--allow-missing"]);
-    assert_eq!(code, 0, "--allow-missing makes them skips:\n{stdout}");
+    // --allow-missing makes them skips.
+    let (stdout, _, junit) = run(dir.path(), &path, &["--allow-missing"], 0);
     assert!(!junit.contains("<failure"), "{junit}");
     assert!(
         stdout.contains("1 skipped, 0 not as expected, 2 skipped for a missing tool (allowed)"),
@@ -91,12 +91,12 @@ fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
     );
 
     // doctor, on the same PATH, names the same tools, as failures.
-    let out = common::cmd(dir.path(), &["doctor", "@"])
+    let r = Test::at(dir.path())
+        .args(["doctor", "@"])
         .env("PATH", &path)
-        .output()
-        .unwrap();
-    let doctor =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        .failure()
+        .run();
+    let doctor = r.stdout() + &r.stderr();
     for tool in tools {
         assert!(
             doctor

@@ -1,18 +1,18 @@
 //! Outcomes and verdicts with inline probes: unexpected passes, build
 //! failures, timeouts, silent exits.
 
-use crate::common;
+use crate::common::{self, CellExt};
 
-use crossprobe::model::Outcome;
+use crossprobe::model::{Outcome, RunnerKind};
 
 #[test]
 fn unexpected_pass_fails_the_run() {
-    let r = common::Test::new().matrix("name: xpass\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n").status(1).run();
-    let c = &r.cells_json("xpass")["linux/amd64/cgo0/hello"];
-    assert_eq!(c["outcome"], "pass");
-    assert_eq!(c["verdict"]["met"], false);
+    let r = common::Test::new().matrix("name: xpass\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nexpect:\n  - when: {goarch: amd64}\n    outcome: run-fail\n    reason: https://github.com/golang/go/issues/599\n").failure().run();
+    let c = &r.cells("xpass")["linux/amd64/cgo0/hello"];
+    assert_eq!(c.outcome, Outcome::Pass);
+    assert!(!c.verdict.met);
     assert_eq!(
-        c["verdict"]["message"],
+        c.verdict.message,
         "unexpected pass: https://github.com/golang/go/issues/599 may be fixed"
     );
     assert!(r.stdout().contains("unexpected pass"), "{}", r.stdout());
@@ -21,23 +21,23 @@ fn unexpected_pass_fails_the_run() {
 
 #[test]
 fn build_failure_is_reported_with_its_first_line() {
-    let r = common::Test::new().matrix("name: bf\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() { undefinedThing() }\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: build-fail\n    match: \"undefined: undefinedThing\"\n    reason: the probe is broken on purpose\n").status(1).run();
-    let cells = r.cells_json("bf");
+    let r = common::Test::new().matrix("name: bf\nprobes:\n  - name: broken\n    source: |\n      package main\n      func main() { undefinedThing() }\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nexpect:\n  - when: {goarch: arm64}\n    outcome: build-fail\n    match: \"undefined: undefinedThing\"\n    reason: the probe is broken on purpose\n").failure().run();
+    let cells = r.cells("bf");
     let amd = &cells["linux/amd64/cgo0/broken"];
-    assert_eq!(amd["outcome"], "build-fail");
+    assert_eq!(amd.outcome, Outcome::BuildFail);
     assert!(
-        amd["reason"]
-            .as_str()
+        amd.reason
+            .as_deref()
             .unwrap()
             .contains("undefined: undefinedThing"),
-        "{amd:#}"
+        "{amd:#?}"
     );
     // Failed cells keep their build directory, and say where.
-    let dir = amd["dir"].as_str().unwrap();
+    let dir = amd.dir.as_deref().unwrap();
     assert!(std::path::Path::new(dir).join("main.go").is_file());
     std::fs::remove_dir_all(dir).unwrap();
     let arm = &cells["linux/arm64/cgo0/broken"];
-    assert_eq!(arm["verdict"]["met"], true, "{arm:#}");
+    assert!(arm.verdict.met, "{arm:#?}");
     common::validate_junit(&r.reports("bf").join("junit.xml"));
 }
 
@@ -66,13 +66,13 @@ fn silent_exit_zero_is_not_a_pass() {
         )
         .matrix("name: silent\nprobes: [quiet]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
         .args(["run", "@", "--templates", "templates"])
-        .status(1)
+        .failure()
         .run();
-    let c = &r.cells_json("silent")["linux/amd64/cgo0/quiet"];
-    assert_eq!(c["outcome"], "run-fail");
+    let c = &r.cells("silent")["linux/amd64/cgo0/quiet"];
+    assert_eq!(c.outcome, Outcome::RunFail);
     assert!(
-        c["reason"].as_str().unwrap().contains("printed no facts"),
-        "{c:#}"
+        c.reason.as_deref().unwrap().contains("printed no facts"),
+        "{c:#?}"
     );
 }
 
@@ -82,36 +82,36 @@ fn silent_exit_zero_is_not_a_pass() {
 /// never passes.
 #[test]
 fn plain_programs_pass_in_a_full_matrix() {
-    let r = common::Test::new().matrix(PLAIN).status(0).run();
-    let cells = r.cells_json("plain");
+    let r = common::Test::new().matrix(PLAIN).run();
+    let cells = r.cells("plain");
     assert_eq!(cells.len(), 10, "{:?}", cells.keys());
     for target in ["linux/amd64", "linux/arm64", "windows/amd64"] {
         for probe in ["cgo0/plain-go", "cgo1/plain-go", "cgo0/plain-c"] {
             let c = &cells[&format!("{target}/{probe}")];
-            assert_eq!(c["outcome"], "pass", "{c:#}");
-            assert_eq!(c["verdict"]["met"], true, "{c:#}");
-            assert_eq!(c["facts"]["probe.started"], true, "{c:#}");
+            assert_eq!(c.outcome, Outcome::Pass, "{c:#?}");
+            assert!(c.verdict.met, "{c:#?}");
+            assert_eq!(c.fact("probe.started"), true, "{c:#?}");
         }
         let go = &cells[&format!("{target}/cgo1/plain-go")];
-        assert_eq!(go["facts"]["probe.goos"], target.split('/').next().unwrap());
+        assert_eq!(go.fact("probe.goos"), target.split('/').next().unwrap());
     }
     assert_eq!(
-        cells["linux/arm64/cgo0/plain-c"]["cell"]["runner"]["kind"],
-        "qemu"
+        cells["linux/arm64/cgo0/plain-c"].cell.runner.kind(),
+        RunnerKind::Qemu
     );
     assert_eq!(
-        cells["windows/amd64/cgo0/plain-c"]["cell"]["runner"]["kind"],
-        "wine"
+        cells["windows/amd64/cgo0/plain-c"].cell.runner.kind(),
+        RunnerKind::Wine
     );
     let w386 = &cells["windows/386/cgo0/plain-go"];
-    if w386["outcome"] == "pass" {
+    if w386.outcome == Outcome::Pass {
         // Only a 32-bit wine that really ran it, and said so.
-        assert_eq!(w386["facts"]["probe.goarch"], "386", "{w386:#}");
+        assert_eq!(w386.fact("probe.goarch"), "386", "{w386:#?}");
     } else {
-        assert_eq!(w386["outcome"], "skip", "{w386:#}");
+        assert_eq!(w386.outcome, Outcome::Skip, "{w386:#?}");
         assert!(
-            w386["reason"].as_str().unwrap().contains("32-bit wine"),
-            "{w386:#}"
+            w386.reason.as_deref().unwrap().contains("32-bit wine"),
+            "{w386:#?}"
         );
     }
 }
@@ -155,10 +155,9 @@ fn keep_keeps_passing_build_dirs() {
     let r = common::Test::new()
         .matrix("name: k\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
         .args(["run", "@", "--keep", "-j1"])
-        .status(0)
         .run();
-    let c = &r.cells_json("k")["linux/amd64/cgo0/hello"];
-    let dir = c["dir"].as_str().expect("--keep records the directory");
+    let c = &r.cells("k")["linux/amd64/cgo0/hello"];
+    let dir = c.dir.as_deref().expect("--keep records the directory");
     assert!(std::path::Path::new(dir).join("probe").is_file());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,10 +6,11 @@
 //! layouts (`*/a*64/*` and `linux/386/*`, 51 of its 88 cells).
 //! CROSSPROBE_PITFALLS_FULL=1 runs all of it.
 
-use crate::common;
+use crate::common::{self, CellExt};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crossprobe::model::{CellResult, Outcome, RunnerKind};
 use serde_json::Value;
 
 const PROBES: [&str; 9] = [
@@ -24,35 +25,27 @@ const PROBES: [&str; 9] = [
     "time",
 ];
 
-fn fact<'a>(
-    cells: &'a std::collections::BTreeMap<String, Value>,
-    id: &str,
-    key: &str,
-) -> &'a Value {
+fn fact<'a>(cells: &'a BTreeMap<String, CellResult>, id: &str, key: &str) -> &'a Value {
     let c = cells
         .get(id)
         .unwrap_or_else(|| panic!("no cell {id}; cells: {:?}", cells.keys()));
-    &c["facts"][key]
+    c.fact(key)
 }
 
 /// Runs the matrix (or one slice of it) and checks every cell: a pass with
 /// the probe's facts and the emulator the probe detected agreeing with the
 /// runner crossprobe chose, or a skip with its reason after a build and an
 /// inspection. Returns the cells.
-fn run_and_check(filter: Option<&str>) -> std::collections::BTreeMap<String, Value> {
+fn run_and_check(filter: Option<&str>) -> BTreeMap<String, CellResult> {
     let args: Vec<&str> = filter.map(|f| vec!["--filter", f]).unwrap_or_default();
-    let r = common::Test::new()
-        .shipped("pitfalls")
-        .args(&args)
-        .status(0)
-        .run();
+    let r = common::Test::new().shipped("pitfalls").args(&args).run();
     common::validate_junit(&r.reports("pitfalls").join("junit.xml"));
-    let cells = r.cells_json("pitfalls");
+    let cells = r.cells("pitfalls");
     for (id, c) in &cells {
-        let facts = c["facts"].as_object().unwrap();
-        let runner = c["cell"]["runner"]["kind"].as_str().unwrap();
-        match c["outcome"].as_str().unwrap() {
-            "pass" => {
+        let facts = &c.facts;
+        let runner = c.cell.runner.kind();
+        match c.outcome {
+            Outcome::Pass => {
                 let printed = facts.keys().filter(|k| k.starts_with("probe.")).count();
                 assert!(printed >= 3, "{id}: only {printed} probe facts: {facts:?}");
                 let emu = facts
@@ -60,29 +53,25 @@ fn run_and_check(filter: Option<&str>) -> std::collections::BTreeMap<String, Val
                     .and_then(Value::as_str)
                     .unwrap_or_else(|| panic!("{id}: no probe.emulator: {facts:?}"));
                 let agrees = match runner {
-                    "native" => emu.is_empty(),
-                    "qemu" => emu.starts_with("qemu-"),
-                    "wine" => emu.starts_with("wine"),
+                    RunnerKind::Native => emu.is_empty(),
+                    RunnerKind::Qemu => emu.starts_with("qemu-"),
+                    RunnerKind::Wine => emu.starts_with("wine"),
                     _ => false,
                 };
-                assert!(agrees, "{id}: runner {runner}, but the probe saw {emu:?}");
+                assert!(agrees, "{id}: runner {runner:?}, but the probe saw {emu:?}");
             }
-            "skip" => {
-                let why = c["reason"].as_str().unwrap_or("");
+            Outcome::Skip => {
+                let why = c.reason.as_deref().unwrap_or("");
                 assert!(why.contains("no runner"), "{id}: skipped because {why:?}");
-                assert_eq!(runner, "none", "{id}");
+                assert_eq!(runner, RunnerKind::None, "{id}");
                 assert!(
                     facts.contains_key("binary.format"),
                     "{id}: built and inspected before the skip: {facts:?}"
                 );
             }
-            other => panic!("{id}: {other}: {}", c["reason"]),
+            other => panic!("{id}: {other}: {:?}", c.reason),
         }
-        assert_eq!(
-            c["verdict"]["met"], true,
-            "{id}: {}",
-            c["verdict"]["message"]
-        );
+        assert!(c.verdict.met, "{id}: {}", c.verdict.message);
     }
     cells
 }
@@ -95,14 +84,11 @@ fn every_probe_reports_facts_where_it_runs_and_skips_with_a_reason_elsewhere() {
         cells.extend(run_and_check(Some("linux/386/*")));
     }
 
-    let probes: BTreeSet<&str> = cells
-        .values()
-        .map(|c| c["cell"]["probe"].as_str().unwrap())
-        .collect();
+    let probes: BTreeSet<&str> = cells.values().map(|c| c.cell.probe.as_str()).collect();
     assert_eq!(probes, BTreeSet::from(PROBES));
     let runners: BTreeSet<&str> = cells
         .values()
-        .map(|c| c["cell"]["runner"]["kind"].as_str().unwrap())
+        .map(|c| c.cell.runner.kind().as_str())
         .collect();
     for kind in ["native", "qemu", "wine", "none"] {
         assert!(runners.contains(kind), "no {kind} cell: {runners:?}");
@@ -175,17 +161,14 @@ fn every_probe_reports_facts_where_it_runs_and_skips_with_a_reason_elsewhere() {
             .as_str()
             .unwrap()
             .contains("avx2"),
-        "{}",
+        "{:#?}",
         cells[nehalem]
     );
 }
 
 #[test]
 fn list_probes_points_at_a_page_for_every_probe() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = common::cmd(dir.path(), &["list-probes"]).output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = common::Test::new().arg("list-probes").run().stdout();
     for probe in PROBES.iter().chain(&["hello", "atomic64"]) {
         let line = text
             .lines()
@@ -210,10 +193,7 @@ fn list_probes_points_at_a_page_for_every_probe() {
 /// is not shipped.
 #[test]
 fn every_shipped_probe_has_a_page_in_the_book() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = common::cmd(dir.path(), &["list-probes"]).output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = common::Test::new().arg("list-probes").run().stdout();
     let names: Vec<&str> = text
         .lines()
         .filter(|l| !l.starts_with(' '))

@@ -11,11 +11,13 @@
 
 // Runs pass --no-sandbox: their probes leave marks in the test's own
 // directory, which a sandboxed probe cannot write.
-use crate::common;
+use crate::common::{self, Test};
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use crossprobe::model::{CellResult, Outcome};
 
 /// A probe that announces it started (a file) and then sleeps.
 fn sleepy(marker: &Path) -> String {
@@ -29,8 +31,13 @@ fn sleepy(marker: &Path) -> String {
 fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("started");
-    std::fs::write(dir.path().join("matrix.yaml"), sleepy(&marker)).unwrap();
-    let mut first = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
+    let run = || {
+        Test::at(dir.path())
+            .matrix(&sleepy(&marker))
+            .args(["run", "@", "--no-sandbox"])
+    };
+    let mut first = run()
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -41,14 +48,9 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let tmp = tempfile::tempdir().unwrap();
+    // Refused: nothing built (its TMPDIR stays empty), nothing written.
     let t1 = Instant::now();
-    let second = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
-        .env("TMPDIR", tmp.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&second.stderr);
-    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    let stderr = run().refuse();
     assert!(t1.elapsed() < Duration::from_secs(30), "{:?}", t1.elapsed());
     assert!(
         stderr.contains(&format!(
@@ -57,46 +59,29 @@ fn a_second_run_into_the_same_directory_stops_with_the_first_ones_pid() {
         )),
         "{stderr}"
     );
-    assert!(
-        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
-        "the second run built something"
-    );
 
     unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
     assert_eq!(first.wait().unwrap().code(), Some(143));
     let reports = dir.path().join("reports/locked");
     common::validate_junit(&reports.join("junit.xml"));
-    let res: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
-    assert_eq!(res["cells"].as_array().unwrap().len(), 1);
+    assert_eq!(common::read_results(&reports).cells.len(), 1);
     assert!(
         !reports.join("results.partial.jsonl").exists(),
         "the journal outlived the reports"
     );
 
     // The lock went with the first run.
-    let third = common::cmd(dir.path(), &["plan", "@"]).output().unwrap();
-    assert_eq!(third.status.code(), Some(0));
+    Test::at(dir.path()).args(["plan", "@"]).run();
 }
 
-/// Refused with exit 2 and nothing built: `TMPDIR`, where every cell's build
-/// directory would go, stays empty.
-fn refused_before_building(out: &Path) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = common::Test::new()
+/// A run into `out`: `Test::refuse` checks that it is refused with nothing
+/// built (`TMPDIR`, where every cell's build directory would go, stays
+/// empty) and nothing written.
+fn run_into(out: &Path) -> Test {
+    Test::new()
         .matrix("name: nowhere\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n")
-        .args(["run", "@", "--no-sandbox", "--out", out.to_str().unwrap()])
-        .env("TMPDIR", tmp.path().to_str().unwrap())
-        .status(2)
-        .run();
-    let stderr = r.stderr();
-    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(left.is_empty(), "something was built: {left:?}");
-    stderr
+        .args(["run", "@", "--no-sandbox", "--out"])
+        .arg(out)
 }
 
 #[test]
@@ -105,7 +90,7 @@ fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "").unwrap();
-    let stderr = refused_before_building(&file.join("reports"));
+    let stderr = run_into(&file.join("reports")).refuse();
     assert!(stderr.contains("cannot write"), "{stderr}");
     assert!(stderr.contains("not-a-dir/reports"), "{stderr}");
     assert!(stderr.contains("--out"), "{stderr}");
@@ -123,7 +108,7 @@ fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
         std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
         None
     };
-    let stderr = refused_before_building(ro.path());
+    let stderr = run_into(ro.path()).refuse();
     assert!(stderr.contains("cannot write"), "{stderr}");
 }
 
@@ -197,37 +182,24 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
     std::fs::create_dir(&reports).unwrap();
     let earlier = "{\"an earlier run\": true}\n";
     std::fs::write(reports.join("results.json"), earlier).unwrap();
-    std::fs::write(dir.path().join("matrix.yaml"), WORDY).unwrap();
 
-    let o = common::cmd(
-        dir.path(),
-        &[
-            "run",
-            "@",
-            "--no-sandbox",
-            "-j1",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
-    assert!(stderr.contains("No space left on device"), "{stderr}");
-    assert!(
-        stderr.contains("the disk filled up during the run"),
-        "{stderr}"
-    );
+    let r = Test::at(dir.path())
+        .matrix(WORDY)
+        .args(["run", "@", "--no-sandbox", "-j1", "--out"])
+        .arg(&out)
+        .status(crossprobe::model::exit::IO)
+        .stderr_contains("No space left on device")
+        .stderr_contains("the disk filled up during the run")
+        // The summary reached the log, with the cells never started.
+        .stdout_contains("6 cells in")
+        .stdout_contains("interrupted")
+        .run();
+    let stderr = r.stderr();
     let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         flat.contains("2 of the 4 cells that finished are kept in"),
         "{stderr}"
     );
-    // The summary reached the log, with the cells never started.
-    assert!(stdout.contains("6 cells in"), "{stdout}");
-    assert!(stdout.contains("interrupted"), "{stdout}");
 
     // The journal: its header, then two whole lines, each a cell that passed.
     let journal = std::fs::read_to_string(reports.join("results.partial.jsonl")).unwrap();
@@ -236,8 +208,8 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
     assert_eq!(lines.len(), 2, "{} bytes", journal.len());
     assert!(journal.ends_with('\n'));
     for l in lines {
-        let cell: serde_json::Value = serde_json::from_str(l).unwrap();
-        assert_eq!(cell["outcome"], "pass");
+        let cell: CellResult = serde_json::from_str(l).unwrap();
+        assert_eq!(cell.outcome, Outcome::Pass);
     }
     // The earlier run's reports were not overwritten by half a file.
     assert_eq!(
@@ -259,14 +231,12 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
 #[test]
 fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("matrix.yaml"),
-        WORDY.replace("wordy", "cramped"),
-    )
-    .unwrap();
     // Room for the sources and the reports, not for a linked binary.
     let o = with_file_size_limit(
-        common::cmd(dir.path(), &["run", "@", "--no-sandbox", "-j1"]),
+        Test::at(dir.path())
+            .matrix(&WORDY.replace("wordy", "cramped"))
+            .args(["run", "@", "--no-sandbox", "-j1"])
+            .command(),
         256 << 10,
     )
     .output()
@@ -279,27 +249,28 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     );
     let reports = dir.path().join("reports/cramped");
     common::validate_junit(&reports.join("junit.xml"));
-    let res: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(reports.join("results.json")).unwrap()).unwrap();
-    assert_eq!(res["interrupted"], true);
-    let cells = res["cells"].as_array().unwrap();
+    let res = common::read_results(&reports);
+    assert!(res.interrupted);
+    let cells = &res.cells;
     assert_eq!(cells.len(), 6);
     let mut not_started = 0;
     for c in cells {
-        let reason = c["reason"].as_str().unwrap_or("");
-        match c["outcome"].as_str().unwrap() {
-            "build-fail" => assert!(reason.to_lowercase().contains("file too large"), "{c:#}"),
-            "interrupted" => {
+        let reason = c.reason.as_deref().unwrap_or("");
+        match c.outcome {
+            Outcome::BuildFail => {
+                assert!(reason.to_lowercase().contains("file too large"), "{c:#?}")
+            }
+            Outcome::Interrupted => {
                 assert_eq!(reason, "not started: the disk filled up during the run");
                 not_started += 1;
             }
-            other => panic!("{other}: {c:#}"),
+            other => panic!("{other}: {c:#?}"),
         }
     }
     // The first cell's failure stops the run.
     assert_eq!(not_started, 5);
     for c in cells {
-        if let Some(d) = c["dir"].as_str() {
+        if let Some(d) = &c.dir {
             let _ = std::fs::remove_dir_all(d);
         }
     }

@@ -6,21 +6,16 @@
 //! suite uses three: go1.21.13, go1.22.12 and go1.22.0 (about 70 MB each,
 //! once per machine), with the local Go as the third minor of the sweep.
 
-use crate::common;
+use crate::common::{self, CellExt, Test};
 
 use std::path::Path;
 use std::process::Command;
 
-fn repro(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = common::cmd(dir, &[&["repro"], args].concat())
-        .output()
-        .unwrap();
-    let (o, e) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(!e.contains("panicked"), "panic\n{e}");
-    (out.status.code().unwrap_or(-1), o, e)
+use crossprobe::model::{Outcome, PhaseName};
+
+/// `crossprobe repro ARGS...` in `dir`.
+fn repro(dir: &Path, args: &[&str]) -> Test {
+    Test::at(dir).arg("repro").args(args)
 }
 
 fn shipped(name: &str) -> String {
@@ -42,8 +37,7 @@ fn shipped_snippets_reproduce() {
     names.sort();
     assert!(names.len() >= 5, "{names:?}");
     for n in &names {
-        let (code, out, err) = repro(dir.path(), &[&shipped(n)]);
-        assert_eq!(code, 0, "{n}\nstdout:\n{out}\nstderr:\n{err}");
+        let out = repro(dir.path(), &[&shipped(n)]).run().stdout();
         // A snippet that pins a change of output expects a pass.
         assert!(
             out.contains("reproduced: ") || out.contains("passed, as expected"),
@@ -83,8 +77,7 @@ fn replay_scripts_give_the_same_outcome() {
             "unaligned 64-bit atomic operation",
         ),
     ] {
-        let (code, out, err) = repro(dir.path(), &[&shipped(snippet)]);
-        assert_eq!(code, 0, "{out}\n{err}");
+        repro(dir.path(), &[&shipped(snippet)]).run();
         let name = snippet.trim_end_matches(".yaml");
         let bundle = dir.path().join("reports").join(name).join(slug);
         for f in [
@@ -141,8 +134,7 @@ fn replay_scripts_give_the_same_outcome() {
 #[test]
 fn replay_script_notices_a_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = repro(dir.path(), &[&shipped("go16801-cgo-arm-no-cc.yaml")]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    repro(dir.path(), &[&shipped("go16801-cgo-arm-no-cc.yaml")]).run();
     let script = dir
         .path()
         .join("reports/go16801-cgo-arm-no-cc/linux_arm_cgo1_cc=default_snippet/replay.sh");
@@ -184,8 +176,7 @@ fn plain_programs_pass_in_a_snippet() {
     let mut passed = 0;
     for (name, text) in &snippets {
         std::fs::write(dir.path().join(name), text).unwrap();
-        let (code, out, err) = repro(dir.path(), &[name]);
-        assert_eq!(code, 0, "{name}\n{out}\n{err}");
+        let out = repro(dir.path(), &[name]).run().stdout();
         passed += out.matches(": passed, as expected").count();
     }
     assert_eq!(passed, 4 + 2 + 3, "every cell passed");
@@ -195,8 +186,10 @@ fn plain_programs_pass_in_a_snippet() {
 #[test]
 fn sweep_over_three_minors() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = repro(dir.path(), &[&shipped(LOOPVAR), "--go", "1.21..1.22,local"]);
-    assert_eq!(code, 1, "the newer Gos do not reproduce it\n{out}\n{err}");
+    let out = repro(dir.path(), &[&shipped(LOOPVAR), "--go", "1.21..1.22,local"])
+        .failure()
+        .run()
+        .stdout();
     assert!(
         out.contains("linux/amd64/cgo0/go1.21/snippet (go1.21.13): reproduced: run-fail"),
         "{out}"
@@ -206,21 +199,21 @@ fn sweep_over_three_minors() {
         "{out}"
     );
     assert!(out.contains("not reproduced: passed"), "{out}");
-    let results: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("reports/go60078-loopvar/results.json")).unwrap(),
-    )
-    .unwrap();
-    let cells = results["cells"].as_array().unwrap();
+    let results = common::read_results(&dir.path().join("reports/go60078-loopvar"));
+    let cells = &results.cells;
     assert_eq!(cells.len(), 3);
     let gos: Vec<&str> = cells
         .iter()
-        .map(|c| c["facts"]["probe.go"].as_str().unwrap_or("?"))
+        .map(|c| c.fact("probe.go").as_str().unwrap_or("?"))
         .collect();
     assert!(
         gos.contains(&"go1.21.13") && gos.contains(&"go1.22.12"),
         "{gos:?}"
     );
-    assert_eq!(results["tools"]["go@1.22"], "go1.22.12");
+    assert_eq!(
+        results.tools.get("go@1.22").map(String::as_str),
+        Some("go1.22.12")
+    );
 }
 
 /// The loop variable change of Go 1.22 (golang/go#60078), found over minors
@@ -228,11 +221,12 @@ fn sweep_over_three_minors() {
 #[test]
 fn bisect_finds_the_loopvar_change() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = repro(
+    let out = repro(
         dir.path(),
         &[&shipped(LOOPVAR), "--go", "1.21..1.22", "--bisect"],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    )
+    .run()
+    .stdout();
     assert!(
         out.contains("bisect: fails (run-fail) on go1.21.13, passes from go1.22.0"),
         "{out}"
@@ -250,7 +244,7 @@ fn bisect_finds_the_loopvar_change() {
 #[test]
 fn bisect_finds_a_change_in_output() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = repro(
+    let out = repro(
         dir.path(),
         &[
             &shipped("go61410-servemux-patterns.yaml"),
@@ -258,8 +252,9 @@ fn bisect_finds_a_change_in_output() {
             "1.21..1.22",
             "--bisect",
         ],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    )
+    .run()
+    .stdout();
     for line in [
         "bisect: passes, not as expected on go1.21.13, passes, as expected from go1.22.0",
         "    go1.21.13  pass, not met: pass as expected, but its output does not match /GET /items/42 -> 200/",
@@ -277,19 +272,15 @@ fn bisect_finds_a_change_in_output() {
 fn linkmode_external_without_cgo_is_gos_own_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let name = "go65887-linkmode-external-no-cgo";
-    let (code, out, err) = repro(dir.path(), &[&shipped(&format!("{name}.yaml"))]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    let results: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join(format!("reports/{name}/results.json"))).unwrap(),
-    )
-    .unwrap();
-    let c = &results["cells"][0];
-    assert_eq!(c["outcome"], "build-fail", "{c:#}");
+    repro(dir.path(), &[&shipped(&format!("{name}.yaml"))]).run();
+    let results = common::read_results(&dir.path().join("reports").join(name));
+    let c = &results.cells[0];
+    assert_eq!(c.outcome, Outcome::BuildFail, "{c:#?}");
     assert_eq!(
-        c["reason"],
-        "-linkmode=external requires external (cgo) linking, but cgo is not enabled (exit status 1)"
+        c.reason.as_deref(),
+        Some("-linkmode=external requires external (cgo) linking, but cgo is not enabled (exit status 1)")
     );
-    assert_eq!(c["verdict"]["met"], true);
+    assert!(c.verdict.met);
 }
 
 /// A release that cannot be had is a skip that says why, never the local Go.
@@ -302,17 +293,12 @@ fn unavailable_version_is_a_skip() {
         "goos: linux\ngoarch: amd64\ngo: 1.22.3\nsource: |\n  package main\n  func main() {}\n",
     )
     .unwrap();
-    let out = common::cmd(dir.path(), &["repro", "s.yaml"])
+    repro(dir.path(), &["s.yaml"])
         .env("GOPROXY", "off")
         .env("GOMODCACHE", cache.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("(go1.22.3): skipped: go1.22.3: cannot get go1.22.3"),
-        "{stdout}"
-    );
+        .stdout_contains("(go1.22.3): skipped: go1.22.3: cannot get go1.22.3")
+        .run();
+    // The raw file: no field of it names the local Go.
     let results = std::fs::read_to_string(dir.path().join("reports/s/results.json")).unwrap();
     assert!(
         !results.contains("/usr/local/go/bin/go"),
@@ -329,8 +315,7 @@ fn source_that_does_not_parse_is_a_build_fail() {
         "goos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() {\n",
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
-    assert_eq!(code, 1, "{out}\n{err}");
+    let out = repro(dir.path(), &["s.yaml"]).failure().run().stdout();
     assert!(
         out.contains("linux/amd64/cgo0/snippet (go1.") && out.contains("): failed: build-fail: "),
         "{out}"
@@ -352,8 +337,7 @@ fn different_failure() {
          source: |\n  package main\n  func main() { panic(\"boom\") }\n",
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
-    assert_eq!(code, 1, "{out}\n{err}");
+    let out = repro(dir.path(), &["s.yaml"]).failure().run().stdout();
     assert!(
         out.contains("): different failure: run-fail: panic: boom"),
         "{out}"
@@ -363,28 +347,12 @@ fn different_failure() {
 /// Standard input, and Markdown read from it.
 #[test]
 fn snippet_from_stdin() {
-    use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = common::cmd(dir.path(), &["repro", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Report:\n\n```yaml\nname: fromstdin\ngoos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() { println(\"hi\") }\n```\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("linux/amd64/cgo0/snippet (go1."),
-        "{stdout}"
-    );
-    assert!(stdout.contains("passed, as expected"), "{stdout}");
+    Test::new()
+        .args(["repro", "-"])
+        .stdin("Report:\n\n```yaml\nname: fromstdin\ngoos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() { println(\"hi\") }\n```\n")
+        .stdout_contains("linux/amd64/cgo0/snippet (go1.")
+        .stdout_contains("passed, as expected")
+        .run();
 }
 
 /// A full matrix is a snippet too, here in a Markdown report.
@@ -396,8 +364,7 @@ fn full_matrix_in_markdown() {
         "Seen on amd64:\n\n```yaml\nname: full\nprobes: [hello]\nmatrix: {goos: [linux], goarch: [amd64]}\n```\n",
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["report.md"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    let out = repro(dir.path(), &["report.md"]).run().stdout();
     assert!(
         out.contains("linux/amd64/cgo0/hello (go1.") && out.contains("passed, as expected"),
         "{out}"
@@ -405,47 +372,44 @@ fn full_matrix_in_markdown() {
     assert!(dir.path().join("reports/full/results.json").is_file());
 }
 
-fn refuse(files: &[(&str, &str)], args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    for (n, t) in files {
-        std::fs::write(dir.path().join(n), t).unwrap();
-    }
-    let (code, out, err) = repro(dir.path(), args);
-    assert_eq!(code, 2, "expected exit 2\nstdout:\n{out}\nstderr:\n{err}");
-    assert!(
-        !dir.path().join("reports").exists(),
-        "reports were written for bad input"
-    );
-    err
+/// `crossprobe repro ARGS...` beside `files`, in a fresh directory.
+fn repro_of(files: &[(&str, &str)], args: &[&str]) -> Test {
+    files
+        .iter()
+        .fold(Test::new(), |t, (name, text)| t.file(name, text))
+        .arg("repro")
+        .args(args)
 }
 
 const OK: &str = "goos: linux\ngoarch: amd64\nsource: |\n  package main\n  func main() {}\n";
 
 #[test]
 fn markdown_without_a_yaml_block() {
-    let e = refuse(
+    let e = repro_of(
         &[("bug.md", "# Bug\n\n```go\npackage main\n```\n")],
         &["bug.md"],
-    );
+    )
+    .refuse();
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn markdown_error_points_into_the_file() {
-    let e = refuse(
+    let e = repro_of(
         &[(
             "bug.md",
             "# Bug\n\nIt fails.\n\n```yaml\ngoos: linux\ngoarch: amd64\ngoarm: 7\nsource: x\n```\n",
         )],
         &["bug.md"],
-    );
+    )
+    .refuse();
     assert!(e.contains("bug.md:8:1"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn go_version_that_does_not_exist() {
-    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--go", "1.99"]);
+    let e = repro_of(&[("s.yaml", OK)], &["s.yaml", "--go", "1.99"]).refuse();
     assert!(e.contains("Go 1.99 does not exist"), "{e}");
     assert!(
         e.contains("the newest release the Go module proxy lists is go1."),
@@ -458,25 +422,25 @@ fn go_version_that_does_not_exist() {
 
 #[test]
 fn go_version_in_the_snippet_that_does_not_exist() {
-    let e = refuse(&[("s.yaml", &format!("go: \"1.99\"\n{OK}"))], &["s.yaml"]);
+    let e = repro_of(&[("s.yaml", &format!("go: \"1.99\"\n{OK}"))], &["s.yaml"]).refuse();
     assert!(e.contains("s.yaml:1:5: Go 1.99 does not exist"), "{e}");
 }
 
 #[test]
 fn range_given_backwards() {
-    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--go", "1.26..1.21"]);
+    let e = repro_of(&[("s.yaml", OK)], &["s.yaml", "--go", "1.26..1.21"]).refuse();
     insta::assert_snapshot!(common::stable(&e));
 }
 
 #[test]
 fn bisect_without_a_range() {
-    let e = refuse(&[("s.yaml", OK)], &["s.yaml", "--bisect"]);
+    let e = repro_of(&[("s.yaml", OK)], &["s.yaml", "--bisect"]).refuse();
     assert!(e.contains("--bisect needs a range of Go minors"), "{e}");
 }
 
 #[test]
 fn snippet_without_source() {
-    let e = refuse(&[("s.yaml", "goos: linux\ngoarch: amd64\n")], &["s.yaml"]);
+    let e = repro_of(&[("s.yaml", "goos: linux\ngoarch: amd64\n")], &["s.yaml"]).refuse();
     insta::assert_snapshot!(common::stable(&e));
 }
 
@@ -539,8 +503,7 @@ facts:
 "#,
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["go.yaml"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    let out = repro(dir.path(), &["go.yaml"]).run().stdout();
     assert!(
         out.contains("linux/amd64/GOAMD64=v2/cgo1/cc=gcc/buildmode=pie/snippet (go1.")
             && out.contains("passed, as expected"),
@@ -563,15 +526,17 @@ expect:
 "#,
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["c.yaml"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    let out = repro(dir.path(), &["c.yaml"]).run().stdout();
     assert!(
         out.contains("linux/arm64/cgo0/cpu=cortex-a53/snippet")
             && out.contains("passed, as expected"),
         "{out}"
     );
-    let results = std::fs::read_to_string(dir.path().join("reports/c/results.json")).unwrap();
-    assert!(results.contains("\"cortex-a53\""), "{results}");
+    let results = common::read_results(&dir.path().join("reports/c"));
+    assert!(
+        results.cells.iter().any(|c| c.cell.cpu == "cortex-a53"),
+        "{results:#?}"
+    );
 }
 
 /// openbsd/riscv64 is unknown to go1.21, a broken port in go1.22 (listed
@@ -596,63 +561,51 @@ expect:
 "#,
     )
     .unwrap();
-    let (code, out, err) = repro(dir.path(), &["s.yaml"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    let out = repro(dir.path(), &["s.yaml"]).run().stdout();
     assert!(
         out.contains("openbsd/riscv64/cgo0/go1.21/snippet (go1.21.13): reproduced: build-fail"),
         "{out}"
     );
-    let results = std::fs::read_to_string(dir.path().join("reports/s/results.json")).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&results).unwrap();
-    let on = |go: &str| {
-        v["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["cell"]["go"] == go)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(on("1.21")["outcome"], "build-fail");
+    let results = common::read_results(&dir.path().join("reports/s"));
+    let on = |go: &str| results.cells.iter().find(|c| c.cell.go == go).unwrap();
+    assert_eq!(on("1.21").outcome, Outcome::BuildFail);
     for go in ["1.22", "1.23"] {
         let c = on(go);
-        assert_eq!(c["outcome"], "skip", "{c}");
-        assert_eq!(c["verdict"]["met"], true, "{c}");
+        assert_eq!(c.outcome, Outcome::Skip, "{c:#?}");
+        assert!(c.verdict.met, "{c:#?}");
         assert!(
-            c["phases"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|p| p["name"] == "build"),
-            "{c}"
+            c.phases.iter().any(|p| p.name == PhaseName::Build),
+            "{c:#?}"
         );
     }
-    assert_eq!(on("1.22")["facts"]["go.broken_port"], true);
-    assert!(on("1.23")["facts"].get("go.broken_port").is_none());
+    assert_eq!(on("1.22").fact("go.broken_port"), true);
+    assert!(!on("1.23").facts.contains_key("go.broken_port"));
 }
 
 /// A snippet's errors are a matrix's errors, with its own hints: a key
 /// that is no key suggests the close one, never "belongs under matrix:".
 #[test]
 fn snippet_errors_are_the_matrix_errors() {
-    let e = refuse(
+    let e = repro_of(
         &[(
             "s.yaml",
             "goos: linux\ngoarch: amd64\nccc: zig\nsource: x\n",
         )],
         &["s.yaml"],
-    );
+    )
+    .refuse();
     assert!(!e.contains("belongs under `matrix:`"), "{e}");
     insta::assert_snapshot!(common::stable(&e));
-    let e = refuse(
+    let e = repro_of(
         &[(
             "s.yaml",
             "goos: linux\ngoarch: amd64\ncgo: [2]\nsource: x\n",
         )],
         &["s.yaml"],
-    );
+    )
+    .refuse();
     assert!(e.contains("s.yaml:3:7: invalid cgo value \"2\""), "{e}");
-    let e = refuse(&[("s.yaml", &format!("{OK}outcome: crash\n"))], &["s.yaml"]);
+    let e = repro_of(&[("s.yaml", &format!("{OK}outcome: crash\n"))], &["s.yaml"]).refuse();
     assert!(
         e.contains("expected one of: pass, build-fail, run-fail, timeout, skip"),
         "{e}"

@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common;
+use crate::common::{self, Test};
+
+use crossprobe::model::{CellResult, Outcome, Results};
 
 /// Two quick cells and one that waits while `CP_HOLD` exists, after
 /// saying it started (`CP_MARKER`).
@@ -52,26 +54,15 @@ matrix:
     )
 }
 
-fn journal_cells(journal: &Path) -> Vec<serde_json::Value> {
-    journal_cells_of(&std::fs::read_to_string(journal).unwrap_or_default())
+fn journal_cells(journal: &Path) -> Vec<CellResult> {
+    common::journal_cells(&std::fs::read_to_string(journal).unwrap_or_default())
 }
 
-fn results(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn outcomes(res: &serde_json::Value) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = res["cells"]
-        .as_array()
-        .unwrap()
+fn outcomes(res: &Results) -> Vec<(String, Outcome)> {
+    let mut v: Vec<(String, Outcome)> = res
+        .cells
         .iter()
-        .map(|c| {
-            (
-                c["cell"]["probe"].as_str().unwrap().to_string()
-                    + c["cell"]["ldflags"].as_str().unwrap(),
-                c["outcome"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|c| (c.cell.probe.clone() + &c.cell.ldflags, c.outcome))
         .collect();
     v.sort();
     v
@@ -83,13 +74,16 @@ fn a_killed_run_resumes_to_complete_reports() {
     let (hold, marker) = (dir.path().join("hold"), dir.path().join("started"));
     std::fs::write(&hold, "").unwrap();
     std::fs::write(dir.path().join("matrix.yaml"), matrix(&hold, &marker)).unwrap();
+    let at = || Test::at(dir.path());
     let reports = dir.path().join("reports/resume");
     let journal = reports.join("results.partial.jsonl");
 
     // --no-sandbox throughout: the held probe writes its marker into the
     // test's directory, and whether a cell ran sandboxed is part of the key
     // a resume compares.
-    let mut first = common::cmd(dir.path(), &["run", "@", "-j2", "--no-sandbox"])
+    let mut first = at()
+        .args(["run", "@", "-j2", "--no-sandbox"])
+        .command()
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -108,84 +102,56 @@ fn a_killed_run_resumes_to_complete_reports() {
     let saved = std::fs::read_to_string(&journal).unwrap();
 
     // The journal reads as results: the held cell never finished.
-    let merged = dir.path().join("merged");
-    common::cmd(
-        dir.path(),
-        &[
-            "report",
-            "merge",
-            journal.to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ],
-    )
-    .status()
-    .unwrap();
-    let m = results(&merged.join("results.json"));
-    assert_eq!(m["interrupted"], true);
+    at().args(["report", "merge"])
+        .arg(&journal)
+        .args(["--out", "merged"])
+        .run();
+    let m = common::read_results(&dir.path().join("merged"));
+    assert!(m.interrupted);
     assert_eq!(
         outcomes(&m),
         [
-            ("held".to_string(), "interrupted".to_string()),
-            ("hello".into(), "pass".into()),
-            ("hello-s -w".into(), "pass".into())
+            ("held".to_string(), Outcome::Interrupted),
+            ("hello".into(), Outcome::Pass),
+            ("hello-s -w".into(), Outcome::Pass)
         ]
     );
     let page = dir.path().join("page.html");
-    let html = common::cmd(
-        dir.path(),
-        &[
-            "report",
-            "html",
-            journal.to_str().unwrap(),
-            "--out",
-            page.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(html.status.success(), "{html:?}");
+    at().args(["report", "html"])
+        .arg(&journal)
+        .args(["--out", "page.html"])
+        .run();
     assert!(std::fs::read_to_string(&page)
         .unwrap()
         .contains(r#""status":"interrupted""#));
 
     // --resume: only the held cell runs again.
     std::fs::remove_file(&hold).unwrap();
-    let out = common::cmd(dir.path(), &["run", "@", "--resume", "--no-sandbox"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = at()
+        .args(["run", "@", "--resume", "--no-sandbox"])
+        .stderr_contains("found the journal of a run that did not finish (pid")
+        .stderr_contains("2 of 3 cells finished")
+        .stderr_contains("resumed 2 cells")
+        .run();
+    let res = r.results("resume");
+    assert!(!res.interrupted);
     assert!(
-        stderr.contains("found the journal of a run that did not finish (pid")
-            && stderr.contains("2 of 3 cells finished"),
-        "{stderr}"
+        outcomes(&res).iter().all(|(_, o)| *o == Outcome::Pass),
+        "{res:#?}"
     );
-    assert!(stderr.contains("resumed 2 cells"), "{stderr}");
-    let res = results(&reports.join("results.json"));
-    assert_eq!(res["interrupted"], false);
-    assert!(outcomes(&res).iter().all(|(_, o)| o == "pass"), "{res:#}");
     assert_eq!(outcomes(&res).len(), 3);
     // The resumed cells are the journal's own, not new runs of them.
-    for old in journal_cells_of(&saved) {
-        let now = res["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["cell"]["id"] == old["cell"]["id"])
-            .unwrap();
+    for old in common::journal_cells(&saved) {
+        let now = res.cells.iter().find(|c| c.cell.id == old.cell.id).unwrap();
         assert_eq!(*now, old);
     }
     assert!(!journal.exists(), "the journal outlived complete reports");
 
     // Without --resume, a dead run's journal is kept aside, never deleted.
     std::fs::write(&journal, &saved).unwrap();
-    let out = common::cmd(dir.path(), &["run", "@", "--no-sandbox"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("kept as"), "{stderr}");
+    at().args(["run", "@", "--no-sandbox"])
+        .stderr_contains("kept as")
+        .run();
     let aside: Vec<_> = std::fs::read_dir(&reports)
         .unwrap()
         .flatten()
@@ -194,11 +160,4 @@ fn a_killed_run_resumes_to_complete_reports() {
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), saved);
-}
-
-fn journal_cells_of(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("cell").is_some())
-        .collect()
 }

@@ -5,6 +5,8 @@
 // directory, which a sandboxed probe cannot write.
 use crate::common;
 
+use crossprobe::model::Outcome;
+
 /// A probe that fails the first time it runs and passes after: it leaves a
 /// mark in the directory FLAKY_DIR names (a cell env axis, so the run gets
 /// it too).
@@ -50,21 +52,15 @@ fn a_cell_that_fails_then_passes_is_flaky() {
         .matrix(&flaky_yaml(marks.path()))
         .args(["run", "@", "--no-sandbox", "--retries", "2", "-j1"])
         .run();
-    let cells = r.cells_json("flaky");
-    let coin = cells
-        .values()
-        .find(|c| c["cell"]["probe"] == "coin")
-        .unwrap();
-    assert_eq!(coin["outcome"], "pass");
-    let attempts = coin["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 1, "one failed try, then a pass: {coin:#}");
-    assert_eq!(attempts[0]["outcome"], "run-fail");
+    let cells = r.cells("flaky");
+    let coin = cells.values().find(|c| c.cell.probe == "coin").unwrap();
+    assert_eq!(coin.outcome, Outcome::Pass);
+    let attempts = &coin.attempts;
+    assert_eq!(attempts.len(), 1, "one failed try, then a pass: {coin:#?}");
+    assert_eq!(attempts[0].outcome, Outcome::RunFail);
     // The steady cell is tried once.
-    let hello = cells
-        .values()
-        .find(|c| c["cell"]["probe"] == "hello")
-        .unwrap();
-    assert!(hello.get("attempts").is_none(), "{hello:#}");
+    let hello = cells.values().find(|c| c.cell.probe == "hello").unwrap();
+    assert!(hello.attempts.is_empty(), "{hello:#?}");
 
     let out = r.stdout();
     assert!(
@@ -96,13 +92,10 @@ fn without_retries_the_first_failure_stands() {
     let r = common::Test::new()
         .matrix(&flaky_yaml(marks.path()))
         .args(["run", "@", "--no-sandbox", "-j1"])
-        .status(1)
+        .failure()
         .run();
-    let cells = r.cells_json("flaky");
-    let coin = cells
-        .values()
-        .find(|c| c["cell"]["probe"] == "coin")
-        .unwrap();
-    assert_eq!(coin["outcome"], "run-fail");
-    assert!(coin.get("attempts").is_none());
+    let cells = r.cells("flaky");
+    let coin = cells.values().find(|c| c.cell.probe == "coin").unwrap();
+    assert_eq!(coin.outcome, Outcome::RunFail);
+    assert!(coin.attempts.is_empty());
 }

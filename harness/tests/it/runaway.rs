@@ -7,13 +7,14 @@
 //! still alive: a probe's grandchild, a hung compiler, a toolexec wrapper.
 #![cfg(unix)]
 
-use crate::common;
+use crate::common::{self, CellExt, Test};
 use crate::process_support;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use crossprobe::model::{CellResult, Command, Outcome, PhaseName};
 
 use process_support::{assert_gone, token};
 
@@ -31,71 +32,50 @@ fn matrix(dir: &Path, token: &str, name: &str, source: &str, extra: &str) {
 }
 
 struct Ran {
-    dir: tempfile::TempDir,
-    code: i32,
+    run: common::Run,
     took: Duration,
-    stdout: String,
-    stderr: String,
 }
 
 impl Ran {
-    fn cell(&self, name: &str) -> serde_json::Value {
-        let p = self
-            .dir
-            .path()
-            .join("reports")
-            .join(name)
-            .join("results.json");
-        let text = std::fs::read_to_string(&p)
-            .unwrap_or_else(|e| panic!("{}: {e}\n{}", p.display(), self.stderr));
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        v["cells"][0].clone()
+    /// The one cell of matrix `name`.
+    fn cell(&self, name: &str) -> CellResult {
+        self.run.results(name).cells.remove(0)
     }
 
-    fn command(&self, name: &str, phase: &str) -> serde_json::Value {
+    /// The first command of a phase of that cell.
+    fn command(&self, name: &str, phase: PhaseName) -> Command {
         let cell = self.cell(name);
-        cell["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == phase)
-            .unwrap_or_else(|| panic!("no {phase} phase: {cell:#}"))["commands"][0]
-            .clone()
+        cell.commands_of(phase)
+            .first()
+            .map(|c| (*c).clone())
+            .unwrap_or_else(|| panic!("no {phase:?} command: {cell:#?}"))
     }
 
     /// Removes the build directory kept for a cell that did not pass.
     fn discard(&self, name: &str) {
-        if let Some(d) = self.cell(name)["dir"].as_str() {
+        if let Some(d) = self.cell(name).dir {
             let _ = std::fs::remove_dir_all(d);
         }
     }
 }
 
-/// `crossprobe run matrix.yaml` with a stdin that stays open: a child that
-/// inherited it instead of getting a closed one would block on it.
+/// `crossprobe run matrix.yaml`, which must exit 0, with a stdin that
+/// stays open: a child that inherited it instead of getting a closed one
+/// would block on it.
 fn run(dir: tempfile::TempDir) -> Ran {
     run_with(dir, &[])
 }
 
 fn run_with(dir: tempfile::TempDir, extra: &[&str]) -> Ran {
     let t0 = Instant::now();
-    let mut args = vec!["run", "@", "-j1"];
-    args.extend_from_slice(extra);
-    let mut child = common::cmd(dir.path(), &args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
+    let run = Test::with_dir(dir)
+        .args(["run", "@", "-j1"])
+        .args(extra)
+        .stdin_held_open()
+        .run();
     Ran {
-        dir,
-        code: out.status.code().unwrap_or(-1),
+        run,
         took: t0.elapsed(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
@@ -124,8 +104,7 @@ func main() {
         "",
     );
     let r = run(dir);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(r.cell("grandchild")["outcome"], "pass");
+    assert_eq!(r.cell("grandchild").outcome, Outcome::Pass);
     assert_gone(&t);
 }
 
@@ -159,8 +138,7 @@ func main() {
 }"#,
         "",
     );
-    let r = run(dir);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    run(dir);
     assert_gone(&t);
 }
 
@@ -205,17 +183,13 @@ func main() {
     // outside the sandbox (inside, it is bwrap, which the kill takes down
     // with everything in its namespace).
     let r = run_with(dir, &["--no-sandbox"]);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.took < Duration::from_secs(120), "took {:?}", r.took);
-    let cmd = r.command("flood", "run");
-    let out = &cmd["stdout"];
-    let (bytes, dropped) = (
-        out["bytes"].as_u64().unwrap(),
-        out["dropped"].as_u64().unwrap(),
-    );
+    let cmd = r.command("flood", PhaseName::Run);
+    let out = &cmd.stdout;
+    let (bytes, dropped) = (out.bytes, out.dropped);
     assert!(bytes < 100 << 20, "{bytes} bytes were let through");
-    assert!(dropped > 0 && dropped < bytes, "{out:#}");
-    let text = out["text"].as_str().unwrap();
+    assert!(dropped > 0 && dropped < bytes, "{bytes} {dropped}");
+    let text = out.text.as_str();
     let note = format!("\n[... {dropped} bytes dropped ...]\n");
     let (head, tail) = text.split_once(&note).expect("the dropped note");
     // An inline probe's started proof comes first (render::started), then
@@ -227,8 +201,8 @@ func main() {
     );
     assert!(head.starts_with("HEAD\nxxxx"), "{:?}", &head[..20]);
     assert!(tail.ends_with('x'), "{:?}", &tail[tail.len() - 20..]);
-    assert_eq!(cmd["exit"]["signal"], "SIGKILL");
-    assert_eq!(r.cell("flood")["verdict"]["met"], true);
+    assert_eq!(cmd.exit.signal.as_deref(), Some("SIGKILL"));
+    assert!(r.cell("flood").verdict.met);
     r.discard("flood");
     assert_gone(&t);
 }
@@ -262,11 +236,10 @@ func main() {
     );
     // Outside the sandbox, so that the signal named is the probe's own.
     let r = run_with(dir, &["--no-sandbox"]);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let cmd = r.command("stubborn", "run");
-    assert_eq!(cmd["exit"]["timed_out"], true);
-    assert_eq!(cmd["exit"]["signal"], "SIGKILL");
-    let ms = cmd["duration_ms"].as_u64().unwrap();
+    let cmd = r.command("stubborn", PhaseName::Run);
+    assert!(cmd.exit.timed_out);
+    assert_eq!(cmd.exit.signal.as_deref(), Some("SIGKILL"));
+    let ms = cmd.duration_ms;
     assert!((3000..6000).contains(&ms), "ran {ms} ms");
     assert_gone(&t);
 }
@@ -294,10 +267,9 @@ func main() {
         "run:\n  timeout: 60s\n",
     );
     let r = run(dir);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let cell = r.cell("reader");
-    assert_eq!(cell["facts"]["probe.stdin_bytes"], 0, "{cell:#}");
-    let run_ms = r.command("reader", "run")["duration_ms"].as_u64().unwrap();
+    assert_eq!(cell.fact("probe.stdin_bytes"), 0, "{cell:#?}");
+    let run_ms = r.command("reader", PhaseName::Run).duration_ms;
     assert!(run_ms < 10_000, "the read blocked for {run_ms} ms");
     assert_gone(&t);
 }
@@ -325,15 +297,14 @@ fn a_build_that_hangs_is_killed_at_the_timeout() {
         ),
     );
     let r = run(dir);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let cell = r.cell("wedged");
-    assert_eq!(cell["outcome"], "timeout", "{cell:#}");
+    assert_eq!(cell.outcome, Outcome::Timeout, "{cell:#?}");
     assert!(
-        cell["reason"]
-            .as_str()
+        cell.reason
+            .as_deref()
             .unwrap()
             .starts_with("build timed out"),
-        "{cell:#}"
+        "{cell:#?}"
     );
     assert!(r.took < Duration::from_secs(60), "took {:?}", r.took);
     r.discard("wedged");
@@ -378,23 +349,19 @@ func main() {
         &format!("    CP_WEIRD: [{yaml_env}]\n  ldflags: [{yaml_ld}]\n"),
     );
     let r = run(dir);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let cell = r.cell("verbatim");
-    assert_eq!(cell["facts"]["probe.env"], env_value.as_str(), "{cell:#}");
+    assert_eq!(cell.fact("probe.env"), env_value.as_str(), "{cell:#?}");
     assert_eq!(
-        cell["facts"]["probe.ldflag"],
+        cell.fact("probe.ldflag"),
         ldflag_value.as_str(),
-        "{cell:#}"
+        "{cell:#?}"
     );
-    let build = r.command("verbatim", "build");
-    assert_eq!(build["env"]["CP_WEIRD"], env_value.as_str());
-    assert!(build["argv"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!(format!(
-            "-ldflags=-X 'main.weird={ldflag_value}'"
-        ))));
-    for entry in walk(r.dir.path()) {
+    let build = r.command("verbatim", PhaseName::Build);
+    assert_eq!(build.env["CP_WEIRD"], env_value);
+    assert!(build
+        .argv
+        .contains(&format!("-ldflags=-X 'main.weird={ldflag_value}'")));
+    for entry in walk(r.run.path()) {
         assert!(
             !entry.to_string_lossy().contains("pwned"),
             "a shell ran: {}",

@@ -3,14 +3,14 @@
 //! process a windows run started outlives it, whether it ended normally or
 //! was interrupted.
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use crossprobe::model::{Outcome, PhaseName};
 
 /// Go probes, each doing one thing the sandbox forbids and exiting 1 with
 /// Go's error when it cannot.
@@ -29,30 +29,20 @@ fn probes(home: &Path, port: u16) -> String {
     .concat()
 }
 
-/// Cell id → (outcome, sandboxed, the run's stderr).
-fn cells(results: &Path) -> BTreeMap<String, (String, Value, String)> {
-    let text = std::fs::read_to_string(results).unwrap();
-    let r: Value = serde_json::from_str(&text).unwrap();
-    r["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
+/// Probe → (outcome, sandboxed, the run's stderr).
+fn cells(results: &Path) -> BTreeMap<String, (Outcome, Option<bool>, String)> {
+    common::read_results(results)
+        .cells
+        .into_iter()
         .map(|c| {
-            let run = c["phases"]
-                .as_array()
-                .unwrap()
+            let stderr = c
+                .phases
                 .iter()
-                .find(|p| p["name"] == "run")
-                .map(|p| p["commands"][0].clone())
-                .unwrap_or(Value::Null);
-            (
-                c["cell"]["probe"].as_str().unwrap().to_string(),
-                (
-                    c["outcome"].as_str().unwrap().to_string(),
-                    c["sandboxed"].clone(),
-                    run["stderr"]["text"].as_str().unwrap_or("").to_string(),
-                ),
-            )
+                .find(|p| p.name == PhaseName::Run)
+                .and_then(|p| p.commands.first())
+                .map(|run| run.stderr.text.clone())
+                .unwrap_or_default();
+            (c.cell.probe.clone(), (c.outcome, c.sandboxed, stderr))
         })
         .collect()
 }
@@ -74,17 +64,15 @@ fn a_probe_cannot_write_or_read_home_or_reach_the_hosts_loopback_unless_unsandbo
     let cache = std::env::var("XDG_CACHE_HOME")
         .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap()));
     let with_cache = |args: &[&str]| {
-        let out = common::cmd(dir.path(), args)
+        Test::at(dir.path())
+            .args(args)
             .env("HOME", &home)
             .env("XDG_CACHE_HOME", &cache)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out.status.code().unwrap_or(-1), err)
     };
 
-    let (code, err) = with_cache(&["run", "@", "--out", "sandboxed", "-j2"]);
-    assert_eq!(code, 1, "{err}");
+    with_cache(&["run", "@", "--out", "sandboxed", "-j2"])
+        .failure()
+        .run();
     let got = cells(&dir.path().join("sandboxed/sandbox/results.json"));
     let want = [
         ("writehome", "read-only file system"),
@@ -93,19 +81,18 @@ fn a_probe_cannot_write_or_read_home_or_reach_the_hosts_loopback_unless_unsandbo
     ];
     for (probe, why) in want {
         let (outcome, sandboxed, stderr) = &got[probe];
-        assert_eq!(outcome, "run-fail", "{probe}: {stderr}");
-        assert_eq!(sandboxed, &Value::Bool(true), "{probe}");
+        assert_eq!(*outcome, Outcome::RunFail, "{probe}: {stderr}");
+        assert_eq!(*sandboxed, Some(true), "{probe}");
         assert!(stderr.contains(why), "{probe}: {stderr}");
     }
     assert!(!home.join("written").exists());
 
-    let (code, err) = with_cache(&["run", "@", "--out", "open", "-j2", "--no-sandbox"]);
-    assert_eq!(code, 0, "{err}");
+    with_cache(&["run", "@", "--out", "open", "-j2", "--no-sandbox"]).run();
     let got = cells(&dir.path().join("open/sandbox/results.json"));
     for (probe, _) in want {
         let (outcome, sandboxed, stderr) = &got[probe];
-        assert_eq!(outcome, "pass", "{probe}: {stderr}");
-        assert_eq!(sandboxed, &Value::Bool(false), "{probe}");
+        assert_eq!(*outcome, Outcome::Pass, "{probe}: {stderr}");
+        assert_eq!(*sandboxed, Some(false), "{probe}");
     }
     assert_eq!(std::fs::read(home.join("written")).unwrap(), b"x");
 }
@@ -123,24 +110,23 @@ fn a_repro_snippet_runs_sandboxed() {
     std::fs::write(dir.path().join("snippet.yaml"), snippet).unwrap();
     let cache = std::env::var("XDG_CACHE_HOME")
         .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap()));
-    let repro = |extra: &[&str]| {
-        let mut args = vec!["repro", "snippet.yaml", "--out", "r"];
-        args.extend_from_slice(extra);
-        let out = common::cmd(dir.path(), &args)
+    let repro = |extra: &[&str], status: i32| {
+        let r = Test::at(dir.path())
+            .args(["repro", "snippet.yaml", "--out", "r"])
+            .args(extra)
             .env("HOME", &home)
             .env("XDG_CACHE_HOME", &cache)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            .status(status)
+            .run();
         let got = cells(&dir.path().join("r/reads-home/results.json"));
-        (got.into_values().next().unwrap(), text)
+        (got.into_values().next().unwrap(), r.stderr())
     };
-    let ((outcome, sandboxed, stderr), err) = repro(&[]);
-    assert_eq!(outcome, "run-fail", "{stderr}\n{err}");
-    assert_eq!(sandboxed, Value::Bool(true));
-    let ((outcome, sandboxed, _), err) = repro(&["--no-sandbox"]);
-    assert_eq!(outcome, "pass", "{err}");
-    assert_eq!(sandboxed, Value::Bool(false));
+    let ((outcome, sandboxed, stderr), err) = repro(&[], 1);
+    assert_eq!(outcome, Outcome::RunFail, "{stderr}\n{err}");
+    assert_eq!(sandboxed, Some(true));
+    let ((outcome, sandboxed, _), err) = repro(&["--no-sandbox"], 0);
+    assert_eq!(outcome, Outcome::Pass, "{err}");
+    assert_eq!(sandboxed, Some(false));
 }
 
 /// Live processes whose environment names crossprobe's marker for `pid`
@@ -185,26 +171,23 @@ fn nothing_a_windows_run_started_outlives_it_however_it_ended() {
     let cache = dir.path().join("cache");
     let prefix = cache.join("crossprobe/wine");
     let yaml = "name: win\nprobes:\n  - name: nap\n    source: |\n      package main\n      import (\"os\"; \"time\")\n      import \"fmt\"\n      func main() { if os.Getenv(\"NAP\") == \"1\" { time.Sleep(time.Minute) }; fmt.Println(\"CROSSPROBE-FACTS: {}\") }\nmatrix:\n  goos: [windows]\n  goarch: [amd64]\n  env:\n    NAP: [\"0\"]\nrun:\n  timeout: 300s\n";
-    std::fs::write(dir.path().join("matrix.yaml"), yaml).unwrap();
-    std::fs::write(
-        dir.path().join("nap.yaml"),
-        yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]"),
-    )
-    .unwrap();
-    let start = |m: &str| {
-        common::cmd(dir.path(), &["run", m, "--out", "r"])
+    let run = |m: &str| {
+        Test::at(dir.path())
+            .matrix(yaml)
+            .file("nap.yaml", yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]"))
+            .args(["run", m, "--out", "r"])
             .env("XDG_CACHE_HOME", &cache)
+    };
+    let start = |m: &str| {
+        run(m)
+            .command()
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
 
-    let child = start("@");
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let pid = run("@").run().pid();
     assert_eq!(
         left_after_a_second(pid, &prefix),
         vec![],
@@ -245,23 +228,20 @@ fn nothing_a_windows_run_started_outlives_it_however_it_ended() {
 
     // A probe that outlives its timeout: the cell is a timeout, and its
     // probe.exe and the wine processes under it go with it.
-    std::fs::write(
-        dir.path().join("late.yaml"),
-        yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]")
-            .replace("timeout: 300s", "timeout: 5s"),
-    )
-    .unwrap();
-    let child = start("late.yaml");
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let r = run("late.yaml")
+        .file(
+            "late.yaml",
+            yaml.replace("NAP: [\"0\"]", "NAP: [\"1\"]")
+                .replace("timeout: 300s", "timeout: 5s"),
+        )
+        .failure()
+        .run();
+    let pid = r.pid();
+    let cells = r.cells("win");
+    assert!(
+        cells.values().any(|c| c.outcome == Outcome::Timeout),
+        "{cells:#?}"
     );
-    let results = std::fs::read_to_string(dir.path().join("r/win/results.json")).unwrap();
-    assert!(results.contains("\"outcome\": \"timeout\""), "{results}");
     assert_eq!(
         left_after_a_second(pid, &prefix),
         vec![],
@@ -271,13 +251,11 @@ fn nothing_a_windows_run_started_outlives_it_however_it_ended() {
 
 #[test]
 fn a_snippet_whose_build_would_read_outside_its_directory_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let snippet = "name: leak\ngoos: linux\ngoarch: amd64\nldflags: \"-extldflags=@/root/.ssh/id_rsa\"\nsource: |\n  package main\n  func main() {}\n";
-    std::fs::write(dir.path().join("leak.yaml"), snippet).unwrap();
-    let out = common::cmd(dir.path(), &["repro", "leak.yaml", "--out", "r"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(!dir.path().join("r").exists(), "nothing built, no reports");
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+    // Nothing built, no reports.
+    let e = Test::new()
+        .file("leak.yaml", snippet)
+        .args(["repro", "leak.yaml", "--out", "r"])
+        .refuse();
+    insta::assert_snapshot!(e);
 }

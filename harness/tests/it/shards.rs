@@ -1,11 +1,12 @@
 //! `--shard i/n`: shards run separately and merged equal one unsharded run,
 //! and a cell's shard does not depend on how the matrix is ordered.
 
-use crate::common;
+use crate::common::{self, Test};
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Output;
+
+use crossprobe::model::{Outcome, ShardCost};
 
 /// Eleven cells of linux-arches, native and under qemu, passing and
 /// failing as expected (golang/go#599): all of it would take minutes.
@@ -18,28 +19,16 @@ fn matrix() -> String {
         .to_string()
 }
 
-fn crossprobe(dir: &Path, args: &[&str]) -> Output {
-    common::cmd(dir, args).output().unwrap()
+fn crossprobe(dir: &Path, args: &[&str]) -> Test {
+    Test::at(dir).args(args)
 }
 
 /// Cell id → (outcome, verdict met, verdict message).
-fn verdicts(path: &Path) -> BTreeMap<String, (String, bool, String)> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["cell"]["id"].as_str().unwrap().to_string(),
-                (
-                    c["outcome"].as_str().unwrap().to_string(),
-                    c["verdict"]["met"].as_bool().unwrap(),
-                    c["verdict"]["message"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
+fn verdicts(path: &Path) -> BTreeMap<String, (Outcome, bool, String)> {
+    common::read_results(path)
+        .cells
+        .into_iter()
+        .map(|c| (c.cell.id, (c.outcome, c.verdict.met, c.verdict.message)))
         .collect()
 }
 
@@ -55,13 +44,7 @@ fn two_shards_merged_equal_one_unsharded_run() {
         if let Some(s) = shard {
             args.extend(["--shard", s]);
         }
-        let o = crossprobe(d, &args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{out}:\n{}",
-            String::from_utf8_lossy(&o.stdout)
-        );
+        crossprobe(d, &args).run();
     };
     run("whole", None);
     run("s1", Some("1/2"));
@@ -70,23 +53,14 @@ fn two_shards_merged_equal_one_unsharded_run() {
     // Each shard records what the planner expected it to cost beside what
     // it did.
     for s in ["s1", "s2"] {
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(d.join(s).join("linux-arches/results.json")).unwrap(),
-        )
-        .unwrap();
-        let e = &v["estimate"];
-        assert!(e["expected_ms"].as_u64().unwrap() > 0, "{e}");
-        let actual = e["actual_ms"].as_u64().unwrap();
-        assert!(actual > 0, "{e}");
-        assert_eq!(
-            e["error_ms"].as_i64().unwrap(),
-            actual as i64 - e["expected_ms"].as_i64().unwrap()
-        );
-        assert!(e["families"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|f| f["actual_ms"].is_u64()));
+        let e = common::read_results(&d.join(s).join("linux-arches"))
+            .estimate
+            .expect("the shard's estimate");
+        assert!(e.expected_ms > 0, "{e:#?}");
+        let actual = e.actual_ms.unwrap();
+        assert!(actual > 0, "{e:#?}");
+        assert_eq!(e.error_ms, Some(actual as i64 - e.expected_ms as i64));
+        assert!(e.families.iter().all(|f| f.actual_ms.is_some()));
     }
     let whole = verdicts(&d.join("whole/linux-arches/results.json"));
     let s1 = verdicts(&d.join("s1/linux-arches/results.json"));
@@ -101,7 +75,7 @@ fn two_shards_merged_equal_one_unsharded_run() {
         "no cell is in both shards"
     );
 
-    let o = crossprobe(
+    crossprobe(
         d,
         &[
             "report",
@@ -111,26 +85,18 @@ fn two_shards_merged_equal_one_unsharded_run() {
             "--out",
             "merged",
         ],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    )
+    .run();
     assert_eq!(verdicts(&d.join("merged/results.json")), whole);
     for f in ["junit.xml", "results.json", "report.html"] {
         assert!(d.join("merged").join(f).is_file(), "merged/{f}");
     }
     common::validate_junit(&d.join("merged/junit.xml"));
-    let merged: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("merged/results.json")).unwrap())
-            .unwrap();
-    let shards: Vec<&str> = merged["merged_from"]
-        .as_array()
-        .unwrap()
+    let merged = common::read_results(&d.join("merged"));
+    let shards: Vec<&str> = merged
+        .merged_from
         .iter()
-        .map(|s| s["shard"].as_str().unwrap())
+        .map(|s| s.shard.as_deref().unwrap())
         .collect();
     assert_eq!(shards, ["1/2", "2/2"]);
 
@@ -150,14 +116,9 @@ fn two_shards_merged_equal_one_unsharded_run() {
                 "whole/linux-arches/results.json",
                 "--json",
             ],
-        );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        ids(&o)
+        )
+        .run();
+        ids(&o.stdout())
     };
     let (p1, p2) = (plan("1/2"), plan("2/2"));
     let mut all: Vec<String> = p1.iter().chain(&p2).cloned().collect();
@@ -166,8 +127,8 @@ fn two_shards_merged_equal_one_unsharded_run() {
 }
 
 /// The cell ids of `plan --shard ... --json`.
-fn ids(o: &Output) -> Vec<String> {
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+fn ids(stdout: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
     let mut ids: Vec<String> = v["cells"]
         .as_array()
         .unwrap()
@@ -202,10 +163,11 @@ fn a_cell_keeps_its_shard_however_the_matrix_is_ordered() {
     .unwrap();
     for shard in ["1/3", "2/3", "3/3"] {
         let plan = |m: &str| {
-            ids(&crossprobe(
-                dir.path(),
-                &["plan", m, "--shard", shard, "--json"],
-            ))
+            ids(
+                &crossprobe(dir.path(), &["plan", m, "--shard", shard, "--json"])
+                    .run()
+                    .stdout(),
+            )
         };
         let a = plan("a.yaml");
         assert!(!a.is_empty(), "shard {shard} is empty");
@@ -226,26 +188,21 @@ fn a_build_family_stays_in_one_shard() {
     .unwrap();
     let mut targets = Vec::new();
     for shard in ["1/2", "2/2"] {
-        let o = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", shard, "--json"]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let cost = &v["cost"];
-        assert_eq!(cost["shard"], shard);
-        let families = cost["families"].as_array().unwrap();
+        let o = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", shard, "--json"]).run();
+        let v: serde_json::Value = serde_json::from_str(&o.stdout()).unwrap();
+        // The cost is results.json's own type (its `estimate`).
+        let cost: ShardCost = serde_json::from_value(v["cost"].clone()).unwrap();
+        assert_eq!(cost.shard, shard);
+        let families = &cost.families;
         assert!(!families.is_empty());
         let mut sum = 0;
         for f in families {
-            assert_eq!(f["cells"].as_array().unwrap().len(), 4, "{f}");
-            assert_eq!(f["source"], "estimate");
-            assert!(f["cold_ms"].as_u64().unwrap() > 0);
-            sum += f["expected_ms"].as_u64().unwrap();
+            assert_eq!(f.cells.len(), 4, "{f:#?}");
+            assert_eq!(f.source, "estimate");
+            assert!(f.cold_ms > 0);
+            sum += f.expected_ms;
         }
-        assert_eq!(cost["expected_ms"].as_u64().unwrap(), sum);
+        assert_eq!(cost.expected_ms, sum);
         let cells = v["cells"].as_array().unwrap();
         assert_eq!(cells.len(), 4 * families.len());
         let mut mine: Vec<String> = cells
@@ -262,21 +219,18 @@ fn a_build_family_stays_in_one_shard() {
     );
     assert_eq!(targets[0].len() + targets[1].len(), 5);
     // The text plan names each shard's families on stderr.
-    let o = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", "1/2"]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = crossprobe(dir.path(), &["plan", "m.yaml", "--shard", "1/2"])
+        .run()
+        .stderr();
     assert!(err.starts_with("shard 1/2: "), "{err}");
     assert!(err.contains("4 cells  linux/"), "{err}");
 }
 
 #[test]
 fn a_shard_past_the_count_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = crossprobe(dir.path(), &["run", &matrix(), "--shard", "3/2"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !dir.path().join("reports").exists(),
-        "nothing is written for bad input"
-    );
+    // Nothing is written for bad input.
+    let err = Test::new()
+        .args(["run", &matrix(), "--shard", "3/2"])
+        .refuse();
     insta::assert_snapshot!(err);
 }

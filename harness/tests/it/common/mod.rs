@@ -45,12 +45,12 @@ mod results;
 mod test;
 mod tools;
 
-pub use results::{read_results, CellExt};
+pub use results::{journal_cells, read_results, CellExt};
 pub use test::{bin, Run, Test};
 pub use tools::{have_tool, require_tool, require_tools, tool_missing, tool_path};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// Bad input: `crossprobe run` on `yaml` must refuse it with exit 2,
 /// without a panic, writing nothing; returns standard error. The same as
@@ -102,18 +102,6 @@ pub fn gocache() -> String {
         .clone()
 }
 
-/// The commands a cell's result records for one phase (`build`, `run`).
-/// Being replaced by [`CellExt::commands_of`] (issue 21).
-pub fn phase_commands<'a>(cell: &'a serde_json::Value, phase: &str) -> Vec<&'a serde_json::Value> {
-    cell["phases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["name"] == phase)
-        .flat_map(|p| p["commands"].as_array().into_iter().flatten())
-        .collect()
-}
-
 /// `go build ARGS...` in `dir` for `goos/goarch` with cgo off, plus `env`;
 /// panics with Go's words when it fails.
 pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args: &[&str]) {
@@ -133,49 +121,6 @@ pub fn go_build(dir: &Path, goos: &str, goarch: &str, env: &[(&str, &str)], args
         "go build {args:?} for {goos}/{goarch}:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Being replaced by [`Test`] (issue 21).
-///
-/// Runs a command and asserts its exit status, printing its stdout and
-/// stderr when it differs: what [`Test::status`] does for tests that run
-/// elsewhere than the builder's directory (a module's root, a shared
-/// cache).
-pub trait Exits {
-    fn exits(&mut self, want: i32) -> Output;
-}
-
-impl Exits for Command {
-    fn exits(&mut self, want: i32) -> Output {
-        let out = self.output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(want),
-            "{self:?} exited {:?}, not {want}\nstdout:\n{}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-}
-
-/// Being replaced by [`Test`] (issue 21).
-pub fn cmd(cwd: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.current_dir(cwd)
-        .args(
-            args.iter()
-                .map(|a| if *a == "@" { "matrix.yaml" } else { a }),
-        )
-        .env("NO_COLOR", "1")
-        // Tests are about what cells do, so they do it every time: a result
-        // cached by an earlier test run would hide it. tests/it/cache.rs turns
-        // the cache back on, in a cache of its own.
-        .env("CROSSPROBE_NO_CACHE", "1")
-        .env_remove("CROSSPROBE_RUNNER")
-        .env("COLUMNS", "100");
-    c
 }
 
 /// xmllint against the Jenkins schema, then junitparser; panics with their

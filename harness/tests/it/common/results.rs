@@ -34,6 +34,17 @@ pub fn read_results_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()))
 }
 
+/// The cells of a journal (`results.partial.jsonl`): every whole line but
+/// its header (`{"journal": ...}`), read as the results' own type; a line
+/// still being written is left out.
+pub fn journal_cells(text: &str) -> Vec<CellResult> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("cell").is_some())
+        .map(|v| serde_json::from_value(v).expect("a journal line is a CellResult"))
+        .collect()
+}
+
 /// Cell id → its result.
 pub fn by_id(results: Results) -> BTreeMap<String, CellResult> {
     results

@@ -31,8 +31,9 @@ pub struct Test {
     /// In order; `None` removes the variable.
     env: Vec<(OsString, Option<OsString>)>,
     path_with: Vec<PathBuf>,
-    stdin: Option<Vec<u8>>,
-    status: i32,
+    stdin: Stdin,
+    /// None: any status (see [`Test::any_status`]).
+    status: Option<i32>,
     stdout: Vec<Expect>,
     stderr: Vec<Expect>,
 }
@@ -42,6 +43,14 @@ pub struct Test {
 enum Home {
     Temp(tempfile::TempDir),
     At(PathBuf),
+}
+
+/// crossprobe's standard input.
+enum Stdin {
+    Null,
+    Text(Vec<u8>),
+    /// A pipe nobody writes to, closed only once crossprobe has exited.
+    HeldOpen,
 }
 
 /// What a stream must hold.
@@ -81,6 +90,12 @@ impl Test {
         Test::with_home(Home::Temp(tempfile::tempdir().unwrap()))
     }
 
+    /// A run in `dir`, which the run owns from now on (and removes with
+    /// the [`Run`]): for a test that made its files first.
+    pub fn with_dir(dir: tempfile::TempDir) -> Test {
+        Test::with_home(Home::Temp(dir))
+    }
+
     /// A run in `dir`, which the test keeps: files are written there and
     /// crossprobe starts there. For several runs that share a directory (a
     /// rerun on a kept cache, `--resume` after an interrupted run).
@@ -95,8 +110,8 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             path_with: Vec::new(),
-            stdin: None,
-            status: 0,
+            stdin: Stdin::Null,
+            status: Some(0),
             stdout: Vec::new(),
             stderr: Vec::new(),
         }
@@ -195,13 +210,29 @@ impl Test {
 
     /// What crossprobe reads on its standard input (else nothing: /dev/null).
     pub fn stdin(mut self, text: impl AsRef<[u8]>) -> Test {
-        self.stdin = Some(text.as_ref().to_vec());
+        self.stdin = Stdin::Text(text.as_ref().to_vec());
+        self
+    }
+
+    /// Standard input a pipe that stays open, unwritten, until crossprobe
+    /// exits: a child of it that inherited this stdin, instead of getting
+    /// one of its own, would block on it.
+    pub fn stdin_held_open(mut self) -> Test {
+        self.stdin = Stdin::HeldOpen;
         self
     }
 
     /// The exit status [`Test::run`] asserts (0 unless told).
     pub fn status(mut self, code: i32) -> Test {
-        self.status = code;
+        self.status = Some(code);
+        self
+    }
+
+    /// No exit status asserted: only for a command whose status is the
+    /// machine's to decide (`doctor` on this host), which the test then
+    /// checks against what it printed.
+    pub fn any_status(mut self) -> Test {
+        self.status = None;
         self
     }
 
@@ -296,21 +327,27 @@ impl Test {
             .unwrap_or_else(|| self.path().to_path_buf())
     }
 
-    /// Runs crossprobe, asserts its exit status and what its output must
-    /// hold, and hands back what it printed and wrote. A mismatch panics
-    /// with the command, both streams, and every expectation it missed.
+    /// Runs crossprobe, asserts its exit status, what its output must hold
+    /// and that it did not panic, and hands back what it printed and wrote.
+    /// A mismatch fails the test with the command, both streams, and every
+    /// expectation it missed.
     #[track_caller]
     pub fn run(self) -> Run {
         let mut c = self.command();
-        let out = output(&mut c, self.stdin.as_deref());
+        let (pid, out) = output(&mut c, &self.stdin);
         let mut wrong = Vec::new();
-        if out.status.code() != Some(self.status) {
-            wrong.push(format!("exited {}, not {}", out.status, self.status));
+        if let Some(want) = self.status.filter(|w| out.status.code() != Some(*w)) {
+            wrong.push(format!("exited {}, not {want}", out.status));
         }
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
         );
+        // Whatever the input, crossprobe never panics (a Go program's
+        // panic reads "panic:", Rust's "panicked at").
+        if stderr.contains("panicked at") {
+            wrong.push("crossprobe panicked".to_string());
+        }
         for (name, text, wants) in [
             ("stdout", &stdout, &self.stdout),
             ("stderr", &stderr, &self.stderr),
@@ -330,6 +367,7 @@ impl Test {
         let cwd = self.cwd();
         let reports = out_dir(&self.args).map_or_else(|| cwd.join("reports"), |o| cwd.join(o));
         Run {
+            pid,
             path: self.path().to_path_buf(),
             _home: self.home,
             cwd,
@@ -338,8 +376,8 @@ impl Test {
         }
     }
 
-    /// Bad input: crossprobe must refuse it with exit 2, without a panic,
-    /// and write nothing: no reports (at `--out`, or `reports/` where it
+    /// Bad input: crossprobe must refuse it with exit 2 (without a panic, as
+    /// every run) and write nothing: no reports (at `--out`, or `reports/` where it
     /// started), nothing new or changed in the test's directory, nothing in
     /// its TMPDIR (where every build would go). Returns standard error, for
     /// the test to check its words.
@@ -358,7 +396,6 @@ impl Test {
         let before = tree(test.path());
         let r = test.status(crossprobe::model::exit::INPUT).run();
         let err = r.stderr();
-        assert!(!err.contains("panicked"), "a panic, not a refusal:\n{err}");
         assert_eq!(
             reports.exists(),
             reports_before,
@@ -384,6 +421,7 @@ impl Test {
 /// What crossprobe printed and wrote.
 pub struct Run {
     _home: Home,
+    pid: u32,
     path: PathBuf,
     cwd: PathBuf,
     reports: PathBuf,
@@ -399,6 +437,11 @@ impl Run {
     /// Where crossprobe started.
     pub fn cwd(&self) -> &Path {
         &self.cwd
+    }
+
+    /// The process id crossprobe ran as (what its markers and locks name).
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     pub fn code(&self) -> i32 {
@@ -438,18 +481,6 @@ impl Run {
         by_id(self.results(name))
     }
 
-    /// Cell id → the cell's result as untyped JSON. Being replaced by
-    /// [`Run::cells`] (issue 21); gone once every test reads typed results.
-    #[track_caller]
-    pub fn cells_json(&self, name: &str) -> BTreeMap<String, serde_json::Value> {
-        self.results_json(name)["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["cell"]["id"].as_str().unwrap().to_string(), c.clone()))
-            .collect()
-    }
-
     /// A matrix's results.json as untyped JSON: only where a test checks
     /// the file's own shape on purpose (see `read_results_json`).
     #[track_caller]
@@ -476,30 +507,40 @@ fn out_dir(args: &[OsString]) -> Option<PathBuf> {
     None
 }
 
-/// Runs `c` to its end, giving it `stdin` (else /dev/null).
-fn output(c: &mut Command, stdin: Option<&[u8]>) -> Output {
-    let Some(text) = stdin else {
-        return c
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
-    };
+/// Runs `c` to its end with `stdin`; its pid too.
+fn output(c: &mut Command, stdin: &Stdin) -> (u32, Output) {
     let mut child = c
-        .stdin(Stdio::piped())
+        .stdin(match stdin {
+            Stdin::Null => Stdio::null(),
+            Stdin::Text(_) | Stdin::HeldOpen => Stdio::piped(),
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {c:?}: {e}"));
-    let mut pipe = child.stdin.take().unwrap();
-    let text = text.to_vec();
-    // Written from a thread: a child that prints before it reads all of
-    // its input would otherwise block on a full pipe, and so would we.
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&text);
-    });
+    let pid = child.id();
+    let mut held = child.stdin.take();
+    // Written from a thread, which closes the pipe when done: a child that
+    // prints before it reads all of its input would otherwise block on a
+    // full pipe, and so would we.
+    let writer = match (stdin, held.take()) {
+        (Stdin::Text(text), Some(mut pipe)) => {
+            let text = text.clone();
+            Some(std::thread::spawn(move || {
+                let _ = pipe.write_all(&text);
+            }))
+        }
+        (_, pipe) => {
+            held = pipe;
+            None
+        }
+    };
     let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    drop(held);
+    if let Some(w) = writer {
+        w.join().unwrap();
+    }
+    (pid, out)
 }
 
 /// Every file and directory under `root`, each file with its size and
