@@ -9,21 +9,17 @@ use crossprobe::model::{CellResult, Command, PhaseName, Results};
 
 /// A results file (or a directory holding `results.json`), typed.
 pub fn read_results(path: &Path) -> Results {
-    let file = if path.is_dir() {
-        path.join("results.json")
-    } else {
-        path.to_path_buf()
-    };
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not crossprobe's results: {e}", file.display()))
+    parse(path)
 }
 
 /// A results file as untyped JSON: only for a test that checks the file's
 /// own shape on purpose (schema compatibility, what an outside reader of
 /// the file sees), never for reading a field.
 pub fn read_results_json(path: &Path) -> serde_json::Value {
+    parse(path)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     let file = if path.is_dir() {
         path.join("results.json")
     } else {
@@ -31,7 +27,7 @@ pub fn read_results_json(path: &Path) -> serde_json::Value {
     };
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
 /// The cells of a journal (`results.partial.jsonl`): every whole line but
