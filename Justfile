@@ -28,11 +28,19 @@ lint:
 repro SNIPPET *ARGS:
     {{crossprobe}} repro {{SNIPPET}} {{ARGS}}
 
-# crossprobe against a plain shell loop, cold and warm, with ratios (a release build; ~15 minutes on 2 cores)
+# crossprobe against the plain alternative, with ratios: just bench [MODE] [ARGS], MODE a script in bench/ (default cold_warm, ~15 minutes on 2 cores)
 bench *ARGS:
-    python3 bench/bench.py {{ARGS}}
+    #!/usr/bin/env bash
+    set -euo pipefail
+    set -- {{ARGS}}
+    mode=cold_warm
+    case "${1:-}" in ""|-*) ;; *) mode=$1; shift ;; esac
+    if [ ! -f "bench/$mode.py" ]; then
+        echo "just bench: no mode '$mode'; the modes: $(cd bench && ls *.py | sed 's/[.]py$//' | tr '\n' ' ')" >&2
+        exit 2
+    fi
+    exec python3 "bench/$mode.py" "$@"
 
 # `crossprobe exec` against calling qemu, node and wine by hand
 bench-exec *ARGS:
-    cargo build --release -q -p crossprobe
-    python3 bench/exec.py {{ARGS}}
+    just bench exec {{ARGS}}
