@@ -7,12 +7,15 @@
 //!   `crossprobe doctor --fix` set the runner up, run the shard, upload
 //!   its reports;
 //! - `report` merges every shard of every runner, uploads the merged
-//!   reports (tomorrow's baseline), and diffs them against the baseline
-//!   into the step summary, failing on a regression.
+//!   reports (tomorrow's baseline) and report.html on its own, publishes
+//!   the merged JUnit as a check run (EnricoMi's
+//!   publish-unit-test-result-action, which reads it with junitparser, the
+//!   consumer crossprobe's JUnit is tested against), and diffs the merge
+//!   against the baseline into the step summary, failing on a regression.
 
 use std::fmt::Write;
 
-use super::{block, diff_script, validate_runners, y, Fleet, MERGE};
+use super::{block, diff_script, validate_runners, y, Fleet, Install, MERGE};
 
 /// What the workflow runs, and where.
 #[derive(Clone, Debug)]
@@ -31,6 +34,10 @@ pub struct Github {
 pub const MERGED_ARTIFACT: &str = "crossprobe-merged";
 /// Prefix of each shard's artifact.
 pub const SHARD_ARTIFACT: &str = "crossprobe-run-";
+/// The merged report.html alone, to open without the rest.
+pub const HTML_ARTIFACT: &str = "crossprobe-report-html";
+/// The check run the merged JUnit is published as.
+pub const CHECK_NAME: &str = "crossprobe";
 
 /// Checks what would make a workflow that cannot work. Errors are one line
 /// each, naming the value.
@@ -100,7 +107,7 @@ defaults:
 
 env:
   CARGO_TERM_COLOR: never
-  NO_COLOR: "1"
+  NO_COLOR: "1"{pin}
 
 jobs:
   baseline:
@@ -179,6 +186,11 @@ jobs:
     needs: [baseline, run]
     if: always()
     runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      actions: read
+      # To publish the merged JUnit as a check run.
+      checks: write
     steps:
       - uses: actions/checkout@v4
 {install}
@@ -196,8 +208,28 @@ jobs:
           name: {MERGED_ARTIFACT}
           path: merged/
           if-no-files-found: error
+      - name: Upload report.html
+        id: html
+        if: always() && hashFiles('merged/report.html') != ''
+        uses: actions/upload-artifact@v4
+        with:
+          name: {HTML_ARTIFACT}
+          path: merged/report.html
+      # Every cell a testcase, every failure with its reason, in the
+      # check run and the job summary. The diff below fails the job; the
+      # check's own state follows the cells.
+      - name: Publish the JUnit
+        if: always() && hashFiles('merged/junit.xml') != ''
+        uses: EnricoMi/publish-unit-test-result-action@v2
+        with:
+          files: merged/junit.xml
+          check_name: {CHECK_NAME}
+          comment_mode: "off"
+          report_individual_runs: "true"
 {baseline}
       - name: Compare with the baseline
+        env:
+          HTML_URL: ${{{{ steps.html.outputs.artifact-url }}}}
         run: |
 {diff}
 "#,
@@ -206,6 +238,7 @@ jobs:
         go = y(&g.go_version),
         find = block(FIND_BASELINE, 10),
         install = install_steps(&g.fleet.install),
+        pin = g.fleet.pin(),
         run = block(&g.fleet.run_script("reports"), 10),
         keys = block(&cache_key_script(&matrices, n), 10),
         paths = block(
@@ -217,27 +250,52 @@ jobs:
         durations = download_baseline("Last run's durations, to balance the shards"),
         baseline = download_baseline("Download the baseline"),
         merge = block(MERGE, 10),
-        diff = block(&diff_script("### ", r#" >> "$GITHUB_STEP_SUMMARY""#), 10),
+        diff = block(
+            &format!(
+                "{}\n{}",
+                r#"if [ -n "$HTML_URL" ]; then echo "[report.html]($HTML_URL)" >> "$GITHUB_STEP_SUMMARY"; fi"#,
+                diff_script("### ", r#" >> "$GITHUB_STEP_SUMMARY""#)
+            ),
+            10
+        ),
     );
     w
 }
 
-fn install_steps(install: &str) -> String {
+/// Restores crossprobe from the cache, or installs it, and puts it on
+/// PATH. A pinned version is cached under itself; a command of the
+/// user's (most likely a cargo build) gets cargo's caches.
+fn install_steps(install: &Install) -> String {
+    let (cache, name) = match install.version() {
+        Some(v) => (
+            format!(
+                r#"            ~/.crossprobe
+          key: crossprobe-{v}-${{{{ runner.os }}}}-${{{{ runner.arch }}}}"#
+            ),
+            format!("Install crossprobe {v}"),
+        ),
+        None => (
+            r#"            ~/.cargo/registry
+            target
+          key: crossprobe-${{ runner.os }}-${{ runner.arch }}-${{ hashFiles('**/Cargo.lock') }}"#
+                .to_string(),
+            "Install crossprobe".to_string(),
+        ),
+    };
     format!(
         r#"      - uses: actions/cache@v4
         with:
           path: |
-            ~/.cargo/registry
-            target
-          key: crossprobe-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-${{{{ hashFiles('**/Cargo.lock') }}}}
-      - name: Install crossprobe
+{cache}
+      - name: {name}
         run: |
-{}
-          bin="$HOME/.crossprobe/bin"
+          export CROSSPROBE_HOME="$HOME/.crossprobe"
+{script}
+          bin="$CROSSPROBE_HOME/bin"
           # GITHUB_PATH takes the runner's own paths: C:\... on Windows.
           if command -v cygpath >/dev/null; then bin=$(cygpath -w "$bin"); fi
           echo "$bin" >> "$GITHUB_PATH""#,
-        block(install, 10)
+        script = block(&install.script(), 10)
     )
 }
 

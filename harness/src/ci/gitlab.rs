@@ -19,7 +19,7 @@
 
 use std::fmt::Write;
 
-use super::{block, diff_script, validate_runners, y, Fleet, MERGE};
+use super::{block, diff_script, validate_runners, y, Fleet, Install, MERGE};
 
 /// What the pipeline runs, and where.
 #[derive(Clone, Debug)]
@@ -75,21 +75,46 @@ fn key_part(s: &str) -> String {
 /// name the runner's concurrent slot (builds/<token>/<slot>/...), and Go
 /// keys a main package's build on its directory: a cache restored in
 /// another slot would link every build again. crossprobe tells Go the
-/// directory through the link (PWD).
+/// directory through the link (PWD). The checkout is where the script
+/// starts: `$CI_PROJECT_DIR` says so on GitLab's runners, but not under
+/// gitlab-ci-local's shell executor, which names its docker path.
 const LINK: &str = r#"slot=$(printf %s "$CI_PROJECT_ID-$CROSSPROBE_RUNNER-$SHARD" | tr -c 'A-Za-z0-9._-' _)
 root="${TMPDIR:-/tmp}/crossprobe-cache-$slot"
 mkdir -p .crossprobe-cache
 rm -rf "$root"
-ln -s "$CI_PROJECT_DIR/.crossprobe-cache" "$root"
+ln -s "$PWD/.crossprobe-cache" "$root"
 export GOCACHE="$root/go-build" GOMODCACHE="$root/go-mod" XDG_CACHE_HOME="$root/xdg""#;
 
-/// crossprobe's own build, for `install`: the run jobs keep it, the report
-/// job only reads it.
-const INSTALL_CACHE: &str = r#"    - key:
-        files: [Cargo.lock]
-        prefix: crossprobe-install
+/// Where each job installs crossprobe: inside the checkout, where the
+/// GitLab cache can keep it.
+const HOME: &str = ".crossprobe-install";
+
+/// The cache of crossprobe itself, keyed on `runner` (run jobs of
+/// different tags may differ in arch): a pinned version under itself; a
+/// command of the user's (most likely a cargo build from the checkout)
+/// keeps cargo's target/. Saved even when cells fail, as the other caches:
+/// a failed job's install is as good.
+fn install_cache(install: &Install, runner: &str) -> String {
+    let (key, paths) = match install {
+        Install::Pinned { .. } => (
+            format!(
+                " {}",
+                y(&format!("crossprobe-$CROSSPROBE_VERSION-{runner}"))
+            ),
+            format!("{HOME}/"),
+        ),
+        Install::Command(_) => (
+            "\n        files: [Cargo.lock]\n        prefix: crossprobe-install".to_string(),
+            "target/".to_string(),
+        ),
+    };
+    format!(
+        r#"    - key:{key}
       paths:
-        - target/"#;
+        - {paths}
+      when: always"#
+    )
+}
 
 pub fn gitlab(g: &Gitlab) -> String {
     let n = g.fleet.shards;
@@ -140,14 +165,15 @@ workflow:
 
 variables:
   CARGO_TERM_COLOR: never
-  NO_COLOR: "1"
+  NO_COLOR: "1"{pin}
 
 .crossprobe:
   image: {image_name}
   before_script:
     - |
+      export CROSSPROBE_HOME="$PWD/{HOME}"
 {install}
-      export PATH="$HOME/.crossprobe/bin:$PATH"
+      export PATH="$CROSSPROBE_HOME/bin:$PATH"
 {baseline}
 
 crossprobe-run:
@@ -160,7 +186,7 @@ crossprobe-run:
   variables:
     CROSSPROBE_RUNNER: {runner_y}
   cache:
-{install_cache}
+{run_install_cache}
     # A fresh runner would otherwise compile the standard library of every
     # target its shard builds.
     - key: {key_y}
@@ -188,8 +214,7 @@ crossprobe-run:
   needs: [crossprobe-run]
   when: always
   cache:
-{install_cache}
-      policy: pull
+{report_install_cache}
   script:
     - |
 {merge}
@@ -203,9 +228,11 @@ crossprobe-run:
       - diff.md
 "#,
         image_name = y(&g.image),
-        install = block(&g.fleet.install, 6),
+        install = block(&g.fleet.install.script(), 6),
+        pin = g.fleet.pin(),
         link = block(LINK, 6),
-        install_cache = INSTALL_CACHE,
+        run_install_cache = install_cache(&g.fleet.install, &runner),
+        report_install_cache = install_cache(&g.fleet.install, REPORT_JOB),
         baseline = block(&fetch_baseline(), 6),
         runner_y = y(&runner),
         key_y = y(&format!("{key}-$CI_COMMIT_REF_SLUG")),

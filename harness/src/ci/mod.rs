@@ -10,9 +10,11 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod install;
 
 pub use github::{Github, MERGED_ARTIFACT, SHARD_ARTIFACT};
 pub use gitlab::Gitlab;
+pub use install::Install;
 
 /// What every runner of the fleet runs.
 #[derive(Clone, Debug)]
@@ -22,17 +24,12 @@ pub struct Fleet {
     /// Shards per runner.
     pub shards: usize,
     pub retries: u32,
-    /// The shell command that puts `crossprobe` in `$HOME/.crossprobe/bin`.
-    pub install: String,
+    /// How each job gets crossprobe, into `$CROSSPROBE_HOME/bin`.
+    pub install: Install,
     /// Let the nightly reuse cells' results from the result cache. Off by
     /// default: a nightly exists to run things again.
     pub result_cache: bool,
 }
-
-/// Builds crossprobe from the checkout, as in crossprobe's own repository;
-/// `target` is cached between runs.
-pub const DEFAULT_INSTALL: &str =
-    "cargo install --locked --path harness --root \"$HOME/.crossprobe\" --target-dir target";
 
 impl Fleet {
     /// What would make every CI's configuration fail: no shards, or
@@ -49,6 +46,16 @@ impl Fleet {
             }
         }
         Ok(())
+    }
+
+    /// The install's variables, as entries of the configuration's
+    /// top-level `env:` or `variables:`.
+    fn pin(&self) -> String {
+        self.install
+            .variables()
+            .iter()
+            .map(|(k, v)| format!("\n  {k}: {}", y(v)))
+            .collect()
     }
 
     /// The matrices, shell-quoted, for a command line.
@@ -103,7 +110,10 @@ impl Fleet {
             matrices: vec!["matrices/linux-arches.yaml".into()],
             shards: 2,
             retries: 1,
-            install: DEFAULT_INSTALL.into(),
+            install: Install::Pinned {
+                version: "0.1.0".into(),
+                releases: Some("https://github.com/crossprobe/crossprobe/releases/download".into()),
+            },
             result_cache: false,
         }
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::ci::{self, github, gitlab, Fleet, Github, Gitlab, DEFAULT_INSTALL};
+use crate::ci::{self, github, gitlab, Fleet, Github, Gitlab, Install};
 use crate::errors::Error;
 use crate::load;
 use crate::model::exit;
@@ -57,9 +57,21 @@ pub struct FleetArgs {
     /// `crossprobe run --retries` in each job.
     #[arg(long, value_name = "N", default_value_t = 1)]
     retries: u32,
-    /// The command that installs crossprobe into $HOME/.crossprobe/bin.
-    #[arg(long, value_name = "CMD", default_value = DEFAULT_INSTALL)]
-    install: String,
+    /// The crossprobe each job installs: its release build for the
+    /// runner, else `cargo install crossprobe --locked --version`
+    /// (default: this crossprobe's version).
+    #[arg(long, value_name = "VERSION", conflicts_with = "install")]
+    crossprobe_version: Option<String>,
+    /// Where the release builds are: VERSION's archives are under
+    /// URL/v<VERSION>/ (default: this crate's GitHub releases; a mirror
+    /// may hold them instead).
+    #[arg(long, value_name = "URL", conflicts_with = "install")]
+    releases: Option<String>,
+    /// Install crossprobe with this command instead: it puts crossprobe in
+    /// $CROSSPROBE_HOME/bin, e.g. `cargo install --locked --path harness
+    /// --root "$CROSSPROBE_HOME"` in crossprobe's own repository.
+    #[arg(long, value_name = "CMD")]
+    install: Option<String>,
     /// Reuse cells' results from crossprobe's result cache (saved with
     /// the other caches). Off by default: a nightly exists to run things
     /// again.
@@ -88,7 +100,10 @@ impl FleetArgs {
                 .collect(),
             shards: self.shards,
             retries: self.retries,
-            install: self.install.clone(),
+            install: match &self.install {
+                Some(cmd) => Install::Command(cmd.clone()),
+                None => Install::pinned(self.crossprobe_version.clone(), self.releases.clone()),
+            },
             result_cache: self.result_cache,
         })
     }

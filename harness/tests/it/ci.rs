@@ -174,9 +174,78 @@ fn the_workflow_has_the_structure_actions_requires() {
         .collect();
     assert_eq!(
         names,
-        ["crossprobe-merged", "crossprobe-merged"],
-        "uploads tonight's merge, downloads last night's"
+        [
+            "crossprobe-merged",
+            "crossprobe-report-html",
+            "crossprobe-merged"
+        ],
+        "uploads tonight's merge and its report.html alone, downloads last night's"
     );
+    // The merged JUnit becomes a check run, through a well-known action
+    // that reads it with junitparser (as tests/it/junit_consumers does).
+    let publish = steps(report)
+        .iter()
+        .find(|s| s["uses"] == "EnricoMi/publish-unit-test-result-action@v2")
+        .expect("publishes the JUnit");
+    assert_eq!(publish["with"]["files"], "merged/junit.xml");
+    assert_eq!(publish["with"]["comment_mode"], "off");
+    assert_eq!(
+        publish["if"],
+        "always() && hashFiles('merged/junit.xml') != ''"
+    );
+    assert_eq!(report["permissions"]["checks"], "write");
+    assert!(
+        w["permissions"].get("checks").is_none(),
+        "only the report job writes checks"
+    );
+}
+
+/// Each job installs the pinned crossprobe the way a user's repository
+/// can: its release archive, checked against its .sha256, else cargo
+/// install of that version; cached under the version. Nothing is built
+/// from a checkout of crossprobe.
+#[test]
+fn the_workflow_installs_a_pinned_crossprobe() {
+    let (_dir, wf) = generate(&[]);
+    let text = std::fs::read_to_string(&wf).unwrap();
+    assert!(!text.contains("--path harness"), "{text}");
+    let w = parse(&wf);
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(w["env"]["CROSSPROBE_VERSION"], version);
+    assert_eq!(
+        w["env"]["CROSSPROBE_RELEASES"],
+        format!(
+            "{}/releases/download",
+            env!("CARGO_PKG_REPOSITORY").trim_end_matches('/')
+        )
+    );
+    for job in ["run", "report"] {
+        let j = &w["jobs"][job];
+        let cache = steps(j)
+            .iter()
+            .find(|s| s["with"]["path"] == "~/.crossprobe\n")
+            .unwrap_or_else(|| panic!("{job}: no cache of crossprobe"));
+        assert_eq!(
+            cache["with"]["key"],
+            format!("crossprobe-{version}-${{{{ runner.os }}}}-${{{{ runner.arch }}}}")
+        );
+        let s = script(j);
+        for want in [
+            r#"url="$CROSSPROBE_RELEASES/v$CROSSPROBE_VERSION/crossprobe-$triple.tar.gz""#,
+            r#"if [ "${got%% *}" != "$want" ]; then"#,
+            r#"cargo install crossprobe --locked --version "$CROSSPROBE_VERSION" --root "$CROSSPROBE_HOME""#,
+            r#"echo "$bin" >> "$GITHUB_PATH""#,
+        ] {
+            assert!(s.contains(want), "{job}: {want}\n{s}");
+        }
+    }
+    // A version of one's choosing, or one's own command.
+    let (_dir, wf) = generate(&["--crossprobe-version", "9.9.9"]);
+    assert_eq!(parse(&wf)["env"]["CROSSPROBE_VERSION"], "9.9.9");
+    let (_dir, wf) = generate(&["--install", "make install-crossprobe"]);
+    let w = parse(&wf);
+    assert!(w["env"].get("CROSSPROBE_VERSION").is_none());
+    assert!(script(&w["jobs"]["run"]).contains("make install-crossprobe"));
 }
 
 /// The run job's actions/cache step keeps what a cold runner rebuilds,
@@ -317,6 +386,21 @@ fn the_gitlab_pipeline_passes_its_schema_and_runs_each_tag_and_shard() {
     assert_eq!(run["artifacts"]["reports"]["junit"], "shards/*/*/junit.xml");
     assert_eq!(p[".crossprobe"]["image"], "registry.example.com/go:1.26");
     let before = lines(&p[".crossprobe"]["before_script"]);
+    assert!(!before.contains("--path harness"), "{before}");
+    assert!(
+        before.contains(r#"export CROSSPROBE_HOME="$PWD/.crossprobe-install""#),
+        "{before}"
+    );
+    assert!(
+        before.contains(
+            r#"url="$CROSSPROBE_RELEASES/v$CROSSPROBE_VERSION/crossprobe-$triple.tar.gz""#
+        ),
+        "{before}"
+    );
+    assert_eq!(
+        p["variables"]["CROSSPROBE_VERSION"],
+        env!("CARGO_PKG_VERSION")
+    );
     assert!(
         before.contains(r#"--header "JOB-TOKEN: $CI_JOB_TOKEN""#),
         "{before}"
@@ -347,6 +431,12 @@ fn the_gitlab_pipeline_passes_its_schema_and_runs_each_tag_and_shard() {
         lines(&go["paths"]),
         ".crossprobe-cache/go-build\n.crossprobe-cache/go-mod\n.crossprobe-cache/xdg/crossprobe/builds\n.crossprobe-cache/xdg/crossprobe/zig"
     );
+    let install = caches
+        .iter()
+        .find(|c| lines(&c["paths"]) == ".crossprobe-install/")
+        .expect("a cache for crossprobe itself");
+    assert_eq!(install["key"], "crossprobe-$CROSSPROBE_VERSION-$RUNNER_TAG");
+    assert_eq!(install["when"], "always");
     let key = go["key"].as_str().unwrap();
     assert_eq!(
         key,
@@ -361,7 +451,7 @@ fn the_gitlab_pipeline_passes_its_schema_and_runs_each_tag_and_shard() {
     let script = run["script"].as_array().unwrap();
     let link = script[0].as_str().unwrap();
     for want in [
-        r#"ln -s "$CI_PROJECT_DIR/.crossprobe-cache" "$root""#,
+        r#"ln -s "$PWD/.crossprobe-cache" "$root""#,
         r#"export GOCACHE="$root/go-build" GOMODCACHE="$root/go-mod" XDG_CACHE_HOME="$root/xdg""#,
     ] {
         assert!(link.contains(want), "{want}\n{link}");

@@ -29,6 +29,7 @@ mod kill9;
 mod matrices;
 mod missing_tools;
 mod module;
+mod nightly_gitlab;
 mod outcomes;
 mod pitfalls;
 mod process;
