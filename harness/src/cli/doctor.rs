@@ -34,7 +34,7 @@ fn needs(a: &DoctorArgs) -> miette::Result<Needs> {
         return Ok(Needs::defaults());
     }
     if let Ok(prep) = super::prepare(&a.matrices, &a.m, false) {
-        return Ok(Needs::from_cells(&prep.cells));
+        return Ok(Needs::from_cells(&prep.cells, &prep.ctx.compilers));
     }
     let mut needs = Needs {
         from_matrices: true,

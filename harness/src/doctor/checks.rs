@@ -334,10 +334,35 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
                 format!("no C compiler for {target}; {why}"),
             )
             .fix(Action::Manual(
-                "install zig (python3 -m pip install ziglang) and set CC=\"zig cc -target ...\""
+                "install zig (`crossprobe doctor --fix` does, given a matrix with cc: zig) and set CC=\"zig cc -target ...\""
                     .into(),
             )),
         });
+    }
+    // The compilers the cells' own resolution found missing (cc: zig,
+    // the cross gcc of cc: auto): needed, so --fix installs them.
+    let missing = needs
+        .compilers
+        .iter()
+        .filter(|(tool, _)| crate::fsutil::which(tool).is_none());
+    for (tool, cells) in missing {
+        if let Some(action) = install::action(tool) {
+            v.push(
+                Finding::bad(
+                    g,
+                    tool.clone(),
+                    Level::Fail,
+                    format!("not found; {cells} cells build C with it"),
+                )
+                .hint(
+                    "without it, those cells are skipped, and fail the run unless --allow-missing",
+                )
+                .fix(action),
+            );
+        }
+    }
+    if v.iter().any(|f| f.name == "zig") {
+        return v;
     }
     v.push(match crate::fsutil::which("zig") {
         Some(z) => {
@@ -350,9 +375,14 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
             .unwrap_or_else(|e| e);
             Finding::ok(g, "zig", format!("{version} at {}", z.display()))
         }
+        // Optional: a person's to install, not --fix's.
         None => Finding::bad(g, "zig", Level::Warn, "not found")
             .hint("zig cc builds C for musl, darwin and most other targets with no cross gcc")
-            .fix(install::action("zig").expect("host::install knows zig")),
+            .fix(Action::Manual(
+                install::action("zig")
+                    .expect("host::install knows zig")
+                    .command(),
+            )),
     });
     v
 }
@@ -377,15 +407,23 @@ pub fn emulators(needs: &Needs, host: &Host, tools: &Tools) -> Vec<Finding> {
             Runner::None {
                 reason,
                 missing: tool,
-            } => match tool.and_then(|m| install::action(&m.tool).map(|a| (m.tool, a))) {
+            } => match tool
+                .and_then(|m| install::action_on(&m.tool, &host.goos).map(|a| (m.tool, a)))
+            {
                 Some((tool, action)) => {
                     let m = missing.entry(tool).or_insert((action, Vec::new(), 0));
                     m.1.push(target);
                     m.2 += need.cells;
                 }
                 _ => {
-                    let f = Finding::bad(g, format!("run {target}"), Level::Warn, reason)
+                    let mut f = Finding::bad(g, format!("run {target}"), Level::Warn, reason)
                         .hint("its cells are built and inspected, and their run is a skip");
+                    // What runs Linux programs exists only on Linux.
+                    if goos == "linux" && host.goos != "linux" {
+                        if let Some(a) = install::action_on("qemu-user", &host.goos) {
+                            f = f.fix(a);
+                        }
+                    }
                     found.insert(f.name.clone(), f);
                 }
             },
@@ -488,6 +526,44 @@ fn wine_setup(needs: &Needs, tools: &Tools, cells: usize) -> Vec<Finding> {
     v
 }
 
+/// Whether probes will run in bubblewrap's sandbox (run::Sandbox decides
+/// the same way): missing, it is installed; where the kernel refuses its
+/// namespaces, what to change is said; on macOS, that only Linux has it.
+pub fn sandbox(os: &str) -> Finding {
+    let g = Group::Sandbox;
+    let name = "bwrap";
+    if os != "linux" {
+        return Finding::bad(
+            g,
+            name,
+            Level::Warn,
+            "probes run unsandboxed: bubblewrap needs Linux",
+        )
+        .fix(install::action_on("bwrap", os).expect("host::install knows bwrap"));
+    }
+    match run::Sandbox::detect() {
+        Ok(_) => Finding::ok(
+            g,
+            name,
+            "probes run in bubblewrap (no network, read-only files, empty HOME)",
+        ),
+        Err(why) if crate::fsutil::which("bwrap").is_none() => {
+            Finding::bad(g, name, Level::Warn, why)
+                .hint("a stranger's snippet (crossprobe repro) would run with your privileges")
+                .fix(install::action_on("bwrap", os).expect("host::install knows bwrap"))
+        }
+        // Ubuntu 23.10 and later confine unprivileged user namespaces
+        // with AppArmor; a profile for bwrap alone lets it have them.
+        Err(why) => Finding::bad(g, name, Level::Warn, why).fix(Action::Manual(
+            if Path::new("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").exists() {
+                "let bwrap have user namespaces: printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile bwrap /usr/bin/bwrap flags=(unconfined) {\\n  userns,\\n}\\n' | sudo tee /etc/apparmor.d/bwrap && sudo apparmor_parser -r /etc/apparmor.d/bwrap".into()
+            } else {
+                "enable unprivileged user namespaces: sudo sysctl -w user.max_user_namespaces=15000".into()
+            },
+        )),
+    }
+}
+
 pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
     let g = Group::Limits;
     let mut v = Vec::new();
@@ -578,5 +654,68 @@ fn free_space(p: &Path) -> Option<(u64, u64)> {
     {
         let _ = p;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Need;
+
+    /// A Mac's doctor, checked on any host: the host facts are a
+    /// parameter. Homebrew gives wine, node and zig; Rosetta runs
+    /// darwin/amd64; what runs Linux programs, and the sandbox, need Linux.
+    #[test]
+    fn a_mac_is_told_what_homebrew_rosetta_and_a_linux_vm_give() {
+        let need = Need {
+            cells: 2,
+            ..Need::default()
+        };
+        let needs = Needs {
+            targets: ["linux/arm64", "windows/amd64", "darwin/amd64", "js/wasm"]
+                .iter()
+                .map(|t| (t.to_string(), need.clone()))
+                .collect(),
+            compilers: BTreeMap::new(),
+            from_matrices: true,
+        };
+        let mac = Host {
+            goos: "darwin".into(),
+            goarch: "arm64".into(),
+            kernel: "24.0.0".into(),
+            cpu: "Apple M2".into(),
+        };
+        let f = emulators(&needs, &mac, &Tools::default());
+        let fix = |name: &str| {
+            let x = f
+                .iter()
+                .find(|x| x.name == name)
+                .unwrap_or_else(|| panic!("no {name}: {f:#?}"));
+            (x.level, x.fix.clone().unwrap_or_default())
+        };
+        assert_eq!(
+            fix("rosetta"),
+            (
+                Level::Fail,
+                "softwareupdate --install-rosetta --agree-to-license".into()
+            )
+        );
+        assert_eq!(
+            fix("wine64"),
+            (Level::Fail, "brew install --cask wine-stable".into())
+        );
+        assert_eq!(fix("node"), (Level::Fail, "brew install node".into()));
+        let (level, vm) = fix("run linux/arm64");
+        assert_eq!(level, Level::Warn);
+        assert!(
+            vm.starts_with("Linux only: run these cells on a Linux runner, or in a Linux VM"),
+            "{vm}"
+        );
+        let s = sandbox("darwin");
+        assert_eq!(s.level, Level::Warn);
+        assert!(s
+            .fix
+            .unwrap()
+            .contains("the sandbox (bubblewrap) needs Linux"));
     }
 }

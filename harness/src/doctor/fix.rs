@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{Finding, Level};
-use crate::host::install::{is_root, stub_path, Action, Manager};
+use crate::host::install::{is_root, stub_path, Action, Manager, ROOT_BIN, ZIG_LINK, ZIG_VENV};
 use crate::host::{self, Tools};
 use crate::model::Runner;
 use crate::{process, render, run};
@@ -63,9 +63,10 @@ pub fn apply(findings: &[Finding]) -> Applied {
     let tools = host::discover(None);
     for a in rest {
         let r = match &a {
-            Action::Run(argv) => run_argv(argv, Duration::from_secs(600)),
+            Action::Run(argv) => run_user(argv),
             Action::WinePrefix => wine_prefix(&tools),
             Action::PrngStub { arch } => prng_stub(arch),
+            Action::Zig => zig(),
             Action::Packages { .. } | Action::Manual(_) => Ok(()),
         };
         applied.steps.push((a.command(), r));
@@ -102,11 +103,22 @@ fn run_packages(manager: Manager, a: &Action) -> Result<(), String> {
                 v.extend(args.iter().map(|s| s.to_string()));
                 v
             };
+            // Another apt (unattended-upgrades on a fresh Ubuntu runner)
+            // may hold dpkg's lock for a while: wait for it.
+            let lock = "DPkg::Lock::Timeout=300";
             run_argv(
-                &with(&["apt-get", "update", "-qq"]),
-                Duration::from_secs(600),
+                &with(&["apt-get", "-o", lock, "update", "-qq"]),
+                Duration::from_secs(900),
             )?;
-            let mut argv = with(&["apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
+            let mut argv = with(&[
+                "apt-get",
+                "-o",
+                lock,
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+            ]);
             argv.extend(packages.iter().cloned());
             run_argv(&argv, Duration::from_secs(1800))
         }
@@ -197,4 +209,80 @@ fn prng_stub(arch: &str) -> Result<(), String> {
         s(&out),
     ]);
     run_argv(&argv, Duration::from_secs(30))
+}
+
+/// A command of this user's: `go install` puts what it builds in GOBIN, or
+/// GOPATH's bin, which need not be on PATH; as root, where the other
+/// fixes put their programs.
+fn run_user(argv: &[String]) -> Result<(), String> {
+    let go_install = argv.first().is_some_and(|a| a == "go")
+        && argv.get(1).is_some_and(|a| a == "install")
+        && std::env::var_os("GOBIN").is_none_or(|g| g.is_empty());
+    if go_install && is_root() {
+        let mut with = vec!["env".to_string(), format!("GOBIN={ROOT_BIN}")];
+        with.extend(argv.iter().cloned());
+        return run_argv(&with, Duration::from_secs(600));
+    }
+    run_argv(argv, Duration::from_secs(600))
+}
+
+/// zig from PyPI: Debian packages none, and its Python refuses packages
+/// outside a virtualenv (PEP 668). The venv needs python3-venv, which
+/// brings python3 where an image has none (golang's).
+fn zig() -> Result<(), String> {
+    let root = as_root()?;
+    let with = |args: &[&str]| {
+        let mut v = root.clone();
+        v.extend(args.iter().map(|s| s.to_string()));
+        v
+    };
+    let has_venv = run_argv(
+        &[
+            "python3".into(),
+            "-c".into(),
+            "import venv, ensurepip".into(),
+        ],
+        Duration::from_secs(30),
+    )
+    .is_ok();
+    if !has_venv && Manager::for_os(host::goos()) == Some(Manager::Apt) {
+        let a = Action::Packages {
+            manager: Manager::Apt,
+            packages: vec!["python3-venv".into()],
+        };
+        run_packages(Manager::Apt, &a)?;
+    }
+    let python = format!("{ZIG_VENV}/bin/python3");
+    if !Path::new(&python).is_file() {
+        run_argv(
+            &with(&["python3", "-m", "venv", ZIG_VENV]),
+            Duration::from_secs(120),
+        )?;
+    }
+    run_argv(
+        &with(&[
+            &python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "ziglang",
+        ]),
+        Duration::from_secs(600),
+    )?;
+    let dir = process::query(
+        &[
+            &python,
+            "-c",
+            "import os, ziglang; print(os.path.dirname(ziglang.__file__))",
+        ],
+        &BTreeMap::new(),
+        Duration::from_secs(30),
+    )?;
+    let zig = Path::new(dir.trim()).join("zig");
+    run_argv(
+        &with(&["ln", "-sf", &zig.display().to_string(), ZIG_LINK]),
+        Duration::from_secs(10),
+    )
 }

@@ -46,6 +46,7 @@ pub enum Group {
     Go,
     C,
     Emulators,
+    Sandbox,
     Limits,
 }
 
@@ -55,6 +56,7 @@ impl Group {
             Group::Go => "Go",
             Group::C => "C toolchains",
             Group::Emulators => "Emulators",
+            Group::Sandbox => "Sandbox",
             Group::Limits => "Limits",
         }
     }
@@ -121,8 +123,13 @@ impl Finding {
 /// What the run will need, target by target.
 #[derive(Clone, Debug, Default)]
 pub struct Needs {
-    /// `goos/goarch` → cells, and how many of them build with cgo.
+    /// `goos/goarch` → cells, and how many of them build with cgo and
+    /// leave the C compiler to Go (`cc: default`).
     pub targets: BTreeMap<String, Need>,
+    /// C compiler programs the cells ask for (their `cc` axis, or the
+    /// cross gcc `cc: auto` picks) that are not on PATH, by how many
+    /// cells ask: the engine's own resolution (toolchain::cc).
+    pub compilers: BTreeMap<String, usize>,
     /// False when no matrix was given: every tool is then only "may need".
     pub from_matrices: bool,
 }
@@ -154,12 +161,19 @@ const DEFAULT_TARGETS: &[&str] = &[
 ];
 
 impl Needs {
-    pub fn from_cells(cells: &[Cell]) -> Needs {
+    pub fn from_cells(cells: &[Cell], compilers: &crate::toolchain::cc::Compilers) -> Needs {
         let mut targets: BTreeMap<String, Need> = BTreeMap::new();
+        let mut missing: BTreeMap<String, usize> = BTreeMap::new();
         for c in cells {
+            if let Some(tool) = compilers.missing(c) {
+                *missing.entry(tool.to_string()).or_default() += 1;
+            }
             let n = targets.entry(c.target()).or_default();
             n.cells += 1;
-            if c.cgo == "1" {
+            // A compiler the cc axis chooses is the engine's to resolve
+            // (`compilers` above); only cells that leave CC to Go are
+            // checked against what Go would pick.
+            if c.cgo == "1" && !crate::toolchain::cc::wanted(c) {
                 n.cgo_cells += 1;
                 if let Some(cc) = c.env.get("CC") {
                     n.cc.get_or_insert_with(|| cc.clone());
@@ -168,6 +182,7 @@ impl Needs {
         }
         Needs {
             targets,
+            compilers: missing,
             from_matrices: true,
         }
     }
@@ -178,6 +193,7 @@ impl Needs {
                 .iter()
                 .map(|t| (t.to_string(), Need::default()))
                 .collect(),
+            compilers: BTreeMap::new(),
             from_matrices: false,
         }
     }
@@ -192,7 +208,7 @@ impl Needs {
     }
 }
 
-/// Every finding, in order: Go, C, emulators, limits.
+/// Every finding, in order: Go, C, emulators, sandbox, limits.
 pub fn examine(needs: &Needs, out_dir: &std::path::Path) -> Vec<Finding> {
     let go = checks::go();
     let goroot = go.goroot.clone();
@@ -201,6 +217,7 @@ pub fn examine(needs: &Needs, out_dir: &std::path::Path) -> Vec<Finding> {
     let mut v = go.findings;
     v.extend(checks::c_toolchains(needs, go.go.as_deref()));
     v.extend(checks::emulators(needs, &host, &tools));
+    v.push(checks::sandbox(&host.goos));
     v.extend(checks::limits(out_dir, go.gocache.as_deref()));
     v
 }

@@ -18,14 +18,14 @@ pub enum Manager {
 }
 
 impl Manager {
-    /// The package manager of this machine, if crossprobe knows it.
-    pub fn detect() -> Option<Manager> {
-        if cfg!(target_os = "linux") && crate::fsutil::which("apt-get").is_some() {
-            Some(Manager::Apt)
-        } else if cfg!(target_os = "macos") && crate::fsutil::which("brew").is_some() {
-            Some(Manager::Brew)
-        } else {
-            None
+    /// The package manager of a host of GOOS `os`, if crossprobe knows it:
+    /// apt where Linux has apt-get (Debian, Ubuntu), Homebrew on macOS
+    /// (where a Mac without it is told to install it by the command).
+    pub fn for_os(os: &str) -> Option<Manager> {
+        match os {
+            "linux" if crate::fsutil::which("apt-get").is_some() => Some(Manager::Apt),
+            "darwin" => Some(Manager::Brew),
+            _ => None,
         }
     }
 }
@@ -42,17 +42,25 @@ pub enum Action {
     WinePrefix,
     /// The wine ProcessPrng stub, built from the shipped source.
     PrngStub { arch: &'static str },
+    /// zig from PyPI (`ziglang`) in a virtualenv of crossprobe's own,
+    /// linked onto PATH.
+    Zig,
     /// Only a person can do it; the text says what.
     Manual(String),
 }
 
 /// Packages by manager; a manual step where this machine has neither.
 pub fn install(apt: &[&str], brew: &[&str], otherwise: &str) -> Action {
+    install_on(super::goos(), apt, brew, otherwise)
+}
+
+/// [`install`] on a host of GOOS `os`.
+pub fn install_on(os: &str, apt: &[&str], brew: &[&str], otherwise: &str) -> Action {
     let pick = |m: Manager, p: &[&str]| Action::Packages {
         manager: m,
         packages: p.iter().map(|s| s.to_string()).collect(),
     };
-    match Manager::detect() {
+    match Manager::for_os(os) {
         Some(Manager::Apt) if !apt.is_empty() => pick(Manager::Apt, apt),
         Some(Manager::Brew) if !brew.is_empty() => pick(Manager::Brew, brew),
         _ => Action::Manual(otherwise.to_string()),
@@ -72,6 +80,13 @@ fn sudo() -> &'static str {
         "sudo "
     }
 }
+
+/// Where root's fixes put programs: on PATH on Debian, Ubuntu and in the
+/// golang images.
+pub const ROOT_BIN: &str = "/usr/local/bin";
+/// zig's virtualenv, and its link on PATH.
+pub const ZIG_VENV: &str = "/usr/local/lib/crossprobe/ziglang";
+pub const ZIG_LINK: &str = "/usr/local/bin/zig";
 
 pub fn stub_path(arch: &str) -> PathBuf {
     Path::new(super::SHARE_DIR)
@@ -111,6 +126,13 @@ impl Action {
                     stub_path(arch).display()
                 )
             }
+            Action::Zig => format!(
+                "{s}python3 -m venv {venv} && {s}{venv}/bin/pip install ziglang && \
+                 {s}ln -sf \"$({venv}/bin/python3 -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))')/zig\" {link}",
+                s = sudo(),
+                venv = ZIG_VENV,
+                link = ZIG_LINK,
+            ),
             Action::Manual(text) => text.clone(),
         }
     }
@@ -121,20 +143,47 @@ impl Action {
     }
 }
 
-/// How to get `tool`, if crossprobe knows: the tools a runner or a cgo
-/// build needs.
+/// How to get `tool` on this host, if crossprobe knows: the tools a
+/// runner, a cgo build or the sandbox needs.
 pub fn action(tool: &str) -> Option<Action> {
+    action_on(tool, super::goos())
+}
+
+/// How to get `tool` on a host of GOOS `os` (`linux`, `darwin`): on
+/// Debian and Ubuntu from apt, PyPI or `go install`; on macOS from
+/// Homebrew, Rosetta, or nowhere (what only Linux has).
+pub fn action_on(tool: &str, os: &str) -> Option<Action> {
+    let linux = os == "linux";
     Some(match tool {
         t if t.starts_with("qemu-") => {
-            if cfg!(target_os = "linux") {
-                install(&["qemu-user"], &[], "install qemu-user")
+            if linux {
+                install_on(os, &["qemu-user"], &[], "install qemu-user")
             } else {
-                Action::Manual(
-                    "qemu-user runs only on Linux: run these cells on a Linux runner".into(),
-                )
+                Action::Manual(format!(
+                    "{LINUX_ONLY}: qemu-user has no {os} build (Homebrew's qemu emulates whole machines, not Linux programs)"
+                ))
             }
         }
-        "wine64" => install(
+        "bwrap" => {
+            if linux {
+                install_on(os, &["bubblewrap"], &[], "install bubblewrap")
+            } else {
+                Action::Manual(format!(
+                    "{LINUX_ONLY}: the sandbox (bubblewrap) needs Linux namespaces; here probes run unsandboxed, \
+                     so run a stranger's snippet (crossprobe repro) there"
+                ))
+            }
+        }
+        // Apple silicon runs darwin/amd64 binaries, and Homebrew's wine,
+        // through Rosetta 2.
+        "rosetta" if os == "darwin" => Action::Run(
+            ["softwareupdate", "--install-rosetta", "--agree-to-license"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        "wine64" => install_on(
+            os,
             &["wine", "wine64"],
             &["--cask", "wine-stable"],
             "install wine",
@@ -142,12 +191,15 @@ pub fn action(tool: &str) -> Option<Action> {
         // Debian needs the i386 architecture first; where its wine32 cannot
         // be installed (Debian 12 beside wine64 from another suite), a
         // matrix says so with an expected skip.
-        "wine32" => Action::Manual(
+        "wine32" => Action::Manual(if linux {
             "sudo dpkg --add-architecture i386 && sudo apt-get update && \
              sudo apt-get install wine32 (Debian), or expect windows/386 to skip with a reason"
-                .into(),
-        ),
-        "node" => install(&["nodejs"], &["node"], "install Node.js 17.4 or later"),
+                .into()
+        } else {
+            "Homebrew's wine-stable runs 32-bit programs (wow64): install it, or expect windows/386 to skip with a reason"
+                .into()
+        }),
+        "node" => install_on(os, &["nodejs"], &["node"], "install Node.js 17.4 or later"),
         "wazero" => Action::Run(
             [
                 "go",
@@ -158,29 +210,43 @@ pub fn action(tool: &str) -> Option<Action> {
             .map(|s| s.to_string())
             .collect(),
         ),
-        "zig" => Action::Manual(
-            "python3 -m pip install ziglang, then link its zig onto PATH (scripts/setup does both)"
-                .into(),
+        // PyPI's ziglang is zig's release build; Debian packages none.
+        "zig" if linux => Action::Zig,
+        "zig" => install_on(
+            os,
+            &[],
+            &["zig"],
+            "install zig from https://ziglang.org/download/",
         ),
         "wine ProcessPrng stub" => Action::PrngStub { arch: "x86_64" },
         // A Debian cross compiler: the package is named after it.
         t => match t.strip_suffix("-gcc") {
-            Some(triple) if triple.contains('-') => {
-                let pkg = if triple.ends_with("-w64-mingw32") {
-                    "mingw-w64".to_string()
-                } else {
-                    format!("gcc-{}", triple.replace('_', "-"))
-                };
-                install(
+            Some(triple) if triple.ends_with("-w64-mingw32") => install_on(
+                os,
+                &["mingw-w64"],
+                &["mingw-w64"],
+                "install mingw-w64, or use cc: zig",
+            ),
+            Some(triple) if triple.contains('-') && linux => {
+                let pkg = format!("gcc-{}", triple.replace('_', "-"));
+                install_on(
+                    os,
                     &[pkg.as_str()],
                     &[],
                     &format!("install {pkg}, or use cc: zig"),
                 )
             }
+            Some(triple) if triple.contains('-') => Action::Manual(format!(
+                "{t} is a Debian cross compiler; here use cc: zig (brew install zig)"
+            )),
             _ => return None,
         },
     })
 }
+
+/// What only a Linux machine gives: on macOS, a Linux runner in CI or a
+/// Linux VM on the laptop (lima, colima, OrbStack) with crossprobe in it.
+const LINUX_ONLY: &str = "Linux only: run these cells on a Linux runner, or in a Linux VM (lima, colima, OrbStack) with crossprobe inside";
 
 /// The record of a missing tool, with doctor's fix, for a cell's result.
 pub fn missing(tool: &str) -> Missing {
@@ -212,5 +278,31 @@ mod tests {
             assert!(action(tool).is_some(), "{tool}");
         }
         assert!(action("darwin").is_none());
+    }
+
+    /// What a Mac is told: Homebrew for what it has, Rosetta for x86
+    /// code, and a Linux VM for what only Linux has.
+    #[test]
+    fn macos_gets_homebrew_rosetta_or_a_linux_vm() {
+        let mac = |tool: &str| action_on(tool, "darwin").unwrap().command();
+        assert_eq!(mac("wine64"), "brew install --cask wine-stable");
+        assert_eq!(mac("zig"), "brew install zig");
+        assert_eq!(mac("node"), "brew install node");
+        assert_eq!(mac("x86_64-w64-mingw32-gcc"), "brew install mingw-w64");
+        assert_eq!(
+            mac("rosetta"),
+            "softwareupdate --install-rosetta --agree-to-license"
+        );
+        for tool in ["qemu-aarch64", "bwrap"] {
+            assert!(
+                mac(tool)
+                    .starts_with("Linux only: run these cells on a Linux runner, or in a Linux VM"),
+                "{tool}"
+            );
+            assert!(!action_on(tool, "darwin").unwrap().automatic(), "{tool}");
+        }
+        assert!(mac("aarch64-linux-gnu-gcc").contains("use cc: zig (brew install zig)"));
+        assert!(action_on("rosetta", "linux").is_none());
+        assert!(matches!(action_on("zig", "linux"), Some(Action::Zig)));
     }
 }

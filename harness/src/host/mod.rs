@@ -52,7 +52,8 @@ pub fn detect() -> Host {
     }
 }
 
-fn goos() -> &'static str {
+/// This host's GOOS.
+pub fn goos() -> &'static str {
     // std's names match Go's for every OS crossprobe can run on, except
     // that Go calls it "darwin".
     match std::env::consts::OS {

@@ -43,6 +43,10 @@ pub fn choose_with(
         Some(kind) => kind,
         None => match default_kind(goos, goarch, host, tools) {
             Ok(kind) => kind,
+            // Apple silicon runs x86_64 code once Rosetta 2 is installed.
+            Err(reason) if target == "darwin/amd64" && host.target() == "darwin/arm64" => {
+                return missing("rosetta", format!("{reason}: Rosetta 2 is not installed"))
+            }
             Err(reason) => return none(reason),
         },
     };

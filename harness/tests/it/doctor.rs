@@ -61,7 +61,7 @@ fn json_on_this_machine() {
     let f = findings(&o.out);
     for x in &f {
         assert!(
-            ["go", "c", "emulators", "limits"].contains(&x["group"].as_str().unwrap()),
+            ["go", "c", "emulators", "sandbox", "limits"].contains(&x["group"].as_str().unwrap()),
             "{x}"
         );
         assert!(
@@ -175,6 +175,8 @@ fn fix_installs_what_it_can() {
         "go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0"
     );
 
+    // What needs a package manager (none on this PATH), and what is
+    // optional, are a person's.
     let o = doctor(
         dir.path(),
         Some(bin.path()),
@@ -183,8 +185,57 @@ fn fix_installs_what_it_can() {
     .env("GOBIN", bin.path())
     .env("GOFLAGS", "-mod=mod")
     .stderr_contains("fixed: go install github.com/tetratelabs/wazero/cmd/wazero@v1.12.0")
-    .stderr_contains("for you to do:\n  zig: python3 -m pip install ziglang")
+    .stderr_contains("for you to do:\n  bwrap: install bubblewrap\n  zig: python3 -m venv ")
     .run();
     assert!(bin.path().join("wazero").is_file());
     assert_eq!(named(&findings(&o.out), "wazero")["level"], "ok");
+}
+
+/// `doctor --fix` as a user's scripts/setup, for real on this Debian
+/// machine: a cgo matrix for linux/ppc64le needs its cross gcc, which
+/// `--fix` installs with apt (the first time on a machine) and nothing
+/// else; run again, it has nothing to do; and a matrix that needs nothing
+/// beyond Go installs nothing.
+#[test]
+fn fix_installs_what_a_matrix_needs_once_and_nothing_more() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return common::tool_missing("root", "doctor --fix is not tried with apt");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ppc.yaml"),
+        "name: ppc\nprobes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [ppc64le]\n  cgo: [\"1\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("plain.yaml"),
+        "name: plain\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n",
+    )
+    .unwrap();
+    let fix = |matrix: &str| {
+        let o = doctor(dir.path(), None, &[matrix, "--fix", "--json"]).run();
+        let err = o.stderr();
+        let fixed: Vec<String> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("fixed: ").map(str::to_string))
+            .collect();
+        assert!(!err.contains("could not:"), "{err}");
+        (findings(&o.out), fixed, err)
+    };
+    let (f, fixed, err) = fix("ppc.yaml");
+    // Installed now or by an earlier run on this machine; never more.
+    assert!(
+        fixed.is_empty() || fixed.len() == 1 && fixed[0].ends_with(" gcc-powerpc64le-linux-gnu"),
+        "{err}"
+    );
+    assert!(
+        f.iter().all(|x| x["name"] != "powerpc64le-linux-gnu-gcc"),
+        "the compiler is there now: {f:#?}"
+    );
+    for m in ["ppc.yaml", "plain.yaml"] {
+        let (_, fixed, err) = fix(m);
+        assert!(fixed.is_empty(), "{m}: {err}");
+        assert!(err.contains("nothing to fix"), "{m}: {err}");
+    }
 }

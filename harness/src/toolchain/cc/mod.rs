@@ -351,7 +351,7 @@ fn resolve(
                 .ok_or_else(|| format!("no C compiler for {target}: zig cc has no libc for it"))?;
             if !have("zig") {
                 return Err(format!(
-                    "no C compiler for {target}: zig is not on PATH; install it (scripts/setup: pip install ziglang)"
+                    "no C compiler for {target}: zig is not on PATH; `crossprobe doctor --fix` installs it"
                 ));
             }
             let argv = |mode: &str| words(&format!("zig {mode} -target {triple}"));
@@ -589,7 +589,7 @@ mod tests {
         insta::assert_snapshot!(cc("darwin", "arm64", "gcc").unwrap_err(), @"no C compiler for darwin/arm64: gcc does not target macOS here; use cc: zig (or auto)");
         insta::assert_snapshot!(cc("freebsd", "amd64", "zig").unwrap_err(), @"no C compiler for freebsd/amd64: zig cc has no libc for it");
         let nozig = |n: &str| debian(n).filter(|_| n != "zig");
-        insta::assert_snapshot!(resolve(&key("darwin", "arm64", "auto"), &host(), &nozig).unwrap_err(), @"no C compiler for darwin/arm64: zig is not on PATH; install it (scripts/setup: pip install ziglang)");
+        insta::assert_snapshot!(resolve(&key("darwin", "arm64", "auto"), &host(), &nozig).unwrap_err(), @"no C compiler for darwin/arm64: zig is not on PATH; `crossprobe doctor --fix` installs it");
     }
 
     #[test]
