@@ -44,3 +44,11 @@ bench *ARGS:
 # `crossprobe exec` against calling qemu, node and wine by hand
 bench-exec *ARGS:
     just bench exec {{ARGS}}
+
+# Build the book into target/book (mdBook, installed by scripts/setup)
+book:
+    mdbook build docs --dest-dir ../target/book
+
+# Regenerate what crossprobe generates about itself (docs/src/reference/*.md, docs/src/crossprobe.schema.json)
+docs-gen:
+    CROSSPROBE_BLESS=1 cargo test -q -p crossprobe --test it -- docs::

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::errors::Error;
 use crate::expand::DEFAULT_MAX_CELLS;
@@ -17,6 +17,7 @@ use crate::session::{self, Session};
 use crate::{inspect, render};
 
 mod cache;
+pub mod docs;
 mod doctor;
 mod exec;
 mod init;
@@ -26,6 +27,7 @@ mod workflow;
 
 const EXAMPLES: &str = "\
 Examples:
+  crossprobe init && crossprobe run                  a matrix for the Go module here, then run it
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
   crossprobe run matrices/quick.yaml -j1 --keep      one build and one run at a time, keep every build directory
   crossprobe run matrices/quick.yaml --no-cache      build and run every cell again
@@ -90,7 +92,8 @@ struct MatrixArgs {
 enum Cmd {
     /// Build, run and check every cell of one or more matrices.
     Run {
-        #[arg(required = true, value_name = "MATRIX")]
+        /// Matrix files (default: ./crossprobe.yaml, as `crossprobe init` writes it).
+        #[arg(value_name = "MATRIX")]
         matrices: Vec<PathBuf>,
         /// Builds at once, and runs at once (default: the number of cores).
         #[arg(short, long, value_name = "N")]
@@ -201,6 +204,18 @@ enum Cmd {
     /// Run one binary of any target under the runner crossprobe would give it
     /// (for `go test -exec`), or install go_GOOS_GOARCH_exec wrappers.
     Exec(exec::ExecArgs),
+    /// Print a shell's completion script: `crossprobe completions bash > ~/.local/share/bash-completion/completions/crossprobe`.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Man(docs::ManArgs),
+    /// Print the JSON Schema of crossprobe.yaml (for editors and check-jsonschema).
+    Schema,
+}
+
+/// The command line's definition, for the generators (completions, man
+/// page, the book's reference).
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 pub fn main() -> i32 {
@@ -244,7 +259,10 @@ pub fn main() -> i32 {
                 allow_missing,
                 resume,
             };
-            cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh)
+            match default_matrix(matrices) {
+                Ok(matrices) => cmd_run(&matrices, jobs, &out, flags, runner, &m, &sh),
+                Err(e) => Err(e.into()),
+            }
         }
         Cmd::Plan {
             matrices,
@@ -282,6 +300,9 @@ pub fn main() -> i32 {
         Cmd::Cache { cmd } => cache::main(cmd),
         Cmd::Init(a) => init::main(a),
         Cmd::Exec(a) => exec::main(a),
+        Cmd::Completions(a) => docs::completions(a),
+        Cmd::Man(a) => docs::man(a),
+        Cmd::Schema => docs::schema(),
     };
     match r {
         Ok(code) => code,
@@ -290,6 +311,24 @@ pub fn main() -> i32 {
             exit::INPUT
         }
     }
+}
+
+/// `crossprobe run` with no matrix runs `./crossprobe.yaml`, the file
+/// `crossprobe init` writes.
+fn default_matrix(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    let here = PathBuf::from("crossprobe.yaml");
+    if here.is_file() {
+        return Ok(vec![here]);
+    }
+    Err(Error::Usage {
+        message: "no matrix given, and there is no crossprobe.yaml in this directory".into(),
+        help: Some(
+            "`crossprobe init` writes one for the Go module here; or name a matrix: crossprobe run MATRIX".into(),
+        ),
+    })
 }
 
 fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Session> {

@@ -25,9 +25,13 @@ pub fn main(a: InitArgs) -> miette::Result<i32> {
     match crate::gomod::init::write(&a.dir, &go, a.force) {
         Ok(path) => {
             println!(
-                "wrote {}; run it with `crossprobe run {}`",
+                "wrote {}; run it with `crossprobe run`{}",
                 path.display(),
-                path.display()
+                if a.dir == std::path::Path::new(".") {
+                    String::new()
+                } else {
+                    format!(" in {}", a.dir.display())
+                }
             );
             Ok(exit::OK)
         }

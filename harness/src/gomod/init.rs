@@ -97,13 +97,24 @@ pub fn render(found: &Found) -> String {
     let short = found.module.rsplit('/').next().unwrap_or("module");
     let name = file_name_safe(short);
     let mut s = String::new();
+    // First, so that editors with a YAML language server complete and
+    // validate the file against the schema `crossprobe schema` prints.
+    let _ = writeln!(
+        s,
+        "# yaml-language-server: $schema={}",
+        crate::load::json_schema::url()
+    );
     let _ = writeln!(
         s,
         "# crossprobe matrix for {}, written by `crossprobe init`.",
         found.module
     );
-    s.push_str("# Run it with `crossprobe run crossprobe.yaml`. The README's format reference\n");
-    s.push_str("# lists every key; `crossprobe plan crossprobe.yaml` shows the cells.\n");
+    let _ = writeln!(
+        s,
+        "# Run it with `crossprobe run`. {}reference/matrix.html lists every key;",
+        crate::render::catalog::book()
+    );
+    s.push_str("# `crossprobe plan crossprobe.yaml` shows the cells.\n");
     let _ = writeln!(s, "name: {name}");
     s.push_str("probes:\n");
     if found.tests {

@@ -4,6 +4,7 @@
 //! checks it, using the positions kept here.
 
 mod expect;
+pub mod json_schema;
 pub mod limits;
 mod probes;
 pub mod schema;

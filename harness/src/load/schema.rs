@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -67,19 +68,24 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixFile {
     /// Defaults to the file's stem.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    /// Shipped probes by name (`crossprobe list-probes`), or inline ones.
+    #[schemars(with = "Vec<ProbeRef>")]
     pub probes: Vec<Spanned<ProbeRef>>,
     /// Go versions; defaults to `[local]`.
     #[serde(default)]
+    #[schemars(with = "Vec<Scalar>")]
     pub go: Vec<Spanned<Scalar>>,
     pub matrix: Axes,
     #[serde(default)]
     pub run: RunConfig,
     #[serde(default)]
+    #[schemars(with = "Vec<ExpectEntry>")]
     pub expect: Vec<Spanned<ExpectEntry>>,
 }
 
@@ -113,26 +119,35 @@ impl<'de> Deserialize<'de> for ProbeRef {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InlineProbe {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// `go` (the default) or `c`.
     #[serde(default = "default_lang")]
+    #[schemars(with = "super::json_schema::Lang")]
     pub lang: Spanned<String>,
     pub source: Option<String>,
     /// The module root, relative to the matrix file.
+    #[schemars(with = "Option<String>")]
     pub module: Option<Spanned<String>>,
     /// A main package of the module, built and run.
+    #[schemars(with = "Option<String>")]
     pub package: Option<Spanned<String>>,
     /// A `go test` package pattern.
+    #[schemars(with = "Option<String>")]
     pub test: Option<Spanned<String>>,
     /// Read as any value, so that a wrong one is an error that says what
     /// `args` should be rather than "no variant matched".
+    #[schemars(with = "Option<Vec<String>>")]
     pub args: Option<serde_json::Value>,
     /// Variables set for the run of a `package:` probe.
+    #[schemars(with = "Option<BTreeMap<String, Scalar>>")]
     pub env: Option<serde_json::Value>,
     /// More files beside the source, by name: a lib.c, or the go.mod and
     /// go.sum of a program that needs a module.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub files: Option<Spanned<BTreeMap<String, String>>>,
 }
 
@@ -209,15 +224,17 @@ impl<'de> Deserialize<'de> for Axes {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Per phase, per cell: `60s`, `2m`, `500ms`, or plain seconds.
+    #[schemars(with = "Option<Scalar>")]
     pub timeout: Option<Spanned<Scalar>>,
     /// `false` runs the probes outside the sandbox (bubblewrap).
     pub sandbox: Option<bool>,
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub runners: BTreeMap<String, Spanned<String>>,
     /// A missing tool makes its cells skips rather than failures: `true`
     /// for any tool, or a list of the tools (`[wine32]`).
@@ -225,31 +242,34 @@ pub struct RunConfig {
     pub allow_missing: Option<AllowMissing>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum AllowMissing {
     All(bool),
     Tools(Vec<String>),
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectEntry {
     /// Axis name (or env variable) to one value or a list; all must match.
     #[serde(default)]
     pub when: BTreeMap<String, WhenValue>,
+    #[schemars(with = "Option<String>")]
     pub outcome: Option<Spanned<String>>,
     /// A regex on the output of the phase the outcome names.
+    #[schemars(with = "Option<String>")]
     pub r#match: Option<Spanned<String>>,
     pub reason: Option<String>,
     /// Fact name to a value or an expression: `binary.static: true`,
     /// `binary.max_glibc: "<= 2.31"`, `probe.goarch: "~ ^arm"`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Scalar>")]
     pub facts: BTreeMap<String, Spanned<Scalar>>,
 }
 
 /// In `when`, `env: {GOARM: "5"}` is accepted beside the flat `GOARM: "5"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum WhenValue {
     Values(OneOrMany),

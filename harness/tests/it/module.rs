@@ -338,8 +338,20 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         "package fresh\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
     )
     .unwrap();
+    // Before init, `run` has nothing to run, and says what to do.
+    Test::at(m)
+        .arg("run")
+        .status(2)
+        .stderr_contains("no crossprobe.yaml in this directory")
+        .stderr_contains("crossprobe init")
+        .run();
     Test::at(m).arg("init").run();
     let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
+    // Editors with a YAML language server validate it against the schema.
+    assert!(
+        text.starts_with("# yaml-language-server: $schema=https://crossprobe.github.io/crossprobe/crossprobe.schema.json\n"),
+        "{text}"
+    );
     for want in [
         "test: ./...",
         "package: ./cmd/fresh",
@@ -369,7 +381,8 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     git(&["add", "-A"]);
     git(&["commit", "-qm", "fresh"]);
     let reports = m.join("reports");
-    let r = Test::at(m).args(["run", "crossprobe.yaml"]).run();
+    // `run` with no matrix runs ./crossprobe.yaml.
+    let r = Test::at(m).arg("run").run();
     let outcomes: BTreeMap<String, Outcome> = r
         .cells("fresh")
         .into_iter()
