@@ -52,3 +52,7 @@ book:
 # Regenerate what crossprobe generates about itself (docs/src/reference/*.md, docs/src/crossprobe.schema.json)
 docs-gen:
     CROSSPROBE_BLESS=1 cargo test -q -p crossprobe --test it -- docs::
+
+# Release archives with cargo-zigbuild into dist/: just release [TRIPLE...] (all four by default)
+release *TARGETS:
+    scripts/release --out dist {{TARGETS}}

@@ -35,6 +35,7 @@ mod nightly_gitlab;
 mod outcomes;
 mod pitfalls;
 mod process;
+mod release;
 mod reports;
 mod reports_dir;
 mod repro;
