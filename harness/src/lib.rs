@@ -7,6 +7,7 @@
 //! only place that spawns a child; `pipeline` sequences the phases.
 
 pub mod axis;
+pub mod book;
 pub mod build;
 pub mod cache;
 pub mod check;

@@ -102,7 +102,7 @@ pub fn render(found: &Found) -> String {
     let _ = writeln!(
         s,
         "# yaml-language-server: $schema={}",
-        crate::load::json_schema::url()
+        crate::book::schema_url()
     );
     let _ = writeln!(
         s,
@@ -111,8 +111,8 @@ pub fn render(found: &Found) -> String {
     );
     let _ = writeln!(
         s,
-        "# Run it with `crossprobe run`. {}reference/matrix.html lists every key;",
-        crate::render::catalog::book()
+        "# Run it with `crossprobe run`. {} lists every key;",
+        crate::book::page("reference/matrix")
     );
     s.push_str("# `crossprobe plan crossprobe.yaml` shows the cells.\n");
     let _ = writeln!(s, "name: {name}");

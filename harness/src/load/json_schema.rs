@@ -12,12 +12,6 @@ use serde_json::{json, Map, Value};
 use super::schema::{Axes, MatrixFile, OneOrMany, ProbeRef, Scalar};
 use crate::axis::{self, Place};
 
-/// Where the schema is published: beside the book, which copies it from
-/// `docs/src/`.
-pub fn url() -> String {
-    format!("{}crossprobe.schema.json", crate::render::catalog::book())
-}
-
 /// The schema, as `crossprobe schema` prints it and the book publishes it.
 pub fn generate() -> Value {
     let settings = schemars::generate::SchemaSettings::draft07();
@@ -25,7 +19,7 @@ pub fn generate() -> Value {
         .into_generator()
         .into_root_schema_for::<MatrixFile>();
     let obj = schema.ensure_object();
-    obj.insert("$id".into(), json!(url()));
+    obj.insert("$id".into(), json!(crate::book::schema_url()));
     obj.insert("title".into(), json!("crossprobe matrix (crossprobe.yaml)"));
     schema.to_value()
 }
