@@ -25,7 +25,8 @@ mod reports;
 mod shards;
 mod workflow;
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   crossprobe init && crossprobe run                  a matrix for the Go module here, then run it
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
@@ -41,7 +42,10 @@ Examples:
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 3 the disk filled up or the reports could not be written,
-130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).";
+130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).",
+    "\n\nThe book: ",
+    env!("CARGO_PKG_HOMEPAGE")
+);
 
 const REPRO_HELP: &str = "\
 A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):

@@ -86,7 +86,7 @@ pub struct Axis {
     pub always_shown: bool,
     pub get: fn(&Cell) -> &str,
     pub set: fn(&mut Cell, String),
-    /// One line for `--help` and the README's format table.
+    /// One line for `--help` and the book's axis table (docs/src/reference/axes.md).
     pub doc: &'static str,
 }
 

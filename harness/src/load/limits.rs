@@ -154,7 +154,7 @@ fn breach_message(breach: &BudgetBreach) -> (String, String) {
         ),
         other => (
             format!("the YAML is too large or too complex ({other:?})"),
-            "a matrix is a short YAML file; see the README's format reference".into(),
+            "a matrix is a short YAML file; see the book's matrix reference".into(),
         ),
     }
 }

@@ -76,7 +76,7 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
         return (
             "unknown key",
             format!(
-                "check the spelling{}; the README's format reference lists every key",
+                "check the spelling{}; the book's matrix reference lists every key",
                 did_you_mean(field, known.iter().copied())
             ),
         );
@@ -108,7 +108,7 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
     if message.contains("missing field") {
         return (
             "in this mapping",
-            "add the missing key; the README's format reference shows an example".into(),
+            "add the missing key; the book's matrix reference shows an example".into(),
         );
     }
     // The YAML parser's own words, each with what to write instead.
@@ -125,5 +125,5 @@ fn yaml_hint(message: &str) -> (&'static str, String) {
             return (*label, (*help).to_string());
         }
     }
-    ("here", "see the matrix format in the README".into())
+    ("here", "see the matrix format in the book".into())
 }

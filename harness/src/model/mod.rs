@@ -26,7 +26,7 @@ pub use results::*;
 /// Version of the results.json format. Readers refuse any other.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Exit codes of `crossprobe`, documented in the README.
+/// Exit codes of `crossprobe`, documented in `--help` and the book (docs/src/commands.md).
 pub mod exit {
     /// Every cell met its expectation.
     pub const OK: i32 = 0;

@@ -64,7 +64,7 @@ fn every_bad_matrix_is_refused_clearly() {
 }
 
 /// The pointer every refusal could give; a hint must say more.
-const GENERIC_HINT: &str = "see the matrix format in the README";
+const GENERIC_HINT: &str = "see the matrix format in the book";
 
 /// Every refusal carries one `help:` line that says what to do about this
 /// refusal, not only where the documentation is.
