@@ -23,6 +23,7 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo check -p crossprobe --target aarch64-apple-darwin
 
 # Does a reported failure reproduce? just repro matrices/repro/go599-atomic64.yaml [--go 1.21..1.26] [--bisect]
 repro SNIPPET *ARGS:
