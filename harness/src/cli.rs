@@ -136,8 +136,9 @@ enum Cmd {
     },
     /// Show the expanded cells with their runners; nothing is built.
     Plan {
-        /// Matrix files; shards split them together, as `run` does.
-        #[arg(required = true, value_name = "MATRIX")]
+        /// Matrix files; shards split them together, as `run` does
+        /// (default: ./crossprobe.yaml).
+        #[arg(value_name = "MATRIX")]
         matrices: Vec<PathBuf>,
         /// Print the cells as JSON.
         #[arg(long)]
@@ -273,7 +274,10 @@ pub fn main() -> i32 {
             json,
             m,
             sh,
-        } => cmd_plan(&matrices, json, &m, &sh),
+        } => match default_matrix(matrices) {
+            Ok(matrices) => cmd_plan(&matrices, json, &m, &sh),
+            Err(e) => Err(e.into()),
+        },
         Cmd::Repro {
             snippet,
             go,
@@ -317,8 +321,8 @@ pub fn main() -> i32 {
     }
 }
 
-/// `crossprobe run` with no matrix runs `./crossprobe.yaml`, the file
-/// `crossprobe init` writes.
+/// `crossprobe run` and `plan` with no matrix read `./crossprobe.yaml`, the
+/// file `crossprobe init` writes.
 fn default_matrix(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
         return Ok(given);
@@ -330,7 +334,7 @@ fn default_matrix(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
     Err(Error::Usage {
         message: "no matrix given, and there is no crossprobe.yaml in this directory".into(),
         help: Some(
-            "`crossprobe init` writes one for the Go module here; or name a matrix: crossprobe run MATRIX".into(),
+            "`crossprobe init` writes one for the Go module here; or name a matrix file".into(),
         ),
     })
 }

@@ -345,7 +345,14 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         .stderr_contains("no crossprobe.yaml in this directory")
         .stderr_contains("crossprobe init")
         .run();
+    Test::at(m)
+        .arg("plan")
+        .status(2)
+        .stderr_contains("crossprobe init")
+        .run();
     Test::at(m).arg("init").run();
+    // `plan` with no matrix reads ./crossprobe.yaml too.
+    Test::at(m).arg("plan").stderr_contains("12 cells").run();
     let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
     // Editors with a YAML language server validate it against the schema.
     assert!(
