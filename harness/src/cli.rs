@@ -14,7 +14,7 @@ use crate::pipeline::Event;
 use crate::report::{self, progress::Progress};
 use crate::schedule::History;
 use crate::session::{self, Session};
-use crate::{inspect, render};
+use crate::{inspect, templates};
 
 mod cache;
 pub mod docs;
@@ -535,11 +535,11 @@ fn cmd_plan(
 fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
     use std::fmt::Write as _;
     use std::io::Write as _;
-    let names = render::catalog::names(templates);
+    let names = templates::names(templates);
     let w = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
     for n in names {
-        let Some(p) = render::catalog::find(&n, templates).map_err(|message| Error::Usage {
+        let Some(p) = templates::find(&n, templates).map_err(|message| Error::Usage {
             message,
             help: None,
         })?
@@ -548,7 +548,7 @@ fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
         };
         let lang = format!("{:?}", p.lang).to_lowercase();
         let _ = writeln!(out, "{n:<w$}  {lang:<2}  {}", p.summary);
-        if let Some(page) = render::catalog::docs_page(&n, templates) {
+        if let Some(page) = templates::docs_page(&n, templates) {
             let _ = writeln!(out, "{:<w$}      see {page}", "");
         }
     }

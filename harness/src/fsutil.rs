@@ -98,6 +98,31 @@ fn write_via_temp(
     Ok(())
 }
 
+/// Writes rendered files into `dir`, each through a temporary file and a
+/// rename: a build directory may be reused, and a reader (a concurrent
+/// `go build` of the same sources) must never see half a file.
+pub fn write_files(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(fail)?;
+        write_atomic(&path, text.as_bytes()).map_err(fail)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// [`write_files`] for files named by absolute paths.
+pub fn write_files_at(files: &[(PathBuf, String)]) -> Result<(), String> {
+    for (path, text) in files {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        write_files(&[(file_name(path), text.clone())], dir)?;
+    }
+    Ok(())
+}
+
 /// A path's last component as text; empty for `/` or `..`.
 pub fn file_name(p: &Path) -> String {
     p.file_name()

@@ -28,13 +28,12 @@ use std::time::{Duration, Instant};
 use crate::cache::{self, Identity, Keys};
 use crate::check::{self, Observed};
 use crate::host::{Host, Tools};
-use crate::model::{Cell, CellResult, Lang, Missing, Outcome, Phase, PhaseName};
+use crate::model::{Cell, CellResult, Missing, Outcome, Phase, PhaseName, Probe};
 use crate::process::interrupt::Cancel;
-use crate::render::catalog::Probe;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{axis, build, render, run};
+use crate::{axis, build, probe, run};
 use group::Group;
 
 mod built;
@@ -201,7 +200,7 @@ pub fn run_all(
         if let Some(store) = &store {
             store.prune(cache::MAX_UNUSED_AGE);
         }
-        crate::gomod::memo::store().prune(cache::MAX_UNUSED_AGE);
+        crate::probe::module::memo::store().prune(cache::MAX_UNUSED_AGE);
     }
     done.into_iter()
         .zip(cells)
@@ -254,17 +253,8 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         };
         return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
     }
-    let probe = &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)];
-    let sources = match &probe.module {
-        Some(m) => {
-            if let Some(why) = m.download_errors.get(&cell.go) {
-                return Err(Box::new(render_failed(cell, why.clone())));
-            }
-            build::module_sources(cell, &probe.files, m)
-        }
-        None => render::sources(cell, probe, &render::go_minor(&go.version))
-            .map_err(|why| Box::new(render_failed(cell, why)))?,
-    };
+    let sources = probe::sources(cell, probe_of(cell, ctx), go)
+        .map_err(|why| Box::new(render_failed(cell, why)))?;
     let plan = plan(cell, ctx, Path::new(KEY_DIR));
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
@@ -281,39 +271,21 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
     Ok((sources, keys))
 }
 
-/// The user's module a cell builds, if it is a module probe's.
-fn module_of<'a>(cell: &Cell, ctx: &'a Context) -> Option<&'a crate::gomod::ModuleProbe> {
-    ctx.probes
-        .get(&format!("{}/{}", cell.matrix, cell.probe))
-        .and_then(|p| p.module.as_ref())
+/// The probe a cell runs.
+fn probe_of<'a>(cell: &Cell, ctx: &'a Context) -> &'a Probe {
+    &ctx.probes[&format!("{}/{}", cell.matrix, cell.probe)]
 }
 
 /// The cell's build, in `dir`.
 fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
-    let compiler = ctx.compilers.for_cell(cell);
-    if let Some(m) = module_of(cell, ctx) {
-        let would_use = ctx.compilers.would_use(cell);
-        return build::module_plan(
-            cell,
-            &cell.probe,
-            &ctx.gos[&cell.go],
-            (compiler, would_use),
-            m,
-            dir,
-        );
-    }
-    match cell.lang {
-        Lang::Go => {
-            let would_use = ctx.compilers.would_use(cell);
-            let mut plan = build::go_plan(cell, &ctx.gos[&cell.go], compiler, would_use, dir);
-            if let Some(hint) = ctx.cc_hints.get(&cell.id) {
-                plan.facts
-                    .insert("cc.hint".into(), serde_json::Value::String(hint.clone()));
-            }
-            plan
-        }
-        Lang::C => build::c_plan(cell, compiler, dir),
-    }
+    probe::plan(
+        cell,
+        probe_of(cell, ctx),
+        &ctx.gos[&cell.go],
+        (ctx.compilers.for_cell(cell), ctx.compilers.would_use(cell)),
+        ctx.cc_hints.get(&cell.id),
+        dir,
+    )
 }
 
 fn render_failed(cell: &Cell, why: String) -> CellResult {

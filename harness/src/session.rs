@@ -336,7 +336,7 @@ fn modules(
     let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
         BTreeMap::new();
     for mx in matrices.iter_mut() {
-        if mx.probes.iter().all(|p| p.module.is_none()) {
+        if mx.probes.iter().all(|p| p.module().is_none()) {
             continue;
         }
         let usable: Vec<&GoToolchain> = mx
@@ -348,7 +348,7 @@ fn modules(
         if usable.is_empty() {
             continue;
         }
-        let found = crate::gomod::resolve(&mx.source, &mut mx.probes, &usable)?;
+        let found = crate::probe::module::resolve(&mx.source, &mut mx.probes, &usable)?;
         if strict && !found.is_empty() {
             return Err(Error::Usage {
                 message: found.join("\n"),
@@ -359,7 +359,7 @@ fn modules(
         warnings.extend(found);
         let versions: Vec<Located<String>> = mx.values("go").to_vec();
         for probe in mx.probes.iter_mut() {
-            let Some(m) = probe.module.as_mut() else {
+            let Some(m) = probe.module_mut() else {
                 continue;
             };
             for g in &versions {
@@ -368,7 +368,9 @@ fn modules(
                 };
                 let got = downloaded
                     .entry((m.root.clone(), g.value.clone()))
-                    .or_insert_with(|| crate::gomod::download::download(&m.root, &m.path, go));
+                    .or_insert_with(|| {
+                        crate::probe::module::download::download(&m.root, &m.path, go)
+                    });
                 if let Err(why) = got {
                     m.download_errors.insert(g.value.clone(), why.clone());
                 }
@@ -397,7 +399,7 @@ fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -
     let mut warnings = Vec::new();
     for mx in matrices {
         for p in &mut mx.probes {
-            if let Err(e) = crate::toolchain::gosum::complete_sum(p, go) {
+            if let Err(e) = crate::probe::gosum::complete_sum(p, go) {
                 warnings.push(format!(
                     "{}: probe {}: cannot complete its go.sum: {e}",
                     mx.name, p.name

@@ -3,7 +3,7 @@
 //! mtime), and [`Store::prune`] removes those no run has used for long.
 //!
 //! The result cache's entries ([`crate::cache`]) and what the go command
-//! said of a user's module ([`crate::gomod::memo`]) are both kept in one.
+//! said of a user's module ([`crate::probe::module::memo`]) are both kept in one.
 //! A record that cannot be read or does not parse is a miss: the caller
 //! does the work again.
 

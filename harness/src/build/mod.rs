@@ -8,7 +8,6 @@
 //! is one run of the cell's C compiler (`c`).
 
 mod c;
-mod module;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +16,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use c::{c_plan, HOST_DIR};
-pub use module::{module_plan, module_sources};
 
 use crate::model::{Cell, Command, Outcome};
 use crate::process;
@@ -284,7 +282,7 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
         failed: None,
         skip: None,
     };
-    if let Err(e) = crate::render::write_at(&plan.write) {
+    if let Err(e) = crate::fsutil::write_files_at(&plan.write) {
         ran.failed = Some((Outcome::BuildFail, e));
         return ran;
     }

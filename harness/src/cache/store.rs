@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::FORMAT;
 use crate::check::{self, Observed};
-use crate::gomod::test2json::Converted;
 use crate::model::{Cell, CellResult, Command, Outcome, PhaseName};
+use crate::probe::test2json::Converted;
 
 /// What a run of a cell observed, as stored: enough for check to judge it
 /// again.

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::gomod::test2json::{self, Converted};
 use crate::model::{Cell, Command, Expectation, Outcome, TestExpectation, TestOutcome, TestResult};
+use crate::probe::test2json::{self, Converted};
 
 /// The cell's outcome and reason, refined by what its tests reported.
 pub fn outcome(

@@ -40,7 +40,7 @@ pub struct Observed<'a> {
     pub allow_missing: bool,
     pub interrupted: bool,
     /// For a `test:` cell that ran: what its test binary reported.
-    pub tests: Option<&'a crate::gomod::test2json::Converted>,
+    pub tests: Option<&'a crate::probe::test2json::Converted>,
     /// The binary needs no facts line: a `test:` cell, whose events prove
     /// it ran.
     pub no_marker: bool,
@@ -346,7 +346,7 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
 /// The line a person wants first: a compiler error, a panic, a fatal error.
 pub fn first_relevant(c: &Command) -> String {
     // `go test -c -json` prints the compiler's errors as JSON events.
-    if let Some(e) = crate::gomod::test2json::build_error(&c.stdout.text) {
+    if let Some(e) = crate::probe::test2json::build_error(&c.stdout.text) {
         return format!("{} ({})", e.chars().take(300).collect::<String>(), c.exit);
     }
     let stderr = &c.stderr.text;

@@ -22,7 +22,7 @@ pub fn main(a: InitArgs) -> miette::Result<i32> {
         message,
         help: None,
     })?;
-    match crate::gomod::init::write(&a.dir, &go, a.force) {
+    match crate::init::write(&a.dir, &go, a.force) {
         Ok(path) => {
             println!(
                 "wrote {}; run it with `crossprobe run`{}",

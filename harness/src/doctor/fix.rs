@@ -10,7 +10,7 @@ use super::{Finding, Level};
 use crate::host::install::{is_root, stub_path, Action, Manager, ROOT_BIN, ZIG_LINK, ZIG_VENV};
 use crate::host::{self, Tools};
 use crate::model::Runner;
-use crate::{process, render, run};
+use crate::{process, run};
 
 /// What `--fix` did, step by step: the command, then how it went.
 pub struct Applied {
@@ -178,7 +178,7 @@ fn wine_prefix(tools: &Tools) -> Result<(), String> {
 }
 
 fn prng_stub(arch: &str) -> Result<(), String> {
-    let src = render::catalog::support_file("wine/bcryptprimitives.c")
+    let src = crate::templates::support_file("wine/bcryptprimitives.c")
         .ok_or("the stub's source is not in this build")?;
     let dir =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;

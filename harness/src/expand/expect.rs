@@ -22,10 +22,10 @@ pub fn expect_matches(e: &Expect, cell: &Cell) -> bool {
 /// it is.
 pub(super) fn per_package(m: &Matrix, cell: Cell) -> Vec<Cell> {
     let probe = m.probes.iter().find(|p| p.name == cell.probe);
-    let Some(module) = probe.and_then(|p| p.module.as_ref()) else {
+    let Some(module) = probe.and_then(|p| p.module()) else {
         return vec![cell];
     };
-    if !matches!(module.kind, crate::gomod::Kind::Test(_)) {
+    if !matches!(module.kind, crate::model::ModuleKind::Test(_)) {
         return vec![cell];
     }
     module

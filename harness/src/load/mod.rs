@@ -24,8 +24,8 @@ use serde_saphyr::{Location, Spanned};
 use crate::axis::{self, Place};
 use crate::errors::did_you_mean;
 use crate::errors::{Error, InputError, Source};
-use crate::model::{Lang, Outcome, RunnerKind};
-use crate::render::catalog::{self, Probe};
+use crate::model::{Lang, Outcome, Probe, RunnerKind};
+use crate::templates;
 use schema::{MatrixFile, ProbeRef, Scalar, WhenValue};
 
 /// A value with the place in the matrix file it came from.

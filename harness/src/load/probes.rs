@@ -1,7 +1,10 @@
 //! Checking a matrix's probes: shipped ones by name, inline ones with
-//! their source, files and module, into the catalog's [`Probe`].
+//! their source, files and module, into [`Probe`]s.
+
+use std::path::PathBuf;
 
 use super::*;
+use crate::model::{ModuleKind, ModuleProbe, ProbeKind};
 
 impl Checker<'_> {
     pub(super) fn probes(&self, refs: &[Spanned<ProbeRef>]) -> miette::Result<Vec<Probe>> {
@@ -11,7 +14,7 @@ impl Checker<'_> {
                 message: format!("{}: `probes` is empty", self.source.name),
                 help: Some(format!(
                     "name at least one probe: {}",
-                    catalog::names(self.templates).join(", ")
+                    templates::names(self.templates).join(", ")
                 )),
             }
             .into());
@@ -19,13 +22,13 @@ impl Checker<'_> {
         for r in refs {
             let span = span_of(&r.referenced);
             let probe = match &r.value {
-                ProbeRef::Named(n) => catalog::find(n, self.templates)
+                ProbeRef::Named(n) => templates::find(n, self.templates)
                     .map_err(|e| Error::Usage {
                         message: e,
                         help: None,
                     })?
                     .ok_or_else(|| {
-                        let names = catalog::names(self.templates);
+                        let names = templates::names(self.templates);
                         self.err(
                             span,
                             format!("unknown probe {n:?}"),
@@ -179,17 +182,17 @@ impl Checker<'_> {
             }
         }
         let (kind, kspan) = match (&p.package, &p.test) {
-            (Some(pkg), _) => (crate::gomod::Kind::Package(pkg.value.clone()), kinds[0].1),
-            (_, Some(t)) => (crate::gomod::Kind::Test(t.value.clone()), kinds[0].1),
-            _ => (crate::gomod::Kind::Source, at(&p.module).unwrap_or(span)),
+            (Some(pkg), _) => (ModuleKind::Package(pkg.value.clone()), kinds[0].1),
+            (_, Some(t)) => (ModuleKind::Test(t.value.clone()), kinds[0].1),
+            _ => (ModuleKind::Source, at(&p.module).unwrap_or(span)),
         };
         let source = p.source.as_deref().unwrap_or("");
         let mut probe = Probe::inline(name, lang, source);
         if let Some(files) = &p.files {
-            if kind != crate::gomod::Kind::Source || p.module.is_some() {
+            if kind != ModuleKind::Source || p.module.is_some() {
                 return Err(self.err(within(span_of(&files.referenced), span), format!("probe {name:?}: files are for a standalone source"), "this probe's files", Some("a probe of your module builds what the module holds: add the files to the module, or drop `module:`".into())).into());
             }
-            probe.add_files(&files.value).map_err(|why| {
+            add_files(&mut probe, &files.value).map_err(|why| {
                 self.err(
                     within(span_of(&files.referenced), span),
                     why,
@@ -201,7 +204,7 @@ impl Checker<'_> {
                 )
             })?;
         }
-        if kind == crate::gomod::Kind::Source && p.module.is_none() {
+        if kind == ModuleKind::Source && p.module.is_none() {
             if !args.is_empty() || !env.is_empty() {
                 return Err(self.err(span, format!("probe {name:?}: args and env are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());
             }
@@ -225,7 +228,7 @@ impl Checker<'_> {
         } else {
             matrix_dir
         };
-        let root = crate::gomod::find_root(matrix_dir, p.module.as_ref().map(|m| m.value.as_str()))
+        let root = find_root(matrix_dir, p.module.as_ref().map(|m| m.value.as_str()))
             .map_err(|why| {
                 self.err(
                     at(&p.module).unwrap_or(span),
@@ -234,16 +237,16 @@ impl Checker<'_> {
                     Some("`module:` is the directory of a go.mod, relative to the matrix file; without it the nearest go.mod at or above the matrix is used".into()),
                 )
             })?;
-        if kind == crate::gomod::Kind::Source {
+        if kind == ModuleKind::Source {
             probe.files.clear();
             probe.files.push(("main.go".into(), source.to_string()));
         }
         probe.summary = match &kind {
-            crate::gomod::Kind::Package(p) => format!("package {p}"),
-            crate::gomod::Kind::Test(t) => format!("go test {t}"),
-            crate::gomod::Kind::Source => "inline probe inside the module".into(),
+            ModuleKind::Package(p) => format!("package {p}"),
+            ModuleKind::Test(t) => format!("go test {t}"),
+            ModuleKind::Source => "inline probe inside the module".into(),
         };
-        probe.module = Some(crate::gomod::ModuleProbe {
+        probe.kind = ProbeKind::Module(Box::new(ModuleProbe {
             kind,
             root,
             args,
@@ -254,7 +257,87 @@ impl Checker<'_> {
             vendor: false,
             manifest: String::new(),
             download_errors: Default::default(),
-        });
+        }));
         Ok(probe)
+    }
+}
+
+/// Adds files beside an inline probe's source (its `files:`). A name must
+/// be a plain file name, and not one the probe already has.
+fn add_files(probe: &mut Probe, files: &BTreeMap<String, String>) -> Result<(), String> {
+    for (name, text) in files {
+        if let Err(why) = check_name(name) {
+            return Err(format!("invalid file name {name:?} under files: {why}"));
+        }
+        if probe.files.iter().any(|(n, _)| n == name) {
+            return Err(format!(
+                "{name:?} under files would replace the probe's own {name}"
+            ));
+        }
+        if name == crate::templates::started::file_name(probe.lang) {
+            return Err(format!(
+                "{name:?} under files is the name of crossprobe's own started proof"
+            ));
+        }
+        probe.files.push((name.clone(), text.clone()));
+    }
+    Ok(())
+}
+
+/// The module root for a probe: `module:` relative to the matrix file's
+/// directory, else the nearest directory at or above it with a go.mod.
+pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, String> {
+    let base = std::path::absolute(matrix_dir).unwrap_or_else(|_| matrix_dir.to_path_buf());
+    match module {
+        Some(m) => {
+            let root = base.join(m);
+            if root.join("go.mod").is_file() {
+                Ok(clean(&root))
+            } else if root.is_dir() {
+                Err(format!("`module: {m}` names a directory with no go.mod"))
+            } else {
+                Err(format!("`module: {m}` names no directory"))
+            }
+        }
+        None => base
+            .ancestors()
+            .find(|d| d.join("go.mod").is_file())
+            .map(Path::to_path_buf)
+            .ok_or_else(|| format!("no go.mod in {} or any directory above it", base.display())),
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn clean(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("go.mod"), "module x\n").unwrap();
+        std::fs::create_dir_all(t.path().join("a/b")).unwrap();
+        assert_eq!(find_root(&t.path().join("a/b"), None).unwrap(), t.path());
+        assert_eq!(
+            find_root(&t.path().join("a/b"), Some("../..")).unwrap(),
+            t.path()
+        );
+        assert!(find_root(&t.path().join("a"), Some("b"))
+            .unwrap_err()
+            .ends_with("a directory with no go.mod"));
     }
 }

@@ -15,12 +15,14 @@ mod cell;
 mod cell_result;
 mod facts;
 mod outcome;
+mod probe;
 mod results;
 
 pub use cell::*;
 pub use cell_result::*;
 pub use facts::FactExpr;
 pub use outcome::*;
+pub use probe::*;
 pub use results::*;
 
 /// Version of the results.json format. Readers refuse any other.

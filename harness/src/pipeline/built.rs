@@ -11,7 +11,7 @@ use super::{judge, ms, timeout, Context, OUTPUT_CAP};
 use crate::check::Observed;
 use crate::fsutil::Lock;
 use crate::model::{Attempt, Cell, CellResult, Command, Outcome, Phase, PhaseName};
-use crate::{build, inspect, render};
+use crate::{build, inspect};
 
 /// Where a build happens, until its last cell has run.
 pub(super) enum BuildDir {
@@ -118,7 +118,7 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
     let path = built.path.clone();
 
     let tr = Instant::now();
-    if let Err(e) = render::write(group.sources, &path) {
+    if let Err(e) = crate::fsutil::write_files(group.sources, &path) {
         built.spawn_error = Some((Outcome::BuildFail, e));
     }
     phases.push(Phase {

@@ -1,16 +1,16 @@
 //! One run of a built cell's binary: its runner readied, its invocation
-//! (sandboxed unless the matrix says not), the process, and a test binary's
-//! events through `go tool test2json`.
+//! (what the probe says of its run, sandboxed unless the matrix says not),
+//! the process, and a test binary's events through `go tool test2json`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use super::built::Built;
-use super::{module_of, ms, timeout, Context, OUTPUT_CAP};
+use super::{ms, probe_of, timeout, Context, OUTPUT_CAP};
 use crate::fsutil;
-use crate::gomod::{test2json, Kind};
 use crate::host::Tools;
 use crate::model::{Cell, Command, Missing, Outcome, Phase, PhaseName, Runner};
+use crate::probe::{self, test2json};
 use crate::toolchain::go::GoToolchain;
 use crate::{process, run};
 
@@ -31,25 +31,27 @@ pub(super) fn run_once(
                 ran.skip = Some(reason.clone());
                 ran.missing = missing.clone();
             }
-            runner => match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
-                run::invocation(runner, &built.output, &args(cell, ctx), &tools_for(go, ctx))
-            }) {
-                Err(why) => ran.skip = Some(why),
-                Ok(mut inv) => {
-                    if let Some(m) = module_of(cell, ctx) {
+            runner => {
+                let spec = probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx));
+                match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
+                    run::invocation(runner, &built.output, &spec.args, &tools_for(go, ctx))
+                }) {
+                    Err(why) => ran.skip = Some(why),
+                    Ok(mut inv) => {
                         // Tests read testdata/ relative to their package.
-                        if let Some(p) = m.package(&cell.package) {
-                            inv.cwd = p.dir.clone();
+                        if let Some(cwd) = &spec.cwd {
+                            inv.cwd = cwd.clone();
                         }
-                        inv.env.extend(m.env.clone());
+                        inv.env.extend(spec.env.clone());
+                        let inv = match super::sandboxed(cell, ctx) {
+                            true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
+                            false => inv,
+                        };
+                        let events_of = spec.events_of.as_deref();
+                        invoke(cell, &inv, events_of, &built.path, log_name, ctx, &mut ran);
                     }
-                    let inv = match super::sandboxed(cell, ctx) {
-                        true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
-                        false => inv,
-                    };
-                    invoke(cell, &inv, &built.path, log_name, ctx, &mut ran);
                 }
-            },
+            }
         }
     }
     let run = Phase {
@@ -64,20 +66,6 @@ pub(super) fn run_once(
 /// cell.
 pub(super) fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
     run::tools_for_goroot(&ctx.tools, &go.goroot)
-}
-
-/// The arguments of a cell's binary: a module probe's `args`, or what a
-/// test binary needs to report each test as an event, bounded by the
-/// matrix's timeout.
-pub(super) fn args(cell: &Cell, ctx: &Context) -> Vec<String> {
-    match module_of(cell, ctx) {
-        Some(m) if matches!(m.kind, Kind::Test(_)) => vec![
-            "-test.v=test2json".into(),
-            format!("-test.timeout={}ms", timeout(cell, ctx).as_millis()),
-        ],
-        Some(m) => m.args.clone(),
-        None => Vec::new(),
-    }
 }
 
 /// What the run phase saw.
@@ -95,6 +83,7 @@ pub(super) struct Ran {
 pub(super) fn invoke(
     cell: &Cell,
     inv: &run::Invocation,
+    events_of: Option<&str>,
     dir: &Path,
     log_name: String,
     ctx: &Context,
@@ -141,34 +130,18 @@ pub(super) fn invoke(
             return;
         }
     }
-    let Some(p) = module_of(cell, ctx).and_then(|m| m.package(&cell.package)) else {
+    let Some(import_path) = events_of else {
         return;
     };
-    // From the capture file, not a pipe: wine keeps pipes open.
     let go = &ctx.gos[&cell.go];
-    let mut argv = test2json::command(go);
-    argv.extend(["-t".into(), "-p".into(), p.import_path.clone()]);
-    let convert = process::Spec {
-        argv,
-        env: go.env.clone(),
-        env_remove: Vec::new(),
-        cwd: Some(dir.to_path_buf()),
-        timeout: timeout(cell, ctx),
-        log_dir: dir.to_path_buf(),
-        log_name: format!("{}-test2json", spec.log_name),
-        cap: OUTPUT_CAP,
-        daemons: false,
-    };
-    let stdout = dir.join(format!("{}.stdout", spec.log_name));
-    let events = process::run_fed(&convert, Some(&stdout))
-        .map_err(|e| e.to_string())
-        .and_then(|c| {
-            let file = dir.join(format!("{}.stdout", convert.log_name));
-            match c.exit.success() {
-                true => std::fs::read_to_string(&file).map_err(|e| e.to_string()),
-                false => Err(format!("{} ({})", c.stderr.text.trim(), c.exit)),
-            }
-        });
+    let events = test2json::read(
+        go,
+        import_path,
+        dir,
+        &spec.log_name,
+        timeout(cell, ctx),
+        OUTPUT_CAP,
+    );
     match events {
         Ok(text) => {
             let stderr = ran.command.as_ref().map_or("", |c| c.stderr.text.as_str());

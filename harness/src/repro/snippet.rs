@@ -264,7 +264,7 @@ fn confined(m: &Matrix) -> miette::Result<()> {
     let lines = m
         .probes
         .iter()
-        .filter(|p| p.inline)
+        .filter(|p| !p.shipped())
         .flat_map(|p| p.files.iter())
         .flat_map(|(_, text)| text.lines())
         .map(str::trim_start)

@@ -3,5 +3,4 @@
 
 pub mod cc;
 pub mod go;
-pub mod gosum;
 pub mod versions;

@@ -192,7 +192,7 @@ func main() {
     let text = out.text.as_str();
     let note = format!("\n[... {dropped} bytes dropped ...]\n");
     let (head, tail) = text.split_once(&note).expect("the dropped note");
-    // An inline probe's started proof comes first (render::started), then
+    // An inline probe's started proof comes first (templates::started), then
     // what the program printed.
     let (started, head) = head.split_once('\n').unwrap();
     assert!(

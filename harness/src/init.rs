@@ -36,7 +36,7 @@ pub struct Found {
 
 /// Reads the module at `root`.
 pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
-    let env = super::env(go);
+    let env = crate::probe::module::env(go);
     let go_s = go.go.display().to_string();
     let timeout = std::time::Duration::from_secs(300);
     let module = crate::process::query_in(
@@ -71,7 +71,7 @@ pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
                 Some("") | None => ".".to_string(),
                 Some(r) => format!(".{r}"),
             };
-            let name = super::package_id(&module, &l.import_path);
+            let name = crate::probe::module::package_id(&module, &l.import_path);
             let name = file_name_safe(name.rsplit('/').next().unwrap_or(&name));
             found.commands.push((rel, name));
         }

@@ -14,11 +14,9 @@
 
 use std::path::Path;
 
-use super::{go_plan, Plan, Step};
-use crate::gomod::{self, Kind, ModuleProbe};
-use crate::model::Cell;
-use crate::model::Lang;
-use crate::render::started::{self, GO_FILE as STARTED_FILE};
+use crate::build::{go_plan, Plan, Step};
+use crate::model::{Cell, Lang, ModuleKind as Kind, ModuleProbe};
+use crate::templates::started::{self, GO_FILE as STARTED_FILE};
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::GoToolchain;
 
@@ -74,9 +72,9 @@ pub fn module_plan(
     let overlay = dir.join("overlay.json");
     let (target, replace): (String, Vec<(String, String)>) = match &m.kind {
         Kind::Source => {
-            let pkg = m.root.join(gomod::OVERLAY_DIR).join(probe_name);
+            let pkg = m.root.join(super::OVERLAY_DIR).join(probe_name);
             (
-                format!("./{}/{probe_name}", gomod::OVERLAY_DIR),
+                format!("./{}/{probe_name}", super::OVERLAY_DIR),
                 ["main.go", STARTED_FILE]
                     .iter()
                     .map(|f| {
@@ -109,7 +107,7 @@ pub fn module_plan(
     };
     for step in plan.steps.iter_mut().flatten() {
         step.env.remove("GOFLAGS");
-        step.env.extend(gomod::env(go));
+        step.env.extend(super::env(go));
         if step.name == "build" {
             rewrite(
                 step,

@@ -18,7 +18,7 @@
 //!   (Go 1.24+): [`build_error`] reads the compiler's first error from them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -64,6 +64,43 @@ pub fn command(go: &GoToolchain) -> Vec<String> {
             "test2json".into(),
         ],
     }
+}
+
+/// The events of a test binary whose output is in `DIR/LOG.stdout`,
+/// converted by `go`'s test2json for package `import_path`: from the
+/// capture file, not a pipe, since wine keeps pipes open. The converter's
+/// own output is captured as `LOG-test2json`. Err says why it failed.
+pub fn read(
+    go: &GoToolchain,
+    import_path: &str,
+    dir: &Path,
+    log_name: &str,
+    timeout: Duration,
+    cap: usize,
+) -> Result<String, String> {
+    let mut argv = command(go);
+    argv.extend(["-t".into(), "-p".into(), import_path.to_string()]);
+    let convert = crate::process::Spec {
+        argv,
+        env: go.env.clone(),
+        env_remove: Vec::new(),
+        cwd: Some(dir.to_path_buf()),
+        timeout,
+        log_dir: dir.to_path_buf(),
+        log_name: format!("{log_name}-test2json"),
+        cap,
+        daemons: false,
+    };
+    let stdout = dir.join(format!("{log_name}.stdout"));
+    crate::process::run_fed(&convert, Some(&stdout))
+        .map_err(|e| e.to_string())
+        .and_then(|c| {
+            let file = dir.join(format!("{}.stdout", convert.log_name));
+            match c.exit.success() {
+                true => std::fs::read_to_string(&file).map_err(|e| e.to_string()),
+                false => Err(format!("{} ({})", c.stderr.text.trim(), c.exit)),
+            }
+        })
 }
 
 /// One line of test2json's output (`go doc test2json`).

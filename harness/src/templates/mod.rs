@@ -1,6 +1,9 @@
-//! The probes crossprobe ships, embedded from the crate's `templates/probes/`
-//! (the crate holds what it embeds, so that `cargo package` takes it), or read
-//! from `--templates DIR` to override them.
+//! The sources crossprobe ships: the probe catalog, embedded from the
+//! crate's `templates/probes/` (the crate holds what it embeds, so that
+//! `cargo package` takes it) or read from `--templates DIR` to override it,
+//! the support files beside it ([`support_file`]), and the started proof
+//! added beside a user's program ([`started`]). Load reads the catalog; the
+//! probe phase renders what it holds.
 //!
 //! A probe is a directory holding `probe.yaml` (summary, lang) and its
 //! sources. Files ending in `.j2` are minijinja templates; everything else is
@@ -10,67 +13,16 @@
 //! "C", so that a cgo probe built with cgo off fails the way any cgo-only
 //! package does. A C probe must have a `.c` source.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 
-use crate::model::Lang;
+use crate::model::{Lang, Probe, ProbeKind};
+
+pub mod started;
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
-
-#[derive(Clone, Debug)]
-pub struct Probe {
-    pub name: String,
-    pub lang: Lang,
-    pub summary: String,
-    /// Relative path and contents. Paths ending in `.j2` are templates.
-    pub files: Vec<(String, String)>,
-    pub inline: bool,
-    /// Set for the probes that are the user's own code: `package:`,
-    /// `test:`, or an inline source with `module:`.
-    pub module: Option<crate::gomod::ModuleProbe>,
-}
-
-impl Probe {
-    pub fn inline(name: &str, lang: Lang, source: &str) -> Probe {
-        let file = match lang {
-            Lang::Go => "main.go",
-            Lang::C => "main.c",
-        };
-        Probe {
-            name: name.to_string(),
-            lang,
-            summary: "inline probe".into(),
-            files: vec![(file.to_string(), source.to_string())],
-            inline: true,
-            module: None,
-        }
-    }
-
-    /// Adds files beside the source (`files:` of an inline probe). A name
-    /// must be a plain file name, and not one the probe already has.
-    pub fn add_files(&mut self, files: &BTreeMap<String, String>) -> Result<(), String> {
-        for (name, text) in files {
-            if let Err(why) = crate::load::check_name(name) {
-                return Err(format!("invalid file name {name:?} under files: {why}"));
-            }
-            if self.files.iter().any(|(n, _)| n == name) {
-                return Err(format!(
-                    "{name:?} under files would replace the probe's own {name}"
-                ));
-            }
-            if name == crate::render::started::file_name(self.lang) {
-                return Err(format!(
-                    "{name:?} under files is the name of crossprobe's own started proof"
-                ));
-            }
-            self.files.push((name.clone(), text.clone()));
-        }
-        Ok(())
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,8 +146,7 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
         lang,
         summary: meta.summary.trim().to_string(),
         files,
-        inline: false,
-        module: None,
+        kind: ProbeKind::Template,
     }))
 }
 

@@ -8,24 +8,23 @@
 //! main package, and which files each package's build reads, hashed for
 //! the result cache. Modules are downloaded once per run and Go
 //! ([`download`]). Nothing is ever written into the module's tree: what
-//! crossprobe adds goes in through `go build -overlay` (see `build`).
+//! crossprobe adds goes in through `go build -overlay` ([`build`]).
 
+pub mod build;
 pub mod download;
-pub mod init;
 mod list;
 use list::{list, Found, Listing, Recorded};
 pub mod memo;
-pub mod test2json;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use miette::SourceSpan;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::errors::{Error, InputError, Source};
+use crate::model::{ModuleKind as Kind, Package, Probe};
 use crate::process;
 use crate::toolchain::go::GoToolchain;
 
@@ -48,103 +47,6 @@ pub const OVERLAY_DIR: &str = ".crossprobe";
 
 const LIST_TIMEOUT: Duration = Duration::from_secs(300);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `package: ./cmd/portable`.
-    Package(String),
-    /// `test: ./...`.
-    Test(String),
-    /// `source:` with `module:`.
-    Source,
-}
-
-#[derive(Clone, Debug)]
-pub struct ModuleProbe {
-    pub kind: Kind,
-    /// The module root, absolute.
-    pub root: PathBuf,
-    /// What `args` said: the run's arguments (`package:` and `source:`).
-    pub args: Vec<String>,
-    /// What `env` said: set for the run.
-    pub env: BTreeMap<String, String>,
-    /// Where the probe's `package:`, `test:` or `module:` is written.
-    pub span: SourceSpan,
-    /// Filled by [`resolve`]: the module path from go.mod.
-    pub path: String,
-    /// Filled by [`resolve`]: the package a `package:` names, each package
-    /// with tests a `test:` matches, or the inline source as a package.
-    pub packages: Vec<Package>,
-    /// `vendor/` exists: builds use `-mod=vendor` and nothing is downloaded.
-    pub vendor: bool,
-    /// Filled by [`resolve`]: a hash of go.mod, go.sum and vendor/modules.txt.
-    pub manifest: String,
-    /// Why the module's dependencies could not be downloaded, per Go
-    /// request; those cells are build-fails with this message.
-    pub download_errors: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Package {
-    pub import_path: String,
-    /// The package's source directory, where its tests run.
-    pub dir: PathBuf,
-    /// Its name in a cell id: the path inside the module.
-    pub id: String,
-    /// A hash of every file in the directories its build reads inside the
-    /// module: its own and those of its dependencies there.
-    pub content: String,
-}
-
-impl ModuleProbe {
-    /// The package a `test:` cell builds, by its id part.
-    pub fn package(&self, id: &str) -> Option<&Package> {
-        self.packages.iter().find(|p| p.id == id)
-    }
-
-    /// The `-mod` flag, when the module's rules need one.
-    pub fn mod_flag(&self) -> Option<&'static str> {
-        self.vendor.then_some("-mod=vendor")
-    }
-}
-
-/// The module root for a probe: `module:` relative to the matrix file's
-/// directory, else the nearest directory at or above it with a go.mod.
-pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, String> {
-    let base = std::path::absolute(matrix_dir).unwrap_or_else(|_| matrix_dir.to_path_buf());
-    match module {
-        Some(m) => {
-            let root = base.join(m);
-            if root.join("go.mod").is_file() {
-                Ok(clean(&root))
-            } else if root.is_dir() {
-                Err(format!("`module: {m}` names a directory with no go.mod"))
-            } else {
-                Err(format!("`module: {m}` names no directory"))
-            }
-        }
-        None => base
-            .ancestors()
-            .find(|d| d.join("go.mod").is_file())
-            .map(Path::to_path_buf)
-            .ok_or_else(|| format!("no go.mod in {} or any directory above it", base.display())),
-    }
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system.
-fn clean(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The environment of every go command run in a user's module: the
 /// toolchain's own (GOTOOLCHAIN=local) and the user's module settings,
 /// written out so that each step records them.
@@ -165,12 +67,12 @@ pub fn env(go: &GoToolchain) -> BTreeMap<String, String> {
 /// used again while the module's tree is unchanged.
 pub fn resolve(
     source: &Source,
-    probes: &mut [crate::render::catalog::Probe],
+    probes: &mut [Probe],
     gos: &[&GoToolchain],
 ) -> miette::Result<Vec<String>> {
     let mut warnings = Vec::new();
     for probe in probes.iter_mut() {
-        let Some(m) = probe.module.as_ref() else {
+        let Some(m) = probe.module() else {
             continue;
         };
         let vendor = m.root.join("vendor").is_dir();
@@ -237,7 +139,7 @@ pub fn resolve(
             }
         }
         let listing = listing.unwrap_or_else(|| unlisted(&m.root, &m.kind, &pattern));
-        let Some(m) = probe.module.as_mut() else {
+        let Some(m) = probe.module_mut() else {
             continue;
         };
         m.vendor = vendor;
@@ -383,20 +285,5 @@ mod tests {
         assert_eq!(package_id("example.com/p", "example.com/p/sizes"), "sizes");
         assert_eq!(package_id("example.com/p", "example.com/p/cmd/x"), "cmd/x");
         assert_eq!(package_id("example.com/p", "example.com/p"), "p");
-    }
-
-    #[test]
-    fn roots() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::write(t.path().join("go.mod"), "module x\n").unwrap();
-        std::fs::create_dir_all(t.path().join("a/b")).unwrap();
-        assert_eq!(find_root(&t.path().join("a/b"), None).unwrap(), t.path());
-        assert_eq!(
-            find_root(&t.path().join("a/b"), Some("../..")).unwrap(),
-            t.path()
-        );
-        assert!(find_root(&t.path().join("a"), Some("b"))
-            .unwrap_err()
-            .ends_with("a directory with no go.mod"));
     }
 }

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
+use crate::model::Probe;
 use crate::process;
-use crate::render::catalog::Probe;
 use crate::toolchain::go::GoToolchain;
 
 /// Downloads take their time on a slow proxy; a hung one is still bounded.
@@ -33,12 +33,12 @@ pub enum Completed {
 /// Err quotes what go said when tidy failed (an unknown module, no
 /// network); the probe is then left as given.
 pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, String> {
-    if !probe.inline || !probe.files.iter().any(|(n, _)| n == "go.mod") {
+    if probe.shipped() || !probe.files.iter().any(|(n, _)| n == "go.mod") {
         return Ok(Completed::NoGoMod);
     }
     let scratch =
         tempfile::tempdir().map_err(|e| format!("cannot create a scratch directory: {e}"))?;
-    crate::render::write(&probe.files, scratch.path())?;
+    crate::fsutil::write_files(&probe.files, scratch.path())?;
     let mut env = go.env.clone();
     // As for builds: the user's GOFLAGS (-mod=vendor, say) are not the probe's.
     env.insert("GOFLAGS".into(), String::new());

@@ -1,18 +1,15 @@
-//! Render: write a cell's probe sources into its build directory.
+//! Render: a shipped or inline probe's sources for one cell.
 //!
-//! Owns the probe catalog (`catalog`) and the template context. Templates see
-//! the cell as `cell` (every field of [`Cell`]) with strict undefined, so a
-//! typo in a template is an error, not an empty string.
-
-pub mod catalog;
-pub mod started;
+//! Owns the template context. Templates see the cell as `cell` (every field
+//! of [`Cell`]) with strict undefined, so a typo in a template is an error,
+//! not an empty string.
 
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior};
 
-use crate::model::{Cell, Lang};
-use catalog::Probe;
+use crate::model::{Cell, Lang, Probe};
+use crate::templates::{self, started};
 
 /// Writes the probe's files for `cell` into `dir`. Returns the files written.
 pub fn render(
@@ -21,7 +18,7 @@ pub fn render(
     dir: &Path,
     go_minor: &str,
 ) -> Result<Vec<PathBuf>, String> {
-    write(&sources(cell, probe, go_minor)?, dir)
+    crate::fsutil::write_files(&sources(cell, probe, go_minor)?, dir)
 }
 
 /// The probe's files for `cell`, rendered but not written: what the result
@@ -36,7 +33,7 @@ pub fn sources(
     let mut out = Vec::new();
     for (name, text) in &probe.files {
         match name.strip_suffix(".j2") {
-            Some(name) if !probe.inline => {
+            Some(name) if probe.shipped() => {
                 let rendered = env
                     .render_str(text, minijinja::context! { cell => cell })
                     .map_err(|e| format!("template {}/{name}.j2: {e:#}", probe.name))?;
@@ -45,7 +42,7 @@ pub fn sources(
             _ => out.push((name.clone(), text.clone())),
         }
     }
-    if probe.inline {
+    if !probe.shipped() {
         // A user's program need not print crossprobe's marker: the started
         // proof comes in a file of its own (see `started`).
         let main = probe.files.first().map_or("", |(_, text)| text.as_str());
@@ -64,7 +61,7 @@ pub fn sources(
         ));
     }
     if probe.lang == Lang::Go && matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
-        let text = catalog::support_file("host/host.c")
+        let text = templates::support_file("host/host.c")
             .ok_or("host/host.c is missing from the embedded templates")?;
         out.push((
             format!("{}/host.c", crate::build::HOST_DIR),
@@ -72,35 +69,6 @@ pub fn sources(
         ));
     }
     Ok(out)
-}
-
-/// Writes rendered files into `dir`, each through a temporary file and a
-/// rename: a build directory may be reused, and a reader (a concurrent
-/// `go build` of the same sources) must never see half a file.
-pub fn write(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent).map_err(fail)?;
-        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(fail)?;
-        written.push(path);
-    }
-    Ok(written)
-}
-
-/// [`write`] for files named by absolute paths.
-pub fn write_at(files: &[(PathBuf, String)]) -> Result<(), String> {
-    for (path, text) in files {
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        write(&[(name, text.clone())], dir)?;
-    }
-    Ok(())
 }
 
 /// `go1.22.12` → `1.22`; `go1.21rc2` → `1.21`.

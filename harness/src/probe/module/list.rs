@@ -3,6 +3,7 @@
 //! runs ([`super::memo`]).
 
 use super::*;
+use crate::model::ModuleProbe;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,0 +1,132 @@
+//! A probe as load makes it: what kind it is, its sources, and, for the
+//! user's own code, what `go list` later says of the module. Load, expand,
+//! the probe phase and the pipeline all read this one type; what each kind
+//! means to a build and a run is the probe module's ([`crate::probe`]).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use miette::SourceSpan;
+
+use super::Lang;
+
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub name: String,
+    pub lang: Lang,
+    pub summary: String,
+    /// Relative path and contents. For a shipped probe, paths ending in
+    /// `.j2` are templates.
+    pub files: Vec<(String, String)>,
+    pub kind: ProbeKind,
+}
+
+/// The kinds of probe.
+#[derive(Clone, Debug)]
+pub enum ProbeKind {
+    /// Shipped with crossprobe (`templates/probes/NAME`).
+    Template,
+    /// An inline `source:` of a matrix or a snippet, built on its own.
+    Inline,
+    /// The user's own code: `package:`, `test:`, or an inline source with
+    /// `module:`.
+    Module(Box<ModuleProbe>),
+}
+
+impl Probe {
+    /// An inline probe of `source`, in a file named for its language.
+    pub fn inline(name: &str, lang: Lang, source: &str) -> Probe {
+        let file = match lang {
+            Lang::Go => "main.go",
+            Lang::C => "main.c",
+        };
+        Probe {
+            name: name.to_string(),
+            lang,
+            summary: "inline probe".into(),
+            files: vec![(file.to_string(), source.to_string())],
+            kind: ProbeKind::Inline,
+        }
+    }
+
+    /// Whether crossprobe ships it: its sources are templates, and print
+    /// crossprobe's facts themselves.
+    pub fn shipped(&self) -> bool {
+        matches!(self.kind, ProbeKind::Template)
+    }
+
+    /// The user's module, when the probe is the user's own code.
+    pub fn module(&self) -> Option<&ModuleProbe> {
+        match &self.kind {
+            ProbeKind::Module(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn module_mut(&mut self) -> Option<&mut ModuleProbe> {
+        match &mut self.kind {
+            ProbeKind::Module(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// What of the user's module a probe builds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// `package: ./cmd/portable`.
+    Package(String),
+    /// `test: ./...`.
+    Test(String),
+    /// `source:` with `module:`.
+    Source,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModuleProbe {
+    pub kind: ModuleKind,
+    /// The module root, absolute.
+    pub root: PathBuf,
+    /// What `args` said: the run's arguments (`package:` and `source:`).
+    pub args: Vec<String>,
+    /// What `env` said: set for the run.
+    pub env: BTreeMap<String, String>,
+    /// Where the probe's `package:`, `test:` or `module:` is written.
+    pub span: SourceSpan,
+    /// Filled by `probe::module::resolve`: the module path from go.mod.
+    pub path: String,
+    /// Filled by `resolve`: the package a `package:` names, each package
+    /// with tests a `test:` matches, or the inline source as a package.
+    pub packages: Vec<Package>,
+    /// `vendor/` exists: builds use `-mod=vendor` and nothing is downloaded.
+    pub vendor: bool,
+    /// Filled by `resolve`: a hash of go.mod, go.sum and vendor/modules.txt.
+    pub manifest: String,
+    /// Why the module's dependencies could not be downloaded, per Go
+    /// request; those cells are build-fails with this message.
+    pub download_errors: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    pub import_path: String,
+    /// The package's source directory, where its tests run.
+    pub dir: PathBuf,
+    /// Its name in a cell id: the path inside the module.
+    pub id: String,
+    /// A hash of every file in the directories its build reads inside the
+    /// module: its own and those of its dependencies there.
+    pub content: String,
+}
+
+impl ModuleProbe {
+    /// The package a `test:` cell builds, by its id part.
+    pub fn package(&self, id: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.id == id)
+    }
+
+    /// The `-mod` flag, when the module's rules need one.
+    pub fn mod_flag(&self) -> Option<&'static str> {
+        self.vendor.then_some("-mod=vendor")
+    }
+}

@@ -1,0 +1,118 @@
+//! The probe phase: what each kind of probe ([`ProbeKind`]) is to a build
+//! and a run. A probe is
+//! - a shipped template, rendered for the cell ([`render`]);
+//! - an inline source, written as given beside crossprobe's started proof
+//!   (and its go.sum completed when it brings a go.mod: [`gosum`]);
+//! - the user's own code ([`module`]): a main package (`package:`), the
+//!   packages of a `go test` pattern (`test:`), or an inline source built
+//!   inside the module (`module:`); `go list` reads the module once per
+//!   run, and what crossprobe adds reaches cmd/go through an overlay.
+//!
+//! For each kind this module says its sources ([`sources`]), its build
+//! plan ([`plan`], over [`crate::build`]'s), how its binary runs
+//! ([`run_spec`]) and how its output is read: a test binary's events
+//! through test2json ([`test2json`]). The pipeline asks here and never
+//! looks at a probe's kind itself.
+
+pub mod gosum;
+pub mod module;
+pub mod render;
+pub mod test2json;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::build::{self, Plan};
+use crate::model::{Cell, Lang, ModuleKind, Probe, ProbeKind};
+use crate::toolchain::cc::Compiler;
+use crate::toolchain::go::GoToolchain;
+
+/// A cell's sources: a shipped or inline probe's, rendered; for the user's
+/// code, what the overlay adds and the hash of the module files its build
+/// reads (so the result cache is keyed on them). Err says why the cell
+/// cannot be built: a template that does not render, or the module's
+/// dependencies that could not be downloaded for the cell's Go.
+pub fn sources(
+    cell: &Cell,
+    probe: &Probe,
+    go: &GoToolchain,
+) -> Result<Vec<(String, String)>, String> {
+    match &probe.kind {
+        ProbeKind::Module(m) => {
+            if let Some(why) = m.download_errors.get(&cell.go) {
+                return Err(why.clone());
+            }
+            Ok(module::build::module_sources(cell, &probe.files, m))
+        }
+        ProbeKind::Template | ProbeKind::Inline => {
+            render::sources(cell, probe, &render::go_minor(&go.version))
+        }
+    }
+}
+
+/// The cell's build in `dir`: a Go or C probe's, or the user's module's.
+/// `compiler` is the cell's C compiler or why it has none; `would_use` the
+/// CC a missing one would be; `cc_hint` crossprobe's word on the compiler
+/// (the preflight's), shown beside Go's should the build fail.
+pub fn plan(
+    cell: &Cell,
+    probe: &Probe,
+    go: &GoToolchain,
+    (compiler, would_use): (Result<&Compiler, String>, Option<&[String]>),
+    cc_hint: Option<&String>,
+    dir: &Path,
+) -> Plan {
+    if let Some(m) = probe.module() {
+        return module::build::module_plan(cell, &cell.probe, go, (compiler, would_use), m, dir);
+    }
+    match cell.lang {
+        Lang::Go => {
+            let mut plan = build::go_plan(cell, go, compiler, would_use, dir);
+            if let Some(hint) = cc_hint {
+                plan.facts
+                    .insert("cc.hint".into(), serde_json::Value::String(hint.clone()));
+            }
+            plan
+        }
+        Lang::C => build::c_plan(cell, compiler, dir),
+    }
+}
+
+/// How a cell's binary runs, besides its runner.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Where it runs, when not in its build directory: a package's own
+    /// directory (tests read testdata/ relative to it).
+    pub cwd: Option<PathBuf>,
+    /// Set for the run (a module probe's `env`).
+    pub env: BTreeMap<String, String>,
+    /// The import path whose test events its output is, read through
+    /// test2json ([`test2json::read`]).
+    pub events_of: Option<String>,
+}
+
+/// How `cell`'s binary runs: a module probe's `args`, or what a test
+/// binary needs to report each test as an event, bounded by the matrix's
+/// `timeout`.
+pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
+    let Some(m) = probe.module() else {
+        return RunSpec::default();
+    };
+    let args = match m.kind {
+        ModuleKind::Test(_) => vec![
+            "-test.v=test2json".into(),
+            format!("-test.timeout={}ms", timeout.as_millis()),
+        ],
+        _ => m.args.clone(),
+    };
+    let package = m.package(&cell.package);
+    RunSpec {
+        args,
+        cwd: package.map(|p| p.dir.clone()),
+        env: m.env.clone(),
+        events_of: package.map(|p| p.import_path.clone()),
+    }
+}
