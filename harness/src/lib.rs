@@ -7,49 +7,84 @@
 //! only place that spawns a child; `pipeline` sequences the phases and
 //! `session` is the engine the front ends call.
 //!
-//! The modules below are declared in layers, bottom-up, and this order is
-//! the one the code keeps: a module imports only modules declared before
-//! it (tests/it/layers.rs reads this file and the imports, and fails on an
-//! import that runs upward or in a circle). Within a layer, too, a module
-//! sees only those above it in the list. Front ends never import one
-//! another; `cli`, the dispatcher, comes last.
+//! The modules form layers, written down once in [`LAYERS`]: a module
+//! imports only modules listed before it there, bottom-up, and front ends
+//! never import one another. `tests/it/layers.rs` reads the imports from
+//! the source and fails on any that runs upward or in a circle, between
+//! top-level modules or between the files of one folder.
 
-// Base: plain data and the leaves every phase reads.
 pub mod axis;
 pub mod book;
+pub mod build;
+pub mod cache;
+pub mod check;
+pub mod ci;
+pub mod cli;
 pub mod disk;
+pub mod doctor;
 pub mod errors;
+pub mod expand;
 pub mod fsutil;
 pub mod host;
+pub mod init;
+pub mod inspect;
+pub mod load;
 pub mod model;
 pub mod perf;
+pub mod pipeline;
+pub mod probe;
 pub mod process;
+pub mod report;
+pub mod repro;
+pub mod run;
 pub mod schedule;
+pub mod session;
 pub mod store;
 pub mod target;
 pub mod templates;
 pub mod toolchain;
 
-// Phases, in pipeline order. `probe` says what each kind of probe is to a
-// build and a run, over `build`'s commands, so it sits above `build`.
-pub mod build;
-pub mod cache;
-pub mod check;
-pub mod expand;
-pub mod inspect;
-pub mod load;
-pub mod probe;
-pub mod report;
-pub mod run;
-
-// The engine: the pipeline sequences the phases for a set of cells; the
-// session prepares a run and drives it.
-pub mod pipeline;
-pub mod session;
-
-// Front ends.
-pub mod ci;
-pub mod cli;
-pub mod doctor;
-pub mod init;
-pub mod repro;
+/// The top-level modules in layers, bottom-up. A module may import the
+/// modules listed before it, in its own layer too, and none after it; a
+/// front end imports no other front end, but the last, `cli`, the
+/// dispatcher, calls them all.
+pub const LAYERS: &[(&str, &[&str])] = &[
+    // Plain data and the leaves the phases share: the book's addresses,
+    // errors, files, targets, the model (cell, result, probe), processes,
+    // the axis table, the host and its tools, the record store,
+    // scheduling, the shipped templates, and the Go and C toolchains.
+    (
+        "base",
+        &[
+            "book",
+            "errors",
+            "fsutil",
+            "disk",
+            "target",
+            "model",
+            "process",
+            "axis",
+            "host",
+            "store",
+            "schedule",
+            "perf",
+            "templates",
+            "toolchain",
+        ],
+    ),
+    // The phases, in pipeline order. `probe` says what each kind of probe
+    // is to a build and a run, over `build`'s commands, so it comes after
+    // `build`; `cache` keys a cell on its build plan and judges a hit by
+    // `check`.
+    (
+        "phases",
+        &[
+            "load", "expand", "build", "probe", "inspect", "run", "check", "cache", "report",
+        ],
+    ),
+    // The engine: the pipeline takes cells through the phases; the session
+    // prepares a run and drives it.
+    ("engine", &["pipeline", "session"]),
+    // What a user runs: each turns its input into cells for the session.
+    ("front ends", &["doctor", "repro", "ci", "init", "cli"]),
+];

@@ -28,6 +28,7 @@ mod interrupt;
 mod junit;
 mod junit_consumers;
 mod kill9;
+mod layers;
 mod matrices;
 mod missing_tools;
 mod module;
