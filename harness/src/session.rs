@@ -85,11 +85,8 @@ impl Session {
             started_at: started_at.to_string(),
             duration_ms: elapsed.as_millis() as u64,
             host: model::Host {
-                os: h.goos.clone(),
-                arch: h.goarch.clone(),
-                kernel: h.kernel.clone(),
-                cpu: h.cpu.clone(),
                 runner,
+                ..h.clone()
             },
             tools: tool_versions(&self.ctx),
             perf: crate::perf::measure(all),

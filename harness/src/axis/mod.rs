@@ -60,6 +60,17 @@ pub enum Stage {
     Run,
 }
 
+/// Where the HTML grid's default layout puts an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grid {
+    /// A row, always: the target.
+    Row,
+    /// A column, always.
+    Column,
+    /// A column when its cells do not all share one value.
+    Varying,
+}
+
 /// Why a value was refused: the error's message, the label at the value,
 /// and the one hint.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,6 +95,8 @@ pub struct Axis {
     pub check: fn(&str) -> Result<String, Refusal>,
     /// Shown in JUnit properties and the HTML grid even when empty.
     pub always_shown: bool,
+    /// Where the HTML grid puts it unless told otherwise.
+    pub grid: Grid,
     pub get: fn(&Cell) -> &str,
     pub set: fn(&mut Cell, String),
     /// One line for `--help` and the book's axis table (docs/src/reference/axes.md).
@@ -129,6 +142,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Varying,
         get: |c| &c.go,
         set: |c, v| c.go = v,
         doc: "Go versions: `local` (the `go` on PATH), a release (`1.21.13`) or a minor (`1.22`)",
@@ -141,6 +155,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: false },
         check: any,
         always_shown: true,
+        grid: Grid::Column,
         get: |c| &c.probe,
         set: |c, v| c.probe = v,
         doc: "shipped probes by name, or inline: `{name, lang, source, files}`",
@@ -153,6 +168,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Row,
         get: |c| &c.goos,
         set: |c, v| c.goos = v,
         doc: "target operating systems, checked against `go tool dist list` of each Go",
@@ -165,6 +181,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Row,
         get: |c| &c.goarch,
         set: |c, v| c.goarch = v,
         doc: "target architectures",
@@ -177,6 +194,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: cgo,
         always_shown: true,
+        grid: Grid::Column,
         get: |c| &c.cgo,
         set: |c, v| c.cgo = v,
         doc: "`0`, `1`, or `default` (CGO_ENABLED left unset)",
@@ -189,6 +207,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: cc_request,
         always_shown: true,
+        grid: Grid::Varying,
         get: |c| &c.cc,
         set: |c, v| c.cc = v,
         doc: "the C compiler: `auto`, `gcc`, `clang`, `zig`, `default` (Go's own choice), or a command",
@@ -201,6 +220,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Varying,
         get: |c| &c.buildmode,
         set: |c, v| c.buildmode = v,
         doc: "`-buildmode`, any that `go help buildmode` lists",
@@ -213,6 +233,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: false },
         check: any,
         always_shown: true,
+        grid: Grid::Column,
         get: |c| &c.ldflags,
         set: |c, v| c.ldflags = v,
         doc: "passed whole as `-ldflags=...`",
@@ -225,6 +246,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Varying,
         get: |c| &c.tags,
         set: |c, v| c.tags = v,
         doc: "passed whole as `-tags=...`",
@@ -237,6 +259,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Build { stdlib: true },
         check: any,
         always_shown: true,
+        grid: Grid::Varying,
         get: |c| &c.flags,
         set: |c, v| c.flags = v,
         doc: "further `go build` flags, split on white space",
@@ -249,6 +272,7 @@ pub const AXES: &[Axis] = &[
         stage: Stage::Run,
         check: any,
         always_shown: false,
+        grid: Grid::Varying,
         get: |c| &c.cpu,
         set: |c, v| c.cpu = v,
         doc: "qemu-user `-cpu` models to run under; a cell with a cpu always runs under qemu",

@@ -684,6 +684,7 @@ mod tests {
             goarch: "arm64".into(),
             kernel: "24.0.0".into(),
             cpu: "Apple M2".into(),
+            runner: String::new(),
         };
         let f = emulators(&needs, &mac, &Tools::default());
         let fix = |name: &str| {

@@ -228,7 +228,7 @@ pub fn action_on(tool: &str, os: &str) -> Option<Action> {
                 "install mingw-w64, or use cc: zig",
             ),
             Some(triple) if triple.contains('-') && linux => {
-                let pkg = format!("gcc-{}", triple.replace('_', "-"));
+                let pkg = cross_gcc_package(triple);
                 install_on(
                     os,
                     &[pkg.as_str()],
@@ -247,6 +247,16 @@ pub fn action_on(tool: &str, os: &str) -> Option<Action> {
 /// What only a Linux machine gives: on macOS, a Linux runner in CI or a
 /// Linux VM on the laptop (lima, colima, OrbStack) with crossprobe in it.
 const LINUX_ONLY: &str = "Linux only: run these cells on a Linux runner, or in a Linux VM (lima, colima, OrbStack) with crossprobe inside";
+
+/// Debian's package of the cross gcc for a GNU triple: mingw-w64 for
+/// Windows, else `gcc-TRIPLE` with `_` as `-` (`gcc-x86-64-linux-gnu`).
+pub fn cross_gcc_package(triple: &str) -> String {
+    if triple.ends_with("-w64-mingw32") {
+        "mingw-w64".to_string()
+    } else {
+        format!("gcc-{}", triple.replace('_', "-"))
+    }
+}
 
 /// The record of a missing tool, with doctor's fix, for a cell's result.
 pub fn missing(tool: &str) -> Missing {

@@ -19,29 +19,13 @@ pub mod install;
 mod tools;
 mod versions;
 
+pub use crate::model::Host;
 pub use dirs::{cache_dir, SHARE_DIR};
 pub use tools::{
     discover, discover_for, discover_targets, parse_cpu_models, wasm_exec_node, Tools, Wasi, Wine,
 };
 
-/// The machine, named the way Go names targets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Host {
-    pub goos: String,
-    /// GOARCH spelling: `amd64`, `arm64`, `386`, ...
-    pub goarch: String,
-    /// Kernel release (`uname -r`, `kern.osrelease`).
-    pub kernel: String,
-    /// CPU model, as the OS reports it.
-    pub cpu: String,
-}
-
-impl Host {
-    pub fn target(&self) -> String {
-        format!("{}/{}", self.goos, self.goarch)
-    }
-}
-
+/// This machine, as Go would name it.
 pub fn detect() -> Host {
     let (machine, kernel) = uname();
     Host {
@@ -49,6 +33,7 @@ pub fn detect() -> Host {
         goarch: host_goarch(&machine),
         kernel,
         cpu: cpu_model().unwrap_or(machine),
+        runner: String::new(),
     }
 }
 

@@ -7,18 +7,32 @@ use serde::{Deserialize, Serialize};
 
 use super::CellResult;
 
-/// The machine a run happened on.
+/// The machine a run happens on, named the way Go names targets: what
+/// `host::detect` reads once per run, and what results.json records (as
+/// `os` and `arch`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {
-    pub os: String,
-    pub arch: String,
+    #[serde(rename = "os")]
+    pub goos: String,
+    /// GOARCH spelling: `amd64`, `arm64`, `386`, ...
+    #[serde(rename = "arch")]
+    pub goarch: String,
+    /// Kernel release (`uname -r`, `kern.osrelease`).
     #[serde(default)]
     pub kernel: String,
+    /// CPU model, as the OS reports it.
     #[serde(default)]
     pub cpu: String,
-    /// `--runner NAME` or `CROSSPROBE_RUNNER`, else the host name.
+    /// `--runner NAME` or `CROSSPROBE_RUNNER`, else the host name: the
+    /// session names it for a run's results; empty as detected.
     #[serde(default)]
     pub runner: String,
+}
+
+impl Host {
+    pub fn target(&self) -> String {
+        format!("{}/{}", self.goos, self.goarch)
+    }
 }
 
 /// The whole of `results.json`.

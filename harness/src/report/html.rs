@@ -156,7 +156,7 @@ fn meta(r: &Results) -> Vec<(String, String)> {
 fn host_line(h: &crate::model::Host, shard: Option<&str>) -> String {
     let mut s = format!(
         "{} ({}/{}, {}, {})",
-        h.runner, h.os, h.arch, h.kernel, h.cpu
+        h.runner, h.goos, h.goarch, h.kernel, h.cpu
     );
     if let Some(sh) = shard {
         let _ = write!(s, " shard {sh}");
@@ -228,7 +228,8 @@ fn axes(cells: &[Square]) -> Vec<String> {
 
 /// Rows: the target and its variants (architecture variables such as
 /// GOARM), then the runner and matrix when there are several. Columns:
-/// probe × cgo × ldflags, then whichever other axes vary.
+/// probe × cgo × ldflags, then whichever other axes vary. The axis table
+/// says which axis goes where ([`axis::Grid`]).
 fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String>) {
     let varies = |a: &str| {
         cells
@@ -238,25 +239,28 @@ fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String
             .len()
             > 1
     };
+    let placed = |g: axis::Grid| {
+        axis::AXES
+            .iter()
+            .filter(move |a| a.grid == g)
+            .map(|a| a.key.to_string())
+    };
     let arch_var = |a: &str| crate::target::is_arch_env(a);
-    let mut rows = vec!["goos".to_string(), "goarch".to_string()];
+    let mut rows: Vec<String> = placed(axis::Grid::Row).collect();
     rows.extend(axes.iter().filter(|a| arch_var(a)).cloned());
     for a in ["runner", "matrix"] {
         if varies(a) {
             rows.push(a.to_string());
         }
     }
-    let mut cols = vec![
-        "probe".to_string(),
-        "cgo".to_string(),
-        "ldflags".to_string(),
-    ];
-    let fixed = [
-        "goos", "goarch", "runner", "matrix", "probe", "cgo", "ldflags",
-    ];
+    let mut cols: Vec<String> = placed(axis::Grid::Column).collect();
+    let fixed: Vec<String> = placed(axis::Grid::Row)
+        .chain(placed(axis::Grid::Column))
+        .chain(["runner".to_string(), "matrix".to_string()])
+        .collect();
     cols.extend(
         axes.iter()
-            .filter(|a| !fixed.contains(&a.as_str()) && !arch_var(a) && varies(a))
+            .filter(|a| !fixed.contains(a) && !arch_var(a) && varies(a))
             .cloned(),
     );
     (rows, cols)

@@ -73,7 +73,7 @@ fn check_schemas(paths: &[PathBuf]) -> Result<(), Error> {
 /// The runner a run names, or its OS and arch when it names none.
 fn runner_of(r: &Results) -> String {
     if r.host.runner.is_empty() {
-        format!("{}-{}", r.host.os, r.host.arch)
+        format!("{}-{}", r.host.goos, r.host.goarch)
     } else {
         r.host.runner.clone()
     }
@@ -258,8 +258,8 @@ mod tests {
             started_at: "2025-01-01T00:00:00Z".into(),
             duration_ms: 5,
             host: Host {
-                os: "linux".into(),
-                arch: "amd64".into(),
+                goos: "linux".into(),
+                goarch: "amd64".into(),
                 runner: runner.into(),
                 ..Host::default()
             },

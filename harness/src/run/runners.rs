@@ -332,6 +332,7 @@ mod tests {
             goarch: goarch.into(),
             kernel: "6.1".into(),
             cpu: "test".into(),
+            runner: String::new(),
         }
     }
 

@@ -76,6 +76,7 @@ fn host() -> Host {
         goarch: "amd64".into(),
         kernel: "6.1".into(),
         cpu: "fuzz".into(),
+        runner: String::new(),
     }
 }
 

@@ -115,8 +115,8 @@ fn results(cells: Vec<CellResult>) -> Results {
         started_at: "2025-01-02T03:04:05Z".into(),
         duration_ms: 61_500,
         host: Host {
-            os: "linux".into(),
-            arch: "amd64".into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
             kernel: "6.1".into(),
             cpu: "test".into(),
             runner: "ci-1".into(),

@@ -356,6 +356,7 @@ fn targets_without_a_runner_say_why() {
         goarch: "amd64".into(),
         kernel: String::new(),
         cpu: String::new(),
+        runner: String::new(),
     };
     let reason = |goos, goarch| match run::choose(goos, goarch, &BTreeMap::new(), &linux, tools) {
         Runner::None { reason, .. } => reason,

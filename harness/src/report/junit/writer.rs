@@ -26,7 +26,7 @@ pub(super) fn write_suite<W: Write>(
     let time: u64 = suite.cases.iter().map(case_ms).sum();
     let host = &results.host;
     let hostname = if host.runner.is_empty() {
-        &host.os
+        &host.goos
     } else {
         &host.runner
     };

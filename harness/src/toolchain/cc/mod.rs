@@ -284,10 +284,9 @@ fn resolve(
                     };
                     (c, package)
                 }
-                "windows" => match key.goarch.as_str() {
-                    "amd64" => (vec!["x86_64-w64-mingw32-gcc".into()], "mingw-w64".into()),
-                    "386" => (vec!["i686-w64-mingw32-gcc".into()], "mingw-w64".into()),
-                    _ => {
+                "windows" => match debian_gcc(&key.goos, &key.goarch) {
+                    Some((bin, package)) => (vec![bin], package),
+                    None => {
                         return Err(format!(
                             "no C compiler for {target}: mingw-w64's gcc has no {} target; use cc: zig",
                             key.goarch
@@ -483,6 +482,7 @@ mod tests {
             goarch: "amd64".into(),
             kernel: String::new(),
             cpu: String::new(),
+            runner: String::new(),
         }
     }
 

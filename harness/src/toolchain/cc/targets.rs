@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::host::install::cross_gcc_package;
 use crate::process;
 
 /// The target of a GNU triple as Go names it: `aarch64-linux-gnu` →
@@ -87,12 +88,13 @@ pub fn debian_gcc(goos: &str, goarch: &str) -> Option<(String, String)> {
     match goos {
         "linux" => debian_triples(goarch, false)
             .first()
-            .map(|t| (format!("{t}-gcc"), format!("gcc-{}", t.replace('_', "-")))),
+            .map(|t| (format!("{t}-gcc"), cross_gcc_package(t))),
         "windows" => match goarch {
-            "amd64" => Some(("x86_64-w64-mingw32-gcc".into(), "mingw-w64".into())),
-            "386" => Some(("i686-w64-mingw32-gcc".into(), "mingw-w64".into())),
+            "amd64" => Some("x86_64-w64-mingw32"),
+            "386" => Some("i686-w64-mingw32"),
             _ => None,
-        },
+        }
+        .map(|t| (format!("{t}-gcc"), cross_gcc_package(t))),
         _ => None,
     }
 }
