@@ -35,5 +35,6 @@ mod tests {
         assert_eq!(quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote("linux/amd64/cgo0/hello"), "linux/amd64/cgo0/hello");
+        assert_eq!(quote("$HOME"), "'$HOME'");
     }
 }

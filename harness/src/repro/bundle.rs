@@ -392,17 +392,3 @@ fn replay_script(
     );
     s
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("GOARCH=arm"), "GOARCH=arm");
-        assert_eq!(quote(""), "''");
-        assert_eq!(quote("-ldflags=-s -w"), "'-ldflags=-s -w'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote("$HOME"), "'$HOME'");
-    }
-}

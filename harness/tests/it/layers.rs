@@ -12,7 +12,7 @@
 //! What fails names the file and line of each offending import.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The most non-test lines one file may hold.
 const MAX_LINES: usize = 600;
@@ -31,20 +31,12 @@ fn the_crate_keeps_its_declared_layers() {
 #[test]
 fn every_file_is_under_the_line_limit() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut long = Vec::new();
-    for f in rust_files(&src) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let lines = text
-            .lines()
-            .take_while(|l| l.trim() != "#[cfg(test)]")
-            .count();
-        if lines >= MAX_LINES {
-            long.push(format!(
-                "{}: {lines} lines before its tests",
-                f.strip_prefix(&src).unwrap().display()
-            ));
-        }
-    }
+    let long: Vec<String> = Crate::read(&src, crossprobe::LAYERS)
+        .files
+        .values()
+        .filter(|f| f.lines >= MAX_LINES)
+        .map(|f| format!("{}: {} lines before its tests", f.rel, f.lines))
+        .collect();
     assert!(
         long.is_empty(),
         "split these files (at most {MAX_LINES} lines of code each):\n{}",
@@ -119,23 +111,6 @@ fn the_checker_finds_what_it_is_for() {
     assert!(!problems.contains("axisless"), "{problems}");
 }
 
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// One import: where it is written and the module path it names.
 struct Import {
     line: usize,
@@ -149,9 +124,17 @@ struct Import {
 struct Crate {
     /// The layers' modules, in order, each with its layer's name.
     declared: Vec<(String, String)>,
-    /// Module path (`["pipeline", "group"]`) to its file, relative to src,
-    /// and its non-test imports.
-    files: BTreeMap<Vec<String>, (String, Vec<Import>)>,
+    /// Module path (`["pipeline", "group"]`) to its file.
+    files: BTreeMap<Vec<String>, File>,
+}
+
+/// One file the crate compiles outside tests.
+struct File {
+    /// Its path relative to src.
+    rel: String,
+    /// Its lines before the first `#[cfg(test)]`.
+    lines: usize,
+    imports: Vec<Import>,
 }
 
 impl Crate {
@@ -165,7 +148,12 @@ impl Crate {
         let mut texts = BTreeMap::new();
         let mut todo = vec![(Vec::<String>::new(), src.join("lib.rs"))];
         while let Some((path, file)) = todo.pop() {
-            let code = code_of(&std::fs::read_to_string(&file).unwrap());
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines = text
+                .lines()
+                .take_while(|l| l.trim() != "#[cfg(test)]")
+                .count();
+            let code = code_of(&text);
             let dir = match file.file_name().and_then(|n| n.to_str()) {
                 Some("lib.rs" | "mod.rs") => file.parent().unwrap().to_path_buf(),
                 _ => file.with_extension(""),
@@ -184,14 +172,21 @@ impl Crate {
                 }
             }
             let rel = file.strip_prefix(src).unwrap().display().to_string();
-            texts.insert(path, (rel, code));
+            texts.insert(path, (rel, lines, code));
         }
         let modules: BTreeSet<Vec<String>> = texts.keys().cloned().collect();
         let files = texts
             .into_iter()
-            .map(|(path, (rel, code))| {
+            .map(|(path, (rel, lines, code))| {
                 let imports = imports(&code, &path, &modules);
-                (path, (rel, imports))
+                (
+                    path,
+                    File {
+                        rel,
+                        lines,
+                        imports,
+                    },
+                )
             })
             .collect();
         Crate { declared, files }
@@ -221,7 +216,7 @@ impl Crate {
         }
         let mut top: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut within: BTreeMap<Vec<String>, Vec<(String, String, String)>> = BTreeMap::new();
-        for (path, (rel, imports)) in &self.files {
+        for (path, File { rel, imports, .. }) in &self.files {
             let Some(from) = path.first() else {
                 continue;
             };
