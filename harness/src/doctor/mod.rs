@@ -1,7 +1,8 @@
 //! Doctor: checks what a run will need before it starts, each item OK, WARN
 //! or FAIL with the exact command that fixes it.
 //!
-//! - `checks` looks: Go, C toolchains, emulators, limits;
+//! - `checks` looks at Go, the C toolchains and the limits; `runners` at
+//!   the emulators and runtimes, wine's set-up and the sandbox;
 //! - `fix` runs the fixes it can (`crossprobe doctor --fix`).
 //!
 //! Which C compiler builds for which target is the toolchain's
@@ -13,6 +14,7 @@
 
 pub mod checks;
 pub mod fix;
+pub mod runners;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -216,8 +218,8 @@ pub fn examine(needs: &Needs, out_dir: &std::path::Path) -> Vec<Finding> {
     let host = crate::host::detect();
     let mut v = go.findings;
     v.extend(checks::c_toolchains(needs, go.go.as_deref()));
-    v.extend(checks::emulators(needs, &host, &tools));
-    v.push(checks::sandbox(&host.goos));
+    v.extend(runners::emulators(needs, &host, &tools));
+    v.push(runners::sandbox(&host.goos));
     v.extend(checks::limits(out_dir, go.gocache.as_deref()));
     v
 }
@@ -282,4 +284,9 @@ pub fn render_json(findings: &[Finding]) -> String {
         "findings": findings,
     });
     serde_json::to_string_pretty(&v).expect("findings serialise")
+}
+
+/// `linux/arm64` → (`linux`, `arm64`).
+fn split_target(t: &str) -> (&str, &str) {
+    t.split_once('/').unwrap_or((t, ""))
 }
