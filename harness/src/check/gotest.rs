@@ -41,23 +41,59 @@ pub fn outcome(
                     )),
                 );
             }
-            let failed: Vec<&str> = tests
+            let failed: Vec<&TestResult> = tests
                 .tests
                 .iter()
                 .filter(|t| t.outcome == TestOutcome::Fail && !has_failed_child(tests, &t.name))
-                .map(|t| t.name.as_str())
                 .collect();
+            // The first failure's own words: what the summary shows.
+            let said = |t: &TestResult| match t.assertion() {
+                a if a.is_empty() => String::new(),
+                a => format!(": {a}"),
+            };
             match failed.as_slice() {
+                // No test ran: TestMain (or init) failed, and what it said
+                // may take more than its first line (`log.Fatalf("setup
+                // failed\ncause: …")`). A runtime's own fatal line (a panic,
+                // TSan under qemu) already says it.
+                [] if tests.tests.is_empty() && logged(&run.stderr.text) => {
+                    let said: Vec<&str> = run
+                        .stderr
+                        .text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .take(4)
+                        .collect();
+                    let said: String = said.join(" ").chars().take(400).collect();
+                    (outcome, Some(format!("{said} ({})", run.exit)))
+                }
                 [] => (outcome, reason),
-                [one] => (outcome, Some(format!("{one} failed"))),
+                [one] => (outcome, Some(format!("{} failed{}", one.name, said(one)))),
                 [first, rest @ ..] => (
                     outcome,
-                    Some(format!("{first} and {} more tests failed", rest.len())),
+                    Some(format!(
+                        "{} and {} more tests failed{}",
+                        first.name,
+                        rest.len(),
+                        said(first)
+                    )),
                 ),
             }
         }
         o => (o, reason),
     }
+}
+
+/// Whether a test binary's stderr is a program's own log, not a runtime's
+/// fatal error (which `check::first_relevant` already picks).
+fn logged(stderr: &str) -> bool {
+    let first = stderr.lines().map(str::trim).find(|l| !l.is_empty());
+    first.is_some_and(|l| {
+        !["panic:", "fatal error:", "FATAL:"]
+            .iter()
+            .any(|s| l.contains(s))
+    })
 }
 
 fn has_failed_child(tests: &Converted, name: &str) -> bool {

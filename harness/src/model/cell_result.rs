@@ -27,6 +27,62 @@ pub struct TestResult {
     pub message: String,
 }
 
+impl TestResult {
+    /// What a failing test said, on one line: its first `file:line:` entry
+    /// with the lines that continue it. go test indents an entry by 4
+    /// spaces and its continuation lines by 8, and `t.Errorf("\n got %v")`
+    /// leaves the prefix line empty: `x_test.go:40:` alone says nothing, so
+    /// the message that follows is joined to it. An entry with nothing in
+    /// it at all (`t.Log("")`) gives way to the next. Output with no entry
+    /// (an Example's got/want, a panic) gives its first lines.
+    pub fn assertion(&self) -> String {
+        const LINES: usize = 4;
+        const CHARS: usize = 400;
+        let mut entries: Vec<(String, Vec<String>)> = Vec::new();
+        let mut loose: Vec<String> = Vec::new();
+        for line in self.output.lines() {
+            let text = line.trim();
+            if text.is_empty() {
+                continue;
+            }
+            match location(text) {
+                Some((at, rest)) if !line.starts_with("        ") => {
+                    let rest = rest.trim();
+                    let first = (!rest.is_empty()).then(|| rest.to_string());
+                    entries.push((at.to_string(), first.into_iter().collect()));
+                }
+                _ => match entries.last_mut() {
+                    Some((_, said)) => said.push(text.to_string()),
+                    None => loose.push(text.to_string()),
+                },
+            }
+        }
+        let line = match entries.iter().find(|(_, said)| !said.is_empty()) {
+            Some((at, said)) => format!("{at}: {}", said[..said.len().min(LINES)].join(" ")),
+            None => match entries.first() {
+                Some((at, _)) => format!("{at}:"),
+                None => loose[..loose.len().min(LINES)].join(" "),
+            },
+        };
+        match line.char_indices().nth(CHARS) {
+            Some((i, _)) => format!("{}…", &line[..i]),
+            None => line,
+        }
+    }
+}
+
+/// `x_test.go:40: rest` → (`x_test.go:40`, ` rest`): go test's prefix of
+/// a test's log entry.
+fn location(text: &str) -> Option<(&str, &str)> {
+    let (file, rest) = text.split_once(".go:")?;
+    if file.is_empty() || file.contains(char::is_whitespace) {
+        return None;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let after = rest[digits..].strip_prefix(':')?;
+    (digits > 0).then(|| (&text[..file.len() + 4 + digits], after))
+}
+
 /// How a child process ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exit {
@@ -255,5 +311,68 @@ impl CellResult {
         self.phases
             .iter()
             .flat_map(|p| p.commands.iter().map(move |c| (p.name, c)))
+    }
+}
+
+#[cfg(test)]
+mod assertion_tests {
+    use super::*;
+
+    fn failed(output: &str) -> TestResult {
+        TestResult {
+            name: "TestX".into(),
+            package: "p".into(),
+            outcome: TestOutcome::Fail,
+            duration_ms: 0,
+            output: output.into(),
+            met: false,
+            message: "failed".into(),
+        }
+    }
+
+    #[test]
+    fn a_message_that_starts_on_the_next_line_is_joined_to_its_prefix() {
+        // t.Errorf("\n got: %d\nwant: %d", 1, 2), as go test prints it.
+        let t = failed("    says_test.go:6: \n         got: 1\n        want: 2\n");
+        assert_eq!(t.assertion(), "says_test.go:6: got: 1 want: 2");
+    }
+
+    #[test]
+    fn an_empty_entry_gives_way_to_the_next() {
+        // xxhash's TestInlining under wine: t.Log of an empty output, then
+        // t.Fatal.
+        let t = failed(
+            "    xxhash_unsafe_test.go:40: \n    xxhash_unsafe_test.go:41: exec: \"go\": executable file not found in %PATH%\n",
+        );
+        assert_eq!(
+            t.assertion(),
+            "xxhash_unsafe_test.go:41: exec: \"go\": executable file not found in %PATH%"
+        );
+    }
+
+    #[test]
+    fn one_line_entries_stay_as_they_are_and_only_the_first_is_taken() {
+        let t = failed(
+            "    compress_test.go:208: open ../testdata/e.txt: no such file or directory\n    compress_test.go:210: second\n",
+        );
+        assert_eq!(
+            t.assertion(),
+            "compress_test.go:208: open ../testdata/e.txt: no such file or directory"
+        );
+    }
+
+    #[test]
+    fn output_with_no_entry_gives_its_first_lines() {
+        // A failing Example.
+        let t = failed("got:\nhello\nwant:\nhullo\n");
+        assert_eq!(t.assertion(), "got: hello want: hullo");
+        assert_eq!(failed("").assertion(), "");
+        assert_eq!(failed("    a_test.go:3: \n").assertion(), "a_test.go:3:");
+    }
+
+    #[test]
+    fn a_long_message_is_cut() {
+        let t = failed(&format!("    a_test.go:3: {}\n", "x".repeat(1000)));
+        assert_eq!(t.assertion().chars().count(), 401);
     }
 }

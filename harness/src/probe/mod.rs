@@ -109,10 +109,21 @@ pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
         _ => m.args.clone(),
     };
     let package = m.package(&cell.package);
+    // The target, as `GOARCH=… go test -exec …` exports it: a test that
+    // runs `go` builds for the cell's target, not the host. (The env axes,
+    // GOARM and friends, reach every probe through cell.env.)
+    let mut env = BTreeMap::from([
+        ("GOOS".to_string(), cell.goos.clone()),
+        ("GOARCH".to_string(), cell.goarch.clone()),
+    ]);
+    if cell.cgo != "default" {
+        env.insert("CGO_ENABLED".to_string(), cell.cgo.clone());
+    }
+    env.extend(m.env.clone());
     RunSpec {
         args,
         cwd: package.map(|p| p.dir.clone()),
-        env: m.env.clone(),
+        env,
         events_of: package.map(|p| p.import_path.clone()),
     }
 }

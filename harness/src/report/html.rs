@@ -196,12 +196,9 @@ fn square(r: &CellResult) -> Square {
             .tests
             .iter()
             .filter(|t| t.outcome == crate::model::TestOutcome::Fail)
-            .map(|t| {
-                let first = t.output.lines().map(str::trim).find(|l| !l.is_empty());
-                match first {
-                    Some(l) => format!("{} ({}): {l}", t.name, t.package),
-                    None => format!("{} ({})", t.name, t.package),
-                }
+            .map(|t| match t.assertion() {
+                a if a.is_empty() => format!("{} ({})", t.name, t.package),
+                a => format!("{} ({}): {a}", t.name, t.package),
             })
             .collect(),
         cached: r.cached,

@@ -21,6 +21,7 @@ mod errors;
 mod exec;
 mod expand;
 mod fuzz;
+mod gotest;
 mod html;
 mod inspect;
 mod install;

@@ -173,10 +173,9 @@ pub(super) fn status(r: &CellResult) -> Status {
 pub(super) fn test_status(t: &TestResult) -> Status {
     match t.outcome {
         _ if !t.met => {
-            let first = first_line(&t.output);
-            let message = match (t.message.as_str(), first) {
-                ("failed", "") => "failed".to_string(),
-                ("failed", f) => f.to_string(),
+            let message = match (t.message.as_str(), t.assertion()) {
+                ("failed", a) if a.is_empty() => "failed".to_string(),
+                ("failed", a) => a,
                 (m, _) => m.to_string(),
             };
             Status::Failed {
