@@ -64,18 +64,6 @@ impl JsonSchema for ProbeRef {
     }
 }
 
-/// `lang:` of an inline probe.
-pub struct Lang;
-
-impl JsonSchema for Lang {
-    fn schema_name() -> Cow<'static, str> {
-        "Lang".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "enum": ["go", "c"], "default": "go"})
-    }
-}
-
 impl JsonSchema for Axes {
     fn schema_name() -> Cow<'static, str> {
         "Axes".into()

@@ -119,6 +119,18 @@ impl<'de> Deserialize<'de> for ProbeRef {
     }
 }
 
+/// `lang:` of an inline probe, in the JSON Schema (see `json_schema`).
+pub struct Lang;
+
+impl JsonSchema for Lang {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Lang".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "enum": ["go", "c"], "default": "go"})
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InlineProbe {
@@ -126,7 +138,7 @@ pub struct InlineProbe {
     pub name: Spanned<String>,
     /// `go` (the default) or `c`.
     #[serde(default = "default_lang")]
-    #[schemars(with = "super::json_schema::Lang")]
+    #[schemars(with = "Lang")]
     pub lang: Spanned<String>,
     pub source: Option<String>,
     /// The module root, relative to the matrix file.

@@ -78,7 +78,8 @@ fn the_checker_finds_what_it_is_for() {
         "run/a.rs",
         "use super::b::B;\nuse crate::model;\npub struct A;\n",
     );
-    write("run/b.rs", "pub struct B(crate::run::a::A);\n");
+    // A path in an attribute's string is an import too: a derive expands it.
+    write("run/b.rs", "#[serde(with = \"super::a\")]\npub struct B;\n");
     // A test-only file imports what it likes.
     write("run/tests.rs", "use crate::cli;\n");
     write("engine.rs", "use crate::model;\nuse crate::run::a::A;\n");
@@ -360,11 +361,14 @@ fn declared_mods(code: &str) -> Vec<String> {
 
 /// The source with comments, string and char literals blanked (newlines
 /// kept, so that lines still count), and every item under `#[cfg(test)]`
-/// removed.
+/// removed. A string inside an attribute is kept, quotes aside: a path in
+/// `#[serde(with = "...")]` is code the derive expands.
 fn code_of(text: &str) -> String {
     let b: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
+    // Bracket depth inside an attribute; 0 outside one.
+    let mut attr = 0usize;
     let blank = |out: &mut String, c: char| out.push(if c == '\n' { '\n' } else { ' ' });
     while i < b.len() {
         let c = b[i];
@@ -417,17 +421,34 @@ fn code_of(text: &str) -> String {
             out.push_str("\"\"");
             i = j;
         } else if c == '"' {
+            out.push(' ');
             i += 1;
             while i < b.len() && b[i] != '"' {
                 if b[i] == '\\' {
                     i += 1;
                 }
-                if let Some(&ch) = b.get(i) {
-                    blank(&mut out, ch);
+                match b.get(i) {
+                    Some(&ch) if attr > 0 => out.push(ch),
+                    Some(&ch) => blank(&mut out, ch),
+                    None => {}
                 }
                 i += 1;
             }
-            out.push_str("\"\"");
+            out.push(' ');
+            i += 1;
+        } else if c == '#' && (next == Some('[') || next == Some('!')) {
+            attr = 1;
+            out.push(c);
+            i += 1;
+            while i < b.len() && b[i] != '[' {
+                out.push(b[i]);
+                i += 1;
+            }
+            out.push('[');
+            i += 1;
+        } else if attr > 0 && (c == '[' || c == ']') {
+            attr = if c == '[' { attr + 1 } else { attr - 1 };
+            out.push(c);
             i += 1;
         } else if c == '\'' && next == Some('\\') {
             // '\n', '\'', '\u{..}'
