@@ -253,6 +253,15 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         };
         return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
     }
+    if let Some(why) = probe_of(cell, ctx).module().and_then(|m| m.absent(cell)) {
+        // Not on this target, as `GOOS=… go test ./...` leaves it out: a
+        // skip in Go's words, never a build that fails.
+        let obs = Observed {
+            skip: Some(why.to_string()),
+            ..Observed::default()
+        };
+        return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
+    }
     let sources = probe::sources(cell, probe_of(cell, ctx), go)
         .map_err(|why| Box::new(render_failed(cell, why)))?;
     let plan = plan(cell, ctx, Path::new(KEY_DIR));

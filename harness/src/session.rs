@@ -186,7 +186,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
         .map(|g| g.goroot.clone());
     let tools = host::discover_targets(local_root.as_deref(), &targets(&matrices));
     let mut cells = Vec::new();
-    let mut warnings = modules(&mut matrices, &gos, strict)?;
+    let mut warnings = modules(&mut matrices, &gos, strict, max_cells)?;
     warnings.extend(complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
@@ -328,6 +328,7 @@ fn modules(
     matrices: &mut [Matrix],
     gos: &BTreeMap<String, GoToolchain>,
     strict: bool,
+    max_cells: usize,
 ) -> miette::Result<Vec<String>> {
     let mut warnings = Vec::new();
     let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
@@ -345,7 +346,8 @@ fn modules(
         if usable.is_empty() {
             continue;
         }
-        let found = crate::probe::module::resolve(&mx.source, &mut mx.probes, &usable)?;
+        let targets = expand::listing_targets(mx, max_cells)?;
+        let found = crate::probe::module::resolve(&mx.source, &mut mx.probes, &usable, &targets)?;
         if strict && !found.is_empty() {
             return Err(Error::Usage {
                 message: found.join("\n"),

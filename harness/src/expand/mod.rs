@@ -20,7 +20,7 @@ use miette::SourceSpan;
 use crate::axis;
 use crate::errors::{Error, InputError};
 use crate::load::Matrix;
-use crate::model::{Cell, Expectation, Runner, RunnerKind};
+use crate::model::{Cell, Expectation, ListTarget, Runner, RunnerKind};
 use crate::toolchain::go::GoToolchain;
 
 pub mod shard;
@@ -61,54 +61,7 @@ pub fn expand(
     gos: &BTreeMap<String, GoToolchain>,
     opts: &Options,
 ) -> miette::Result<Expanded> {
-    let (mut combos, spans) = product(m, opts.max_cells)?;
-
-    combos.retain(|c| !m.exclude.iter().any(|e| matches_all(c, &e.value)));
-    let mut spans_of: Vec<Spans> = combos.iter().map(|c| spans.of(c)).collect();
-    if combos.is_empty() && m.include.is_empty() {
-        let span = m
-            .exclude
-            .first()
-            .map_or(SourceSpan::new(0.into(), 0), |e| e.span);
-        return Err(Error::from(InputError::new(
-            &m.source,
-            span,
-            "the matrix is empty after exclude",
-            "these exclusions remove every cell",
-            Some("loosen an exclude entry (each removes the cells that match all of its keys), or add an include".into()),
-        ))
-        .into());
-    }
-
-    // GitHub Actions' rule: an entry extends every combination of the
-    // product that it does not contradict; one that extends none is a new
-    // combination, which later entries leave alone.
-    let mut added: Vec<(Combo, Spans)> = Vec::new();
-    for inc in &m.include {
-        let mut extended = false;
-        for (c, s) in combos.iter_mut().zip(spans_of.iter_mut()) {
-            if contradicts(c, &inc.value, m) {
-                continue;
-            }
-            for (k, v) in &inc.value {
-                c.insert(k.clone(), v.value.clone());
-                s.0.insert(k.clone(), v.span);
-            }
-            extended = true;
-        }
-        if !extended {
-            for new in new_from_include(m, inc)? {
-                if combos.len() + added.len() >= opts.max_cells {
-                    return Err(too_many(m, opts.max_cells));
-                }
-                added.push(new);
-            }
-        }
-    }
-    for (c, s) in added {
-        combos.push(c);
-        spans_of.push(s);
-    }
+    let (combos, spans_of, spans) = combos(m, opts.max_cells)?;
 
     let mut seen = HashSet::new();
     let mut cells = Vec::new();
@@ -172,6 +125,78 @@ pub fn expand(
         .collect();
     warnings.extend(idle_cc(m, &cells, &spans));
     Ok(Expanded { cells, warnings })
+}
+
+/// Steps 1 to 3: the combinations of axis values the matrix asks for, and
+/// where each value was written.
+fn combos(m: &Matrix, max_cells: usize) -> miette::Result<(Vec<Combo>, Vec<Spans>, AxisSpans)> {
+    let (mut combos, spans) = product(m, max_cells)?;
+
+    combos.retain(|c| !m.exclude.iter().any(|e| matches_all(c, &e.value)));
+    let mut spans_of: Vec<Spans> = combos.iter().map(|c| spans.of(c)).collect();
+    if combos.is_empty() && m.include.is_empty() {
+        let span = m
+            .exclude
+            .first()
+            .map_or(SourceSpan::new(0.into(), 0), |e| e.span);
+        return Err(Error::from(InputError::new(
+            &m.source,
+            span,
+            "the matrix is empty after exclude",
+            "these exclusions remove every cell",
+            Some("loosen an exclude entry (each removes the cells that match all of its keys), or add an include".into()),
+        ))
+        .into());
+    }
+
+    // GitHub Actions' rule: an entry extends every combination of the
+    // product that it does not contradict; one that extends none is a new
+    // combination, which later entries leave alone.
+    let mut added: Vec<(Combo, Spans)> = Vec::new();
+    for inc in &m.include {
+        let mut extended = false;
+        for (c, s) in combos.iter_mut().zip(spans_of.iter_mut()) {
+            if contradicts(c, &inc.value, m) {
+                continue;
+            }
+            for (k, v) in &inc.value {
+                c.insert(k.clone(), v.value.clone());
+                s.0.insert(k.clone(), v.span);
+            }
+            extended = true;
+        }
+        if !extended {
+            for new in new_from_include(m, inc)? {
+                if combos.len() + added.len() >= max_cells {
+                    return Err(too_many(m, max_cells));
+                }
+                added.push(new);
+            }
+        }
+    }
+    for (c, s) in added {
+        combos.push(c);
+        spans_of.push(s);
+    }
+    Ok((combos, spans_of, spans))
+}
+
+/// What each module probe's packages are listed for: the distinct
+/// (goos, goarch, cgo, tags) of its combinations. A package's files, and
+/// so whether it is on a target at all, hang on these alone.
+pub fn listing_targets(
+    m: &Matrix,
+    max_cells: usize,
+) -> miette::Result<BTreeMap<String, std::collections::BTreeSet<ListTarget>>> {
+    let (combos, ..) = combos(m, max_cells)?;
+    let mut out: BTreeMap<String, std::collections::BTreeSet<ListTarget>> = BTreeMap::new();
+    for c in &combos {
+        let cell = to_cell(m, c);
+        out.entry(cell.probe.clone())
+            .or_default()
+            .insert(ListTarget::of(&cell));
+    }
+    Ok(out)
 }
 
 fn too_many(m: &Matrix, max: usize) -> miette::Report {

@@ -115,14 +115,67 @@ pub struct Package {
     /// Its name in a cell id: the path inside the module.
     pub id: String,
     /// A hash of every file in the directories its build reads inside the
-    /// module: its own and those of its dependencies there.
+    /// module: its own and those of its dependencies there, on every
+    /// target it is on.
     pub content: String,
+    /// The targets ([`ListTarget::key`]) the package is not on, and why,
+    /// in Go's words: its build constraints exclude every file there, or
+    /// (for `test:`) it has no test files there. Its cells there are skips.
+    pub absent: BTreeMap<String, String>,
+}
+
+/// What decides which files, and so which packages, a target builds: the
+/// build constraints see GOOS, GOARCH, cgo and the tags. A module probe's
+/// packages are listed once for each of these its cells have.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ListTarget {
+    pub goos: String,
+    pub goarch: String,
+    /// `0`, `1`, or `default`.
+    pub cgo: String,
+    pub tags: String,
+}
+
+impl ListTarget {
+    pub fn of(cell: &super::Cell) -> ListTarget {
+        ListTarget {
+            goos: cell.goos.clone(),
+            goarch: cell.goarch.clone(),
+            cgo: cell.cgo.clone(),
+            tags: cell.tags.clone(),
+        }
+    }
+
+    /// `windows/amd64`, `linux/arm64/cgo1/tags=x,y`: how a package's
+    /// absence is keyed, and how a reason names the target.
+    pub fn key(&self) -> String {
+        let mut k = format!("{}/{}", self.goos, self.goarch);
+        if self.cgo != "default" {
+            k.push_str(&format!("/cgo{}", self.cgo));
+        }
+        if !self.tags.is_empty() {
+            k.push_str(&format!("/tags={}", self.tags));
+        }
+        k
+    }
 }
 
 impl ModuleProbe {
     /// The package a `test:` cell builds, by its id part.
     pub fn package(&self, id: &str) -> Option<&Package> {
         self.packages.iter().find(|p| p.id == id)
+    }
+
+    /// Why the package a cell builds is not on the cell's target, if it
+    /// is not.
+    pub fn absent(&self, cell: &super::Cell) -> Option<&str> {
+        let p = match cell.package.as_str() {
+            "" => self.packages.first(),
+            id => self.package(id),
+        }?;
+        p.absent
+            .get(&ListTarget::of(cell).key())
+            .map(String::as_str)
     }
 
     /// The `-mod` flag, when the module's rules need one.

@@ -4,6 +4,9 @@
 //!
 //! - a test sees its target's GOOS/GOARCH/CGO_ENABLED, as the loop exports
 //!   them, and a `go` it runs answers for that target;
+//! - packages are listed per target: a package with no files for a target
+//!   is not on it (a skip in Go's words), never a failing cell, and one
+//!   that exists only for a target is tested there;
 //! - a failing test's message is its assertion, not its first line.
 
 use crate::common::{self, Test};
@@ -119,4 +122,79 @@ fn a_failing_tests_message_is_its_assertion_not_its_first_line() {
         why.contains("setup failed") && why.contains("cause: no fixture"),
         "{why}"
     );
+}
+
+#[test]
+fn a_package_with_no_files_for_a_target_is_not_on_it_and_one_only_for_a_target_is_tested_there() {
+    if !common::require_tool("wine64", "the per-target listing test is left out") {
+        return;
+    }
+    let test = |pkg: &str, tag: &str| {
+        format!("{tag}package {pkg}\n\nimport \"testing\"\n\nfunc TestIsHere(t *testing.T) {{}}\n")
+    };
+    let r = Test::new()
+        .file("go.mod", "module example.com/split\n\ngo 1.21\n")
+        .file("winonly/w.go", "//go:build windows\n\npackage winonly\n")
+        .file("winonly/w_test.go", test("winonly", "//go:build windows\n\n"))
+        .file("unixonly/u.go", "//go:build unix\n\npackage unixonly\n")
+        .file("unixonly/u_test.go", test("unixonly", "//go:build unix\n\n"))
+        // Files everywhere, tests only on linux.
+        .file("both/b.go", "package both\n")
+        .file("both/b_linux_test.go", test("both", ""))
+        .matrix(
+            "name: split\nprobes:\n  - name: unit\n    test: ./...\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n  include:\n    - {goos: windows, goarch: amd64}\n",
+        )
+        .run();
+    let cells = r.cells("split");
+    let outcome = |id: &str| {
+        cells
+            .get(id)
+            .unwrap_or_else(|| panic!("no cell {id} in {:?}", cells.keys()))
+            .outcome
+    };
+    assert_eq!(outcome("linux/amd64/cgo0/unit/unixonly"), Outcome::Pass);
+    assert_eq!(outcome("linux/amd64/cgo0/unit/both"), Outcome::Pass);
+    assert_eq!(outcome("windows/amd64/cgo0/unit/winonly"), Outcome::Pass);
+    for id in [
+        "linux/amd64/cgo0/unit/winonly",
+        "windows/amd64/cgo0/unit/unixonly",
+    ] {
+        let c = &cells[id];
+        assert_eq!(c.outcome, Outcome::Skip, "{id}: {c:#?}");
+        // Go's words, from `GOOS=… go list` of that package, with the path
+        // from the module's root.
+        let (dir, target) = (
+            id.rsplit('/').next().unwrap(),
+            id.rsplitn(3, '/').nth(2).unwrap(),
+        );
+        assert_eq!(
+            c.reason.as_deref(),
+            Some(
+                format!("not on {target}: build constraints exclude all Go files in {dir}")
+                    .as_str()
+            ),
+            "{id}"
+        );
+        assert!(
+            c.phases.iter().all(|p| p.commands.is_empty()),
+            "{id}: nothing is built: {c:#?}"
+        );
+    }
+    // No test files on windows: as `go test` says, never a failure.
+    let c = &cells["windows/amd64/cgo0/unit/both"];
+    assert_eq!(c.outcome, Outcome::Skip, "{c:#?}");
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("no test files on windows/amd64/cgo0")
+    );
+    assert_eq!(cells.len(), 6, "{:?}", cells.keys());
+    assert!(cells.values().all(|c| c.verdict.met), "{cells:#?}");
+    // The one test of each package that is on a target ran there.
+    for id in [
+        "linux/amd64/cgo0/unit/unixonly",
+        "linux/amd64/cgo0/unit/both",
+        "windows/amd64/cgo0/unit/winonly",
+    ] {
+        assert_eq!(cells[id].tests.len(), 1, "{id}: {:#?}", cells[id]);
+    }
 }

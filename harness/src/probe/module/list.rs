@@ -3,7 +3,7 @@
 //! runs ([`super::memo`]).
 
 use super::*;
-use crate::model::ModuleProbe;
+use crate::model::ListTarget;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -78,6 +78,14 @@ pub(super) struct Found {
     /// The directories the build reads, and whether with their tests.
     pub(super) read: BTreeSet<(PathBuf, bool)>,
     pub(super) embeds: Vec<PathBuf>,
+    /// What go list said was wrong with it on this target, the module's
+    /// root taken out of the paths: "build constraints exclude all Go
+    /// files in winonly".
+    #[serde(default)]
+    pub(super) error: Option<String>,
+    /// A `test:` package with no test files on this target.
+    #[serde(default)]
+    pub(super) no_tests: bool,
 }
 
 impl Listing {
@@ -110,14 +118,14 @@ pub(super) fn list(
     inline: &str,
     pattern: &str,
     vendor: bool,
-    go: &GoToolchain,
+    (go, target): (&GoToolchain, &ListTarget),
 ) -> Result<(Listing, bool), Failure> {
     let err = |message: String, label: &'static str, help: &'static str| Failure {
         message,
         label,
         help,
     };
-    let env = env(go);
+    let env = target_env(go, target);
     let go_s = go.go.display().to_string();
     let path = process::query_in(
         &[&go_s, "list", "-m", "-f", "{{.Path}}"],
@@ -159,9 +167,13 @@ pub(super) fn list(
         })?;
     }
     let overlay_flag = format!("-overlay={}", scratch.path().join("overlay.json").display());
+    let tags_flag = format!("-tags={}", target.tags);
     let mut argv = vec![go_s.as_str(), "list", "-e", "-deps", "-test", "-json"];
     if vendor {
         argv.push("-mod=vendor");
+    }
+    if !target.tags.is_empty() {
+        argv.push(&tags_flag);
     }
     if m.kind == Kind::Source {
         argv.push(&overlay_flag);
@@ -180,22 +192,27 @@ pub(super) fn list(
         .iter()
         .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
         .collect();
-    if let Some(e) = top.iter().find_map(|l| l.error.as_ref()) {
-        // Go names files by absolute path; the matrix names them from
-        // the module's root.
-        let root = format!("{}/", m.root.display());
-        return Err(err(
-            format!("go list: {}", e.err.trim().replace(&root, "")),
-            "this package",
-            "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
-        ));
-    }
     let by_path: BTreeMap<&str, &Listed> =
         listed.iter().map(|l| (l.import_path.as_str(), l)).collect();
     let mut packages = Vec::new();
     for l in &top {
         let has_tests = !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
+        let mut found = Found {
+            import_path: l.import_path.clone(),
+            dir: PathBuf::from(&l.dir),
+            id: package_id(&path, &l.import_path),
+            read: BTreeSet::new(),
+            embeds: Vec::new(),
+            error: l.error.as_ref().map(|e| relative(&e.err, &m.root)),
+            no_tests: false,
+        };
+        if found.error.is_some() {
+            packages.push(found);
+            continue;
+        }
         if matches!(m.kind, Kind::Test(_)) && !has_tests {
+            found.no_tests = true;
+            packages.push(found);
             continue;
         }
         if let (Kind::Package(_), false) = (&m.kind, l.name == "main") {
@@ -237,13 +254,9 @@ pub(super) fn list(
                 }
             }
         }
-        packages.push(Found {
-            import_path: l.import_path.clone(),
-            dir: PathBuf::from(&l.dir),
-            id: package_id(&path, &l.import_path),
-            read,
-            embeds,
-        });
+        found.read = read;
+        found.embeds = embeds;
+        packages.push(found);
     }
     // A package of no module version that is not Go's own is the main
     // module's or a local replacement's: its files may change.
@@ -265,6 +278,68 @@ pub(super) fn list(
         },
         clean,
     ))
+}
+
+/// Why each of `packages` is not on `target`, when a listing of the
+/// probe's pattern there left them out: go list's error for each, asked
+/// by import path (Go leaves out of `./...` a package whose build
+/// constraints exclude every file, and says so only when asked for it).
+pub(super) fn why_not_listed(
+    m: &ModuleProbe,
+    packages: &[&str],
+    vendor: bool,
+    (go, target): (&GoToolchain, &ListTarget),
+) -> Result<BTreeMap<String, Option<String>>, String> {
+    let go_s = go.go.display().to_string();
+    let tags_flag = format!("-tags={}", target.tags);
+    let mut argv = vec![go_s.as_str(), "list", "-e", "-test=false", "-json"];
+    if vendor {
+        argv.push("-mod=vendor");
+    }
+    if !target.tags.is_empty() {
+        argv.push(&tags_flag);
+    }
+    argv.extend(packages);
+    let out = process::query_in(&argv, &target_env(go, target), Some(&m.root), LIST_TIMEOUT)?;
+    Ok(parse_list(&out)?
+        .into_iter()
+        .map(|l| {
+            let why = match (&l.error, &m.kind) {
+                (Some(e), _) => Some(relative(&e.err, &m.root)),
+                (None, Kind::Test(_))
+                    if l.test_go_files.is_empty() && l.x_test_go_files.is_empty() =>
+                {
+                    Some(no_test_files(target))
+                }
+                _ => None,
+            };
+            (l.import_path, why)
+        })
+        .collect())
+}
+
+/// What `go test` prints for a package with no test files, for a target.
+pub(super) fn no_test_files(target: &ListTarget) -> String {
+    format!("no test files on {}", target.key())
+}
+
+/// The environment go list runs in for `target`: the user's module
+/// settings, and the target as `GOOS=… GOARCH=… go list` would see it.
+fn target_env(go: &GoToolchain, target: &ListTarget) -> BTreeMap<String, String> {
+    let mut env = env(go);
+    env.insert("GOOS".into(), target.goos.clone());
+    env.insert("GOARCH".into(), target.goarch.clone());
+    if target.cgo != "default" {
+        env.insert("CGO_ENABLED".into(), target.cgo.clone());
+    }
+    env
+}
+
+/// Go names files by absolute path; the matrix names them from the
+/// module's root.
+pub(super) fn relative(err: &str, root: &Path) -> String {
+    let root = format!("{}/", root.display());
+    err.trim().replace(&root, "")
 }
 
 /// Why `go list` could not list a module probe, and what the error about

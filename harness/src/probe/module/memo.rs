@@ -21,7 +21,7 @@ use crate::store::Store;
 use crate::toolchain::go::GoToolchain;
 
 /// Bumped when a record's layout or meaning changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Where the records are; pruned with the result cache.
 pub fn dir() -> PathBuf {

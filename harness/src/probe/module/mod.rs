@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::errors::{Error, InputError, Source};
-use crate::model::{ModuleKind as Kind, Package, Probe};
+use crate::model::{ListTarget, ModuleKind as Kind, ModuleProbe, Package, Probe};
 use crate::process;
 use crate::toolchain::go::GoToolchain;
 
@@ -60,15 +60,19 @@ pub fn env(go: &GoToolchain) -> BTreeMap<String, String> {
     env
 }
 
-/// Fills in what `go list` says of each module probe of a matrix, and
-/// refuses what cannot be built: a `package:` that is not a main package,
-/// a pattern `go list` rejects. Returns warnings: a `test:` pattern that
-/// matches no package with tests. What go list said is kept ([`memo`]) and
-/// used again while the module's tree is unchanged.
+/// Fills in what `go list` says of each module probe of a matrix, listed
+/// for each target its cells have (`targets`, by probe name), and refuses
+/// what cannot be built: a `package:` that is not a main package, a
+/// pattern `go list` rejects on every target. A package some targets
+/// leave out is absent there ([`Package::absent`], Go's reason). Returns
+/// warnings: a `test:` pattern that matches no package with tests. What
+/// go list said is kept ([`memo`]) and used again while the module's tree
+/// is unchanged.
 pub fn resolve(
     source: &Source,
     probes: &mut [Probe],
     gos: &[&GoToolchain],
+    targets: &BTreeMap<String, BTreeSet<ListTarget>>,
 ) -> miette::Result<Vec<String>> {
     let mut warnings = Vec::new();
     for probe in probes.iter_mut() {
@@ -77,71 +81,39 @@ pub fn resolve(
         };
         let vendor = m.root.join("vendor").is_dir();
         let manifest = manifest(&m.root);
-        let inline = match m.kind {
-            Kind::Source => probe
-                .files
-                .iter()
-                .find(|(n, _)| n == "main.go")
-                .map_or("", |(_, t)| t.as_str()),
-            _ => "",
+        let pattern = match &m.kind {
+            Kind::Package(p) | Kind::Test(p) => p.clone(),
+            Kind::Source => format!("./{OVERLAY_DIR}/{}", probe.name),
         };
-        let (pattern, kind) = match &m.kind {
-            Kind::Package(p) => (p.clone(), "package"),
-            Kind::Test(p) => (p.clone(), "test"),
-            Kind::Source => (format!("./{OVERLAY_DIR}/{}", probe.name), "source"),
+        let refuse = |f: list::Failure| -> miette::Report {
+            Error::from(InputError::new(
+                source,
+                m.span,
+                f.message,
+                f.label,
+                Some(f.help.to_string()),
+            ))
+            .into()
         };
-        // The first Go of the matrix that can read the module lists it; one
-        // its go.mod is too new for has its cells fail at their build, in
-        // Go's words (GOTOOLCHAIN=local: never a switch to another Go).
-        let mut listing = None;
-        for go in gos {
-            let key = memo::key(
-                "list",
-                go,
-                &env(go),
-                &m.root,
-                &(kind, &pattern, inline, vendor, &manifest),
-            );
-            if let Some(r) = memo::get::<Recorded>(&key)
-                .filter(|r| r.fingerprint == memo::fingerprint(&m.root, &r.listing.also()))
+        let mut listings: Vec<(ListTarget, &GoToolchain, Listing)> = Vec::new();
+        let none = BTreeSet::new();
+        for target in targets.get(&probe.name).unwrap_or(&none) {
+            if let Some((go, l)) =
+                listed(probe, m, (&pattern, vendor, &manifest), gos, target).map_err(refuse)?
             {
-                listing = Some(r.listing);
-                break;
-            }
-            match list(m, &probe.name, inline, &pattern, vendor, go) {
-                Ok((l, clean)) => {
-                    // A listing with errors (a dependency not downloaded yet)
-                    // is not kept: the next run may find more.
-                    if clean {
-                        let fingerprint = memo::fingerprint(&m.root, &l.also());
-                        memo::put(
-                            &key,
-                            &Recorded {
-                                fingerprint,
-                                listing: l.clone(),
-                            },
-                        );
-                    }
-                    listing = Some(l);
-                    break;
-                }
-                Err(f) if too_new(&f.message) => continue,
-                Err(f) => {
-                    return Err(Error::from(InputError::new(
-                        source,
-                        m.span,
-                        f.message,
-                        f.label,
-                        Some(f.help.to_string()),
-                    ))
-                    .into())
-                }
+                listings.push((target.clone(), go, l));
             }
         }
-        let listing = listing.unwrap_or_else(|| unlisted(&m.root, &m.kind, &pattern));
+        let merged = match listings.is_empty() {
+            true => None,
+            false => Some(merge(m, &listings, vendor).map_err(refuse)?),
+        };
+        let listing =
+            merged.unwrap_or_else(|| (unlisted(&m.root, &m.kind, &pattern), BTreeMap::new()));
         let Some(m) = probe.module_mut() else {
             continue;
         };
+        let (listing, absent) = listing;
         m.vendor = vendor;
         m.path = listing.path;
         m.packages = listing
@@ -149,6 +121,7 @@ pub fn resolve(
             .into_iter()
             .map(|f| Package {
                 content: content_hash(&manifest, &f.read, &f.embeds),
+                absent: absent.get(&f.import_path).cloned().unwrap_or_default(),
                 import_path: f.import_path,
                 dir: f.dir,
                 id: f.id,
@@ -163,6 +136,174 @@ pub fn resolve(
         }
     }
     Ok(warnings)
+}
+
+/// The probe's packages on one target, from the first Go of the matrix
+/// that can read the module (one whose go.mod is too new for it has its
+/// cells fail at their build, in Go's words: GOTOOLCHAIN=local, never a
+/// switch to another Go); None when none can.
+fn listed<'g>(
+    probe: &Probe,
+    m: &ModuleProbe,
+    (pattern, vendor, manifest): (&str, bool, &str),
+    gos: &[&'g GoToolchain],
+    target: &ListTarget,
+) -> Result<Option<(&'g GoToolchain, Listing)>, list::Failure> {
+    let inline = match m.kind {
+        Kind::Source => probe
+            .files
+            .iter()
+            .find(|(n, _)| n == "main.go")
+            .map_or("", |(_, t)| t.as_str()),
+        _ => "",
+    };
+    let kind = match &m.kind {
+        Kind::Package(_) => "package",
+        Kind::Test(_) => "test",
+        Kind::Source => "source",
+    };
+    for go in gos {
+        let key = memo::key(
+            "list",
+            go,
+            &env(go),
+            &m.root,
+            &(kind, pattern, inline, vendor, manifest, target),
+        );
+        if let Some(r) = memo::get::<Recorded>(&key)
+            .filter(|r| r.fingerprint == memo::fingerprint(&m.root, &r.listing.also()))
+        {
+            return Ok(Some((go, r.listing)));
+        }
+        match list(m, &probe.name, inline, pattern, vendor, (go, target)) {
+            Ok((l, clean)) => {
+                // A listing with errors (a dependency not downloaded yet)
+                // is not kept: the next run may find more.
+                if clean {
+                    let fingerprint = memo::fingerprint(&m.root, &l.also());
+                    memo::put(
+                        &key,
+                        &Recorded {
+                            fingerprint,
+                            listing: l.clone(),
+                        },
+                    );
+                }
+                return Ok(Some((go, l)));
+            }
+            Err(f) if too_new(&f.message) => continue,
+            Err(f) => return Err(f),
+        }
+    }
+    Ok(None)
+}
+
+/// By import path, the targets (keys) a package is not on, and why.
+type Absent = BTreeMap<String, BTreeMap<String, String>>;
+
+/// One listing of the probe's packages from each target's: every package
+/// some target can build, and by import path the targets (keys) it is not
+/// on, with Go's reason. A package no target can build is left out when
+/// some target says why quietly (no test files, or `./...` left it out);
+/// when every target has an error for it, the first is the refusal.
+fn merge(
+    m: &ModuleProbe,
+    listings: &[(ListTarget, &GoToolchain, Listing)],
+    vendor: bool,
+) -> Result<(Listing, Absent), list::Failure> {
+    let mut order: Vec<&str> = Vec::new();
+    for (_, _, l) in listings {
+        for f in &l.packages {
+            if !order.contains(&f.import_path.as_str()) {
+                order.push(&f.import_path);
+            }
+        }
+    }
+    let mut merged = Listing {
+        path: listings[0].2.path.clone(),
+        packages: Vec::new(),
+        outside: Vec::new(),
+    };
+    let mut outside = BTreeSet::new();
+    let mut absent = Absent::new();
+    let mut unasked: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (i, (t, _, l)) in listings.iter().enumerate() {
+        outside.extend(l.outside.iter().cloned());
+        let missing: Vec<&str> = order
+            .iter()
+            .copied()
+            .filter(|p| !l.packages.iter().any(|f| f.import_path == *p))
+            .collect();
+        if !missing.is_empty() {
+            unasked.push((i, missing));
+        }
+        for f in &l.packages {
+            let why = match (&f.error, f.no_tests) {
+                (Some(e), _) if e.contains("build constraints exclude all Go files") => {
+                    format!("not on {}: {e}", t.key())
+                }
+                (_, true) => list::no_test_files(t),
+                _ => continue,
+            };
+            absent
+                .entry(f.import_path.clone())
+                .or_default()
+                .insert(t.key(), why);
+        }
+    }
+    for (i, missing) in unasked {
+        let (t, go, _) = &listings[i];
+        let why = list::why_not_listed(m, &missing, vendor, (go, t)).unwrap_or_default();
+        for p in missing {
+            let reason = match why.get(p) {
+                Some(None) => continue,
+                Some(Some(r)) if r.starts_with("no test files") => r.clone(),
+                Some(Some(r)) => format!("not on {}: {r}", t.key()),
+                None => format!("not a package of this pattern on {}", t.key()),
+            };
+            absent
+                .entry(p.to_string())
+                .or_default()
+                .insert(t.key(), reason);
+        }
+    }
+    for p in order {
+        let here: Vec<&list::Found> = listings
+            .iter()
+            .filter_map(|(_, _, l)| l.packages.iter().find(|f| f.import_path == p))
+            .collect();
+        let builds: Vec<&&list::Found> = here
+            .iter()
+            .filter(|f| f.error.is_none() && !f.no_tests)
+            .collect();
+        let Some(first) = builds.first() else {
+            let quiet = here.iter().any(|f| f.no_tests) || here.len() < listings.len();
+            match (quiet, here.iter().find_map(|f| f.error.as_ref())) {
+                (false, Some(e)) => return Err(list::Failure {
+                    message: format!("go list: {e}"),
+                    label: "this package",
+                    help:
+                        "name a package of the module, e.g. ./cmd/NAME, or a pattern such as ./...",
+                }),
+                _ => {
+                    absent.remove(p);
+                    continue;
+                }
+            }
+        };
+        let mut f = (**first).clone();
+        for other in &builds[1..] {
+            f.read.extend(other.read.iter().cloned());
+            for e in &other.embeds {
+                if !f.embeds.contains(e) {
+                    f.embeds.push(e.clone());
+                }
+            }
+        }
+        merged.packages.push(f);
+    }
+    merged.outside = outside.into_iter().collect();
+    Ok((merged, absent))
 }
 
 /// Whether the go command refused because the module needs a newer Go:
@@ -199,6 +340,8 @@ fn unlisted(root: &Path, kind: &Kind, pattern: &str) -> Listing {
             },
             read: BTreeSet::new(),
             embeds: Vec::new(),
+            error: None,
+            no_tests: false,
         }],
         path,
         outside: Vec::new(),
