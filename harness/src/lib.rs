@@ -73,13 +73,12 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // The phases, in pipeline order. `probe` says what each kind of probe
-    // is to a build and a run, over `build`'s commands, so it comes after
-    // `build`; `cache` keys a cell on its build plan and judges a hit by
-    // `check`.
+    // is to a build and a run: it makes the build plan, which `build` runs;
+    // `cache` keys a cell on its build plan and judges a hit by `check`.
     (
         "phases",
         &[
-            "load", "expand", "build", "probe", "inspect", "run", "check", "cache", "report",
+            "load", "expand", "probe", "build", "inspect", "run", "check", "cache", "report",
         ],
     ),
     // The engine: the pipeline takes cells through the phases; the session

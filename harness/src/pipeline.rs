@@ -33,7 +33,7 @@ use crate::process::interrupt::Cancel;
 use crate::schedule::{self, History, Job, Limits};
 use crate::toolchain::cc::{self, Compilers};
 use crate::toolchain::go::GoToolchain;
-use crate::{axis, build, probe, run};
+use crate::{axis, probe, run};
 use group::Group;
 
 mod built;
@@ -286,7 +286,7 @@ fn probe_of<'a>(cell: &Cell, ctx: &'a Context) -> &'a Probe {
 }
 
 /// The cell's build, in `dir`.
-fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> build::Plan {
+fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> probe::Plan {
     probe::plan(
         cell,
         probe_of(cell, ctx),

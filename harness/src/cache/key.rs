@@ -10,10 +10,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::FORMAT;
-use crate::build::{Plan, Step};
 use crate::fsutil::{stamp, which};
 use crate::host::{Host, Tools};
 use crate::model::{Cell, Lang, Runner};
+use crate::probe::{Plan, Step};
 use crate::process;
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::{go_env_file, goroot_identity, GoToolchain};

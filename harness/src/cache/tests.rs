@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::key::*;
 use super::*;
-use crate::build::{Plan, Step};
 use crate::host::Tools;
 use crate::model::{Cell, CellResult, Outcome, Runner};
+use crate::probe::{Plan, Step};
 
 fn identity() -> Identity {
     Identity {

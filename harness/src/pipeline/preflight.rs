@@ -7,7 +7,7 @@
 //!
 //! The toolchain speaks first: a C compiler that is missing or builds for
 //! another target skips nothing here. Go is asked all the same (see
-//! `build::go_plan`), and what crossprobe knows about the compiler becomes a
+//! `probe::go_plan`), and what crossprobe knows about the compiler becomes a
 //! hint shown beside Go's words should the build fail.
 
 use std::collections::BTreeMap;

@@ -9,21 +9,27 @@
 //!   run, and what crossprobe adds reaches cmd/go through an overlay.
 //!
 //! For each kind this module says its sources ([`sources`]), its build
-//! plan ([`plan`], over [`crate::build`]'s), how its binary runs
+//! plan ([`plan`]: the commands [`crate::build`] runs), how its binary runs
 //! ([`run_spec`]) and how its output is read: a test binary's events
 //! through test2json ([`test2json`]). The pipeline asks here and never
 //! looks at a probe's kind itself.
 
+mod c;
+mod go;
 pub mod gosum;
 pub mod module;
+mod plan;
 pub mod render;
 pub mod test2json;
+
+pub use c::{c_plan, HOST_DIR};
+pub use go::go_plan;
+pub use plan::{output_name, Plan, Step};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::build::{self, Plan};
 use crate::model::{Cell, Lang, ModuleKind, Probe, ProbeKind};
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::GoToolchain;
@@ -68,14 +74,14 @@ pub fn plan(
     }
     match cell.lang {
         Lang::Go => {
-            let mut plan = build::go_plan(cell, go, compiler, would_use, dir);
+            let mut plan = go_plan(cell, go, compiler, would_use, dir);
             if let Some(hint) = cc_hint {
                 plan.facts
                     .insert("cc.hint".into(), serde_json::Value::String(hint.clone()));
             }
             plan
         }
-        Lang::C => build::c_plan(cell, compiler, dir),
+        Lang::C => c_plan(cell, compiler, dir),
     }
 }
 

@@ -63,10 +63,7 @@ pub fn sources(
     if probe.lang == Lang::Go && matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
         let text = templates::support_file("host/host.c")
             .ok_or("host/host.c is missing from the embedded templates")?;
-        out.push((
-            format!("{}/host.c", crate::build::HOST_DIR),
-            text.to_string(),
-        ));
+        out.push((format!("{}/host.c", super::HOST_DIR), text.to_string()));
     }
     Ok(out)
 }

@@ -24,10 +24,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::build;
 use crate::check::FACTS_MARKER;
 use crate::errors::Error;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Runner};
+use crate::probe;
 use crate::process;
 use crate::process::shown::quote;
 use crate::toolchain::go::GoToolchain;
@@ -69,7 +69,7 @@ pub fn write(
     };
 
     let built = r.dir.as_deref().map(Path::new);
-    let output = build::output_name(&r.cell);
+    let output = probe::output_name(&r.cell);
     let mut sources = Vec::new();
     if let Some(dir) = built {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -238,7 +238,7 @@ fn replay_script(
     timeout: Duration,
 ) -> String {
     let cell = &r.cell;
-    let output = build::output_name(cell);
+    let output = probe::output_name(cell);
     // `go build` itself: a cgo-default cell's build phase starts with a
     // `go env CGO_ENABLED`.
     let build = commands.iter().find(|(p, c)| {

@@ -35,7 +35,7 @@ use crossprobe::host::{Host, Tools};
 use crossprobe::model::{Cell, CellResult, Runner, RunnerKind};
 use crossprobe::toolchain::go::{DistTarget, GoToolchain};
 use crossprobe::toolchain::versions;
-use crossprobe::{build, load, report, run};
+use crossprobe::{load, probe, report, run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
@@ -265,7 +265,7 @@ impl Fuzzer {
                 c.target()
             );
             // No C compiler: the plan still has to be well formed.
-            let plan = build::go_plan(
+            let plan = probe::go_plan(
                 c,
                 go,
                 Err("none in the fuzzer".to_string()),

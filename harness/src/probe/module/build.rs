@@ -14,8 +14,8 @@
 
 use std::path::Path;
 
-use crate::build::{go_plan, Plan, Step};
 use crate::model::{Cell, Lang, ModuleKind as Kind, ModuleProbe};
+use crate::probe::{go_plan, Plan, Step};
 use crate::templates::started::{self, GO_FILE as STARTED_FILE};
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::GoToolchain;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{compiler_facts, output_name, Plan, Step};
+use super::plan::{compiler_facts, output_name, Plan, Step};
 use crate::model::Cell;
 use crate::toolchain::cc::Compiler;
 
