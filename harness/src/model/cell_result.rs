@@ -28,6 +28,19 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// How the test stands, in the cells' terms, so that a reporter counts
+    /// tests and cells alike: met and passed, met and failed (an expected
+    /// failure, or a parent failed only by expected failures), met and
+    /// skipped, or not met.
+    pub fn standing(&self) -> Standing {
+        match (self.met, self.outcome) {
+            (false, _) => Standing::Unmet,
+            (true, TestOutcome::Pass) => Standing::Passed,
+            (true, TestOutcome::Fail) => Standing::ExpectedFailure,
+            (true, TestOutcome::Skip) => Standing::Skipped(SkipKind::Structural),
+        }
+    }
+
     /// What a failing test said, on one line: its first `file:line:` entry
     /// with the lines that continue it. go test indents an entry by 4
     /// spaces and its continuation lines by 8, and `t.Errorf("\n got %v")`
@@ -287,6 +300,15 @@ impl CellResult {
         n
     }
 
+    /// Whether its Go tests say all there is to say of it, so that a report
+    /// shows the tests and not the cell: it ran tests, and either met its
+    /// expectation or some test did not. A package whose test binary did
+    /// not build, or that failed where no single test shows (TestMain, a
+    /// crash between tests), is shown as itself.
+    pub fn tests_tell_all(&self) -> bool {
+        !self.tests.is_empty() && (self.verdict.met || self.tests.iter().any(|t| !t.met))
+    }
+
     /// Failed, then met its expectation on a later try. A flaky cell is not
     /// a pass: every reporter shows it apart.
     pub fn flaky(&self) -> bool {
@@ -300,10 +322,31 @@ impl CellResult {
             _ if !self.verdict.met => Standing::Unmet,
             _ if !self.attempts.is_empty() => Standing::Flaky,
             Outcome::Skip if self.missing.is_some() => Standing::Skipped(SkipKind::Environmental),
+            Outcome::Skip if self.built() => Standing::BuiltNotRun,
             Outcome::Skip => Standing::Skipped(SkipKind::Structural),
             Outcome::Pass => Standing::Passed,
             _ => Standing::ExpectedFailure,
         }
+    }
+
+    /// Whether its build succeeded: the build phase's last command (the one
+    /// that decides) exited 0, so inspection read a real binary. A cell
+    /// answered by the cache keeps the phases of the run that built it.
+    pub fn built(&self) -> bool {
+        self.phases
+            .iter()
+            .filter(|p| p.name == PhaseName::Build)
+            .flat_map(|p| &p.commands)
+            .last()
+            .is_some_and(|c| c.exit.success())
+    }
+
+    /// Whether its binary was started: the run phase ran a command, however
+    /// it ended.
+    pub fn ran(&self) -> bool {
+        self.phases
+            .iter()
+            .any(|p| p.name == PhaseName::Run && !p.commands.is_empty())
     }
 
     /// Every command of every phase, in order.

@@ -66,7 +66,8 @@ pub enum SkipKind {
 }
 
 /// How a cell stands: the one classification every reporter (progress,
-/// summary, JUnit, HTML, diff, repro) and the exit code read.
+/// summary, JUnit, HTML, diff, repro, results.json's `standing`) and the
+/// exit code read.
 ///
 /// Whether a result came from the cache is not a standing of its own: a
 /// cached cell still passed or failed. It is [`CellResult::cached`], shown
@@ -81,6 +82,14 @@ pub enum Standing {
     ExpectedFailure,
     /// Did not meet its expectation; an unallowed environmental skip is one.
     Unmet,
+    /// Built, inspected, not run: its binary is real (its facts were read
+    /// from it) but nothing here can run it, and nothing could be installed
+    /// that would: no runner can exist for the target on this host (darwin
+    /// on Linux), or the binary is no program (c-archive, c-shared). Not a
+    /// bare skip: a build-only target that builds did what it can here.
+    BuiltNotRun,
+    /// Not run, and not (successfully) built either, or not run for want
+    /// of a tool that the matrix or the command line allowed to be missing.
     Skipped(SkipKind),
     /// Met its expectation only after failing (`--retries`): not a pass.
     Flaky,
@@ -95,8 +104,24 @@ impl Standing {
             Standing::Passed => "pass",
             Standing::ExpectedFailure => "xfail",
             Standing::Unmet => "fail",
+            Standing::BuiltNotRun => "built",
             Standing::Skipped(SkipKind::Structural) => "skip",
             Standing::Skipped(SkipKind::Environmental) => "skip-missing",
+            Standing::Flaky => "flaky",
+            Standing::Interrupted => "interrupted",
+        }
+    }
+
+    /// How people read it: the summary's counts, the HTML legend, JUnit's
+    /// messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Standing::Passed => "passed",
+            Standing::ExpectedFailure => "expected failure",
+            Standing::Unmet => "not as expected",
+            Standing::BuiltNotRun => "built, not run",
+            Standing::Skipped(SkipKind::Structural) => "skipped",
+            Standing::Skipped(SkipKind::Environmental) => "skipped for a missing tool (allowed)",
             Standing::Flaky => "flaky",
             Standing::Interrupted => "interrupted",
         }

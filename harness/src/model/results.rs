@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 
 use super::CellResult;
 
+/// A cell as results.json writes it: its standing first, then its fields.
+#[derive(Serialize)]
+struct Written<'a> {
+    standing: &'static str,
+    #[serde(flatten)]
+    result: &'a CellResult,
+}
+
+fn with_standings<S: serde::Serializer>(cells: &[CellResult], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(cells.iter().map(|r| Written {
+        standing: r.standing().as_str(),
+        result: r,
+    }))
+}
+
 /// The machine a run happens on, named the way Go names targets: what
 /// `host::detect` reads once per run, and what results.json records (as
 /// `os` and `arch`).
@@ -50,6 +65,10 @@ pub struct Results {
     pub tools: BTreeMap<String, String>,
     /// True when the run was stopped before every cell finished.
     pub interrupted: bool,
+    /// Each cell as written with its `standing` ([`super::Standing::as_str`]), so
+    /// that a reader of the file need not re-derive it; it is derived again
+    /// when the file is read, never trusted.
+    #[serde(serialize_with = "with_standings")]
     pub cells: Vec<CellResult>,
     /// What the run cost, when it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,13 +11,19 @@ use std::fmt::Write;
 
 use crate::model::{CellResult, Outcome, Results, Standing, TestOutcome, TestResult};
 
-/// Met its expectation at the first try: passed, failed as expected, or
-/// skipped as allowed.
+/// Met its expectation at the first try: passed, failed as expected,
+/// built where it cannot run, or skipped as allowed.
 fn met(st: Standing) -> bool {
     matches!(
         st,
-        Standing::Passed | Standing::ExpectedFailure | Standing::Skipped(_)
+        Standing::Passed | Standing::ExpectedFailure | Standing::BuiltNotRun | Standing::Skipped(_)
     )
+}
+
+/// Met, but its binary did not run: what a cell that ran before has
+/// become when its runner went away.
+fn not_run(st: Standing) -> bool {
+    matches!(st, Standing::BuiltNotRun | Standing::Skipped(_))
 }
 
 /// One cell that changed.
@@ -114,9 +120,7 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
             (b, Standing::Unmet) if b != Standing::Unmet => d.newly_failing.push(ch),
             (Standing::Unmet, h) if met(h) => d.fixed.push(ch),
             (b, Standing::Flaky) if b != Standing::Flaky => d.newly_flaky.push(ch),
-            (b, Standing::Skipped(_)) if met(b) && !matches!(b, Standing::Skipped(_)) => {
-                d.newly_skipped.push(ch)
-            }
+            (b, h) if not_run(h) && met(b) && !not_run(b) => d.newly_skipped.push(ch),
             _ => d.unchanged += 1,
         }
     }
@@ -183,12 +187,12 @@ fn overlap_warning(
     Some(w)
 }
 
-fn outcome(o: Option<Outcome>) -> &'static str {
+pub(crate) fn outcome(o: Option<Outcome>) -> &'static str {
     o.map_or("-", Outcome::as_str)
 }
 
 /// The sections in the order people read them: regressions first.
-fn sections(d: &Diff) -> [(&'static str, Vec<&Change>); 7] {
+pub(crate) fn sections(d: &Diff) -> [(&'static str, Vec<&Change>); 7] {
     let (new_bad, new_ok): (Vec<&Change>, Vec<&Change>) = d.new.iter().partition(|c| c.unmet);
     [
         ("Newly failing", d.newly_failing.iter().collect()),
@@ -201,7 +205,7 @@ fn sections(d: &Diff) -> [(&'static str, Vec<&Change>); 7] {
     ]
 }
 
-fn headline(d: &Diff) -> String {
+pub(crate) fn headline(d: &Diff) -> String {
     let regressions = match d.regressions() {
         1 => "1 regression".to_string(),
         n => format!("{n} regressions"),

@@ -1,9 +1,16 @@
-//! The human summary printed at the end of a run: counts, then a table of
-//! every cell that did not pass, with why.
+//! The human summary printed at the end of a run: counts of cells, and of
+//! the Go tests of `test:` cells, then a table of every cell that did not
+//! pass, with why.
+//!
+//! Cells and Go tests are counted by the same standings JUnit writes them
+//! by (see [`super::junit`]): a reader who compares this with a CI's test
+//! tab finds each of its failures, errors and skips here.
 
 use std::fmt::Write;
 
 use crate::model::{CellResult, SkipKind, Standing};
+
+use super::junit;
 
 pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     let count = |st: Standing| results.iter().filter(|r| r.standing() == st).count();
@@ -16,11 +23,15 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "\n{} cells in {:.1}s: {} passed, {} expected failures, {} skipped, {} not as expected{}{}{}{}",
+        "\n{} cells in {:.1}s: {} passed, {} expected failures, {}{} skipped, {} not as expected{}{}{}{}",
         results.len(),
         elapsed_s,
         count(Standing::Passed),
         count(Standing::ExpectedFailure),
+        match count(Standing::BuiltNotRun) {
+            0 => String::new(),
+            n => format!("{n} {} (no runner here), ", Standing::BuiltNotRun.label()),
+        },
         count(Standing::Skipped(SkipKind::Structural)),
         unmet,
         match (missing, allowed_missing) {
@@ -42,6 +53,54 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
             n => format!(" ({n} from the result cache; --no-cache runs them again)"),
         }
     );
+    let tested: Vec<&CellResult> = results.iter().filter(|r| !r.tests.is_empty()).collect();
+    if !tested.is_empty() {
+        let tests = || tested.iter().flat_map(|r| &r.tests);
+        let n = |st: Standing| tests().filter(|t| t.standing() == st).count();
+        let _ = writeln!(
+            s,
+            "{} Go tests in {} of those cells: {} passed, {} expected failures, {} skipped, {} not as expected",
+            tests().count(),
+            tested.len(),
+            n(Standing::Passed),
+            n(Standing::ExpectedFailure),
+            n(Standing::Skipped(SkipKind::Structural)),
+            n(Standing::Unmet),
+        );
+    }
+    // What a CI's test tab will show of junit.xml, when it counts otherwise
+    // than the lines above: there each Go test is a testcase, and expected
+    // failures (pytest's way) and built cells are skips.
+    let j = junit::counts(results);
+    let plain = (
+        results.len(),
+        unmet + count(Standing::Interrupted),
+        count(Standing::Skipped(SkipKind::Structural)) + allowed_missing,
+    );
+    if (j.tests, j.failures + j.errors, j.skipped) != plain {
+        let mut of_them = Vec::new();
+        if j.expected_failures > 0 {
+            of_them.push(format!("{} expected failures", j.expected_failures));
+        }
+        if j.built > 0 {
+            of_them.push(format!("{} {}", j.built, Standing::BuiltNotRun.label()));
+        }
+        let _ = writeln!(
+            s,
+            "junit.xml, as CI counts it: {} tests, {} failed{}, {} skipped{}",
+            j.tests,
+            j.failures + j.errors,
+            match j.errors {
+                0 => String::new(),
+                n => format!(" ({n} interrupted)"),
+            },
+            j.skipped,
+            match of_them.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", of_them.join(", ")),
+            }
+        );
+    }
     let rows: Vec<&CellResult> = results
         .iter()
         .filter(|r| r.standing() != Standing::Passed)
@@ -68,7 +127,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
                     first.verdict.message
                 )
             }
-            Standing::Skipped(_) => r.reason.clone().unwrap_or_default(),
+            Standing::Skipped(_) | Standing::BuiltNotRun => r.reason.clone().unwrap_or_default(),
             _ => r.verdict.message.clone(),
         };
         let mark = mark(standing);
@@ -95,6 +154,7 @@ pub fn mark(st: Standing) -> &'static str {
         Standing::Passed => "OK",
         Standing::ExpectedFailure => "XFAIL",
         Standing::Unmet => "FAIL",
+        Standing::BuiltNotRun => "BUILT",
         Standing::Skipped(SkipKind::Structural) => "SKIP",
         Standing::Skipped(SkipKind::Environmental) => "SKIP?",
         Standing::Flaky => "FLAKY",

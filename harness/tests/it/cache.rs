@@ -131,9 +131,19 @@ fn an_unchanged_cell_is_reused_and_marked_in_every_report() {
         junit.contains(r#"cgo0/counter: cached" value="true""#),
         "{junit}"
     );
-    // No time was spent on it in this run; results.json keeps the original.
+    // Its time is the one it originally took, as in results.json, and its
+    // log says it was not run now.
+    let secs = format!(
+        "{}.{:03}",
+        second.duration_ms / 1000,
+        second.duration_ms % 1000
+    );
     assert!(
-        junit.contains(r#"time="0.000""#) && second.duration_ms > 0,
+        second.duration_ms > 0
+            && junit.contains(&format!(r#"time="{secs}""#))
+            && junit.contains(&format!(
+                "crossprobe: CACHED: the result of an earlier run, reused; its time ({secs}s) is what that run took"
+            )),
         "{junit}"
     );
     common::validate_junit(&run.reports("c").join("junit.xml"));

@@ -74,9 +74,20 @@ fn interrupted_run(signal: i32, want_code: i32) {
     );
     let sleepy = case("sleepy");
     assert!(
-        sleepy.contains(r#"<skipped message="interrupted before it finished"/>"#),
-        "the unfinished cell is interrupted, with the reason: {sleepy}"
+        sleepy.contains(
+            r#"<error message="interrupted before it finished: the run was stopped (Ctrl-C or SIGTERM)" type="interrupted">"#
+        ),
+        "the unfinished cell is an error, with the reason: {sleepy}"
     );
+    // What CI shows of a job killed at its time limit: a failure, in every
+    // consumer, never "1 passed, 1 skipped".
+    for (consumer, counts) in crate::junit_consumers::read_all(&reports.join("junit.xml")) {
+        assert_eq!(
+            counts,
+            (2, 1, 0),
+            "{consumer} reads tests, failures, skipped"
+        );
+    }
     let res = common::read_results(&reports);
     assert!(res.interrupted);
     let find = |p: &str| res.cells.iter().find(|c| c.cell.probe == p).unwrap();

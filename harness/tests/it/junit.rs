@@ -246,12 +246,40 @@ fn every_kind() -> Results {
     };
     cells.push(result(skip, Outcome::Skip, true, "skipped"));
 
-    cells.push(result(
+    let mut interrupted = result(
         cell("linux", "s390x", "cgo0/hello"),
         Outcome::Interrupted,
         false,
-        "interrupted",
-    ));
+        "interrupted before it finished",
+    );
+    interrupted.reason = Some("interrupted during the build".into());
+    cells.push(interrupted);
+
+    // Built and inspected; no runner for its target can exist here.
+    let mut built = cell("ios", "arm64", "cgo0/hello");
+    built.runner = Runner::None {
+        reason: "no runner for ios/arm64 on linux/amd64".into(),
+        missing: None,
+    };
+    let mut built = result(built, Outcome::Skip, true, "skipped: no runner");
+    built.reason = Some("no runner for ios/arm64 on linux/amd64".into());
+    built.phases = vec![
+        phase(PhaseName::Build, vec![build("arm64")]),
+        phase(PhaseName::Inspect, Vec::new()),
+        phase(PhaseName::Run, Vec::new()),
+    ];
+    cells.push(built);
+
+    // From the result cache: its time is the original run's.
+    let mut cached = result(
+        cell("netbsd", "amd64", "cgo0/hello"),
+        Outcome::Pass,
+        true,
+        "passed",
+    );
+    cached.cached = true;
+    cached.duration_ms = 4321;
+    cells.push(cached);
 
     let mut nested = result(
         cell("linux", "386", "cgo0/hello"),
@@ -445,9 +473,25 @@ fn every_kind_of_cell_validates_and_reads_back() {
     let doc = check(&results);
 
     let n = results.cells.len();
+    // Failures: the unexpected pass, build-fail, run-fail, timeout and
+    // nasty cells; the error: the interrupted one; skips: the plan9 skip,
+    // the expected failure and the built one.
     assert_eq!(
         (doc.tests, doc.failures, doc.errors, doc.skipped),
-        (n, 5, 0, Some(2))
+        (n, 5, 1, Some(3))
+    );
+    // The summary's count of the report, from the same testcases.
+    let c = junit::counts(&results.cells);
+    assert_eq!(
+        (
+            c.tests,
+            c.failures,
+            c.errors,
+            c.skipped,
+            c.expected_failures,
+            c.built
+        ),
+        (n, 5, 1, 3, 1, 1)
     );
     assert_eq!(doc.name, "crossprobe hello");
     let suites: Vec<_> = doc.suites.iter().map(|s| s.name.as_str()).collect();
@@ -467,12 +511,17 @@ fn every_kind_of_cell_validates_and_reads_back() {
         assert_eq!(s.tests, s.cases.len(), "{}", s.name);
         assert_eq!(s.failures, count("Failure"), "{}", s.name);
         assert_eq!(s.skipped, count("Skipped"), "{}", s.name);
-        assert_eq!(s.errors, 0);
+        assert_eq!(s.errors, count("Error"), "{}", s.name);
         assert_eq!(
             (s.timestamp.as_str(), s.hostname.as_str()),
             ("2025-01-02T03:04:05Z", "ci-1")
         );
-        assert_eq!(s.time, 1.234);
+        let want = if s.name == "netbsd/amd64" {
+            4.321
+        } else {
+            1.234
+        };
+        assert_eq!(s.time, want, "{}", s.name);
         let (goos, goarch) = s.name.split_once('/').unwrap();
         // Names unique in the file: xunitparser refuses a name twice.
         assert!(
@@ -482,7 +531,7 @@ fn every_kind_of_cell_validates_and_reads_back() {
         );
         for c in &s.cases {
             assert_eq!(c.classname, format!("crossprobe.hello.{goos}.{goarch}"));
-            assert_eq!(c.time, 1.234);
+            assert_eq!(c.time, want);
         }
     }
 
@@ -511,8 +560,22 @@ fn every_kind_of_cell_validates_and_reads_back() {
     );
     assert_eq!(pass.err, None, "no command wrote to stderr");
 
+    // pytest's way: an expected failure is a skip of type pytest.xfail,
+    // with the reason as its message, and what happened as its text.
     let xfail = "GOARM=5/cgo1/hello";
-    assert!(doc.case("linux/arm", xfail).result.is_empty());
+    let x = &doc.case("linux/arm", xfail).result[0];
+    assert_eq!(
+        (x.kind.as_str(), x.r#type.as_deref(), x.message.as_deref()),
+        (
+            "Skipped",
+            Some("pytest.xfail"),
+            Some("expected failure (build-fail): https://go.dev/issue/12345")
+        )
+    );
+    assert_eq!(
+        x.text.as_deref(),
+        Some("build failed, as expected\ngcc: error: unrecognized option '-marm'\nexpectation: matrices/hello.yaml:12\n$ go build\n")
+    );
     let prop = |k: &str| doc.property("linux/arm", &format!("linux/arm/{xfail}: {k}"));
     assert_eq!(prop("expected"), Some("build-fail"));
     assert_eq!(prop("reason"), Some("https://go.dev/issue/12345"));
@@ -551,13 +614,41 @@ fn every_kind_of_cell_validates_and_reads_back() {
 
     let skip = &doc.case("plan9/amd64", "cgo0/hello").result[0];
     assert_eq!(skip.kind, "Skipped");
+    assert_eq!(skip.r#type.as_deref(), Some("skip"));
     assert_eq!(skip.message.as_deref(), Some("no runner for plan9/amd64"));
 
+    let built = &doc.case("ios/arm64", "cgo0/hello").result[0];
+    assert_eq!(
+        (
+            built.kind.as_str(),
+            built.r#type.as_deref(),
+            built.message.as_deref()
+        ),
+        (
+            "Skipped",
+            Some("built"),
+            Some("built, not run: no runner for ios/arm64 on linux/amd64")
+        )
+    );
+
+    // A CI job killed at its time limit: an error, never a skip.
     let interrupted = &doc.case("linux/s390x", "cgo0/hello").result[0];
-    assert_eq!(interrupted.kind, "Skipped");
+    assert_eq!(interrupted.kind, "Error");
+    assert_eq!(interrupted.r#type.as_deref(), Some("interrupted"));
     assert_eq!(
         interrupted.message.as_deref(),
-        Some("interrupted before it finished")
+        Some("interrupted during the build: the run was stopped (Ctrl-C or SIGTERM)")
+    );
+
+    let cached = doc.case("netbsd/amd64", "cgo0/hello");
+    assert!(cached.result.is_empty());
+    assert_eq!(
+        cached.out.as_deref(),
+        Some("crossprobe: CACHED: the result of an earlier run, reused; its time (4.321s) is what that run took (--no-cache runs it again)\n")
+    );
+    assert_eq!(
+        doc.property("netbsd/amd64", "netbsd/amd64/cgo0/hello: cached"),
+        Some("true")
     );
 
     assert!(doc

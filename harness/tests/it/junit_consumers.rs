@@ -1,11 +1,13 @@
 //! The merged JUnit of a fleet (two runners, two shards each), read by real
-//! consumers' parsers besides xmllint: junitparser and xunitparser (PyPI)
+//! consumers' parsers besides xmllint: junitparser (PyPI; EnricoMi's
+//! publish-unit-test-result-action reads JUnit with it), xunitparser (PyPI)
 //! and test-results-parser (npm, as testbeats reads reports). Each must
-//! count the tests, failures and skips crossprobe counts.
+//! count the tests, failures and skips crossprobe counts. [`read_all`] is
+//! how other tests (interrupt, module) ask the same consumers.
 
 use crate::common::{self, Test};
 
-use crossprobe::model::{CellResult, Outcome};
+use crossprobe::model::CellResult;
 
 use std::path::Path;
 use std::process::Command;
@@ -31,7 +33,8 @@ expect:
     outcome: skip
 "#;
 
-/// What each parser reads: `tests failures skipped`.
+/// What each parser reads: `tests failures skipped`, failures counting
+/// errors (`<error>`) too, as every CI's test tab does.
 const JUNITPARSER: &str = r#"
 import sys
 from junitparser import JUnitXml, Failure, Error, Skipped
@@ -48,11 +51,12 @@ with open(sys.argv[1]) as f:
 print(result.testsRun, len(result.failures) + len(result.errors), len(result.skipped))
 "#;
 
-// Its `total` leaves the skips out.
+// Its `total` leaves the skips out; an `<error>` is a case of status FAIL
+// counted in `errors`, not `failed`.
 const TEST_RESULTS_PARSER: &str = r#"
 const { parse } = require('test-results-parser');
 const r = parse({ type: 'junit', files: [process.argv[1]] });
-console.log(r.total + r.skipped, r.failed, r.skipped);
+console.log(r.total + r.skipped, r.failed + r.errors, r.skipped);
 "#;
 
 fn read(program: &str, args: &[&str], env: &[(&str, &str)], junit: &Path) -> (u64, u64, u64) {
@@ -74,6 +78,31 @@ fn read(program: &str, args: &[&str], env: &[(&str, &str)], junit: &Path) -> (u6
         .map(|w| w.parse().unwrap())
         .collect();
     (n[0], n[1], n[2])
+}
+
+/// `(tests, failures and errors, skipped)` as junitparser, xunitparser and
+/// test-results-parser read `junit`, by consumer.
+pub(crate) fn read_all(junit: &Path) -> Vec<(&'static str, (u64, u64, u64))> {
+    let npm = "/usr/local/lib/crossprobe/npm/node_modules";
+    vec![
+        (
+            "junitparser",
+            read("python3", &["-c", JUNITPARSER], &[], junit),
+        ),
+        (
+            "xunitparser",
+            read("python3", &["-c", XUNITPARSER], &[], junit),
+        ),
+        (
+            "test-results-parser",
+            read(
+                "node",
+                &["-e", TEST_RESULTS_PARSER],
+                &[("NODE_PATH", npm)],
+                junit,
+            ),
+        ),
+    ]
 }
 
 #[test]
@@ -112,8 +141,11 @@ fn consumers_read_the_merged_fleet_as_crossprobe_counts_it() {
     let cells = &merged.cells;
     let count = |f: &dyn Fn(&CellResult) -> bool| cells.iter().filter(|c| f(c)).count() as u64;
     let tests = cells.len() as u64;
-    let failures = count(&|c| !c.verdict.met);
-    let skipped = count(&|c| c.verdict.met && c.outcome == Outcome::Skip);
+    // By standing: JUnit's skips are the skips, the cells built and not
+    // run, and the expected failures (pytest's way).
+    let standing = |c: &CellResult| c.standing().as_str();
+    let failures = count(&|c| ["fail", "interrupted"].contains(&standing(c)));
+    let skipped = count(&|c| ["skip", "skip-missing", "built", "xfail"].contains(&standing(c)));
     assert_eq!(
         (tests, failures, skipped),
         (10, 2, 2),
@@ -122,26 +154,7 @@ fn consumers_read_the_merged_fleet_as_crossprobe_counts_it() {
 
     let junit = d.join("merged/junit.xml");
     common::validate_junit(&junit);
-    let npm = "/usr/local/lib/crossprobe/npm/node_modules";
-    for (name, counts) in [
-        (
-            "junitparser",
-            read("python3", &["-c", JUNITPARSER], &[], &junit),
-        ),
-        (
-            "xunitparser",
-            read("python3", &["-c", XUNITPARSER], &[], &junit),
-        ),
-        (
-            "test-results-parser",
-            read(
-                "node",
-                &["-e", TEST_RESULTS_PARSER],
-                &[("NODE_PATH", npm)],
-                &junit,
-            ),
-        ),
-    ] {
+    for (name, counts) in read_all(&junit) {
         assert_eq!(
             counts,
             (tests, failures, skipped),

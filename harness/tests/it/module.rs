@@ -198,7 +198,7 @@ fn the_example_module_reports_exactly_its_bugs() {
     }
     assert!(
         junit.contains(
-            r#"<skipped message="files_test.go:21: windows has no unix permission bits"/>"#
+            r#"<skipped message="files_test.go:21: windows has no unix permission bits" type="skip"/>"#
         ),
         "{junit}"
     );

@@ -1,7 +1,8 @@
 //! One classification: a matrix built to hold each standing (passed,
-//! expected failure, unmet, both kinds of skip, flaky, cached), run for
-//! real, and every reporter read back: the progress lines, the summary,
-//! JUnit, the HTML grid, diff, repro's verdict lines and the exit code.
+//! expected failure, unmet, built and not run, both kinds of skip, flaky,
+//! cached), run for real, and every reporter read back: the progress
+//! lines, the summary, JUnit, the HTML grid, results.json's `standing`,
+//! diff, repro's verdict lines and the exit code.
 //! All of them must say what `CellResult::standing` says, cell by cell.
 
 // Runs pass --no-sandbox: their probes leave marks in the test's own
@@ -68,6 +69,7 @@ matrix:
     - {goos: windows, goarch: amd64, probe: atomic64}
     - {goos: linux, goarch: s390x, cgo: "1", cc: gcc, probe: cgo}
     - {goos: linux, goarch: mips64le, cgo: "1", cc: gcc, probe: cgo}
+    - {goos: linux, goarch: arm64, cgo: "1", cc: crossprobe-no-such-cc, probe: cgo}
 run:
   runners: {"windows/*": none}
   allow_missing: [s390x-linux-gnu-gcc]
@@ -78,15 +80,19 @@ expect:
   # Built, not run, and a fact that does not hold: unmet, never a skip.
   - when: {goos: windows, probe: atomic64}
     facts: {binary.format: elf}
+  # A compiler nobody can install: never built, a plain skip.
+  - when: {cc: crossprobe-no-such-cc}
+    outcome: skip
 "#;
 
 /// What each cell was built to be, by the end of its id.
-const WANT: [(&str, Standing); 7] = [
+const WANT: [(&str, Standing); 8] = [
     ("linux/amd64/cgo0/hello", Standing::Passed),
     ("linux/amd64/cgo0/fails", Standing::ExpectedFailure),
     ("cgo0/flaky", Standing::Flaky),
+    ("windows/amd64/cgo0/hello", Standing::BuiltNotRun),
     (
-        "windows/amd64/cgo0/hello",
+        "linux/arm64/cgo1/cc=crossprobe-no-such-cc/cgo",
         Standing::Skipped(SkipKind::Structural),
     ),
     ("windows/amd64/cgo0/atomic64", Standing::Unmet),
@@ -110,6 +116,8 @@ struct Ran {
     results: Results,
     junit: String,
     html: String,
+    /// results.json as written, for its `standing` fields.
+    json: serde_json::Value,
 }
 
 /// A run with the result cache of the test's own; unmet cells fail it
@@ -128,6 +136,7 @@ fn run(dir: &Path) -> Ran {
         results: crossprobe::report::read_results(&reports.join("results.json")).unwrap(),
         junit: read("junit.xml"),
         html: read("report.html"),
+        json: serde_json::from_str(&read("results.json")).unwrap(),
     }
 }
 
@@ -160,8 +169,9 @@ fn summary(stdout: &str, ids: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// JUnit: each testcase's status (`passed`, `failure`, `skipped`) and its
-/// failure message, by suite (goos/goarch) and case name (the rest of the id).
+/// JUnit: each testcase's status (`passed`, `failure`, `error`, `skipped`
+/// with its type) and its message, by suite (goos/goarch) and case name
+/// (the rest of the id).
 fn junit(xml: &str) -> BTreeMap<String, (String, String)> {
     let attr = |s: &str, name: &str| {
         let at = s.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
@@ -172,16 +182,19 @@ fn junit(xml: &str) -> BTreeMap<String, (String, String)> {
         let target = attr(&format!(" {suite}"), "name");
         for case in suite.split("<testcase").skip(1) {
             let body = case.split("</testcase>").next().unwrap();
-            let status = if body.contains("<failure") {
-                "failure"
-            } else if body.contains("<skipped") {
-                "skipped"
-            } else {
-                "passed"
-            };
-            let message = match status {
-                "failure" => attr(&body[body.find("<failure").unwrap()..], "message"),
-                _ => String::new(),
+            let status = ["failure", "error", "skipped"]
+                .into_iter()
+                .find(|tag| body.contains(&format!("<{tag} ")));
+            let (status, message) = match status {
+                None => ("passed".to_string(), String::new()),
+                Some(tag) => {
+                    let element = &body[body.find(&format!("<{tag} ")).unwrap()..];
+                    let status = match tag {
+                        "skipped" => format!("skipped {}", attr(element, "type")),
+                        tag => tag.to_string(),
+                    };
+                    (status, attr(element, "message"))
+                }
             };
             let id = format!("{target}/{}", attr(case, "name"));
             cases.insert(id, (status.to_string(), message));
@@ -211,8 +224,11 @@ fn html(page: &str) -> BTreeMap<String, String> {
 fn junit_status(st: Standing) -> &'static str {
     match st {
         Standing::Unmet => "failure",
-        Standing::Skipped(_) | Standing::Interrupted => "skipped",
-        _ => "passed",
+        Standing::Interrupted => "error",
+        Standing::ExpectedFailure => "skipped pytest.xfail",
+        Standing::BuiltNotRun => "skipped built",
+        Standing::Skipped(_) => "skipped skip",
+        Standing::Passed | Standing::Flaky => "passed",
     }
 }
 
@@ -231,6 +247,7 @@ fn repro_agrees(st: Standing, line: &str) -> bool {
         .iter()
         .any(|w| line.starts_with(w)),
         Standing::Skipped(_) => line.starts_with("skipped:"),
+        Standing::BuiltNotRun => line.starts_with("built, not run:"),
         Standing::Flaky => line.starts_with("flaky"),
         Standing::Interrupted => line.starts_with("interrupted"),
     }
@@ -266,7 +283,7 @@ fn diff_agrees(results: &Results) {
     assert_eq!(ids(&d.newly_flaky), of(&|s| s == Standing::Flaky));
     let mut skipped = ids(&d.newly_skipped);
     skipped.sort();
-    let mut want_skipped = of(&|s| matches!(s, Standing::Skipped(_)));
+    let mut want_skipped = of(&|s| matches!(s, Standing::Skipped(_) | Standing::BuiltNotRun));
     want_skipped.sort();
     assert_eq!(skipped, want_skipped, "diff's newly skipped");
 }
@@ -306,6 +323,16 @@ fn check_agreement(ran: &Ran, planned: bool) {
             .get(id)
             .unwrap_or_else(|| panic!("no testcase for {id}: {junit:?}"));
         assert_eq!(case.0, junit_status(st), "JUnit for {id}");
+        if st == Standing::BuiltNotRun {
+            assert_eq!(case.1, "built, not run: runner forced to none");
+        }
+        let written = ran.json["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cell"]["id"] == id.as_str())
+            .unwrap();
+        assert_eq!(written["standing"], st.as_str(), "results.json for {id}");
         let html_word = match st {
             Standing::Skipped(_) => "skip",
             st => st.as_str(),
@@ -357,6 +384,13 @@ fn every_reporter_agrees_on_every_standing() {
             .stdout
             .contains("1 skipped for a missing tool (allowed)"),
         "the summary counts the two kinds of skip apart: {}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains(
+            "1 passed, 1 expected failures, 1 built, not run (no runner here), 1 skipped, 2 not as expected"
+        ),
+        "the summary counts built cells apart: {}",
         first.stdout
     );
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{CellResult, Results, Runner, Standing, TestOutcome, TestResult};
+use crate::model::{CellResult, Results, Runner, Standing, TestResult};
 
 use crate::process::shown::command_line;
 
@@ -29,13 +29,34 @@ pub(super) struct Case<'a> {
 
 pub(super) enum Status {
     Passed,
-    Skipped { message: String },
-    Failed { message: String, body: String },
+    /// `<skipped>`, with its `type`: `pytest.xfail` for an expected
+    /// failure (pytest's word, so tools that know pytest's expected
+    /// failures know ours), `built` for a cell built and not run, `skip`
+    /// for any other.
+    Skipped {
+        kind: &'static str,
+        message: String,
+        body: String,
+    },
+    Failed {
+        message: String,
+        body: String,
+    },
+    /// `<error>`: the case never finished, so nothing can be said of it
+    /// but that the run was stopped.
+    Error {
+        message: String,
+        body: String,
+    },
 }
 
 impl Status {
     pub(super) fn is_failure(&self) -> bool {
         matches!(self, Status::Failed { .. })
+    }
+
+    pub(super) fn is_error(&self) -> bool {
+        matches!(self, Status::Error { .. })
     }
 
     pub(super) fn is_skip(&self) -> bool {
@@ -93,27 +114,17 @@ pub(super) fn suites(results: &Results) -> Vec<Suite<'_>> {
                 } else {
                     r.cell.id.clone()
                 };
-                for t in &r.tests {
+                for (test, status) in cell_cases(r) {
                     cases.push(Case {
                         result: r,
-                        test: Some(t),
-                        name: Cow::Owned(format!("{name}/{}", t.name)),
+                        test,
+                        name: match test {
+                            Some(t) => Cow::Owned(format!("{name}/{}", t.name)),
+                            None => Cow::Borrowed(name),
+                        },
                         classname: classname(r),
                         prefix: prefix.clone(),
-                        status: test_status(t),
-                    });
-                }
-                // The cell itself, unless its tests tell all: a package
-                // whose test binary did not build, or that failed in a way
-                // no single test shows (TestMain, a crash between tests).
-                if r.tests.is_empty() || (!r.verdict.met && r.tests.iter().all(|t| t.met)) {
-                    cases.push(Case {
-                        result: r,
-                        test: None,
-                        name: Cow::Borrowed(name),
-                        classname: classname(r),
-                        prefix,
-                        status: status(r),
+                        status,
                     });
                 }
             }
@@ -124,6 +135,18 @@ pub(super) fn suites(results: &Results) -> Vec<Suite<'_>> {
             }
         })
         .collect()
+}
+
+/// The testcases a cell becomes, with their status: each of its Go tests,
+/// then the cell itself unless its tests tell all
+/// ([`CellResult::tests_tell_all`]).
+pub(super) fn cell_cases(r: &CellResult) -> Vec<(Option<&TestResult>, Status)> {
+    let mut cases: Vec<(Option<&TestResult>, Status)> =
+        r.tests.iter().map(|t| (Some(t), test_status(t))).collect();
+    if !r.tests_tell_all() {
+        cases.push((None, status(r)));
+    }
+    cases
 }
 
 /// A merged cell's id as its own run wrote it, without `@runner`.
@@ -145,34 +168,71 @@ pub(super) fn case_name(r: &CellResult) -> &str {
         .unwrap_or(&c.id)
 }
 
-/// An interrupted cell is skipped whatever its verdict: it never got to show
-/// what it does. A skip that the matrix did not expect is a failure, or a
-/// missing runner could turn a whole target green.
+/// A cell's testcase, by its standing. An interrupted cell is an error
+/// whatever its verdict: it never got to show what it does, and a CI job
+/// killed at its time limit must read as failing, not as "20 skipped". A
+/// skip that the matrix did not expect is a failure, or a missing runner
+/// could turn a whole target green.
 pub(super) fn status(r: &CellResult) -> Status {
     match r.standing() {
-        Standing::Interrupted => Status::Skipped {
-            message: "interrupted before it finished".to_string(),
-        },
-        Standing::Unmet => failure(r),
-        Standing::Skipped(_) => {
-            let reason = match (&r.reason, &r.cell.runner) {
-                (Some(reason), _) => reason.as_str(),
-                (None, Runner::None { reason, .. }) => reason.as_str(),
-                (None, _) => "skipped",
-            };
-            Status::Skipped {
-                message: first_line(reason).to_string(),
+        Standing::Interrupted => {
+            let why = r
+                .reason
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or("interrupted before it finished");
+            Status::Error {
+                message: format!("{why}: the run was stopped (Ctrl-C or SIGTERM)"),
+                body: details(r),
             }
         }
-        Standing::Passed | Standing::ExpectedFailure | Standing::Flaky => Status::Passed,
+        Standing::Unmet => failure(r),
+        Standing::ExpectedFailure => Status::Skipped {
+            kind: XFAIL,
+            message: format!(
+                "expected failure ({}): {}",
+                r.outcome,
+                r.cell
+                    .expect
+                    .reason
+                    .as_deref()
+                    .unwrap_or(&r.verdict.message)
+            ),
+            body: details(r),
+        },
+        Standing::BuiltNotRun => Status::Skipped {
+            kind: BUILT,
+            message: format!("{}: {}", Standing::BuiltNotRun.label(), skip_reason(r)),
+            body: String::new(),
+        },
+        Standing::Skipped(_) => Status::Skipped {
+            kind: "skip",
+            message: skip_reason(r).to_string(),
+            body: String::new(),
+        },
+        Standing::Passed | Standing::Flaky => Status::Passed,
     }
 }
 
-/// A Go test: its own output in its failure, `t.Skip`'s message in its
-/// skip. A failure that was expected passes, as an expected cell does.
+/// pytest's `type` for an expected failure's `<skipped>`.
+pub(super) const XFAIL: &str = "pytest.xfail";
+/// The `type` of a built, not run cell's `<skipped>`.
+pub(super) const BUILT: &str = "built";
+
+fn skip_reason(r: &CellResult) -> &str {
+    let reason = match (&r.reason, &r.cell.runner) {
+        (Some(reason), _) => reason.as_str(),
+        (None, Runner::None { reason, .. }) => reason.as_str(),
+        (None, _) => "skipped",
+    };
+    first_line(reason)
+}
+
+/// A Go test, by its standing: its own output in its failure, `t.Skip`'s
+/// message in its skip, and an expected failure as the cell's are.
 pub(super) fn test_status(t: &TestResult) -> Status {
-    match t.outcome {
-        _ if !t.met => {
+    match t.standing() {
+        Standing::Unmet => {
             let message = match (t.message.as_str(), t.assertion()) {
                 ("failed", a) if a.is_empty() => "failed".to_string(),
                 ("failed", a) => a,
@@ -183,11 +243,21 @@ pub(super) fn test_status(t: &TestResult) -> Status {
                 body: format!("{}\n{}", t.message, t.output),
             }
         }
-        TestOutcome::Skip => Status::Skipped {
+        Standing::ExpectedFailure => Status::Skipped {
+            kind: XFAIL,
+            message: match t.message.as_str() {
+                "" => "expected failure: its subtests failed as expected".to_string(),
+                m => format!("expected failure: {m}"),
+            },
+            body: t.output.clone(),
+        },
+        Standing::Skipped(_) => Status::Skipped {
+            kind: "skip",
             message: match first_line(&t.output) {
                 "" => "skipped".to_string(),
                 m => m.to_string(),
             },
+            body: String::new(),
         },
         _ => Status::Passed,
     }
@@ -200,6 +270,16 @@ pub(super) fn failure(r: &CellResult) -> Status {
         Some(m) => format!("{} is missing: {}", m.tool, m.fix),
         None => first_line(reason.unwrap_or(&r.verdict.message)).to_string(),
     };
+    Status::Failed {
+        message,
+        body: details(r),
+    }
+}
+
+/// The verdict, the reason, the expect entry and every command run: what a
+/// failure's, an error's or an expected failure's text says.
+fn details(r: &CellResult) -> String {
+    let reason = r.reason.as_deref().filter(|s| !s.trim().is_empty());
     let mut body = r.verdict.message.clone();
     if let Some(reason) = reason {
         body.push('\n');
@@ -212,7 +292,7 @@ pub(super) fn failure(r: &CellResult) -> Status {
         let _ = write!(body, "\n$ {}", command_line(c));
     }
     body.push('\n');
-    Status::Failed { message, body }
+    body
 }
 
 pub(super) fn first_line(s: &str) -> &str {

@@ -51,7 +51,7 @@ use std::io::{self, Write};
 use quick_xml::events::{BytesDecl, BytesEnd, Event};
 use quick_xml::Writer;
 
-use crate::model::Results;
+use crate::model::{CellResult, Results};
 
 mod cases;
 mod writer;
@@ -112,6 +112,42 @@ pub fn write<W: Write>(results: &Results, out: W) -> io::Result<()> {
     let mut out = w.into_inner();
     out.write_all(b"\n")?;
     out.flush()
+}
+
+/// What a CI's test tab shows of a report: its testcases, how many failed
+/// (`<failure>`) or errored (`<error>`), and how many are `<skipped>`, of
+/// which some are expected failures and some built and not run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub tests: usize,
+    pub failures: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub expected_failures: usize,
+    pub built: usize,
+}
+
+/// The counts of the report [`write`](fn@write) writes for `cells`, from
+/// the same testcases: what the summary shows beside its own.
+pub fn counts(cells: &[CellResult]) -> Counts {
+    let mut n = Counts::default();
+    for (_, status) in cells.iter().flat_map(cases::cell_cases) {
+        n.tests += 1;
+        match status {
+            cases::Status::Passed => {}
+            cases::Status::Failed { .. } => n.failures += 1,
+            cases::Status::Error { .. } => n.errors += 1,
+            cases::Status::Skipped { kind, .. } => {
+                n.skipped += 1;
+                match kind {
+                    cases::XFAIL => n.expected_failures += 1,
+                    cases::BUILT => n.built += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    n
 }
 
 /// The JUnit XML for a run, as [`write`](fn@write) writes it.

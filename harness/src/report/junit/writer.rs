@@ -22,6 +22,7 @@ pub(super) fn write_suite<W: Write>(
     cap: usize,
 ) -> io::Result<()> {
     let failures = suite.cases.iter().filter(|c| c.status.is_failure());
+    let errors = suite.cases.iter().filter(|c| c.status.is_error());
     let skipped = suite.cases.iter().filter(|c| c.status.is_skip());
     let time: u64 = suite.cases.iter().map(case_ms).sum();
     let host = &results.host;
@@ -36,7 +37,7 @@ pub(super) fn write_suite<W: Write>(
             ("name", &format!("{}/{}", suite.goos, suite.goarch)),
             ("tests", &suite.cases.len().to_string()),
             ("failures", &failures.count().to_string()),
-            ("errors", "0"),
+            ("errors", &errors.count().to_string()),
             ("skipped", &skipped.count().to_string()),
             ("time", &secs(time)),
             ("timestamp", &results.started_at),
@@ -69,7 +70,8 @@ pub(super) fn write_suite<W: Write>(
         if r.flaky() {
             props.push(("flaky", "true".into()));
         }
-        // Its testcase says 0 s: the reader must know it did not run now.
+        // Its testcase's time is the original run's: the reader must know
+        // it did not run now.
         if r.cached {
             props.push(("cached", "true".into()));
         }
@@ -104,18 +106,25 @@ pub(super) fn write_case<W: Write>(w: &mut Writer<W>, case: &Case, cap: usize) -
     if let Some(t) = case.test {
         return write_test(w, start, &case.status, t);
     }
-    let mut stdout = log(case.result, |c| &c.stdout, cap);
-    let stderr = log(case.result, |c| &c.stderr, cap);
-    if case.result.flaky() {
-        let r = case.result;
-        let note = format!(
-            "crossprobe: FLAKY: did not meet its expectation on {} of {} tries, then did\n",
+    let r = case.result;
+    let mut stdout = log(r, |c| &c.stdout, cap);
+    let stderr = log(r, |c| &c.stderr, cap);
+    let mut notes = String::new();
+    if r.flaky() {
+        let _ = writeln!(
+            notes,
+            "crossprobe: FLAKY: did not meet its expectation on {} of {} tries, then did",
             r.attempts.len(),
             r.attempts.len() + 1
         );
-        stdout = Some(note + stdout.as_deref().unwrap_or(""));
     }
-    let earlier = &case.result.attempts;
+    if r.cached {
+        let _ = writeln!(notes, "{}", cached_note(r));
+    }
+    if !notes.is_empty() {
+        stdout = Some(notes + stdout.as_deref().unwrap_or(""));
+    }
+    let earlier = &r.attempts;
     if matches!(case.status, Status::Passed)
         && stdout.is_none()
         && stderr.is_none()
@@ -125,24 +134,10 @@ pub(super) fn write_case<W: Write>(w: &mut Writer<W>, case: &Case, cap: usize) -
     }
 
     w.write_event(Event::Start(start))?;
-    match &case.status {
-        Status::Passed => {}
-        Status::Skipped { message } => {
-            w.write_event(Event::Empty(element("skipped", &[("message", message)])))?;
-        }
-        Status::Failed { message, body } => {
-            let kind = case.result.outcome.as_str();
-            w.write_event(Event::Start(element(
-                "failure",
-                &[("message", message), ("type", kind)],
-            )))?;
-            text(w, body)?;
-            w.write_event(Event::End(BytesEnd::new("failure")))?;
-        }
-    }
+    write_status(w, &case.status, r.outcome.as_str())?;
     // Surefire's words for retries: tries that failed before a final pass
     // are flakyFailures; before a final failure, rerunFailures.
-    let tag = if case.result.verdict.met {
+    let tag = if r.verdict.met {
         "flakyFailure"
     } else {
         "rerunFailure"
@@ -176,6 +171,37 @@ pub(super) fn write_case<W: Write>(w: &mut Writer<W>, case: &Case, cap: usize) -
         }
     }
     w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// The first line of a cached cell's `<system-out>`: its time is not this
+/// run's.
+pub(super) fn cached_note(r: &CellResult) -> String {
+    format!(
+        "crossprobe: CACHED: the result of an earlier run, reused; its time ({}s) is what that run took (--no-cache runs it again)",
+        secs(r.duration_ms)
+    )
+}
+
+/// A case's `<failure>`, `<error>` or `<skipped>`; nothing for a pass.
+/// `kind` is a failure's type: the outcome (build-fail, run-fail, ...).
+fn write_status<W: Write>(w: &mut Writer<W>, status: &Status, kind: &str) -> io::Result<()> {
+    let (tag, message, body, kind) = match status {
+        Status::Passed => return Ok(()),
+        Status::Skipped {
+            kind,
+            message,
+            body,
+        } => ("skipped", message, body, *kind),
+        Status::Failed { message, body } => ("failure", message, body, kind),
+        Status::Error { message, body } => ("error", message, body, "interrupted"),
+    };
+    let start = element(tag, &[("message", message), ("type", kind)]);
+    if body.is_empty() {
+        return w.write_event(Event::Empty(start));
+    }
+    w.write_event(Event::Start(start))?;
+    text(w, body)?;
+    w.write_event(Event::End(BytesEnd::new(tag)))
 }
 
 /// One stream of every command a cell ran, each under a `$ argv` line, capped
@@ -298,8 +324,6 @@ pub(super) fn text<W: Write>(w: &mut Writer<W>, s: &str) -> io::Result<()> {
     w.write_event(Event::Text(BytesText::from_escaped(escape(s, false))))
 }
 
-/// Milliseconds this run spent on a cell: none when its result came from
-/// the cache (results.json keeps the original durations).
 /// One Go test's testcase: its status, and a passing test's log lines (a
 /// failing one has them in its `<failure>`).
 pub(super) fn write_test<W: Write>(
@@ -312,21 +336,15 @@ pub(super) fn write_test<W: Write>(
         return w.write_event(Event::Empty(start));
     }
     w.write_event(Event::Start(start))?;
-    match status {
-        Status::Passed => {}
-        Status::Skipped { message } => {
-            w.write_event(Event::Empty(element("skipped", &[("message", message)])))?;
-        }
-        Status::Failed { message, body } => {
-            w.write_event(Event::Start(element(
-                "failure",
-                &[("message", message), ("type", t.outcome.as_str())],
-            )))?;
-            text(w, body)?;
-            w.write_event(Event::End(BytesEnd::new("failure")))?;
-        }
-    }
-    if t.met && !t.output.is_empty() {
+    write_status(w, status, t.outcome.as_str())?;
+    // A failure, an error or an expected failure carries the output in its
+    // own text already.
+    let told = match status {
+        Status::Passed => false,
+        Status::Skipped { body, .. } => !body.is_empty(),
+        Status::Failed { .. } | Status::Error { .. } => true,
+    };
+    if !told && !t.output.is_empty() {
         w.write_event(Event::Start(BytesStart::new("system-out")))?;
         text(w, &t.output)?;
         w.write_event(Event::End(BytesEnd::new("system-out")))?;
@@ -334,16 +352,12 @@ pub(super) fn write_test<W: Write>(
     w.write_event(Event::End(BytesEnd::new("testcase")))
 }
 
+/// A case's time: the Go test's, or the cell's, which for a cell answered
+/// by the result cache is the time its original run took (results.json
+/// keeps the same; the `cached` property and the `<system-out>` note say
+/// so).
 pub(super) fn case_ms(c: &Case) -> u64 {
-    c.test.map_or_else(|| spent(c.result), |t| t.duration_ms)
-}
-
-pub(super) fn spent(r: &CellResult) -> u64 {
-    if r.cached {
-        0
-    } else {
-        r.duration_ms
-    }
+    c.test.map_or(c.result.duration_ms, |t| t.duration_ms)
 }
 
 pub(super) fn secs(ms: u64) -> String {
