@@ -60,14 +60,16 @@ pub enum Stage {
     Run,
 }
 
-/// Where the HTML grid's default layout puts an axis.
+/// Where the HTML grid's default layout puts an axis. Wherever it goes, an
+/// axis whose cells all share one value takes no header: the page names
+/// that value under its title.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Grid {
-    /// A row, always: the target.
+    /// A row: the target (a module's targets are its columns).
     Row,
-    /// A column, always.
+    /// A column, before the others.
     Column,
-    /// A column when its cells do not all share one value.
+    /// A column, after those.
     Varying,
 }
 

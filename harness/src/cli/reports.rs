@@ -32,19 +32,23 @@ pub enum ReportCmd {
         markdown: bool,
     },
     /// report.html from a results.json (or a killed run's journal), with
-    /// the axes of your choice.
+    /// the axes of your choice, and what changed since BASE.
     Html {
         #[arg(value_name = "RESULTS")]
         results: PathBuf,
         /// Default: report.html beside RESULTS.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Axes that make the rows, e.g. goos,goarch,GOARM.
+        /// Axes that make the rows, e.g. goos,goarch,GOARM or package,test.
         #[arg(long, value_name = "AXES", value_delimiter = ',')]
         rows: Vec<String>,
         /// Axes that make the columns, e.g. probe,cgo,ldflags.
         #[arg(long, value_name = "AXES", value_delimiter = ',')]
         cols: Vec<String>,
+        /// An earlier run's results.json (last night's): the page shows
+        /// what changed since, as `report diff BASE RESULTS` does.
+        #[arg(long, value_name = "BASE")]
+        diff: Option<PathBuf>,
     },
 }
 
@@ -61,7 +65,8 @@ pub fn main(cmd: ReportCmd) -> miette::Result<i32> {
             out,
             rows,
             cols,
-        } => cmd_html(&results, out, rows, cols),
+            diff,
+        } => cmd_html(&results, out, html::Layout { rows, cols }, diff.as_deref()),
     }
 }
 
@@ -115,12 +120,17 @@ fn cmd_diff(base: &Path, head: &Path, markdown: bool) -> miette::Result<i32> {
 fn cmd_html(
     results: &Path,
     out: Option<PathBuf>,
-    rows: Vec<String>,
-    cols: Vec<String>,
+    layout: html::Layout,
+    base: Option<&Path>,
 ) -> miette::Result<i32> {
     let r = report::read_results(results)?;
+    layout.check(&r)?;
+    let base = match base {
+        Some(p) => Some((report::read_results(p)?, p.display().to_string())),
+        None => None,
+    };
     let out = out.unwrap_or_else(|| results.with_file_name("report.html"));
-    let page = html::render(&r, &html::Layout { rows, cols });
+    let page = html::render(&r, &layout, base.as_ref().map(|(b, l)| (b, l.as_str())));
     report::write_atomic(&out, page.as_bytes())?;
     println!("{}", out.display());
     Ok(exit::OK)

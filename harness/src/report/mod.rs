@@ -72,7 +72,7 @@ pub fn write_reports(dir: &Path, results: &Results) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(results).expect("results serialise");
     write_atomic(&dir.join("results.json"), &json)?;
     write_atomic(&dir.join("junit.xml"), junit::to_string(results).as_bytes())?;
-    let page = html::render(results, &html::Layout::default());
+    let page = html::render(results, &html::Layout::default(), None);
     write_atomic(&dir.join("report.html"), page.as_bytes())?;
     Ok(())
 }

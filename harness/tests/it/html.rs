@@ -1,7 +1,10 @@
 //! report.html in a real browser: headless Chromium draws the grid from a
-//! real run, opens a cell's popover from `#cell=`, filters, and copes with
-//! a thousand cells. Screenshots land in target/test-artifacts/:
-//! report-grid-popover.png and report-1000.png.
+//! real run, opens a cell's popover from `#cell=`, filters, shows what
+//! changed since a base run (`report html --diff`), and copes with a
+//! thousand cells. A module's packages and Go tests are drawn by the module
+//! tests (`module.rs`) with the helpers here. Screenshots land in
+//! target/test-artifacts/: report-grid-popover.png, report-diff.png,
+//! report-1000.png, report-module-*.png.
 
 use crate::common::{self, Test};
 
@@ -9,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// pass, expected failure (golang/go#599 on 386), not as expected (an
-/// expectation wrong on purpose) and skip (windows forced to no runner).
+/// expectation wrong on purpose) and built, not run (windows forced to no
+/// runner).
 const MATRIX: &str = r#"name: grid
 probes: [hello, atomic64]
 matrix:
@@ -83,7 +87,7 @@ pub(crate) fn dom(page: &Path, fragment: &str) -> String {
     browse(page, fragment, &["--dump-dom".into()])
 }
 
-fn screenshot(page: &Path, fragment: &str, name: &str, size: &str) -> PathBuf {
+pub(crate) fn screenshot(page: &Path, fragment: &str, name: &str, size: &str) -> PathBuf {
     let png = artifacts().join(name);
     let _ = std::fs::remove_file(&png);
     browse(
@@ -104,14 +108,14 @@ fn screenshot(page: &Path, fragment: &str, name: &str, size: &str) -> PathBuf {
 }
 
 /// The grid's table in a dumped DOM.
-fn grid(dom: &str) -> &str {
+pub(crate) fn grid(dom: &str) -> &str {
     let start = dom.find("<table id=\"grid\"").expect("the grid is drawn");
     let end = start + dom[start..].find("</table>").unwrap();
     &dom[start..end]
 }
 
 /// The grid's squares of one status ("" for all).
-fn squares(dom: &str, status: &str) -> usize {
+pub(crate) fn squares(dom: &str, status: &str) -> usize {
     grid(dom)
         .matches(&format!("<button class=\"sq s-{status}"))
         .count()
@@ -149,18 +153,29 @@ fn the_grid_of_a_real_run() {
             squares(&d, "pass"),
             squares(&d, "xfail"),
             squares(&d, "fail"),
-            squares(&d, "skip")
+            squares(&d, "built")
         ),
         (2, 1, 1, 2)
     );
     assert!(d.contains("6 cells"), "the count is shown");
-    // Rows are targets, columns probe × cgo × ldflags.
+    assert!(
+        d.contains("built, not run 2"),
+        "the legend names built cells"
+    );
+    // Rows are targets, columns the probes; cgo and ldflags never vary, so
+    // they take no header row: the line under the title says cgo0, and
+    // ldflags at its default is not worth a word.
     for row in ["linux/386", "linux/amd64", "windows/amd64"] {
         assert!(d.contains(&format!(">{row}</th>")), "row {row}");
     }
+    assert!(d.contains(">atomic64</th>"), "column headers");
     assert!(
-        d.contains(">atomic64</th>") && d.contains(">cgo0</th>") && d.contains(">no ldflags</th>"),
-        "column headers"
+        !grid(&d).contains(">cgo0</th>") && !grid(&d).contains("no ldflags"),
+        "axes that never vary take no header"
+    );
+    assert!(
+        d.contains(r#"<p id="fixed">Every cell: <span title="cgo"><b>cgo0</b></span></p>"#),
+        "{d}"
     );
     assert!(
         d.contains("id=\"popover\" role=\"dialog\" aria-modal=\"false\" hidden"),
@@ -192,14 +207,92 @@ fn the_grid_of_a_real_run() {
         "the replay: {pop}"
     );
 
-    // The filter dims what does not match and hides empty rows.
+    // The filter dims what does not match and leaves out empty rows.
     let d = dom(&page, "#filter=status:fail");
     assert!(d.contains("1 of 6 cells match"), "filter count");
-    assert_eq!(d.matches(" dim\"").count(), 5);
+    assert_eq!(squares(&d, ""), 2, "the matching row's squares");
+    assert_eq!(grid(&d).matches(" dim\"").count(), 1);
     assert!(
-        d.contains("<tr class=\"hide\"><th title=\"goos=windows goarch=amd64\""),
-        "rows with no match hide"
+        !d.contains("title=\"goos=windows goarch=amd64\""),
+        "rows with no match are left out"
     );
+
+    // An axis the results do not have is refused, with those they have.
+    let err = Test::at(r.path())
+        .args([
+            "report",
+            "html",
+            "reports/grid/results.json",
+            "--cols",
+            "probe,pakage",
+        ])
+        .status(2)
+        .stderr_contains(r#"--cols: unknown axis "pakage""#)
+        .run()
+        .stderr();
+    assert!(
+        err.contains("the axes of these results: matrix, goos, goarch, cgo"),
+        "{err}"
+    );
+
+    // Last night's run, where atomic64 passed on amd64 and 386 was not
+    // built: the page says what changed, and rings the squares.
+    let head = r.reports("grid").join("results.json");
+    let mut base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&head).unwrap()).unwrap();
+    base["started_at"] = "2026-12-06T02:00:00Z".into();
+    let cells = base["cells"].as_array_mut().unwrap();
+    cells.retain(|c| c["cell"]["goarch"] != "386");
+    for c in cells.iter_mut() {
+        if c["cell"]["id"] == "linux/amd64/cgo0/hello" {
+            c["outcome"] = "build-fail".into();
+            c["verdict"]["met"] = true.into();
+        }
+    }
+    let base_file = r.path().join("last-night.json");
+    std::fs::write(&base_file, serde_json::to_string(&base).unwrap()).unwrap();
+    let diffed = r.path().join("diffed.html");
+    Test::at(r.path())
+        .args(["report", "html"])
+        .arg(&head)
+        .arg("--diff")
+        .arg(&base_file)
+        .arg("--out")
+        .arg(&diffed)
+        .run();
+    let d = dom(&diffed, "");
+    let pane = &d[d.find("<section id=\"diff\"").unwrap()..];
+    let pane = &pane[..pane.find("</section>").unwrap()];
+    assert!(
+        pane.contains(&format!(
+            "Since {} (2026-12-06T02:00:00Z): 1 regression: 1 newly failing, 0 newly flaky, 0 fixed, 0 newly skipped, 2 new, 0 removed, 3 unchanged",
+            base_file.display()
+        )),
+        "{pane}"
+    );
+    assert!(pane.contains("<h3>Newly failing (1)</h3>"), "{pane}");
+    assert!(
+        pane.contains(r##"<a href="#" data-id="linux/amd64/cgo0/hello">linux/amd64/cgo0/hello</a> build-fail → pass"##),
+        "{pane}"
+    );
+    assert!(pane.contains("<h3>New (2)</h3>"), "{pane}");
+    assert_eq!(
+        grid(&d).matches(" chg\"").count(),
+        3,
+        "three squares ringed"
+    );
+    let d = dom(&diffed, "#filter=change:newly-failing");
+    assert!(d.contains("1 of 6 cells match"), "filter on the change");
+    let d = dom(&diffed, &fragment_for("linux/amd64/cgo0/hello"));
+    assert!(
+        d.contains(&format!(
+            "<p class=\"change\">Newly failing since {}: build-fail → pass</p>",
+            base_file.display()
+        )),
+        "the popover says how the cell changed"
+    );
+    let shot = screenshot(&diffed, "", "report-diff.png", "1200,800");
+    eprintln!("screenshot: {}", shot.display());
 
     let shot = screenshot(
         &page,
@@ -272,13 +365,19 @@ fn a_thousand_cells_stay_readable() {
     assert_eq!(squares(&d, ""), 1000);
     assert!(d.contains("1000 cells"));
     // 25 rows, 5 × 2 × 4 = 40 columns.
-    assert_eq!(d.matches("<tr><th title=\"goos=").count(), 25);
+    assert_eq!(
+        d.matches("<tr><th class=\"lvl0\" title=\"goos=").count(),
+        25
+    );
     assert_eq!(grid(&d).matches("<td>").count(), 25 * 40);
     eprintln!("1000 cells: dumped in {:.1}s", t.elapsed().as_secs_f64());
 
     // Other axes on request: rows by probe, columns by goarch.
     let d = dom(&page, "#rows=probe&cols=goarch");
-    assert_eq!(d.matches("<tr><th title=\"probe=").count(), 5);
+    assert_eq!(
+        d.matches("<tr><th class=\"lvl0\" title=\"probe=").count(),
+        5
+    );
     let shot = screenshot(&page, "", "report-1000.png", "1600,1100");
     eprintln!("screenshot: {}", shot.display());
 }

@@ -130,12 +130,47 @@ fn the_example_module_reports_exactly_its_bugs() {
         .text;
     assert!(cli.contains("hello from linux/s390x"), "{cli}");
 
-    // The failing cell's popover counts its tests and names the failures.
-    let sizes_id = "linux/386/cgo0/unit/sizes";
-    let d = crate::html::dom(
-        &reports.join("portable/report.html"),
-        &crate::html::fragment_for(sizes_id),
+    // The page of a module: rows are its packages and Go tests by name,
+    // columns its targets; cgo never varies, so it is the line under the
+    // title, not a header.
+    let page = reports.join("portable/report.html");
+    let d = crate::html::dom(&page, "");
+    for row in [
+        ">unit</th>",
+        ">sizes</th>",
+        ">TestOffset/large</th>",
+        ">limits</th>",
+        ">cli</th>",
+    ] {
+        assert!(crate::html::grid(&d).contains(row), "no row {row}");
+    }
+    assert!(d.contains(">31 Go tests and 5 cells<"), "the count");
+    assert_eq!(crate::html::squares(&d, ""), 36);
+    assert_eq!(
+        crate::html::squares(&d, "xfail"),
+        5,
+        "4 tests and limits on 386"
     );
+    assert!(!d.contains(">cgo0</th>"), "no header for what never varies");
+    assert!(d.contains(r#"<p id="fixed">Every cell: <span title="cgo"><b>cgo0</b></span></p>"#));
+    let shot = crate::html::screenshot(&page, "", "report-module.png", "1200,800");
+    eprintln!("screenshot: {}", shot.display());
+
+    // A failing test is one click from its message: its own square, or
+    // its cell's square, where the tests that did not pass are open.
+    let sizes_id = "linux/386/cgo0/unit/sizes";
+    let wrapped = "sizes_test.go:22: Offset(1073741824, 1073741824) = -2147483648: it wrapped";
+    let fragment = format!(
+        "{}&test=TestOffset/large",
+        crate::html::fragment_for(sizes_id)
+    );
+    let d = crate::html::dom(&page, &fragment);
+    let pop = &d[d.find("id=\"popover\"").unwrap()..];
+    assert!(pop.contains("<h2>TestOffset/large</h2>"), "{pop}");
+    assert!(pop.contains(wrapped), "{pop}");
+    let shot = crate::html::screenshot(&page, &fragment, "report-module-test.png", "1200,800");
+    eprintln!("screenshot: {}", shot.display());
+    let d = crate::html::dom(&page, &crate::html::fragment_for(sizes_id));
     let pop = &d[d.find("id=\"popover\"").unwrap()..];
     assert!(pop.contains(&format!("<h2>{sizes_id}</h2>")), "{pop}");
     let n = |o: TestOutcome| sizes.values().filter(|v| **v == o).count();
@@ -145,11 +180,35 @@ fn the_example_module_reports_exactly_its_bugs() {
         n(TestOutcome::Skip)
     );
     assert!(pop.contains(&counts), "no {counts} in {pop}");
-    assert!(pop.contains("Failing tests (3)"), "{pop}");
+    assert!(pop.contains("Tests that did not pass (3)"), "{pop}");
     assert!(
-        pop.contains("TestOffset/large (example.com/portable/sizes)"),
+        pop.contains(&format!(
+            "<details class=\"test\" open=\"\"><summary><span class=\"badge s-xfail\">expected failure</span>TestOffset/large: fail as expected (1&lt;&lt;30 + 1&lt;&lt;30 wraps where int is 32 bits)</summary><pre class=\"test-output\">    {wrapped}"
+        )),
         "{pop}"
     );
+
+    // Package as a column, asked for: the rows are then the targets.
+    let by_package = out.path().join("by-package.html");
+    Test::at(out.path())
+        .args(["report", "html"])
+        .arg(reports.join("portable/results.json"))
+        .args(["--cols", "probe,package", "--out"])
+        .arg(&by_package)
+        .run();
+    let d = crate::html::dom(&by_package, "");
+    let grid = crate::html::grid(&d);
+    for th in [
+        ">sizes</th>",
+        ">wire</th>",
+        ">linux/386</th>",
+        ">windows/amd64</th>",
+    ] {
+        assert!(grid.contains(th), "no {th} in {grid}");
+    }
+    assert_eq!(crate::html::squares(&d, ""), 20, "one square a cell");
+    let shot = crate::html::screenshot(&by_package, "", "report-module-by-package.png", "1200,600");
+    eprintln!("screenshot: {}", shot.display());
 
     // `report diff` names a test that newly fails: BASE is this run with
     // that cell's tests all passing.
@@ -184,6 +243,23 @@ fn the_example_module_reports_exactly_its_bugs() {
         let text = diff.stdout();
         assert!(!text.contains("TestOffset/small in"), "{text}");
     }
+    // The same on the page: the newly failing tests, and their squares
+    // ringed.
+    let diffed = out.path().join("diffed.html");
+    Test::at(out.path())
+        .args(["report", "html"])
+        .arg(&head)
+        .args(["--diff", "base.json", "--out"])
+        .arg(&diffed)
+        .run();
+    let d = crate::html::dom(&diffed, "");
+    assert!(
+        d.contains(&format!(
+            "<li>TestOffset/large in example.com/portable/sizes on {sizes_id}</li>"
+        )),
+        "{d}"
+    );
+    assert_eq!(crate::html::grid(&d).matches(" chg\"").count(), 3, "{d}");
 
     let junit_path = reports.join("portable/junit.xml");
     common::validate_junit(&junit_path);

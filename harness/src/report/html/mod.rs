@@ -2,13 +2,20 @@
 //! fetches nothing, so it opens from a CI artifact, offline, years later.
 //!
 //! Rows are targets (GOOS/GOARCH and the variables that make variants of
-//! them, such as GOARM), columns are probe × cgo × ldflags; both can be
-//! chosen, here or in the page. A square is a cell, coloured by how it
-//! stood; clicking it shows its reason, facts, a log excerpt and how to
-//! replay it. `#cell=<id>` in the URL opens that cell on load.
+//! them, such as GOARM), columns are probe × cgo × ldflags; for a module's
+//! tests, rows are its packages and Go tests and columns its targets. Any
+//! axis can be chosen, here (`report html --rows/--cols`, refused with the
+//! axes there are when unknown) or in the page; `package` and `test` are
+//! axes too. With `test` among them a square is a Go test, else a cell.
+//! Axes that never vary are not drawn: the line under the title names
+//! their one value. A square is coloured by how it stood; clicking it shows
+//! its reason, its failing tests with their output, facts, a log excerpt
+//! and how to replay it. `#cell=<id>` in the URL opens that cell on load.
+//! Given last night's results (`report html --diff`), the page shows what
+//! changed since, and marks the squares that did.
 //!
 //! This module only flattens each [`CellResult`] into what the page shows;
-//! the page (`html/report.html`) lays out the grid itself, so the axes can
+//! the page (`report.html` here) lays out the grid itself, so the axes can
 //! change without regenerating the file.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,14 +24,24 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::axis;
-use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing};
+use crate::errors::{did_you_mean, Error};
+use crate::model::{CellResult, Command, Outcome, PhaseName, Results, Standing, TestResult};
 use crate::process::shown::quote;
 
-const TEMPLATE: &str = include_str!("html/report.html");
+mod changes;
+mod layout;
+
+use changes::{Changed, DiffPane};
+
+const TEMPLATE: &str = include_str!("report.html");
 
 /// Bytes of log shown per cell. A thousand failing cells at this size is
 /// a few megabytes: still a file a browser opens at once.
 const LOG_EXCERPT: usize = 3000;
+/// Bytes of a Go test's own output shown: a failing test's whole message
+/// in most cases, a passing test's first lines.
+const TEST_OUTPUT: usize = 2000;
+const PASSED_TEST_OUTPUT: usize = 300;
 
 /// Which axes make the rows and which the columns; empty means the default.
 #[derive(Clone, Debug, Default)]
@@ -33,22 +50,51 @@ pub struct Layout {
     pub cols: Vec<String>,
 }
 
+impl Layout {
+    /// Refuses an axis that `results` do not have, naming those they do.
+    pub fn check(&self, results: &Results) -> Result<(), Error> {
+        let cells: Vec<Square> = results.cells.iter().map(square).collect();
+        let known = axes(&cells);
+        for (flag, chosen) in [("--rows", &self.rows), ("--cols", &self.cols)] {
+            for a in chosen {
+                if !known.contains(a) {
+                    return Err(Error::Usage {
+                        message: format!(
+                            "{flag}: unknown axis {a:?}{}",
+                            did_you_mean(a, known.iter().map(String::as_str))
+                        ),
+                        help: Some(format!("the axes of these results: {}", known.join(", "))),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Serialize)]
 struct Page<'a> {
     title: String,
     meta: Vec<(String, String)>,
     tools: &'a BTreeMap<String, String>,
     axes: Vec<String>,
+    /// Axes that a cell id leaves out at their default (cc, buildmode,
+    /// ldflags, ...), with it: the page leaves them out of its line of
+    /// values every cell shares too.
+    quiet: BTreeMap<&'static str, &'static str>,
     rows: Vec<String>,
     cols: Vec<String>,
     cells: Vec<Square>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<DiffPane>,
 }
 
 #[derive(Serialize)]
 struct Square {
     id: String,
     matrix: String,
-    /// Axis name → value, including `matrix` and `runner` (the host).
+    /// Axis name → value, including `matrix`, `runner` (the host) and, for
+    /// a `test:` cell, `package`.
     axes: BTreeMap<String, String>,
     status: &'static str,
     outcome: Outcome,
@@ -68,42 +114,71 @@ struct Square {
     /// For a `test:` cell: "12 passed, 2 failed, 1 skipped".
     #[serde(skip_serializing_if = "Option::is_none")]
     tests: Option<String>,
-    /// The failing Go tests, each with its output's first line.
-    failing: Vec<String>,
+    /// Each Go test of a `test:` cell.
+    go_tests: Vec<GoTest>,
+    /// Whether the cell is a square of its own when squares are Go tests
+    /// (see [`CellResult::tests_tell_all`]).
+    own: bool,
     /// Reused from the result cache: built and run by an earlier run.
     cached: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     dir: Option<String>,
+    /// How it changed since the diff's BASE: `newly-failing`, `fixed`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<Changed>,
+}
+
+#[derive(Serialize)]
+struct GoTest {
+    name: String,
+    package: String,
+    status: &'static str,
+    outcome: &'static str,
+    ms: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    output: String,
 }
 
 /// How a square is coloured: one word per way a cell can stand.
 pub fn status(r: &CellResult) -> &'static str {
-    match r.standing() {
+    colour(r.standing())
+}
+
+fn colour(st: Standing) -> &'static str {
+    match st {
         // Both kinds of skip are grey; the reason says which.
         Standing::Skipped(_) => "skip",
         st => st.as_str(),
     }
 }
 
-pub fn render(results: &Results, layout: &Layout) -> String {
-    let cells: Vec<Square> = results.cells.iter().map(square).collect();
+/// The page for `results`; with `base`, what changed since it too
+/// (`label` names it, e.g. the file it came from).
+pub fn render(results: &Results, layout: &Layout, base: Option<(&Results, &str)>) -> String {
+    let mut cells: Vec<Square> = results.cells.iter().map(square).collect();
+    let diff = base.map(|(b, label)| {
+        let d = super::diff::diff(b, results);
+        changes::mark_changes(&mut cells, &d);
+        changes::pane(&d, b, label)
+    });
     let axes = axes(&cells);
-    let (rows, cols) = default_layout(&cells, &axes);
-    let pick = |chosen: &[String], default: Vec<String>| {
-        if chosen.is_empty() {
-            default
-        } else {
-            chosen.to_vec()
-        }
-    };
+    let (rows, cols) = layout::chosen_layout(layout, &cells, &axes);
     let page = Page {
         title: format!("crossprobe: {}", results.matrices.join(", ")),
         meta: meta(results),
         tools: &results.tools,
-        rows: pick(&layout.rows, rows),
-        cols: pick(&layout.cols, cols),
+        rows,
+        cols,
         axes,
+        quiet: axis::AXES
+            .iter()
+            .filter(|a| !a.id.always)
+            .filter_map(|a| Some((a.key, a.default?)))
+            .collect(),
         cells,
+        diff,
     };
     let json = serde_json::to_string(&page).expect("the page serialises");
     // Inside <script>, `</script>` or `<!--` in a log would end the element
@@ -171,6 +246,9 @@ fn square(r: &CellResult) -> Square {
     if let Some(on) = &r.ran_on {
         axes.insert("runner".into(), on.clone());
     }
+    if !c.package.is_empty() {
+        axes.insert("package".into(), c.package.clone());
+    }
     Square {
         id: c.id.clone(),
         matrix: c.matrix.clone(),
@@ -192,25 +270,38 @@ fn square(r: &CellResult) -> Square {
             .map(|a| format!("{}: {}", a.outcome, a.verdict.message))
             .collect(),
         tests: (!r.tests.is_empty()).then(|| r.test_counts().to_string()),
-        failing: r
-            .tests
-            .iter()
-            .filter(|t| t.outcome == crate::model::TestOutcome::Fail)
-            .map(|t| match t.assertion() {
-                a if a.is_empty() => format!("{} ({})", t.name, t.package),
-                a => format!("{} ({}): {a}", t.name, t.package),
-            })
-            .collect(),
+        go_tests: r.tests.iter().map(go_test).collect(),
+        own: !r.tests_tell_all(),
         cached: r.cached,
         dir: r.dir.clone(),
+        change: None,
     }
 }
 
-/// Every axis any cell has, in the order `axis::pairs` gives them.
+fn go_test(t: &TestResult) -> GoTest {
+    let st = t.standing();
+    let cap = match st {
+        Standing::Passed => PASSED_TEST_OUTPUT,
+        _ => TEST_OUTPUT,
+    };
+    GoTest {
+        name: t.name.clone(),
+        package: t.package.clone(),
+        status: colour(st),
+        outcome: t.outcome.as_str(),
+        ms: t.duration_ms,
+        message: t.message.clone(),
+        output: head(&t.output, cap).to_string(),
+    }
+}
+
+/// Every axis any cell has, in the order `axis::pairs` gives them, then
+/// `package` and `test` for a module's tests.
 fn axes(cells: &[Square]) -> Vec<String> {
     let order: Vec<&str> = ["matrix", "runner"]
         .into_iter()
         .chain(axis::ranked().map(|a| a.key))
+        .chain(["package"])
         .collect();
     let mut v: Vec<String> = order.iter().map(|s| s.to_string()).collect();
     let extra: BTreeSet<&String> = cells
@@ -220,47 +311,10 @@ fn axes(cells: &[Square]) -> Vec<String> {
         .collect();
     v.extend(extra.into_iter().cloned());
     v.retain(|a| cells.iter().any(|c| c.axes.contains_key(a)));
-    v
-}
-
-/// Rows: the target and its variants (architecture variables such as
-/// GOARM), then the runner and matrix when there are several. Columns:
-/// probe × cgo × ldflags, then whichever other axes vary. The axis table
-/// says which axis goes where ([`axis::Grid`]).
-fn default_layout(cells: &[Square], axes: &[String]) -> (Vec<String>, Vec<String>) {
-    let varies = |a: &str| {
-        cells
-            .iter()
-            .map(|c| c.axes.get(a))
-            .collect::<BTreeSet<_>>()
-            .len()
-            > 1
-    };
-    let placed = |g: axis::Grid| {
-        axis::AXES
-            .iter()
-            .filter(move |a| a.grid == g)
-            .map(|a| a.key.to_string())
-    };
-    let arch_var = |a: &str| crate::target::is_arch_env(a);
-    let mut rows: Vec<String> = placed(axis::Grid::Row).collect();
-    rows.extend(axes.iter().filter(|a| arch_var(a)).cloned());
-    for a in ["runner", "matrix"] {
-        if varies(a) {
-            rows.push(a.to_string());
-        }
+    if cells.iter().any(|c| !c.go_tests.is_empty()) {
+        v.push("test".to_string());
     }
-    let mut cols: Vec<String> = placed(axis::Grid::Column).collect();
-    let fixed: Vec<String> = placed(axis::Grid::Row)
-        .chain(placed(axis::Grid::Column))
-        .chain(["runner".to_string(), "matrix".to_string()])
-        .collect();
-    cols.extend(
-        axes.iter()
-            .filter(|a| !fixed.contains(a) && !arch_var(a) && varies(a))
-            .cloned(),
-    );
-    (rows, cols)
+    v
 }
 
 /// The tail of what the command that decided the outcome printed: the build
@@ -290,6 +344,21 @@ fn excerpt(r: &CellResult) -> String {
     }
     let _ = write!(s, "--- {}", cmd.exit);
     s
+}
+
+/// The first `max` bytes of `s`, ending on a line when one ends close by.
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut i = max;
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    match s[..i].rfind('\n') {
+        Some(nl) if i - nl < 200 => &s[..nl + 1],
+        _ => &s[..i],
+    }
 }
 
 fn tail(s: &str, max: usize) -> &str {
@@ -365,7 +434,7 @@ mod tests {
             "tools": {}, "interrupted": false, "cells": []
         }))
         .unwrap();
-        let html = render(&results, &Layout::default());
+        let html = render(&results, &Layout::default(), None);
         assert_eq!(
             html.matches("</script>").count(),
             html.matches("<script").count()
