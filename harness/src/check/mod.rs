@@ -257,7 +257,11 @@ fn fact_misses(
         match probe.get(key).or_else(|| known.get(key)) {
             Some(actual) => {
                 if let Err(got) = expr.eval(actual) {
-                    out.push(format!("fact {key}: expected {text}, got {got}"));
+                    let mut miss = format!("fact {key}: expected {text}, got {got}");
+                    if let Some(hint) = fact_hint(cell, key, known) {
+                        miss.push_str(&format!(" [crossprobe: {hint}]"));
+                    }
+                    out.push(miss);
                 }
             }
             None if outcome == Outcome::Pass
@@ -271,6 +275,21 @@ fn fact_misses(
         }
     }
     out
+}
+
+/// What to do about a fact that missed its expectation, where crossprobe
+/// knows more than the fact says.
+fn fact_hint(
+    cell: &Cell,
+    key: &str,
+    known: &BTreeMap<String, serde_json::Value>,
+) -> Option<&'static str> {
+    let zig = known.get("cc.kind").and_then(|v| v.as_str()) == Some("zig");
+    (key == "macho.minos" && zig && !cell.env.contains_key("MACOSX_DEPLOYMENT_TARGET")).then_some(
+        "zig links for the macOS its -target names, else for its newest; \
+         set MACOSX_DEPLOYMENT_TARGET (e.g. in `include` or `matrix.env`) to the floor, \
+         and crossprobe puts it in zig's -target",
+    )
 }
 
 fn both(c: &Command) -> String {

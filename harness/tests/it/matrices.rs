@@ -4,7 +4,7 @@
 
 use crate::common::{self, CellExt};
 
-use crossprobe::model::{CellResult, PhaseName, RunnerKind};
+use crossprobe::model::{CellResult, PhaseName, RunnerKind, Standing};
 
 fn outcome(c: &CellResult) -> &str {
     c.outcome.as_str()
@@ -102,23 +102,25 @@ fn wasm_runs_under_node_and_wasi() {
     );
 }
 
+/// `just matrix darwin-arm64` on Linux: every cell that builds is built,
+/// inspected and reads "built, not run", never a bare skip; and each
+/// binary's minimum macOS is checked against the matrix's floor, which the
+/// cgo binaries zig links (macOS 15.0) are above.
 #[test]
-fn darwin_is_built_and_skipped_with_the_reason_on_linux() {
+fn darwin_is_built_not_run_on_linux_and_checked_against_its_macos_floor() {
     if !cfg!(target_os = "linux") {
         return;
     }
-    let r = common::Test::new().shipped("darwin-arm64").run();
+    let r = common::Test::new().shipped("darwin-arm64").status(1).run();
     let cells = r.cells("darwin-arm64");
     let mut built = 0;
     for (id, c) in &cells {
-        // cgo-hello with cgo 0 is an expected build failure; every cell
-        // that builds is then skipped for want of a Mac.
+        // cgo-hello with cgo 0 is an expected build failure.
         if c.cell.probe == "cgo-hello" && c.cell.cgo == "0" {
             assert_eq!(outcome(c), "build-fail", "{id}");
-            assert!(c.verdict.met, "{id}");
+            assert_eq!(c.standing(), Standing::ExpectedFailure, "{id}");
             continue;
         }
-        built += 1;
         assert_eq!(outcome(c), "skip", "{id}");
         assert!(
             c.reason
@@ -132,6 +134,73 @@ fn darwin_is_built_and_skipped_with_the_reason_on_linux() {
             "macho",
             "{id} was not built: {c:#?}"
         );
+        // zig links cgo-hello (real C) for macOS 15: above the floor, and
+        // flagged with what to do.
+        if c.cell.probe == "cgo-hello" {
+            assert_eq!(c.fact("macho.minos"), "15.0", "{id}");
+            assert_eq!(c.standing(), Standing::Unmet, "{id}");
+            let why = &c.verdict.message;
+            assert!(
+                why.starts_with(
+                    r#"fact macho.minos: expected <= 12.0, got "15.0" [crossprobe: zig links"#
+                ) && why.contains("MACOSX_DEPLOYMENT_TARGET"),
+                "{id}: {why}"
+            );
+            continue;
+        }
+        assert_eq!(c.fact("macho.minos"), "12.0", "{id}");
+        assert_eq!(c.standing(), Standing::BuiltNotRun, "{id}");
+        built += 1;
     }
     assert!(built >= 6, "only {built} darwin cells built");
+    let out = r.stdout();
+    assert!(
+        out.contains("10 cells in")
+            && out.contains(
+                ": 0 passed, 2 expected failures, 6 built, not run (no runner here), 0 skipped, 2 not as expected"
+            ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  BUILT skip        darwin/arm64/cgo0/hello"),
+        "{out}"
+    );
+    let junit = std::fs::read_to_string(r.reports("darwin-arm64").join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<skipped message="built, not run: no runner for darwin/arm64 on "#),
+        "{junit}"
+    );
+    assert_eq!(junit.matches("<failure ").count(), 2, "{junit}");
+    // results.json says so to any reader of the file.
+    let json = r.results_json("darwin-arm64");
+    let standings: Vec<&str> = json["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["standing"].as_str().unwrap())
+        .collect();
+    assert_eq!(standings.iter().filter(|s| **s == "built").count(), 6);
+}
+
+/// The floor reaches zig: with MACOSX_DEPLOYMENT_TARGET, the cgo binary
+/// zig links for darwin loads on that macOS, and the floor holds.
+#[test]
+fn macosx_deployment_target_sets_the_macos_zig_links_for() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let r = common::Test::new()
+        .matrix(
+            "name: floor\nprobes: [cgo-hello]\nmatrix:\n  goos: [darwin]\n  goarch: [arm64]\n  cgo: [1]\n  env:\n    MACOSX_DEPLOYMENT_TARGET: [\"12.0\"]\nrun:\n  timeout: 300s\nexpect:\n  - facts: {macho.minos: \"<= 12.0\"}\n",
+        )
+        .status(0)
+        .run();
+    let cells = r.cells("floor");
+    let c = &cells["darwin/arm64/MACOSX_DEPLOYMENT_TARGET=12.0/cgo1/cgo-hello"];
+    assert_eq!(c.standing(), Standing::BuiltNotRun, "{c:#?}");
+    assert_eq!(c.fact("macho.minos"), "12.0", "{c:#?}");
+    assert_eq!(
+        c.fact("cc.argv"),
+        &serde_json::json!(["zig", "cc", "-target", "aarch64-macos.12.0"])
+    );
 }

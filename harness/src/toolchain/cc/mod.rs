@@ -92,6 +92,11 @@ struct Key {
     request: Request,
     /// GOARM=5 or GOMIPS=softfloat: the C side must be soft-float too.
     soft_float: bool,
+    /// MACOSX_DEPLOYMENT_TARGET, for a darwin cell: the oldest macOS its
+    /// binary must load on. clang reads the variable; zig does not (0.17
+    /// links for macOS 15 unless its `-target` names a version, and ignores
+    /// `-mmacosx-version-min` too), so crossprobe puts it in zig's target.
+    macos_min: Option<String>,
 }
 
 impl Key {
@@ -103,6 +108,10 @@ impl Key {
             goarch: cell.goarch.clone(),
             request: request(cell),
             soft_float,
+            macos_min: match cell.goos.as_str() {
+                "darwin" => cell.env.get("MACOSX_DEPLOYMENT_TARGET").cloned(),
+                _ => None,
+            },
         }
     }
 }
@@ -346,8 +355,11 @@ fn resolve(
             })
         }
         Request::Zig => {
-            let triple = zig_triple(&key.goos, &key.goarch, key.soft_float)
+            let mut triple = zig_triple(&key.goos, &key.goarch, key.soft_float)
                 .ok_or_else(|| format!("no C compiler for {target}: zig cc has no libc for it"))?;
+            if let Some(min) = key.macos_min.as_deref().filter(|v| !v.is_empty()) {
+                triple = format!("{triple}.{min}");
+            }
             if !have("zig") {
                 return Err(format!(
                     "no C compiler for {target}: zig is not on PATH; `crossprobe doctor --fix` installs it"
@@ -492,6 +504,7 @@ mod tests {
             goarch: goarch.into(),
             request: Request::of_checked(request),
             soft_float: false,
+            macos_min: None,
         }
     }
 
@@ -577,6 +590,16 @@ mod tests {
             resolve(&key("darwin", "arm64", "zig"), &host(), &debian)
                 .unwrap()
                 .darwin_stubs
+        );
+        // MACOSX_DEPLOYMENT_TARGET, which zig itself ignores, names the
+        // macOS in zig's target.
+        let floor = Key {
+            macos_min: Some("12.0".into()),
+            ..key("darwin", "arm64", "auto")
+        };
+        assert_eq!(
+            resolve(&floor, &host(), &debian).unwrap().cc.join(" "),
+            "zig cc -target aarch64-macos.12.0"
         );
     }
 
