@@ -315,7 +315,7 @@ pub fn main() -> i32 {
     match r {
         Ok(code) => code,
         Err(report) => {
-            eprintln!("{report:?}");
+            crate::errors::eprint(&report);
             exit::INPUT
         }
     }
@@ -465,7 +465,7 @@ fn cmd_run(
                 dir.display()
             ),
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
+                crate::errors::eprint(&miette::Report::new(e));
                 write_failed = true;
             }
         }

@@ -2,13 +2,17 @@
 //!
 //! Errors in a matrix name the file, line and column, the offending value,
 //! what was expected, and one hint. They render through miette, which draws
-//! the snippet with a caret.
+//! the snippet with a caret ([`Excerpt`]: a few lines around it, cut to a
+//! readable width) and are printed by [`eprint`]. The text they show of a
+//! stranger's file is escaped ([`crate::escape`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use thiserror::Error;
+
+use crate::escape;
 
 /// A matrix file, kept whole so that later phases can point into it.
 #[derive(Clone, Debug)]
@@ -18,10 +22,6 @@ pub struct Source {
 }
 
 impl Source {
-    pub fn named(&self) -> NamedSource<Arc<String>> {
-        NamedSource::new(self.name.clone(), self.text.clone())
-    }
-
     /// `file:line:col` for a byte offset, 1-based like every editor.
     pub fn position(&self, offset: usize) -> String {
         let offset = offset.min(self.text.len());
@@ -47,7 +47,8 @@ pub struct InputError {
     pub position: String,
     pub message: String,
     #[source_code]
-    pub src: NamedSource<Arc<String>>,
+    pub src: Excerpt,
+    /// Where the error points, in [`InputError::src`].
     #[label("{label}")]
     pub span: SourceSpan,
     pub label: String,
@@ -63,14 +64,184 @@ impl InputError {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Self {
+        let position = escape::line(&source.position(span.offset())).into_owned();
+        let (src, span) = Excerpt::new(source, span);
         InputError {
-            position: source.position(span.offset()),
-            message: message.into(),
-            src: source.named(),
+            position,
+            message: shown(&message.into(), MAX_MESSAGE),
+            src,
             span,
-            label: label.into(),
-            help,
+            label: shown(&label.into(), MAX_MESSAGE),
+            help: help.map(|h| shown(&h, MAX_MESSAGE)),
         }
+    }
+}
+
+/// The longest message an error shows of itself, in characters: a serde
+/// message quotes the offending value whole, and a value can be a
+/// megabyte long.
+const MAX_MESSAGE: usize = 1000;
+
+/// `s` escaped, and cut to `max` characters.
+fn shown(s: &str, max: usize) -> String {
+    let s = escape::text(s);
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.into_owned(),
+    }
+}
+
+/// What an error shows of its file: the lines around the offending span,
+/// each cut to a width a terminal can show around it, every control
+/// character escaped. The line numbers and the `file:line:col` miette
+/// prints are the file's own. A whole line would not do: a line of a
+/// megabyte floods the terminal, and past column 65,535 miette panics
+/// while it draws the caret.
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    name: String,
+    text: String,
+    /// The file's line (0-based) that `text` starts with.
+    first_line: usize,
+    /// The span the error points at, in `text`.
+    span: SourceSpan,
+    /// Where that span starts in the file: 0-based line and column (in
+    /// characters, as editors count).
+    line: usize,
+    column: usize,
+}
+
+/// Characters shown left of the span's start, and in all.
+const LEFT: usize = 60;
+const WIDTH: usize = 160;
+/// Lines shown before and after the span's.
+const AROUND: usize = 2;
+
+impl Excerpt {
+    /// The excerpt of `source` around `span`, and `span` within it.
+    pub fn new(source: &Source, span: SourceSpan) -> (Excerpt, SourceSpan) {
+        let text = source.text.as_str();
+        let start = floor_char_boundary(text, span.offset().min(text.len()));
+        let end =
+            floor_char_boundary(text, (span.offset() + span.len()).min(text.len())).max(start);
+        // Lines as (byte offset, text without its line break).
+        let mut lines: Vec<(usize, &str)> = Vec::new();
+        let mut off = 0;
+        for l in text.split_inclusive('\n') {
+            lines.push((off, l.trim_end_matches('\n').trim_end_matches('\r')));
+            off += l.len();
+        }
+        if lines.is_empty() || text.ends_with('\n') {
+            lines.push((off, ""));
+        }
+        let line_of = |o: usize| lines.partition_point(|(s, _)| *s <= o).saturating_sub(1);
+        let first = line_of(start);
+        // A span over many lines is shown by its first few.
+        let last_span_line = line_of(end).min(first + AROUND);
+        let end = end
+            .min(lines[last_span_line].0 + lines[last_span_line].1.len())
+            .max(start);
+        let column = text[lines[first].0..start].chars().count();
+        // A line that fits is shown whole; a longer one from a little
+        // before the span.
+        let lo = if lines[first].1.chars().count() <= WIDTH {
+            0
+        } else {
+            column.saturating_sub(LEFT)
+        };
+        let hi = (lo + WIDTH).max(column + 1);
+        let from = first.saturating_sub(AROUND);
+        let to = (last_span_line + AROUND).min(lines.len() - 1);
+        let mut out = String::new();
+        let (mut new_start, mut new_end) = (None, None);
+        for (i, (line_off, line)) in lines.iter().enumerate().take(to + 1).skip(from) {
+            if i > from {
+                out.push('\n');
+            }
+            let mut shown_any = false;
+            for (n, (b, c)) in line.char_indices().enumerate() {
+                let o = line_off + b;
+                if o == start {
+                    new_start.get_or_insert(
+                        out.len() + usize::from(!shown_any && lo > 0) * '…'.len_utf8(),
+                    );
+                }
+                if o == end {
+                    new_end.get_or_insert(out.len());
+                }
+                if n < lo || n >= hi {
+                    continue;
+                }
+                if !shown_any && lo > 0 {
+                    out.push('…');
+                }
+                shown_any = true;
+                // A tab stays: miette lines it up, and it moves no cursor
+                // anywhere a line break would not.
+                out.push_str(&escape::text(c.encode_utf8(&mut [0; 4])));
+            }
+            let eol = line_off + line.len();
+            if eol == start {
+                new_start.get_or_insert(out.len());
+            }
+            if eol == end || i == last_span_line {
+                new_end.get_or_insert(out.len());
+            }
+            if line.chars().count() > hi {
+                out.push('…');
+            }
+        }
+        let s = new_start.unwrap_or(out.len());
+        let e = new_end.unwrap_or(out.len()).max(s);
+        // A span cut at the right edge ends there.
+        let span_len = if span.is_empty() {
+            0
+        } else {
+            (e - s).max(1).min(out.len() - s)
+        };
+        let inner = SourceSpan::new(s.into(), span_len);
+        (
+            Excerpt {
+                name: escape::line(&source.name).into_owned(),
+                text: out,
+                first_line: from,
+                span: inner,
+                line: first,
+                column,
+            },
+            inner,
+        )
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // The lines are numbered as in the file; where the caret points
+        // (miette reads the label's span alone for the `[file:line:col]` it
+        // prints) is the file's own line and column.
+        let alone = context_lines_before == 0 && context_lines_after == 0;
+        let (line, column) = if alone && *span == self.span {
+            (self.line, self.column)
+        } else {
+            (inner.line() + self.first_line, inner.column())
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            line,
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
@@ -82,7 +253,7 @@ pub enum Error {
     #[diagnostic(transparent)]
     Input(Box<InputError>),
 
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", escape::Line(&path.display().to_string()))]
     #[diagnostic(
         code(crossprobe::read),
         help("check that the file exists and is readable")
@@ -92,7 +263,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {source}", escape::Line(&path.display().to_string()))]
     #[diagnostic(code(crossprobe::write))]
     Write {
         path: PathBuf,
@@ -101,7 +272,7 @@ pub enum Error {
         help: Option<String>,
     },
 
-    #[error("{message}")]
+    #[error("{}", escape::text(.message))]
     #[diagnostic(code(crossprobe::toolchain))]
     Toolchain {
         message: String,
@@ -109,7 +280,7 @@ pub enum Error {
         help: Option<String>,
     },
 
-    #[error("{message}")]
+    #[error("{}", escape::text(.message))]
     #[diagnostic(code(crossprobe::usage))]
     Usage {
         message: String,
@@ -122,6 +293,51 @@ impl From<InputError> for Error {
     fn from(e: InputError) -> Self {
         Error::Input(Box::new(e))
     }
+}
+
+/// Prints an error as miette draws it, on standard error. Two guards
+/// behind the escaping every error does of a stranger's text: what miette
+/// drew is escaped again, its own colours (SGR sequences) alone kept; and
+/// should miette panic while it draws, the error's own words are printed
+/// instead (an error is exit 2, never 101).
+pub fn eprint(report: &miette::Report) {
+    eprintln!("{}", render(report));
+}
+
+/// [`eprint`]'s text.
+pub fn render(report: &miette::Report) -> String {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{report:?}")));
+    std::panic::set_hook(hook);
+    match drawn {
+        Ok(text) => keep_colours(&text),
+        Err(_) => {
+            let mut text = String::from("error:");
+            for cause in report.chain() {
+                text.push_str(&format!(" {}", escape::text(&cause.to_string())));
+            }
+            if let Some(help) = report.help() {
+                text.push_str(&format!("\n  help: {}", escape::text(&help.to_string())));
+            }
+            text
+        }
+    }
+}
+
+/// `text` escaped ([`escape::text`]) but for the colour sequences
+/// (`ESC [ digits;digits m`) miette styles its output with.
+fn keep_colours(text: &str) -> String {
+    let sgr = regex::Regex::new(r"\x1b\[[0-9;]*m").expect("valid regex");
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in sgr.find_iter(text) {
+        out.push_str(&escape::text(&text[last..m.start()]));
+        out.push_str(m.as_str());
+        last = m.end();
+    }
+    out.push_str(&escape::text(&text[last..]));
+    out
 }
 
 /// Several input errors found in one pass, reported together so a user fixes

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod disk;
 pub mod doctor;
 pub mod errors;
+pub mod escape;
 pub mod expand;
 pub mod fsutil;
 pub mod host;
@@ -50,13 +51,15 @@ pub mod toolchain;
 /// dispatcher, calls them all.
 pub const LAYERS: &[(&str, &[&str])] = &[
     // Plain data and the leaves the phases share: the book's addresses,
-    // errors, files, targets, the model (cell, result, probe), processes,
+    // the escaping of a stranger's text for the terminal, errors, files,
+    // targets, the model (cell, result, probe), processes,
     // the axis table, the host and its tools, the record store,
     // scheduling, the shipped templates, and the Go and C toolchains.
     (
         "base",
         &[
             "book",
+            "escape",
             "errors",
             "fsutil",
             "disk",

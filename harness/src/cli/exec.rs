@@ -65,7 +65,7 @@ pub fn as_wrapper(argv: &[String]) -> Option<i32> {
         .into()),
     };
     Some(code.unwrap_or_else(|report| {
-        eprintln!("{report:?}");
+        crate::errors::eprint(&report);
         exit::INPUT
     }))
 }

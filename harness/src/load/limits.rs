@@ -25,35 +25,85 @@ pub const MAX_ALIASES: usize = 1_000;
 /// Bytes of all scalars, aliases counted at every use.
 pub const MAX_SCALAR_BYTES: usize = 4 << 20;
 
+/// The largest results.json (or journal) read by `report` and
+/// `--durations`: a run of 10,000 cells (the most one expands to), each
+/// with its captured output, stays below it.
+pub const MAX_RESULTS_BYTES: u64 = 1 << 30;
+
 /// Reads a matrix file: at most [`MAX_FILE_BYTES`] (so that `/dev/zero` or
 /// a 10 GB log given by mistake costs nothing), and only as UTF-8.
 pub fn read(path: &Path) -> Result<String, Error> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
+    read_as(path, "a matrix")
+}
+
+/// [`read`], for `what` (a matrix, a snippet).
+pub fn read_as(path: &Path, what: &str) -> Result<String, Error> {
+    let name = path.display().to_string();
+    let (file, size) = open(path, &name)?;
+    text(&name, file, size, what)
+}
+
+/// Reads a snippet from standard input, as [`read`] reads a file.
+pub fn read_stdin() -> Result<String, Error> {
+    text("<stdin>", std::io::stdin().lock(), None, "a snippet")
+}
+
+/// Opens `path` for a bounded read: the file, and its size when it is a
+/// regular file (a device or a pipe has none to tell).
+pub fn open(path: &Path, name: &str) -> Result<(std::fs::File, Option<u64>), Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: name.into(),
         source,
+    })?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    Ok((file, size))
+}
+
+/// A size as people read it: 10.0 MiB, 2.0 GiB.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
+}
+
+/// At most [`MAX_FILE_BYTES`] of `reader`, as UTF-8; `size` (when known)
+/// refuses a file too large before a byte of it is read. `what` names what
+/// the input should have been.
+fn text(name: &str, reader: impl Read, size: Option<u64>, what: &str) -> Result<String, Error> {
+    let too_large = |size: Option<u64>| {
+        Error::Usage {
+        message: format!(
+            "{name}: {}; {what} may be at most {} KiB",
+            size.map_or("the input is more than 1 MiB".to_string(), |s| format!(
+                "the file is {}",
+                size_text(s)
+            )),
+            MAX_FILE_BYTES >> 10
+        ),
+        help: Some(
+            "is this the right file? A matrix is a short YAML file; put long probe sources in a --templates directory".into(),
+        ),
+    }
     };
-    let file = std::fs::File::open(path).map_err(read_err)?;
+    if size.is_some_and(|s| s > MAX_FILE_BYTES) {
+        return Err(too_large(size));
+    }
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    reader
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+        .map_err(|source| Error::Read {
+            path: name.into(),
+            source,
+        })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        let size = std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map_or("more than 1 MiB".to_string(), |m| {
-                format!("{:.1} MiB", m.len() as f64 / (1 << 20) as f64)
-            });
-        return Err(Error::Usage {
-            message: format!(
-                "{}: the file is {size}; a matrix may be at most {} KiB",
-                path.display(),
-                MAX_FILE_BYTES >> 10
-            ),
-            help: Some(
-                "is this the right file? A matrix is a short YAML file; put long probe sources in a --templates directory".into(),
-            ),
-        });
+        return Err(too_large(size));
     }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -65,8 +115,7 @@ pub fn read(path: &Path) -> Result<String, Error> {
         let byte = e.as_bytes()[valid.len()];
         Error::Usage {
             message: format!(
-                "{}:{line}:{col}: not UTF-8 text: byte 0x{byte:02x} cannot start a character here",
-                path.display()
+                "{name}:{line}:{col}: not UTF-8 text: byte 0x{byte:02x} cannot start a character here"
             ),
             help: Some(
                 "save the matrix as UTF-8 (a Latin-1 é is the usual culprit: `iconv -f latin1 -t utf-8`)"

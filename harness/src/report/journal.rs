@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::Error;
+use crate::load::limits;
 use crate::model::{Cell, CellResult, Host, Results, SCHEMA_VERSION};
 
 pub const FILE: &str = "results.partial.jsonl";
@@ -51,34 +52,73 @@ pub struct Read {
     pub finished: Vec<CellResult>,
 }
 
+/// The longest journal line read: one cell's result, its captured output
+/// capped, is far below it.
+const MAX_LINE: u64 = 64 << 20;
+
 /// Reads a journal. A last line cut short (a kill in mid-write) is left
-/// out: only whole lines were ever finished cells.
+/// out: only whole lines were ever finished cells. Read with a bound, a
+/// line and the whole file ([`limits::MAX_RESULTS_BYTES`]) alike, so that
+/// `/dev/zero` behind a `.jsonl` name is refused, not read forever.
 pub fn read(path: &Path) -> Result<Read, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    use std::io::{BufRead, Read as _};
+    let name = path.display().to_string();
+    let (file, size) = limits::open(path, &name)?;
+    let corrupt = |n: usize, what: String| Error::Usage {
+        message: format!("{name}:{n}{what}"),
+        help: Some("the journal is corrupt; rerun the matrix".into()),
+    };
+    if size.is_some_and(|s| s > limits::MAX_RESULTS_BYTES) {
+        return Err(corrupt(
+            1,
+            format!(
+                ": the file is {}; a journal holds at most {}",
+                limits::size_text(size.unwrap_or_default()),
+                limits::size_text(limits::MAX_RESULTS_BYTES)
+            ),
+        ));
+    }
+    let mut reader = io::BufReader::new(file.take(limits::MAX_RESULTS_BYTES));
     let mut out = Read::default();
-    let lines: Vec<&str> = text.lines().collect();
-    for (n, line) in lines.iter().enumerate() {
-        if let Ok(h) = serde_json::from_str::<HeaderLine>(line) {
-            out.header = Some(h.journal);
-            continue;
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        let got = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if got == 0 {
+            break;
         }
-        match serde_json::from_str::<CellResult>(line) {
-            Ok(r) => out.finished.push(r),
-            Err(_) if n + 1 == lines.len() && !text.ends_with('\n') => {}
-            Err(e) => {
-                return Err(Error::Usage {
-                    message: format!(
-                        "{}:{}:{}: not a crossprobe journal line: {e}",
-                        path.display(),
-                        n + 1,
-                        e.column()
-                    ),
-                    help: Some("the journal is corrupt; rerun the matrix".into()),
-                })
-            }
+        if buf.len() as u64 > MAX_LINE {
+            return Err(corrupt(
+                n,
+                format!(
+                    ": a line longer than {}: not a crossprobe journal",
+                    limits::size_text(MAX_LINE)
+                ),
+            ));
+        }
+        let whole = buf.ends_with(b"\n");
+        let parsed = std::str::from_utf8(&buf)
+            .map_err(|e| format!(": not UTF-8 text at byte {}", e.valid_up_to() + 1))
+            .and_then(|line| {
+                if let Ok(h) = serde_json::from_str::<HeaderLine>(line) {
+                    out.header = Some(h.journal);
+                    return Ok(());
+                }
+                serde_json::from_str::<CellResult>(line)
+                    .map(|r| out.finished.push(r))
+                    .map_err(|e| format!(":{}: not a crossprobe journal line: {e}", e.column()))
+            });
+        match parsed {
+            Ok(()) => {}
+            // The last line, cut short by a kill in mid-write.
+            Err(_) if !whole => {}
+            Err(e) => return Err(corrupt(n, e)),
         }
     }
     Ok(out)

@@ -36,12 +36,13 @@ pub fn merge_files(paths: &[PathBuf]) -> Result<Merged, Error> {
 fn check_schemas(paths: &[PathBuf]) -> Result<(), Error> {
     let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in paths {
-        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
-            path: p.clone(),
-            source,
-        })?;
+        // A journal is no results.json; read_results reads it as one.
+        if p.extension().is_some_and(|e| e == "jsonl") {
+            continue;
+        }
+        let text = super::read_json_bytes(p)?;
         // A corrupt file is reported by read_results, with its position.
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&text) else {
             continue;
         };
         let schema = v

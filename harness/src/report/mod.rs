@@ -17,6 +17,7 @@ use std::path::Path;
 
 use crate::errors::Error;
 use crate::fsutil;
+use crate::load::limits;
 use crate::model::{Results, SCHEMA_VERSION};
 
 /// Writes `bytes` to `path` whole or not at all ([`fsutil::write_atomic_synced`]).
@@ -83,10 +84,7 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
     if path.extension().is_some_and(|e| e == "jsonl") {
         return journal::to_results(path);
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_json_bytes(path)?;
     let corrupt = |e: serde_json::Error, what: &str| Error::Usage {
         message: format!(
             "{}:{}:{}: {what}: {}",
@@ -98,7 +96,7 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
     };
     let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
+        serde_json::from_slice(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
     let schema = v.get("schema").and_then(|s| s.as_u64());
     if schema != Some(SCHEMA_VERSION as u64) {
         return Err(Error::Usage {
@@ -112,7 +110,68 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
     }
     // Parsed again from the text, not the Value, so that an error has a
     // line and column.
-    serde_json::from_str(&text).map_err(|e| corrupt(e, "not a crossprobe results file"))
+    serde_json::from_slice(&text).map_err(|e| corrupt(e, "not a crossprobe results file"))
+}
+
+/// The bytes of a JSON file that may be someone else's, read with a bound
+/// ([`limits::MAX_RESULTS_BYTES`]): a larger file is refused by its size
+/// before a byte is read, and a byte no JSON text holds (a control
+/// character: `/dev/zero`, a binary) stops the read where it is found.
+pub(crate) fn read_json_bytes(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let (file, size) = limits::open(path, &name)?;
+    let too_large = |size: Option<u64>| Error::Usage {
+        message: format!(
+            "{name}: {}; crossprobe reads results of at most {}",
+            size.map_or("the input is larger".to_string(), |s| format!(
+                "the file is {}",
+                limits::size_text(s)
+            )),
+            limits::size_text(limits::MAX_RESULTS_BYTES)
+        ),
+        help: Some("is this a results.json or a journal crossprobe wrote?".into()),
+    };
+    if size.is_some_and(|s| s > limits::MAX_RESULTS_BYTES) {
+        return Err(too_large(size));
+    }
+    let mut reader = file.take(limits::MAX_RESULTS_BYTES + 1);
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let at = bytes.len();
+        bytes.extend_from_slice(&chunk[..n]);
+        if let Some(i) = chunk[..n]
+            .iter()
+            .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        {
+            let before = &bytes[..at + i];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            return Err(Error::Usage {
+                message: format!(
+                    "{name}:{line}:{col}: not valid JSON: byte 0x{:02x} is a control character, which JSON text never holds",
+                    bytes[at + i]
+                ),
+                help: Some("is this a results.json or a journal crossprobe wrote?".into()),
+            });
+        }
+        if bytes.len() as u64 > limits::MAX_RESULTS_BYTES {
+            return Err(too_large(size));
+        }
+    }
+    Ok(bytes)
 }
 
 /// serde_json's message without the " at line L column C" it appends; the

@@ -34,7 +34,32 @@ pub struct Sink {
 
 /// What became of a dead run's journal found in a reports directory.
 fn found_journal(path: &Path, resume: bool, resumable: &mut Vec<CellResult>) -> Result<(), Error> {
-    let old = journal::read(path)?;
+    let keep_aside = |header| {
+        journal::keep_aside(path, header).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+            help: Some("move it away yourself, or run with --resume to keep its cells".into()),
+        })
+    };
+    let old = match journal::read(path) {
+        Ok(old) => old,
+        // Not a journal crossprobe can read (cut by a crash, a disk error,
+        // an edit): kept as it is, for a person to look at, and this run
+        // goes on without it, --resume or not.
+        Err(e) => {
+            let kept = keep_aside(None)?;
+            eprintln!(
+                "warning: found a journal that cannot be read (corrupt: {e}); kept as {}{}",
+                crate::escape::Line(&kept.display().to_string()),
+                if resume {
+                    "; --resume reuses none of its cells"
+                } else {
+                    ""
+                }
+            );
+            return Ok(());
+        }
+    };
     let finished: Vec<CellResult> = old
         .finished
         .into_iter()
@@ -56,11 +81,7 @@ fn found_journal(path: &Path, resume: bool, resumable: &mut Vec<CellResult>) -> 
         resumable.extend(finished);
         return Ok(());
     }
-    let kept = journal::keep_aside(path, old.header.as_ref()).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-        help: Some("move it away yourself, or run with --resume to keep its cells".into()),
-    })?;
+    let kept = keep_aside(old.header.as_ref())?;
     eprintln!(
         "{what}; kept as {} (--resume would have kept its cells)",
         kept.display()

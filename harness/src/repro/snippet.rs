@@ -20,7 +20,6 @@
 //! included: the text before the block is blanked, byte for byte, so YAML
 //! offsets are the file's.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -61,33 +60,18 @@ pub struct Loaded {
 /// Reads `arg`: a file, `-` for stdin; Markdown (`.md`, or stdin holding a
 /// fence) gives its first ```yaml block.
 pub fn read(arg: &str) -> miette::Result<Input> {
-    let (name, stem, bytes) = if arg == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .map_err(|source| Error::Read {
-                path: "<stdin>".into(),
-                source,
-            })?;
-        ("<stdin>".to_string(), "snippet".to_string(), b)
+    // Read as a matrix is: with its bound, as UTF-8.
+    let (name, stem, text) = if arg == "-" {
+        let text = limits::read_stdin()?;
+        ("<stdin>".to_string(), "snippet".to_string(), text)
     } else {
         let p = Path::new(arg);
-        let b = std::fs::read(p).map_err(|source| Error::Read {
-            path: p.to_path_buf(),
-            source,
-        })?;
+        let text = limits::read_as(p, "a snippet")?;
         let stem = p
             .file_stem()
             .map_or("snippet".into(), |s| s.to_string_lossy().into_owned());
-        (arg.to_string(), stem, b)
+        (arg.to_string(), stem, text)
     };
-    let text = String::from_utf8(bytes).map_err(|e| Error::Usage {
-        message: format!(
-            "{name}: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-        help: Some("save the snippet as UTF-8".into()),
-    })?;
     let markdown = Path::new(arg)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))

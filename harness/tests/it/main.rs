@@ -43,6 +43,7 @@ mod reports_dir;
 mod repro;
 mod resume;
 mod retries;
+mod robustness;
 mod runaway;
 mod runners;
 mod sandbox;
