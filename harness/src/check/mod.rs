@@ -5,8 +5,16 @@
 //! An expectation's `match` is a regex over the output of the phase its
 //! outcome names (the build's for build-fail, the run's for run-fail and
 //! timeout, and both for pass, so that a passing cell can pin a linker
-//! warning) and the reason crossprobe gave. Its `facts` expressions
+//! warning): what the toolchain, the runner and the program printed, and
+//! nothing crossprobe added ([`program_output`]): not the facts lines
+//! (crossprobe's marker, the started line it puts beside an inline probe),
+//! not its notes, not its reasons. Its `facts` expressions
 //! ([`crate::model::FactExpr`]) must hold too.
+//!
+//! Only the program's own behaviour can meet an expectation: a run that
+//! never started the program ([`never_started`]: a runner that exits 0
+//! without its facts line, a sandbox that could not start the runner) is
+//! met by no expectation, not even an expected run-fail.
 
 mod derive;
 pub mod gotest;
@@ -19,6 +27,9 @@ use crate::model::{Cell, CellResult, Command, Missing, Outcome, Phase, PhaseName
 
 /// The marker behind which a probe prints its facts as one line of JSON.
 pub const FACTS_MARKER: &str = "CROSSPROBE-FACTS: ";
+
+/// How the verdict of a run that never started the program begins.
+pub const NOTHING_RAN: &str = "nothing ran: ";
 
 /// What the earlier phases saw, in the terms check needs.
 #[derive(Default)]
@@ -152,21 +163,29 @@ fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::
     } else {
         obs.builds.iter().collect()
     };
-    let mut output: String = match outcome {
-        Outcome::BuildFail => builds.iter().map(|c| both(c)).collect(),
-        Outcome::Pass => builds.iter().copied().chain(obs.run).map(both).collect(),
-        _ => obs.run.map(both).unwrap_or_default(),
+    let output: String = match outcome {
+        Outcome::BuildFail => builds.iter().map(|c| program_output(c)).collect(),
+        Outcome::Pass => builds
+            .iter()
+            .copied()
+            .chain(obs.run)
+            .map(program_output)
+            .collect(),
+        _ => obs.run.map(program_output).unwrap_or_default(),
     };
-    // What crossprobe itself said counts too: a missing C compiler fails
-    // the build before any command has printed a word.
-    if let Some(r) = &reason {
-        output.push_str(r);
-    }
     let missing = obs.missing.clone().filter(|_| outcome == Outcome::Skip);
-    let mut verdict = match &missing {
-        Some(m) if !allowed_missing(cell, obs) => Verdict {
+    let nothing_ran = obs
+        .run
+        .filter(|_| outcome == Outcome::RunFail && obs.spawn_error.is_none())
+        .and_then(|r| never_started(r, printed.is_some() || obs.no_marker, obs.tests));
+    let mut verdict = match (&missing, nothing_ran) {
+        (Some(m), _) if !allowed_missing(cell, obs) => Verdict {
             met: false,
             message: format!("{} is missing: {}", m.tool, m.fix),
+        },
+        (_, Some(why)) => Verdict {
+            met: false,
+            message: format!("{NOTHING_RAN}{why}"),
         },
         _ => judge(cell, outcome, reason.as_deref(), &output),
     };
@@ -292,8 +311,69 @@ fn fact_hint(
     )
 }
 
-fn both(c: &Command) -> String {
-    format!("{}\n{}\n", c.stdout.text, c.stderr.text)
+/// What a command printed, as `match:` reads it: its stdout and stderr
+/// without what crossprobe adds to them (facts lines, which a probe prints
+/// for crossprobe and crossprobe prints beside an inline probe; the notes
+/// crossprobe appends, such as a runaway's).
+pub fn program_output(c: &Command) -> String {
+    let own = |l: &&str| {
+        let l = l.trim_start();
+        !l.contains(FACTS_MARKER.trim_end()) && !l.starts_with("[crossprobe")
+    };
+    let mut out = String::new();
+    for text in [&c.stdout.text, &c.stderr.text] {
+        for l in text.lines().filter(own) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Why a run that "failed" never started the program, when it did not: a
+/// runner (an emulator, wine) that exits 0 without the program's facts
+/// line, a test binary's runner that exits 0 without one test event, or a
+/// sandbox that could not start the runner at all (bwrap's own error).
+/// Such a run is no observation of the program, and meets no expectation.
+fn never_started(
+    run: &Command,
+    has_facts: bool,
+    tests: Option<&crate::probe::test2json::Converted>,
+) -> Option<String> {
+    let runner = run
+        .argv
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a))
+        .unwrap_or("the runner");
+    if run.exit.success() {
+        let silent = match tests {
+            Some(t) => t.package.is_none() && t.tests.is_empty(),
+            None => !has_facts,
+        };
+        return silent.then(|| {
+            format!(
+                "{runner} exited 0, and the program never said it started (no `{}` line{})",
+                FACTS_MARKER.trim(),
+                if tests.is_some() {
+                    ", no test event"
+                } else {
+                    ""
+                }
+            )
+        });
+    }
+    // bwrap says why it could not set the sandbox up, or exec what it was
+    // to run, and exits 1: nothing inside ever ran.
+    let bwrap_failed = runner == "bwrap"
+        && run.exit.code == Some(1)
+        && !has_facts
+        && run.stderr.text.trim_start().starts_with("bwrap: ");
+    bwrap_failed.then(|| {
+        format!(
+            "the sandbox could not start the runner: {}",
+            run.stderr.text.trim().lines().next().unwrap_or_default()
+        )
+    })
 }
 
 fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {

@@ -162,6 +162,9 @@ pub fn verdict_line(r: &CellResult) -> String {
             r.attempts[0].verdict.message
         ),
         (Standing::Unmet, _) if r.missing.is_some() => format!("not run: {}", r.verdict.message),
+        (Standing::Unmet, _) if r.verdict.message.starts_with(crate::check::NOTHING_RAN) => {
+            format!("not reproduced: {}", r.verdict.message)
+        }
         (Standing::Unmet, Outcome::Skip) => format!("skipped, but {}", r.verdict.message),
         (_, o) => outcome_line(r, o, why),
     }

@@ -51,3 +51,4 @@ mod shards;
 mod snippet_gomod;
 mod standings;
 mod testkit;
+mod verdicts;
