@@ -221,10 +221,11 @@ pub fn allows_missing(cell: &Cell, tool: Option<&Missing>, ctx: &Context) -> boo
     }
 }
 
+/// The cell's bound: its probe's `go_test: {timeout}`, else the matrix's
+/// `run.timeout`.
 fn timeout(cell: &Cell, ctx: &Context) -> Duration {
-    ctx.timeouts
-        .get(&cell.matrix)
-        .copied()
+    let own = probe_of(cell, ctx).module().and_then(|m| m.go_test.timeout);
+    own.or_else(|| ctx.timeouts.get(&cell.matrix).copied())
         .unwrap_or(crate::load::DEFAULT_TIMEOUT)
 }
 
@@ -268,13 +269,14 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
         .flatten();
+    let run = probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx));
     let keys = cache::keys(
         identity,
         cell,
         &sources,
         &plan,
         compiler,
-        timeout(cell, ctx),
+        (timeout(cell, ctx), &run.args, &run.env),
         sandboxed(cell, ctx),
     );
     Ok((sources, keys))

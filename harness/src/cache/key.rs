@@ -133,6 +133,10 @@ struct RunInputs<'a> {
     runner: &'a Runner,
     runner_tool: String,
     run_env: &'a BTreeMap<String, String>,
+    /// A module probe's run: its arguments (go test's flags, `args:`) and
+    /// `env:`.
+    probe_args: &'a [String],
+    probe_env: &'a BTreeMap<String, String>,
     timeout_ms: u128,
     /// A probe may behave otherwise in the sandbox (no network, no $HOME).
     sandboxed: bool,
@@ -147,7 +151,7 @@ pub fn keys(
     sources: &[(String, String)],
     plan: &Plan,
     compiler: Option<&Compiler>,
-    timeout: Duration,
+    (timeout, probe_args, probe_env): (Duration, &[String], &BTreeMap<String, String>),
     sandboxed: bool,
 ) -> Keys {
     let steps: Vec<&Step> = plan.steps.iter().filter_map(|s| s.as_ref().ok()).collect();
@@ -206,6 +210,8 @@ pub fn keys(
         runner: &cell.runner,
         runner_tool: runner_tool(&cell.runner, &id.tools, &id.versions),
         run_env: &cell.env,
+        probe_args,
+        probe_env,
         timeout_ms: timeout.as_millis(),
         sandboxed,
     });

@@ -65,7 +65,15 @@ fn sources() -> Vec<(String, String)> {
 }
 
 fn keys_of(id: &Identity, cell: &Cell, plan: &Plan, src: &[(String, String)]) -> Keys {
-    keys(id, cell, src, plan, None, Duration::from_secs(60), true)
+    keys(
+        id,
+        cell,
+        src,
+        plan,
+        None,
+        (Duration::from_secs(60), &[], &BTreeMap::new()),
+        true,
+    )
 }
 
 /// Each part of the key, changed alone, changes the result key; the
@@ -120,7 +128,7 @@ fn every_part_of_the_key_counts() {
             &sources(),
             &plan(),
             Some(&chosen(version)),
-            Duration::from_secs(60),
+            (Duration::from_secs(60), &[], &BTreeMap::new()),
             true,
         )
     };
@@ -164,30 +172,30 @@ fn every_part_of_the_key_counts() {
     let mut id = identity();
     id.crossprobe = "0.2.0".into();
     run_changes.push(("crossprobe", keys_of(&id, &cell(), &plan(), &sources())));
-    run_changes.push((
-        "timeout",
+    // The run's own inputs: its bound, a module probe's arguments and env,
+    // the sandbox.
+    let run_with = |timeout: u64, args: &[String], env: &BTreeMap<String, String>, sandboxed| {
+        let run = (Duration::from_secs(timeout), args, env);
         keys(
             &identity(),
             &cell(),
             &sources(),
             &plan(),
             None,
-            Duration::from_secs(5),
-            true,
-        ),
-    ));
+            run,
+            sandboxed,
+        )
+    };
+    let (no_args, no_env) = (Vec::new(), BTreeMap::new());
+    let args = vec!["-test.short".to_string()];
+    let env = BTreeMap::from([("GREETING".to_string(), "hi".to_string())]);
+    run_changes.push(("timeout", run_with(5, &no_args, &no_env, true)));
+    run_changes.push(("sandbox", run_with(60, &no_args, &no_env, false)));
     run_changes.push((
-        "sandbox",
-        keys(
-            &identity(),
-            &cell(),
-            &sources(),
-            &plan(),
-            None,
-            Duration::from_secs(60),
-            false,
-        ),
+        "a module probe's run arguments",
+        run_with(60, &args, &no_env, true),
     ));
+    run_changes.push(("a module probe's env", run_with(60, &no_args, &env, true)));
     for (what, k) in &run_changes {
         assert_eq!(k.build, base.build, "{what} must not change the build");
         assert_ne!(k.result, base.result, "{what} must change the result key");

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use super::schema::{Axes, MatrixFile, OneOrMany, ProbeRef, Scalar};
+use super::schema::{Axes, MatrixFile, OneOrMany, Patterns, ProbeRef, Scalar};
 use crate::axis::{self, Place};
 
 /// The schema, as `crossprobe schema` prints it and the book publishes it.
@@ -60,6 +60,21 @@ impl JsonSchema for ProbeRef {
         json_schema!({
             "description": "A shipped probe's name (`crossprobe list-probes`), or an inline probe: a mapping with `name:` and one of `source:`, `package:` or `test:`.",
             "anyOf": [{"type": "string"}, inline]
+        })
+    }
+}
+
+impl JsonSchema for Patterns {
+    fn schema_name() -> Cow<'static, str> {
+        "Patterns".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A package pattern, or a list of them.",
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+            ]
         })
     }
 }

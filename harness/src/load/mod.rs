@@ -4,6 +4,7 @@
 //! checks it, using the positions kept here.
 
 mod expect;
+mod go_test;
 pub mod json_schema;
 pub mod limits;
 mod probes;

@@ -92,9 +92,13 @@ impl Checker<'_> {
     ) -> miette::Result<Probe> {
         let at =
             |s: &Option<Spanned<String>>| s.as_ref().map(|v| within(span_of(&v.referenced), span));
+        let test_span = p.test.as_ref().map(|t| match &t.value {
+            schema::Patterns::Many(v) if !v.is_empty() => within(span_of(&v[0].referenced), span),
+            _ => within(span_of(&t.referenced), span),
+        });
         let kinds: Vec<(&str, SourceSpan)> = [
             ("package", at(&p.package)),
-            ("test", at(&p.test)),
+            ("test", test_span),
             ("source", p.source.as_ref().map(|_| span)),
         ]
         .into_iter()
@@ -183,7 +187,23 @@ impl Checker<'_> {
         }
         let (kind, kspan) = match (&p.package, &p.test) {
             (Some(pkg), _) => (ModuleKind::Package(pkg.value.clone()), kinds[0].1),
-            (_, Some(t)) => (ModuleKind::Test(t.value.clone()), kinds[0].1),
+            (_, Some(t)) => {
+                let patterns: Vec<String> = match &t.value {
+                    schema::Patterns::One(p) => vec![p.clone()],
+                    schema::Patterns::Many(v) => v.iter().map(|p| p.value.clone()).collect(),
+                };
+                if patterns.is_empty() || patterns.iter().any(String::is_empty) {
+                    return Err(self
+                        .err(
+                            kinds[0].1,
+                            format!("probe {name:?}: test names no package pattern"),
+                            "here",
+                            Some("write `test: ./...`, or a list: `test: [./fse, ./zlib]`".into()),
+                        )
+                        .into());
+                }
+                (ModuleKind::Test(patterns), kinds[0].1)
+            }
             _ => (ModuleKind::Source, at(&p.module).unwrap_or(span)),
         };
         let source = p.source.as_deref().unwrap_or("");
@@ -205,8 +225,8 @@ impl Checker<'_> {
             })?;
         }
         if kind == ModuleKind::Source && p.module.is_none() {
-            if !args.is_empty() || !env.is_empty() {
-                return Err(self.err(span, format!("probe {name:?}: args and env are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());
+            if !args.is_empty() || !env.is_empty() || p.run.is_some() || p.go_test.is_some() {
+                return Err(self.err(span, format!("probe {name:?}: args, env, run and go_test are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());
             }
             return Ok(probe);
         }
@@ -243,9 +263,10 @@ impl Checker<'_> {
         }
         probe.summary = match &kind {
             ModuleKind::Package(p) => format!("package {p}"),
-            ModuleKind::Test(t) => format!("go test {t}"),
+            ModuleKind::Test(t) => format!("go test {}", t.join(" ")),
             ModuleKind::Source => "inline probe inside the module".into(),
         };
+        let keys = self.test_keys(p, &kind, span)?;
         probe.kind = ProbeKind::Module(Box::new(ModuleProbe {
             kind,
             root,
@@ -257,6 +278,8 @@ impl Checker<'_> {
             vendor: false,
             manifest: String::new(),
             download_errors: Default::default(),
+            run: keys.run,
+            go_test: keys.go_test,
         }));
         Ok(probe)
     }

@@ -131,6 +131,37 @@ impl JsonSchema for Lang {
     }
 }
 
+/// `test:`'s value: one pattern or a list. Read by hand rather than as an
+/// untagged enum, which would lose the positions of the list's items.
+#[derive(Debug)]
+pub enum Patterns {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for Patterns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Patterns;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a package pattern or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Patterns, E> {
+                Ok(Patterns::One(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Patterns, A::Error> {
+                let mut v = Vec::new();
+                while let Some(p) = seq.next_element::<Spanned<String>>()? {
+                    v.push(p);
+                }
+                Ok(Patterns::Many(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InlineProbe {
@@ -147,9 +178,10 @@ pub struct InlineProbe {
     /// A main package of the module, built and run.
     #[schemars(with = "Option<String>")]
     pub package: Option<Spanned<String>>,
-    /// A `go test` package pattern.
-    #[schemars(with = "Option<String>")]
-    pub test: Option<Spanned<String>>,
+    /// A `go test` package pattern, or a list of them: `test: ./...`,
+    /// `test: [./fse, ./zlib]`.
+    #[schemars(with = "Option<Patterns>")]
+    pub test: Option<Spanned<Patterns>>,
     /// Read as any value, so that a wrong one is an error that says what
     /// `args` should be rather than "no variant matched".
     #[schemars(with = "Option<Vec<String>>")]
@@ -161,6 +193,52 @@ pub struct InlineProbe {
     /// go.sum of a program that needs a module.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub files: Option<Spanned<BTreeMap<String, String>>>,
+    /// `false`: a probe of your module is built and inspected on every
+    /// target, never run (a command whose arguments you have not given
+    /// yet). Default `true`.
+    #[schemars(with = "Option<bool>")]
+    pub run: Option<Spanned<bool>>,
+    /// go test's own flags for a `test:` probe, by their names.
+    #[schemars(with = "Option<GoTest>")]
+    pub go_test: Option<Spanned<GoTest>>,
+}
+
+/// `go_test:` of a `test:` probe: go test's flags, each by its name, as
+/// the test binary takes them (`-test.run`, ...).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoTest {
+    /// `-run`: run only the tests and examples matching this regular
+    /// expression (`/` separates the levels of subtests).
+    #[schemars(with = "Option<String>")]
+    pub run: Option<Spanned<String>>,
+    /// `-skip`: leave out the tests matching this regular expression.
+    #[schemars(with = "Option<String>")]
+    pub skip: Option<Spanned<String>>,
+    /// `-short`: tell long-running tests to shorten their run.
+    pub short: Option<bool>,
+    /// `-count`: run each test (and benchmark) this many times, at least 1.
+    #[schemars(with = "Option<u32>")]
+    pub count: Option<Spanned<Scalar>>,
+    /// `-cpu`: the GOMAXPROCS values to run each test with, e.g. `[1, 4]`.
+    #[schemars(with = "Option<OneOrMany>")]
+    pub cpu: Option<OneOrMany>,
+    /// `-shuffle`: `on`, `off`, or a seed (an integer).
+    #[schemars(with = "Option<Scalar>")]
+    pub shuffle: Option<Spanned<Scalar>>,
+    /// `-failfast`: no new test starts after the first failure.
+    pub failfast: Option<bool>,
+    /// `-timeout`: the test binary panics after this long (`90s`, `5m`);
+    /// it replaces `run.timeout` for this probe's cells.
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<Scalar>>,
+    /// `-bench`: run the benchmarks matching this regular expression too.
+    #[schemars(with = "Option<String>")]
+    pub bench: Option<Spanned<String>>,
+    /// `-benchtime`: each benchmark's run, a duration (`1s`) or a count
+    /// (`100x`).
+    #[schemars(with = "Option<String>")]
+    pub benchtime: Option<Spanned<Scalar>>,
 }
 
 fn default_lang() -> Spanned<String> {

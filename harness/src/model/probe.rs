@@ -76,8 +76,8 @@ impl Probe {
 pub enum ModuleKind {
     /// `package: ./cmd/portable`.
     Package(String),
-    /// `test: ./...`.
-    Test(String),
+    /// `test: ./...`, or a list of patterns.
+    Test(Vec<String>),
     /// `source:` with `module:`.
     Source,
 }
@@ -105,6 +105,60 @@ pub struct ModuleProbe {
     /// Why the module's dependencies could not be downloaded, per Go
     /// request; those cells are build-fails with this message.
     pub download_errors: BTreeMap<String, String>,
+    /// `run: false`: built and inspected, never run.
+    pub run: bool,
+    /// `go_test:`, a `test:` probe's go test flags.
+    pub go_test: GoTestFlags,
+}
+
+/// go test's flags of a `test:` probe (`go_test:`), checked by load.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoTestFlags {
+    pub run: Option<String>,
+    pub skip: Option<String>,
+    pub short: bool,
+    pub count: Option<u32>,
+    pub cpu: Vec<u32>,
+    /// `on`, `off` or a seed.
+    pub shuffle: Option<String>,
+    pub failfast: bool,
+    /// Replaces the matrix's `run.timeout` for the probe's cells.
+    pub timeout: Option<std::time::Duration>,
+    pub bench: Option<String>,
+    pub benchtime: Option<String>,
+}
+
+impl GoTestFlags {
+    /// The test binary's flags for these, as `go test` hands them on
+    /// (`-run X` becomes `-test.run=X`); the timeout is the caller's.
+    pub fn binary_flags(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut put = |k: &str, val: Option<&String>| {
+            if let Some(x) = val {
+                v.push(format!("-test.{k}={x}"));
+            }
+        };
+        put("run", self.run.as_ref());
+        put("skip", self.skip.as_ref());
+        put("bench", self.bench.as_ref());
+        put("benchtime", self.benchtime.as_ref());
+        put("shuffle", self.shuffle.as_ref());
+        put("count", self.count.map(|c| c.to_string()).as_ref());
+        let cpu = self
+            .cpu
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        put("cpu", (!cpu.is_empty()).then_some(&cpu));
+        if self.short {
+            v.push("-test.short".into());
+        }
+        if self.failfast {
+            v.push("-test.failfast".into());
+        }
+        v
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -70,7 +70,12 @@ pub fn plan(
     dir: &Path,
 ) -> Plan {
     if let Some(m) = probe.module() {
-        return module::build::module_plan(cell, &cell.probe, go, (compiler, would_use), m, dir);
+        let mut plan =
+            module::build::module_plan(cell, &cell.probe, go, (compiler, would_use), m, dir);
+        if !m.run {
+            plan.no_run = Some("run: false: built and inspected, not run".into());
+        }
+        return plan;
     }
     match cell.lang {
         Lang::Go => {
@@ -108,10 +113,17 @@ pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
         return RunSpec::default();
     };
     let args = match m.kind {
-        ModuleKind::Test(_) => vec![
-            "-test.v=test2json".into(),
-            format!("-test.timeout={}ms", timeout.as_millis()),
-        ],
+        // As `go test` hands them on: its flags as the binary's -test.*
+        // ones, then `args:` as after `-args`.
+        ModuleKind::Test(_) => {
+            let mut v = vec![
+                "-test.v=test2json".into(),
+                format!("-test.timeout={}ms", timeout.as_millis()),
+            ];
+            v.extend(m.go_test.binary_flags());
+            v.extend(m.args.iter().cloned());
+            v
+        }
         _ => m.args.clone(),
     };
     let package = m.package(&cell.package);

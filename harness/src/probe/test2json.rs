@@ -133,6 +133,7 @@ pub fn convert(events: &str, stderr: &str) -> Converted {
     let mut out = Converted::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut ended: Vec<bool> = Vec::new();
+    let mut failed: Vec<bool> = Vec::new();
     for line in events.lines() {
         let Ok(ev) = serde_json::from_str::<Event>(line) else {
             continue;
@@ -142,6 +143,18 @@ pub fn convert(events: &str, stderr: &str) -> Converted {
                 "pass" => out.package = Some(TestOutcome::Pass),
                 "fail" => out.package = Some(TestOutcome::Fail),
                 "skip" => out.package = Some(TestOutcome::Skip),
+                // A benchmark's figures come as the package's output
+                // (`BenchmarkX-2 \t 1000 \t 852 ns/op`): they are its output.
+                "output" => {
+                    let name = ev.output.split_whitespace().next().unwrap_or("");
+                    let bench = name
+                        .rsplit_once('-')
+                        .filter(|(_, n)| n.parse::<u32>().is_ok())
+                        .map_or(name, |(b, _)| b);
+                    if let Some(&i) = index.get(bench).filter(|_| bench.starts_with("Benchmark")) {
+                        out.tests[i].output.push_str(&ev.output);
+                    }
+                }
                 _ => {}
             }
             continue;
@@ -157,6 +170,7 @@ pub fn convert(events: &str, stderr: &str) -> Converted {
                 message: String::new(),
             });
             ended.push(false);
+            failed.push(false);
             out.tests.len() - 1
         });
         let t = &mut out.tests[i];
@@ -164,20 +178,30 @@ pub fn convert(events: &str, stderr: &str) -> Converted {
             "output" if !framing(&ev.output) && t.output.len() < TEST_OUTPUT_CAP => {
                 t.output.push_str(&ev.output);
             }
+            // Run again (`count`, `cpu`): it must end again.
+            "run" => ended[i] = false,
             "pass" | "fail" | "skip" => {
-                t.outcome = match ev.action.as_str() {
+                let now = match ev.action.as_str() {
                     "pass" => TestOutcome::Pass,
                     "fail" => TestOutcome::Fail,
                     _ => TestOutcome::Skip,
                 };
-                t.duration_ms = ev.elapsed.map_or(0, |s| (s * 1000.0).round() as u64);
+                // One failing run of several fails the test, as go test
+                // says FAIL.
+                if !failed[i] {
+                    t.outcome = now;
+                }
+                failed[i] |= now == TestOutcome::Fail;
+                t.duration_ms += ev.elapsed.map_or(0, |s| (s * 1000.0).round() as u64);
                 ended[i] = true;
             }
             _ => {}
         }
     }
+    let passed = out.package == Some(TestOutcome::Pass);
     for (t, done) in out.tests.iter_mut().zip(&ended) {
-        if *done {
+        // A benchmark has no end event of its own; the binary's PASS is it.
+        if *done || (passed && t.name.starts_with("Benchmark")) {
             continue;
         }
         out.running.push(t.name.clone());
@@ -366,6 +390,44 @@ mod tests {
         let c = convert(&lines.join("\n"), "");
         assert_eq!(c.tests[0].outcome, TestOutcome::Skip);
         assert_eq!(c.tests[0].output.trim(), "sizes_test.go:10: not on windows");
+    }
+
+    #[test]
+    fn a_test_run_several_times_fails_when_one_run_fails() {
+        // -test.count=2 (or -test.cpu=1,2): the same name runs twice.
+        let lines = [
+            ev("run", "TestFlaky", ""),
+            ev("fail", "TestFlaky", ""),
+            ev("run", "TestFlaky", ""),
+            ev("pass", "TestFlaky", ""),
+            ev("run", "TestOK", ""),
+            ev("pass", "TestOK", ""),
+            ev("run", "TestOK", ""),
+            ev("fail", "", ""),
+        ];
+        let c = convert(&lines.join("\n"), "");
+        assert_eq!(c.tests.len(), 2, "{c:?}");
+        assert_eq!(c.tests[0].outcome, TestOutcome::Fail);
+        // Its second run never ended.
+        assert_eq!(c.running, ["TestOK"]);
+    }
+
+    #[test]
+    fn a_benchmark_passes_with_the_binary_and_keeps_its_figures() {
+        // What a `-test.bench=.` binary gives test2json (go 1.26): a run
+        // event, output, and the figures as the package's output.
+        let lines = [
+            ev("run", "BenchmarkX", ""),
+            out("BenchmarkX", "=== RUN   BenchmarkX\n"),
+            out("BenchmarkX", "BenchmarkX\n"),
+            out("", "BenchmarkX-2   \t       1\t       852.0 ns/op\n"),
+            out("", "PASS\n"),
+            ev("pass", "", ""),
+        ];
+        let c = convert(&lines.join("\n"), "");
+        assert!(c.running.is_empty(), "{c:?}");
+        assert_eq!(c.tests[0].outcome, TestOutcome::Pass);
+        assert!(c.tests[0].output.contains("852.0 ns/op"), "{c:?}");
     }
 
     #[test]

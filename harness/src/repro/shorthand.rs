@@ -281,6 +281,8 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
                 test: None,
                 args: None,
                 env: None,
+                run: None,
+                go_test: None,
             };
             vec![Spanned::new(
                 ProbeRef::Inline(Box::new(probe)),

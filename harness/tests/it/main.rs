@@ -21,6 +21,7 @@ mod errors;
 mod exec;
 mod expand;
 mod fuzz;
+mod go_test_flags;
 mod gotest;
 mod html;
 mod inspect;

@@ -116,7 +116,7 @@ pub(super) fn list(
     m: &ModuleProbe,
     name: &str,
     inline: &str,
-    pattern: &str,
+    patterns: &[String],
     vendor: bool,
     (go, target): (&GoToolchain, &ListTarget),
 ) -> Result<(Listing, bool), Failure> {
@@ -178,7 +178,7 @@ pub(super) fn list(
     if m.kind == Kind::Source {
         argv.push(&overlay_flag);
     }
-    argv.push(pattern);
+    argv.extend(patterns.iter().map(String::as_str));
     let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
         err(
             e,

@@ -81,9 +81,10 @@ pub fn resolve(
         };
         let vendor = m.root.join("vendor").is_dir();
         let manifest = manifest(&m.root);
-        let pattern = match &m.kind {
-            Kind::Package(p) | Kind::Test(p) => p.clone(),
-            Kind::Source => format!("./{OVERLAY_DIR}/{}", probe.name),
+        let patterns = match &m.kind {
+            Kind::Package(p) => vec![p.clone()],
+            Kind::Test(p) => p.clone(),
+            Kind::Source => vec![format!("./{OVERLAY_DIR}/{}", probe.name)],
         };
         let refuse = |f: list::Failure| -> miette::Report {
             Error::from(InputError::new(
@@ -99,7 +100,7 @@ pub fn resolve(
         let none = BTreeSet::new();
         for target in targets.get(&probe.name).unwrap_or(&none) {
             if let Some((go, l)) =
-                listed(probe, m, (&pattern, vendor, &manifest), gos, target).map_err(refuse)?
+                listed(probe, m, (&patterns, vendor, &manifest), gos, target).map_err(refuse)?
             {
                 listings.push((target.clone(), go, l));
             }
@@ -109,7 +110,7 @@ pub fn resolve(
             false => Some(merge(m, &listings, vendor).map_err(refuse)?),
         };
         let listing =
-            merged.unwrap_or_else(|| (unlisted(&m.root, &m.kind, &pattern), BTreeMap::new()));
+            merged.unwrap_or_else(|| (unlisted(&m.root, &m.kind, &patterns), BTreeMap::new()));
         let Some(m) = probe.module_mut() else {
             continue;
         };
@@ -130,8 +131,9 @@ pub fn resolve(
         m.manifest = manifest;
         if m.packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
             warnings.push(format!(
-                "{}: `test: {pattern}` matches no package with tests",
-                source.position(m.span.offset())
+                "{}: `test: {}` matches no package with tests",
+                source.position(m.span.offset()),
+                patterns.join(" ")
             ));
         }
     }
@@ -145,7 +147,7 @@ pub fn resolve(
 fn listed<'g>(
     probe: &Probe,
     m: &ModuleProbe,
-    (pattern, vendor, manifest): (&str, bool, &str),
+    (patterns, vendor, manifest): (&[String], bool, &str),
     gos: &[&'g GoToolchain],
     target: &ListTarget,
 ) -> Result<Option<(&'g GoToolchain, Listing)>, list::Failure> {
@@ -168,14 +170,14 @@ fn listed<'g>(
             go,
             &env(go),
             &m.root,
-            &(kind, pattern, inline, vendor, manifest, target),
+            &(kind, patterns, inline, vendor, manifest, target),
         );
         if let Some(r) = memo::get::<Recorded>(&key)
             .filter(|r| r.fingerprint == memo::fingerprint(&m.root, &r.listing.also()))
         {
             return Ok(Some((go, r.listing)));
         }
-        match list(m, &probe.name, inline, pattern, vendor, (go, target)) {
+        match list(m, &probe.name, inline, patterns, vendor, (go, target)) {
             Ok((l, clean)) => {
                 // A listing with errors (a dependency not downloaded yet)
                 // is not kept: the next run may find more.
@@ -314,35 +316,41 @@ pub fn too_new(message: &str) -> bool {
 
 /// What stands for the packages of a module no Go of the matrix can read:
 /// the pattern itself, so that each cell is built, and fails in Go's words.
-fn unlisted(root: &Path, kind: &Kind, pattern: &str) -> Listing {
+fn unlisted(root: &Path, kind: &Kind, patterns: &[String]) -> Listing {
     let gomod = std::fs::read_to_string(root.join("go.mod")).unwrap_or_default();
     let path = gomod
         .lines()
         .find_map(|l| l.trim().strip_prefix("module "))
         .map(|p| p.trim().trim_matches('"').to_string())
         .unwrap_or_default();
-    let dir = root.join(pattern);
-    let id = match pattern.trim_start_matches("./") {
-        "" | "." => package_id(&path, &path),
-        p => p.to_string(),
-    };
+    let packages = patterns
+        .iter()
+        .map(|pattern| {
+            let dir = root.join(pattern);
+            let id = match pattern.trim_start_matches("./") {
+                "" | "." => package_id(&path, &path),
+                p => p.to_string(),
+            };
+            Found {
+                import_path: pattern.to_string(),
+                dir: if dir.is_dir() {
+                    dir
+                } else {
+                    root.to_path_buf()
+                },
+                id: match kind {
+                    Kind::Source => String::new(),
+                    _ => id,
+                },
+                read: BTreeSet::new(),
+                embeds: Vec::new(),
+                error: None,
+                no_tests: false,
+            }
+        })
+        .collect();
     Listing {
-        packages: vec![Found {
-            import_path: pattern.to_string(),
-            dir: if dir.is_dir() {
-                dir
-            } else {
-                root.to_path_buf()
-            },
-            id: match kind {
-                Kind::Source => String::new(),
-                _ => id,
-            },
-            read: BTreeSet::new(),
-            embeds: Vec::new(),
-            error: None,
-            no_tests: false,
-        }],
+        packages,
         path,
         outside: Vec::new(),
     }

@@ -1,0 +1,285 @@
+//! go test's habits on a `test:` probe, end to end with the real toolchain,
+//! natively and under qemu-user:
+//!
+//! - `test:` takes a list of patterns;
+//! - `go_test:` takes go test's flags by name (run, skip, short, count, cpu,
+//!   shuffle, failfast, timeout, bench, benchtime) and hands them to the test
+//!   binary as `go test` does (`-test.run=…`);
+//! - `args:` reaches the test binary after them, as `go test -args` passes
+//!   it;
+//! - anything else is refused at its line and column;
+//! - `run: false` builds and inspects a command without running it.
+
+use crate::common::{self, CellExt, Test};
+
+use crossprobe::model::{Outcome, PhaseName, TestOutcome};
+
+const A_TEST: &str = r#"package a
+
+import (
+	"flag"
+	"runtime"
+	"testing"
+)
+
+var greeting = flag.String("greeting", "", "set through args:")
+
+func TestFast(t *testing.T) {}
+
+func TestSlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	t.Fatal("ran in full although go_test says short")
+}
+
+func TestLeftOutByRun(t *testing.T) { t.Fatal("go_test run leaves this out") }
+
+func TestLeftOutBySkip(t *testing.T) { t.Fatal("go_test skip leaves this out") }
+
+func TestArgs(t *testing.T) {
+	if *greeting != "hi" {
+		t.Fatalf("-greeting=%q, want hi (args: reaches the test binary)", *greeting)
+	}
+}
+
+func TestCPU(t *testing.T) {
+	t.Logf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0))
+}
+
+func BenchmarkSum(b *testing.B) {
+	s := 0
+	for i := 0; i < b.N; i++ {
+		s += i
+	}
+	_ = s
+}
+"#;
+
+#[test]
+fn go_test_flags_patterns_and_args_reach_the_test_binary_natively_and_under_qemu() {
+    let mut goarch = vec!["amd64"];
+    if common::require_tool("qemu-aarch64", "the arm64 cells are left out") {
+        goarch.push("arm64");
+    }
+    let yaml = format!(
+        r#"name: flags
+probes:
+  - name: unit
+    test: [./a, ./b]
+    args: [-greeting=hi]
+    go_test:
+      run: ^Test(Fast|Slow|Args|CPU|LeftOutBySkip)$
+      skip: ^TestLeftOutBySkip$
+      short: true
+      count: 2
+      cpu: [1, 2]
+      shuffle: off
+      failfast: true
+      timeout: 3m
+      bench: ^BenchmarkSum$
+      benchtime: 10x
+matrix:
+  goos: [linux]
+  goarch: [{}]
+  cgo: ["0"]
+"#,
+        goarch.join(", ")
+    );
+    let r = Test::new()
+        .file("go.mod", "module example.com/flags\n\ngo 1.21\n")
+        .file("a/a.go", "package a\n")
+        .file("a/a_test.go", A_TEST)
+        // Each package's test binary gets `args:`: b takes the flag too, as
+        // `go test ./a ./b -args -greeting=hi` needs.
+        .file("b/b_test.go", "package b\n\nimport (\n\t\"flag\"\n\t\"testing\"\n)\n\nvar _ = flag.String(\"greeting\", \"\", \"\")\n\nfunc TestFast(t *testing.T) {}\n")
+        // Not named by the patterns: never a cell.
+        .file("c/c_test.go", "package c\n\nimport \"testing\"\n\nfunc TestFast(t *testing.T) { t.Fatal(\"c is not a pattern\") }\n")
+        .matrix(&yaml)
+        .run();
+    let cells = r.cells("flags");
+    let ids: Vec<&String> = cells.keys().collect();
+    let want: Vec<String> = goarch
+        .iter()
+        .flat_map(|a| {
+            [
+                format!("linux/{a}/cgo0/unit/a"),
+                format!("linux/{a}/cgo0/unit/b"),
+            ]
+        })
+        .collect();
+    assert_eq!(ids.len(), want.len(), "{ids:?}");
+    for id in &want {
+        let c = &cells[id];
+        assert_eq!(
+            c.outcome,
+            Outcome::Pass,
+            "{id}: {:?}\n{:#?}",
+            c.reason,
+            c.tests
+        );
+        let argv = &c.commands_of(PhaseName::Run)[0].argv;
+        for flag in [
+            "-test.run=^Test(Fast|Slow|Args|CPU|LeftOutBySkip)$",
+            "-test.skip=^TestLeftOutBySkip$",
+            "-test.short",
+            "-test.count=2",
+            "-test.cpu=1,2",
+            "-test.shuffle=off",
+            "-test.failfast",
+            "-test.timeout=180000ms",
+            "-test.bench=^BenchmarkSum$",
+            "-test.benchtime=10x",
+        ] {
+            assert!(
+                argv.iter().any(|a| a == flag),
+                "{id}: no {flag} in {argv:?}"
+            );
+        }
+        // args: after go test's flags, as `go test -args` puts it.
+        assert_eq!(
+            argv.last().map(String::as_str),
+            Some("-greeting=hi"),
+            "{argv:?}"
+        );
+    }
+    let arch = goarch.last().unwrap();
+    let a = &cells[&format!("linux/{arch}/cgo0/unit/a")];
+    let outcome = |name: &str| {
+        a.tests
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.outcome)
+            .unwrap_or_else(|| panic!("no {name} in {:#?}", a.tests))
+    };
+    assert_eq!(outcome("TestFast"), TestOutcome::Pass);
+    assert_eq!(outcome("TestSlow"), TestOutcome::Skip);
+    assert_eq!(outcome("TestArgs"), TestOutcome::Pass);
+    // count 2 × cpu [1, 2]: four runs of one test, one result.
+    let cpu = a.tests.iter().find(|t| t.name == "TestCPU").unwrap();
+    assert_eq!(cpu.outcome, TestOutcome::Pass);
+    for procs in ["GOMAXPROCS=1", "GOMAXPROCS=2"] {
+        assert_eq!(cpu.output.matches(procs).count(), 2, "{cpu:#?}");
+    }
+    assert_eq!(outcome("BenchmarkSum"), TestOutcome::Pass);
+    let bench = a.tests.iter().find(|t| t.name == "BenchmarkSum").unwrap();
+    assert!(bench.output.contains("ns/op"), "{bench:#?}");
+    assert!(
+        !a.tests.iter().any(|t| t.name.starts_with("TestLeftOut")),
+        "{:#?}",
+        a.tests
+    );
+}
+
+#[test]
+fn a_failing_run_of_several_fails_the_test_and_failfast_stops_the_rest() {
+    let r = Test::new()
+        .file("go.mod", "module example.com/ff\n\ngo 1.21\n")
+        .file(
+            "f/f_test.go",
+            "package f\n\nimport \"testing\"\n\nvar n int\n\nfunc TestSecondRunFails(t *testing.T) {\n\tn++\n\tif n == 2 {\n\t\tt.Fatal(\"second run\")\n\t}\n}\n\nfunc TestAfter(t *testing.T) {}\n",
+        )
+        .matrix("name: ff\nprobes:\n  - name: unit\n    test: ./f\n    go_test: {count: 2, failfast: true}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n")
+        .failure()
+        .run();
+    let c = &r.cells("ff")["linux/amd64/cgo0/unit/f"];
+    assert_eq!(c.outcome, Outcome::RunFail, "{c:#?}");
+    let t = &c.tests[0];
+    assert_eq!(
+        (t.name.as_str(), t.outcome),
+        ("TestSecondRunFails", TestOutcome::Fail),
+        "{:#?}",
+        c.tests
+    );
+    assert!(t.output.contains("second run"), "{t:#?}");
+}
+
+#[test]
+fn run_false_builds_and_inspects_a_command_without_running_it() {
+    let r = Test::new()
+        .file("go.mod", "module example.com/tool\n\ngo 1.21\n")
+        .file(
+            "cmd/needsargs/main.go",
+            "package main\n\nimport \"os\"\n\nfunc main() {\n\tif len(os.Args) < 2 {\n\t\tpanic(\"give me a file\")\n\t}\n}\n",
+        )
+        .matrix("name: tool\nprobes:\n  - name: needsargs\n    package: ./cmd/needsargs\n    run: false\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n")
+        .run();
+    let c = &r.cells("tool")["linux/amd64/cgo0/needsargs"];
+    assert_eq!(c.outcome, Outcome::Skip, "{c:#?}");
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("run: false: built and inspected, not run")
+    );
+    assert!(c.commands_of(PhaseName::Run).is_empty(), "{c:#?}");
+    assert!(!c.commands_of(PhaseName::Build).is_empty(), "{c:#?}");
+    assert_eq!(c.fact("binary.arch"), "amd64", "inspected: {c:#?}");
+}
+
+const MODULE: &str = "module example.com/bad\n\ngo 1.21\n";
+
+fn refused(probe: &str) -> String {
+    let yaml = format!(
+        "name: bad\nprobes:\n  - name: unit\n{probe}matrix:\n  goos: [linux]\n  goarch: [amd64]\n"
+    );
+    Test::new()
+        .file("go.mod", MODULE)
+        .file("a/a_test.go", "package a\n")
+        .matrix(&yaml)
+        .refuse()
+}
+
+#[test]
+fn an_unknown_go_test_flag_is_refused_at_its_line_and_column() {
+    let err = refused("    test: ./...\n    go_test:\n      runn: TestX\n");
+    assert!(err.contains("matrix.yaml:6:7"), "{err}");
+    assert!(err.contains("unknown field `runn`"), "{err}");
+    assert!(err.contains("expected one of run, skip, short"), "{err}");
+}
+
+#[test]
+fn go_test_values_are_checked_where_they_are_written() {
+    for (probe, at, says) in [
+        (
+            "    test: ./...\n    go_test: {count: 0}\n",
+            "matrix.yaml:5:22",
+            "go_test count: \"0\" is not a count",
+        ),
+        (
+            "    test: ./...\n    go_test: {run: \"Test(\"}\n",
+            "matrix.yaml:5:20",
+            "go_test run: \"Test(\" is not a regular expression: unclosed group",
+        ),
+        (
+            "    test: ./...\n    go_test: {shuffle: sometimes}\n",
+            "matrix.yaml:5:24",
+            "go_test shuffle: \"sometimes\" is not on, off or a seed",
+        ),
+        (
+            "    test: ./...\n    go_test: {timeout: 5 minutes}\n",
+            "matrix.yaml:5:24",
+            "go_test timeout \"5 minutes\"",
+        ),
+        (
+            "    test: ./...\n    go_test: {benchtime: lots}\n",
+            "matrix.yaml:5:26",
+            "go_test benchtime: \"lots\" is neither a duration nor a count",
+        ),
+        (
+            "    package: ./a\n    go_test: {short: true}\n",
+            "matrix.yaml:5:14",
+            "probe \"unit\": go_test is for a `test:` probe",
+        ),
+        (
+            "    test: []\n",
+            "matrix.yaml:4:11",
+            "test names no package pattern",
+        ),
+    ] {
+        // miette wraps a long message: read it as one line.
+        let err = refused(probe).replace("\n  │ ", " ");
+        assert!(
+            err.contains(at) && err.contains(says),
+            "{probe}: want {at} {says:?}:\n{err}"
+        );
+    }
+}
