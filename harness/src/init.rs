@@ -2,10 +2,11 @@
 //! directory, from what `go list -json ./...` says of it.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::errors::Error;
 use crate::toolchain::go::GoToolchain;
 
 #[derive(Deserialize)]
@@ -16,6 +17,8 @@ struct Listed {
     name: String,
     #[serde(default)]
     imports: Vec<String>,
+    #[serde(default)]
+    go_files: Vec<String>,
     #[serde(default)]
     cgo_files: Vec<String>,
     #[serde(default)]
@@ -28,7 +31,8 @@ struct Listed {
 #[derive(Debug, PartialEq)]
 pub struct Found {
     pub module: String,
-    /// `./cmd/x` for each main package, and its probe name.
+    /// `./cmd/x` for each main package with files to build, and its probe
+    /// name.
     pub commands: Vec<(String, String)>,
     pub tests: bool,
     pub cgo: bool,
@@ -66,13 +70,21 @@ pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
     for l in &listed {
         found.tests |= !(l.test_go_files.is_empty() && l.x_test_go_files.is_empty());
         found.cgo |= !l.cgo_files.is_empty() || l.imports.iter().any(|i| i == "C");
-        if l.name == "main" {
+        // A command has files of its own: a directory whose only
+        // `package main` files are tests (or `//go:build ignore`d) builds
+        // nothing ("function main is undeclared in the main package").
+        if l.name == "main" && !(l.go_files.is_empty() && l.cgo_files.is_empty()) {
             let rel = match l.import_path.strip_prefix(&module) {
                 Some("") | None => ".".to_string(),
                 Some(r) => format!(".{r}"),
             };
-            let name = crate::probe::module::package_id(&module, &l.import_path);
-            let name = file_name_safe(name.rsplit('/').next().unwrap_or(&name));
+            let id = crate::probe::module::package_id(&module, &l.import_path);
+            let mut name = file_name_safe(id.rsplit('/').next().unwrap_or(&id));
+            // Two commands of one name (cmd/a/tool, cmd/b/tool), or one
+            // named as the tests' probe: the whole path names it.
+            if name == "unit" || found.commands.iter().any(|(_, n)| *n == name) {
+                name = file_name_safe(&id.replace('/', "-"));
+            }
             found.commands.push((rel, name));
         }
     }
@@ -94,8 +106,7 @@ fn file_name_safe(s: &str) -> String {
 
 /// The matrix text for what [`scan`] found.
 pub fn render(found: &Found) -> String {
-    let short = found.module.rsplit('/').next().unwrap_or("module");
-    let name = file_name_safe(short);
+    let name = file_name_safe(crate::probe::module::short_name(&found.module));
     let mut s = String::new();
     // First, so that editors with a YAML language server complete and
     // validate the file against the schema `crossprobe schema` prints.
@@ -123,12 +134,18 @@ pub fn render(found: &Found) -> String {
         s.push_str("  - name: unit\n    test: ./...\n");
     }
     for (rel, probe) in &found.commands {
+        // Only its author knows what a quick, meaningful run of a command
+        // is: one run with no arguments fails on a tool that wants a file
+        // or stdin, and that is no bug of the module's.
         let _ = writeln!(
             s,
-            "  # The command {rel}, built and run on each target; give it the"
+            "  # The command {rel}, built and inspected on each target, not run."
         );
-        s.push_str("  # arguments of a quick, meaningful run.\n");
-        let _ = writeln!(s, "  - name: {probe}\n    package: {rel}\n    args: []");
+        let _ = writeln!(s, "  - name: {probe}\n    package: {rel}");
+        s.push_str("    # To run it too, give it the arguments of a quick, meaningful run\n");
+        s.push_str("    # and remove `run: false`:\n");
+        s.push_str("    # args: [--help]\n");
+        s.push_str("    run: false\n");
     }
     if !found.tests && found.commands.is_empty() {
         s.push_str("  # No main package and no tests were found: an inline probe that\n");
@@ -164,36 +181,57 @@ pub fn render(found: &Found) -> String {
 
 /// Writes `crossprobe.yaml` in `root`; refuses to replace one unless
 /// `force`. Returns the path written.
-pub fn write(
-    root: &Path,
-    go: &GoToolchain,
-    force: bool,
-) -> Result<std::path::PathBuf, (String, Option<String>)> {
+pub fn write(root: &Path, go: &GoToolchain, force: bool) -> miette::Result<PathBuf> {
+    let usage = |message: String, help: Option<&str>| Error::Usage {
+        message,
+        help: help.map(str::to_string),
+    };
     let path = root.join("crossprobe.yaml");
     if path.exists() && !force {
-        return Err((
-            format!("{} already exists", path.display()),
-            Some("pass --force to replace it".into()),
-        ));
+        let message = format!("{} already exists", path.display());
+        return Err(usage(message, Some("pass --force to replace it")).into());
     }
     if !root.join("go.mod").is_file() {
-        return Err((
+        return Err(usage(
             format!("{} has no go.mod", root.display()),
-            Some("run crossprobe init in a module's root (or pass it with --dir), or `go mod init` first".into()),
-        ));
+            Some("run crossprobe init in a module's root (or pass it with --dir), or `go mod init` first"),
+        )
+        .into());
     }
-    let found = scan(root, go).map_err(|e| (e, None))?;
+    let found = scan(root, go).map_err(|e| usage(e, None))?;
     let text = render(&found);
+    check(&path, &text).map_err(|e| {
+        e.wrap_err(format!(
+            "crossprobe init made a matrix for {} that `plan` refuses; nothing was written. \
+             This is crossprobe's bug: please report it with the module",
+            found.module
+        ))
+    })?;
     let tmp = tempfile::NamedTempFile::new_in(root)
         .and_then(|mut t| std::io::Write::write_all(&mut t, text.as_bytes()).map(|()| t))
-        .map_err(|e| (format!("cannot write {}: {e}", path.display()), None))?;
+        .map_err(|e| usage(format!("cannot write {}: {e}", path.display()), None))?;
     tmp.persist(&path).map_err(|e| {
-        (
+        usage(
             format!("cannot write {}: {}", path.display(), e.error),
             None,
         )
     })?;
     Ok(path)
+}
+
+/// What `plan` does with the text, as if it were at `path`: load it, list
+/// the module's packages for each target, expand the cells. Init writes
+/// only a matrix that passes.
+fn check(path: &Path, text: &str) -> miette::Result<()> {
+    let file = path.display().to_string();
+    let mx = crate::load::load_str(&file, "crossprobe", text.to_string(), None)?;
+    let options = crate::session::Options {
+        filter: None,
+        max_cells: crate::expand::DEFAULT_MAX_CELLS,
+        strict: false,
+        keep: false,
+    };
+    crate::session::prepare(vec![mx], &options).map(drop)
 }
 
 #[cfg(test)]
@@ -214,5 +252,22 @@ mod tests {
         std::fs::write(dir.path().join("go.mod"), "module example.com/portable\n").unwrap();
         let file = dir.path().join("crossprobe.yaml").display().to_string();
         crate::load::load_str(&file, "crossprobe", text, None).unwrap();
+    }
+
+    /// The self-check is plan's: a `package:` go list cannot find is
+    /// refused (and `write` then writes nothing).
+    #[test]
+    fn the_check_refuses_what_plan_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module example.com/m\n\ngo 1.21\n",
+        )
+        .unwrap();
+        let text = "name: m\nprobes:\n  - name: x\n    package: ./nope\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n";
+        let e = check(&dir.path().join("crossprobe.yaml"), text).unwrap_err();
+        assert!(format!("{e:?}").contains("nope"), "{e:?}");
+        let text = text.replace("package: ./nope", "test: ./...");
+        check(&dir.path().join("crossprobe.yaml"), &text).unwrap();
     }
 }

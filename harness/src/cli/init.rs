@@ -22,19 +22,15 @@ pub fn main(a: InitArgs) -> miette::Result<i32> {
         message,
         help: None,
     })?;
-    match crate::init::write(&a.dir, &go, a.force) {
-        Ok(path) => {
-            println!(
-                "wrote {}; run it with `crossprobe run`{}",
-                path.display(),
-                if a.dir == std::path::Path::new(".") {
-                    String::new()
-                } else {
-                    format!(" in {}", a.dir.display())
-                }
-            );
-            Ok(exit::OK)
-        }
-        Err((message, help)) => Err(Error::Usage { message, help }.into()),
-    }
+    let path = crate::init::write(&a.dir, &go, a.force)?;
+    let hint = match a.dir == std::path::Path::new(".") {
+        true => String::new(),
+        false => format!(" in {}", a.dir.display()),
+    };
+    let path = crate::escape::Line(&path.display().to_string());
+    println!(
+        "wrote {path}; run it with `crossprobe run`{}",
+        crate::escape::Line(&hint)
+    );
+    Ok(exit::OK)
 }

@@ -38,6 +38,7 @@ mod nightly_gitlab;
 mod outcomes;
 mod pitfalls;
 mod process;
+mod realmods;
 mod release;
 mod reports;
 mod reports_dir;

@@ -9,7 +9,7 @@ use crate::common::{self, CellExt, Test};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crossprobe::model::{CellResult, Outcome, PhaseName, TestOutcome};
+use crossprobe::model::{CellResult, Outcome, PhaseName, Standing, TestOutcome};
 
 fn example() -> PathBuf {
     common::repo().join("examples/portable")
@@ -397,11 +397,26 @@ fn every_probe_kind_leaves_the_tree_unchanged_and_the_cache_follows_the_module()
 fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path();
-    std::fs::write(m.join("go.mod"), "module example.com/fresh\n\ngo 1.22\n").unwrap();
+    // A major version: the matrix and the root package are "fresh", not
+    // "v2".
+    std::fs::write(m.join("go.mod"), "module example.com/fresh/v2\n\ngo 1.22\n").unwrap();
     std::fs::create_dir_all(m.join("cmd/fresh")).unwrap();
     std::fs::write(
         m.join("cmd/fresh/main.go"),
         "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"fresh\") }\n",
+    )
+    .unwrap();
+    // `package main` in tests only (and an ignored file), as xxhash's
+    // ./dynamic: tested, but no command to build.
+    std::fs::create_dir_all(m.join("plugin")).unwrap();
+    std::fs::write(
+        m.join("plugin/plugin.go"),
+        "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("plugin/plugin_test.go"),
+        "package main\n\nimport \"testing\"\n\nfunc TestPlugin(t *testing.T) {}\n",
     )
     .unwrap();
     std::fs::write(
@@ -428,7 +443,7 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         .run();
     Test::at(m).arg("init").run();
     // `plan` with no matrix reads ./crossprobe.yaml too.
-    Test::at(m).arg("plan").stderr_contains("12 cells").run();
+    Test::at(m).arg("plan").stderr_contains("18 cells").run();
     let text = std::fs::read_to_string(m.join("crossprobe.yaml")).unwrap();
     // Editors with a YAML language server validate it against the schema.
     assert!(
@@ -436,14 +451,16 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         "{text}"
     );
     for want in [
+        "\nname: fresh\n",
         "test: ./...",
-        "package: ./cmd/fresh",
+        "package: ./cmd/fresh\n    # To run it too, give it the arguments of a quick, meaningful run\n    # and remove `run: false`:\n    # args: [--help]\n    run: false\n",
         "{goos: windows, goarch: amd64}",
         "{goos: darwin, goarch: arm64}",
         "cgo: [\"0\"]",
     ] {
         assert!(text.contains(want), "no {want:?} in\n{text}");
     }
+    assert!(!text.contains("package: ./plugin"), "{text}");
     // Never over a file that is there, unless asked.
     let e = Test::at(m).arg("init").refuse();
     assert!(e.contains("--force"), "{e}");
@@ -471,11 +488,14 @@ fn init_writes_a_matrix_that_runs_in_a_fresh_module() {
         .into_iter()
         .map(|(id, c)| (id, c.outcome))
         .collect();
-    assert_eq!(outcomes.len(), 12, "{outcomes:?}");
+    assert_eq!(outcomes.len(), 18, "{outcomes:?}");
     // darwin/arm64 is built and inspected only on this host.
     assert_eq!(outcomes["darwin/arm64/cgo0/unit/fresh"], Outcome::Skip);
     assert_eq!(outcomes["windows/amd64/cgo0/unit/fresh"], Outcome::Pass);
-    assert_eq!(outcomes["linux/arm/cgo0/fresh"], Outcome::Pass);
+    assert_eq!(outcomes["linux/arm/cgo0/unit/plugin"], Outcome::Pass);
+    // The command: built and inspected, its run left to the user.
+    let cli = &r.cells("fresh")["linux/arm/cgo0/fresh"];
+    assert_eq!(cli.standing(), Standing::BuiltNotRun, "{cli:#?}");
     // The reports directory it made ignores itself: the repository is as
     // the user left it.
     assert_eq!(git(&["status", "--porcelain", "--ignored=no"]), "");

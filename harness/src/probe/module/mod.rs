@@ -360,12 +360,23 @@ fn unlisted(root: &Path, kind: &Kind, patterns: &[String]) -> Listing {
 /// root package takes the module path's last element.
 pub fn package_id(module: &str, import_path: &str) -> String {
     match import_path.strip_prefix(module) {
-        Some("") | None => import_path
-            .rsplit('/')
-            .next()
-            .unwrap_or(import_path)
-            .to_string(),
+        Some("") | None => short_name(import_path).to_string(),
         Some(rest) => rest.trim_start_matches('/').to_string(),
+    }
+}
+
+/// A module's name as people say it: the last element of its path, or the
+/// one before a major-version suffix (`github.com/cespare/xxhash/v2` is
+/// `xxhash`, not `v2`).
+pub fn short_name(path: &str) -> &str {
+    let mut parts = path.rsplit('/');
+    let last = parts.next().unwrap_or(path);
+    let major = last
+        .strip_prefix('v')
+        .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n >= 2));
+    match (major, parts.next()) {
+        (true, Some(before)) => before,
+        _ => last,
     }
 }
 
@@ -436,5 +447,22 @@ mod tests {
         assert_eq!(package_id("example.com/p", "example.com/p/sizes"), "sizes");
         assert_eq!(package_id("example.com/p", "example.com/p/cmd/x"), "cmd/x");
         assert_eq!(package_id("example.com/p", "example.com/p"), "p");
+        assert_eq!(
+            package_id(
+                "github.com/cespare/xxhash/v2",
+                "github.com/cespare/xxhash/v2"
+            ),
+            "xxhash"
+        );
+        assert_eq!(short_name("github.com/a/b/v12"), "b");
+        // Not a major version: v1 is never written, v0x is a name.
+        for p in [
+            "github.com/a/v1",
+            "github.com/a/v0x",
+            "gopkg.in/yaml.v3",
+            "v2",
+        ] {
+            assert_eq!(short_name(p), p.rsplit('/').next().unwrap(), "{p}");
+        }
     }
 }
