@@ -23,6 +23,7 @@ mod expand;
 mod fuzz;
 mod go_test_flags;
 mod gotest;
+mod hostile;
 mod html;
 mod inspect;
 mod install;

@@ -1,0 +1,592 @@
+//! Hostile input (issue 24): a stranger's snippet, or the probe it builds,
+//! tries to reach the host, and must not. Each test is a real attempt, with
+//! a canary file or a listener on 127.0.0.1, on a native (linux/amd64), a
+//! qemu (linux/arm64) and a wine (windows/amd64) cell, at build time and at
+//! run time:
+//! - a `cc:` (or `CC=`) that runs a shell at build time;
+//! - a host file read at compile time (`.incbin`, `#include` through a
+//!   macro) whose bytes would land in the reports;
+//! - a windows probe under wine dialling the host's loopback and writing
+//!   into $HOME, /tmp and /dev/shm;
+//! - a probe replacing its capture files with links, for the next run to
+//!   write through, and planting a link for the repro bundle to copy;
+//! - the caller's environment (a token) reaching a probe or a build;
+//! - a probe, or a build, allocating and touching 4 GiB.
+//!
+//! The canaries live in a HOME of the test's own; the builds use the suite's
+//! caches, so that a warm machine stays warm.
+
+use crate::common::{self, Test};
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The three runners every attack is tried under, as a matrix spells them.
+const TARGETS: &str = "goos: [linux, windows]\ngoarch: [amd64, arm64]\nexclude:\n  - {goos: windows, goarch: arm64}\n";
+
+/// A host to attack: a HOME holding a secret, and a listener on the host's
+/// loopback that counts who reached it.
+struct Host {
+    dir: tempfile::TempDir,
+    secret: String,
+    listener: TcpListener,
+    /// Files the attempts may create outside `dir`, removed at the end.
+    outside: Vec<PathBuf>,
+}
+
+impl Host {
+    fn new() -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        // An identifier, so that a compiler quotes it whole.
+        let secret = format!("CANARY{}x{}", std::process::id(), nanos());
+        std::fs::write(dir.path().join("home/secret"), &secret).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Host {
+            dir,
+            secret,
+            listener,
+            outside: Vec::new(),
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.local_addr().unwrap().port()
+    }
+
+    /// What connected to the listener, and what each one sent.
+    fn callers(&self) -> Vec<String> {
+        let mut got = Vec::new();
+        while let Ok((mut s, _)) = self.listener.accept() {
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            got.push(text);
+        }
+        got
+    }
+
+    /// A file outside the test's directory that an attempt may create.
+    fn outside(&mut self, p: impl Into<PathBuf>) -> PathBuf {
+        let p = p.into();
+        let _ = std::fs::remove_file(&p);
+        self.outside.push(p.clone());
+        p
+    }
+
+    /// crossprobe with this HOME, in a fresh directory; the caches stay the
+    /// suite's (Go's would otherwise move under the new HOME, cold).
+    fn test(&self) -> Test {
+        let cache = std::env::var("XDG_CACHE_HOME")
+            .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap()));
+        Test::new()
+            .env("HOME", self.home().to_str().unwrap())
+            .env("XDG_CACHE_HOME", &cache)
+            .env("GOCACHE", &common::gocache())
+            .env("GOMODCACHE", &gomodcache())
+    }
+
+    /// Every file under `root` (links not followed) that holds the secret.
+    fn leaks(&self, root: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                let Ok(t) = e.file_type() else { continue };
+                if t.is_dir() {
+                    stack.push(p);
+                } else if t.is_file() {
+                    let bytes = std::fs::read(&p).unwrap_or_default();
+                    if String::from_utf8_lossy(&bytes).contains(&self.secret) {
+                        found.push(p);
+                    }
+                } else if t.is_symlink() {
+                    // A link in the reports is a leak in waiting.
+                    found.push(p);
+                }
+            }
+        }
+        found
+    }
+
+    /// The files an attempt left in HOME, besides the secret. (Dot files
+    /// are Go's own, from crossprobe's `go env`: its telemetry's ~/.config.)
+    fn written_in_home(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.home())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "secret" && !n.starts_with('.') && n != "go")
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        for p in &self.outside {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn gomodcache() -> String {
+    let out = std::process::Command::new("go")
+        .args(["env", "GOMODCACHE"])
+        .output()
+        .expect("go is on PATH");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The `matrix:` section of a matrix file over the three runners, with
+/// `extra` lines (axes, further exclusions) indented under it.
+fn matrix_section(axes: &str, excludes: &str) -> String {
+    format!(
+        "matrix:\n  goos: [linux, windows]\n  goarch: [amd64, arm64]\n{axes}  exclude:\n    - {{goos: windows, goarch: arm64}}\n{excludes}"
+    )
+}
+
+/// Indents `text` by `n` spaces, for a YAML block scalar.
+fn block(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.lines()
+        .map(|l| format!("{pad}{l}\n"))
+        .collect::<String>()
+}
+
+/// A Windows path (wine's Z: drive is the host's /) or the path itself.
+fn z(p: &Path) -> String {
+    format!("Z:{}", p.display()).replace('/', "\\\\")
+}
+
+/// Cell id → (outcome, reason) of a results.json.
+fn outcomes(results: &serde_json::Value) -> Vec<(String, String, String)> {
+    results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cell"]["id"].as_str().unwrap().to_string(),
+                c["outcome"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The repro reports of `name`: results.json, report.html and the bundles.
+fn repro_reports(run: &common::Run, name: &str) -> PathBuf {
+    run.dir.path().join("reports").join(name)
+}
+
+// ---------------------------------------------------------------------------
+// Build time: a compiler of the snippet's choosing.
+
+/// `cc: "/usr/bin/env sh -c ..."` and `env: {CC: ...}` run a shell at build
+/// time (and `env --version` answers the version query). Without `--trust`
+/// repro refuses the snippet before anything runs; with it the build runs
+/// sandboxed, where HOME is empty and read-only.
+#[test]
+fn a_snippets_compiler_command_runs_nothing_on_the_host() {
+    let mut h = Host::new();
+    let home = h.home();
+    let c_main =
+        "#include <stdio.h>\nint main(void) { printf(\"CROSSPROBE-FACTS: {}\\n\"); return 0; }\n";
+    let cgo_main = "package main\n// int one(void) { return 1; }\nimport \"C\"\nimport \"fmt\"\nfunc main() { fmt.Println(C.one()); fmt.Println(\"CROSSPROBE-FACTS: {}\") }\n";
+    let tmp = h.outside(std::env::temp_dir().join(format!("crossprobe-pwned-cc-{}", nanos())));
+    let snippets = [
+        (
+            "cc-axis",
+            format!(
+                "name: cc-axis\n{TARGETS}lang: c\ncc: \"/usr/bin/env sh -c touch${{IFS}}{}/pwned-cc${{IFS}}{}\"\nsource: |\n{}",
+                home.display(),
+                tmp.display(),
+                block(c_main, 2)
+            ),
+        ),
+        (
+            "cc-env",
+            // `$HOME` rather than a path: the blocklist looks for paths.
+            format!(
+                "name: cc-env\n{TARGETS}cgo: 1\nenv:\n  CC: \"env sh -c touch${{IFS}}$HOME/pwned-env-cc\"\nsource: |\n{}",
+                block(cgo_main, 2)
+            ),
+        ),
+    ];
+    for (name, yaml) in &snippets {
+        let file = format!("{name}.yaml");
+        let r = h
+            .test()
+            .file(&file, yaml)
+            .args(&["repro", &file, "-j2"])
+            .run();
+        assert_eq!(
+            h.written_in_home(),
+            Vec::<String>::new(),
+            "{name}: {}",
+            r.stderr()
+        );
+        assert!(!tmp.exists(), "{name}: wrote {}", tmp.display());
+        assert_eq!(
+            r.code(),
+            2,
+            "{name}: refused without --trust\n{}",
+            r.stderr()
+        );
+        assert!(
+            r.stderr().contains("--trust"),
+            "{name}: the refusal names --trust\n{}",
+            r.stderr()
+        );
+        // Trusted, it runs, and the build's sandbox still holds.
+        let r = h
+            .test()
+            .file(&file, yaml)
+            .args(&["repro", &file, "-j2", "--trust"])
+            .run();
+        assert_eq!(
+            h.written_in_home(),
+            Vec::<String>::new(),
+            "{name}: {}",
+            r.stderr()
+        );
+        assert!(!tmp.exists(), "{name}: wrote {}", tmp.display());
+    }
+}
+
+/// A C probe that reads a host file at compile time: `.incbin` puts its
+/// bytes in the binary (which prints them), `#include` through a macro puts
+/// them in the compiler's error. The blocklist sees neither; the build's
+/// sandbox has no $HOME to read, so the secret reaches no report.
+#[test]
+fn a_host_file_read_at_compile_time_reaches_no_report() {
+    let h = Host::new();
+    let secret = h.home().join("secret");
+    let incbin = format!(
+        "#include <stdio.h>\n__asm__(\".data\\n.globl leak\\nleak: .incbin \\\"{}\\\"\\n.byte 0\\n.text\");\nextern const char leak[];\nint main(void) {{ printf(\"%s\\n\", leak); return 1; }}\n",
+        secret.display()
+    );
+    let include = format!(
+        "#define Q(x) #x\n#define S(x) Q(x)\n#include S({})\nint main(void) {{ return 1; }}\n",
+        secret.display()
+    );
+    let mut leaked = Vec::new();
+    for (name, source) in [("incbin", incbin), ("include", include)] {
+        let yaml = format!(
+            "name: {name}\n{TARGETS}lang: c\nsource: |\n{}",
+            block(&source, 2)
+        );
+        let file = format!("{name}.yaml");
+        let r = h
+            .test()
+            .file(&file, &yaml)
+            .args(&["repro", &file, "-j2"])
+            .run();
+        let reports = repro_reports(&r, name);
+        let text = std::fs::read_to_string(reports.join("results.json"))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", r.stderr()));
+        let cells = outcomes(&serde_json::from_str(&text).unwrap());
+        assert_eq!(cells.len(), 3, "{name}: {cells:?}");
+        for p in h.leaks(&reports) {
+            leaked.push(format!("{name}: {}", p.display()));
+        }
+        if r.stdout().contains(&h.secret) || r.stderr().contains(&h.secret) {
+            leaked.push(format!("{name}: crossprobe's own output"));
+        }
+    }
+    assert_eq!(leaked, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------
+// Run time: a probe that reaches out.
+
+/// A probe dials the host's loopback and writes into $HOME, /tmp and
+/// /dev/shm. Native and qemu probes were already confined; a windows probe
+/// under wine did all of it through the wineserver, outside the sandbox.
+#[test]
+fn no_probe_reaches_the_hosts_loopback_or_writes_home_tmp_or_shm() {
+    let mut h = Host::new();
+    let tag = nanos();
+    let files = [
+        h.home().join("w"),
+        h.outside(std::env::temp_dir().join(format!("crossprobe-pwned-{tag}"))),
+        h.outside(format!("/dev/shm/crossprobe-pwned-{tag}")),
+    ];
+    let paths = |f: &dyn Fn(&Path) -> String| {
+        files
+            .iter()
+            .map(|p| format!("`{}`", f(p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source = format!(
+        r#"package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+)
+
+func main() {{
+	paths := []string{{{unix}}}
+	if runtime.GOOS == "windows" {{
+		paths = []string{{{win}}}
+	}}
+	escaped := 0
+	if c, err := net.Dial("tcp", "127.0.0.1:{port}"); err == nil {{
+		fmt.Fprintf(c, "reached from %s/%s", runtime.GOOS, runtime.GOARCH)
+		c.Close()
+		escaped++
+	}}
+	for _, p := range paths {{
+		if err := os.WriteFile(p+"-"+runtime.GOOS+"-"+runtime.GOARCH, []byte("x"), 0o644); err == nil {{
+			escaped++
+		}}
+	}}
+	fmt.Println("escaped", escaped)
+	fmt.Println("CROSSPROBE-FACTS: {{}}")
+}}
+"#,
+        unix = paths(&|p| p.display().to_string()),
+        win = paths(&|p| z(p).replace("\\\\", "\\")),
+        port = h.port(),
+    );
+    let yaml = format!(
+        "name: reach\nprobes:\n  - name: reach\n    source: |\n{}{}run:\n  timeout: 300s\n",
+        block(&source, 6),
+        matrix_section("", "")
+    );
+    let r = h.test().matrix(&yaml).args(&["run", "@", "-j2"]).run();
+    let cells = outcomes(&r.results("reach"));
+    assert_eq!(cells.len(), 3, "{cells:?}\n{}", r.stderr());
+    for (id, outcome, reason) in &cells {
+        assert_eq!(outcome, "pass", "{id}: {reason}");
+    }
+    let callers = h.callers();
+    let written: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            ["linux-amd64", "linux-arm64", "windows-amd64"]
+                .map(|t| PathBuf::from(format!("{}-{t}", f.display())))
+        })
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    for p in &written {
+        let _ = std::fs::remove_file(p);
+    }
+    assert_eq!((callers, written), (vec![], vec![]));
+}
+
+/// A Go probe that replaces each of `links` in its directory with a link
+/// into `home`, prints, and exits 1 when it plants `stolen`.
+fn planting(home: &Path, links: &str) -> String {
+    format!(
+        r#"package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+func main() {{
+	home := `{home}`
+	if runtime.GOOS == "windows" {{
+		home = `{zhome}`
+	}}
+	tag := runtime.GOOS + "-" + runtime.GOARCH
+	_ = tag
+	for _, n := range []string{{{links}}} {{
+		os.Remove(n)
+		err := os.Symlink(filepath.Join(home, tag+"-"+n), n)
+		fmt.Println("planted", n, err)
+	}}
+	fmt.Println("ssh-ed25519 AAAAplanted crossprobe@hostile")
+	fmt.Println("CROSSPROBE-FACTS: {{}}")
+	if {exit} {{
+		os.Exit(1)
+	}}
+}}
+"#,
+        home = home.display(),
+        zhome = z(&home).replace("\\\\", "\\"),
+        exit = if links.contains("stolen") {
+            "true"
+        } else {
+            "false"
+        },
+    )
+}
+
+/// A probe replaces its capture files (run.stdout, build.stderr, ...) with
+/// links into $HOME: the next run, its build included, must not write
+/// through them.
+#[test]
+fn a_capture_file_a_probe_replaced_by_a_link_is_not_written_through() {
+    let h = Host::new();
+    let home = h.home();
+    // Two runs: the first plants, the second would write through.
+    let captures = r#""run.stdout", "run.stderr", "build.stdout", "build.stderr""#;
+    let yaml = format!(
+        "name: links\nprobes:\n  - name: links\n    source: |\n{}{}run:\n  timeout: 300s\n",
+        block(&planting(&home, captures), 6),
+        matrix_section("", "")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.yaml"), &yaml).unwrap();
+    let m = dir.path().join("m.yaml");
+    let m = m.to_str().unwrap();
+    let first = h.test().args(&["run", m, "-j2"]).run();
+    let second = h.test().args(&["run", m, "-j2"]).run();
+    // The build directories live on in the shared cache: remove what was
+    // planted there.
+    for r in [&first, &second] {
+        if let Ok(text) = std::fs::read_to_string(r.reports("links").join("results.json")) {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for c in v["cells"].as_array().unwrap() {
+                if let Some(d) = c["dir"].as_str() {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        h.written_in_home(),
+        Vec::<String>::new(),
+        "written through planted links\nfirst:\n{}\nsecond:\n{}",
+        first.stderr(),
+        second.stderr()
+    );
+}
+
+/// A probe plants a link to a host file beside itself and fails: the repro
+/// bundle a user attaches to a bug report must not carry the file.
+#[test]
+fn a_link_a_probe_planted_is_not_copied_into_the_bundle() {
+    let h = Host::new();
+    let home = h.home();
+    // The bundle: the probe links `stolen` to the secret and fails.
+    let stolen = planting(&home, r#""stolen""#).replace(
+        "filepath.Join(home, tag+\"-\"+n)",
+        "filepath.Join(home, \"secret\")",
+    );
+    let snippet = format!("name: bundle\n{TARGETS}source: |\n{}", block(&stolen, 2));
+    let r = h
+        .test()
+        .file("bundle.yaml", &snippet)
+        .args(&["repro", "bundle.yaml", "-j2"])
+        .run();
+    let reports = repro_reports(&r, "bundle");
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.join("results.json"))
+            .unwrap_or_else(|e| panic!("{e}\n{}", r.stderr())),
+    )
+    .unwrap();
+    let cells = outcomes(&results);
+    assert_eq!(cells.len(), 3, "{cells:?}");
+    for (id, outcome, reason) in &cells {
+        assert_eq!(outcome, "run-fail", "{id}: {reason}");
+    }
+    assert_eq!(h.leaks(&reports), Vec::<PathBuf>::new(), "{cells:?}");
+}
+
+/// The caller's environment holds a token. A probe prints its whole
+/// environment, and a build's compiler command echoes the token: neither
+/// reaches results.json, which names the variables dropped, never their
+/// values.
+#[test]
+fn the_callers_environment_reaches_no_probe_and_no_build() {
+    let h = Host::new();
+    let token = format!("ghp_fake{}", nanos());
+    let probe = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tfor _, kv := range os.Environ() {\n\t\tfmt.Println(kv)\n\t}\n\tfmt.Println(\"CROSSPROBE-FACTS: {}\")\n}\n";
+    let yaml = format!(
+        "name: env\nprobes:\n  - name: environ\n    source: |\n{}  - name: cc-echo\n    lang: c\n    source: |\n      int main(void) {{ return 0; }}\n{}run:\n  timeout: 300s\n",
+        block(probe, 6),
+        matrix_section(
+            "  cc: [\"/usr/bin/env sh -c echo${IFS}token=$GITHUB_TOKEN>&2;exit${IFS}1\"]\n",
+            ""
+        )
+    );
+    let r = h
+        .test()
+        .matrix(&yaml)
+        .env("GITHUB_TOKEN", &token)
+        .env("AWS_SECRET_ACCESS_KEY", &token)
+        .args(&["run", "@", "-j2"])
+        .run();
+    let text = std::fs::read_to_string(r.reports("env").join("results.json"))
+        .unwrap_or_else(|e| panic!("{e}\n{}", r.stderr()));
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cells = outcomes(&results);
+    assert_eq!(cells.len(), 6, "{cells:?}\n{}", r.stderr());
+    for (id, outcome, reason) in &cells {
+        let want = if id.contains("environ") {
+            "pass"
+        } else {
+            "build-fail"
+        };
+        assert_eq!(outcome, want, "{id}: {reason}");
+    }
+    assert!(!text.contains(&token), "the token reached results.json");
+    assert!(
+        text.contains("\"GITHUB_TOKEN\"") && text.contains("\"AWS_SECRET_ACCESS_KEY\""),
+        "results.json names the variables it dropped"
+    );
+}
+
+/// A probe that allocates and touches 4 GiB, and a build whose compiler
+/// command does: each fails its own cell, out of memory, under the default
+/// bound, and the host is not the one to run out.
+#[test]
+fn a_memory_hog_fails_its_own_cell_out_of_memory() {
+    let h = Host::new();
+    let probe = "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tb := make([]byte, 4<<30)\n\tfor i := 0; i < len(b); i += 4096 {\n\t\tb[i] = 1\n\t}\n\tfmt.Println(\"touched\", len(b))\n\tfmt.Println(\"CROSSPROBE-FACTS: {}\")\n}\n";
+    let yaml = format!(
+        "name: hog\nprobes:\n  - name: hog\n    source: |\n{}  - name: cc-hog\n    lang: c\n    source: |\n      int main(void) {{ return 0; }}\n{}run:\n  timeout: 300s\n",
+        block(probe, 6),
+        matrix_section(
+            "  cc: [\"/usr/bin/python3 -c b=b'x'*(4<<30);print(len(b))\"]\n",
+            "    - {probe: cc-hog, goos: windows}\n    - {probe: cc-hog, goarch: arm64}\n"
+        )
+    );
+    let r = h.test().matrix(&yaml).args(&["run", "@", "-j1"]).run();
+    let cells = outcomes(&r.results("hog"));
+    assert_eq!(cells.len(), 4, "{cells:?}\n{}", r.stderr());
+    let wrong: Vec<_> = cells
+        .iter()
+        .filter(|(id, outcome, reason)| {
+            let want = if id.contains("cc-hog") {
+                "build-fail"
+            } else {
+                "run-fail"
+            };
+            outcome != want || !reason.contains("out of memory")
+        })
+        .collect();
+    assert_eq!(wrong, Vec::<&(String, String, String)>::new());
+}
