@@ -434,7 +434,7 @@ func main() {{
 }}
 "#,
         home = home.display(),
-        zhome = z(&home).replace("\\\\", "\\"),
+        zhome = z(home).replace("\\\\", "\\"),
         exit = if links.contains("stolen") {
             "true"
         } else {
