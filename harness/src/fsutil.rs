@@ -78,6 +78,34 @@ pub fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
     write_via_temp(to, false, |tmp| std::fs::copy(from, tmp).map(drop))
 }
 
+/// Removes every symbolic link under `dir` (the links themselves, never
+/// what they point to; links are not followed into): for a directory that
+/// a probe could write and crossprobe writes into again on the next run
+/// (a reused build directory). A link there is never crossprobe's, and
+/// writing a source or a capture through one would write wherever the
+/// probe chose. Returns how many were removed.
+pub fn remove_links(dir: &Path) -> usize {
+    let mut removed = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_symlink() => {
+                    if std::fs::remove_file(e.path()).is_ok() {
+                        removed += 1;
+                    }
+                }
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                _ => {}
+            }
+        }
+    }
+    removed
+}
+
 fn write_via_temp(
     path: &Path,
     sync: bool,
@@ -171,6 +199,22 @@ pub fn stamp(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_removed_and_never_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("keep"), "x").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("main.go"), "package main").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("keep"), dir.path().join("run.stdout"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("sub/into")).unwrap();
+        assert_eq!(remove_links(dir.path()), 2);
+        assert!(outside.path().join("keep").is_file());
+        assert!(dir.path().join("main.go").is_file());
+        assert!(!dir.path().join("sub/into").exists());
+    }
 
     #[test]
     fn an_exclusive_lock_is_refused_until_dropped() {

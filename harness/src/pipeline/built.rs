@@ -118,6 +118,8 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
     let path = built.path.clone();
 
     let tr = Instant::now();
+    // A reused directory was writable by the probes of its last run.
+    crate::fsutil::remove_links(&path);
     if let Err(e) = crate::fsutil::write_files(group.sources, &path) {
         built.spawn_error = Some((Outcome::BuildFail, e));
     }

@@ -11,16 +11,30 @@ use std::path::Path;
 
 use crate::model::Captured;
 
-/// Creates (or truncates) a capture file. The handle we keep is also read
-/// from later, so it is opened for reading too.
+/// Creates a capture file afresh. The handle we keep is also read from
+/// later, so it is opened for reading too.
+///
+/// Never through a link: the directory may be a probe's run directory, and
+/// a probe that replaced `run.stdout` with a link to
+/// `~/.ssh/authorized_keys` would otherwise have the next run write its
+/// output there. Whatever holds the name is removed (a link itself, not its
+/// target), and the file is created exclusively without following links, so
+/// a link planted between the two fails the command instead.
 pub(super) fn create(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))
+    let fail =
+        |e: io::Error| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()));
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(fail(e)),
+        _ => {}
+    }
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    o.open(path).map_err(fail)
 }
 
 /// Bytes written so far. An unreadable size counts as zero: the run goes on
@@ -95,6 +109,20 @@ mod tests {
         let mut file = create(&path).unwrap();
         file.write_all(content).unwrap();
         read(&file, cap).unwrap()
+    }
+
+    #[test]
+    fn a_capture_file_replaced_by_a_link_is_made_afresh_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, "precious").unwrap();
+        let path = dir.path().join("run.stdout");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let mut file = create(&path).unwrap();
+        file.write_all(b"probe output").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "probe output");
     }
 
     #[test]

@@ -41,9 +41,13 @@ pub fn wanted(r: &CellResult) -> bool {
 }
 
 /// Writes the bundle of `r` under `parent` and returns its directory.
+/// `rendered` names the files crossprobe wrote into the cell's directory
+/// before its build (the rendered probe): only those, and the capture
+/// files of its commands, are copied.
 pub fn write(
     parent: &Path,
     r: &CellResult,
+    rendered: &[String],
     go: &GoToolchain,
     tools: &BTreeMap<String, String>,
     snippet: &str,
@@ -80,7 +84,9 @@ pub fn write(
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
-            if !path.is_file() || name == output {
+            let is_capture = matches!(name.rsplit_once('.'), Some((_, "stdout" | "stderr")));
+            let wrote = is_capture || rendered.contains(&name) || GO_FILES.contains(&name.as_str());
+            if !wrote || name == output || !plain_file(&path) {
                 continue;
             }
             let (sub, is_log) = match name.rsplit_once('.') {
@@ -89,7 +95,7 @@ pub fn write(
             };
             let to = t.join(sub).join(&name);
             std::fs::create_dir_all(t.join(sub)).map_err(|e| fail(t, e))?;
-            std::fs::copy(&path, &to).map_err(|e| fail(&path, e))?;
+            copy_plain(&path, &to).map_err(|e| fail(&path, e))?;
             if !is_log {
                 sources.push(name);
             }
@@ -148,6 +154,41 @@ pub fn write(
     let kept = tmp.keep();
     std::fs::rename(&kept, &dest).map_err(|e| fail(&dest, e))?;
     Ok(dest)
+}
+
+/// What the snippet's go.mod completion writes beside its sources.
+const GO_FILES: [&str; 2] = ["go.mod", "go.sum"];
+
+/// A regular file with no other name: not a link a probe planted to a host
+/// file (its target would be copied into a bundle that is handed to other
+/// people), nor a hard link to one.
+fn plain_file(path: &Path) -> bool {
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if m.nlink() != 1 {
+            return false;
+        }
+    }
+    m.file_type().is_file()
+}
+
+/// Copies `from` without following a link at its name, should one have
+/// replaced the file since it was looked at.
+fn copy_plain(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut src = o.open(from)?;
+    let mut dst = std::fs::File::create(to)?;
+    std::io::copy(&mut src, &mut dst).map(|_| ())
 }
 
 fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {

@@ -215,7 +215,21 @@ pub(crate) fn write_bundles(
     let mut out = Vec::new();
     for r in which.iter().filter(|r| bundle::wanted(r)) {
         let go = &ex.gos[&r.cell.go];
-        out.push(bundle::write(&parent, r, go, &ex.tools, yaml, ex.timeout)?);
+        let probe = ex
+            .session
+            .ctx
+            .probes
+            .get(&format!("{}/{}", r.cell.matrix, r.cell.probe));
+        let minor = crate::render::go_minor(&go.version);
+        let sources: Vec<String> = probe
+            .and_then(|p| crate::render::sources(&r.cell, p, &minor).ok())
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name)
+            .collect();
+        out.push(bundle::write(
+            &parent, r, &sources, go, &ex.tools, yaml, ex.timeout,
+        )?);
     }
     if !o.keep {
         for r in &ex.results {
