@@ -93,11 +93,7 @@ pub fn remove_links(dir: &Path) -> usize {
         };
         for e in entries.flatten() {
             match e.file_type() {
-                Ok(t) if t.is_symlink() => {
-                    if std::fs::remove_file(e.path()).is_ok() {
-                        removed += 1;
-                    }
-                }
+                Ok(t) if t.is_symlink() && std::fs::remove_file(e.path()).is_ok() => removed += 1,
                 Ok(t) if t.is_dir() => stack.push(e.path()),
                 _ => {}
             }
