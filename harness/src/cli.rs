@@ -175,6 +175,10 @@ enum Cmd {
         /// network, $HOME and the filesystem open to it.
         #[arg(long)]
         no_sandbox: bool,
+        /// Let the snippet name programs to run at build time (a compiler
+        /// command, CC=, -toolexec, -extld, ...); they still run sandboxed.
+        #[arg(long)]
+        trust: bool,
         #[command(flatten)]
         m: MatrixArgs,
     },
@@ -286,6 +290,7 @@ pub fn main() -> i32 {
             out,
             keep,
             no_sandbox,
+            trust,
             m,
         } => crate::repro::run(&crate::repro::Options {
             snippet: &snippet,
@@ -295,6 +300,7 @@ pub fn main() -> i32 {
             jobs: crate::session::jobs(jobs),
             keep,
             no_sandbox,
+            trust,
             templates: m.templates.as_deref(),
             filter: m.filter.as_deref(),
             max_cells: m.max_cells,

@@ -41,6 +41,8 @@ pub struct Options<'a> {
     pub keep: bool,
     /// `--no-sandbox`: run the probes outside bubblewrap.
     pub no_sandbox: bool,
+    /// The snippet may name programs to run at build time.
+    pub trust: bool,
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
@@ -52,7 +54,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
     let input = snippet::read(o.snippet)?;
-    let loaded = snippet::load(&input, o.templates)?;
+    let loaded = snippet::load(&input, o.templates, o.trust)?;
     let reqs = match o.go {
         None => None,
         Some(g) => Some(

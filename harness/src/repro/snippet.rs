@@ -103,8 +103,9 @@ pub fn read(arg: &str) -> miette::Result<Input> {
     })
 }
 
-/// Loads a snippet or a full matrix.
-pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
+/// Loads a snippet or a full matrix. Unless `trust`, one that names a
+/// program to run at build time is refused ([`runs_no_program`]).
+pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Result<Loaded> {
     let yaml_only = input.yaml.trim_start().to_string();
     if input.yaml.trim().is_empty() {
         return Err(Error::Usage {
@@ -126,6 +127,9 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
         .unwrap_or(false);
     if full {
         let mut matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        if !trust {
+            runs_no_program(&matrix)?;
+        }
         confined(&matrix)?;
         // A stranger's matrix cannot opt out; only --no-sandbox can.
         matrix.sandbox = true;
@@ -147,6 +151,9 @@ pub fn load(input: &Input, templates: Option<&Path>) -> miette::Result<Loaded> {
     let file = shorthand::spell(raw, &source)?;
     let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
     snippet_defaults(&mut matrix, timeout_given);
+    if !trust {
+        runs_no_program(&matrix)?;
+    }
     confined(&matrix)?;
     Ok(Loaded {
         matrix,
@@ -265,6 +272,171 @@ fn confined(m: &Matrix) -> miette::Result<()> {
     Ok(())
 }
 
+/// Variables that choose a program the build or the runner starts, or
+/// where the toolchain reads and writes: a snippet sets them only with
+/// `--trust`. (The cc axis says which compiler; the go axis which Go.)
+const PROGRAM_VARS: [&str; 27] = [
+    "CC",
+    "CXX",
+    "FC",
+    "AR",
+    "CPP",
+    "LD",
+    "PKG_CONFIG",
+    "GOFLAGS",
+    "GOTOOLCHAIN",
+    "GOROOT",
+    "GOPATH",
+    "GOENV",
+    "GOCACHE",
+    "GOMODCACHE",
+    "GOPROXY",
+    "GOSUMDB",
+    "GONOSUMDB",
+    "GONOSUMCHECK",
+    "GONOPROXY",
+    "GOPRIVATE",
+    "GOINSECURE",
+    "GOWORK",
+    "GOAUTH",
+    "GOTMPDIR",
+    "PATH",
+    "BASH_ENV",
+    "ENV",
+];
+
+/// Prefixes of such variables: the dynamic loader's, the runners'.
+const PROGRAM_PREFIXES: [&str; 5] = ["LD_", "DYLD_", "WINE", "QEMU_", "ZIG_"];
+
+/// Flags, for Go or for the C compiler and linker, that name a program to
+/// run (or a plugin to load into one).
+const PROGRAM_FLAGS: [&str; 11] = [
+    "-toolexec",
+    "-exec",
+    "-extld",
+    "-extar",
+    "-compiler",
+    "-B",
+    "-wrapper",
+    "-fplugin",
+    "-specs",
+    "-fuse-ld",
+    "-plugin",
+];
+
+/// Refuses a snippet that names a program to run at build time: a `cc`
+/// that is a command rather than a compiler of the known set (auto,
+/// default, gcc, clang, zig, or a cross gcc found on PATH), a variable of
+/// [`PROGRAM_VARS`], or a flag of [`PROGRAM_FLAGS`] in its flags, ldflags,
+/// CGO_*FLAGS or `#cgo` lines. Such a program would run whatever the
+/// snippet's author chose; `--trust` lets it, inside the build's sandbox.
+/// The sandbox is the first line; this says early and clearly why.
+fn runs_no_program(m: &Matrix) -> miette::Result<()> {
+    let refuse = |span: SourceSpan, what: String| -> miette::Result<()> {
+        let msg = format!("the snippet {what}, which would run a program of its choosing");
+        let help = Some(
+            "a snippet builds with the known compilers (auto, default, gcc, clang, zig, or \
+             a cross gcc on PATH); if you have read it and mean to run it, pass --trust \
+             (it still runs in the sandbox)"
+                .to_string(),
+        );
+        Err(Error::from(InputError::new(&m.source, span, msg, "here", help)).into())
+    };
+    for v in m.axes.get("cc").into_iter().flatten() {
+        if !known_compiler(&v.value) {
+            return refuse(v.span, format!("names the compiler command {:?}", v.value));
+        }
+    }
+    for (name, values) in &m.env {
+        let steers = PROGRAM_VARS.contains(&name.as_str())
+            || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p));
+        if let (true, Some(v)) = (steers, values.first()) {
+            return refuse(v.span, format!("sets {name}"));
+        }
+    }
+    let flag_values = ["ldflags", "flags"]
+        .iter()
+        .filter_map(|k| m.axes.get(k))
+        .chain(
+            m.env
+                .iter()
+                .filter(|(k, _)| k.starts_with("CGO_") && k.ends_with("FLAGS"))
+                .map(|(_, v)| v),
+        )
+        .flatten();
+    for v in flag_values {
+        if let Some(flag) = program_flag(&v.value) {
+            return refuse(v.span, format!("passes {flag}"));
+        }
+    }
+    let cgo_lines = m
+        .probes
+        .iter()
+        .filter(|p| p.inline)
+        .flat_map(|p| p.files.iter())
+        .flat_map(|(_, text)| text.lines())
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("#cgo"));
+    for line in cgo_lines {
+        if let Some(flag) = program_flag(line) {
+            let at = m.source.text.find(line).unwrap_or(0);
+            return refuse(
+                SourceSpan::new(at.into(), line.len()),
+                format!("passes {flag}"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A `cc` value of the known set: the names, or one word that is a gcc or
+/// clang found on PATH (`aarch64-linux-gnu-gcc`, `clang-17`).
+fn known_compiler(value: &str) -> bool {
+    match axis::cc::Request::parse(value) {
+        Ok(axis::cc::Request::Command(words)) => {
+            let [one] = words.as_slice() else {
+                return false;
+            };
+            let compiler = |c: &str| {
+                one == c
+                    || one.ends_with(&format!("-{c}"))
+                    || one
+                        .strip_prefix(&format!("{c}-"))
+                        .is_some_and(|v| v.chars().all(|ch| ch.is_ascii_digit() || ch == '.'))
+            };
+            !one.contains('/')
+                && (compiler("gcc") || compiler("clang"))
+                && crate::fsutil::which(one).is_some()
+        }
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
+/// The first flag in `text` that names a program to run, looked for in
+/// each word and after each `=` in it (`-extldflags=-fuse-ld=x`).
+fn program_flag(text: &str) -> Option<&str> {
+    let words = text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','));
+    words
+        .flat_map(|w| {
+            let after_eq = w.match_indices('=').map(move |(i, _)| &w[i + 1..]);
+            std::iter::once(w).chain(after_eq)
+        })
+        .find(|w| {
+            // Go's flags take one dash or two.
+            let w = if w.starts_with("--") { &w[1..] } else { w };
+            PROGRAM_FLAGS.iter().any(|f| match w.strip_prefix(f) {
+                Some("") => true,
+                Some(rest) if rest.starts_with('=') => true,
+                // -Bdir, but not the linker's -Bstatic, -Bdynamic, -Bsymbolic.
+                Some(rest) if *f == "-B" => !["static", "dynamic", "symbolic"]
+                    .iter()
+                    .any(|l| rest.starts_with(l)),
+                _ => false,
+            })
+        })
+}
+
 /// The first piece of `text` that names a path outside the directory it is
 /// read in: absolute, from `~`, or through `..`.
 fn outside_path(text: &str) -> Option<&str> {
@@ -292,6 +464,42 @@ fn outside_path(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_that_run_programs_are_found() {
+        assert_eq!(program_flag("-toolexec=env"), Some("-toolexec=env"));
+        assert_eq!(program_flag("--toolexec=env"), Some("--toolexec=env"));
+        assert_eq!(
+            program_flag("-ldflags=-linkmode=external -Wl,-Bsymbolic"),
+            None
+        );
+        assert_eq!(program_flag("--specs=x.specs"), Some("--specs=x.specs"));
+        assert_eq!(program_flag("-s -w -extld=sh"), Some("-extld=sh"));
+        assert_eq!(
+            program_flag("-extldflags=-fuse-ld=evil"),
+            Some("-fuse-ld=evil")
+        );
+        assert_eq!(program_flag("#cgo CFLAGS: -Bdir"), Some("-Bdir"));
+        assert_eq!(
+            program_flag("#cgo LDFLAGS: -Wl,-plugin,x.so"),
+            Some("-plugin")
+        );
+        assert_eq!(program_flag("-s -w -X main.v=1 -buildid="), None);
+        assert_eq!(program_flag("#cgo CFLAGS: -O2 -Iinclude"), None);
+        assert_eq!(program_flag("-trimpath -race"), None);
+    }
+
+    #[test]
+    fn the_known_compilers_and_nothing_else() {
+        for ok in ["auto", "default", "gcc", "clang", "zig"] {
+            assert!(known_compiler(ok), "{ok}");
+        }
+        assert!(known_compiler("gcc-12") || crate::fsutil::which("gcc-12").is_none());
+        assert!(!known_compiler("/usr/bin/env sh -c x"));
+        assert!(!known_compiler("zig cc -target x86_64-linux-musl"));
+        assert!(!known_compiler("/usr/bin/gcc"));
+        assert!(!known_compiler("nosuch-linux-gnu-gcc"));
+    }
 
     #[test]
     fn paths_outside_the_cells_directory_are_found() {
