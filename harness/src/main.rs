@@ -1,3 +1,6 @@
 fn main() {
-    std::process::exit(crossprobe::cli::main());
+    let code = crossprobe::cli::main();
+    // The run's memory cgroups' directory, now that every cell is over.
+    crossprobe::process::cgroup::cleanup();
+    std::process::exit(code);
 }

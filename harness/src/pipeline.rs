@@ -21,7 +21,7 @@
 //! in use by another crossprobe, gives a fresh temporary one instead.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,11 @@ pub struct Context {
     pub probes: BTreeMap<String, Probe>,
     /// Per-phase timeout by matrix name.
     pub timeouts: BTreeMap<String, Duration>,
+    /// Each cell's memory bound by matrix name (`run.memory`; None: none).
+    pub memory: BTreeMap<String, Option<u64>>,
+    /// The Go build cache of builds that may run programs a stranger chose
+    /// (`repro --trust`): never the user's own, which they could poison.
+    pub trusted_gocache: Option<std::path::PathBuf>,
     /// Where probes run: in bwrap, or as they are (`--no-sandbox`, or no
     /// bwrap on this host).
     pub sandbox: run::Sandbox,
@@ -229,6 +234,19 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
         .unwrap_or(crate::load::DEFAULT_TIMEOUT)
 }
 
+/// What a cell's build and run commands may take from the caller and the
+/// machine: the environment's allowlist, and the memory bound.
+fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
+    crate::process::Confine {
+        env_allowlist: true,
+        memory: ctx
+            .memory
+            .get(&cell.matrix)
+            .copied()
+            .unwrap_or(Some(crate::load::DEFAULT_MEMORY)),
+    }
+}
+
 /// Whether the cell's probe runs in the sandbox.
 fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
     ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
@@ -280,6 +298,34 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
         sandboxed(cell, ctx),
     );
     Ok((sources, keys))
+}
+
+/// What a cell's build may write and read besides the system, in the
+/// sandbox: the build directory and the build caches; the module cache,
+/// GOROOT, the C compilers' own directories, and the user's module (which
+/// may lie under $HOME or /tmp, hidden otherwise).
+fn build_mounts(cell: &Cell, ctx: &Context, dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let go = &ctx.gos[&cell.go];
+    let gocache = ctx
+        .trusted_gocache
+        .clone()
+        .unwrap_or_else(|| go.gocache.clone());
+    let writable = vec![dir.to_path_buf(), gocache, ctx.tools.cache_dir.join("zig")];
+    let mut readable = vec![
+        go.goroot.clone(),
+        go.gomodcache.clone(),
+        ctx.tools.cache_dir.join("zig-darwin-stubs"),
+    ];
+    if let Ok(c) = ctx.compilers.for_cell(cell) {
+        let program = Path::new(&c.cc[0]);
+        if let Some(d) = program.is_absolute().then(|| program.parent()).flatten() {
+            readable.push(d.to_path_buf());
+        }
+    }
+    if let Some(m) = probe_of(cell, ctx).module() {
+        readable.push(m.root.clone());
+    }
+    (writable, readable)
 }
 
 /// The probe a cell runs.

@@ -124,6 +124,7 @@ impl RunInfo {
             shard: None,
             merged_from: Vec::new(),
             estimate: None,
+            env_dropped: crate::process::env::dropped(),
         }
     }
 }
@@ -190,6 +191,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
     warnings.extend(complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
+    let mut memory = BTreeMap::new();
     let mut unsandboxed = std::collections::BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
@@ -267,6 +269,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes.insert(format!("{}/{}", mx.name, p.name), p.clone());
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
+        memory.insert(mx.name.clone(), mx.memory);
         if !mx.sandbox {
             unsandboxed.insert(mx.name.clone());
         }
@@ -283,6 +286,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             compilers,
             probes,
             timeouts,
+            memory,
+            trusted_gocache: None,
             sandbox: crate::run::Sandbox::off(),
             unsandboxed,
             allow_missing,

@@ -24,8 +24,24 @@ pub struct Ran {
     pub skip: Option<String>,
 }
 
+/// How the steps of a build run: bounded by `confine`, each argv passed
+/// through `enclose` (the sandbox's, or as it is).
+pub struct Enclosure<'a> {
+    pub confine: process::Confine,
+    pub enclose: &'a dyn Fn(Vec<String>) -> Vec<String>,
+    /// Set over each step's own (a Go build cache of its own).
+    pub env: BTreeMap<String, String>,
+}
+
 /// Runs the plan's steps in `dir` while they succeed.
-pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) -> Ran {
+pub fn run(
+    cell: &Cell,
+    plan: &Plan,
+    dir: &Path,
+    timeout: Duration,
+    cap: usize,
+    how: &Enclosure,
+) -> Ran {
     let mut ran = Ran {
         commands: Vec::new(),
         failed: None,
@@ -48,8 +64,13 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
             }
         };
         let spec = process::Spec {
-            argv: step.argv.clone(),
-            env: step.env.clone(),
+            argv: (how.enclose)(step.argv.clone()),
+            env: step
+                .env
+                .iter()
+                .chain(&how.env)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             env_remove: step.env_remove.clone(),
             cwd: Some(dir.to_path_buf()),
             timeout,
@@ -57,6 +78,7 @@ pub fn run(cell: &Cell, plan: &Plan, dir: &Path, timeout: Duration, cap: usize) 
             log_name: step.name.into(),
             cap,
             daemons: false,
+            confine: how.confine.clone(),
         };
         match process::run(&spec) {
             Ok(c) => {

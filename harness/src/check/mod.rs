@@ -376,6 +376,36 @@ fn never_started(
     })
 }
 
+/// Why a failed command failed: its first relevant line, said to be for
+/// want of memory when it was (a cell runs under `run.memory`).
+fn failure(c: &Command) -> String {
+    let line = first_relevant(c);
+    match c.exit.out_of_memory || out_of_memory(c) {
+        true => format!("out of memory: {line}"),
+        false => line,
+    }
+}
+
+/// What programs say when an allocation fails: Go's runtime ("fatal
+/// error: runtime: out of memory"), C's strerror(ENOMEM), gcc ("virtual
+/// memory exhausted"), Python, C++ and the JVM.
+fn out_of_memory(c: &Command) -> bool {
+    const SAID: [&str; 7] = [
+        "out of memory",
+        // Go on Windows: VirtualAlloc could not commit.
+        "failed to commit pages",
+        "cannot allocate memory",
+        "memory exhausted",
+        "memoryerror",
+        "std::bad_alloc",
+        "outofmemoryerror",
+    ];
+    [&c.stderr.text, &c.stdout.text].iter().any(|t| {
+        let t = t.to_ascii_lowercase();
+        SAID.iter().any(|s| t.contains(s))
+    })
+}
+
 fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
     if let Some((o, why)) = &obs.spawn_error {
         return (*o, Some(why.clone()));
@@ -401,7 +431,7 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
                     Some("interrupted during the build".into()),
                 );
             }
-            return (Outcome::BuildFail, Some(first_relevant(b)));
+            return (Outcome::BuildFail, Some(failure(b)));
         }
     }
     if obs.interrupted && obs.run.is_none_or(|r| !r.exit.success()) {
@@ -426,7 +456,7 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
         );
     }
     if !r.exit.success() {
-        return (Outcome::RunFail, Some(first_relevant(r)));
+        return (Outcome::RunFail, Some(failure(r)));
     }
     if !has_facts {
         // An emulator that cannot start the binary may still exit 0 with no

@@ -47,6 +47,7 @@ fn timed(
         log_name: "doctor".into(),
         cap: 1 << 20,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let t = Instant::now();
     let c = process::run(&spec).map_err(|e| format!("cannot run {}: {e}", argv[0]))?;

@@ -146,6 +146,7 @@ fn run_argv(argv: &[String], timeout: Duration) -> Result<(), String> {
         log_name: "fix".into(),
         cap: 16 * 1024,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let c = process::run(&spec).map_err(|e| format!("cannot run {}: {e}", argv[0]))?;
     if c.exit.success() {

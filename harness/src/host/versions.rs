@@ -126,6 +126,7 @@ fn output(query: &Query) -> Option<String> {
         log_name: "probe".to_string(),
         cap: 1 << 20,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let c = crate::process::run(&spec).ok()?;
     if c.exit.timed_out || !(c.exit.success() || query.any_status && crate::process::started(&c)) {

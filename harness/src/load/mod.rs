@@ -57,6 +57,9 @@ pub struct Matrix {
     pub timeout: Duration,
     /// Run the probes in the sandbox (`run.sandbox`, default true).
     pub sandbox: bool,
+    /// `run.memory`: bytes each cell may use, its build and its run;
+    /// `None` for `none`.
+    pub memory: Option<u64>,
     pub runners: Vec<RunnerOverride>,
     /// `run.allow_missing`: the tools doctor can install that may be
     /// missing, their cells then skips, not failures; `None` for any tool.
@@ -311,6 +314,18 @@ impl Checker<'_> {
             })?,
         };
 
+        let memory = match &raw.run.memory {
+            None => Some(DEFAULT_MEMORY),
+            Some(m) => parse_memory(&m.value.0).map_err(|why| {
+                self.err(
+                    span_of(&m.referenced),
+                    format!("invalid memory {:?}: {why}", m.value.0),
+                    "expected a size",
+                    Some("write it as 4GiB, 512MiB or 2GB, or none for no bound".into()),
+                )
+            })?,
+        };
+
         let mut runners = Vec::new();
         for (pattern, r) in &raw.run.runners {
             let span = span_of(&r.referenced);
@@ -355,6 +370,7 @@ impl Checker<'_> {
             include,
             timeout,
             sandbox: raw.run.sandbox.unwrap_or(true),
+            memory,
             runners,
             allow_missing: match &raw.run.allow_missing {
                 None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),
@@ -411,6 +427,40 @@ pub fn parse_outcome(s: &str) -> Option<Outcome> {
         "skip" => Outcome::Skip,
         _ => return None,
     })
+}
+
+/// What a cell may use when its matrix does not say (`run.memory`): room
+/// for a Go test binary or a large package's compile, not for a probe that
+/// would take the machine's memory from the others.
+pub const DEFAULT_MEMORY: u64 = 4 << 30;
+
+/// `4GiB`, `512MiB`, `2GB`, `1.5G`, a number of bytes, or `none`.
+pub fn parse_memory(s: &str) -> Result<Option<u64>, String> {
+    let s = s.trim();
+    if s == "none" {
+        return Ok(None);
+    }
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| "no number".to_string())?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KiB" => 1024.0,
+        "M" | "MiB" => 1024.0 * 1024.0,
+        "G" | "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        u => return Err(format!("unknown unit {u:?}")),
+    };
+    let bytes = n * scale;
+    // Below that, no Go program starts: the runtime alone maps more.
+    if !(bytes.is_finite() && (64.0 * 1024.0 * 1024.0..1e15).contains(&bytes)) {
+        return Err("must be at least 64MiB".into());
+    }
+    Ok(Some(bytes as u64))
 }
 
 /// `90s`, `2m`, `500ms`, `1h`, or a plain number of seconds.
@@ -477,6 +527,16 @@ fn sanitize_name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(parse_memory("4GiB").unwrap(), Some(4 << 30));
+        assert_eq!(parse_memory("512MiB").unwrap(), Some(512 << 20));
+        assert_eq!(parse_memory("2GB").unwrap(), Some(2_000_000_000));
+        assert_eq!(parse_memory("none").unwrap(), None);
+        assert!(parse_memory("1MiB").is_err());
+        assert!(parse_memory("lots").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -322,6 +322,8 @@ pub struct RunConfig {
     pub timeout: Option<Spanned<Scalar>>,
     /// `false` runs the probes outside the sandbox (bubblewrap).
     pub sandbox: Option<bool>,
+    /// Per cell, its build and its run: `4GiB`, `512MiB`, or `none`.
+    pub memory: Option<Spanned<Scalar>>,
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]

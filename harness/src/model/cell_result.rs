@@ -106,6 +106,10 @@ pub struct Exit {
     pub signal: Option<String>,
     #[serde(default)]
     pub timed_out: bool,
+    /// The kernel killed it for memory: the cell's cgroup reached
+    /// `run.memory`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub out_of_memory: bool,
 }
 
 impl Exit {

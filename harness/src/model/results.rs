@@ -84,6 +84,10 @@ pub struct Results {
     /// they did: the check on its cost model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<ShardCost>,
+    /// The names of the caller's environment variables that no build or
+    /// probe inherited (the sandbox's allowlist), never their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_dropped: Vec<String>,
 }
 
 /// A shard's expected cost, family by family (`plan --shard --json`), and

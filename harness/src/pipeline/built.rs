@@ -132,9 +132,29 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
     let plan = super::plan(first, ctx, &path);
     built.output = plan.output.clone();
     built.no_run = plan.no_run.clone();
+    let (writable, readable) = super::build_mounts(first, ctx, &path);
+    for d in &writable {
+        // A cache that does not exist yet could not be bound, and Go would
+        // find nowhere to create it.
+        let _ = std::fs::create_dir_all(d);
+    }
+    let sandboxed = super::sandboxed(first, ctx);
+    let enclose = |argv: Vec<String>| match sandboxed {
+        true => ctx.sandbox.wrap_build(argv, &path, &writable, &readable),
+        false => argv,
+    };
+    let how = build::Enclosure {
+        confine: super::confine(first, ctx),
+        enclose: &enclose,
+        env: ctx
+            .trusted_gocache
+            .iter()
+            .map(|c| ("GOCACHE".to_string(), c.display().to_string()))
+            .collect(),
+    };
     while built.spawn_error.is_none() {
         let tb = Instant::now();
-        let ran = build::run(first, &plan, &path, timeout(first, ctx), OUTPUT_CAP);
+        let ran = build::run(first, &plan, &path, timeout(first, ctx), OUTPUT_CAP, &how);
         built.commands = ran.commands;
         built.spawn_error = ran.failed;
         built.skip = ran.skip;

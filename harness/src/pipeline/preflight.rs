@@ -120,14 +120,27 @@ fn unservable(cell: &Cell, ctx: &Context, cache: &mut Cache) -> Option<Said> {
     let key = (cell.go.clone(), target.clone(), Some(asked.clone()));
     cache
         .entry(key)
-        .or_insert_with(|| cannot_build(&asked, &cell.goos, &cell.goarch))
+        .or_insert_with(|| {
+            let enclose = |argv| match super::sandboxed(cell, ctx) {
+                true => ctx
+                    .sandbox
+                    .wrap_build(argv, std::path::Path::new("/"), &[], &[]),
+                false => argv,
+            };
+            cannot_build(&asked, &cell.goos, &cell.goarch, &enclose)
+        })
         .clone()
         .map(Said::Hint)
 }
 
 /// Why `cc` cannot build C for the target; None when it can, or when that
 /// cannot be told.
-fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
+fn cannot_build(
+    cc: &str,
+    goos: &str,
+    goarch: &str,
+    enclose: &dyn Fn(Vec<String>) -> Vec<String>,
+) -> Option<String> {
     let target = format!("{goos}/{goarch}");
     let suggestion = match cc::debian_gcc(goos, goarch) {
         Some((bin, _)) if crate::fsutil::which(&bin).is_some() => {
@@ -142,7 +155,7 @@ fn cannot_build(cc: &str, goos: &str, goarch: &str) -> Option<String> {
             None => "no C cross compiler is known for it".to_string(),
         },
     };
-    match cc::dumpmachine(cc) {
+    match cc::dumpmachine_in(cc, enclose) {
         Err(e) => Some(format!("cgo=1 for {target} needs a C compiler, and CC={cc} does not run ({e}); {suggestion}")),
         Ok(triple) => match cc::serves(&triple, goos, goarch) {
             Some(false) => Some(format!("cgo=1 for {target} needs a C cross compiler, and CC={cc} builds for {triple}; {suggestion}")),

@@ -119,6 +119,7 @@ pub(super) fn invoke(
         log_name,
         cap: OUTPUT_CAP,
         daemons: false,
+        confine: super::confine(cell, ctx),
     };
     match process::run(&spec) {
         Ok(mut c) => {

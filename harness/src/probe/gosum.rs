@@ -57,6 +57,7 @@ pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, St
         log_name: "tidy".into(),
         cap: 64 << 10,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let c = process::run(&spec).map_err(|e| format!("cannot run go mod tidy: {e}"))?;
     // With -e, tidy goes on past a module it cannot have and says so on

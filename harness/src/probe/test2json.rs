@@ -90,6 +90,7 @@ pub fn read(
         log_name: format!("{log_name}-test2json"),
         cap,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let stdout = dir.join(format!("{log_name}.stdout"));
     crate::process::run_fed(&convert, Some(&stdout))

@@ -18,6 +18,8 @@
 //! own command with the user's stdio, for cmd/go to read.
 
 mod capture;
+pub mod cgroup;
+pub mod env;
 pub mod interrupt;
 mod passthrough;
 pub mod shown;
@@ -61,6 +63,21 @@ pub struct Spec {
     /// [`sweep::kill_left`] ends them once the run is over. A timeout or an
     /// interrupt still kills them with it.
     pub daemons: bool,
+    /// What a cell's command may take from the caller and the machine.
+    pub confine: Confine,
+}
+
+/// Bounds on a cell's build and run commands, sandbox or not. The default
+/// bounds nothing: for crossprobe's own queries and downloads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Confine {
+    /// Inherit only [`env::allowed`] names of the caller's environment.
+    pub env_allowlist: bool,
+    /// Bytes of private writable memory each process of the command may
+    /// map (`RLIMIT_DATA`). Not `RLIMIT_AS`: Go, qemu-user and wine reserve
+    /// address space they never touch, and an address-space bound kills a
+    /// Go program that uses a few MiB.
+    pub memory: Option<u64>,
 }
 
 /// A stream that grows past this many bytes (64 × `cap`, at least 1 MiB)
@@ -157,20 +174,41 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         // the path they resolve to. Go keys a main package's build on its
         // directory, so a cache root restored elsewhere but reached through
         // the same link (`ci gitlab`) finds its builds up to date.
-        expr = expr.dir(dir).env("PWD", dir);
+        expr = expr.dir(dir);
     }
-    for name in spec
-        .env_remove
-        .iter()
-        .filter(|n| !spec.env.contains_key(*n))
+    let mut env: BTreeMap<std::ffi::OsString, std::ffi::OsString> = match spec.confine.env_allowlist
     {
-        expr = expr.env_remove(name);
+        true => env::inherited().collect(),
+        false => std::env::vars_os().collect(),
+    };
+    for name in &spec.env_remove {
+        env.remove(std::ffi::OsStr::new(name));
     }
-    for (name, value) in &spec.env {
-        expr = expr.env(name, value);
+    env.extend(spec.env.iter().map(|(k, v)| (k.into(), v.into())));
+    if let Some(dir) = &spec.cwd {
+        env.insert("PWD".into(), dir.into());
     }
     let marker = sweep::marker();
-    expr = expr.env(sweep::VAR, &marker);
+    env.insert(sweep::VAR.into(), (&marker).into());
+    expr = expr.full_env(env);
+    // A cgroup bounds the whole tree where one can be made; elsewhere each
+    // process gets the rlimit.
+    let cgroup = spec.confine.memory.and_then(cgroup::Cgroup::new);
+    if let Some(bytes) = spec.confine.memory {
+        let procs = cgroup.as_ref().map(|g| g.procs().clone());
+        expr = expr.before_spawn(move |command| {
+            let procs = procs.clone();
+            // SAFETY: setrlimit and enter are async-signal-safe, and the
+            // closure touches nothing else between fork and exec.
+            unsafe {
+                command.pre_exec(move || match &procs {
+                    Some(p) => cgroup::enter(p),
+                    None => sys::limit_data(bytes),
+                });
+            }
+            Ok(())
+        });
+    }
 
     let started_at = Instant::now();
     let handle = expr.start().map_err(|e| spawn_error(program, e))?;
@@ -193,7 +231,9 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         code: status.code(),
         signal: status.signal().map(signal_name),
         timed_out: matches!(end, End::TimedOut),
+        out_of_memory: cgroup.as_ref().is_some_and(cgroup::Cgroup::oom_killed),
     };
+    drop(cgroup);
     record.stdout = capture::read(&stdout, spec.cap)?;
     record.stderr = capture::read(&stderr, spec.cap)?;
     if let End::Runaway { stream, limit } = end {
@@ -355,6 +395,7 @@ pub fn query_in(
         log_name: "query".into(),
         cap: 4 << 20,
         daemons: false,
+        confine: Confine::default(),
     };
     let shown = argv.join(" ");
     let c = run(&spec).map_err(|e| format!("cannot run `{shown}`: {e}"))?;

@@ -140,6 +140,22 @@ pub fn signal_name(sig: i32) -> String {
     }
 }
 
+/// Bounds the calling process's private writable memory (`RLIMIT_DATA`,
+/// counted over anonymous and private mappings since Linux 4.7), for a
+/// child between fork and exec: its descendants inherit it. Where the
+/// platform has no such limit (macOS enforces none), nothing is bounded.
+pub(super) fn limit_data(bytes: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: setrlimit reads the struct it is given and nothing else.
+    match unsafe { libc::setrlimit(libc::RLIMIT_DATA, &lim) } {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -418,6 +418,7 @@ mod tests {
             shard: None,
             merged_from: Vec::new(),
             estimate: None,
+            env_dropped: Vec::new(),
         }
     }
 

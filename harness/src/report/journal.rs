@@ -170,6 +170,7 @@ pub fn to_results(path: &Path) -> Result<Results, Error> {
         shard: None,
         merged_from: Vec::new(),
         estimate: None,
+        env_dropped: Vec::new(),
     })
 }
 

@@ -95,6 +95,7 @@ pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
         shard: None,
         merged_from: Vec::new(),
         estimate: None,
+        env_dropped: Vec::new(),
         interrupted: runs.iter().any(|(_, r)| r.interrupted),
         duration_ms: runs.iter().map(|(_, r)| r.duration_ms).max().unwrap_or(0),
         started_at: runs
@@ -271,6 +272,7 @@ mod tests {
             shard: shard.map(str::to_string),
             merged_from: Vec::new(),
             estimate: None,
+            env_dropped: Vec::new(),
         }
     }
 

@@ -283,7 +283,8 @@ fn replay_script(
     // `go build` itself: a cgo-default cell's build phase starts with a
     // `go env CGO_ENABLED`.
     let build = commands.iter().find(|(p, c)| {
-        *p == PhaseName::Build && c.argv.get(1).map(String::as_str) == Some("build")
+        let argv = crate::run::sandbox::inner(&c.argv);
+        *p == PhaseName::Build && argv.get(1).map(String::as_str) == Some("build")
     });
     let run = commands.iter().find(|(p, _)| *p == PhaseName::Run);
     let mut s = String::new();
@@ -340,7 +341,10 @@ fn replay_script(
         let _ = write!(line, " {}", quote(&format!("{k}={v}")));
     }
     line.push_str(" \"$GO\"");
-    let mut args = b.argv.iter().skip(1).peekable();
+    let mut args = crate::run::sandbox::inner(&b.argv)
+        .iter()
+        .skip(1)
+        .peekable();
     while let Some(a) = args.next() {
         if a == "-o" {
             args.next();

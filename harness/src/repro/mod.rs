@@ -129,6 +129,9 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
         },
     )?;
     s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
+    if o.trust {
+        s.ctx.trusted_gocache = Some(crate::host::cache_dir().join("trusted/go-build"));
+    }
     // Only now: bad input must leave no reports directory behind.
     report::prepare_root(o.out)?;
     report::prepare_dir(&o.out.join(&matrix.name))?;
@@ -222,9 +225,8 @@ pub(crate) fn write_bundles(
             .ctx
             .probes
             .get(&format!("{}/{}", r.cell.matrix, r.cell.probe));
-        let minor = crate::render::go_minor(&go.version);
         let sources: Vec<String> = probe
-            .and_then(|p| crate::render::sources(&r.cell, p, &minor).ok())
+            .and_then(|p| crate::probe::sources(&r.cell, p, go).ok())
             .into_iter()
             .flatten()
             .map(|(name, _)| name)

@@ -353,8 +353,10 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
             timeout: raw.timeout,
             runners: raw.runners,
             allow_missing: raw.allow_missing,
-            // A stranger's snippet cannot opt out of the sandbox.
+            // A stranger's snippet cannot opt out of the sandbox, nor lift
+            // its memory bound.
             sandbox: None,
+            memory: None,
         },
         expect,
     })

@@ -372,7 +372,7 @@ fn runs_no_program(m: &Matrix) -> miette::Result<()> {
     let cgo_lines = m
         .probes
         .iter()
-        .filter(|p| p.inline)
+        .filter(|p| !p.shipped())
         .flat_map(|p| p.files.iter())
         .flat_map(|(_, text)| text.lines())
         .map(str::trim_start)

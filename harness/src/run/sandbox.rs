@@ -25,7 +25,14 @@
 //! open: a windows probe may ask the server to act on those processes
 //! (WriteProcessMemory into services.exe), which are not confined.
 //!
-//! Builds stay outside: they need the module proxy.
+//! Builds run inside too ([`Sandbox::wrap_build`]): a snippet's C can read
+//! a host file at compile time (`.incbin`, an `#include` through a macro)
+//! into a compiler error or the binary, and a compiler command of its
+//! choosing runs at build time. Their dependencies come down before, in
+//! steps that run no code of theirs (`go mod tidy`, `go mod download`), so
+//! the build needs no network. A build may write its directory and the
+//! build caches (Go's, zig's), and read the module cache and the user's
+//! module, read-only, wherever they are.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -178,11 +185,62 @@ impl Sandbox {
         rw.retain(part);
         ro.retain(part);
         let mut argv = vec![bwrap.to_string_lossy().into_owned()];
-        argv.extend(policy(flags, &inv.argv, &rw, &ro, binary, home.as_deref()));
+        argv.extend(policy(
+            flags,
+            &inv.argv,
+            &rw,
+            &ro,
+            Some(binary),
+            home.as_deref(),
+        ));
         argv.extend(["--chdir".to_string(), path(&inv.cwd)]);
         argv.push("--".to_string());
         argv.extend(inv.argv);
         Invocation { argv, ..inv }
+    }
+}
+
+impl Sandbox {
+    /// A build step's `argv` as it runs in the sandbox: no network, `/`
+    /// read-only, `$HOME` empty and `/tmp` private, except `writable` (the
+    /// build directory, the build caches) and `readable` (the module cache,
+    /// GOROOT, the user's module: what may lie under `$HOME` or `/tmp`),
+    /// run from `cwd`. The argv comes back unchanged when the sandbox is off.
+    pub fn wrap_build(
+        &self,
+        argv: Vec<String>,
+        cwd: &Path,
+        writable: &[PathBuf],
+        readable: &[PathBuf],
+    ) -> Vec<String> {
+        let Some(bwrap) = &self.bwrap else {
+            return argv;
+        };
+        let home = home();
+        let part =
+            |d: &&PathBuf| *d != Path::new("/") && !home.as_ref().is_some_and(|h| h.starts_with(d));
+        let rw: Vec<PathBuf> = writable.iter().filter(part).cloned().collect();
+        let ro: Vec<PathBuf> = readable.iter().filter(part).cloned().collect();
+        let mut out = vec![bwrap.to_string_lossy().into_owned()];
+        let flags = common_flags(false, true);
+        out.extend(policy(flags, &argv, &rw, &ro, None, home.as_deref()));
+        out.extend(["--chdir".to_string(), path(cwd)]);
+        out.push("--".to_string());
+        out.extend(argv);
+        out
+    }
+}
+
+/// The command inside a sandboxed argv (what follows bwrap's `--`), or the
+/// argv itself: what a replay runs.
+pub fn inner(argv: &[String]) -> &[String] {
+    let is_bwrap = argv
+        .first()
+        .and_then(|p| Path::new(p).file_name())
+        .is_some_and(|n| n == "bwrap");
+    match argv.iter().position(|a| a == "--") {
+        Some(i) if is_bwrap => &argv[i + 1..],
+        _ => argv,
     }
 }
 
@@ -273,7 +331,7 @@ fn policy(
     argv: &[String],
     rw: &[PathBuf],
     ro: &[PathBuf],
-    binary: &Path,
+    binary: Option<&Path>,
     home: Option<&Path>,
 ) -> Vec<String> {
     bind(&mut f, "--ro-bind", Path::new("/"));
@@ -302,7 +360,7 @@ fn policy(
     }
     // The binary is the build's output, which later runs reuse: a probe may
     // write beside it, not over it.
-    if binary.is_file() {
+    if let Some(binary) = binary.filter(|b| b.is_file()) {
         bind(&mut f, "--ro-bind", binary);
     }
     if let Some(home) = home {
@@ -389,7 +447,7 @@ mod tests {
             &argv,
             std::slice::from_ref(&run),
             &[],
-            &bin,
+            Some(&bin),
             Some(&home),
         ));
         let (h, r, b) = (path(&home), path(&run), path(&bin));

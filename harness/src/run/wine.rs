@@ -293,6 +293,7 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
         log_name: step.name().to_string(),
         cap: 16 * 1024,
         daemons: matches!(step, WineStep::Init | WineStep::Serve | WineStep::Boot),
+        confine: crate::process::Confine::default(),
     };
     let c = crate::process::run(&spec).map_err(|e| format!("cannot run {shown}: {e}"))?;
     if c.exit.timed_out {

@@ -20,6 +20,10 @@ pub struct GoToolchain {
     pub version: String,
     /// Set for every go command of this toolchain.
     pub env: BTreeMap<String, String>,
+    /// Where its builds cache and its modules lie (`go env GOCACHE
+    /// GOMODCACHE`): what a sandboxed build writes, and reads.
+    pub gocache: PathBuf,
+    pub gomodcache: PathBuf,
     /// `goos/goarch` → what dist says of it.
     pub targets: BTreeMap<String, DistTarget>,
     /// What `go help buildmode` lists: `archive`, `c-archive`, `exe`, ...
@@ -67,7 +71,15 @@ pub(crate) fn describe(
 ) -> Result<GoToolchain, String> {
     let go_s = go.display().to_string();
     let out = process::query(
-        &[&go_s, "env", "-json", "GOROOT", "GOVERSION"],
+        &[
+            &go_s,
+            "env",
+            "-json",
+            "GOROOT",
+            "GOVERSION",
+            "GOCACHE",
+            "GOMODCACHE",
+        ],
         &env,
         QUERY_TIMEOUT,
     )?;
@@ -77,6 +89,10 @@ pub(crate) fn describe(
         goroot: String,
         #[serde(rename = "GOVERSION")]
         goversion: String,
+        #[serde(rename = "GOCACHE", default)]
+        gocache: String,
+        #[serde(rename = "GOMODCACHE", default)]
+        gomodcache: String,
     }
     let ge: GoEnv = serde_json::from_str(&out)
         .map_err(|e| format!("`{go_s} env -json` printed something unexpected: {e}"))?;
@@ -107,6 +123,8 @@ pub(crate) fn describe(
         goroot: PathBuf::from(ge.goroot),
         version: ge.goversion,
         env,
+        gocache: PathBuf::from(ge.gocache),
+        gomodcache: PathBuf::from(ge.gomodcache),
         targets: targets
             .into_iter()
             .map(|t| (format!("{}/{}", t.goos, t.goarch), t))

@@ -370,6 +370,8 @@ pub fn unavailable(version: &str, reason: &str, local: Option<&GoToolchain>) -> 
         goroot: PathBuf::new(),
         version: version.to_string(),
         env: BTreeMap::new(),
+        gocache: PathBuf::new(),
+        gomodcache: PathBuf::new(),
         targets: local.map(|l| l.targets.clone()).unwrap_or_default(),
         unavailable: Some(reason.to_string()),
         buildmodes: local.map(|l| l.buildmodes.clone()).unwrap_or_default(),

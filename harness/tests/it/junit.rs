@@ -128,6 +128,7 @@ fn results(cells: Vec<CellResult>) -> Results {
         shard: None,
         merged_from: Vec::new(),
         estimate: None,
+        env_dropped: Vec::new(),
     }
 }
 
@@ -221,7 +222,7 @@ fn every_kind() -> Results {
     run.exit = Exit {
         code: None,
         signal: Some("SIGILL".into()),
-        timed_out: false,
+        ..Exit::default()
     };
     rfail.phases = vec![phase(PhaseName::Run, vec![run])];
     cells.push(rfail);

@@ -52,6 +52,7 @@ pub fn case(argv: &[&str]) -> Case {
         log_name: "child".to_string(),
         cap: 64 * 1024,
         daemons: false,
+        confine: crossprobe::process::Confine::default(),
     };
     Case { marker, spec, dir }
 }

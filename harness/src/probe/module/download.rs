@@ -56,6 +56,7 @@ pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), String>
         log_name: "download".into(),
         cap: 1 << 20,
         daemons: false,
+        confine: crate::process::Confine::default(),
     };
     let module = format!("{path} ({})", root.display());
     let c = crate::process::run(&spec)

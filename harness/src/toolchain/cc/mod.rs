@@ -29,7 +29,8 @@ use crate::process;
 mod targets;
 use targets::{clang_triple, debian_triples, zig_triple};
 pub use targets::{
-    debian_gcc, dumpmachine, go_env_cc, serves, set_cc_hint, triple_target, zig_target,
+    debian_gcc, dumpmachine, dumpmachine_in, go_env_cc, serves, set_cc_hint, triple_target,
+    zig_target,
 };
 
 /// What kind of compiler a cell got; decides the flags crossprobe adds.

@@ -74,11 +74,22 @@ pub fn go_env_cc(
 /// What `CC -dumpmachine` says, for a CC that may carry arguments
 /// (`zig cc -target aarch64-linux-musl`). Err when it does not run.
 pub fn dumpmachine(cc: &str) -> Result<String, String> {
-    let mut argv: Vec<&str> = cc.split_whitespace().collect();
+    dumpmachine_in(cc, &|argv| argv)
+}
+
+/// [`dumpmachine`], its argv passed through `enclose` first: a CC a cell
+/// names is a command its author chose, and runs where its build would.
+pub fn dumpmachine_in(
+    cc: &str,
+    enclose: &dyn Fn(Vec<String>) -> Vec<String>,
+) -> Result<String, String> {
+    let mut argv: Vec<String> = cc.split_whitespace().map(str::to_string).collect();
     if argv.is_empty() {
         return Err("CC is empty".into());
     }
-    argv.push("-dumpmachine");
+    argv.push("-dumpmachine".into());
+    let argv = enclose(argv);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     process::query(&argv, &BTreeMap::new(), QUERY).map(|s| s.trim().to_string())
 }
 
