@@ -106,7 +106,7 @@ pub fn run_all(
 ) -> Vec<CellResult> {
     let mut done: Vec<Option<CellResult>> = vec![None; cells.len()];
     let store = ctx.cache.then(cache::Store::open);
-    let identity = Identity::read(&ctx.host, &ctx.gos, &ctx.tools);
+    let identity = Identity::read(&ctx.host, &ctx.gos, &ctx.tools).in_sandbox(&ctx.sandbox);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
     for (i, cell) in cells.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! Go toolchains, tools, inherited env) and the cell's sources and plan.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,9 +49,20 @@ pub struct Identity {
     pub(super) versions: BTreeMap<String, String>,
     /// C compiler command → identity, asked the first time a cell needs it.
     pub(super) cc: Mutex<BTreeMap<String, String>>,
+    /// Where a compiler command a cell names is asked its version: the
+    /// builds' sandbox (the command may be a stranger's).
+    pub(super) sandbox: crate::run::Sandbox,
 }
 
 impl Identity {
+    /// Compiler commands are asked their version inside `sandbox`.
+    pub fn in_sandbox(self, sandbox: &crate::run::Sandbox) -> Identity {
+        Identity {
+            sandbox: sandbox.clone(),
+            ..self
+        }
+    }
+
     pub fn read(h: &Host, gos: &BTreeMap<String, GoToolchain>, tools: &Tools) -> Identity {
         let exe = std::env::current_exe().map_or_else(|_| String::new(), |p| stamp(&p));
         Identity {
@@ -68,6 +79,7 @@ impl Identity {
             tools: tools.clone(),
             versions: tools.versions(),
             cc: Mutex::new(BTreeMap::new()),
+            sandbox: crate::run::Sandbox::off(),
         }
     }
 
@@ -83,9 +95,11 @@ impl Identity {
             None => String::new(),
             Some((prog, args)) => {
                 let path = which(prog).unwrap_or_else(|| PathBuf::from(prog));
-                let mut argv: Vec<&str> = args.to_vec();
-                argv.insert(0, prog);
-                argv.push("--version");
+                let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+                argv.insert(0, prog.to_string());
+                argv.push("--version".into());
+                let argv = self.sandbox.wrap_build(argv, Path::new("/"), &[], &[]);
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
                 let version = process::query(&argv, &BTreeMap::new(), Duration::from_secs(30))
                     .map(|v| v.lines().next().unwrap_or("").to_string())
                     .unwrap_or_else(|e| format!("unavailable: {e}"));

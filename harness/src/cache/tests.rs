@@ -21,6 +21,7 @@ fn identity() -> Identity {
         tools: Tools::default(),
         versions: BTreeMap::new(),
         cc: Mutex::new(BTreeMap::from([("gcc".into(), "gcc 12".into())])),
+        sandbox: crate::run::Sandbox::off(),
     }
 }
 

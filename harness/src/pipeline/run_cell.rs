@@ -42,9 +42,17 @@ pub(super) fn run_once(
                         if let Some(cwd) = &spec.cwd {
                             inv.cwd = cwd.clone();
                         }
+                        let readable = match probe_of(cell, ctx).module() {
+                            Some(m) => module_profile(go, &mut inv, m),
+                            None => Vec::new(),
+                        };
                         inv.env.extend(spec.env.clone());
                         let inv = match super::sandboxed(cell, ctx) {
-                            true => ctx.sandbox.wrap(inv, &built.output, runner, &ctx.tools),
+                            true => {
+                                let tools = &ctx.tools;
+                                ctx.sandbox
+                                    .wrap(inv, &built.output, runner, tools, &readable)
+                            }
                             false => inv,
                         };
                         let events_of = spec.events_of.as_deref();
@@ -60,6 +68,30 @@ pub(super) fn run_once(
         commands: ran.command.iter().cloned().collect(),
     };
     (run, ran)
+}
+
+/// The module profile of a user's own test or package (docs/src/sandbox.md):
+/// the test process sees (besides its target, from [`probe::run_spec`]) the
+/// Go caches and module at fixed paths, so that a test that runs
+/// `go` finds them under the empty $HOME. Returns what it may read: the
+/// module, its cache, and the user's GOCACHE (read-only: a test's `go`
+/// reads every hit and compiles a miss in its private /tmp; nothing it
+/// writes can reach the user's own builds).
+fn module_profile(
+    go: &GoToolchain,
+    inv: &mut run::Invocation,
+    m: &crate::model::ModuleProbe,
+) -> Vec<std::path::PathBuf> {
+    inv.env
+        .insert("GOCACHE".into(), go.gocache.display().to_string());
+    inv.env
+        .insert("GOMODCACHE".into(), go.gomodcache.display().to_string());
+    vec![
+        m.root.clone(),
+        go.gomodcache.clone(),
+        go.gocache.clone(),
+        go.goroot.clone(),
+    ]
 }
 
 /// The run's tools, with the wasm_exec_node.js of the Go that built the

@@ -383,6 +383,18 @@ pub fn query_in(
     cwd: Option<&std::path::Path>,
     timeout: Duration,
 ) -> Result<String, String> {
+    query_confined(argv, env, cwd, timeout, Confine::default())
+}
+
+/// [`query_in`], bounded as a cell's commands are: for a query that may
+/// run a program a cell named (`go env` runs its CC).
+pub fn query_confined(
+    argv: &[&str],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&std::path::Path>,
+    timeout: Duration,
+    confine: Confine,
+) -> Result<String, String> {
     let logs =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let spec = Spec {
@@ -395,7 +407,7 @@ pub fn query_in(
         log_name: "query".into(),
         cap: 4 << 20,
         daemons: false,
-        confine: Confine::default(),
+        confine,
     };
     let shown = argv.join(" ");
     let c = run(&spec).map_err(|e| format!("cannot run `{shown}`: {e}"))?;

@@ -40,14 +40,22 @@ pub fn wanted(r: &CellResult) -> bool {
     ) && r.dir.is_some()
 }
 
+/// What the bundle needs of how its cell ran.
+pub struct Cell<'a> {
+    /// The files crossprobe rendered into the cell's directory.
+    pub rendered: &'a [String],
+    /// Where the toolchain is asked questions that may run the cell's CC.
+    pub sandbox: &'a crate::run::Sandbox,
+}
+
 /// Writes the bundle of `r` under `parent` and returns its directory.
-/// `rendered` names the files crossprobe wrote into the cell's directory
+/// `how.rendered` names the files crossprobe wrote into the cell's directory
 /// before its build (the rendered probe): only those, and the capture
 /// files of its commands, are copied.
 pub fn write(
     parent: &Path,
     r: &CellResult,
-    rendered: &[String],
+    how: &Cell,
     go: &GoToolchain,
     tools: &BTreeMap<String, String>,
     snippet: &str,
@@ -85,7 +93,8 @@ pub fn write(
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
             let is_capture = matches!(name.rsplit_once('.'), Some((_, "stdout" | "stderr")));
-            let wrote = is_capture || rendered.contains(&name) || GO_FILES.contains(&name.as_str());
+            let wrote =
+                is_capture || how.rendered.contains(&name) || GO_FILES.contains(&name.as_str());
             if !wrote || name == output || !plain_file(&path) {
                 continue;
             }
@@ -131,8 +140,24 @@ pub fn write(
         }
     }
     put("env.txt", &env)?;
-    put("tools.txt", &tool_lines(r, go, tools, &commands))?;
-    put("go-env.txt", &go_env(go, &commands))?;
+    // `go env` runs the cell's CC (GOGCCFLAGS), a command the snippet may
+    // have named: it runs as the cell's build did.
+    let query = |argv: &[&str], env: &BTreeMap<String, String>| {
+        let argv = how.sandbox.wrap_build(
+            argv.iter().map(|a| a.to_string()).collect(),
+            Path::new("/"),
+            &[],
+            &[],
+        );
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let confine = process::Confine {
+            env_allowlist: true,
+            memory: Some(crate::load::DEFAULT_MEMORY),
+        };
+        process::query_confined(&argv, env, None, Duration::from_secs(30), confine)
+    };
+    put("tools.txt", &tool_lines(r, go, tools, &commands, &query))?;
+    put("go-env.txt", &go_env(go, &commands, &query))?;
     put(
         "result.json",
         &serde_json::to_string_pretty(r).expect("results serialise"),
@@ -214,15 +239,17 @@ fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {
 /// `go env` as the build saw it (CC, CGO_CFLAGS, GOPROXY, ...). The rest of
 /// the inherited environment stays out of the bundle: it is handed to other
 /// people, and a shell's environment holds tokens.
-fn go_env(go: &GoToolchain, commands: &[(PhaseName, &Command)]) -> String {
+/// How the bundle asks a question of the toolchain.
+type Query<'a> = dyn Fn(&[&str], &BTreeMap<String, String>) -> Result<String, String> + 'a;
+
+fn go_env(go: &GoToolchain, commands: &[(PhaseName, &Command)], query: &Query) -> String {
     let env = commands
         .iter()
         .find(|(p, _)| *p == PhaseName::Build)
         .map(|(_, c)| c.env.clone())
         .unwrap_or_default();
     let gostr = go.go.display().to_string();
-    process::query(&[&gostr, "env"], &env, Duration::from_secs(30))
-        .unwrap_or_else(|e| format!("# cannot run go env: {e}\n"))
+    query(&[&gostr, "env"], &env).unwrap_or_else(|e| format!("# cannot run go env: {e}\n"))
 }
 
 /// go, and the C compiler and runner the cell used, with their versions.
@@ -231,6 +258,7 @@ fn tool_lines(
     go: &GoToolchain,
     tools: &BTreeMap<String, String>,
     commands: &[(PhaseName, &Command)],
+    query: &Query,
 ) -> String {
     let mut s = format!("go: {} ({})\n", go.version, go.go.display());
     if r.cell.cgo != "0" {
@@ -240,20 +268,13 @@ fn tool_lines(
             .map(|(_, c)| c.env.clone())
             .unwrap_or_default();
         let gostr = go.go.display().to_string();
-        let cc = process::query(&[&gostr, "env", "CC"], &env, Duration::from_secs(30))
+        let cc = query(&[&gostr, "env", "CC"], &env)
             .map(|o| o.trim().to_string())
             .unwrap_or_else(|_| "gcc".into());
         let version = cc
             .split_whitespace()
             .next()
-            .and_then(|bin| {
-                process::query(
-                    &[bin, "--version"],
-                    &BTreeMap::new(),
-                    Duration::from_secs(30),
-                )
-                .ok()
-            })
+            .and_then(|bin| query(&[bin, "--version"], &BTreeMap::new()).ok())
             .and_then(|o| o.lines().next().map(str::to_string))
             .unwrap_or_else(|| "(cannot run it)".into());
         let _ = writeln!(s, "cc: {version} ({cc})");

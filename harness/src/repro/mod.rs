@@ -231,8 +231,12 @@ pub(crate) fn write_bundles(
             .flatten()
             .map(|(name, _)| name)
             .collect();
+        let how = bundle::Cell {
+            rendered: &sources,
+            sandbox: &ex.session.ctx.sandbox,
+        };
         out.push(bundle::write(
-            &parent, r, &sources, go, &ex.tools, yaml, ex.timeout,
+            &parent, r, &how, go, &ex.tools, yaml, ex.timeout,
         )?);
     }
     if !o.keep {

@@ -108,14 +108,18 @@ impl Sandbox {
     /// `inv` as it runs in the sandbox: bwrap's argv in front of it. The
     /// environment and working directory are kept (bwrap passes them on);
     /// TMPDIR is unset inside, so temporary files go to the private /tmp.
+    /// `readable` is what the probe may read besides the system, wherever it
+    /// lies (the module profile: the user's module, the module cache, the
+    /// build cache); none for a snippet.
     pub fn wrap(
         &self,
         inv: Invocation,
         binary: &Path,
         runner: &Runner,
         tools: &Tools,
+        readable: &[PathBuf],
     ) -> Invocation {
-        self.confine(inv, binary, runner, tools, Confinement::Probe)
+        self.confine(inv, binary, runner, tools, Confinement::Probe, readable)
     }
 
     /// `inv` for `crossprobe exec`, under cmd/go: as [`Sandbox::wrap`],
@@ -132,7 +136,7 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
     ) -> Invocation {
-        self.confine(inv, binary, runner, tools, Confinement::Exec)
+        self.confine(inv, binary, runner, tools, Confinement::Exec, &[])
     }
 
     fn confine(
@@ -142,6 +146,7 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
         how: Confinement,
+        readable: &[PathBuf],
     ) -> Invocation {
         let Some(bwrap) = &self.bwrap else {
             return inv;
@@ -176,6 +181,7 @@ impl Sandbox {
                 common_flags(true, false)
             }
         };
+        ro.extend(readable.iter().cloned());
         // A directory that holds $HOME or is the root would undo the
         // sandbox (`crossprobe exec ./prog` run in ~ or in /): the binary
         // itself and what the system holds are readable without it.
