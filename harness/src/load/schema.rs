@@ -322,7 +322,9 @@ pub struct RunConfig {
     pub timeout: Option<Spanned<Scalar>>,
     /// `false` runs the probes outside the sandbox (bubblewrap).
     pub sandbox: Option<bool>,
-    /// Per cell, its build and its run: `4GiB`, `512MiB`, or `none`.
+    /// The memory each command of a cell, its build's and its run's, may
+    /// use: `4GiB` (the default), `512MiB`, `2GB`, or `none`.
+    #[schemars(with = "Option<Scalar>")]
     pub memory: Option<Spanned<Scalar>>,
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]

@@ -197,7 +197,7 @@ fn outcomes(results: &serde_json::Value) -> Vec<(String, String, String)> {
 
 /// The repro reports of `name`: results.json, report.html and the bundles.
 fn repro_reports(run: &common::Run, name: &str) -> PathBuf {
-    run.dir.path().join("reports").join(name)
+    run.path().join("reports").join(name)
 }
 
 // ---------------------------------------------------------------------------
@@ -380,7 +380,7 @@ func main() {{
         matrix_section("", "")
     );
     let r = h.test().matrix(&yaml).args(&["run", "@", "-j2"]).run();
-    let cells = outcomes(&r.results("reach"));
+    let cells = outcomes(&r.results_json("reach"));
     assert_eq!(cells.len(), 3, "{cells:?}\n{}", r.stderr());
     for (id, outcome, reason) in &cells {
         assert_eq!(outcome, "pass", "{id}: {reason}");
@@ -575,7 +575,7 @@ fn a_memory_hog_fails_its_own_cell_out_of_memory() {
         )
     );
     let r = h.test().matrix(&yaml).args(&["run", "@", "-j1"]).run();
-    let cells = outcomes(&r.results("hog"));
+    let cells = outcomes(&r.results_json("hog"));
     assert_eq!(cells.len(), 4, "{cells:?}\n{}", r.stderr());
     let wrong: Vec<_> = cells
         .iter()
