@@ -317,10 +317,15 @@ fn build_mounts(cell: &Cell, ctx: &Context, dir: &Path) -> (Vec<PathBuf>, Vec<Pa
         ctx.tools.cache_dir.join("zig-darwin-stubs"),
     ];
     if let Ok(c) = ctx.compilers.for_cell(cell) {
-        let program = Path::new(&c.cc[0]);
-        if let Some(d) = program.is_absolute().then(|| program.parent()).flatten() {
-            readable.push(d.to_path_buf());
-        }
+        // The program itself, where it really lies: zig from PyPI is a link
+        // on PATH into a site-packages under $HOME, with its lib/ beside it.
+        let program = crate::fsutil::which(&c.cc[0]).and_then(|p| p.canonicalize().ok());
+        readable.extend(
+            program
+                .as_deref()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf),
+        );
     }
     if let Some(m) = probe_of(cell, ctx).module() {
         readable.push(m.root.clone());

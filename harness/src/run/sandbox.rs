@@ -344,15 +344,19 @@ fn policy(
     f.extend(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"].map(String::from));
     if let Some(home) = home {
         f.extend(["--tmpfs".to_string(), path(home)]);
-        // What the command itself names under $HOME (a runner or Go's
-        // wasm_exec_node.js installed there) stays readable, with its
-        // directory: wasm_exec_node.js loads its neighbour wasm_exec.js.
-        let mut seen: Vec<&Path> = Vec::new();
-        for a in argv {
-            let p = Path::new(a);
+    }
+    // What the command itself names under $HOME or /tmp, hidden otherwise
+    // (a runner or Go's wasm_exec_node.js installed under $HOME, a
+    // `-toolexec=/tmp/x/wrapper` of the user's matrix), stays readable with
+    // its directory: wasm_exec_node.js loads its neighbour wasm_exec.js.
+    let hidden = |p: &Path| p.starts_with("/tmp") || home.is_some_and(|h| p.starts_with(h));
+    let mut seen: Vec<&Path> = Vec::new();
+    for a in argv {
+        let named = std::iter::once(a.as_str()).chain(a.split_once('=').map(|(_, v)| v));
+        for p in named.map(Path::new) {
             let Some(dir) = p.parent() else { continue };
-            let named = p.is_absolute() && p.starts_with(home) && p.exists();
-            if named && !seen.contains(&dir) && !rw.iter().any(|w| dir.starts_with(w)) {
+            let shown = p.is_absolute() && hidden(p) && p.exists();
+            if shown && !seen.contains(&dir) && !rw.iter().any(|w| dir.starts_with(w)) {
                 seen.push(dir);
                 bind(&mut f, "--ro-bind", dir);
             }

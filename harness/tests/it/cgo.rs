@@ -5,6 +5,7 @@
 //! only (darwin/arm64, ~100 s the first time on a machine, then cached).
 
 use crate::common::{self, CellExt, Test};
+use crossprobe::run::sandbox::inner;
 
 use crossprobe::model::{Outcome, PhaseName, Runner};
 
@@ -86,7 +87,8 @@ fn cgo_default_records_what_go_chose() {
         // `go env` ran first, with CGO_ENABLED unset and CC set: Go turns
         // cgo off when cross-compiling even then.
         let env_cmd = c.commands_of(PhaseName::Build)[0];
-        assert_eq!(env_cmd.argv[1], "env", "{id}");
+        // Builds run sandboxed: the go command follows bwrap's `--`.
+        assert_eq!(inner(&env_cmd.argv)[1], "env", "{id}");
         assert!(!env_cmd.env.contains_key("CGO_ENABLED"), "{id}");
         assert!(env_cmd.env.contains_key("CC"), "{id}");
         match (c.cell.probe.as_str(), native) {
@@ -131,7 +133,7 @@ fn abi_shows_the_arm_layout_mismatch() {
     let c_abi = &cells["linux/arm64/cgo1/c-abi"];
     let build = c_abi.commands_of(PhaseName::Build);
     assert_eq!(build.len(), 1);
-    assert_eq!(build[0].argv[0], "aarch64-linux-gnu-gcc");
+    assert_eq!(inner(&build[0].argv)[0], "aarch64-linux-gnu-gcc");
     assert_eq!(c_abi.fact("probe.sizeof.long"), 8);
     assert_eq!(
         cells["windows/amd64/cgo1/c-abi"].fact("probe.sizeof.long"),
