@@ -241,7 +241,7 @@ fn a_snippets_compiler_command_runs_nothing_on_the_host() {
         let r = h
             .test()
             .file(&file, yaml)
-            .args(&["repro", &file, "-j2"])
+            .args(["repro", &file, "-j2"])
             .run();
         assert_eq!(
             h.written_in_home(),
@@ -265,7 +265,7 @@ fn a_snippets_compiler_command_runs_nothing_on_the_host() {
         let r = h
             .test()
             .file(&file, yaml)
-            .args(&["repro", &file, "-j2", "--trust"])
+            .args(["repro", &file, "-j2", "--trust"])
             .run();
         assert_eq!(
             h.written_in_home(),
@@ -303,7 +303,7 @@ fn a_host_file_read_at_compile_time_reaches_no_report() {
         let r = h
             .test()
             .file(&file, &yaml)
-            .args(&["repro", &file, "-j2"])
+            .args(["repro", &file, "-j2"])
             .run();
         let reports = repro_reports(&r, name);
         let text = std::fs::read_to_string(reports.join("results.json"))
@@ -381,7 +381,7 @@ func main() {{
         block(&source, 6),
         matrix_section("", "")
     );
-    let r = h.test().matrix(&yaml).args(&["run", "@", "-j2"]).run();
+    let r = h.test().matrix(&yaml).args(["run", "@", "-j2"]).run();
     let cells = outcomes(&r.results_json("reach"));
     assert_eq!(cells.len(), 3, "{cells:?}\n{}", r.stderr());
     for (id, outcome, reason) in &cells {
@@ -463,8 +463,8 @@ fn a_capture_file_a_probe_replaced_by_a_link_is_not_written_through() {
     std::fs::write(dir.path().join("m.yaml"), &yaml).unwrap();
     let m = dir.path().join("m.yaml");
     let m = m.to_str().unwrap();
-    let first = h.test().args(&["run", m, "-j2"]).run();
-    let second = h.test().args(&["run", m, "-j2"]).run();
+    let first = h.test().args(["run", m, "-j2"]).run();
+    let second = h.test().args(["run", m, "-j2"]).run();
     // The build directories live on in the shared cache: remove what was
     // planted there.
     for r in [&first, &second] {
@@ -501,7 +501,7 @@ fn a_link_a_probe_planted_is_not_copied_into_the_bundle() {
     let r = h
         .test()
         .file("bundle.yaml", &snippet)
-        .args(&["repro", "bundle.yaml", "-j2"])
+        .args(["repro", "bundle.yaml", "-j2"])
         .run();
     let reports = repro_reports(&r, "bundle");
     let results: serde_json::Value = serde_json::from_str(
@@ -539,7 +539,7 @@ fn the_callers_environment_reaches_no_probe_and_no_build() {
         .matrix(&yaml)
         .env("GITHUB_TOKEN", &token)
         .env("AWS_SECRET_ACCESS_KEY", &token)
-        .args(&["run", "@", "-j2"])
+        .args(["run", "@", "-j2"])
         .run();
     let text = std::fs::read_to_string(r.reports("env").join("results.json"))
         .unwrap_or_else(|e| panic!("{e}\n{}", r.stderr()));
@@ -576,7 +576,7 @@ fn a_memory_hog_fails_its_own_cell_out_of_memory() {
             "    - {probe: cc-hog, goos: windows}\n    - {probe: cc-hog, goarch: arm64}\n"
         )
     );
-    let r = h.test().matrix(&yaml).args(&["run", "@", "-j1"]).run();
+    let r = h.test().matrix(&yaml).args(["run", "@", "-j1"]).run();
     let cells = outcomes(&r.results_json("hog"));
     assert_eq!(cells.len(), 4, "{cells:?}\n{}", r.stderr());
     let wrong: Vec<_> = cells
