@@ -30,6 +30,7 @@ use serde::Deserialize;
 use crate::axis;
 use crate::errors::{Error, InputError, Source};
 use crate::load::{self, limits, Located, Matrix};
+use crate::toolchain::flags::program_flag;
 
 use super::{markdown, shorthand};
 
@@ -308,26 +309,10 @@ const PROGRAM_VARS: [&str; 27] = [
 /// Prefixes of such variables: the dynamic loader's, the runners'.
 const PROGRAM_PREFIXES: [&str; 5] = ["LD_", "DYLD_", "WINE", "QEMU_", "ZIG_"];
 
-/// Flags, for Go or for the C compiler and linker, that name a program to
-/// run (or a plugin to load into one).
-const PROGRAM_FLAGS: [&str; 11] = [
-    "-toolexec",
-    "-exec",
-    "-extld",
-    "-extar",
-    "-compiler",
-    "-B",
-    "-wrapper",
-    "-fplugin",
-    "-specs",
-    "-fuse-ld",
-    "-plugin",
-];
-
 /// Refuses a snippet that names a program to run at build time: a `cc`
 /// that is a command rather than a compiler of the known set (auto,
 /// default, gcc, clang, zig, or a cross gcc found on PATH), a variable of
-/// [`PROGRAM_VARS`], or a flag of [`PROGRAM_FLAGS`] in its flags, ldflags,
+/// [`PROGRAM_VARS`], or a flag of [`PROGRAM_FLAGS`](crate::toolchain::flags::PROGRAM_FLAGS) in its flags, ldflags,
 /// CGO_*FLAGS or `#cgo` lines. Such a program would run whatever the
 /// snippet's author chose; `--trust` lets it, inside the build's sandbox.
 /// The sandbox is the first line; this says early and clearly why.
@@ -413,30 +398,6 @@ fn known_compiler(value: &str) -> bool {
     }
 }
 
-/// The first flag in `text` that names a program to run, looked for in
-/// each word and after each `=` in it (`-extldflags=-fuse-ld=x`).
-fn program_flag(text: &str) -> Option<&str> {
-    let words = text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','));
-    words
-        .flat_map(|w| {
-            let after_eq = w.match_indices('=').map(move |(i, _)| &w[i + 1..]);
-            std::iter::once(w).chain(after_eq)
-        })
-        .find(|w| {
-            // Go's flags take one dash or two.
-            let w = if w.starts_with("--") { &w[1..] } else { w };
-            PROGRAM_FLAGS.iter().any(|f| match w.strip_prefix(f) {
-                Some("") => true,
-                Some(rest) if rest.starts_with('=') => true,
-                // -Bdir, but not the linker's -Bstatic, -Bdynamic, -Bsymbolic.
-                Some(rest) if *f == "-B" => !["static", "dynamic", "symbolic"]
-                    .iter()
-                    .any(|l| rest.starts_with(l)),
-                _ => false,
-            })
-        })
-}
-
 /// The first piece of `text` that names a path outside the directory it is
 /// read in: absolute, from `~`, or through `..`.
 fn outside_path(text: &str) -> Option<&str> {
@@ -464,30 +425,6 @@ fn outside_path(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_that_run_programs_are_found() {
-        assert_eq!(program_flag("-toolexec=env"), Some("-toolexec=env"));
-        assert_eq!(program_flag("--toolexec=env"), Some("--toolexec=env"));
-        assert_eq!(
-            program_flag("-ldflags=-linkmode=external -Wl,-Bsymbolic"),
-            None
-        );
-        assert_eq!(program_flag("--specs=x.specs"), Some("--specs=x.specs"));
-        assert_eq!(program_flag("-s -w -extld=sh"), Some("-extld=sh"));
-        assert_eq!(
-            program_flag("-extldflags=-fuse-ld=evil"),
-            Some("-fuse-ld=evil")
-        );
-        assert_eq!(program_flag("#cgo CFLAGS: -Bdir"), Some("-Bdir"));
-        assert_eq!(
-            program_flag("#cgo LDFLAGS: -Wl,-plugin,x.so"),
-            Some("-plugin")
-        );
-        assert_eq!(program_flag("-s -w -X main.v=1 -buildid="), None);
-        assert_eq!(program_flag("#cgo CFLAGS: -O2 -Iinclude"), None);
-        assert_eq!(program_flag("-trimpath -race"), None);
-    }
 
     #[test]
     fn the_known_compilers_and_nothing_else() {

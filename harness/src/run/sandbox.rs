@@ -345,21 +345,22 @@ fn policy(
     if let Some(home) = home {
         f.extend(["--tmpfs".to_string(), path(home)]);
     }
-    // What the command itself names under $HOME or /tmp, hidden otherwise
-    // (a runner or Go's wasm_exec_node.js installed under $HOME, a
-    // `-toolexec=/tmp/x/wrapper` of the user's matrix), stays readable with
-    // its directory: wasm_exec_node.js loads its neighbour wasm_exec.js.
-    let hidden = |p: &Path| p.starts_with("/tmp") || home.is_some_and(|h| p.starts_with(h));
+    // The programs the command runs, where they lie under $HOME or /tmp,
+    // hidden otherwise (a runner or Go's wasm_exec_node.js installed under
+    // $HOME, a `-toolexec=/tmp/x/wrapper` of the user's matrix), stay
+    // readable with their directory: wasm_exec_node.js loads its neighbour
+    // wasm_exec.js. Never $HOME or /tmp itself, which would show it whole.
+    let hidden = |d: &Path| {
+        (d.starts_with("/tmp") && d != Path::new("/tmp"))
+            || home.is_some_and(|h| d.starts_with(h) && d != h)
+    };
     let mut seen: Vec<&Path> = Vec::new();
-    for a in argv {
-        let named = std::iter::once(a.as_str()).chain(a.split_once('=').map(|(_, v)| v));
-        for p in named.map(Path::new) {
-            let Some(dir) = p.parent() else { continue };
-            let shown = p.is_absolute() && hidden(p) && p.exists();
-            if shown && !seen.contains(&dir) && !rw.iter().any(|w| dir.starts_with(w)) {
-                seen.push(dir);
-                bind(&mut f, "--ro-bind", dir);
-            }
+    for p in programs(argv, binary).into_iter().map(Path::new) {
+        let Some(dir) = p.parent() else { continue };
+        let shown = p.is_absolute() && hidden(dir) && p.exists();
+        if shown && !seen.contains(&dir) && !rw.iter().any(|w| dir.starts_with(w)) {
+            seen.push(dir);
+            bind(&mut f, "--ro-bind", dir);
         }
     }
     for dir in rw.iter().filter(|d| d.exists()) {
@@ -378,6 +379,31 @@ fn policy(
     }
     f.extend(["--unsetenv", "TMPDIR"].map(String::from));
     f
+}
+
+/// The programs `argv` runs: for a probe, what comes before its `binary`
+/// (the runner: qemu, node and wasm_exec_node.js, a sysroot's loader); for
+/// a build, its program and those its flags name (`-toolexec=`, `-extld=`).
+/// Never a probe's arguments, nor the other words of a build's flags: a
+/// stranger chose those, and what they name must stay hidden.
+fn programs<'a>(argv: &'a [String], binary: Option<&Path>) -> Vec<&'a str> {
+    match binary {
+        Some(b) => argv
+            .iter()
+            .take_while(|a| Path::new(a.as_str()) != b)
+            .map(String::as_str)
+            .collect(),
+        None => argv
+            .iter()
+            .take(1)
+            .map(String::as_str)
+            .chain(
+                argv.iter()
+                    .skip(1)
+                    .flat_map(|a| crate::toolchain::flags::named_programs(a)),
+            )
+            .collect(),
+    }
 }
 
 /// `p` mounted at itself.

@@ -2,5 +2,6 @@
 //! they can target. Queried once per run, never once per cell.
 
 pub mod cc;
+pub mod flags;
 pub mod go;
 pub mod versions;
