@@ -7,6 +7,7 @@ use std::time::Instant;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::errors::Error;
+use crate::escape;
 use crate::expand::DEFAULT_MAX_CELLS;
 use crate::load;
 use crate::model::{exit, CellResult, Outcome, Results, Runner};
@@ -406,7 +407,7 @@ fn cmd_run(
         }
     }
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::Line(w));
     }
     let mut sink = report::sink::Sink::open(
         out,
@@ -468,7 +469,7 @@ fn cmd_run(
         match sink.write(&mx.name, &res) {
             Ok(dir) => println!(
                 "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
-                dir.display()
+                escape::Line(&dir.display().to_string())
             ),
             Err(e) => {
                 crate::errors::eprint(&miette::Report::new(e));
@@ -499,7 +500,7 @@ fn cmd_plan(
         sh.select(std::mem::take(&mut prep.cells), &session::runner_name(None))?;
     prep.cells = cells;
     for w in &prep.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::Line(w));
     }
     if json {
         // A shard's plan is the cells with what they are expected to cost.
@@ -513,9 +514,14 @@ fn cmd_plan(
         return Ok(exit::OK);
     }
     if shard.is_some() {
-        eprint!("{}", shards::describe(&cost));
+        eprint!("{}", escape::text(&shards::describe(&cost)));
     }
-    let w = prep.cells.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let w = prep
+        .cells
+        .iter()
+        .map(|c| escape::line(&c.id).chars().count())
+        .max()
+        .unwrap_or(0);
     for c in &prep.cells {
         let runner = match &c.runner {
             Runner::None { reason, .. } => format!("none ({reason})"),
@@ -532,7 +538,11 @@ fn cmd_plan(
                     .unwrap_or_default()
             ),
         };
-        println!("{:<w$}  {runner}{expect}", c.id);
+        println!(
+            "{:<w$}  {}",
+            escape::Line(&c.id),
+            escape::Line(&format!("{runner}{expect}"))
+        );
     }
     eprintln!("{} cells", prep.cells.len());
     Ok(exit::OK)
@@ -553,7 +563,12 @@ fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
             continue;
         };
         let lang = format!("{:?}", p.lang).to_lowercase();
-        let _ = writeln!(out, "{n:<w$}  {lang:<2}  {}", p.summary);
+        let _ = writeln!(
+            out,
+            "{:<w$}  {lang:<2}  {}",
+            escape::Line(&n),
+            escape::Line(&p.summary)
+        );
         if let Some(page) = templates::docs_page(&n, templates) {
             let _ = writeln!(out, "{:<w$}      see {page}", "");
         }
@@ -576,12 +591,12 @@ fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
                         serde_json::json!({ "facts": insp.facts, "notes": insp.notes }),
                     );
                 } else {
-                    println!("{}", inspect::render_text(p, &insp));
+                    println!("{}", escape::text(&inspect::render_text(p, &insp)));
                 }
             }
             Err(e) => {
                 failed = true;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", escape::Line(&e.to_string()));
             }
         }
     }

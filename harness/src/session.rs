@@ -383,7 +383,7 @@ fn modules(
     }
     for r in downloaded.values() {
         if let Err(why) = r {
-            eprintln!("crossprobe: {why}");
+            eprintln!("crossprobe: {}", crate::escape::Line(why));
         }
     }
     Ok(warnings)

@@ -90,7 +90,10 @@ pub fn main(a: DoctorArgs) -> miette::Result<i32> {
             for (cmd, r) in &applied.steps {
                 match r {
                     Ok(()) => eprintln!("fixed: {cmd}"),
-                    Err(e) => eprintln!("could not: {cmd}\n  {e}"),
+                    Err(e) => eprintln!(
+                        "could not: {cmd}\n  {}",
+                        crate::escape::text(&e.to_string())
+                    ),
                 }
             }
             manual.extend(applied.manual);
@@ -109,7 +112,9 @@ pub fn main(a: DoctorArgs) -> miette::Result<i32> {
     if a.json {
         println!("{}", doctor::render_json(&findings));
     } else {
-        print!("{}", doctor::render_text(&findings));
+        // What tools on PATH answered to --version is shown as they said
+        // it, escaped.
+        print!("{}", crate::escape::text(&doctor::render_text(&findings)));
     }
     Ok(if doctor::worst(&findings) == Level::Fail {
         exit::UNMET

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use crate::escape;
 use crate::model::exit;
 use crate::report::{self, diff, html, merge};
 
@@ -73,7 +74,7 @@ pub fn main(cmd: ReportCmd) -> miette::Result<i32> {
 fn cmd_merge(files: &[PathBuf], out: &Path) -> miette::Result<i32> {
     let merged = merge::merge_files(files)?;
     for w in &merged.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::Line(w));
     }
     report::prepare_root(out)?;
     report::prepare_dir(out)?;
@@ -91,7 +92,7 @@ fn cmd_merge(files: &[PathBuf], out: &Path) -> miette::Result<i32> {
     );
     println!(
         "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
-        out.display()
+        escape::Line(&out.display().to_string())
     );
     Ok(exit::OK)
 }
@@ -101,14 +102,18 @@ fn cmd_diff(base: &Path, head: &Path, markdown: bool) -> miette::Result<i32> {
     let d = diff::diff(&b, &h);
     if markdown {
         for w in &d.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", escape::Line(w));
         }
         print!(
             "{}",
-            diff::render_markdown(&d, &base.display().to_string(), &head.display().to_string())
+            escape::text(&diff::render_markdown(
+                &d,
+                &base.display().to_string(),
+                &head.display().to_string()
+            ))
         );
     } else {
-        print!("{}", diff::render_text(&d));
+        print!("{}", escape::text(&diff::render_text(&d)));
     }
     Ok(if d.regressions() > 0 {
         exit::UNMET
@@ -132,6 +137,6 @@ fn cmd_html(
     let out = out.unwrap_or_else(|| results.with_file_name("report.html"));
     let page = html::render(&r, &layout, base.as_ref().map(|(b, l)| (b, l.as_str())));
     report::write_atomic(&out, page.as_bytes())?;
-    println!("{}", out.display());
+    println!("{}", escape::Line(&out.display().to_string()));
     Ok(exit::OK)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::escape;
 use crate::model::{CellResult, Standing};
 
 pub struct Progress {
@@ -53,7 +54,7 @@ impl Progress {
             self.done,
             self.total,
             r.outcome.as_str(),
-            r.cell.id,
+            escape::Line(&r.cell.id),
             if r.cached {
                 "cached".to_string()
             } else {
@@ -74,7 +75,8 @@ impl Progress {
 
     fn show_running(&self) {
         if let Some(b) = &self.bar {
-            b.set_message(self.running.join("  "));
+            let running: Vec<_> = self.running.iter().map(|id| escape::line(id)).collect();
+            b.set_message(running.join("  "));
         }
     }
 

@@ -77,14 +77,18 @@ fn found_journal(path: &Path, resume: bool, resumable: &mut Vec<CellResult>) -> 
         finished.len()
     );
     if resume {
-        eprintln!("{what}; --resume keeps those whose inputs are unchanged");
+        eprintln!(
+            "{}; --resume keeps those whose inputs are unchanged",
+            crate::escape::Line(&what)
+        );
         resumable.extend(finished);
         return Ok(());
     }
     let kept = keep_aside(old.header.as_ref())?;
     eprintln!(
-        "{what}; kept as {} (--resume would have kept its cells)",
-        kept.display()
+        "{}; kept as {} (--resume would have kept its cells)",
+        crate::escape::Line(&what),
+        crate::escape::Line(&kept.display().to_string())
     );
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use crate::escape;
 use crate::model::{CellResult, SkipKind, Standing};
 
 use super::junit;
@@ -135,13 +136,19 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
             s,
             "  {mark:<5} {:<11} {:<id_w$}  {}{}",
             r.outcome.as_str(),
-            r.cell.id,
+            escape::Line(&r.cell.id),
             if r.cached { "(cached) " } else { "" },
-            one_line(&why, 160)
+            escape::line(&one_line(&why, 160))
         );
         if !r.verdict.met {
             if let Some(d) = &r.dir {
-                let _ = writeln!(s, "        {:<11} {:<id_w$}  kept: {d}", "", "");
+                let _ = writeln!(
+                    s,
+                    "        {:<11} {:<id_w$}  kept: {}",
+                    "",
+                    "",
+                    escape::Line(d)
+                );
             }
         }
     }

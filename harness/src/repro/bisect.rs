@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use super::{execute, write_bundles, write_results, Options};
 use crate::errors::Error;
+use crate::escape;
 use crate::load::{Located, Matrix};
 use crate::model::{CellResult, Outcome, PhaseName};
 use crate::session;
@@ -140,9 +141,13 @@ pub fn run(
             } else {
                 (da, db)
             };
-            println!("bisect: {da} on {a}, {db} from {b}");
+            println!(
+                "bisect: {} on {a}, {} from {b}",
+                escape::Line(&da),
+                escape::Line(&db)
+            );
             for line in changes(&a.to_string(), sa, &b.to_string(), sb) {
-                println!("  {line}");
+                println!("  {}", escape::Line(&line));
             }
         }
         None => println!("bisect: no change in the verdict over the range"),
@@ -164,12 +169,13 @@ pub fn run(
             .collect();
         bundles.extend(write_bundles(&s.matrix, &at, ex, yaml, o)?);
     }
-    for b in &bundles {
-        println!("  bundle: {}/ (sh {}/replay.sh)", b.display(), b.display());
-    }
+    super::print_bundles(&bundles);
     if let Some(last) = s.executed.last() {
         let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
-        println!("reports: {}/results.json", dir.display());
+        println!(
+            "reports: {}/results.json",
+            escape::Line(&dir.display().to_string())
+        );
     }
     // Every execution's token hears the same signals.
     let cancel = s
@@ -298,11 +304,11 @@ impl Search<'_> {
             .unwrap_or_default();
         println!(
             "bisect: {v}: {}",
-            if known {
+            escape::Line(&if known {
                 describe_verdict(&state)
             } else {
                 format!("cannot be had, left out ({reason})")
-            }
+            })
         );
         self.results.extend(ex.results.iter().cloned());
         self.executed.push(ex);

@@ -22,6 +22,7 @@ use std::time::Instant;
 use miette::SourceSpan;
 
 use crate::errors::Error;
+use crate::escape;
 use crate::load::{Located, Matrix};
 use crate::model::{CellResult, Outcome, Standing};
 use crate::pipeline::Event;
@@ -66,7 +67,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     };
     session::install_interrupts()?;
     if let Some(t) = &loaded.title {
-        println!("{}: {t}", loaded.matrix.name);
+        println!("{}: {}", escape::Line(&loaded.matrix.name), escape::Line(t));
     }
     let mut matrix = loaded.matrix;
     if o.bisect {
@@ -91,7 +92,7 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     println!(
         "{met} of {} cells as the snippet expects; reports: {}/results.json",
         all.len(),
-        dir.display()
+        escape::Line(&dir.display().to_string())
     );
     Ok(session::exit_code(&ex.session.ctx.cancel, &all, false))
 }
@@ -136,7 +137,7 @@ pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> 
     report::prepare_root(o.out)?;
     report::prepare_dir(&o.out.join(&matrix.name))?;
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape::Line(w));
     }
     let cells = std::mem::take(&mut s.cells);
     let mut progress = Progress::new(cells.len());
@@ -198,12 +199,22 @@ fn print_verdict(r: &CellResult, gos: &BTreeMap<String, GoToolchain>) {
         .get(&r.cell.go)
         .map(|g| g.version.as_str())
         .unwrap_or(&r.cell.go);
-    println!("{} ({version}): {}", r.cell.id, verdict_line(r));
+    println!(
+        "{} ({}): {}",
+        escape::Line(&r.cell.id),
+        escape::Line(version),
+        escape::Line(&verdict_line(r))
+    );
 }
 
 fn print_bundles(bundles: &[PathBuf]) {
     for b in bundles {
-        println!("  bundle: {}/ (sh {}/replay.sh)", b.display(), b.display());
+        let b = b.display().to_string();
+        println!(
+            "  bundle: {}/ (sh {}/replay.sh)",
+            escape::Line(&b),
+            escape::Line(&b)
+        );
     }
 }
 

@@ -18,6 +18,7 @@ mod dedupe;
 mod docs;
 mod doctor;
 mod errors;
+mod escapes;
 mod exec;
 mod expand;
 mod fuzz;
