@@ -43,6 +43,7 @@ Examples:
 
 Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
 3 the disk filled up or the reports could not be written,
+4 nothing ran: no cell was built and run, none even built (--allow-missing accepts it),
 130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).",
     "\n\nThe book: ",
     env!("CARGO_PKG_HOMEPAGE")
@@ -68,7 +69,8 @@ Examples:
   crossprobe repro snippet.yaml --go 1.21..1.26 --bisect
 
 Exit codes: 0 every cell as the snippet expects (with --bisect: a change was found),
-1 not, 2 bad input or usage, 130/143 interrupted.";
+1 not, 2 bad input or usage, 4 nothing ran the program (--allow-missing accepts it),
+130/143 interrupted.";
 
 #[derive(Parser)]
 #[command(name = "crossprobe", version, about = "A declarative test-matrix harness for Go and C cross-compilation", after_help = EXAMPLES)]
@@ -180,6 +182,10 @@ enum Cmd {
         /// command, CC=, -toolexec, -extld, ...); they still run sandboxed.
         #[arg(long)]
         trust: bool,
+        /// A missing tool makes its cells skips, not failures, and a snippet
+        /// that ran nothing exits 0, not 4 (also: `allow_missing: true`).
+        #[arg(long)]
+        allow_missing: bool,
         #[command(flatten)]
         m: MatrixArgs,
     },
@@ -292,6 +298,7 @@ pub fn main() -> i32 {
             keep,
             no_sandbox,
             trust,
+            allow_missing,
             m,
         } => crate::repro::run(&crate::repro::Options {
             snippet: &snippet,
@@ -302,6 +309,7 @@ pub fn main() -> i32 {
             keep,
             no_sandbox,
             trust,
+            allow_missing,
             templates: m.templates.as_deref(),
             filter: m.filter.as_deref(),
             max_cells: m.max_cells,
@@ -482,11 +490,24 @@ fn cmd_run(
             "error: the disk filled up during the run ({what}); cells after it were not started"
         );
     }
-    Ok(session::exit_code(
+    let code = session::exit_code(
         &s.ctx.cancel,
         &results,
         write_failed || sink.disk_full().is_some(),
-    ))
+    );
+    // --allow-missing has made every matrix's value None (any tool).
+    let allowed = s.ctx.allow_missing.values().all(Option::is_none);
+    match crate::model::nothing_ran(&results, false) {
+        Some(why) if code == exit::OK && !allowed => {
+            eprintln!(
+                "error: {}\n  help: install what the cells need (crossprobe doctor --fix), \
+                 or pass --allow-missing if a run that runs nothing is what you want",
+                escape::Line(&why)
+            );
+            Ok(exit::NOTHING_RAN)
+        }
+        _ => Ok(code),
+    }
 }
 
 fn cmd_plan(

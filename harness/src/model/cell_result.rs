@@ -353,12 +353,51 @@ impl CellResult {
             .any(|p| p.name == PhaseName::Run && !p.commands.is_empty())
     }
 
+    /// Whether this cell did what a run is for: its binary was started, or
+    /// its build gave a verdict (a build failure, a timeout), or it stands
+    /// built, not run (a build-only target: all a host can do for it). For
+    /// a snippet (`snippet`), built, not run answers only an expectation
+    /// that asks nothing of a run: `pass` with no `match:` ("it builds",
+    /// its facts); a snippet expecting a run-fail that nothing ran
+    /// reproduced nothing.
+    pub fn did_something(&self, snippet: bool) -> bool {
+        if self.ran() || !matches!(self.outcome, Outcome::Skip | Outcome::Interrupted) {
+            return true;
+        }
+        let exp = &self.cell.expect;
+        self.standing() == Standing::BuiltNotRun
+            && (!snippet || (exp.outcome == Outcome::Pass && exp.r#match.is_none()))
+    }
+
     /// Every command of every phase, in order.
     pub fn commands(&self) -> impl Iterator<Item = (PhaseName, &Command)> {
         self.phases
             .iter()
             .flat_map(|p| p.commands.iter().map(move |c| (p.name, c)))
     }
+}
+
+/// Why a run in which nothing ran must not pass (exit::NOTHING_RAN): `Some`
+/// when there were cells and none [`CellResult::did_something`]. The text
+/// names how many and what the first one said; the caller escapes it.
+pub fn nothing_ran(cells: &[CellResult], snippet: bool) -> Option<String> {
+    if cells.is_empty() || cells.iter().any(|r| r.did_something(snippet)) {
+        return None;
+    }
+    let first = cells
+        .iter()
+        .find_map(|r| Some(format!("{}: {}", r.cell.id, r.reason.as_deref()?)))
+        .unwrap_or_default();
+    let n = cells.len();
+    let what = if snippet {
+        "ran the program"
+    } else {
+        "was built and run, or built for a build-only target"
+    };
+    Some(format!(
+        "nothing ran: none of the {n} cell{} {what} ({first})",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 #[cfg(test)]

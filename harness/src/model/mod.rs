@@ -39,6 +39,10 @@ pub mod exit {
     /// The reports could not be written, or the disk filled up during the
     /// run; what finished is in the reports or in their journal.
     pub const IO: i32 = 3;
+    /// Nothing ran: no cell was built and run (every C compiler missing,
+    /// every runner `none`), and no cell of a build-only target was even
+    /// built. `--allow-missing` (or `run.allow_missing: true`) accepts it.
+    pub const NOTHING_RAN: i32 = 4;
     /// Interrupted by SIGINT (128 + 2).
     pub const SIGINT: i32 = 130;
     /// Interrupted by SIGTERM (128 + 15).

@@ -44,6 +44,8 @@ pub struct Options<'a> {
     pub no_sandbox: bool,
     /// The snippet may name programs to run at build time.
     pub trust: bool,
+    /// `--allow-missing`: as `allow_missing: true` in the snippet.
+    pub allow_missing: bool,
     pub templates: Option<&'a Path>,
     pub filter: Option<&'a str>,
     pub max_cells: usize,
@@ -70,6 +72,9 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         println!("{}: {}", escape::Line(&loaded.matrix.name), escape::Line(t));
     }
     let mut matrix = loaded.matrix;
+    if o.allow_missing {
+        matrix.allow_missing = None;
+    }
     if o.bisect {
         let reqs = reqs.ok_or_else(|| Error::Usage {
             message: "--bisect needs a range of Go minors".into(),
@@ -94,7 +99,18 @@ pub fn run(o: &Options) -> miette::Result<i32> {
         all.len(),
         escape::Line(&dir.display().to_string())
     );
-    Ok(session::exit_code(&ex.session.ctx.cancel, &all, false))
+    let code = session::exit_code(&ex.session.ctx.cancel, &all, false);
+    match crate::model::nothing_ran(&all, true) {
+        Some(why) if code == crate::model::exit::OK && matrix.allow_missing.is_some() => {
+            eprintln!(
+                "error: {}\n  help: the snippet is not reproduced here (no runner, a missing \
+                 tool or Go release); --allow-missing accepts that",
+                escape::Line(&why)
+            );
+            Ok(crate::model::exit::NOTHING_RAN)
+        }
+        _ => Ok(code),
+    }
 }
 
 /// `--go` values as a `go:` axis.

@@ -292,7 +292,9 @@ fn linkmode_external_without_cgo_is_gos_own_refusal() {
     assert!(c.verdict.met);
 }
 
-/// A release that cannot be had is a skip that says why, never the local Go.
+/// A release that cannot be had is a skip that says why, never the local Go;
+/// and as nothing ran, the snippet is not reproduced (exit 4) unless
+/// --allow-missing.
 #[test]
 fn unavailable_version_is_a_skip() {
     let dir = tempfile::tempdir().unwrap();
@@ -303,6 +305,13 @@ fn unavailable_version_is_a_skip() {
     )
     .unwrap();
     repro(dir.path(), &["s.yaml"])
+        .env("GOPROXY", "off")
+        .env("GOMODCACHE", cache.path())
+        .stdout_contains("(go1.22.3): skipped: go1.22.3: cannot get go1.22.3")
+        .status(4)
+        .stderr_contains("nothing ran")
+        .run();
+    repro(dir.path(), &["s.yaml", "--allow-missing"])
         .env("GOPROXY", "off")
         .env("GOMODCACHE", cache.path())
         .stdout_contains("(go1.22.3): skipped: go1.22.3: cannot get go1.22.3")

@@ -1,6 +1,7 @@
 //! Only the program's own behaviour can pass (issue 24): `match:` reads what
 //! the program printed, never the facts line crossprobe adds to it nor
-//! crossprobe's reasons; an emulator that ran nothing reproduces nothing.
+//! crossprobe's reasons; an emulator that ran nothing reproduces nothing;
+//! a run in which nothing was built and run does not exit 0.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,45 @@ fn an_emulator_that_ran_nothing_reproduces_nothing() {
             .stdout_contains("reproduced: run-fail")
             .run();
     }
+}
+
+/// Every cell names a C compiler that is not installed: nothing is built,
+/// nothing runs, and the run must not end 0 ("0 passed, 2 skipped") unless
+/// --allow-missing says a missing tool is fine.
+#[test]
+fn nothing_built_and_run_is_not_a_success() {
+    let yaml = "name: nocc\nprobes: [cgo-hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n  cgo: [\"1\"]\n  cc: [no-such-cc-1.0]\n";
+    Test::new()
+        .matrix(yaml)
+        .status(4)
+        .stderr_contains("nothing ran")
+        .run();
+    Test::new()
+        .matrix(yaml)
+        .args(["run", "@", "--allow-missing"])
+        .run();
+}
+
+/// A snippet whose every runner is forced to `none`: its cells build, and
+/// nothing runs them. repro must not say the snippet is reproduced.
+#[test]
+fn a_snippet_that_runs_nothing_is_not_reproduced() {
+    let snippet = "name: norun\ngoos: linux\ngoarch: [amd64, arm64]\nrunners: {\"linux/*\": none}\nsource: |\n  package main\n  func main() { panic(\"boom\") }\nexpect:\n  outcome: run-fail\n";
+    Test::new()
+        .file("s.yaml", snippet)
+        .args(["repro", "s.yaml"])
+        .status(4)
+        .stderr_contains("nothing ran")
+        .run();
+}
+
+/// A build-only matrix that builds (darwin on Linux: no runner can exist
+/// here) is not "nothing ran": it did all a Linux host can.
+#[test]
+fn a_build_only_matrix_that_builds_still_passes() {
+    Test::new()
+        .matrix("name: donly\nprobes: [hello]\nmatrix:\n  goos: [darwin]\n  goarch: [arm64]\n")
+        .run();
 }
 
 /// A directory the sandbox can see (bwrap hides /tmp and $HOME): under the
