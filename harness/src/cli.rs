@@ -15,13 +15,13 @@ use crate::pipeline::Event;
 use crate::report::{self, progress::Progress};
 use crate::schedule::History;
 use crate::session::{self, Session};
-use crate::{inspect, templates};
 
 mod cache;
 pub mod docs;
 mod doctor;
 mod exec;
 mod init;
+mod probes;
 mod reports;
 mod shards;
 mod workflow;
@@ -315,8 +315,8 @@ pub fn main() -> i32 {
             max_cells: m.max_cells,
             strict: m.strict,
         }),
-        Cmd::ListProbes { templates } => cmd_list_probes(templates.as_deref()),
-        Cmd::Inspect { binaries, json } => cmd_inspect(&binaries, json),
+        Cmd::ListProbes { templates } => probes::list_probes(templates.as_deref()),
+        Cmd::Inspect { binaries, json } => probes::inspect_binaries(&binaries, json),
         Cmd::Report(c) => reports::main(c),
         Cmd::Ci(c) => workflow::main(c),
         Cmd::Doctor(a) => doctor::main(a),
@@ -567,65 +567,4 @@ fn cmd_plan(
     }
     eprintln!("{} cells", prep.cells.len());
     Ok(exit::OK)
-}
-
-fn cmd_list_probes(templates: Option<&Path>) -> miette::Result<i32> {
-    use std::fmt::Write as _;
-    use std::io::Write as _;
-    let names = templates::names(templates);
-    let w = names.iter().map(String::len).max().unwrap_or(0);
-    let mut out = String::new();
-    for n in names {
-        let Some(p) = templates::find(&n, templates).map_err(|message| Error::Usage {
-            message,
-            help: None,
-        })?
-        else {
-            continue;
-        };
-        let lang = format!("{:?}", p.lang).to_lowercase();
-        let _ = writeln!(
-            out,
-            "{:<w$}  {lang:<2}  {}",
-            escape::Line(&n),
-            escape::Line(&p.summary)
-        );
-        if let Some(page) = templates::docs_page(&n, templates) {
-            let _ = writeln!(out, "{:<w$}      see {page}", "");
-        }
-    }
-    // `crossprobe list-probes | head` closes the pipe early: not an error,
-    // and println! would panic on it.
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    Ok(exit::OK)
-}
-
-fn cmd_inspect(paths: &[PathBuf], json: bool) -> miette::Result<i32> {
-    let mut all = serde_json::Map::new();
-    let mut failed = false;
-    for p in paths {
-        match inspect::inspect_file(p) {
-            Ok(insp) => {
-                if json {
-                    all.insert(
-                        p.display().to_string(),
-                        serde_json::json!({ "facts": insp.facts, "notes": insp.notes }),
-                    );
-                } else {
-                    println!("{}", escape::text(&inspect::render_text(p, &insp)));
-                }
-            }
-            Err(e) => {
-                failed = true;
-                eprintln!("error: {}", escape::Line(&e.to_string()));
-            }
-        }
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&all).expect("facts serialise")
-        );
-    }
-    Ok(if failed { exit::INPUT } else { exit::OK })
 }
