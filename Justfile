@@ -46,11 +46,15 @@ bench *ARGS:
 bench-exec *ARGS:
     just bench exec {{ARGS}}
 
+# Record the last run of each MODE for the book (reports/bench/MODE.json -> bench/results/), and make docs/src/performance.md again
+bench-record +MODES:
+    cd bench && python3 -m benchlib.book record {{MODES}}
+
 # Build the book into target/book (mdBook, installed by scripts/setup)
 book:
     mdbook build docs --dest-dir ../target/book
 
-# Regenerate what crossprobe generates about itself (docs/src/reference/*.md, docs/src/crossprobe.schema.json)
+# Regenerate what crossprobe generates about itself (docs/src/reference/*.md, docs/src/crossprobe.schema.json) and the performance page (from bench/results/)
 docs-gen:
     CROSSPROBE_BLESS=1 cargo test -q -p crossprobe --test it -- docs::
 

@@ -173,6 +173,10 @@ def parser(mode, doc, rounds):
                     default=REPO / "reports" / "bench" / f"{mode}.json",
                     help="where the figures go, machine-readable (default: "
                     f"reports/bench/{mode}.json)")
+    ap.add_argument("--record", action="store_true",
+                    help="also record the run for the book: bench/results/" f"{mode}.json, "
+                    "and docs/src/performance.md made again (refused when tracked files "
+                    "have uncommitted changes, since the run names its commit)")
     return ap
 
 
@@ -190,6 +194,9 @@ def session(mode, doc, options=None, rounds=3):
     work = Path(tempfile.mkdtemp(prefix=f"crossprobe-bench-{mode}-"))
     text, fields = machine()
     rep = Report(mode, sys.argv[1:], fields, cp)
+    if args.record and rep.data["repo"]["dirty"]:
+        sys.exit("bench: --record: tracked files have uncommitted changes, so the run's "
+                 "commit would not be what it measured: commit first")
     b = Bench(cp, work, args, rep)
     try:
         rep.line(f"machine: {text}")
@@ -201,5 +208,11 @@ def session(mode, doc, options=None, rounds=3):
         rep.line(f"\nload average at end: {show_load(rep.data['load']['end'])}")
         rep.write(args.json)
         print(f"figures: {args.json}")
+        if args.record:
+            from .book import PageError, record
+            try:
+                record([mode], source=args.json)
+            except PageError as e:
+                sys.exit(f"bench: {e}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

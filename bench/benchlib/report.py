@@ -40,7 +40,10 @@ def git_head(repo):
         return subprocess.run(["git", "-C", str(repo), *a], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True).stdout.strip()
     head = git("rev-parse", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # Changes to what no bench measures (the docs, the recorded runs) do
+    # not make a run's commit wrong: recording one run changes both.
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":(exclude)docs", ":(exclude)bench/results")
     return {"commit": head or None, "dirty": bool(dirty)}
 
 

@@ -52,6 +52,121 @@ fn reference_pages_are_current() {
     );
 }
 
+/// `bench/benchlib/book.py`, which makes the performance page from the
+/// recorded bench runs (bench/results/*.json) and its template; None when
+/// python3 is missing.
+fn performance_page(args: &[&str]) -> Option<std::process::Output> {
+    match Command::new("python3")
+        .args(["-m", "benchlib.book", "page"])
+        .args(args)
+        .current_dir(common::repo().join("bench"))
+        .output()
+    {
+        Ok(o) => Some(o),
+        Err(_) => {
+            common::tool_missing("python3", "the performance page is not made");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_performance_page_is_made_from_the_recorded_bench_runs() {
+    let Some(o) = performance_page(&["--stdout"]) else {
+        return;
+    };
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        o.status.success(),
+        "the performance page could not be made:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    current("docs/src/performance.md", &page);
+    // Every recorded run is on it, with its commit.
+    for e in std::fs::read_dir(common::repo().join("bench/results")).unwrap() {
+        let p = e.unwrap().path();
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let commit = &run["repo"]["commit"].as_str().unwrap()[..10];
+        let file = format!("bench/results/{}", p.file_name().unwrap().to_str().unwrap());
+        assert!(
+            page.contains(&file) && page.contains(commit),
+            "no {file} at {commit} on the page"
+        );
+    }
+}
+
+/// A copy of the recorded runs, to make the page from what a test changed.
+fn recorded_runs() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(common::repo().join("bench/results")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_missed_target_reads_as_missed_on_the_performance_page() {
+    let dir = recorded_runs();
+    let file = dir.path().join("sandbox.json");
+    let mut run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let target = run["targets"][0]["target"].as_str().unwrap().to_string();
+    run["targets"][0]["met"] = false.into();
+    run["targets"][0]["shown"] = "+31.0%".into();
+    std::fs::write(&file, serde_json::to_string(&run).unwrap()).unwrap();
+    let results = dir.path().to_str().unwrap();
+    let Some(o) = performance_page(&["--stdout", "--results", results]) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        page.contains(&format!("| {target} | +31.0% | **missed** |")),
+        "{page}"
+    );
+    let n = run["targets"].as_array().unwrap().len();
+    assert!(page.contains(&format!("{} of {n} target", n - 1)), "{page}");
+}
+
+#[test]
+fn the_performance_page_refuses_a_run_it_does_not_quote_and_a_directive_it_does_not_know() {
+    let dir = recorded_runs();
+    let results = dir.path().to_str().unwrap();
+    let template = dir.path().join("page.tmpl.md");
+    let cases = [
+        // A recorded run no section of the page quotes.
+        ("# P\n{{ run exec }}\n", "quotes no recorded run of"),
+        // A section no mode prints.
+        (
+            "# P\n\n{{ table exec exce }}\n",
+            "page.tmpl.md:3: no mode prints a section 'exce'",
+        ),
+        (
+            "{{ run execc }}\n",
+            "page.tmpl.md:1: '{{ run execc }}' names no mode",
+        ),
+        ("{{ if recorded exec }}\n", "an `if` with no `end`"),
+        (
+            "Text {{ run exec }}\n",
+            "a directive stands alone on its line",
+        ),
+    ];
+    for (text, why) in cases {
+        std::fs::write(&template, text).unwrap();
+        let tmpl = template.to_str().unwrap();
+        let Some(o) = performance_page(&["--stdout", "--results", results, "--template", tmpl])
+        else {
+            return;
+        };
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{text:?}: {err}");
+        assert!(err.contains(why), "{text:?}: no {why:?} in {err}");
+        assert!(o.stdout.is_empty(), "{text:?}: half a page written");
+    }
+}
+
 #[test]
 fn the_published_schema_is_current() {
     current("docs/src/crossprobe.schema.json", &stdout(&["schema"]));
