@@ -246,8 +246,16 @@ def output(mode, data):
 
 
 def command(mode, data):
-    """How the run was made (`--record` changes nothing it measured)."""
-    return " ".join(["just bench", mode, *(a for a in data["argv"] if a != "--record")])
+    """How the run was made (`--record` changes nothing it measured), a
+    build of the checkout it ran in (`--crossprobe /…/target/release/…`)
+    shown from the checkout's root: another checkout runs it the same way."""
+    def arg(a):
+        parts = Path(a).parts
+        if Path(a).is_absolute() and "target" in parts:
+            i = len(parts) - 1 - parts[::-1].index("target")
+            return str(Path(*parts[i:]))
+        return a
+    return " ".join(["just bench", mode, *(arg(a) for a in data["argv"] if a != "--record")])
 
 
 def when(iso):
