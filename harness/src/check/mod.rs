@@ -18,6 +18,7 @@
 
 mod derive;
 pub mod gotest;
+pub mod vet;
 
 use std::collections::BTreeMap;
 
@@ -140,6 +141,8 @@ fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::
         (outcome, reason) = gotest::outcome(outcome, reason, obs.run, t);
         facts.extend(gotest::facts(t));
     }
+    let vetted = vet::findings(obs.builds);
+    (outcome, reason) = vet::outcome(outcome, reason, &vetted);
     if let (Outcome::BuildFail, None, Some(r)) = (outcome, &obs.spawn_error, &mut reason) {
         // The toolchain's words first; crossprobe's hint beside them.
         let hint = ["cc.missing", "cc.hint"]
@@ -204,6 +207,7 @@ fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::
             misses.extend(test_misses);
         }
     }
+    tests.extend(vet::judged(cell, vetted));
     if !misses.is_empty() {
         let joined = misses.join("; ");
         verdict = Verdict {

@@ -1,13 +1,14 @@
-//! A module probe's go test keys: `go_test:` (go test's flags by name)
-//! and `run:`, checked where they are written.
+//! A module probe's go test keys: `go_test:` (go test's flags by name),
+//! `vet:` and `run:`, checked where they are written.
 
 use super::schema::{GoTest, InlineProbe, Scalar};
 use super::*;
 use crate::model::{GoTestFlags, ModuleKind};
 
-/// What a module probe's `run` and `go_test` keys say.
+/// What a module probe's `run`, `vet` and `go_test` keys say.
 pub(super) struct TestKeys {
     pub run: bool,
+    pub vet: bool,
     pub go_test: GoTestFlags,
 }
 
@@ -31,12 +32,23 @@ impl Checker<'_> {
                 )
                 .into());
         }
+        if let (Some(v), ModuleKind::Source) = (&p.vet, kind) {
+            return Err(self
+                .err(
+                    at(&v.referenced),
+                    format!("probe {name:?}: vet is for a `package:` or `test:` probe"),
+                    "here",
+                    Some("vet the packages the inline source imports with a `test:` probe of them and `vet: true`".into()),
+                )
+                .into());
+        }
         let go_test = match &p.go_test {
             Some(g) => self.go_test_flags(&g.value, at(&g.referenced))?,
             None => GoTestFlags::default(),
         };
         Ok(TestKeys {
             run: p.run.as_ref().is_none_or(|r| r.value),
+            vet: p.vet.as_ref().is_some_and(|v| v.value),
             go_test,
         })
     }

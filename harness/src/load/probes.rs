@@ -225,8 +225,13 @@ impl Checker<'_> {
             })?;
         }
         if kind == ModuleKind::Source && p.module.is_none() {
-            if !args.is_empty() || !env.is_empty() || p.run.is_some() || p.go_test.is_some() {
-                return Err(self.err(span, format!("probe {name:?}: args, env, run and go_test are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());
+            if !args.is_empty()
+                || !env.is_empty()
+                || p.run.is_some()
+                || p.go_test.is_some()
+                || p.vet.is_some()
+            {
+                return Err(self.err(span, format!("probe {name:?}: args, env, run, vet and go_test are for probes of your module"), "in this probe", Some("add `module: .` (the module root, relative to the matrix file) to build the source inside your module".into())).into());
             }
             return Ok(probe);
         }
@@ -279,6 +284,7 @@ impl Checker<'_> {
             manifest: String::new(),
             download_errors: Default::default(),
             run: keys.run,
+            vet: keys.vet,
             go_test: keys.go_test,
         }));
         Ok(probe)

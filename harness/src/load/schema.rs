@@ -198,6 +198,11 @@ pub struct InlineProbe {
     /// yet). Default `true`.
     #[schemars(with = "Option<bool>")]
     pub run: Option<Spanned<bool>>,
+    /// `true`: `go vet` of the probe's package with each cell's GOOS,
+    /// GOARCH and cgo; each finding fails the cell as a testcase
+    /// `vet/ANALYZER/FILE:LINE:COL`. For `package:` and `test:` probes.
+    #[schemars(with = "Option<bool>")]
+    pub vet: Option<Spanned<bool>>,
     /// go test's own flags for a `test:` probe, by their names.
     #[schemars(with = "Option<GoTest>")]
     pub go_test: Option<Spanned<GoTest>>,

@@ -107,6 +107,8 @@ pub struct ModuleProbe {
     pub download_errors: BTreeMap<String, String>,
     /// `run: false`: built and inspected, never run.
     pub run: bool,
+    /// `vet: true`: `go vet` of the cell's package with its target.
+    pub vet: bool,
     /// `go_test:`, a `test:` probe's go test flags.
     pub go_test: GoTestFlags,
 }

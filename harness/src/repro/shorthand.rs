@@ -282,6 +282,7 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
                 args: None,
                 env: None,
                 run: None,
+                vet: None,
                 go_test: None,
             };
             vec![Spanned::new(

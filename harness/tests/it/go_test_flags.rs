@@ -270,6 +270,11 @@ fn go_test_values_are_checked_where_they_are_written() {
             "probe \"unit\": go_test is for a `test:` probe",
         ),
         (
+            "    module: .\n    source: \"package main\\nfunc main() {}\\n\"\n    vet: true\n",
+            "matrix.yaml:6:10",
+            "probe \"unit\": vet is for a `package:` or `test:` probe",
+        ),
+        (
             "    test: []\n",
             "matrix.yaml:4:11",
             "test names no package pattern",
@@ -282,4 +287,101 @@ fn go_test_values_are_checked_where_they_are_written() {
             "{probe}: want {at} {says:?}:\n{err}"
         );
     }
+}
+
+/// `vet: true`: go vet with each cell's target, as `GOOS=… GOARCH=… go vet`:
+/// a mistake in a file only amd64 builds is found on amd64 alone, one only
+/// darwin builds on darwin although nothing runs there; each finding is a
+/// failing testcase and makes the cell a build-fail, as go test says
+/// `[build failed]`, and an expectation can say so.
+#[test]
+fn vet_runs_with_each_cells_target_and_each_finding_fails_it() {
+    let mut goarch = vec!["amd64"];
+    if common::require_tool("qemu-aarch64", "the arm64 cell is left out") {
+        goarch.push("arm64");
+    }
+    // A self-assignment: vet's `assign`, which `go test` itself does not
+    // run (its vet subset would make the build fail first).
+    let assign = |file: &str| {
+        format!("package a\n\nfunc same{file}(x int) int {{\n\tx = x\n\treturn x\n}}\n")
+    };
+    let r = Test::new()
+        .file("go.mod", "module example.com/vetted\n\ngo 1.21\n")
+        .file("a/a.go", "package a\n\nfunc Add(a, b int) int { return a + b }\n")
+        .file("a/bad_amd64.go", assign("AMD64"))
+        .file("a/bad_darwin.go", assign("Darwin"))
+        .file(
+            "a/a_test.go",
+            "package a\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+        )
+        .matrix(&format!(
+            r#"name: vetted
+probes:
+  - name: unit
+    test: ./a
+    vet: true
+matrix:
+  goos: [linux]
+  goarch: [{}]
+  cgo: ["0"]
+  include:
+    - {{goos: darwin, goarch: arm64}}
+expect:
+  - when: {{goos: darwin}}
+    outcome: build-fail
+    match: bad_darwin\.go
+    reason: sameDarwin assigns x to itself
+"#,
+            goarch.join(", ")
+        ))
+        .failure()
+        .run();
+    let cells = r.cells("vetted");
+    let vet_env = |id: &str| {
+        let c = &cells[id];
+        let vet = c
+            .commands_of(PhaseName::Build)
+            .into_iter()
+            .find(|c| c.argv.iter().any(|a| a == "vet"))
+            .unwrap_or_else(|| panic!("{id}: no vet step: {c:#?}"));
+        (vet.env["GOOS"].clone(), vet.env["GOARCH"].clone())
+    };
+    let amd64 = &cells["linux/amd64/cgo0/unit/a"];
+    assert_eq!(amd64.outcome, Outcome::BuildFail, "{amd64:#?}");
+    assert_eq!(
+        amd64.reason.as_deref(),
+        Some("go vet: a/bad_amd64.go:4:2: self-assignment of x")
+    );
+    let names: Vec<(&str, TestOutcome)> = amd64
+        .tests
+        .iter()
+        .map(|t| (t.name.as_str(), t.outcome))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("TestAdd", TestOutcome::Pass),
+            ("vet/assign/a/bad_amd64.go:4:2", TestOutcome::Fail)
+        ],
+        "the tests ran too: {amd64:#?}"
+    );
+    assert!(!amd64.verdict.met);
+    assert_eq!(
+        vet_env("linux/amd64/cgo0/unit/a"),
+        ("linux".into(), "amd64".into())
+    );
+    if goarch.contains(&"arm64") {
+        let arm64 = &cells["linux/arm64/cgo0/unit/a"];
+        assert_eq!(arm64.outcome, Outcome::Pass, "{arm64:#?}");
+        assert_eq!(
+            vet_env("linux/arm64/cgo0/unit/a"),
+            ("linux".into(), "arm64".into())
+        );
+    }
+    // Not run on this host, and vetted for its target all the same.
+    let darwin = &cells["darwin/arm64/cgo0/unit/a"];
+    assert_eq!(darwin.outcome, Outcome::BuildFail, "{darwin:#?}");
+    assert!(darwin.verdict.met, "{darwin:#?}");
+    assert_eq!(darwin.tests.len(), 1, "{darwin:#?}");
+    assert!(darwin.tests[0].met && darwin.tests[0].name.contains("bad_darwin.go"));
 }

@@ -10,7 +10,12 @@
 //! - `test:`: `go test -c -json -o probe IMPORT_PATH`, one package a cell;
 //!   `-json` gives the build's errors as `build-output` events;
 //! - `source:` with `module:`: the source as `ROOT/.crossprobe/NAME`, a
-//!   package of the module that exists only in the overlay.
+//!   package of the module that exists only in the overlay;
+//! - `vet: true`: then `go -C ROOT vet -json FLAGS IMPORT_PATH`, with the
+//!   build's env (the cell's GOOS, GOARCH, cgo, env axes) and flags: vet's
+//!   checks are per target (asmdecl reads the target's assembly, build
+//!   constraints pick the files). `-json` exits 0 with findings, so the
+//!   run goes on; the check phase reads them (`check::vet`).
 
 use std::path::Path;
 
@@ -105,6 +110,7 @@ pub fn module_plan(
             (p.import_path.clone(), replace)
         }
     };
+    let mut vet = None;
     for step in plan.steps.iter_mut().flatten() {
         step.env.remove("GOFLAGS");
         step.env.extend(super::env(go));
@@ -115,7 +121,13 @@ pub fn module_plan(
                 &target,
                 (!replace.is_empty()).then_some(overlay.as_path()),
             );
+            if m.vet && m.kind != Kind::Source {
+                vet = Some(vet_step(step, &target));
+            }
         }
+    }
+    if let Some(v) = vet {
+        plan.steps.push(Ok(v));
     }
     if !replace.is_empty() {
         let map: serde_json::Map<String, serde_json::Value> = replace
@@ -126,6 +138,32 @@ pub fn module_plan(
         plan.write.push((overlay, format!("{json}\n")));
     }
     plan
+}
+
+/// `go vet -json` of what the (rewritten) build step builds, with its env
+/// and build flags.
+fn vet_step(build: &Step, target: &str) -> Step {
+    // [go, -C, ROOT, build | test -c -json, -o, OUT, flags..., TARGET]
+    let argv = &build.argv;
+    let at = argv
+        .iter()
+        .position(|a| a == "-o")
+        .map_or(argv.len(), |i| i + 2);
+    let mut v: Vec<String> = argv[..3].to_vec();
+    v.extend(["vet".into(), "-json".into()]);
+    v.extend(
+        argv[at.min(argv.len())..argv.len().saturating_sub(1)]
+            .iter()
+            .filter(|a| !a.starts_with("-overlay="))
+            .cloned(),
+    );
+    v.push(target.to_string());
+    Step {
+        name: "vet",
+        argv: v,
+        env: build.env.clone(),
+        env_remove: build.env_remove.clone(),
+    }
 }
 
 /// `go build -o OUT FLAGS... .` becomes `go -C ROOT build|test -c -json -o
