@@ -4,12 +4,17 @@
 //!
 //! - a test sees its target's GOOS/GOARCH/CGO_ENABLED, as the loop exports
 //!   them, and a `go` it runs answers for that target;
+//! - a test sees its whole module (`../testdata`, go.mod) wherever the
+//!   module lives, under $HOME and under /tmp, and a build cache its `go`
+//!   can use;
 //! - packages are listed per target: a package with no files for a target
 //!   is not on it (a skip in Go's words), never a failing cell, and one
 //!   that exists only for a target is tested there;
 //! - a failing test's message is its assertion, not its first line.
 
 use crate::common::{self, Test};
+
+use std::path::Path;
 
 use crossprobe::model::{Outcome, TestOutcome};
 
@@ -122,6 +127,112 @@ fn a_failing_tests_message_is_its_assertion_not_its_first_line() {
         why.contains("setup failed") && why.contains("cause: no fixture"),
         "{why}"
     );
+}
+
+const SEES_TEST: &str = r#"package sees
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestEnvIsTheTarget(t *testing.T) {
+	for k, want := range map[string]string{"GOOS": runtime.GOOS, "GOARCH": runtime.GOARCH, "CGO_ENABLED": "0"} {
+		if got := os.Getenv(k); got != want {
+			t.Errorf("%s=%q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestReadsTheWholeModule(t *testing.T) {
+	for _, f := range []string{"../go.mod", "../testdata/hello.txt"} {
+		if _, err := os.ReadFile(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestRunsGoForItsTarget(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("go is not on wine's PATH")
+	}
+	out, err := exec.Command("go", "env", "GOARCH").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go env: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != runtime.GOARCH {
+		t.Errorf("go env GOARCH = %s, want %s", got, runtime.GOARCH)
+	}
+	// A build that needs the build cache.
+	if out, err := exec.Command("go", "build", ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+}
+"#;
+
+/// The `sees` module in `root`.
+fn write_sees(root: &Path) {
+    let files = [
+        ("go.mod", "module example.com/sees\n\ngo 1.21\n"),
+        ("testdata/hello.txt", "hello\n"),
+        ("sees/sees.go", "package sees\n"),
+        ("sees/sees_test.go", SEES_TEST),
+    ];
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+#[test]
+fn a_test_sees_its_module_its_target_and_a_build_cache_under_home_and_under_tmp() {
+    let home = std::env::var_os("HOME").expect("HOME is set");
+    let in_home = tempfile::Builder::new()
+        .prefix("crossprobe-sees-")
+        .tempdir_in(&home)
+        .unwrap();
+    let in_tmp = tempfile::Builder::new()
+        .prefix("crossprobe-sees-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    write_sees(in_home.path());
+    write_sees(in_tmp.path());
+    let mut goarch = vec!["amd64"];
+    if common::require_tool("qemu-aarch64", "the arm64 cells are left out") {
+        goarch.push("arm64");
+    }
+    let wine = common::require_tool("wine64", "the windows cells are left out");
+    let yaml = format!(
+        "name: sees\nprobes:\n  - name: home\n    test: ./...\n    module: {}\n  - name: tmp\n    test: ./...\n    module: {}\nmatrix:\n  goos: [linux]\n  goarch: [{}]\n  cgo: [\"0\"]\n{}",
+        in_home.path().display(),
+        in_tmp.path().display(),
+        goarch.join(", "),
+        if wine { "  include:\n    - {goos: windows, goarch: amd64}\n" } else { "" }
+    );
+    let r = Test::new().matrix(&yaml).any_status().run();
+    let cells = r.cells("sees");
+    assert_eq!(
+        cells.len(),
+        2 * (goarch.len() + usize::from(wine)),
+        "{:?}",
+        cells.keys()
+    );
+    for (id, c) in &cells {
+        let failed: Vec<String> = c
+            .tests
+            .iter()
+            .filter(|t| t.outcome != TestOutcome::Pass)
+            .filter(|t| !(id.starts_with("windows/") && t.name == "TestRunsGoForItsTarget"))
+            .map(|t| format!("{} {}: {}", t.name, t.outcome.as_str(), t.output))
+            .collect();
+        assert!(failed.is_empty(), "{id}:\n{}", failed.join("\n"));
+        assert_eq!(c.outcome, Outcome::Pass, "{id}: {:?}", c.reason);
+    }
+    assert_eq!(r.code(), 0, "{}", r.stderr());
 }
 
 #[test]
