@@ -2,14 +2,16 @@
 //! the same matrices — last night's and tonight's, or main's and a PR's.
 //!
 //! Cells pair up by matrix and id. A regression is a cell that met its
-//! expectation in BASE and does not in HEAD, or a new cell that does not
-//! meet it; any regression makes the diff exit 1. Interrupted cells are not
-//! compared: they never showed what they do.
+//! expectation in BASE and does not in HEAD, a new cell that does not
+//! meet it, or a Go test that newly fails, not as expected, in a cell that
+//! already failed in BASE (the cell's standing cannot show it: it was
+//! unmet and still is); any regression makes the diff exit 1. Interrupted
+//! cells are not compared: they never showed what they do.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::model::{CellResult, Outcome, Results, Standing, TestOutcome, TestResult};
+use crate::model::{CellResult, Outcome, Results, Standing, TestOutcome};
 
 /// Met its expectation at the first try: passed, failed as expected,
 /// built where it cannot run, or skipped as allowed.
@@ -40,12 +42,43 @@ pub struct Change {
     pub unmet: bool,
 }
 
+/// A Go test that fails in HEAD and did not in BASE (it passed, was
+/// skipped, or was not there), in a cell both runs compared.
+#[derive(Clone, Debug)]
+pub struct TestChange {
+    pub matrix: String,
+    /// The cell's id.
+    pub id: String,
+    pub package: String,
+    pub name: String,
+    /// Its outcome in BASE; `None` when BASE's cell had no such test.
+    pub base: Option<TestOutcome>,
+    /// Its failure, in one line; or that it failed as expected.
+    pub why: String,
+    /// Its failure is what the matrix expects of it.
+    pub as_expected: bool,
+    /// A regression of its own: not as expected, in a cell that failed in
+    /// BASE and still does. A test that newly fails in a newly failing
+    /// cell is that cell's regression; one that fails as expected is none.
+    pub regression: bool,
+}
+
+impl TestChange {
+    /// "TestX in example.com/m/p on <cell id>", as report.html finds it.
+    pub fn label(&self) -> String {
+        format!("{} in {} on {}", self.name, self.package, self.id)
+    }
+
+    pub fn base_outcome(&self) -> &'static str {
+        self.base.map_or("-", TestOutcome::as_str)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Diff {
     pub newly_failing: Vec<Change>,
-    /// Go tests that fail in HEAD and did not in BASE, in cells both ran:
-    /// "TestX in example.com/m/p on <cell id>".
-    pub newly_failing_tests: Vec<String>,
+    /// Go tests that fail in HEAD and did not in BASE, in cells both ran.
+    pub newly_failing_tests: Vec<TestChange>,
     pub fixed: Vec<Change>,
     pub newly_flaky: Vec<Change>,
     /// Still as expected, but no longer run: a runner went missing.
@@ -62,7 +95,15 @@ pub struct Diff {
 
 impl Diff {
     pub fn regressions(&self) -> usize {
-        self.newly_failing.len() + self.new_failing
+        self.newly_failing.len() + self.new_failing + self.test_regressions()
+    }
+
+    /// Go tests newly failing, not as expected, in cells already failing.
+    pub fn test_regressions(&self) -> usize {
+        self.newly_failing_tests
+            .iter()
+            .filter(|t| t.regression)
+            .count()
     }
 }
 
@@ -133,21 +174,44 @@ pub fn diff(base: &Results, head: &Results) -> Diff {
     d
 }
 
+/// The tests of a cell that fail in HEAD and did not in BASE. Interrupted
+/// cells are not compared, their tests neither.
 fn newly_failing_tests<'a>(
     base: &'a CellResult,
     head: &'a CellResult,
-) -> impl Iterator<Item = String> + 'a {
-    let failed = |t: &TestResult| t.outcome == TestOutcome::Fail;
-    let before: BTreeSet<(&str, &str)> = base
+) -> impl Iterator<Item = TestChange> + 'a {
+    let compared = ![base.standing(), head.standing()].contains(&Standing::Interrupted);
+    // Unmet in BASE and still: the cell's standing hides a new failure.
+    let already_failing = base.standing() == Standing::Unmet && head.standing() == Standing::Unmet;
+    let before: BTreeMap<(&str, &str), TestOutcome> = base
         .tests
         .iter()
-        .filter(|t| failed(t))
-        .map(|t| (t.package.as_str(), t.name.as_str()))
+        .map(|t| ((t.package.as_str(), t.name.as_str()), t.outcome))
         .collect();
     head.tests
         .iter()
-        .filter(move |t| failed(t) && !before.contains(&(t.package.as_str(), t.name.as_str())))
-        .map(|t| format!("{} in {} on {}", t.name, t.package, head.cell.id))
+        .filter(move |t| compared && t.outcome == TestOutcome::Fail)
+        .filter_map(move |t| {
+            let was = before.get(&(t.package.as_str(), t.name.as_str())).copied();
+            if was == Some(TestOutcome::Fail) {
+                return None;
+            }
+            let unmet = t.standing() == Standing::Unmet;
+            Some(TestChange {
+                matrix: head.cell.matrix.clone(),
+                id: head.cell.id.clone(),
+                package: t.package.clone(),
+                name: t.name.clone(),
+                base: was,
+                why: if unmet {
+                    one_line(&t.assertion())
+                } else {
+                    one_line(&t.message)
+                },
+                as_expected: !unmet,
+                regression: unmet && already_failing,
+            })
+        })
 }
 
 /// Two runs of unrelated matrices compare to "everything removed, everything
@@ -211,8 +275,9 @@ pub(crate) fn headline(d: &Diff) -> String {
         n => format!("{n} regressions"),
     };
     let mut s = format!(
-        "{regressions}: {} newly failing, {} newly flaky, {} fixed, {} newly skipped, {} new{}, {} removed, {} unchanged",
+        "{regressions}: {} newly failing{}, {} newly flaky, {} fixed, {} newly skipped, {} new{}, {} removed, {} unchanged",
         d.newly_failing.len(),
+        tests_headline(d),
         d.newly_flaky.len(),
         d.fixed.len(),
         d.newly_skipped.len(),
@@ -227,6 +292,44 @@ pub(crate) fn headline(d: &Diff) -> String {
     s
 }
 
+/// ", 3 newly failing tests (1 in a cell already failing)", when any.
+fn tests_headline(d: &Diff) -> String {
+    let n = d.newly_failing_tests.len();
+    if n == 0 {
+        return String::new();
+    }
+    let mut s = format!(
+        ", {n} newly failing {}",
+        if n == 1 { "test" } else { "tests" }
+    );
+    match d.test_regressions() {
+        0 => {}
+        1 => s.push_str(" (1 in a cell already failing)"),
+        r => {
+            let _ = write!(s, " ({r} in cells already failing)");
+        }
+    }
+    s
+}
+
+/// What a newly failing test counts as: a regression of its own, part of
+/// its cell's, or none.
+pub(crate) fn test_note(t: &TestChange, d: &Diff) -> &'static str {
+    if t.regression {
+        "regression (its cell already failed)"
+    } else if t.as_expected {
+        "none: fails as expected"
+    } else if d
+        .newly_failing
+        .iter()
+        .any(|c| c.matrix == t.matrix && c.id == t.id)
+    {
+        "its cell's regression"
+    } else {
+        "not as expected"
+    }
+}
+
 /// Plain text for a terminal.
 pub fn render_text(d: &Diff) -> String {
     let mut s = String::new();
@@ -234,10 +337,10 @@ pub fn render_text(d: &Diff) -> String {
         let _ = writeln!(s, "warning: {w}");
     }
     let _ = writeln!(s, "{}", headline(d));
-    for t in &d.newly_failing_tests {
-        let _ = writeln!(s, "newly failing test: {t}");
-    }
     for (title, changes) in sections(d) {
+        if title == "New and failing" && !d.newly_failing_tests.is_empty() {
+            tests_text(&mut s, d);
+        }
         if changes.is_empty() {
             continue;
         }
@@ -260,6 +363,34 @@ pub fn render_text(d: &Diff) -> String {
         }
     }
     s
+}
+
+/// "Newly failing tests (n):", regressions first, each with its cell.
+fn tests_text(s: &mut String, d: &Diff) {
+    let _ = writeln!(
+        s,
+        "\nNewly failing tests ({}):",
+        d.newly_failing_tests.len()
+    );
+    for t in tests_in_order(d) {
+        let _ = writeln!(
+            s,
+            "  {}  {} → fail  [{}]  {}",
+            t.label(),
+            t.base_outcome(),
+            test_note(t, d),
+            t.why
+        );
+    }
+}
+
+/// The tests that are regressions of their own first, then the rest, each
+/// group in the diff's order (by cell).
+fn tests_in_order(d: &Diff) -> Vec<&TestChange> {
+    let (mut v, rest): (Vec<&TestChange>, Vec<&TestChange>) =
+        d.newly_failing_tests.iter().partition(|t| t.regression);
+    v.extend(rest);
+    v
 }
 
 /// The most characters a Markdown diff holds: GitHub cuts a check run's
@@ -285,58 +416,42 @@ pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
         let _ = writeln!(s, "> [!WARNING]\n> {}\n", md(w));
     }
     let mut left_out = 0;
-    for t in &d.newly_failing_tests {
-        let line = format!("- newly failing test: {}\n", md(t));
-        if s.chars().count() + line.chars().count() + MARKDOWN_ROOM > MARKDOWN_LIMIT {
-            left_out += 1;
-            continue;
-        }
-        s.push_str(&line);
-    }
-    if !d.newly_failing_tests.is_empty() {
-        s.push('\n');
-    }
-    let mut used = s.chars().count();
     for (title, changes) in sections(d) {
+        if title == "New and failing" && !d.newly_failing_tests.is_empty() {
+            let rows = tests_in_order(d).into_iter().map(|t| {
+                format!(
+                    "| `{}` | {} | `{}` | {} | {} | {} | {} |\n",
+                    t.name.replace('`', "'"),
+                    md(&t.package),
+                    t.id.replace('`', "'"),
+                    md(&t.matrix),
+                    t.base_outcome(),
+                    test_note(t, d),
+                    md(&t.why)
+                )
+            });
+            let head = "| test | package | cell | matrix | base | counts as | why |\n| --- | --- | --- | --- | --- | --- | --- |";
+            let open = d.test_regressions() > 0;
+            let part = markdown_section("Newly failing tests", open, head, rows, &s, &mut left_out);
+            s.push_str(&part);
+        }
         if changes.is_empty() {
             continue;
         }
-        // Long lists fold away so the summary stays readable.
-        let open = if matches!(title, "Newly failing" | "New and failing" | "Newly flaky") {
-            " open"
-        } else {
-            ""
-        };
-        let mut part = format!(
-            "<details{open}><summary><b>{title}</b> ({})</summary>\n\n| cell | matrix | base | head | why |\n| --- | --- | --- | --- | --- |\n",
-            changes.len()
-        );
-        // Every section's heading and count are shown: the room holds them.
-        let mut n = part.chars().count();
-        let mut here = 0;
-        for c in &changes {
-            let row = format!(
+        let rows = changes.iter().map(|c| {
+            format!(
                 "| `{}` | {} | {} | {} | {} |\n",
                 c.id.replace('`', "'"),
                 md(&c.matrix),
                 outcome(c.base),
                 outcome(c.head),
                 md(&c.why)
-            );
-            let len = row.chars().count();
-            if used + n + len + MARKDOWN_ROOM > MARKDOWN_LIMIT {
-                here += 1;
-                continue;
-            }
-            n += len;
-            part.push_str(&row);
-        }
-        if here > 0 {
-            let _ = writeln!(part, "\n… and {here} more, left out");
-            left_out += here;
-        }
-        part.push_str("\n</details>\n\n");
-        used += part.chars().count();
+            )
+        });
+        // Long lists fold away so the summary stays readable.
+        let open = matches!(title, "Newly failing" | "New and failing" | "Newly flaky");
+        let head = "| cell | matrix | base | head | why |\n| --- | --- | --- | --- | --- |";
+        let part = markdown_section(title, open, head, rows, &s, &mut left_out);
         s.push_str(&part);
     }
     if left_out > 0 {
@@ -346,6 +461,43 @@ pub fn render_markdown(d: &Diff, base: &str, head: &str) -> String {
         );
     }
     s
+}
+
+/// One section's table, folded unless `open`, with the rows that fit in
+/// what is left of the limit after `before`; the rest counted in
+/// `left_out`. Every section's heading and count are shown: the room
+/// holds them.
+fn markdown_section(
+    title: &str,
+    open: bool,
+    head: &str,
+    rows: impl ExactSizeIterator<Item = String>,
+    before: &str,
+    left_out: &mut usize,
+) -> String {
+    let used = before.chars().count();
+    let open = if open { " open" } else { "" };
+    let mut part = format!(
+        "<details{open}><summary><b>{title}</b> ({})</summary>\n\n{head}\n",
+        rows.len()
+    );
+    let mut n = part.chars().count();
+    let mut here = 0;
+    for row in rows {
+        let len = row.chars().count();
+        if used + n + len + MARKDOWN_ROOM > MARKDOWN_LIMIT {
+            here += 1;
+            continue;
+        }
+        n += len;
+        part.push_str(&row);
+    }
+    if here > 0 {
+        let _ = writeln!(part, "\n… and {here} more, left out");
+        *left_out += here;
+    }
+    part.push_str("\n</details>\n\n");
+    part
 }
 
 /// Escapes what would break a table cell or start markup.
@@ -366,7 +518,7 @@ fn md(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Attempt, Cell, Host, Runner, Verdict};
+    use crate::model::{Attempt, Cell, Host, Runner, TestResult, Verdict};
 
     fn result(id: &str, outcome: Outcome, met: bool) -> CellResult {
         CellResult {
@@ -484,6 +636,156 @@ mod tests {
             md.contains("| `a` | m | pass | run-fail | run-fail \\| &lt;why&gt; |"),
             "{md}"
         );
+    }
+
+    fn go_test(name: &str, outcome: TestOutcome, met: bool) -> TestResult {
+        TestResult {
+            name: name.into(),
+            package: "example.com/m".into(),
+            outcome,
+            duration_ms: 1,
+            output: format!("    m_test.go:9: {name} broke\n"),
+            met,
+            message: if met && outcome == TestOutcome::Fail {
+                "fail as expected (known)".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// A cell of Go tests, standing as its tests make it.
+    fn tests_cell(id: &str, tests: Vec<TestResult>) -> CellResult {
+        let failed = tests.iter().any(|t| t.outcome == TestOutcome::Fail);
+        let met = tests.iter().all(|t| t.met);
+        let mut r = result(
+            id,
+            if failed {
+                Outcome::RunFail
+            } else {
+                Outcome::Pass
+            },
+            met,
+        );
+        r.tests = tests;
+        r
+    }
+
+    #[test]
+    fn a_test_newly_failing_in_a_cell_already_failing_is_a_regression() {
+        use TestOutcome::{Fail, Pass};
+        let base = run(
+            "m",
+            vec![
+                // Already failing for TestOld; TestNew will fail too.
+                tests_cell(
+                    "old",
+                    vec![
+                        go_test("TestOld", Fail, false),
+                        go_test("TestNew", Pass, true),
+                    ],
+                ),
+                // Already failing; a test fails that BASE did not have.
+                tests_cell("added", vec![go_test("TestOld", Fail, false)]),
+                // Already failing; its new failure is expected.
+                tests_cell(
+                    "known",
+                    vec![
+                        go_test("TestOld", Fail, false),
+                        go_test("TestKnown", Pass, true),
+                    ],
+                ),
+                // Passing; a test breaks it: the cell is the regression.
+                tests_cell("cell", vec![go_test("TestA", Pass, true)]),
+                // Still failing the same way: nothing new.
+                tests_cell("same", vec![go_test("TestOld", Fail, false)]),
+            ],
+        );
+        let head = run(
+            "m",
+            vec![
+                tests_cell(
+                    "old",
+                    vec![
+                        go_test("TestOld", Fail, false),
+                        go_test("TestNew", Fail, false),
+                    ],
+                ),
+                tests_cell(
+                    "added",
+                    vec![
+                        go_test("TestOld", Fail, false),
+                        go_test("TestAdded", Fail, false),
+                    ],
+                ),
+                tests_cell(
+                    "known",
+                    vec![
+                        go_test("TestOld", Fail, false),
+                        go_test("TestKnown", Fail, true),
+                    ],
+                ),
+                tests_cell("cell", vec![go_test("TestA", Fail, false)]),
+                tests_cell("same", vec![go_test("TestOld", Fail, false)]),
+            ],
+        );
+        let d = diff(&base, &head);
+        let tests: Vec<(String, &str, bool)> = d
+            .newly_failing_tests
+            .iter()
+            .map(|t| (t.label(), t.base_outcome(), t.regression))
+            .collect();
+        assert_eq!(
+            tests,
+            [
+                ("TestAdded in example.com/m on added".to_string(), "-", true),
+                ("TestA in example.com/m on cell".to_string(), "pass", false),
+                (
+                    "TestKnown in example.com/m on known".to_string(),
+                    "pass",
+                    false
+                ),
+                ("TestNew in example.com/m on old".to_string(), "pass", true),
+            ]
+        );
+        // Two tests in cells already failing, and the cell that broke.
+        assert_eq!(
+            (d.newly_failing.len(), d.test_regressions(), d.regressions()),
+            (1, 2, 3)
+        );
+        assert_eq!(d.unchanged, 4);
+        let text = render_text(&d);
+        assert!(
+            text.starts_with("3 regressions: 1 newly failing, 4 newly failing tests (2 in cells already failing), 0 newly flaky"),
+            "{text}"
+        );
+        // Regressions first, each naming its cell, then the others with
+        // what they count as.
+        assert!(
+            text.contains(
+                "\nNewly failing tests (4):\n  \
+                 TestAdded in example.com/m on added  - → fail  [regression (its cell already failed)]  m_test.go:9: TestAdded broke\n  \
+                 TestNew in example.com/m on old  pass → fail  [regression (its cell already failed)]  m_test.go:9: TestNew broke\n  \
+                 TestA in example.com/m on cell  pass → fail  [its cell's regression]  m_test.go:9: TestA broke\n  \
+                 TestKnown in example.com/m on known  pass → fail  [none: fails as expected]  fail as expected (known)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.find("Newly failing (1)").unwrap() < text.find("Newly failing tests").unwrap()
+        );
+        let md = render_markdown(&d, "base.json", "head.json");
+        assert!(md.starts_with("### ❌ crossprobe: 3 regressions"), "{md}");
+        assert!(
+            md.contains("<details open><summary><b>Newly failing tests</b> (4)</summary>"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `TestNew` | example.com/m | `old` | m | pass | regression (its cell already failed) | m_test.go:9: TestNew broke |"),
+            "{md}"
+        );
+        // The other way round, nothing newly fails.
+        assert_eq!(diff(&head, &base).newly_failing_tests.len(), 0);
     }
 
     #[test]

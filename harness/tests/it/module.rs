@@ -210,56 +210,88 @@ fn the_example_module_reports_exactly_its_bugs() {
     let shot = crate::html::screenshot(&by_package, "", "report-module-by-package.png", "1200,600");
     eprintln!("screenshot: {}", shot.display());
 
-    // `report diff` names a test that newly fails: BASE is this run with
-    // that cell's tests all passing.
-    let head = reports.join("portable/results.json");
-    let mut base = results.clone();
-    for c in &mut base.cells {
-        if c.cell.id == sizes_id {
-            assert!(!c.tests.is_empty(), "{c:#?}");
-            for t in &mut c.tests {
+    // `report diff`: a Go test that newly fails, not as expected, inside a
+    // cell that already failed in BASE is a regression. BASE: the sizes cell
+    // already failed (TestIntIs64Bits, as if no expectation covered it),
+    // while TestOffset and TestOffset/large passed. HEAD: this run, as if
+    // TestOffset/large's expectation were gone too.
+    let unexpected = |c: &mut CellResult, names: &[&str]| {
+        c.verdict.met = false;
+        for t in c
+            .tests
+            .iter_mut()
+            .filter(|t| names.contains(&t.name.as_str()))
+        {
+            t.met = false;
+            t.message.clear();
+        }
+    };
+    let (mut base, mut head) = (results.clone(), results.clone());
+    for c in base.cells.iter_mut().filter(|c| c.cell.id == sizes_id) {
+        assert!(!c.tests.is_empty(), "{c:#?}");
+        unexpected(c, &["TestIntIs64Bits"]);
+        for t in &mut c.tests {
+            if t.name.starts_with("TestOffset") {
                 t.outcome = TestOutcome::Pass;
             }
         }
     }
-    std::fs::write(
-        out.path().join("base.json"),
-        serde_json::to_string(&base).unwrap(),
-    )
-    .unwrap();
-    for md in [&[][..], &["--markdown"]] {
-        let diff = ["TestIntIs64Bits", "TestOffset", "TestOffset/large"]
-            .iter()
-            .fold(Test::at(out.path()), |t, name| {
-                t.stdout_contains(format!(
-                    "newly failing test: {name} in example.com/portable/sizes on {sizes_id}\n"
-                ))
-            })
-            .args(["report", "diff", "base.json"])
-            .arg(&head)
-            .args(md)
-            // The cell failed in BASE too: no cell regressed, exit 0.
-            .run();
-        let text = diff.stdout();
-        assert!(!text.contains("TestOffset/small in"), "{text}");
+    for c in head.cells.iter_mut().filter(|c| c.cell.id == sizes_id) {
+        unexpected(c, &["TestIntIs64Bits", "TestOffset", "TestOffset/large"]);
     }
+    for (name, run) in [("base.json", &base), ("head.json", &head)] {
+        std::fs::write(out.path().join(name), serde_json::to_string(run).unwrap()).unwrap();
+    }
+    let regression = "[regression (its cell already failed)]";
+    let diff = ["TestOffset", "TestOffset/large"]
+        .iter()
+        .fold(Test::at(out.path()), |t, name| {
+            t.stdout_contains(format!(
+                "  {name} in example.com/portable/sizes on {sizes_id}  pass → fail  {regression}"
+            ))
+        })
+        .stdout_contains(
+            "2 regressions: 0 newly failing, 2 newly failing tests (2 in cells already failing)",
+        )
+        .args(["report", "diff", "base.json", "head.json"])
+        // The cell failed in BASE too, yet its new failures exit 1.
+        .failure()
+        .run();
+    let text = diff.stdout();
+    assert!(
+        !text.contains("TestIntIs64Bits in"),
+        "failed in BASE too: {text}"
+    );
+    assert!(!text.contains("TestOffset/small in"), "{text}");
+    Test::at(out.path())
+        .stdout_contains(format!(
+            "| `TestOffset/large` | example.com/portable/sizes | `{sizes_id}` | portable | pass | regression (its cell already failed) | sizes_test.go:22:"
+        ))
+        .args(["report", "diff", "base.json", "head.json", "--markdown"])
+        .failure()
+        .run();
     // The same on the page: the newly failing tests, and their squares
     // ringed.
     let diffed = out.path().join("diffed.html");
     Test::at(out.path())
-        .args(["report", "html"])
-        .arg(&head)
-        .args(["--diff", "base.json", "--out"])
+        .args([
+            "report",
+            "html",
+            "head.json",
+            "--diff",
+            "base.json",
+            "--out",
+        ])
         .arg(&diffed)
         .run();
     let d = crate::html::dom(&diffed, "");
     assert!(
         d.contains(&format!(
-            "<li>TestOffset/large in example.com/portable/sizes on {sizes_id}</li>"
+            "data-test=\"TestOffset/large\">TestOffset/large in example.com/portable/sizes on {sizes_id}</a> pass → fail <span class=\"change\">{regression} </span>"
         )),
         "{d}"
     );
-    assert_eq!(crate::html::grid(&d).matches(" chg\"").count(), 3, "{d}");
+    assert_eq!(crate::html::grid(&d).matches(" chg\"").count(), 2, "{d}");
 
     let junit_path = reports.join("portable/junit.xml");
     common::validate_junit(&junit_path);

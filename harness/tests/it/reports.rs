@@ -249,3 +249,111 @@ fn merging_different_schema_versions_is_refused() {
     assert!(!d.join("m").exists(), "nothing is written");
     insta::assert_snapshot!("schemas", e);
 }
+
+/// A module whose one test package fails TestOld in BASE, and TestOld and
+/// then TestNew as well in HEAD: the cell fails in both runs.
+const FAILING_MODULE_MATRIX: &str = r#"name: gotests
+probes:
+  - name: unit
+    module: m
+    test: ./...
+matrix:
+  goos: [linux]
+  goarch: [amd64]
+"#;
+
+fn module_test_file(new_fails: bool) -> String {
+    format!(
+        r#"package m
+
+import "testing"
+
+func TestOld(t *testing.T) {{ t.Fatal("old: still broken") }}
+
+func TestNew(t *testing.T) {{
+	if {new_fails} {{
+		t.Fatal("new: broken tonight")
+	}}
+}}
+
+func TestFine(t *testing.T) {{}}
+"#
+    )
+}
+
+#[test]
+fn a_test_newly_failing_in_a_cell_already_failing_is_a_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = d.join("m");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("go.mod"), "module example.com/m\n\ngo 1.21\n").unwrap();
+    std::fs::write(d.join("matrix.yaml"), FAILING_MODULE_MATRIX).unwrap();
+    for (out, new_fails) in [("base", false), ("head", true)] {
+        std::fs::write(m.join("m_test.go"), module_test_file(new_fails)).unwrap();
+        crossprobe(d, &["run", "matrix.yaml", "--out", out], false)
+            .failure()
+            .run();
+    }
+    let (base, head) = ("base/gotests/results.json", "head/gotests/results.json");
+    let cell = "linux/amd64/cgo0/unit/m";
+    for r in [base, head] {
+        let c = &common::read_results(&d.join(r)).cells[0];
+        assert_eq!((c.cell.id.as_str(), c.verdict.met), (cell, false), "{c:#?}");
+    }
+
+    // The cell failed in BASE and fails in HEAD; TestNew is the regression.
+    let out = crossprobe(d, &["report", "diff", base, head], false)
+        .failure()
+        .run()
+        .stdout();
+    assert!(
+        out.starts_with(
+            "1 regression: 0 newly failing, 1 newly failing test (1 in a cell already failing), \
+             0 newly flaky, 0 fixed, 0 newly skipped, 0 new, 0 removed, 1 unchanged"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "\nNewly failing tests (1):\n  TestNew in example.com/m on {cell}  pass → fail  \
+             [regression (its cell already failed)]  m_test.go:9: new: broken tonight\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("TestOld in"),
+        "TestOld failed in BASE too: {out}"
+    );
+    let md = crossprobe(d, &["report", "diff", base, head, "--markdown"], false)
+        .failure()
+        .run()
+        .stdout();
+    assert!(md.starts_with("### ❌ crossprobe: 1 regression"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "| `TestNew` | example.com/m | `{cell}` | gotests | pass | regression (its cell already failed) |"
+        )),
+        "{md}"
+    );
+
+    // The other way round nothing newly fails, and the cell is unchanged.
+    crossprobe(d, &["report", "diff", head, base], false)
+        .stdout_contains("0 regressions: 0 newly failing, 0 newly flaky")
+        .run();
+
+    // report.html --diff rings the cell, which did not change standing.
+    let page = d.join("diffed.html");
+    crossprobe(d, &["report", "html", head, "--diff", base, "--out"], false)
+        .arg(&page)
+        .run();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(r#""kind":"newly-failing-tests","title":"Newly failing tests""#),
+        "the cell is not marked"
+    );
+    assert!(
+        html.contains(&format!(r#""label":"TestNew in example.com/m on {cell}""#)),
+        "the test is not in the pane"
+    );
+}

@@ -27,8 +27,21 @@ pub(super) struct DiffPane {
     headline: String,
     regressions: usize,
     warnings: Vec<String>,
-    tests: Vec<String>,
+    tests: Vec<DiffTest>,
     sections: Vec<DiffSection>,
+}
+
+/// A newly failing Go test; `label` is how the page finds its square.
+#[derive(Serialize)]
+struct DiffTest {
+    label: String,
+    id: String,
+    name: String,
+    base: &'static str,
+    regression: bool,
+    as_expected: bool,
+    note: &'static str,
+    why: String,
 }
 
 #[derive(Serialize)]
@@ -69,10 +82,30 @@ pub(super) fn mark_changes(cells: &mut [Square], d: &Diff) {
             }
         }
     }
+    // A cell whose standing did not change, but where a test newly fails
+    // not as expected, is marked for its tests (`report diff`'s regression).
+    for t in d.newly_failing_tests.iter().filter(|t| t.regression) {
+        if let Some(&i) = by_id.get(&(t.matrix.as_str(), t.id.as_str())) {
+            if !marks.iter().any(|(j, _)| *j == i) {
+                let head = cells[i].outcome.as_str().to_string();
+                marks.push((
+                    i,
+                    Changed {
+                        kind: kind(TESTS),
+                        title: TESTS.to_string(),
+                        base: head.clone(),
+                        head,
+                    },
+                ));
+            }
+        }
+    }
     for (i, m) in marks {
         cells[i].change = Some(m);
     }
 }
+
+const TESTS: &str = "Newly failing tests";
 
 fn kind(title: &str) -> String {
     title.to_lowercase().replace(' ', "-")
@@ -85,7 +118,20 @@ pub(super) fn pane(d: &Diff, base: &Results, label: &str) -> DiffPane {
         headline: diff::headline(d),
         regressions: d.regressions(),
         warnings: d.warnings.clone(),
-        tests: d.newly_failing_tests.clone(),
+        tests: d
+            .newly_failing_tests
+            .iter()
+            .map(|t| DiffTest {
+                label: t.label(),
+                id: t.id.clone(),
+                name: t.name.clone(),
+                base: t.base_outcome(),
+                regression: t.regression,
+                as_expected: t.as_expected,
+                note: diff::test_note(t, d),
+                why: t.why.clone(),
+            })
+            .collect(),
         sections: diff::sections(d)
             .into_iter()
             .filter(|(_, c)| !c.is_empty())
