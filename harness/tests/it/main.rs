@@ -13,6 +13,7 @@ mod bad_inputs;
 mod cache;
 mod cgo;
 mod ci;
+mod corpora;
 mod cpu_floor;
 mod dedupe;
 mod docs;
