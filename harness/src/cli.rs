@@ -10,11 +10,10 @@ use crate::errors::Error;
 use crate::escape;
 use crate::expand::DEFAULT_MAX_CELLS;
 use crate::load;
-use crate::model::{exit, CellResult, Outcome, Results, Runner};
-use crate::pipeline::Event;
-use crate::report::{self, progress::Progress};
+use crate::model::{exit, Outcome, Runner};
+use crate::report::{self, progress::Progress, summary::Summary};
 use crate::schedule::History;
-use crate::session::{self, Session};
+use crate::session::{self, Prepared, RunConfig, Session};
 
 mod cache;
 pub mod docs;
@@ -354,7 +353,7 @@ fn default_matrix(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
     })
 }
 
-fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Session> {
+fn prepare(paths: &[PathBuf], m: &MatrixArgs) -> miette::Result<Prepared> {
     let mut matrices = Vec::new();
     for p in paths {
         matrices.push(load::load_file(p, m.templates.as_deref())?);
@@ -365,7 +364,6 @@ fn prepare(paths: &[PathBuf], m: &MatrixArgs, keep: bool) -> miette::Result<Sess
             filter: m.filter.as_deref(),
             max_cells: m.max_cells,
             strict: m.strict,
-            keep,
         },
     )
 }
@@ -397,117 +395,52 @@ fn cmd_run(
     let started_at = report::now_rfc3339();
     let t0 = Instant::now();
     let runner = session::runner_name(runner);
-    let mut s = prepare(paths, m, keep)?;
-    let (cells, shard, cost) = sh.shard.select(std::mem::take(&mut s.cells), &runner)?;
-    if allow_missing {
-        for allowed in s.ctx.allow_missing.values_mut() {
-            *allowed = None;
-        }
-    }
-    s.ctx.retries = sh.retries;
-    s.ctx.cache = !no_cache;
-    s.ctx.sandbox = crate::run::Sandbox::for_run(no_sandbox);
-    for mx in &s.matrices {
-        // The last run's durations order this one; a missing or unreadable
-        // file only means guesses.
+    let mut prepared = prepare(paths, m)?;
+    let (cells, shard, cost) = sh
+        .shard
+        .select(std::mem::take(&mut prepared.cells), &runner)?;
+    let sandbox = crate::run::Sandbox::for_run(no_sandbox);
+    // The last run's durations order this one; a missing or unreadable
+    // file only means guesses.
+    let mut history = History::default();
+    for mx in &prepared.matrices {
         if let Ok(last) = report::read_results(&out.join(&mx.name).join("results.json")) {
-            s.ctx.history.extend(History::from_results(&last.cells));
+            history.extend(History::from_results(&last.cells));
         }
     }
-    for w in &s.warnings {
+    for w in &prepared.warnings {
         eprintln!("warning: {}", escape::Line(w));
     }
     let mut sink = report::sink::Sink::open(
         out,
-        s.matrices.iter().map(|m| m.name.as_str()),
+        prepared.matrices.iter().map(|m| m.name.as_str()),
         resume,
-        s.ctx.cancel.clone(),
     )?;
-    s.ctx.resumed = std::mem::take(&mut sink.resumable)
-        .into_iter()
-        .filter_map(|r| Some((r.key.clone()?, r)))
-        .collect();
-    let host = s.info(&started_at, t0.elapsed(), runner.clone(), &[]).host;
-    sink.begin(&started_at, &host, &cells.iter().collect::<Vec<_>>());
+    let config = RunConfig::builder()
+        .started(started_at, t0)
+        .jobs(jobs)
+        .keep_builds(keep)
+        .result_cache(!no_cache)
+        .retries(sh.retries)
+        .sandbox(sandbox)
+        .allow_any_missing(allow_missing)
+        .resume(resume.then(|| sink.resumable()))
+        .history(history)
+        .runner(runner)
+        .shard(shard, cost)
+        .build();
+    let s = Session::new(prepared, config);
     session::install_interrupts()?;
-
     let mut progress = Progress::new(cells.len());
-    let mut results = s.run(cells, session::jobs(jobs), |ev| match ev {
-        Event::Started(id) => progress.started(&id),
-        Event::Finished(r) => {
-            sink.finished(&r);
-            progress.finished(&r)
-        }
-    });
-    progress.finish();
-    sink.explain_not_started(&mut results);
-    if resume {
-        let kept = results
-            .iter()
-            .filter(|r| {
-                r.key
-                    .as_ref()
-                    .and_then(|k| s.ctx.resumed.get(k))
-                    .is_some_and(|old| old == *r)
-            })
-            .count();
-        eprintln!("resumed {kept} cells from the journal; ran the rest");
-    }
-
-    let elapsed = t0.elapsed();
-    let info = s.info(&started_at, elapsed, runner, &results);
-    let mut write_failed = false;
-    for mx in &s.matrices {
-        let cells: Vec<CellResult> = results
-            .iter()
-            .filter(|r| r.cell.matrix == mx.name)
-            .cloned()
-            .collect();
-        let estimate = Some(crate::expand::shard::settle(&cost, &cells));
-        let res = Results {
-            shard: shard.clone(),
-            estimate,
-            ..info.results(&mx.name, cells)
-        };
-        // The summary first: it reaches the CI log even if the disk is full.
-        print!(
-            "{}",
-            report::summary::render(&res.cells, elapsed.as_secs_f64())
-        );
-        match sink.write(&mx.name, &res) {
-            Ok(dir) => println!(
-                "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
-                escape::Line(&dir.display().to_string())
-            ),
-            Err(e) => {
-                crate::errors::eprint(&miette::Report::new(e));
-                write_failed = true;
-            }
-        }
-    }
-    if let Some(what) = sink.disk_full() {
+    let ran = s.run(cells, &mut [&mut progress, &mut Summary, &mut sink]);
+    if let Some(why) = &ran.nothing_ran {
         eprintln!(
-            "error: the disk filled up during the run ({what}); cells after it were not started"
+            "error: {}\n  help: install what the cells need (crossprobe doctor --fix), \
+             or pass --allow-missing if a run that runs nothing is what you want",
+            escape::Line(why)
         );
     }
-    let code = session::exit_code(
-        &s.ctx.cancel,
-        &results,
-        write_failed || sink.disk_full().is_some(),
-    );
-    // --allow-missing has made every matrix's value None (any tool).
-    let allowed = s.ctx.allow_missing.values().all(Option::is_none);
-    match crate::model::nothing_ran(&results, false) {
-        Some(why) if code == exit::OK && !allowed => {
-            eprintln!(
-                "error: {}\n  help: install what the cells need (crossprobe doctor --fix), \
-                 or pass --allow-missing if a run that runs nothing is what you want",
-                escape::Line(&why)
-            );
-            Ok(exit::NOTHING_RAN)
-        }
-        _ => Ok(code),
-    }
+    Ok(ran.exit_code)
 }
 
 fn cmd_plan(
@@ -516,7 +449,7 @@ fn cmd_plan(
     m: &MatrixArgs,
     sh: &shards::ShardArgs,
 ) -> miette::Result<i32> {
-    let mut prep = prepare(paths, m, false)?;
+    let mut prep = prepare(paths, m)?;
     let (cells, shard, cost) =
         sh.select(std::mem::take(&mut prep.cells), &session::runner_name(None))?;
     prep.cells = cells;

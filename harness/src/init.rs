@@ -229,7 +229,6 @@ fn check(path: &Path, text: &str) -> miette::Result<()> {
         filter: None,
         max_cells: crate::expand::DEFAULT_MAX_CELLS,
         strict: false,
-        keep: false,
     };
     crate::session::prepare(vec![mx], &options).map(drop)
 }

@@ -77,9 +77,6 @@ pub struct Context {
     pub cache: bool,
     /// How long each cell took last time: the schedule's estimates.
     pub history: History,
-    /// crossprobe's word on a cell's C compiler by cell id (the preflight's),
-    /// shown beside Go's should the build fail.
-    pub cc_hints: BTreeMap<String, String>,
     /// Stops the run: a signal, or a reporter that can write no more.
     /// Cells not started then come back `Interrupted`.
     pub cancel: Cancel,
@@ -90,19 +87,22 @@ pub struct Context {
 /// What the pipeline tells its caller, in order per cell.
 pub enum Event {
     Started(String),
+    /// What the result cache may keep of a cell, before its `Finished`.
+    Cacheable(Box<cache::Entry>),
     Finished(Box<CellResult>),
 }
 
 /// Runs `cells` with `jobs` builds and `jobs` runs at once. `on_event`
-/// runs on the calling thread, and so does `keep`, which is handed what
-/// the result cache may keep of a cell before the cell's `Finished`. Cells
-/// not started because of an interrupt come back as `Interrupted`.
+/// runs on the calling thread. `cc_hints` is crossprobe's word on a cell's
+/// C compiler by cell id (the preflight's), shown beside Go's should the
+/// build fail. Cells not started because of an interrupt come back as
+/// `Interrupted`.
 pub fn run_all(
     cells: Vec<Cell>,
     ctx: &Context,
+    cc_hints: &BTreeMap<String, String>,
     jobs: usize,
     mut on_event: impl FnMut(Event),
-    mut keep: impl FnMut(&cache::Entry),
 ) -> Vec<CellResult> {
     let mut done: Vec<Option<CellResult>> = vec![None; cells.len()];
     let store = ctx.cache.then(cache::Store::open);
@@ -113,13 +113,15 @@ pub fn run_all(
         // Planned: rendered in memory and keyed. A cell that cannot be
         // built, or that an earlier run answered, is finished here; the
         // others join the group of their build.
-        let answered = match prepare(cell, ctx, &identity) {
+        let hint = cc_hints.get(&cell.id);
+        let answered = match prepare(cell, ctx, hint, &identity) {
             Err(r) => Some(*r),
             Ok((sources, keys)) => match answered(cell, &keys, ctx, store.as_ref()) {
                 Some(r) => Some(r),
                 None => {
                     let g = *by_key.entry(keys.build.clone()).or_insert_with(|| {
-                        groups.push(Group::new(keys.build.clone(), axis::family(cell), sources));
+                        let family = axis::family(cell);
+                        groups.push(Group::new(keys.build.clone(), family, sources, hint));
                         groups.len() - 1
                     });
                     groups[g].add(i, keys.result);
@@ -185,8 +187,8 @@ pub fn run_all(
             );
         });
         for (i, ev, entry) in rx {
-            if let Some(entry) = &entry {
-                keep(entry);
+            if let Some(entry) = entry {
+                on_event(Event::Cacheable(Box::new(entry)));
             }
             if let Event::Finished(r) = &ev {
                 done[i] = Some((**r).clone());
@@ -261,7 +263,12 @@ type Keyed = (Vec<(String, String)>, Keys);
 
 /// A cell's rendered sources and keys; or its result, when it cannot be
 /// built at all.
-fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box<CellResult>> {
+fn prepare(
+    cell: &Cell,
+    ctx: &Context,
+    cc_hint: Option<&String>,
+    identity: &Identity,
+) -> Result<Keyed, Box<CellResult>> {
     let go = &ctx.gos[&cell.go];
     if let Some(why) = &go.unavailable {
         // Never a silent fallback to another Go: the cell says why it
@@ -283,7 +290,7 @@ fn prepare(cell: &Cell, ctx: &Context, identity: &Identity) -> Result<Keyed, Box
     }
     let sources = probe::sources(cell, probe_of(cell, ctx), go)
         .map_err(|why| Box::new(render_failed(cell, why)))?;
-    let plan = plan(cell, ctx, Path::new(KEY_DIR));
+    let plan = plan(cell, ctx, cc_hint, Path::new(KEY_DIR));
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
         .flatten();
@@ -339,13 +346,13 @@ fn probe_of<'a>(cell: &Cell, ctx: &'a Context) -> &'a Probe {
 }
 
 /// The cell's build, in `dir`.
-fn plan(cell: &Cell, ctx: &Context, dir: &Path) -> probe::Plan {
+fn plan(cell: &Cell, ctx: &Context, cc_hint: Option<&String>, dir: &Path) -> probe::Plan {
     probe::plan(
         cell,
         probe_of(cell, ctx),
         &ctx.gos[&cell.go],
         (ctx.compilers.for_cell(cell), ctx.compilers.would_use(cell)),
-        ctx.cc_hints.get(&cell.id),
+        cc_hint,
         dir,
     )
 }

@@ -33,8 +33,8 @@ fn needs(a: &DoctorArgs) -> miette::Result<Needs> {
     if a.matrices.is_empty() {
         return Ok(Needs::defaults());
     }
-    if let Ok(prep) = super::prepare(&a.matrices, &a.m, false) {
-        return Ok(Needs::from_cells(&prep.cells, &prep.ctx.compilers));
+    if let Ok(prep) = super::prepare(&a.matrices, &a.m) {
+        return Ok(Needs::from_cells(&prep.cells, prep.compilers()));
     }
     let mut needs = Needs {
         from_matrices: true,

@@ -79,6 +79,7 @@ pub(super) fn build_dir(build_key: &str, first: &Cell, keep: bool) -> std::io::R
 pub(super) struct Members<'a> {
     pub(super) build_key: &'a str,
     pub(super) sources: &'a [(String, String)],
+    pub(super) cc_hint: Option<&'a String>,
     pub(super) cells: Vec<&'a Cell>,
     pub(super) dir: &'a Mutex<Option<BuildDir>>,
 }
@@ -129,7 +130,7 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
         commands: vec![],
     });
 
-    let plan = super::plan(first, ctx, &path);
+    let plan = super::plan(first, ctx, group.cc_hint, &path);
     built.output = plan.output.clone();
     built.no_run = plan.no_run.clone();
     let (writable, readable) = super::build_mounts(first, ctx, &path);

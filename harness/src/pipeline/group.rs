@@ -33,6 +33,8 @@ pub(super) struct Group {
     /// See [`crate::schedule`]: builds of one family share their stdlib.
     pub(super) family: String,
     pub(super) sources: Vec<(String, String)>,
+    /// The preflight's word on the C compiler, for beside Go's.
+    pub(super) cc_hint: Option<String>,
     /// Index into the run's cells, and the cell's result key.
     pub(super) cells: Vec<(usize, String)>,
     pub(super) built: OnceLock<Built>,
@@ -46,11 +48,17 @@ pub(super) struct Group {
 pub(super) type Finished = (CellResult, Option<Entry>);
 
 impl Group {
-    pub(super) fn new(build_key: String, family: String, sources: Vec<(String, String)>) -> Group {
+    pub(super) fn new(
+        build_key: String,
+        family: String,
+        sources: Vec<(String, String)>,
+        cc_hint: Option<&String>,
+    ) -> Group {
         Group {
             build_key,
             family,
             sources,
+            cc_hint: cc_hint.cloned(),
             cells: Vec::new(),
             built: OnceLock::new(),
             dir: Mutex::new(None),
@@ -73,6 +81,7 @@ impl Group {
             let members = Members {
                 build_key: &self.build_key,
                 sources: &self.sources,
+                cc_hint: self.cc_hint.as_ref(),
                 cells: self.cells.iter().map(|&(i, _)| &cells[i]).collect(),
                 dir: &self.dir,
             };

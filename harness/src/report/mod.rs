@@ -9,6 +9,7 @@ pub mod journal;
 pub mod junit;
 pub mod lock;
 pub mod merge;
+pub mod observe;
 pub mod progress;
 pub mod sink;
 pub mod summary;

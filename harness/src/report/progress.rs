@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::observe::Observer;
 use crate::escape;
 use crate::model::{CellResult, Standing};
 
@@ -38,12 +39,21 @@ impl Progress {
         }
     }
 
-    pub fn started(&mut self, id: &str) {
+    fn show_running(&self) {
+        if let Some(b) = &self.bar {
+            let running: Vec<_> = self.running.iter().map(|id| escape::line(id)).collect();
+            b.set_message(running.join("  "));
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn started(&mut self, id: &str) {
         self.running.push(id.to_string());
         self.show_running();
     }
 
-    pub fn finished(&mut self, r: &CellResult) {
+    fn finished(&mut self, r: &CellResult) {
         self.running.retain(|x| *x != r.cell.id);
         self.done += 1;
         let standing = r.standing();
@@ -73,15 +83,8 @@ impl Progress {
         }
     }
 
-    fn show_running(&self) {
-        if let Some(b) = &self.bar {
-            let running: Vec<_> = self.running.iter().map(|id| escape::line(id)).collect();
-            b.set_message(running.join("  "));
-        }
-    }
-
-    pub fn finish(self) {
-        if let Some(b) = self.bar {
+    fn all_finished(&mut self, _: &[CellResult]) {
+        if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
     }

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::journal::{self, Journal};
 use super::lock::{self, DirLock};
+use super::observe::{Began, Observer};
 use crate::errors::Error;
-use crate::model::{Cell, CellResult, Host, Outcome, Results};
-use crate::process::interrupt::Cancel;
+use crate::model::{CellResult, Outcome, Results};
 
 struct Dir {
     path: PathBuf,
@@ -24,12 +24,10 @@ struct Dir {
 
 pub struct Sink {
     dirs: BTreeMap<String, Dir>,
-    /// Stopped when the disk fills up: no further cell starts.
-    cancel: Cancel,
     /// What showed the disk to be full, once something did.
     disk_full: Option<String>,
     /// `--resume`: the finished cells of dead runs' journals.
-    pub resumable: Vec<CellResult>,
+    resumable: Vec<CellResult>,
 }
 
 /// What became of a dead run's journal found in a reports directory.
@@ -103,7 +101,6 @@ impl Sink {
         out: &Path,
         names: impl IntoIterator<Item = &'a str>,
         resume: bool,
-        cancel: Cancel,
     ) -> Result<Sink, Error> {
         let mut dirs = BTreeMap::new();
         let mut resumable = Vec::new();
@@ -131,90 +128,29 @@ impl Sink {
         }
         Ok(Sink {
             dirs,
-            cancel,
             disk_full: None,
             resumable,
         })
     }
 
-    /// Writes each journal's header: the cells its matrix sets out to run.
-    pub fn begin(&mut self, started_at: &str, host: &Host, cells: &[&Cell]) {
-        for (name, dir) in &mut self.dirs {
-            let Some(j) = dir.journal.as_mut() else {
-                continue;
-            };
-            let header = journal::Header {
-                pid: std::process::id(),
-                started_at: started_at.to_string(),
-                matrix: name.clone(),
-                host: host.clone(),
-                cells: cells
-                    .iter()
-                    .filter(|c| c.matrix == *name)
-                    .map(|c| (*c).clone())
-                    .collect(),
-            };
-            // A header that cannot be written leaves a journal that still
-            // holds every finished cell; the disk-full path sees the rest.
-            let _ = j.header(&header);
-        }
+    /// `--resume`: the finished cells the dead runs' journals hold, for
+    /// the run to reuse; handed over once.
+    pub fn resumable(&mut self) -> Vec<CellResult> {
+        std::mem::take(&mut self.resumable)
     }
 
-    /// Records a finished cell in its matrix's journal.
-    pub fn finished(&mut self, r: &CellResult) {
-        if let Some(reason) = r.reason.as_deref().filter(|r| crate::disk::says_full(r)) {
-            self.full(format!("cell {}: {reason}", r.cell.id));
-        }
-        let Some(j) = self
-            .dirs
-            .get_mut(&r.cell.matrix)
-            .and_then(|d| d.journal.as_mut())
-        else {
-            return;
-        };
-        if j.error.is_some() {
-            return;
-        }
-        if let Err(e) = j.append(r) {
-            if crate::disk::is_full(&e) {
-                let what = format!("{}: {e}", j.path.display());
-                self.full(what);
-            }
-        }
-    }
-
+    /// Once the disk is full, the session starts no further cell (see
+    /// [`Observer::disk_full`]).
     fn full(&mut self, what: String) {
         if self.disk_full.is_none() {
             self.disk_full = Some(what);
-        }
-        self.cancel.stop();
-    }
-
-    /// Why the run stopped early for lack of space, if it did.
-    pub fn disk_full(&self) -> Option<&str> {
-        self.disk_full.as_deref()
-    }
-
-    /// Cells the pipeline never started because the disk filled up say so,
-    /// instead of claiming an interrupt.
-    pub fn explain_not_started(&self, results: &mut [CellResult]) {
-        if self.disk_full.is_none() {
-            return;
-        }
-        for r in results
-            .iter_mut()
-            .filter(|r| r.outcome == Outcome::Interrupted && r.phases.is_empty())
-        {
-            let why = "not started: the disk filled up during the run".to_string();
-            r.reason = Some(why.clone());
-            r.verdict.message = why;
         }
     }
 
     /// Writes results.json and junit.xml for one matrix, then drops its
     /// journal. On failure the journal stays, and the error says what it
     /// holds.
-    pub fn write(&mut self, name: &str, results: &Results) -> Result<PathBuf, Error> {
+    fn write(&mut self, name: &str, results: &Results) -> Result<PathBuf, Error> {
         let Some(dir) = self.dirs.get_mut(name) else {
             return Err(Error::Usage {
                 message: format!("no reports directory was prepared for {name}"),
@@ -258,5 +194,69 @@ impl Sink {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Observer for Sink {
+    /// Writes each journal's header: the cells its matrix sets out to run.
+    fn began(&mut self, run: &Began) {
+        for (name, dir) in &mut self.dirs {
+            let Some(j) = dir.journal.as_mut() else {
+                continue;
+            };
+            let header = journal::Header {
+                pid: std::process::id(),
+                started_at: run.started_at.to_string(),
+                matrix: name.clone(),
+                host: run.host.clone(),
+                cells: run
+                    .cells
+                    .iter()
+                    .filter(|c| c.matrix == *name)
+                    .cloned()
+                    .collect(),
+            };
+            // A header that cannot be written leaves a journal that still
+            // holds every finished cell; the disk-full path sees the rest.
+            let _ = j.header(&header);
+        }
+    }
+
+    /// Records a finished cell in its matrix's journal.
+    fn finished(&mut self, r: &CellResult) {
+        if let Some(reason) = r.reason.as_deref().filter(|r| crate::disk::says_full(r)) {
+            self.full(format!("cell {}: {reason}", r.cell.id));
+        }
+        let Some(j) = self
+            .dirs
+            .get_mut(&r.cell.matrix)
+            .and_then(|d| d.journal.as_mut())
+        else {
+            return;
+        };
+        if j.error.is_some() {
+            return;
+        }
+        if let Err(e) = j.append(r) {
+            if crate::disk::is_full(&e) {
+                let what = format!("{}: {e}", j.path.display());
+                self.full(what);
+            }
+        }
+    }
+
+    /// Writes the matrix's reports and says where they are.
+    fn matrix(&mut self, results: &Results) -> Result<(), Error> {
+        let dir = self.write(&results.matrices[0], results)?;
+        println!(
+            "reports: {0}/junit.xml, {0}/results.json, {0}/report.html",
+            dir.display()
+        );
+        Ok(())
+    }
+
+    /// Why the run stopped early for lack of space, if it did.
+    fn disk_full(&self) -> Option<&str> {
+        self.disk_full.as_deref()
     }
 }

@@ -8,8 +8,22 @@
 
 use std::fmt::Write;
 
+use super::observe::Observer;
+use crate::errors::Error;
 use crate::escape;
-use crate::model::{CellResult, SkipKind, Standing};
+use crate::model::{CellResult, Results, SkipKind, Standing};
+
+/// Prints each matrix's summary on standard output when the run ends,
+/// before its reports are written: it reaches the CI log even if the disk
+/// is full.
+pub struct Summary;
+
+impl Observer for Summary {
+    fn matrix(&mut self, res: &Results) -> Result<(), Error> {
+        print!("{}", render(&res.cells, res.duration_ms as f64 / 1000.0));
+        Ok(())
+    }
+}
 
 use super::junit;
 

@@ -75,6 +75,8 @@ struct Search<'a> {
     seen: BTreeMap<Version, Option<State>>,
     results: Vec<CellResult>,
     executed: Vec<super::Executed>,
+    /// When the bisection started: every release's run counts from it.
+    started: (&'a str, Instant),
 }
 
 pub fn run(
@@ -117,6 +119,7 @@ pub fn run(
         seen: BTreeMap::new(),
         results: Vec::new(),
         executed: Vec::new(),
+        started: (started_at, t0),
     };
     let finding = match s.first_change(&mut latest, false)? {
         None => None,
@@ -162,7 +165,8 @@ pub fn run(
     let mut bundles = Vec::new();
     for ex in &s.executed {
         let at: Vec<CellResult> = ex
-            .results
+            .ran
+            .cells
             .iter()
             .filter(|r| boundary.contains(&r.cell.go))
             .cloned()
@@ -171,18 +175,15 @@ pub fn run(
     }
     super::print_bundles(&bundles);
     if let Some(last) = s.executed.last() {
-        let dir = write_results(o.out, &s.matrix, &s.results, last, started_at, t0)?;
+        // Every release's cells, assembled by the last release's session.
+        let dir = write_results(o.out, &last.session.assemble(&s.results))?;
         println!(
             "reports: {}/results.json",
             escape::Line(&dir.display().to_string())
         );
     }
-    // Every execution's token hears the same signals.
-    let cancel = s
-        .executed
-        .last()
-        .map(|e| e.session.ctx.cancel.clone())
-        .unwrap_or_default();
+    // Every session's token hears the same signals: the process's.
+    let cancel = crate::process::interrupt::Cancel::default();
     Ok(match session::exit_code(&cancel, &s.results, false) {
         c if c > 1 => c,
         _ if finding.is_some() => crate::model::exit::OK,
@@ -289,16 +290,18 @@ impl Search<'_> {
                 span: miette::SourceSpan::new(0.into(), 0),
             }],
         );
-        let ex = execute(&m, self.o)?;
+        let ex = execute(&m, self.o, self.started, false)?;
         let mut state: State = ex
-            .results
+            .ran
+            .cells
             .iter()
             .map(|r| (r.cell.id.replace(&format!("/go{value}"), ""), Seen::of(r)))
             .collect();
         state.sort_by(|x, y| x.0.cmp(&y.0));
         let known = state.iter().any(|(_, c)| c.outcome != Outcome::Skip);
         let reason = ex
-            .results
+            .ran
+            .cells
             .iter()
             .find_map(|r| r.reason.clone())
             .unwrap_or_default();
@@ -310,7 +313,7 @@ impl Search<'_> {
                 format!("cannot be had, left out ({reason})")
             })
         );
-        self.results.extend(ex.results.iter().cloned());
+        self.results.extend(ex.ran.cells.iter().cloned());
         self.executed.push(ex);
         let s = known.then_some(state);
         self.seen.insert(v, s.clone());

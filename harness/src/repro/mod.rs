@@ -24,10 +24,11 @@ use miette::SourceSpan;
 use crate::errors::Error;
 use crate::escape;
 use crate::load::{Located, Matrix};
-use crate::model::{CellResult, Outcome, Standing};
-use crate::pipeline::Event;
+use crate::model::{CellResult, Outcome, Results, Standing};
+use crate::report::observe::Observer;
 use crate::report::{self, progress::Progress};
-use crate::session::{self, Session};
+use crate::schedule::History;
+use crate::session::{self, RunConfig, Session};
 use crate::toolchain::go::GoToolchain;
 use crate::toolchain::versions::{self, Request};
 
@@ -85,32 +86,25 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     if let Some(reqs) = &reqs {
         matrix.set_values("go", as_axis(reqs));
     }
-    let ex = execute(&matrix, o)?;
-    let all = ex.results.clone();
-    for r in &all {
-        print_verdict(r, &ex.gos);
-    }
-    let bundles = write_bundles(&matrix, &all, &ex, &loaded.yaml, o)?;
+    let ex = execute(&matrix, o, (&started_at, t0), true)?;
+    let all = &ex.ran.cells;
+    let bundles = write_bundles(&matrix, all, &ex, &loaded.yaml, o)?;
     print_bundles(&bundles);
-    let dir = write_results(o.out, &matrix, &all, &ex, &started_at, t0)?;
+    let dir = write_results(o.out, &ex.ran.results)?;
     let met = all.iter().filter(|r| r.standing().ok()).count();
     println!(
         "{met} of {} cells as the snippet expects; reports: {}/results.json",
         all.len(),
         escape::Line(&dir.display().to_string())
     );
-    let code = session::exit_code(&ex.session.ctx.cancel, &all, false);
-    match crate::model::nothing_ran(&all, true) {
-        Some(why) if code == crate::model::exit::OK && matrix.allow_missing.is_some() => {
-            eprintln!(
-                "error: {}\n  help: the snippet is not reproduced here (no runner, a missing \
-                 tool or Go release); --allow-missing accepts that",
-                escape::Line(&why)
-            );
-            Ok(crate::model::exit::NOTHING_RAN)
-        }
-        _ => Ok(code),
+    if let Some(why) = &ex.ran.nothing_ran {
+        eprintln!(
+            "error: {}\n  help: the snippet is not reproduced here (no runner, a missing \
+             tool or Go release); --allow-missing accepts that",
+            escape::Line(why)
+        );
     }
+    Ok(ex.ran.exit_code)
 }
 
 /// `--go` values as a `go:` axis.
@@ -126,49 +120,97 @@ fn as_axis(reqs: &[Request]) -> Vec<Located<String>> {
 
 /// One run of the pipeline over a matrix.
 pub(crate) struct Executed {
-    pub results: Vec<CellResult>,
-    pub gos: BTreeMap<String, GoToolchain>,
-    pub tools: BTreeMap<String, String>,
+    pub ran: session::Ran,
     pub timeout: std::time::Duration,
     pub session: Session,
 }
 
-pub(crate) fn execute(matrix: &Matrix, o: &Options) -> miette::Result<Executed> {
-    // Kept so that each failing cell's sources and logs can go into its
-    // bundle; removed once the bundles are written, unless --keep.
-    let mut s = session::prepare(
+/// Runs the snippet's matrix through the session, watched by a progress
+/// display, and by the verdict printer when `verdicts`. A reproduction runs what it was given, now:
+/// - the result cache is off: a stored answer is no reproduction;
+/// - no retries: the first outcome is the one reported;
+/// - no history: one snippet's cells are too few to order.
+pub(crate) fn execute(
+    matrix: &Matrix,
+    o: &Options,
+    (started_at, t0): (&str, Instant),
+    verdicts: bool,
+) -> miette::Result<Executed> {
+    let mut prepared = session::prepare(
         vec![matrix.clone()],
         &session::Options {
             filter: o.filter,
             max_cells: o.max_cells,
             strict: o.strict,
-            keep: true,
         },
     )?;
-    s.ctx.sandbox = crate::run::Sandbox::for_run(o.no_sandbox);
-    if o.trust {
-        s.ctx.trusted_gocache = Some(crate::host::cache_dir().join("trusted/go-build"));
-    }
+    let config = RunConfig::builder()
+        .started(started_at.to_string(), t0)
+        .jobs(Some(o.jobs))
+        // Kept so that each failing cell's sources and logs can go into its
+        // bundle; removed once the bundles are written, unless --keep.
+        .keep_builds(true)
+        .result_cache(false)
+        .retries(0)
+        .history(History::default())
+        .snippet(true)
+        .sandbox(crate::run::Sandbox::for_run(o.no_sandbox))
+        // A build that may run a stranger's programs never writes the
+        // user's own Go build cache, which they could poison.
+        .trusted_gocache(
+            o.trust
+                .then(|| crate::host::cache_dir().join("trusted/go-build")),
+        )
+        .build();
     // Only now: bad input must leave no reports directory behind.
     report::prepare_root(o.out)?;
     report::prepare_dir(&o.out.join(&matrix.name))?;
-    for w in &s.warnings {
+    for w in &prepared.warnings {
         eprintln!("warning: {}", escape::Line(w));
     }
-    let cells = std::mem::take(&mut s.cells);
+    let cells = std::mem::take(&mut prepared.cells);
+    let s = Session::new(prepared, config);
     let mut progress = Progress::new(cells.len());
-    let results = s.run(cells, o.jobs, |ev| match ev {
-        Event::Started(id) => progress.started(&id),
-        Event::Finished(r) => progress.finished(&r),
-    });
-    progress.finish();
+    let mut printer = Verdicts::of(s.gos());
+    let ran = match verdicts {
+        true => s.run(cells, &mut [&mut progress, &mut printer]),
+        false => s.run(cells, &mut [&mut progress]),
+    };
     Ok(Executed {
-        results,
-        gos: s.ctx.gos.clone(),
-        tools: session::tool_versions(&s.ctx),
+        ran,
         timeout: matrix.timeout,
         session: s,
     })
+}
+
+/// Prints one line per cell when the run ends: its verdict, beside the
+/// Go release the cell's `go` value resolved to.
+struct Verdicts {
+    versions: BTreeMap<String, String>,
+}
+
+impl Verdicts {
+    fn of(gos: &BTreeMap<String, GoToolchain>) -> Verdicts {
+        let versions = gos.iter().map(|(k, g)| (k.clone(), g.version.clone()));
+        Verdicts {
+            versions: versions.collect(),
+        }
+    }
+}
+
+impl Observer for Verdicts {
+    fn matrix(&mut self, res: &Results) -> Result<(), crate::errors::Error> {
+        for r in &res.cells {
+            let version = self.versions.get(&r.cell.go).unwrap_or(&r.cell.go);
+            println!(
+                "{} ({}): {}",
+                escape::Line(&r.cell.id),
+                escape::Line(version),
+                escape::Line(&verdict_line(r))
+            );
+        }
+        Ok(())
+    }
 }
 
 /// One line per cell: reproduced, not reproduced, or a different failure.
@@ -210,19 +252,6 @@ fn outcome_line(r: &CellResult, o: Outcome, why: &str) -> String {
     }
 }
 
-fn print_verdict(r: &CellResult, gos: &BTreeMap<String, GoToolchain>) {
-    let version = gos
-        .get(&r.cell.go)
-        .map(|g| g.version.as_str())
-        .unwrap_or(&r.cell.go);
-    println!(
-        "{} ({}): {}",
-        escape::Line(&r.cell.id),
-        escape::Line(version),
-        escape::Line(&verdict_line(r))
-    );
-}
-
 fn print_bundles(bundles: &[PathBuf]) {
     for b in bundles {
         let b = b.display().to_string();
@@ -245,14 +274,12 @@ pub(crate) fn write_bundles(
 ) -> miette::Result<Vec<PathBuf>> {
     let parent = o.out.join(&matrix.name);
     let mut out = Vec::new();
+    let tools = ex.session.tool_versions();
     for r in which.iter().filter(|r| bundle::wanted(r)) {
-        let go = &ex.gos[&r.cell.go];
-        let probe = ex
+        let go = &ex.session.gos()[&r.cell.go];
+        let sources: Vec<String> = ex
             .session
-            .ctx
-            .probes
-            .get(&format!("{}/{}", r.cell.matrix, r.cell.probe));
-        let sources: Vec<String> = probe
+            .probe(&r.cell)
             .and_then(|p| crate::probe::sources(&r.cell, p, go).ok())
             .into_iter()
             .flatten()
@@ -260,14 +287,14 @@ pub(crate) fn write_bundles(
             .collect();
         let how = bundle::Cell {
             rendered: &sources,
-            sandbox: &ex.session.ctx.sandbox,
+            sandbox: ex.session.config().sandbox(),
         };
         out.push(bundle::write(
-            &parent, r, &how, go, &ex.tools, yaml, ex.timeout,
+            &parent, r, &how, go, &tools, yaml, ex.timeout,
         )?);
     }
     if !o.keep {
-        for r in &ex.results {
+        for r in &ex.ran.cells {
             if let Some(d) = &r.dir {
                 let _ = std::fs::remove_dir_all(d);
             }
@@ -276,19 +303,13 @@ pub(crate) fn write_bundles(
     Ok(out)
 }
 
-pub(crate) fn write_results(
-    out: &Path,
-    matrix: &Matrix,
-    all: &[CellResult],
-    ex: &Executed,
-    started_at: &str,
-    t0: Instant,
-) -> miette::Result<PathBuf> {
-    let dir = out.join(&matrix.name);
-    let info = ex
-        .session
-        .info(started_at, t0.elapsed(), session::runner_name(None), all);
-    let res = info.results(&matrix.name, all.to_vec());
-    report::write_reports(&dir, &res)?;
+/// Writes the results the session assembled; returns the matrix's
+/// reports directory.
+pub(crate) fn write_results(out: &Path, results: &[Results]) -> miette::Result<PathBuf> {
+    let mut dir = out.to_path_buf();
+    for res in results {
+        dir = out.join(&res.matrices[0]);
+        report::write_reports(&dir, res)?;
+    }
     Ok(dir)
 }

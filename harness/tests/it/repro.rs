@@ -629,3 +629,35 @@ fn snippet_errors_are_the_matrix_errors() {
         "{e}"
     );
 }
+
+/// A reproduction runs what it was given, now: with the result cache on
+/// (as `run` has it by default), a second repro of the same snippet still
+/// builds and runs its cell, and repro leaves nothing in the cache for a
+/// later `run` to take as an answer.
+#[test]
+fn a_reproduction_neither_reads_nor_fills_the_result_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hello.yaml"),
+        "goos: linux\ngoarch: amd64\nexpect: {outcome: pass}\nsource: |\n  package main\n\n  func main() {}\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let run = repro(dir.path(), &["hello.yaml"])
+            .result_cache(xdg.path())
+            .run();
+        let cells = run.cells("hello");
+        assert_eq!(cells.len(), 1, "{cells:?}");
+        for (id, c) in &cells {
+            assert!(!c.cached, "{id} came from the result cache");
+            assert!(
+                !c.commands_of(PhaseName::Build).is_empty(),
+                "{id} not built"
+            );
+        }
+    }
+    let results = xdg.path().join("crossprobe/results");
+    let stored = std::fs::read_dir(&results).map_or(0, |d| d.count());
+    assert_eq!(stored, 0, "repro stored results in {}", results.display());
+}

@@ -1,26 +1,20 @@
-//! One run of the engine, whatever front end asked for it (`run`, `repro`,
-//! `repro --bisect`): prepare (resolve the Go versions, expand, read the
-//! host and its tools), run the cells through the preflight and the
-//! pipeline with observers (the result cache's writer, then the front
-//! end's), assemble each matrix's `Results`, and map
-//! them to an exit code. Front ends parse arguments and print; the engine
-//! is here, once.
+//! Before a run: the matrices' Go versions resolved, their module probes
+//! listed and downloaded, their cells expanded with a runner each, and the
+//! host and its tools read, once ([`prepare`]). Bad input stops here,
+//! before anything is built or written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::errors::Error;
 use crate::expand;
+use crate::host::{self, Host, Tools};
 use crate::load::{Located, Matrix};
-use crate::model::Perf;
-use crate::model::{self, exit, Cell, CellResult, Results, Runner, RunnerKind, SCHEMA_VERSION};
-use crate::pipeline::{self, preflight, Context, Event};
-use crate::process::{self, interrupt::Cancel};
-use crate::schedule::History;
+use crate::model::{Cell, Probe, Runner, RunnerKind};
+use crate::run;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
 use crate::toolchain::versions;
-use crate::{cache, host, run};
 
 /// How the matrices become cells.
 #[derive(Clone, Copy)]
@@ -30,141 +24,51 @@ pub struct Options<'a> {
     pub max_cells: usize,
     /// `--strict`: an expectation that matches no cell is an error.
     pub strict: bool,
-    /// `--keep`: every cell builds in a fresh directory that stays.
-    pub keep: bool,
 }
 
-/// Loaded and expanded matrices, ready to run.
-pub struct Session {
+/// Loaded and expanded matrices: their cells, ready to be run by a
+/// [`super::Session`], and what the run shares, read once.
+pub struct Prepared {
     pub matrices: Vec<Matrix>,
     pub cells: Vec<Cell>,
-    pub ctx: Context,
     pub warnings: Vec<String>,
+    pub(super) shared: Shared,
 }
 
-impl Session {
-    /// Runs `cells` (the session's, or a shard of them): the preflight
-    /// first, whose skips `observe` sees finish before anything is built,
-    /// then the pipeline. Cells not started because of an interrupt come
-    /// back as `Interrupted`.
-    pub fn run(
-        &mut self,
-        cells: Vec<Cell>,
-        jobs: usize,
-        mut observe: impl FnMut(Event),
-    ) -> Vec<CellResult> {
-        let (cells, skipped, cc_hints) = preflight::split(cells, &self.ctx);
-        self.ctx.cc_hints = cc_hints;
-        for r in &skipped {
-            observe(Event::Finished(Box::new(r.clone())));
-        }
-        // The result cache's writer, an observer of finished cells: the
-        // pipeline says what may be kept. A cache that cannot be written
-        // costs the next run time, not this run its result.
-        let store = self.ctx.cache.then(cache::Store::open);
-        let keep = |entry: &cache::Entry| {
-            if let Some(store) = &store {
-                let _ = store.put(entry);
-            }
-        };
-        let mut results = pipeline::run_all(cells, &self.ctx, jobs, &mut observe, keep);
-        results.extend(skipped);
-        results
-    }
-
-    /// What every matrix's `Results` of this run share.
-    pub fn info(
-        &self,
-        started_at: &str,
-        elapsed: Duration,
-        runner: String,
-        all: &[CellResult],
-    ) -> RunInfo {
-        let h = &self.ctx.host;
-        RunInfo {
-            started_at: started_at.to_string(),
-            duration_ms: elapsed.as_millis() as u64,
-            host: model::Host {
-                runner,
-                ..h.clone()
-            },
-            tools: tool_versions(&self.ctx),
-            perf: crate::perf::measure(all),
-            interrupted: self.ctx.cancel.stopped(),
-        }
+impl Prepared {
+    /// The C compilers of the cells, resolved once.
+    pub fn compilers(&self) -> &Compilers {
+        &self.shared.compilers
     }
 }
 
-/// The part of a `Results` that is the run's, not a matrix's.
-pub struct RunInfo {
-    pub started_at: String,
-    pub duration_ms: u64,
-    pub host: model::Host,
-    pub tools: BTreeMap<String, String>,
-    pub perf: Perf,
-    /// Whether the run stopped before its end: a signal, or the engine
-    /// gave up (a full disk).
-    pub interrupted: bool,
-}
-
-impl RunInfo {
-    /// One matrix's results.
-    pub fn results(&self, matrix: &str, cells: Vec<CellResult>) -> Results {
-        Results {
-            schema: SCHEMA_VERSION,
-            crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
-            matrices: vec![matrix.to_string()],
-            started_at: self.started_at.clone(),
-            duration_ms: self.duration_ms,
-            host: self.host.clone(),
-            tools: self.tools.clone(),
-            interrupted: self.interrupted,
-            cells,
-            perf: Some(self.perf.clone()),
-            shard: None,
-            merged_from: Vec::new(),
-            estimate: None,
-            env_dropped: crate::process::env::dropped(),
-        }
-    }
-}
-
-/// Catches SIGINT and SIGTERM, so that an interrupted run still writes
-/// what finished.
-pub fn install_interrupts() -> Result<(), Error> {
-    process::interrupt::install().map_err(|e| Error::Usage {
-        message: format!("cannot install signal handlers: {e}"),
-        help: None,
-    })
-}
-
-/// The exit status of a run: the signal that stopped it, else an I/O
-/// failure writing reports, else whether every cell met its expectation.
-pub fn exit_code(cancel: &Cancel, all: &[CellResult], io_failed: bool) -> i32 {
-    match cancel.signal() {
-        Some(libc::SIGTERM) => exit::SIGTERM,
-        Some(_) => exit::SIGINT,
-        None if io_failed => exit::IO,
-        None if all.iter().all(|r| r.standing().ok()) => exit::OK,
-        None => exit::UNMET,
-    }
-}
-
-/// The number of cells to build and run at once: `--jobs`, else the
-/// machine's cores.
-pub fn jobs(flag: Option<usize>) -> usize {
-    flag.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1)
+/// What every cell of a run shares, read once.
+pub(super) struct Shared {
+    pub(super) gos: BTreeMap<String, GoToolchain>,
+    pub(super) host: Host,
+    pub(super) tools: Tools,
+    /// The C compilers of the cells, resolved once.
+    pub(super) compilers: Compilers,
+    /// Probe by `matrix/name`.
+    pub(super) probes: BTreeMap<String, Probe>,
+    /// Per-phase timeout by matrix name.
+    pub(super) timeouts: BTreeMap<String, Duration>,
+    /// Each cell's memory bound by matrix name (`run.memory`; None: none).
+    pub(super) memory: BTreeMap<String, Option<u64>>,
+    /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
+    pub(super) unsandboxed: BTreeSet<String>,
+    /// By matrix, the tools that may be missing (`run.allow_missing`);
+    /// `None` for any tool.
+    pub(super) allow_missing: BTreeMap<String, Option<BTreeSet<String>>>,
 }
 
 /// Resolves the Go versions of loaded matrices, expands them, and reads the
 /// host once: everything [`Session::run`] needs.
-pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session> {
+pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepared> {
     let Options {
         filter,
         max_cells,
         strict,
-        keep,
     } = *o;
     for (i, mx) in matrices.iter().enumerate() {
         if matrices[..i].iter().any(|o| o.name == mx.name) {
@@ -192,7 +96,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut memory = BTreeMap::new();
-    let mut unsandboxed = std::collections::BTreeSet::new();
+    let mut unsandboxed = BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
         let choose = |cell: &Cell, mut ov: Option<RunnerKind>| -> Runner {
@@ -276,10 +180,11 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
         allow_missing.insert(mx.name.clone(), mx.allow_missing.clone());
     }
     let compilers = Compilers::discover(&cells, &host, &tools.cache_dir);
-    Ok(Session {
+    Ok(Prepared {
         matrices,
         cells,
-        ctx: Context {
+        warnings,
+        shared: Shared {
             gos,
             host,
             tools,
@@ -287,28 +192,17 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Session
             probes,
             timeouts,
             memory,
-            trusted_gocache: None,
-            sandbox: crate::run::Sandbox::off(),
             unsandboxed,
             allow_missing,
-            resumed: BTreeMap::new(),
-            keep,
-            retries: 0,
-            cache: false,
-            history: History::default(),
-            cc_hints: BTreeMap::new(),
-            cancel: Cancel::default(),
-            wine_users: run::WineUsers::default(),
         },
-        warnings,
     })
 }
 
 /// Every (goos, goarch) a cell of the matrices may have, and some more:
 /// each goos listed, beside or in an include entry, with each goarch. The
 /// tools of other targets' runners need not be asked for their versions.
-fn targets(matrices: &[Matrix]) -> std::collections::BTreeSet<(String, String)> {
-    let mut out = std::collections::BTreeSet::new();
+fn targets(matrices: &[Matrix]) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
     for mx in matrices {
         let listed = |key: &str| -> Vec<String> {
             let mut v: Vec<String> = mx.values(key).iter().map(|l| l.value.clone()).collect();
@@ -481,33 +375,4 @@ fn version_error(
         Some(help),
     ))
     .into()
-}
-
-pub fn tool_versions(ctx: &Context) -> BTreeMap<String, String> {
-    let mut v = ctx.tools.versions();
-    v.extend(ctx.compilers.versions());
-    for (req, g) in &ctx.gos {
-        let key = if req == "local" {
-            "go".to_string()
-        } else {
-            format!("go@{req}")
-        };
-        v.insert(key, g.version.clone());
-    }
-    v
-}
-
-/// `--runner`, else $CROSSPROBE_RUNNER, else the host's name.
-pub fn runner_name(flag: Option<String>) -> String {
-    flag.or_else(|| std::env::var("CROSSPROBE_RUNNER").ok())
-        .unwrap_or_else(host_name)
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "local".into())
 }
