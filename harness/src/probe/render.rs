@@ -4,25 +4,14 @@
 //! of [`Cell`]) with strict undefined, so a typo in a template is an error,
 //! not an empty string.
 
-use std::path::{Path, PathBuf};
-
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::model::{Cell, Lang, Probe};
 use crate::templates::{self, started};
 
-/// Writes the probe's files for `cell` into `dir`. Returns the files written.
-pub fn render(
-    cell: &Cell,
-    probe: &Probe,
-    dir: &Path,
-    go_minor: &str,
-) -> Result<Vec<PathBuf>, String> {
-    crate::fsutil::write_files(&sources(cell, probe, go_minor)?, dir)
-}
-
 /// The probe's files for `cell`, rendered but not written: what the result
-/// cache hashes, and what [`write`] puts in a build directory.
+/// cache hashes, and what the build writes into its directory
+/// ([`crate::fsutil::write_files`]).
 pub fn sources(
     cell: &Cell,
     probe: &Probe,
