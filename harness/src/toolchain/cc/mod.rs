@@ -290,7 +290,7 @@ fn resolve(
                     let package = if native {
                         "gcc".to_string()
                     } else {
-                        format!("gcc-{first}")
+                        crate::host::install::cross_gcc_package(first)
                     };
                     (c, package)
                 }
@@ -530,6 +530,21 @@ mod tests {
 
     fn cc(goos: &str, goarch: &str, request: &str) -> Result<String, String> {
         resolve(&key(goos, goarch, request), &host(), &debian).map(|c| c.cc.join(" "))
+    }
+
+    /// The hint names Debian's package, whose name has `-` where the
+    /// triple has `_` (gcc-x86-64-linux-gnu).
+    #[test]
+    fn a_missing_cross_gcc_names_debians_package() {
+        let arm64 = Host {
+            goarch: "arm64".into(),
+            ..host()
+        };
+        let err = resolve(&key("linux", "amd64", "gcc"), &arm64, &|_| None).unwrap_err();
+        assert_eq!(
+            err,
+            "no C compiler for linux/amd64: install gcc-x86-64-linux-gnu, or use cc: zig"
+        );
     }
 
     #[test]
