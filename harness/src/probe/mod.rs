@@ -8,6 +8,9 @@
 //!   inside the module (`module:`); `go list` reads the module once per
 //!   run, and what crossprobe adds reaches cmd/go through an overlay.
 //!
+//! Once per run, before expansion, [`prepare`] lists and downloads the
+//! modules and completes go.sums.
+//!
 //! For each kind this module says its sources ([`sources`]), its build
 //! plan ([`plan`]: the commands [`crate::build`] runs), how its binary runs
 //! ([`run_spec`]) and how its output is read: a test binary's events
@@ -19,6 +22,7 @@ mod go;
 pub mod gosum;
 pub mod module;
 mod plan;
+pub mod prepare;
 pub mod render;
 pub mod test2json;
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use crate::errors::Error;
 use crate::expand;
+use crate::probe;
 use crate::host::{self, Host, Tools};
-use crate::load::{Located, Matrix};
+use crate::load::Matrix;
 use crate::model::{Cell, Probe, Runner, RunnerKind};
 use crate::run;
 use crate::toolchain::cc::Compilers;
@@ -91,8 +92,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
         .map(|g| g.goroot.clone());
     let tools = host::discover_targets(local_root.as_deref(), &targets(&matrices));
     let mut cells = Vec::new();
-    let mut warnings = modules(&mut matrices, &gos, strict, max_cells)?;
-    warnings.extend(complete_sums(&mut matrices, &gos));
+    let mut warnings = probe::prepare::modules(&mut matrices, &gos, strict, max_cells)?;
+    warnings.extend(probe::prepare::complete_sums(&mut matrices, &gos));
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut memory = BTreeMap::new();
@@ -219,93 +220,6 @@ fn targets(matrices: &[Matrix]) -> BTreeSet<(String, String)> {
         }
     }
     out
-}
-
-/// What `go list` says of the matrices' module probes, and their modules
-/// downloaded once per module and Go, before anything is scheduled.
-fn modules(
-    matrices: &mut [Matrix],
-    gos: &BTreeMap<String, GoToolchain>,
-    strict: bool,
-    max_cells: usize,
-) -> miette::Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
-        BTreeMap::new();
-    for mx in matrices.iter_mut() {
-        if mx.probes.iter().all(|p| p.module().is_none()) {
-            continue;
-        }
-        let usable: Vec<&GoToolchain> = mx
-            .values("go")
-            .iter()
-            .filter_map(|g| gos.get(&g.value))
-            .filter(|g| g.unavailable.is_none())
-            .collect();
-        if usable.is_empty() {
-            continue;
-        }
-        let targets = expand::listing_targets(mx, max_cells)?;
-        let found = crate::probe::module::resolve(&mx.source, &mut mx.probes, &usable, &targets)?;
-        if strict && !found.is_empty() {
-            return Err(Error::Usage {
-                message: found.join("\n"),
-                help: Some("--strict refuses a test pattern that matches no package with tests: fix the pattern, or add tests".into()),
-            }
-            .into());
-        }
-        warnings.extend(found);
-        let versions: Vec<Located<String>> = mx.values("go").to_vec();
-        for probe in mx.probes.iter_mut() {
-            let Some(m) = probe.module_mut() else {
-                continue;
-            };
-            for g in &versions {
-                let Some(go) = gos.get(&g.value).filter(|go| go.unavailable.is_none()) else {
-                    continue;
-                };
-                let got = downloaded
-                    .entry((m.root.clone(), g.value.clone()))
-                    .or_insert_with(|| {
-                        crate::probe::module::download::download(&m.root, &m.path, go)
-                    });
-                if let Err(why) = got {
-                    m.download_errors.insert(g.value.clone(), why.clone());
-                }
-            }
-        }
-    }
-    for r in downloaded.values() {
-        if let Err(why) = r {
-            eprintln!("crossprobe: {}", crate::escape::Line(why));
-        }
-    }
-    Ok(warnings)
-}
-
-/// Completes the go.sum of each probe that brings its own go.mod, once per
-/// run, with the local Go (else the first one to hand). A failure is a
-/// warning: the build then says what is missing, in Go's words.
-fn complete_sums(matrices: &mut [Matrix], gos: &BTreeMap<String, GoToolchain>) -> Vec<String> {
-    let Some(go) = gos
-        .get("local")
-        .filter(|g| g.unavailable.is_none())
-        .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
-    else {
-        return Vec::new();
-    };
-    let mut warnings = Vec::new();
-    for mx in matrices {
-        for p in &mut mx.probes {
-            if let Err(e) = crate::probe::gosum::complete_sum(p, go) {
-                warnings.push(format!(
-                    "{}: probe {}: cannot complete its go.sum: {e}",
-                    mx.name, p.name
-                ));
-            }
-        }
-    }
-    warnings
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or
