@@ -27,8 +27,10 @@ pub struct DoctorArgs {
 }
 
 /// The targets and cgo cells of the matrices. Without a working Go the
-/// matrices cannot be expanded; their axes still say which targets they
-/// name, and that no Go is the first thing to fix.
+/// session cannot prepare them; their axes still say which targets their
+/// cells build for ([`crate::expand::targets`], each combination once: a
+/// `test:` probe's packages are not counted), and that no Go is the first
+/// thing to fix.
 fn needs(a: &DoctorArgs) -> miette::Result<Needs> {
     if a.matrices.is_empty() {
         return Ok(Needs::defaults());
@@ -42,25 +44,13 @@ fn needs(a: &DoctorArgs) -> miette::Result<Needs> {
     };
     for p in &a.matrices {
         let mx = load::load_file(p, a.m.templates.as_deref())?;
-        let cgo = usize::from(mx.values("cgo").iter().any(|c| c.value == "1"));
-        let mut add = |goos: &str, goarch: &str, cgo: usize| {
-            let n: &mut Need = needs.targets.entry(format!("{goos}/{goarch}")).or_default();
+        for t in crate::expand::targets(&mx, a.m.max_cells)? {
+            let n: &mut Need = needs
+                .targets
+                .entry(format!("{}/{}", t.goos, t.goarch))
+                .or_default();
             n.cells += 1;
-            n.cgo_cells += cgo;
-        };
-        for os in mx.values("goos") {
-            for arch in mx.values("goarch") {
-                add(&os.value, &arch.value, cgo);
-            }
-        }
-        for inc in &mx.include {
-            if let (Some(os), Some(arch)) = (inc.value.get("goos"), inc.value.get("goarch")) {
-                let c = inc
-                    .value
-                    .get("cgo")
-                    .map_or(cgo, |c| usize::from(c.value == "1"));
-                add(&os.value, &arch.value, c);
-            }
+            n.cgo_cells += usize::from(t.cgo);
         }
     }
     Ok(needs)

@@ -199,6 +199,35 @@ pub fn listing_targets(
     Ok(out)
 }
 
+/// A target of a matrix: what a cell builds for, and whether with cgo.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    pub goos: String,
+    pub goarch: String,
+    pub cgo: bool,
+}
+
+/// The target of each of the matrix's combinations, in order (so one per
+/// cell before a probe's packages multiply them): the one definition of
+/// which targets a matrix names. It reads the axes alone, so it needs no
+/// Go: doctor counts cells per target from it when no Go can expand the
+/// matrix, and the session asks the host's tools only about these
+/// targets.
+pub fn targets(m: &Matrix, max_cells: usize) -> miette::Result<Vec<Target>> {
+    let (combos, ..) = combos(m, max_cells)?;
+    Ok(combos
+        .iter()
+        .map(|c| {
+            let cell = to_cell(m, c);
+            Target {
+                cgo: cell.cgo == "1",
+                goos: cell.goos,
+                goarch: cell.goarch,
+            }
+        })
+        .collect())
+}
+
 fn too_many(m: &Matrix, max: usize) -> miette::Report {
     Error::Usage {
         message: format!(
@@ -311,6 +340,33 @@ mod tests {
         assert_ne!(a, b);
         assert!(!a.contains(' ') && !a.contains('/'));
         assert!(!slug("../../x").contains('/'));
+    }
+
+    /// The targets are the cells', excludes and includes applied, with no
+    /// Go at hand.
+    #[test]
+    fn targets_are_the_combinations_targets() {
+        let yaml = "name: t\nprobes: [hello]\ngo: [local]\nmatrix:\n  goos: [linux, windows]\n  goarch: [amd64, arm64]\n  cgo: [0, 1]\n  exclude:\n    - {goos: windows, goarch: arm64}\n  include:\n    - {goos: js, goarch: wasm, cgo: 0}\n";
+        let m = crate::load::load_str("t.yaml", "t", yaml.into(), None).unwrap();
+        let named: Vec<String> = targets(&m, 1000)
+            .unwrap()
+            .iter()
+            .map(|t| format!("{}/{}/cgo{}", t.goos, t.goarch, u8::from(t.cgo)))
+            .collect();
+        let mut sorted = named.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [
+                "js/wasm/cgo0",
+                "linux/amd64/cgo0",
+                "linux/amd64/cgo1",
+                "linux/arm64/cgo0",
+                "linux/arm64/cgo1",
+                "windows/amd64/cgo0",
+                "windows/amd64/cgo1",
+            ]
+        );
     }
 
     #[test]

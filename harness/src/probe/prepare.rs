@@ -55,9 +55,7 @@ pub fn modules(
                 };
                 let got = downloaded
                     .entry((m.root.clone(), g.value.clone()))
-                    .or_insert_with(|| {
-                        super::module::download::download(&m.root, &m.path, go)
-                    });
+                    .or_insert_with(|| super::module::download::download(&m.root, &m.path, go));
                 if let Err(why) = got {
                     m.download_errors.insert(g.value.clone(), why.clone());
                 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use crate::errors::Error;
 use crate::expand;
-use crate::probe;
 use crate::host::{self, Host, Tools};
 use crate::load::Matrix;
 use crate::model::{Cell, Probe, Runner, RunnerKind};
+use crate::probe;
 use crate::run;
 use crate::toolchain::cc::Compilers;
 use crate::toolchain::go::{self as gotool, GoToolchain};
@@ -90,7 +90,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
         .get("local")
         .or_else(|| gos.values().find(|g| g.unavailable.is_none()))
         .map(|g| g.goroot.clone());
-    let tools = host::discover_targets(local_root.as_deref(), &targets(&matrices));
+    let tools = host::discover_targets(local_root.as_deref(), &targets(&matrices, max_cells)?);
     let mut cells = Vec::new();
     let mut warnings = probe::prepare::modules(&mut matrices, &gos, strict, max_cells)?;
     warnings.extend(probe::prepare::complete_sums(&mut matrices, &gos));
@@ -199,27 +199,16 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
     })
 }
 
-/// Every (goos, goarch) a cell of the matrices may have, and some more:
-/// each goos listed, beside or in an include entry, with each goarch. The
-/// tools of other targets' runners need not be asked for their versions.
-fn targets(matrices: &[Matrix]) -> BTreeSet<(String, String)> {
+/// Every (goos, goarch) the matrices' cells build for
+/// ([`expand::targets`]): the tools of other targets' runners need not be
+/// asked for their versions.
+fn targets(matrices: &[Matrix], max_cells: usize) -> miette::Result<BTreeSet<(String, String)>> {
     let mut out = BTreeSet::new();
     for mx in matrices {
-        let listed = |key: &str| -> Vec<String> {
-            let mut v: Vec<String> = mx.values(key).iter().map(|l| l.value.clone()).collect();
-            v.extend(
-                mx.include
-                    .iter()
-                    .filter_map(|i| Some(i.value.get(key)?.value.clone())),
-            );
-            v
-        };
-        let arches = listed("goarch");
-        for os in listed("goos") {
-            out.extend(arches.iter().map(|a| (os.clone(), a.clone())));
-        }
+        let named = expand::targets(mx, max_cells)?;
+        out.extend(named.into_iter().map(|t| (t.goos, t.goarch)));
     }
-    out
+    Ok(out)
 }
 
 /// Every Go version the matrices name, resolved once: `local`, a minor, or

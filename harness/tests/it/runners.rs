@@ -344,7 +344,10 @@ fn windows_amd64_under_wine() {
     let pipe = std::fs::read_link(format!("/proc/self/fd/{}", stdout.as_raw_fd())).unwrap();
     assert!(child.wait().unwrap().success());
     let held = holders(&pipe);
-    assert!(held.is_empty(), "the exe exited, yet {held:?} hold its stdout");
+    assert!(
+        held.is_empty(),
+        "the exe exited, yet {held:?} hold its stdout"
+    );
     let mut out = String::new();
     stdout.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("hello windows/amd64"), "{out}");
