@@ -25,8 +25,7 @@ mod reports;
 mod shards;
 mod workflow;
 
-const EXAMPLES: &str = concat!(
-    "\
+const EXAMPLES: &str = "\
 Examples:
   crossprobe init && crossprobe run                  a matrix for the Go module here, then run it
   crossprobe run matrices/linux-arches.yaml          run a matrix, reports in reports/linux-arches/
@@ -38,15 +37,7 @@ Examples:
                                                      does a reported failure reproduce, on which Go
   crossprobe list-probes
   crossprobe inspect ./mybinary                      what a binary is, and how it was built
-  GOARCH=arm64 go test -exec \"crossprobe exec\" ./...  a module's tests under qemu
-
-Exit codes: 0 every cell met its expectation, 1 one did not, 2 bad input or usage,
-3 the disk filled up or the reports could not be written,
-4 nothing ran: no cell was built and run, none even built (--allow-missing accepts it),
-130/143 interrupted by SIGINT/SIGTERM (reports still written for finished cells).",
-    "\n\nThe book: ",
-    env!("CARGO_PKG_HOMEPAGE")
-);
+  GOARCH=arm64 go test -exec \"crossprobe exec\" ./...  a module's tests under qemu";
 
 const REPRO_HELP: &str = "\
 A snippet is the shorthand below, or a full matrix (one with `probes:` or `matrix:`):
@@ -65,14 +56,25 @@ A snippet is the shorthand below, or a full matrix (one with `probes:` or `matri
 Examples:
   crossprobe repro bug.md                          the first ```yaml block of a bug report
   crossprobe repro snippet.yaml --go 1.21..1.26    the latest patch of each minor
-  crossprobe repro snippet.yaml --go 1.21..1.26 --bisect
+  crossprobe repro snippet.yaml --go 1.21..1.26 --bisect";
 
-Exit codes: 0 every cell as the snippet expects (with --bisect: a change was found),
-1 not, 2 bad input or usage, 4 nothing ran the program (--allow-missing accepts it),
-130/143 interrupted.";
+/// `crossprobe --help` after the commands: the examples, the exit codes
+/// from their one table ([`exit::help`]), the book.
+fn main_help() -> String {
+    format!(
+        "{EXAMPLES}\n\n{}\n\nThe book: {}",
+        exit::help(false),
+        env!("CARGO_PKG_HOMEPAGE")
+    )
+}
+
+/// `crossprobe repro --help` after the options.
+fn repro_help() -> String {
+    format!("{REPRO_HELP}\n\n{}", exit::help(true))
+}
 
 #[derive(Parser)]
-#[command(name = "crossprobe", version, about = "A declarative test-matrix harness for Go and C cross-compilation", after_help = EXAMPLES)]
+#[command(name = "crossprobe", version, about = "A declarative test-matrix harness for Go and C cross-compilation", after_help = main_help())]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -153,7 +155,7 @@ enum Cmd {
     /// Does a reported failure reproduce? Runs a snippet (YAML, `-` for stdin,
     /// or a Markdown bug report's first ```yaml block), prints a verdict per
     /// cell, and writes a repro bundle with replay.sh for each failing cell.
-    #[command(after_help = REPRO_HELP)]
+    #[command(after_help = repro_help())]
     Repro {
         #[arg(value_name = "SNIPPET")]
         snippet: String,
@@ -330,7 +332,7 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(report) => {
             crate::errors::eprint(&report);
-            exit::INPUT
+            Error::exit_code_of(&report)
         }
     }
 }

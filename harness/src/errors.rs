@@ -12,7 +12,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use thiserror::Error;
 
-use crate::escape;
+use crate::{escape, exit};
 
 /// A matrix file, kept whole so that later phases can point into it.
 #[derive(Clone, Debug)]
@@ -245,29 +245,31 @@ impl SourceCode for Excerpt {
     }
 }
 
-/// Errors that stop crossprobe before or outside a run. Each maps to exit
-/// code 2 (input) unless said otherwise.
+/// Errors that stop crossprobe before or outside a run, each with its exit
+/// code ([`Error::exit_code`]).
 #[derive(Debug, Error, Diagnostic)]
 pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(Box<InputError>),
 
-    #[error("cannot read {}: {source}", escape::Line(&path.display().to_string()))]
+    // The OS error is part of the message, once: it is no `source`, which
+    // miette would print again below it.
+    #[error("cannot read {}: {error}", escape::Line(&path.display().to_string()))]
     #[diagnostic(
         code(crossprobe::read),
         help("check that the file exists and is readable")
     )]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
-    #[error("cannot write {}: {source}", escape::Line(&path.display().to_string()))]
+    #[error("cannot write {}: {error}", escape::Line(&path.display().to_string()))]
     #[diagnostic(code(crossprobe::write))]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
         #[help]
         help: Option<String>,
     },
@@ -287,6 +289,32 @@ pub enum Error {
         #[help]
         help: Option<String>,
     },
+}
+
+impl Error {
+    /// The exit status this failure ends crossprobe with ([`crate::exit`]).
+    /// The rule: the code says what failed, never when. A file crossprobe
+    /// must write and cannot is an I/O failure (3), before a run (an
+    /// unwritable `--out`) as after one; anything else here is bad input or
+    /// usage (2), which a person fixes in the command or the matrix.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Write { .. } => exit::IO,
+            Error::Input(_)
+            | Error::Read { .. }
+            | Error::Toolchain { .. }
+            | Error::Usage { .. } => exit::INPUT,
+        }
+    }
+
+    /// The exit status of an error that reached the top as a report: its
+    /// [`Error::exit_code`] when it is an [`Error`], else bad input (an
+    /// [`InputError`] or [`InputErrors`] on its own).
+    pub fn exit_code_of(report: &miette::Report) -> i32 {
+        report
+            .downcast_ref::<Error>()
+            .map_or(exit::INPUT, Error::exit_code)
+    }
 }
 
 impl From<InputError> for Error {

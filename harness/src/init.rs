@@ -209,12 +209,15 @@ pub fn write(root: &Path, go: &GoToolchain, force: bool) -> miette::Result<PathB
     })?;
     let tmp = tempfile::NamedTempFile::new_in(root)
         .and_then(|mut t| std::io::Write::write_all(&mut t, text.as_bytes()).map(|()| t))
-        .map_err(|e| usage(format!("cannot write {}: {e}", path.display()), None))?;
-    tmp.persist(&path).map_err(|e| {
-        usage(
-            format!("cannot write {}: {}", path.display(), e.error),
-            None,
-        )
+        .map_err(|error| Error::Write {
+            path: path.clone(),
+            error,
+            help: None,
+        })?;
+    tmp.persist(&path).map_err(|e| Error::Write {
+        path: path.clone(),
+        error: e.error,
+        help: None,
     })?;
     Ok(path)
 }

@@ -24,6 +24,7 @@ pub mod disk;
 pub mod doctor;
 pub mod errors;
 pub mod escape;
+pub mod exit;
 pub mod expand;
 pub mod fsutil;
 pub mod host;
@@ -51,8 +52,8 @@ pub mod toolchain;
 /// dispatcher, calls them all.
 pub const LAYERS: &[(&str, &[&str])] = &[
     // Plain data and the leaves the phases share: the book's addresses,
-    // the escaping of a stranger's text for the terminal, errors, files,
-    // targets, the model (cell, result, probe), processes,
+    // the escaping of a stranger's text for the terminal, the exit codes,
+    // errors, files, targets, the model (cell, result, probe), processes,
     // the axis table, the host and its tools, the record store,
     // scheduling, the shipped templates, and the Go and C toolchains.
     (
@@ -60,6 +61,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         &[
             "book",
             "escape",
+            "exit",
             "errors",
             "fsutil",
             "disk",

@@ -50,8 +50,9 @@ pub fn man(a: ManArgs) -> miette::Result<i32> {
             let path = dir.join(name);
             crate::fsutil::write_atomic(&path, &page)
                 .map(|()| path)
-                .map_err(|e| Error::Usage {
-                    message: format!("cannot write {}: {e}", dir.display()),
+                .map_err(|error| Error::Write {
+                    path: dir.clone(),
+                    error,
                     help: Some("--dir names a directory that exists".into()),
                 })
         })

@@ -66,7 +66,7 @@ pub fn as_wrapper(argv: &[String]) -> Option<i32> {
     };
     Some(code.unwrap_or_else(|report| {
         crate::errors::eprint(&report);
-        exit::INPUT
+        crate::errors::Error::exit_code_of(&report)
     }))
 }
 

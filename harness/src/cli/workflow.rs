@@ -160,7 +160,7 @@ fn write(out: Option<PathBuf>, text: &str, what: &str) -> miette::Result<i32> {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|source| Error::Write {
                     path: dir.to_path_buf(),
-                    source,
+                    error: source,
                     help: None,
                 })?;
             }

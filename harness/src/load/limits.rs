@@ -53,7 +53,7 @@ pub fn read_stdin() -> Result<String, Error> {
 pub fn open(path: &Path, name: &str) -> Result<(std::fs::File, Option<u64>), Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::Read {
         path: name.into(),
-        source,
+        error: source,
     })?;
     let size = file
         .metadata()
@@ -100,7 +100,7 @@ fn text(name: &str, reader: impl Read, size: Option<u64>, what: &str) -> Result<
         .read_to_end(&mut bytes)
         .map_err(|source| Error::Read {
             path: name.into(),
-            source,
+            error: source,
         })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(size));

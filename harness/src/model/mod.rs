@@ -28,23 +28,6 @@ pub use results::*;
 /// Version of the results.json format. Readers refuse any other.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Exit codes of `crossprobe`, documented in `--help` and the book (docs/src/commands.md).
-pub mod exit {
-    /// Every cell met its expectation.
-    pub const OK: i32 = 0;
-    /// At least one cell did not meet its expectation.
-    pub const UNMET: i32 = 1;
-    /// A usage or input error: nothing was built.
-    pub const INPUT: i32 = 2;
-    /// The reports could not be written, or the disk filled up during the
-    /// run; what finished is in the reports or in their journal.
-    pub const IO: i32 = 3;
-    /// Nothing ran: no cell was built and run (every C compiler missing,
-    /// every runner `none`), and no cell of a build-only target was even
-    /// built. `--allow-missing` (or `run.allow_missing: true`) accepts it.
-    pub const NOTHING_RAN: i32 = 4;
-    /// Interrupted by SIGINT (128 + 2).
-    pub const SIGINT: i32 = 130;
-    /// Interrupted by SIGTERM (128 + 15).
-    pub const SIGTERM: i32 = 143;
-}
+/// Exit codes: the table is [`crate::exit`], below [`crate::errors`], whose
+/// `exit_code` reads it; here too, where results are.
+pub use crate::exit;

@@ -88,7 +88,7 @@ pub fn read(path: &Path) -> Result<Read, Error> {
             .read_until(b'\n', &mut buf)
             .map_err(|source| Error::Read {
                 path: path.to_path_buf(),
-                source,
+                error: source,
             })?;
         if got == 0 {
             break;

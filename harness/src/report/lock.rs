@@ -27,7 +27,7 @@ pub fn lock(dir: &Path) -> Result<DirLock, Error> {
     let path = dir.join(FILE);
     let fail = |source: std::io::Error| Error::Write {
         path: path.clone(),
-        source,
+        error: source,
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
     let Some(mut lock) = Lock::try_exclusive(&path).map_err(fail)? else {

@@ -25,7 +25,7 @@ use crate::model::{Results, SCHEMA_VERSION};
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     fsutil::write_atomic_synced(path, bytes).map_err(|source| Error::Write {
         path: path.to_path_buf(),
-        source,
+        error: source,
         help: Some("check the disk has space and the reports directory is writable".into()),
     })
 }
@@ -42,7 +42,7 @@ pub fn prepare_root(out: &Path) -> Result<(), Error> {
     }
     let fail = |source: std::io::Error| Error::Write {
         path: out.to_path_buf(),
-        source,
+        error: source,
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
     std::fs::create_dir_all(out).map_err(fail)?;
@@ -58,7 +58,7 @@ pub fn prepare_root(out: &Path) -> Result<(), Error> {
 pub fn prepare_dir(dir: &Path) -> Result<(), Error> {
     let fail = |source: std::io::Error| Error::Write {
         path: dir.to_path_buf(),
-        source,
+        error: source,
         help: Some("choose another directory with --out, or fix its permissions".into()),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
@@ -147,7 +147,7 @@ pub(crate) fn read_json_bytes(path: &Path) -> Result<Vec<u8>, Error> {
             Err(source) => {
                 return Err(Error::Read {
                     path: path.to_path_buf(),
-                    source,
+                    error: source,
                 })
             }
         };

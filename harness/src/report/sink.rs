@@ -35,7 +35,7 @@ fn found_journal(path: &Path, resume: bool, resumable: &mut Vec<CellResult>) -> 
     let keep_aside = |header| {
         journal::keep_aside(path, header).map_err(|source| Error::Write {
             path: path.to_path_buf(),
-            source,
+            error: source,
             help: Some("move it away yourself, or run with --resume to keep its cells".into()),
         })
     };
@@ -114,7 +114,7 @@ impl Sink {
             }
             let journal = Journal::create(&path).map_err(|source| Error::Write {
                 path: path.join(journal::FILE),
-                source,
+                error: source,
                 help: Some("check the disk has space and the reports directory is writable".into()),
             })?;
             dirs.insert(
@@ -164,7 +164,11 @@ impl Sink {
                 }
                 Ok(dir.path.clone())
             }
-            Err(Error::Write { path, source, .. }) => {
+            Err(Error::Write {
+                path,
+                error: source,
+                ..
+            }) => {
                 let kept = match &dir.journal {
                     Some(j) if j.cells > 0 => format!(
                         "{} of the {} cells that finished are kept in {}, one JSON object a line (the summary above lists them all); ",
@@ -181,7 +185,7 @@ impl Sink {
                 }
                 Err(Error::Write {
                     path,
-                    source,
+                    error: source,
                     help: Some(format!(
                         "{kept}{}; the reports of an earlier run, if any, are untouched",
                         if full {

@@ -64,7 +64,7 @@ pub fn write(
     let dest = parent.join(&r.cell.slug);
     let fail = |path: &Path, source: std::io::Error| Error::Write {
         path: path.to_path_buf(),
-        source,
+        error: source,
         help: Some("check the disk has space and the reports directory is writable".into()),
     };
     let tmp = tempfile::Builder::new()

@@ -167,6 +167,32 @@ fn the_performance_page_refuses_a_run_it_does_not_quote_and_a_directive_it_does_
     }
 }
 
+/// The exit codes are written once, in `crossprobe::exit::TABLE`: the
+/// book's table (docs/src/commands.md) and both `--help` texts are made
+/// from it.
+#[test]
+fn the_exit_codes_are_the_tables() {
+    let rel = "docs/src/commands.md";
+    let page = std::fs::read_to_string(common::repo().join(rel)).unwrap();
+    let head = "## Exit codes\n\n";
+    let start = page
+        .find(head)
+        .expect("commands.md has an Exit codes section")
+        + head.len();
+    let end = page[start..]
+        .find("\n## ")
+        .map_or(page.len(), |i| start + i + 1);
+    let generated = format!(
+        "{}{}{}",
+        &page[..start],
+        crossprobe::exit::markdown(),
+        &page[end..]
+    );
+    current(rel, &generated);
+    assert!(stdout(&["--help"]).contains(&crossprobe::exit::help(false)));
+    assert!(stdout(&["repro", "--help"]).contains(&crossprobe::exit::help(true)));
+}
+
 #[test]
 fn the_published_schema_is_current() {
     current("docs/src/crossprobe.schema.json", &stdout(&["schema"]));

@@ -114,3 +114,12 @@ fn missing_file_is_a_usage_error() {
         .refuse();
     assert!(e.contains("does-not-exist.yaml"), "{e}");
 }
+
+/// A file that cannot be read is bad input (exit 2), and the OS's words
+/// are printed once: in the message, not again as its cause.
+#[test]
+fn a_matrix_that_cannot_be_read_says_why_once() {
+    let e = common::Test::new().args(["run", "missing.yaml"]).refuse();
+    assert!(e.contains("cannot read missing.yaml"), "{e}");
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+}

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crossprobe::model::{CellResult, Outcome};
+use crossprobe::model::{exit, CellResult, Outcome};
 
 /// A probe that announces it started (a file) and then sleeps.
 fn sleepy(marker: &Path) -> String {
@@ -86,14 +86,18 @@ fn run_into(out: &Path) -> Test {
 
 #[test]
 fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
-    // A file where a directory should be: refused for root too.
+    // A file where a directory should be: refused for root too. Exit 3, as
+    // reports that cannot be written after a run: the code says what
+    // failed, not when (crossprobe::exit). The OS's words once: in the
+    // message, not again as its cause.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "").unwrap();
-    let stderr = run_into(&file.join("reports")).refuse();
+    let stderr = run_into(&file.join("reports")).refuse_with(exit::IO);
     assert!(stderr.contains("cannot write"), "{stderr}");
     assert!(stderr.contains("not-a-dir/reports"), "{stderr}");
     assert!(stderr.contains("--out"), "{stderr}");
+    assert_eq!(stderr.matches("Not a directory").count(), 1, "{stderr}");
 
     // A read-only directory (a read-only mount for root, whom modes do not
     // stop).
@@ -108,7 +112,7 @@ fn an_unwritable_reports_directory_is_an_error_before_anything_is_built() {
         std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
         None
     };
-    let stderr = run_into(ro.path()).refuse();
+    let stderr = run_into(ro.path()).refuse_with(exit::IO);
     assert!(stderr.contains("cannot write"), "{stderr}");
 }
 

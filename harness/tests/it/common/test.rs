@@ -383,6 +383,14 @@ impl Test {
     /// the test to check its words.
     #[track_caller]
     pub fn refuse(self) -> String {
+        self.refuse_with(crossprobe::model::exit::INPUT)
+    }
+
+    /// As [`Test::refuse`], for a refusal that is not bad input and so
+    /// exits `code` (3: a reports directory that cannot be written), with
+    /// nothing built or written all the same.
+    #[track_caller]
+    pub fn refuse_with(self, code: i32) -> String {
         let tmp = tempfile::tempdir().unwrap();
         let own_tmp = self.env.iter().any(|(k, _)| k == "TMPDIR");
         let test = if own_tmp {
@@ -394,7 +402,7 @@ impl Test {
         let reports = out_dir(&test.args).map_or_else(|| cwd.join("reports"), |o| cwd.join(o));
         let reports_before = reports.exists();
         let before = tree(test.path());
-        let r = test.status(crossprobe::model::exit::INPUT).run();
+        let r = test.status(code).run();
         let err = r.stderr();
         assert_eq!(
             reports.exists(),
