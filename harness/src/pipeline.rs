@@ -336,8 +336,17 @@ fn build_mounts(cell: &Cell, ctx: &Context, dir: &Path) -> (Vec<PathBuf>, Vec<Pa
     }
     if let Some(m) = probe_of(cell, ctx).module() {
         readable.push(m.root.clone());
+        readable.extend(m.outside.iter().cloned());
+        readable.extend(user_goenv());
     }
     (writable, readable)
+}
+
+/// The user's GOENV file (`go env -w` settings), when there is one: read by
+/// a module's build and its tests' `go`, never by a snippet's (it may hold
+/// a GOPROXY with credentials).
+fn user_goenv() -> Option<PathBuf> {
+    crate::toolchain::go::go_env_file().filter(|f| f.is_file())
 }
 
 /// The probe a cell runs.

@@ -18,6 +18,7 @@
 
 mod derive;
 pub mod gotest;
+mod hints;
 pub mod vet;
 
 use std::collections::BTreeMap;
@@ -153,7 +154,7 @@ fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::
         }
     }
     if let (Outcome::RunFail, Some(r), Some(run)) = (outcome, &mut reason, obs.run) {
-        if let Some(hint) = emulator_hint(cell, run) {
+        if let Some(hint) = hints::emulator(cell, run).or_else(|| hints::read_only(run)) {
             r.push_str(&format!(" [crossprobe: {hint}]"));
         }
     }
@@ -228,31 +229,6 @@ fn check_cell(cell: &Cell, obs: &Observed, known: &BTreeMap<String, serde_json::
         tests,
         expect: None,
     }
-}
-
-/// Why qemu-user, not the program, may be what failed: what it cannot
-/// host, recognised by what the program printed.
-fn emulator_hint(cell: &Cell, run: &Command) -> Option<String> {
-    let crate::model::Runner::Qemu { binary, .. } = &cell.runner else {
-        return None;
-    };
-    let said = |s: &str| run.stderr.text.contains(s) || run.stdout.text.contains(s);
-    if said("ThreadSanitizer: unsupported VMA range") {
-        return Some(format!(
-            "{binary} cannot host a -race binary: ThreadSanitizer needs an address space \
-             layout that qemu-user does not give; run -race cells natively or in a full-system VM"
-        ));
-    }
-    if said("exec format error") {
-        return Some(format!(
-            "under {binary} the program started a {} executable (a test re-executing itself \
-             through os.Executable, or a binary it built), which the host cannot run: qemu-user \
-             emulates one process, and without a binfmt_misc entry for {binary} its children \
-             are not emulated",
-            cell.goarch
-        ));
-    }
-    None
 }
 
 /// A missing tool is a skip rather than a failure only when someone said

@@ -286,6 +286,7 @@ impl Checker<'_> {
             run: keys.run,
             vet: keys.vet,
             go_test: keys.go_test,
+            outside: Vec::new(),
         }));
         Ok(probe)
     }

@@ -111,6 +111,10 @@ pub struct ModuleProbe {
     pub vet: bool,
     /// `go_test:`, a `test:` probe's go test flags.
     pub go_test: GoTestFlags,
+    /// Filled by `resolve`: what its builds and tests read outside the
+    /// root (local `replace` targets, the workspace's go.work and `use`
+    /// directories), bound read-only by the module profile.
+    pub outside: Vec<PathBuf>,
 }
 
 /// go test's flags of a `test:` probe (`go_test:`), checked by load.

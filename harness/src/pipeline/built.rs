@@ -151,6 +151,12 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
             .trusted_gocache
             .iter()
             .map(|c| ("GOCACHE".to_string(), c.display().to_string()))
+            .chain(
+                super::probe_of(first, ctx)
+                    .module()
+                    .and(super::user_goenv())
+                    .map(|f| ("GOENV".to_string(), f.display().to_string())),
+            )
             .collect(),
     };
     while built.spawn_error.is_none() {

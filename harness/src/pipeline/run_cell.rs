@@ -72,11 +72,13 @@ pub(super) fn run_once(
 
 /// The module profile of a user's own test or package (docs/src/sandbox.md):
 /// the test process sees (besides its target, from [`probe::run_spec`]) the
-/// Go caches and module at fixed paths, so that a test that runs
-/// `go` finds them under the empty $HOME. Returns what it may read: the
-/// module, its cache, and the user's GOCACHE (read-only: a test's `go`
-/// reads every hit and compiles a miss in its private /tmp; nothing it
-/// writes can reach the user's own builds).
+/// Go caches, the GOENV file and the module at fixed paths, so that a test
+/// that runs `go` finds them under the empty $HOME. Returns what it may
+/// read: the module and what it reads outside its root (replace targets,
+/// the workspace), the module cache, GOROOT, the GOENV file, the PATH
+/// directories under $HOME (a tool a test runs) and the user's GOCACHE
+/// (read-only: a test's `go` reads every hit and compiles a miss in its
+/// private /tmp; nothing it writes can reach the user's own builds).
 fn module_profile(
     go: &GoToolchain,
     inv: &mut run::Invocation,
@@ -86,12 +88,20 @@ fn module_profile(
         .insert("GOCACHE".into(), go.gocache.display().to_string());
     inv.env
         .insert("GOMODCACHE".into(), go.gomodcache.display().to_string());
-    vec![
+    let goenv = super::user_goenv();
+    if let Some(f) = &goenv {
+        inv.env.insert("GOENV".into(), f.display().to_string());
+    }
+    let mut readable = vec![
         m.root.clone(),
         go.gomodcache.clone(),
         go.gocache.clone(),
         go.goroot.clone(),
-    ]
+    ];
+    readable.extend(m.outside.iter().cloned());
+    readable.extend(goenv);
+    readable.extend(run::sandbox::path_dirs_under_home());
+    readable
 }
 
 /// The run's tools, with the wasm_exec_node.js of the Go that built the

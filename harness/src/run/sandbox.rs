@@ -34,7 +34,7 @@
 //! build caches (Go's, zig's), and read the module cache and the user's
 //! module, read-only, wherever they are.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use super::runners::Invocation;
@@ -259,6 +259,38 @@ pub fn sandboxed(command: &Command) -> bool {
         .is_some_and(|n| n == "bwrap")
 }
 
+/// What a sandboxed `command` said it could not write because the sandbox
+/// binds it read-only on purpose: each `PATH: read-only file system` of
+/// its output (Go's `open PATH: …`, `mkdir PATH: …`), relative to its
+/// working directory, that lies in a directory bound with `--ro-bind`
+/// (the user's module, what it reads, the caches), never the system's `/`.
+pub fn read_only_writes(command: &Command) -> Vec<PathBuf> {
+    const SAID: &str = ": read-only file system";
+    if !sandboxed(command) {
+        return Vec::new();
+    }
+    let argv = &command.argv[..command.argv.iter().position(|a| a == "--").unwrap_or(0)];
+    let bound: Vec<&Path> = argv
+        .windows(2)
+        .filter(|w| w[0] == "--ro-bind" && w[1] != "/")
+        .map(|w| Path::new(w[1].as_str()))
+        .collect();
+    let cwd = Path::new(command.cwd.as_deref().unwrap_or("/"));
+    let mut found = Vec::new();
+    for text in [&command.stdout.text, &command.stderr.text] {
+        for (i, _) in text.match_indices(SAID) {
+            let Some(word) = text[..i].split_whitespace().next_back() else {
+                continue;
+            };
+            let p = cwd.join(word.trim_matches(|c| c == '"' || c == '\''));
+            if bound.iter().any(|b| p.starts_with(b)) && !found.contains(&p) {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
 /// bwrap exits with its child's status, a signal as 128 + its number
 /// (bubblewrap's `propagate_exit_status`), so a probe killed by SIGILL would
 /// read as "exited 132". Give the signal back its name: the verdict (and an
@@ -413,6 +445,34 @@ fn bind(f: &mut Vec<String>, opt: &str, p: &Path) {
 
 /// The directory to hide, when it can be: not `/`, and not one that holds
 /// the system (a HOME of /usr would hide the programs themselves).
+/// The directories of the caller's PATH that lie under $HOME (`~/go/bin`,
+/// `~/.local/bin`): the module profile shows them, read-only, so that a
+/// test finds a tool it runs as it would under `go test`. Never $HOME
+/// itself.
+pub fn path_dirs_under_home() -> Vec<PathBuf> {
+    let (Some(home), Some(path)) = (home(), std::env::var_os("PATH")) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for d in std::env::split_paths(&path) {
+        // `~/bin/..` would name $HOME's parent: plain names only.
+        let plain = d
+            .components()
+            .skip(1)
+            .all(|c| matches!(c, Component::Normal(_)));
+        if d.is_absolute()
+            && plain
+            && d.starts_with(&home)
+            && d != home
+            && d.is_dir()
+            && !dirs.contains(&d)
+        {
+            dirs.push(d);
+        }
+    }
+    dirs
+}
+
 fn home() -> Option<PathBuf> {
     let home = PathBuf::from(std::env::var_os("HOME")?);
     let system = ["/usr", "/etc", "/bin", "/lib"];

@@ -259,3 +259,147 @@ fn a_snippet_whose_build_would_read_outside_its_directory_is_refused() {
         .refuse();
     insta::assert_snapshot!(e);
 }
+
+const WORKSPACE_TEST: &str = r#"package m
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"example.com/dep"
+)
+
+// The build read the replace target, and the GOENV file's GOFLAGS
+// (-tags=goenv) reached it: Tagged is defined only under that tag.
+func TestTheBuildReadsTheReplaceTargetAndGoenv(t *testing.T) {
+	if dep.X != 42 || !Tagged {
+		t.Errorf("dep.X = %d, Tagged = %v", dep.X, Tagged)
+	}
+}
+
+func TestReadsTheReplaceTargetAndTheWorkspace(t *testing.T) {
+	for _, f := range []string{"../dep/data.txt", "../lib/lib.txt", "../go.work"} {
+		if _, err := os.ReadFile(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestItsGoSeesGoenvAndATestRunsAToolFromPathUnderHome(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOFLAGS").CombinedOutput()
+	if got := strings.TrimSpace(string(out)); err != nil || got != "-tags=goenv" {
+		t.Errorf("go env GOFLAGS = %q, %v", got, err)
+	}
+	out, err = exec.Command("crossprobe-home-tool").CombinedOutput()
+	if got := strings.TrimSpace(string(out)); err != nil || got != "tool ran" {
+		t.Errorf("crossprobe-home-tool: %q, %v", got, err)
+	}
+}
+
+func TestWritesIntoItsPackage(t *testing.T) {
+	if err := os.WriteFile("out.txt", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+"#;
+
+/// A module under $HOME whose go.mod replaces a dependency by `../dep`,
+/// in a workspace (go.work above it, `use ./lib`), built with a `go env -w`
+/// setting (GOFLAGS=-tags=goenv in the GOENV file) and testing with a tool
+/// on a PATH directory under $HOME: the build and the test read each of
+/// them, wherever they lie, and write none (a test writing into its package
+/// fails with the sandbox's hint, and the tree is unchanged).
+#[test]
+fn a_module_sees_its_replace_targets_workspace_goenv_and_home_tools_read_only() {
+    let home = std::env::var_os("HOME").expect("HOME is set");
+    let ws = tempfile::Builder::new()
+        .prefix("crossprobe-ws-")
+        .tempdir_in(&home)
+        .unwrap();
+    let w = ws.path();
+    let files = [
+        ("go.work", "go 1.21\n\nuse (\n\t./m\n\t./lib\n)\n"),
+        ("lib/go.mod", "module example.com/lib\n\ngo 1.21\n"),
+        ("lib/lib.txt", "lib\n"),
+        ("dep/go.mod", "module example.com/dep\n\ngo 1.21\n"),
+        ("dep/dep.go", "package dep\n\nconst X = 42\n"),
+        ("dep/data.txt", "data\n"),
+        (
+            "m/go.mod",
+            "module example.com/m\n\ngo 1.21\n\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ../dep // local\n",
+        ),
+        ("m/m.go", "package m\n"),
+        ("m/tagged.go", "//go:build goenv\n\npackage m\n\nconst Tagged = true\n"),
+        ("m/untagged.go", "//go:build !goenv\n\npackage m\n\nconst Tagged = false\n"),
+        ("m/m_test.go", WORKSPACE_TEST),
+        ("goenv", "GOFLAGS=-tags=goenv\n"),
+        ("bin/crossprobe-home-tool", "#!/bin/sh\necho tool ran\n"),
+    ];
+    for (rel, text) in files {
+        let p = w.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        w.join("bin/crossprobe-home-tool"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let tree = |root: &Path| -> Vec<String> {
+        let mut v: Vec<String> = walk(root).iter().map(|p| p.display().to_string()).collect();
+        v.sort();
+        v
+    };
+    let before = tree(w);
+    let yaml = format!(
+        "name: ws\nprobes:\n  - name: m\n    test: .\n    module: {}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n",
+        w.join("m").display()
+    );
+    let r = Test::new()
+        .matrix(&yaml)
+        .env("GOENV", w.join("goenv").display().to_string())
+        .env_remove("GOFLAGS")
+        .env_remove("GOWORK")
+        .path_with(w.join("bin"))
+        .any_status()
+        .run();
+    let cells = r.cells("ws");
+    let c = cells.values().next().expect("one cell");
+    let failed: Vec<String> = c
+        .tests
+        .iter()
+        .filter(|t| t.outcome != crossprobe::model::TestOutcome::Pass)
+        .map(|t| format!("{} {}: {}", t.name, t.outcome.as_str(), t.output))
+        .collect();
+    assert_eq!(failed.len(), 1, "{}\n{}", failed.join("\n"), r.stderr());
+    assert!(
+        failed[0].starts_with("TestWritesIntoItsPackage fail"),
+        "{failed:?}"
+    );
+    let reason = c.reason.as_deref().unwrap_or("");
+    assert!(
+        reason.contains("read-only file system")
+            && reason.contains(&format!(
+                "[crossprobe: {} is read-only in the sandbox: crossprobe never lets a test write into your module",
+                w.join("m/out.txt").display()
+            )),
+        "{reason}"
+    );
+    assert_eq!(tree(w), before);
+}
+
+/// Every file and directory under `root`.
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod download;
 mod list;
+pub mod local;
 use list::{list, Found, Listing, Recorded};
 pub mod memo;
 
@@ -129,6 +130,13 @@ pub fn resolve(
             })
             .collect();
         m.manifest = manifest;
+        let gowork = std::env::var("GOWORK").ok();
+        m.outside = local::outside(&m.root, gowork.as_deref());
+        for d in listing.outside {
+            if !m.outside.iter().any(|o| d.starts_with(o)) {
+                m.outside.push(d);
+            }
+        }
         if m.packages.is_empty() && matches!(m.kind, Kind::Test(_)) {
             warnings.push(format!(
                 "{}: `test: {}` matches no package with tests",
