@@ -294,7 +294,8 @@ fn prepare(
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
         .flatten();
-    let run = probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx));
+    let run_dir = Path::new(KEY_DIR);
+    let run = probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx), run_dir);
     let keys = cache::keys(
         identity,
         cell,

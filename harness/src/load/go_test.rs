@@ -168,6 +168,7 @@ impl Checker<'_> {
             timeout,
             bench: regex(&g.bench, "bench")?,
             benchtime,
+            cover: g.cover.unwrap_or(false),
         })
     }
 }

@@ -244,6 +244,10 @@ pub struct GoTest {
     /// (`100x`).
     #[schemars(with = "Option<String>")]
     pub benchtime: Option<Spanned<Scalar>>,
+    /// `-cover`: build the test binary with coverage; crossprobe writes
+    /// one profile per target and one merged over every target into the
+    /// reports directory's `coverage/`.
+    pub cover: Option<bool>,
 }
 
 fn default_lang() -> Spanned<String> {

@@ -132,6 +132,9 @@ pub struct GoTestFlags {
     pub timeout: Option<std::time::Duration>,
     pub bench: Option<String>,
     pub benchtime: Option<String>,
+    /// `-cover`: the test binary built with coverage, its counters kept
+    /// per cell and merged per target after the run.
+    pub cover: bool,
 }
 
 impl GoTestFlags {

@@ -32,7 +32,19 @@ pub(super) fn run_once(
                 ran.missing = missing.clone();
             }
             runner => {
-                let spec = probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx));
+                let spec =
+                    probe::run_spec(cell, probe_of(cell, ctx), timeout(cell, ctx), &built.path);
+                // This run's counters only: not an earlier run's of the
+                // same build directory.
+                if let Some(d) = &spec.cover_dir {
+                    let _ = std::fs::remove_dir_all(d);
+                    if let Err(e) = std::fs::create_dir_all(d) {
+                        ran.spawn_error = Some((
+                            Outcome::RunFail,
+                            format!("cannot create {}: {e}", d.display()),
+                        ));
+                    }
+                }
                 match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
                     run::invocation(runner, &built.output, &spec.args, &tools_for(go, ctx))
                 }) {

@@ -107,15 +107,29 @@ pub struct RunSpec {
     /// The import path whose test events its output is, read through
     /// test2json ([`test2json::read`]).
     pub events_of: Option<String>,
+    /// `go_test: {cover: true}`: the directory the test binary writes its
+    /// coverage counters into (`-test.gocoverdir`), made empty before
+    /// each run.
+    pub cover_dir: Option<PathBuf>,
+}
+
+/// Where a `cover: true` cell's counters go, under its run directory (one
+/// per cell: cells of one build share that directory).
+pub fn cover_dir(cell: &Cell, run_dir: &Path) -> PathBuf {
+    run_dir
+        .join("cover")
+        .join(cell.id.replace(['/', '\\', ' ', ':'], "_"))
 }
 
 /// How `cell`'s binary runs: a module probe's `args`, or what a test
 /// binary needs to report each test as an event, bounded by the matrix's
-/// `timeout`.
-pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
+/// `timeout`, run from `run_dir` (its binary's directory).
+pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration, run_dir: &Path) -> RunSpec {
     let Some(m) = probe.module() else {
         return RunSpec::default();
     };
+    let test = matches!(m.kind, ModuleKind::Test(_));
+    let cover = (test && m.go_test.cover).then(|| cover_dir(cell, run_dir));
     let args = match m.kind {
         // As `go test` hands them on: its flags as the binary's -test.*
         // ones, then `args:` as after `-args`.
@@ -124,6 +138,9 @@ pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
                 "-test.v=test2json".into(),
                 format!("-test.timeout={}ms", timeout.as_millis()),
             ];
+            if let Some(d) = &cover {
+                v.push(format!("-test.gocoverdir={}", d.display()));
+            }
             v.extend(m.go_test.binary_flags());
             v.extend(m.args.iter().cloned());
             v
@@ -147,5 +164,6 @@ pub fn run_spec(cell: &Cell, probe: &Probe, timeout: Duration) -> RunSpec {
         cwd: package.map(|p| p.dir.clone()),
         env,
         events_of: package.map(|p| p.import_path.clone()),
+        cover_dir: cover,
     }
 }

@@ -3,6 +3,7 @@
 //! Files are written atomically (temp file, then rename), so an interrupted
 //! run never leaves half a report.
 
+pub mod coverage;
 pub mod diff;
 pub mod html;
 pub mod journal;

@@ -159,6 +159,11 @@ impl Sink {
         };
         match super::write_reports(&dir.path, results) {
             Ok(()) => {
+                // Coverage is the toolchain's merge of what the run left;
+                // a failure of it is said, and costs no result.
+                if let Err(e) = super::coverage::write(&dir.path, results) {
+                    eprintln!("warning: coverage: {}", crate::escape::line(&e));
+                }
                 if let Some(j) = dir.journal.take() {
                     j.remove();
                 }

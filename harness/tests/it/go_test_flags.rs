@@ -385,3 +385,71 @@ expect:
     assert_eq!(darwin.tests.len(), 1, "{darwin:#?}");
     assert!(darwin.tests[0].met && darwin.tests[0].name.contains("bad_darwin.go"));
 }
+
+/// `go_test: {cover: true}`: each cell's test binary is built with -cover
+/// and keeps its counters; after the run the toolchain merges them per
+/// target and over every target, and `by-target.txt` names the blocks only
+/// one target ran: a branch on runtime.GOARCH, and each per-arch file.
+#[test]
+fn coverage_is_kept_per_target_and_merged_with_what_only_one_target_ran() {
+    let mut goarch = vec!["amd64"];
+    if common::require_tool("qemu-aarch64", "the arm64 cell is left out") {
+        goarch.push("arm64");
+    }
+    let r = Test::new()
+        .file("go.mod", "module example.com/cv\n\ngo 1.21\n")
+        .file(
+            "a/a.go",
+            "package a\n\nimport \"runtime\"\n\nfunc Which() string {\n\tif runtime.GOARCH == \"arm64\" {\n\t\treturn \"arm\"\n\t}\n\treturn \"other\"\n}\n",
+        )
+        .file("a/only_amd64.go", "package a\n\nfunc only() int {\n\treturn 64\n}\n")
+        .file("a/only_arm64.go", "package a\n\nfunc only() int {\n\treturn 8\n}\n")
+        .file(
+            "a/a_test.go",
+            "package a\n\nimport \"testing\"\n\nfunc TestWhich(t *testing.T) {\n\tt.Log(Which(), only())\n}\n",
+        )
+        .matrix(&format!(
+            "name: cv\nprobes:\n  - name: unit\n    test: ./a\n    go_test: {{cover: true}}\nmatrix:\n  goos: [linux]\n  goarch: [{}]\n  cgo: [\"0\"]\n",
+            goarch.join(", ")
+        ))
+        .run();
+    let cov = r.reports("cv").join("coverage");
+    let read = |f: &str| {
+        std::fs::read_to_string(cov.join(f)).unwrap_or_else(|e| panic!("{f}: {e}\n{}", r.stderr()))
+    };
+    let amd64 = read("linux-amd64.out");
+    assert!(amd64.starts_with("mode: set\n"), "{amd64}");
+    // The branch arm64 takes, not run on amd64; the rest run.
+    for line in [
+        "example.com/cv/a/a.go:6.31,8.3 1 0",
+        "example.com/cv/a/a.go:9.2,9.16 1 1",
+        "example.com/cv/a/only_amd64.go:3.17,5.2 1 1",
+    ] {
+        assert!(amd64.lines().any(|l| l == line), "no {line} in\n{amd64}");
+    }
+    let cell = &r.cells("cv")["linux/amd64/cgo0/unit/a"];
+    let build = cell.commands_of(PhaseName::Build);
+    assert!(
+        build.iter().any(|c| c.argv.iter().any(|a| a == "-cover")),
+        "{build:#?}"
+    );
+    if goarch.contains(&"arm64") {
+        let merged = read("merged.out");
+        for line in [
+            "example.com/cv/a/a.go:6.31,8.3 1 1",
+            "example.com/cv/a/a.go:9.2,9.16 1 1",
+            "example.com/cv/a/only_amd64.go:3.17,5.2 1 1",
+            "example.com/cv/a/only_arm64.go:3.17,5.2 1 1",
+        ] {
+            assert!(merged.lines().any(|l| l == line), "no {line} in\n{merged}");
+        }
+        assert_eq!(
+            read("by-target.txt"),
+            "# Blocks run on some targets only (of linux/amd64, linux/arm64).\n\
+             example.com/cv/a/a.go:6.31,8.3: linux/arm64 only\n\
+             example.com/cv/a/a.go:9.2,9.16: linux/amd64 only\n\
+             example.com/cv/a/only_amd64.go:3.17,5.2: linux/amd64 only\n\
+             example.com/cv/a/only_arm64.go:3.17,5.2: linux/arm64 only\n"
+        );
+    }
+}

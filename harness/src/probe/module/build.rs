@@ -174,7 +174,12 @@ fn rewrite(step: &mut Step, m: &ModuleProbe, target: &str, overlay: Option<&Path
     let (go, out, flags) = (&argv[0], &argv[3], &argv[4..argv.len() - 1]);
     let mut v = vec![go.clone(), "-C".into(), m.root.display().to_string()];
     match m.kind {
-        Kind::Test(_) => v.extend(["test".into(), "-c".into(), "-json".into()]),
+        Kind::Test(_) => {
+            v.extend(["test".into(), "-c".into(), "-json".into()]);
+            if m.go_test.cover {
+                v.push("-cover".into());
+            }
+        }
         _ => v.push("build".into()),
     }
     v.extend(["-o".into(), out.clone()]);
