@@ -57,6 +57,8 @@ pub struct Context {
     pub timeouts: BTreeMap<String, Duration>,
     /// Each cell's memory bound by matrix name (`run.memory`; None: none).
     pub memory: BTreeMap<String, Option<u64>>,
+    /// `run.pass_env` by matrix name.
+    pub pass_env: BTreeMap<String, Vec<String>>,
     /// The Go build cache of builds that may run programs a stranger chose
     /// (`repro --trust`): never the user's own, which they could poison.
     pub trusted_gocache: Option<std::path::PathBuf>,
@@ -241,6 +243,7 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
 fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
     crate::process::Confine {
         env_allowlist: true,
+        pass_env: ctx.pass_env.get(&cell.matrix).cloned().unwrap_or_default(),
         memory: ctx
             .memory
             .get(&cell.matrix)

@@ -60,6 +60,9 @@ pub struct Matrix {
     /// `run.memory`: bytes each cell may use, its build and its run;
     /// `None` for `none`.
     pub memory: Option<u64>,
+    /// `run.pass_env`: names (a trailing `*` a prefix) of the caller's
+    /// variables the cells inherit beside the allowlist.
+    pub pass_env: Vec<Located<String>>,
     pub runners: Vec<RunnerOverride>,
     /// `run.allow_missing`: the tools doctor can install that may be
     /// missing, their cells then skips, not failures; `None` for any tool.
@@ -326,6 +329,25 @@ impl Checker<'_> {
             })?,
         };
 
+        let mut pass_env = Vec::new();
+        for n in &raw.run.pass_env {
+            let span = span_of(&n.referenced);
+            if let Err(why) = check_pass_env(&n.value) {
+                return Err(self
+                    .err(
+                        span,
+                        format!("invalid pass_env name {:?}: {why}", n.value),
+                        "here",
+                        Some("name a variable (NPM_TOKEN) or a prefix of names (MYAPP_*)".into()),
+                    )
+                    .into());
+            }
+            pass_env.push(Located {
+                value: n.value.clone(),
+                span,
+            });
+        }
+
         let mut runners = Vec::new();
         for (pattern, r) in &raw.run.runners {
             let span = span_of(&r.referenced);
@@ -371,6 +393,7 @@ impl Checker<'_> {
             timeout,
             sandbox: raw.run.sandbox.unwrap_or(true),
             memory,
+            pass_env,
             runners,
             allow_missing: match &raw.run.allow_missing {
                 None | Some(schema::AllowMissing::All(false)) => Some(BTreeSet::new()),
@@ -427,6 +450,21 @@ pub fn parse_outcome(s: &str) -> Option<Outcome> {
         "skip" => Outcome::Skip,
         _ => return None,
     })
+}
+
+/// A `run.pass_env` entry: a variable's name, or a prefix of names ending
+/// in `*`; never `*` alone, which would pass every token the caller holds.
+fn check_pass_env(name: &str) -> Result<(), &'static str> {
+    let stem = name.strip_suffix('*').unwrap_or(name);
+    if stem.is_empty() {
+        return Err("it would pass every variable, tokens included");
+    }
+    let ok = stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !stem.starts_with(|c: char| c.is_ascii_digit());
+    match ok {
+        true => Ok(()),
+        false => Err("a name holds letters, digits and _, and starts with no digit"),
+    }
 }
 
 /// What a cell may use when its matrix does not say (`run.memory`): room

@@ -335,6 +335,13 @@ pub struct RunConfig {
     /// use: `4GiB` (the default), `512MiB`, `2GB`, or `none`.
     #[schemars(with = "Option<Scalar>")]
     pub memory: Option<Spanned<Scalar>>,
+    /// Your environment variables that the builds and probes inherit
+    /// beside the allowlist, by name: `[NPM_TOKEN, MYAPP_*]` (a trailing
+    /// `*` matches a prefix). Recorded by name in results.json; a `repro`
+    /// snippet may not ask for any unless `--trust`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub pass_env: Vec<Spanned<String>>,
     /// Force a runner per target: `{"linux/riscv64": none, "windows/*": wine}`.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]

@@ -88,6 +88,10 @@ pub struct Results {
     /// probe inherited (the sandbox's allowlist), never their values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_dropped: Vec<String>,
+    /// The names of the caller's variables the cells inherited only because
+    /// the matrix's `run.pass_env` named them, never their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_passed: Vec<String>,
 }
 
 /// A shard's expected cost, family by family (`plan --shard --json`), and

@@ -58,21 +58,33 @@ pub fn allowed(name: &str) -> bool {
     NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// The caller's variables a cell inherits.
-pub(super) fn inherited() -> impl Iterator<Item = (OsString, OsString)> {
-    std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(allowed))
+/// Whether `name` is one a matrix's `run.pass_env` passes: a name, or a
+/// prefix ending in `*`.
+pub fn passed(name: &str, pass: &[String]) -> bool {
+    pass.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == p,
+    })
 }
 
-/// The names of the caller's variables no cell inherits, sorted: what
-/// results.json records (never a value).
-pub fn dropped() -> Vec<String> {
-    let mut names: Vec<String> = std::env::vars_os()
+/// The caller's variables a cell inherits: the allowlist's and those
+/// `pass` names.
+pub(super) fn inherited(pass: &[String]) -> impl Iterator<Item = (OsString, OsString)> + '_ {
+    std::env::vars_os()
+        .filter(move |(k, _)| k.to_str().is_some_and(|k| allowed(k) || passed(k, pass)))
+}
+
+/// The names of the caller's variables no cell inherits (`dropped`), and
+/// those inherited only because `pass` names them (`passed`), each sorted:
+/// what results.json records, never a value.
+pub fn names(pass: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut all: Vec<String> = std::env::vars_os()
         .map(|(k, _)| k.to_string_lossy().into_owned())
         .filter(|k| !allowed(k))
         .collect();
-    names.sort();
-    names.dedup();
-    names
+    all.sort();
+    all.dedup();
+    all.into_iter().partition(|k| !passed(k, pass))
 }
 
 #[cfg(test)]
@@ -93,5 +105,16 @@ mod tests {
         for name in ["PATH", "GOCACHE", "GOFLAGS", "CGO_CFLAGS", "LC_ALL", "HOME"] {
             assert!(allowed(name), "{name}");
         }
+    }
+
+    #[test]
+    fn pass_env_names_a_variable_or_a_prefix() {
+        let pass = ["NPM_TOKEN".to_string(), "MYAPP_*".to_string()];
+        assert!(passed("NPM_TOKEN", &pass));
+        assert!(!passed("NPM_TOKENS", &pass));
+        assert!(passed("MYAPP_URL", &pass));
+        assert!(passed("MYAPP_", &pass));
+        assert!(!passed("MYAPPURL", &pass));
+        assert!(!passed("GITHUB_TOKEN", &pass));
     }
 }

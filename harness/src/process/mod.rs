@@ -71,8 +71,11 @@ pub struct Spec {
 /// bounds nothing: for crossprobe's own queries and downloads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Confine {
-    /// Inherit only [`env::allowed`] names of the caller's environment.
+    /// Inherit only [`env::allowed`] names of the caller's environment,
+    /// and those `pass_env` names.
     pub env_allowlist: bool,
+    /// `run.pass_env`: names, or prefixes ending in `*`.
+    pub pass_env: Vec<String>,
     /// Bytes of private writable memory each process of the command may
     /// map (`RLIMIT_DATA`). Not `RLIMIT_AS`: Go, qemu-user and wine reserve
     /// address space they never touch, and an address-space bound kills a
@@ -178,7 +181,7 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     }
     let mut env: BTreeMap<std::ffi::OsString, std::ffi::OsString> = match spec.confine.env_allowlist
     {
-        true => env::inherited().collect(),
+        true => env::inherited(&spec.confine.pass_env).collect(),
         false => std::env::vars_os().collect(),
     };
     for name in &spec.env_remove {

@@ -571,6 +571,7 @@ mod tests {
             merged_from: Vec::new(),
             estimate: None,
             env_dropped: Vec::new(),
+            env_passed: Vec::new(),
         }
     }
 

@@ -171,6 +171,7 @@ pub fn to_results(path: &Path) -> Result<Results, Error> {
         merged_from: Vec::new(),
         estimate: None,
         env_dropped: Vec::new(),
+        env_passed: Vec::new(),
     })
 }
 

@@ -96,6 +96,7 @@ pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
         merged_from: Vec::new(),
         estimate: None,
         env_dropped: Vec::new(),
+        env_passed: Vec::new(),
         interrupted: runs.iter().any(|(_, r)| r.interrupted),
         duration_ms: runs.iter().map(|(_, r)| r.duration_ms).max().unwrap_or(0),
         started_at: runs
@@ -273,6 +274,7 @@ mod tests {
             merged_from: Vec::new(),
             estimate: None,
             env_dropped: Vec::new(),
+            env_passed: Vec::new(),
         }
     }
 

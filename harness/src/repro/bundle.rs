@@ -153,6 +153,7 @@ pub fn write(
         let confine = process::Confine {
             env_allowlist: true,
             memory: Some(crate::load::DEFAULT_MEMORY),
+            pass_env: Vec::new(),
         };
         process::query_confined(&argv, env, None, Duration::from_secs(30), confine)
     };

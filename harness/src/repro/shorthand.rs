@@ -355,9 +355,10 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
             runners: raw.runners,
             allow_missing: raw.allow_missing,
             // A stranger's snippet cannot opt out of the sandbox, nor lift
-            // its memory bound.
+            // its memory bound, nor ask for the caller's variables.
             sandbox: None,
             memory: None,
+            pass_env: Vec::new(),
         },
         expect,
     })

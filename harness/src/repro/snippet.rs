@@ -130,6 +130,7 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         let mut matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
         if !trust {
             runs_no_program(&matrix)?;
+            asks_no_variables(&matrix)?;
         }
         confined(&matrix)?;
         // A stranger's matrix cannot opt out; only --no-sandbox can.
@@ -372,6 +373,25 @@ fn runs_no_program(m: &Matrix) -> miette::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses a snippet whose `run.pass_env` asks for the caller's variables
+/// (a stranger's snippet must not be handed GITHUB_TOKEN); `--trust` lets it.
+fn asks_no_variables(m: &Matrix) -> miette::Result<()> {
+    let Some(n) = m.pass_env.first() else {
+        return Ok(());
+    };
+    let msg = format!(
+        "the snippet asks for your environment variable{} {:?} (run.pass_env)",
+        if n.value.ends_with('*') { "s" } else { "" },
+        n.value
+    );
+    let help = Some(
+        "a snippet's builds and probes inherit only what the toolchains read; if you have \
+         read it and mean to hand it these variables, pass --trust"
+            .to_string(),
+    );
+    Err(Error::from(InputError::new(&m.source, n.span, msg, "here", help)).into())
 }
 
 /// A `cc` value of the known set: the names, or one word that is a gcc or

@@ -78,6 +78,7 @@ impl Session {
             probes: shared.probes,
             timeouts: shared.timeouts,
             memory: shared.memory,
+            pass_env: shared.pass_env,
             trusted_gocache: config.trusted_gocache.clone(),
             sandbox: config.sandbox.clone(),
             unsandboxed: shared.unsandboxed,
@@ -206,6 +207,8 @@ impl Session {
                     .filter(|r| r.cell.matrix == mx.name)
                     .cloned()
                     .collect();
+                let (env_dropped, env_passed) =
+                    crate::process::env::names(&prepare::pass_names(mx));
                 Results {
                     schema: SCHEMA_VERSION,
                     crossprobe_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -225,7 +228,8 @@ impl Session {
                     perf: Some(perf.clone()),
                     shard: c.shard.clone(),
                     merged_from: Vec::new(),
-                    env_dropped: crate::process::env::dropped(),
+                    env_dropped,
+                    env_passed,
                 }
             })
             .collect()

@@ -56,6 +56,8 @@ pub(super) struct Shared {
     pub(super) timeouts: BTreeMap<String, Duration>,
     /// Each cell's memory bound by matrix name (`run.memory`; None: none).
     pub(super) memory: BTreeMap<String, Option<u64>>,
+    /// `run.pass_env` by matrix name.
+    pub(super) pass_env: BTreeMap<String, Vec<String>>,
     /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
     pub(super) unsandboxed: BTreeSet<String>,
     /// By matrix, the tools that may be missing (`run.allow_missing`);
@@ -97,6 +99,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut memory = BTreeMap::new();
+    let mut pass_env = BTreeMap::new();
     let mut unsandboxed = BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
     for mx in &matrices {
@@ -175,6 +178,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
         memory.insert(mx.name.clone(), mx.memory);
+        pass_env.insert(mx.name.clone(), pass_names(mx));
         if !mx.sandbox {
             unsandboxed.insert(mx.name.clone());
         }
@@ -193,6 +197,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
             probes,
             timeouts,
             memory,
+            pass_env,
             unsandboxed,
             allow_missing,
         },
@@ -278,4 +283,9 @@ fn version_error(
         Some(help),
     ))
     .into()
+}
+
+/// A matrix's `run.pass_env`, as the process layer reads it.
+pub(super) fn pass_names(mx: &crate::load::Matrix) -> Vec<String> {
+    mx.pass_env.iter().map(|n| n.value.clone()).collect()
 }

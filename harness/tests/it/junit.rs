@@ -129,6 +129,7 @@ fn results(cells: Vec<CellResult>) -> Results {
         merged_from: Vec::new(),
         estimate: None,
         env_dropped: Vec::new(),
+        env_passed: Vec::new(),
     }
 }
 

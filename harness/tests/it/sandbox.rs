@@ -403,3 +403,66 @@ fn walk(root: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `run.pass_env` hands the named variables (a name, or a prefix with `*`)
+/// to a matrix's builds and probes, and results.json names them; the rest
+/// stay dropped. The build is a compiler command of the user's that prints
+/// what it inherited.
+#[test]
+fn pass_env_hands_the_named_variables_to_builds_and_probes_and_no_others() {
+    let probe = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tfmt.Printf(\"CROSSPROBE-FACTS: {\\\"npm\\\": %q, \\\"url\\\": %q, \\\"gh\\\": %q}\\n\", os.Getenv(\"NPM_TOKEN\"), os.Getenv(\"MYAPP_URL\"), os.Getenv(\"GITHUB_TOKEN\"))\n}\n";
+    let indented: String = probe.lines().map(|l| format!("      {l}\n")).collect();
+    let yaml = format!(
+        "name: pass\nprobes:\n  - name: environ\n    source: |\n{indented}  - name: cc-echo\n    lang: c\n    source: |\n      int main(void) {{ return 0; }}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cc: [\"/usr/bin/env sh -c echo${{IFS}}npm=$NPM_TOKEN,gh=$GITHUB_TOKEN>&2;exit${{IFS}}1\"]\nrun:\n  pass_env: [NPM_TOKEN, MYAPP_*]\n"
+    );
+    let r = Test::new()
+        .matrix(&yaml)
+        .env("NPM_TOKEN", "npm-secret")
+        .env("MYAPP_URL", "https://example.com")
+        .env("GITHUB_TOKEN", "gh-secret")
+        .any_status()
+        .run();
+    let results = r.results("pass");
+    let cells = r.cells("pass");
+    let environ = cells
+        .values()
+        .find(|c| c.cell.probe == "environ")
+        .expect("the environ cell");
+    assert_eq!(environ.outcome, Outcome::Pass, "{:?}", environ.reason);
+    let fact = |k: &str| environ.facts.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+    assert_eq!(
+        (fact("probe.npm"), fact("probe.url"), fact("probe.gh")),
+        ("npm-secret", "https://example.com", "")
+    );
+    let cc = cells
+        .values()
+        .find(|c| c.cell.probe == "cc-echo")
+        .expect("the cc cell");
+    let reason = cc.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("npm=npm-secret,gh="), "{reason}");
+    assert!(!reason.contains("gh-secret"), "{reason}");
+    assert_eq!(results.env_passed, ["MYAPP_URL", "NPM_TOKEN"]);
+    assert!(results.env_dropped.contains(&"GITHUB_TOKEN".to_string()));
+    assert!(!results.env_dropped.iter().any(|n| n == "NPM_TOKEN"));
+}
+
+/// A stranger's snippet may not ask for the caller's variables unless
+/// `--trust`; `*` alone is no name in any matrix.
+#[test]
+fn a_snippets_pass_env_is_refused_unless_trusted_and_a_bare_star_always() {
+    let snippet = "name: ask\nprobes:\n  - name: p\n    source: |\n      package main\n      func main() {}\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  pass_env: [GITHUB_*]\n";
+    let e = Test::new()
+        .file("ask.yaml", snippet)
+        .args(["repro", "ask.yaml", "--out", "r"])
+        .refuse();
+    insta::assert_snapshot!(e);
+    Test::new()
+        .file("ask.yaml", snippet)
+        .args(["repro", "ask.yaml", "--out", "r", "--trust"])
+        .any_status()
+        .run();
+    let e = common::refuse(
+        "name: all\nprobes: [hello]\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  pass_env: [PATH, \"*\"]\n",
+    );
+    insta::assert_snapshot!(e);
+}
