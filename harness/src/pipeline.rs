@@ -240,10 +240,13 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
 
 /// What a cell's build and run commands may take from the caller and the
 /// machine: the environment's allowlist, and the memory bound.
+/// The cell's commands are wrapped in the sandbox exactly when
+/// [`sandboxed`] says so, and recorded as such.
 fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
     crate::process::Confine {
         env_allowlist: true,
         pass_env: ctx.pass_env.get(&cell.matrix).cloned().unwrap_or_default(),
+        sandboxed: sandboxed(cell, ctx),
         memory: ctx
             .memory
             .get(&cell.matrix)

@@ -32,7 +32,9 @@
 //! a change to a shared library a cgo probe links. `--no-cache` is for those.
 
 /// Bumped when an entry's meaning changes; older entries become misses.
-const FORMAT: u32 = 1;
+/// 2: a command records whether it ran in the sandbox (`Command::sandboxed`),
+/// which a format-1 entry's commands never say.
+const FORMAT: u32 = 2;
 
 mod key;
 mod prune;

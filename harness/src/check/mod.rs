@@ -88,7 +88,7 @@ impl Checked {
             .iter()
             .filter(|p| p.name == PhaseName::Run)
             .find_map(|p| p.commands.first())
-            .map(crate::run::sandbox::sandboxed);
+            .map(|c| c.sandboxed);
         let mut cell = cell.clone();
         if let Some(e) = self.expect {
             cell.expect = e;
@@ -344,7 +344,7 @@ fn never_started(
     }
     // bwrap says why it could not set the sandbox up, or exec what it was
     // to run, and exits 1: nothing inside ever ran.
-    let bwrap_failed = runner == "bwrap"
+    let bwrap_failed = run.sandboxed
         && run.exit.code == Some(1)
         && !has_facts
         && run.stderr.text.trim_start().starts_with("bwrap: ");

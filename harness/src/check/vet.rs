@@ -137,6 +137,7 @@ mod tests {
                 ..Default::default()
             },
             stderr: Captured::default(),
+            sandboxed: false,
         }
     }
 

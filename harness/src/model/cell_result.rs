@@ -153,6 +153,11 @@ pub struct Command {
     pub duration_ms: u64,
     pub stdout: Captured,
     pub stderr: Captured,
+    /// The command ran inside the sandbox (bubblewrap; `argv` starts with
+    /// it): recorded by [`crate::process`] as it ran the command, never
+    /// guessed from the argv afterwards.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sandboxed: bool,
 }
 
 /// A pipeline phase for one cell.

@@ -81,6 +81,9 @@ pub struct Confine {
     /// address space they never touch, and an address-space bound kills a
     /// Go program that uses a few MiB.
     pub memory: Option<u64>,
+    /// The argv is wrapped in the sandbox: recorded on the command
+    /// ([`Command::sandboxed`]) as it runs.
+    pub sandboxed: bool,
 }
 
 /// A stream that grows past this many bytes (64 × `cap`, at least 1 MiB)
@@ -131,6 +134,7 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         argv: spec.argv.clone(),
         env: spec.env.clone(),
         cwd: spec.cwd.as_ref().map(|p| p.display().to_string()),
+        sandboxed: spec.confine.sandboxed,
         ..Command::default()
     };
     if interrupt::requested().is_some() {

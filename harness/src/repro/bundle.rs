@@ -154,6 +154,7 @@ pub fn write(
             env_allowlist: true,
             memory: Some(crate::load::DEFAULT_MEMORY),
             pass_env: Vec::new(),
+            sandboxed: how.sandbox.enabled(),
         };
         process::query_confined(&argv, env, None, Duration::from_secs(30), confine)
     };

@@ -250,15 +250,6 @@ pub fn inner(argv: &[String]) -> &[String] {
     }
 }
 
-/// Whether `command` ran inside bwrap: what results.json records per cell.
-pub fn sandboxed(command: &Command) -> bool {
-    command
-        .argv
-        .first()
-        .and_then(|p| Path::new(p).file_name())
-        .is_some_and(|n| n == "bwrap")
-}
-
 /// What a sandboxed `command` said it could not write because the sandbox
 /// binds it read-only on purpose: each `PATH: read-only file system` of
 /// its output (Go's `open PATH: …`, `mkdir PATH: …`), relative to its
@@ -266,7 +257,7 @@ pub fn sandboxed(command: &Command) -> bool {
 /// (the user's module, what it reads, the caches), never the system's `/`.
 pub fn read_only_writes(command: &Command) -> Vec<PathBuf> {
     const SAID: &str = ": read-only file system";
-    if !sandboxed(command) {
+    if !command.sandboxed {
         return Vec::new();
     }
     let argv = &command.argv[..command.argv.iter().position(|a| a == "--").unwrap_or(0)];
@@ -296,7 +287,7 @@ pub fn read_only_writes(command: &Command) -> Vec<PathBuf> {
 /// read as "exited 132". Give the signal back its name: the verdict (and an
 /// expectation's `match: SIGILL`) is about the probe, not the sandbox.
 pub fn restore_signal(command: &mut Command) {
-    if !sandboxed(command) || command.exit.signal.is_some() {
+    if !command.sandboxed || command.exit.signal.is_some() {
         return;
     }
     let exit = &mut command.exit;
@@ -585,14 +576,22 @@ mod tests {
         assert_eq!(dirs, want.map(PathBuf::from));
     }
 
+    /// Only a command recorded as run in the sandbox has bwrap's 128 + N
+    /// read back as a signal: a program of the user's that exits 132 by
+    /// itself, and happens to be called bwrap, keeps its exit code.
     #[test]
-    fn only_commands_run_through_bwrap_count_as_sandboxed() {
-        let c = |argv: &[&str]| Command {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            ..Command::default()
+    fn a_signal_is_given_back_only_to_a_command_recorded_as_sandboxed() {
+        let ran = |sandboxed| {
+            let mut c = Command {
+                argv: vec!["/usr/bin/bwrap".into(), "--".into(), "/b/probe".into()],
+                sandboxed,
+                ..Command::default()
+            };
+            c.exit.code = Some(132);
+            restore_signal(&mut c);
+            (c.exit.code, c.exit.signal)
         };
-        assert!(sandboxed(&c(&["/usr/bin/bwrap", "--", "/b/probe"])));
-        assert!(!sandboxed(&c(&["/b/probe"])));
-        assert!(!sandboxed(&c(&[])));
+        assert_eq!(ran(true), (None, Some(crate::process::signal_name(4))));
+        assert_eq!(ran(false), (Some(132), None));
     }
 }

@@ -88,6 +88,7 @@ fn command(argv: &[&str], stdout: &str, stderr: &str) -> Command {
         duration_ms: 10,
         stdout: captured(stdout),
         stderr: captured(stderr),
+        sandboxed: false,
     }
 }
 

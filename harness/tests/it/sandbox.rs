@@ -86,6 +86,20 @@ fn a_probe_cannot_write_or_read_home_or_reach_the_hosts_loopback_unless_unsandbo
         assert!(stderr.contains(why), "{probe}: {stderr}");
     }
     assert!(!home.join("written").exists());
+    // Every build and run command says so itself, as recorded when it ran.
+    let recorded = |results: &str| -> Vec<bool> {
+        common::read_results(&dir.path().join(results))
+            .cells
+            .iter()
+            .flat_map(|c| {
+                c.commands()
+                    .map(|(_, cmd)| cmd.sandboxed)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let all = recorded("sandboxed/sandbox/results.json");
+    assert!(!all.is_empty() && all.iter().all(|s| *s), "{all:?}");
 
     with_cache(&["run", "@", "--out", "open", "-j2", "--no-sandbox"]).run();
     let got = cells(&dir.path().join("open/sandbox/results.json"));
@@ -94,6 +108,8 @@ fn a_probe_cannot_write_or_read_home_or_reach_the_hosts_loopback_unless_unsandbo
         assert_eq!(*outcome, Outcome::Pass, "{probe}: {stderr}");
         assert_eq!(*sandboxed, Some(false), "{probe}");
     }
+    let all = recorded("open/sandbox/results.json");
+    assert!(!all.is_empty() && all.iter().all(|s| !s), "{all:?}");
     assert_eq!(std::fs::read(home.join("written")).unwrap(), b"x");
 }
 
