@@ -347,12 +347,7 @@ fn default_matrix(given: Vec<PathBuf>) -> Result<Vec<PathBuf>, Error> {
     if here.is_file() {
         return Ok(vec![here]);
     }
-    Err(Error::Usage {
-        message: "no matrix given, and there is no crossprobe.yaml in this directory".into(),
-        help: Some(
-            "`crossprobe init` writes one for the Go module here; or name a matrix file".into(),
-        ),
-    })
+    Err(Error::NoMatrix)
 }
 
 fn prepare(paths: &[PathBuf], m: &MatrixArgs) -> miette::Result<Prepared> {

@@ -274,6 +274,69 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// `run` or `plan` with no matrix, and none where `init` writes one.
+    #[error("no matrix given, and there is no crossprobe.yaml in this directory")]
+    #[diagnostic(
+        code(crossprobe::no_matrix),
+        help("`crossprobe init` writes one for the Go module here; or name a matrix file")
+    )]
+    NoMatrix,
+
+    /// A matrix file with nothing in it but blank lines and comments.
+    #[error("{}: the matrix is empty", escape::Line(.file))]
+    #[diagnostic(
+        code(crossprobe::empty_matrix),
+        help("a matrix needs at least `probes:` and `matrix: {{goos: [...], goarch: [...]}}`; see `crossprobe --help`")
+    )]
+    EmptyMatrix { file: String },
+
+    /// Two matrices of one run share a name, and so a reports directory.
+    #[error("two matrices are named {:?}", escape::line(.name))]
+    #[diagnostic(
+        code(crossprobe::matrix_name),
+        help("their reports would share a directory; give one a different `name:`")
+    )]
+    SameName { name: String },
+
+    /// A matrix that expands past `--max-cells`.
+    #[error("{}: the matrix expands to more than {max} cells (the --max-cells limit)", escape::Line(.file))]
+    #[diagnostic(
+        code(crossprobe::too_many_cells),
+        help("narrow it with exclude or --filter, or raise the limit with `--max-cells N`")
+    )]
+    TooManyCells { file: String, max: usize },
+
+    /// Another crossprobe run holds the reports directory.
+    #[error("{} is in use by another crossprobe run ({})", escape::Line(&dir.display().to_string()), escape::line(.holder))]
+    #[diagnostic(
+        code(crossprobe::locked),
+        help("two runs into one reports directory would mix their reports: wait for the other to finish, or give this one another --out DIR")
+    )]
+    Locked {
+        dir: PathBuf,
+        /// Who holds it, as its lock file says ("pid 123 ..."), or that
+        /// it just started.
+        holder: String,
+    },
+
+    /// A journal (`*.jsonl`) that cannot be read as one.
+    #[error("{}{}{}", escape::Line(&path.display().to_string()), .line.map(|n| format!(":{n}")).unwrap_or_default(), escape::text(.what))]
+    #[diagnostic(code(crossprobe::journal))]
+    Journal {
+        path: PathBuf,
+        /// The line at fault, when one is.
+        line: Option<usize>,
+        /// What is wrong there, from ": " on.
+        what: String,
+        #[help]
+        help: &'static str,
+    },
+
+    /// The signal handlers that keep an interrupted run's reports.
+    #[error("cannot install signal handlers: {error}")]
+    #[diagnostic(code(crossprobe::signals))]
+    Signals { error: std::io::Error },
+
     #[error("{}", escape::text(.message))]
     #[diagnostic(code(crossprobe::toolchain))]
     Toolchain {
@@ -302,6 +365,13 @@ impl Error {
             Error::Write { .. } => exit::IO,
             Error::Input(_)
             | Error::Read { .. }
+            | Error::NoMatrix
+            | Error::EmptyMatrix { .. }
+            | Error::SameName { .. }
+            | Error::TooManyCells { .. }
+            | Error::Locked { .. }
+            | Error::Journal { .. }
+            | Error::Signals { .. }
             | Error::Toolchain { .. }
             | Error::Usage { .. } => exit::INPUT,
         }

@@ -229,14 +229,9 @@ pub fn targets(m: &Matrix, max_cells: usize) -> miette::Result<Vec<Target>> {
 }
 
 fn too_many(m: &Matrix, max: usize) -> miette::Report {
-    Error::Usage {
-        message: format!(
-            "{}: the matrix expands to more than {max} cells (the --max-cells limit)",
-            m.source.name
-        ),
-        help: Some(
-            "narrow it with exclude or --filter, or raise the limit with `--max-cells N`".into(),
-        ),
+    Error::TooManyCells {
+        file: m.source.name.clone(),
+        max,
     }
     .into()
 }

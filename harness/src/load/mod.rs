@@ -129,9 +129,8 @@ pub fn load_str(
     };
     let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
     if source.text.lines().all(blank) {
-        return Err(Error::Usage {
-            message: format!("{file}: the matrix is empty"),
-            help: Some("a matrix needs at least `probes:` and `matrix: {goos: [...], goarch: [...]}`; see `crossprobe --help`".into()),
+        return Err(Error::EmptyMatrix {
+            file: file.to_string(),
         }
         .into());
     }

@@ -64,9 +64,11 @@ pub fn read(path: &Path) -> Result<Read, Error> {
     use std::io::{BufRead, Read as _};
     let name = path.display().to_string();
     let (file, size) = limits::open(path, &name)?;
-    let corrupt = |n: usize, what: String| Error::Usage {
-        message: format!("{name}:{n}{what}"),
-        help: Some("the journal is corrupt; rerun the matrix".into()),
+    let corrupt = |line: usize, what: String| Error::Journal {
+        path: path.to_path_buf(),
+        line: Some(line),
+        what,
+        help: "the journal is corrupt; rerun the matrix",
     };
     if size.is_some_and(|s| s > limits::MAX_RESULTS_BYTES) {
         return Err(corrupt(
@@ -129,11 +131,11 @@ pub fn read(path: &Path) -> Result<Read, Error> {
 pub fn to_results(path: &Path) -> Result<Results, Error> {
     let read = read(path)?;
     let Some(h) = read.header else {
-        return Err(Error::Usage {
-            message: format!("{}: the journal has no header line", path.display()),
-            help: Some(
-                "it was written by an older crossprobe, which did not record the cells it set out to run; rerun the matrix".into(),
-            ),
+        return Err(Error::Journal {
+            path: path.to_path_buf(),
+            line: None,
+            what: ": the journal has no header line".into(),
+            help: "it was written by an older crossprobe, which did not record the cells it set out to run; rerun the matrix",
         });
     };
     let mut finished = read.finished;

@@ -36,19 +36,12 @@ pub fn lock(dir: &Path) -> Result<DirLock, Error> {
             let _ = file.read_to_string(&mut holder);
         }
         let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
-        return Err(Error::Usage {
-            message: format!(
-                "{} is in use by another crossprobe run ({})",
-                dir.display(),
-                if holder.is_empty() {
-                    "which just started"
-                } else {
-                    &holder
-                }
-            ),
-            help: Some(
-                "two runs into one reports directory would mix their reports: wait for the other to finish, or give this one another --out DIR".into(),
-            ),
+        return Err(Error::Locked {
+            dir: dir.to_path_buf(),
+            holder: match holder.is_empty() {
+                true => "which just started".into(),
+                false => holder,
+            },
         });
     };
     // Who holds it, for the message above; best effort.

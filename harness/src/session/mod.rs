@@ -313,10 +313,7 @@ fn explain_not_started(results: &mut [CellResult]) {
 /// Catches SIGINT and SIGTERM, so that an interrupted run still writes
 /// what finished.
 pub fn install_interrupts() -> Result<(), Error> {
-    process::interrupt::install().map_err(|e| Error::Usage {
-        message: format!("cannot install signal handlers: {e}"),
-        help: None,
-    })
+    process::interrupt::install().map_err(|error| Error::Signals { error })
 }
 
 /// The exit status of a run: the signal that stopped it, else an I/O

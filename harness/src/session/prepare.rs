@@ -75,11 +75,8 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
     } = *o;
     for (i, mx) in matrices.iter().enumerate() {
         if matrices[..i].iter().any(|o| o.name == mx.name) {
-            return Err(Error::Usage {
-                message: format!("two matrices are named {:?}", mx.name),
-                help: Some(
-                    "their reports would share a directory; give one a different `name:`".into(),
-                ),
+            return Err(Error::SameName {
+                name: mx.name.clone(),
             }
             .into());
         }
