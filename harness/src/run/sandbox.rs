@@ -18,12 +18,18 @@
 //! Wine shares one wineserver between cells, and the server signals its
 //! clients by the pids they report: a client in another pid namespace would
 //! have it signal whoever holds that pid on the host. So wine runs without a
-//! pid namespace (the user namespace still keeps it out of other processes'
-//! /proc entries). The server and the prefix's services run outside the
-//! sandbox (`runners::warm_up`): the server opens files for its clients, and
-//! a sandboxed one would not see the cells' directories. What that leaves
-//! open: a windows probe may ask the server to act on those processes
-//! (WriteProcessMemory into services.exe), which are not confined.
+//! pid namespace, and its /proc lists the host's processes. The server and
+//! the prefix's services run outside the sandbox (`runners::warm_up`, with
+//! the environment allowlist): the server opens files for its clients, so a
+//! windows probe reads the environment of the user's other processes
+//! (`Z:\proc\PID\environ`: measured, crossprobe's own, the caller's
+//! tokens) and writes a new or existing file under $HOME, /tmp, /dev/shm on
+//! the host (measured; an existing file it cannot read by name, which the
+//! client looks up in its own empty $HOME); it makes their sockets (the
+//! host's loopback is reached); and a probe may ask it to act on those
+//! processes (WriteProcessMemory into services.exe). So a wine run is not confined:
+//! results.json says `sandboxed: false` for its cell (check) until the
+//! wine jail (docs/src/sandbox.md#wine) is built.
 //!
 //! Builds run inside too ([`Sandbox::wrap_build`]): a snippet's C can read
 //! a host file at compile time (`.incbin`, an `#include` through a macro)

@@ -293,7 +293,12 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
         log_name: step.name().to_string(),
         cap: 16 * 1024,
         daemons: matches!(step, WineStep::Init | WineStep::Serve | WineStep::Boot),
-        confine: crate::process::Confine::default(),
+        // The server and the prefix's services outlive the step, and a
+        // windows probe can read their /proc/PID/environ: no tokens there.
+        confine: crate::process::Confine {
+            env_allowlist: true,
+            ..Default::default()
+        },
     };
     let c = crate::process::run(&spec).map_err(|e| format!("cannot run {shown}: {e}"))?;
     if c.exit.timed_out {

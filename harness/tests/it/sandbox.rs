@@ -482,3 +482,30 @@ fn a_snippets_pass_env_is_refused_unless_trusted_and_a_bare_star_always() {
     );
     insta::assert_snapshot!(e);
 }
+
+/// results.json's `sandboxed` is true only where the probe is confined: a
+/// linux cell in bwrap is; a windows cell under wine is not, whose server
+/// works outside the sandbox (docs/src/security.md).
+#[test]
+fn a_wine_cell_says_it_is_not_sandboxed() {
+    let mut goos = vec!["linux"];
+    if common::require_tool("wine64", "the windows cell is left out") {
+        goos.push("windows");
+    }
+    let r = Test::new()
+        .matrix(&format!(
+            "name: conf\nprobes: [hello]\nmatrix:\n  goos: [{}]\n  goarch: [amd64]\n",
+            goos.join(", ")
+        ))
+        .run();
+    let said: BTreeMap<String, Option<bool>> = r
+        .cells("conf")
+        .into_values()
+        .map(|c| (c.cell.goos.clone(), c.sandboxed))
+        .collect();
+    let want: BTreeMap<String, Option<bool>> = goos
+        .iter()
+        .map(|g| (g.to_string(), Some(*g == "linux")))
+        .collect();
+    assert_eq!(said, want);
+}
