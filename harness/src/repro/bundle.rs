@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use crate::check::FACTS_MARKER;
 use crate::errors::Error;
+use crate::escape;
 use crate::model::{CellResult, Command, Outcome, PhaseName, Runner};
 use crate::probe;
 use crate::process;
@@ -231,9 +232,9 @@ fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {
         r.outcome,
         r.reason
             .as_deref()
-            .map(|s| format!(": {s}"))
+            .map(|s| format!(": {}", escape::line(s)))
             .unwrap_or_default(),
-        r.verdict.message,
+        escape::line(&r.verdict.message),
         sources.join(" src/"),
     )
 }
@@ -317,9 +318,11 @@ fn replay_script(
          # crossprobe saw: {}{}\n# Run it from anywhere: sh replay.sh. GO=/path/to/go overrides the Go.\nset -u\n",
         cell.id,
         r.outcome,
+        // The reason quotes the program's output: escaped, it can neither
+        // end the comment nor drive the terminal of whoever reads the file.
         r.reason
             .as_deref()
-            .map(|s| format!(" — {}", s.replace('\n', " ")))
+            .map(|s| format!(" — {}", escape::line(s)))
             .unwrap_or_default()
     );
     let _ = writeln!(s, "expected={}", r.outcome);

@@ -253,16 +253,13 @@ fn confined(m: &Matrix) -> miette::Result<()> {
             return Err(Error::from(e).into());
         }
     }
-    let directive = ["#include", "#cgo", "//go:embed"];
-    let lines = m
-        .probes
-        .iter()
-        .filter(|p| !p.shipped())
-        .flat_map(|p| p.files.iter())
+    // A go.mod's `replace X => DIR`: `go mod tidy`, which completes the
+    // go.sum outside the sandbox, would read DIR's go.mod and sources.
+    let replaced = own_files(m)
+        .filter(|(name, _)| name.as_str() == "go.mod")
         .flat_map(|(_, text)| text.lines())
-        .map(str::trim_start)
-        .filter(|l| directive.iter().any(|d| l.starts_with(d)));
-    for line in lines {
+        .filter_map(|l| l.split_once("=>").map(|(_, dir)| dir));
+    for line in directives(m).chain(replaced) {
         if let Some(path) = outside_path(line) {
             let at = m.source.text.find(path).unwrap_or(0);
             let span = SourceSpan::new(at.into(), path.len());
@@ -334,8 +331,13 @@ fn runs_no_program(m: &Matrix) -> miette::Result<()> {
         }
     }
     for (name, values) in &m.env {
+        // CGO_CFLAGS_ALLOW and its kin lift go's own check of `#cgo` flags
+        // (cmd/go/internal/work/security.go), which refuses -wrapper, -B,
+        // -fplugin: with it, a `#cgo` line runs what it names.
+        let lifts_gos_check = name.starts_with("CGO_") && name.ends_with("_ALLOW");
         let steers = PROGRAM_VARS.contains(&name.as_str())
-            || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p));
+            || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p))
+            || lifts_gos_check;
         if let (true, Some(v)) = (steers, values.first()) {
             return refuse(v.span, format!("sets {name}"));
         }
@@ -355,15 +357,7 @@ fn runs_no_program(m: &Matrix) -> miette::Result<()> {
             return refuse(v.span, format!("passes {flag}"));
         }
     }
-    let cgo_lines = m
-        .probes
-        .iter()
-        .filter(|p| !p.shipped())
-        .flat_map(|p| p.files.iter())
-        .flat_map(|(_, text)| text.lines())
-        .map(str::trim_start)
-        .filter(|l| l.starts_with("#cgo"));
-    for line in cgo_lines {
+    for line in directives(m).filter(|l| l.starts_with("#cgo")) {
         if let Some(flag) = program_flag(line) {
             let at = m.source.text.find(line).unwrap_or(0);
             return refuse(
@@ -392,6 +386,37 @@ fn asks_no_variables(m: &Matrix) -> miette::Result<()> {
             .to_string(),
     );
     Err(Error::from(InputError::new(&m.source, n.span, msg, "here", help)).into())
+}
+
+/// The files of the snippet's own probes, as (name, text).
+fn own_files(m: &Matrix) -> impl Iterator<Item = &(String, String)> {
+    m.probes
+        .iter()
+        .filter(|p| !p.shipped())
+        .flat_map(|p| p.files.iter())
+}
+
+/// The lines of the snippet's files that the preprocessor, cgo or go:embed
+/// read, from their directive on: `#include`, `#cgo` and `//go:embed`, also
+/// where they sit in a cgo preamble's comment (`// #cgo LDFLAGS: ...`,
+/// ` * #include ...`) or with blanks after the `#` (`#  include`).
+fn directives(m: &Matrix) -> impl Iterator<Item = &str> {
+    own_files(m)
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(directive)
+}
+
+fn directive(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    if line.starts_with("//go:embed") {
+        return Some(line);
+    }
+    let code = line.trim_start_matches(|c: char| c == '/' || c == '*' || c.is_whitespace());
+    let word = code.strip_prefix('#')?.trim_start();
+    ["include", "import", "embed", "cgo"]
+        .iter()
+        .any(|d| word.starts_with(d))
+        .then_some(code)
 }
 
 /// A `cc` value of the known set: the names, or one word that is a gcc or
@@ -456,6 +481,19 @@ mod tests {
         assert!(!known_compiler("zig cc -target x86_64-linux-musl"));
         assert!(!known_compiler("/usr/bin/gcc"));
         assert!(!known_compiler("nosuch-linux-gnu-gcc"));
+    }
+
+    #[test]
+    fn directives_in_a_cgo_preamble_comment_are_directives() {
+        assert_eq!(
+            directive("// #cgo CFLAGS: -wrapper x"),
+            Some("#cgo CFLAGS: -wrapper x")
+        );
+        assert_eq!(directive(" * #include \"/x\""), Some("#include \"/x\""));
+        assert_eq!(directive("#  include <a.h>"), Some("#  include <a.h>"));
+        assert_eq!(directive("//go:embed a.txt"), Some("//go:embed a.txt"));
+        assert_eq!(directive("// #define X 1"), None);
+        assert_eq!(directive("// cgo is off"), None);
     }
 
     #[test]

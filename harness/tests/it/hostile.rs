@@ -320,6 +320,90 @@ fn a_host_file_read_at_compile_time_reaches_no_report() {
     assert_eq!(leaked, Vec::<String>::new());
 }
 
+/// Go's own check of `#cgo` flags (which refuses `-wrapper`) is lifted by
+/// `CGO_CFLAGS_ALLOW`, and a `#cgo` line in a cgo preamble's `//` comment
+/// is still a `#cgo` line: together they had gcc run a shell script of the
+/// snippet's at build time, without `--trust`, able to write into the
+/// user's own GOCACHE (which the next `go build` of theirs would trust).
+/// A go.mod's `replace` to a host directory had `go mod tidy`, which runs
+/// outside the sandbox to complete the go.sum, read that directory's
+/// sources. Each is refused before anything runs; trusted, the script runs
+/// in the build's sandbox and writes into crossprobe's trusted cache, never
+/// the user's.
+#[test]
+fn a_cgo_line_in_a_comment_an_allow_variable_or_a_replace_runs_and_reads_nothing() {
+    let mut h = Host::new();
+    let home = h.home();
+    let canary =
+        h.outside(Path::new(&common::gocache()).join(format!("pwned-wrapper-{}", nanos())));
+    let script = format!(
+        "touch {} {}/pwned-wrapper\nexec \"$@\"\n",
+        canary.display(),
+        home.display()
+    );
+    let cgo_main = |directive: &str| {
+        format!("package main\n\n{directive}\n// int one(void) {{ return 1; }}\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() {{ fmt.Println(C.one()) }}\n")
+    };
+    let snippet = |name: &str, env: &str, source: &str, files: &[(&str, &str)]| {
+        let mut yaml = format!(
+            "name: {name}\ngoos: linux\ngoarch: amd64\ncgo: 1\n{env}source: |\n{}files:\n",
+            block(source, 2)
+        );
+        for (file, text) in files {
+            yaml.push_str(&format!("  {file}: |\n{}", block(text, 4)));
+        }
+        yaml
+    };
+    let wrapper = "// #cgo CFLAGS: -wrapper sh,${SRCDIR}/w.sh";
+    let allowed = snippet(
+        "allowed",
+        "env:\n  CGO_CFLAGS_ALLOW: \".*\"\n",
+        &cgo_main(wrapper),
+        &[("w.sh", &script)],
+    );
+    let commented = snippet("commented", "", &cgo_main(wrapper), &[("w.sh", &script)]);
+    let replace = snippet(
+        "replace",
+        "",
+        "package main\n\nimport _ \"example.com/x\"\n\nfunc main() {}\n",
+        &[(
+            "go.mod",
+            &format!(
+                "module example.com/m\n\ngo 1.22\n\nrequire example.com/x v0.0.0\n\nreplace example.com/x => {}\n",
+                home.display()
+            ),
+        )],
+    );
+    for (name, yaml) in [
+        ("allowed", &allowed),
+        ("commented", &commented),
+        ("replace", &replace),
+    ] {
+        let file = format!("{name}.yaml");
+        let r = h.test().file(&file, yaml).args(["repro", &file]).run();
+        assert_eq!(
+            r.code(),
+            2,
+            "{name}: refused before anything runs\n{}",
+            r.stderr()
+        );
+        assert!(!canary.exists(), "{name}: wrote {}", canary.display());
+        assert_eq!(h.written_in_home(), Vec::<String>::new(), "{name}");
+    }
+    let r = h
+        .test()
+        .file("allowed.yaml", &allowed)
+        .args(["repro", "allowed.yaml", "--trust"])
+        .run();
+    assert!(
+        !canary.exists(),
+        "trusted: wrote {}\n{}",
+        canary.display(),
+        r.stderr()
+    );
+    assert_eq!(h.written_in_home(), Vec::<String>::new(), "trusted");
+}
+
 // ---------------------------------------------------------------------------
 // Run time: a probe that reaches out.
 
@@ -522,6 +606,41 @@ fn a_link_a_probe_planted_is_not_copied_into_the_bundle() {
         assert_eq!(outcome, "run-fail", "{id}: {reason}");
     }
     assert_eq!(h.leaks(&reports), Vec::<PathBuf>::new(), "{cells:?}");
+}
+
+/// A probe fails saying ESC and OSC sequences (clear the screen, retitle
+/// the terminal, a hyperlink): the bundle's README.txt and replay.sh quote
+/// its reason for whoever `cat`s them, escaped, never raw. (Its logs/ keep
+/// the bytes the program wrote: they are the observation.)
+#[test]
+fn a_probes_output_reaches_the_bundles_readme_and_replay_script_escaped() {
+    let h = Host::new();
+    let probe = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tfmt.Fprintln(os.Stderr, \"boom \\x1b[2J\\x1b]0;owned\\x07 \\x1b]8;;http://x\\x07link\\r\")\n\tos.Exit(3)\n}\n";
+    let yaml = format!(
+        "name: ansi\ngoos: linux\ngoarch: amd64\nexpect: {{outcome: run-fail, match: boom}}\nsource: |\n{}",
+        block(probe, 2)
+    );
+    let r = h
+        .test()
+        .file("ansi.yaml", &yaml)
+        .args(["repro", "ansi.yaml"])
+        .run();
+    let reports = repro_reports(&r, "ansi");
+    let bundle = std::fs::read_dir(&reports)
+        .unwrap_or_else(|e| panic!("{e}\n{}", r.stderr()))
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("replay.sh").is_file())
+        .unwrap_or_else(|| panic!("no bundle\n{}", r.stderr()));
+    for name in ["README.txt", "replay.sh"] {
+        let text = std::fs::read_to_string(bundle.join(name)).unwrap();
+        assert!(text.contains("boom"), "{name} quotes the reason:\n{text}");
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+            .collect();
+        assert_eq!(raw, Vec::<char>::new(), "{name}:\n{text}");
+    }
 }
 
 /// The caller's environment holds a token. A probe prints its whole
