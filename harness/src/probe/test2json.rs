@@ -66,6 +66,10 @@ pub fn command(go: &GoToolchain) -> Vec<String> {
     }
 }
 
+/// How much larger than the binary's output test2json's may grow: short
+/// lines (a verbose test's) grow most, by about a hundred bytes each.
+const TEST2JSON_GROWTH: usize = 16;
+
 /// The events of a test binary whose output is in `DIR/LOG.stdout`,
 /// converted by `go`'s test2json for package `import_path`: from the
 /// capture file, not a pipe, since wine keeps pipes open. The converter's
@@ -88,7 +92,11 @@ pub fn read(
         timeout,
         log_dir: dir.to_path_buf(),
         log_name: format!("{log_name}-test2json"),
-        cap,
+        // test2json wraps each line the binary printed in an event
+        // (`{"Time":…,"Action":"output","Package":…,"Test":…,"Output":…}`):
+        // several times the bytes of a binary that was within its own
+        // bound (compress's s2 and zstd tests went past 4 MiB so).
+        cap: cap.saturating_mul(TEST2JSON_GROWTH),
         daemons: false,
         confine: crate::process::Confine::default(),
     };

@@ -309,3 +309,22 @@ fn a_package_with_no_files_for_a_target_is_not_on_it_and_one_only_for_a_target_i
         assert_eq!(cells[id].tests.len(), 1, "{id}: {:#?}", cells[id]);
     }
 }
+
+/// A verbose test (compress's s2 and zstd print megabytes of short lines)
+/// stays within the binary's output bound, while test2json's events for the
+/// same lines are several times larger: they are the binary's output, not a
+/// runaway, and the test passes as under `go test -json`.
+#[test]
+fn a_verbose_tests_events_are_not_a_runaway() {
+    let r = Test::new()
+        .file("go.mod", "module example.com/chatty\n\ngo 1.21\n")
+        .file(
+            "c/c_test.go",
+            "package c\n\nimport (\n\t\"fmt\"\n\t\"testing\"\n)\n\nfunc TestChatty(t *testing.T) {\n\tfor i := 0; i < 100000; i++ {\n\t\tfmt.Println(i)\n\t}\n}\n",
+        )
+        .matrix("name: chatty\nprobes:\n  - name: unit\n    test: ./c\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  cgo: [\"0\"]\n")
+        .run();
+    let c = &r.cells("chatty")["linux/amd64/cgo0/unit/c"];
+    assert_eq!(c.outcome, Outcome::Pass, "{:?}", c.reason);
+    assert_eq!(c.tests[0].outcome, TestOutcome::Pass, "{:#?}", c.tests);
+}
