@@ -21,6 +21,7 @@ mod capture;
 pub mod cgroup;
 pub mod env;
 pub mod interrupt;
+pub mod orphans;
 mod passthrough;
 pub mod shown;
 pub mod sweep;
@@ -217,9 +218,13 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         });
     }
 
+    orphans::adopt();
     let started_at = Instant::now();
+    let spawning = orphans::spawning();
     let handle = expr.start().map_err(|e| spawn_error(program, e))?;
-    let group = Group::register(handle.pids()[0]);
+    let pid = handle.pids()[0];
+    spawning.started(pid, &marker);
+    let group = Group::register(pid);
     let end = watch(&group, spec, &stdout, &stderr, started_at)?;
     let leave = spec.daemons && matches!(end, End::Exited);
     // Kill the rest of the group (it may hold grandchildren even after a
@@ -229,11 +234,15 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     } else {
         drop(group);
     }
-    let status = handle.wait()?.status;
+    let status = handle.wait();
+    orphans::reaped(pid);
+    let status = status?.status;
     record.duration_ms = u64::try_from(started_at.elapsed().as_millis()).unwrap_or(u64::MAX);
     if !leave {
         sweep::kill_carrying(&marker);
     }
+    // After the sweep: what it killed is reaped here, and counted.
+    orphans::ended(&marker, leave);
     record.exit = Exit {
         code: status.code(),
         signal: status.signal().map(signal_name),

@@ -34,7 +34,7 @@ use std::thread;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::{spawn_error, sweep, sys};
+use super::{orphans, spawn_error, sweep, sys};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -100,7 +100,10 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
         ));
     }
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGQUIT, SIGHUP])?;
+    orphans::adopt();
+    let spawning = orphans::spawning();
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, e))?;
+    spawning.started(child.id(), &marker);
     // The command holds the pipes' write ends: while it lives the relays
     // would never see EOF from a child that closed its own.
     drop(cmd);
@@ -133,7 +136,9 @@ pub fn passthrough(p: &Passthrough) -> io::Result<i32> {
     // The leader is still a zombie, so the group id is still its own.
     sys::killpg(pid, libc::SIGKILL);
     let status = child.wait();
+    orphans::reaped(pid);
     sweep::kill_carrying(&marker);
+    orphans::ended(&marker, false);
     handle.close();
     let _ = forwarder.join();
     done.store(true, Ordering::SeqCst);

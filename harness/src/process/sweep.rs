@@ -27,7 +27,9 @@ pub const VAR: &str = "CROSSPROBE_SPAWN";
 /// (wine's cool-down, by the prefix's last user). Returns how many were
 /// killed.
 pub fn kill_left() -> usize {
-    kill_marked(&format!("{}.", std::process::id()), true)
+    let killed = kill_marked(&format!("{}.", std::process::id()), true);
+    super::orphans::left_killed();
+    killed
 }
 
 /// A marker value no other command, in this or any other process, has.

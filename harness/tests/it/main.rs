@@ -38,6 +38,7 @@ mod matrices;
 mod missing_tools;
 mod module;
 mod nightly_gitlab;
+mod orphans;
 mod outcomes;
 mod pitfalls;
 mod process;

@@ -1,0 +1,64 @@
+//! What a cell's command leaves behind, and what it costs: crossprobe is
+//! the subreaper of everything it starts (process::orphans), so a sandboxed
+//! cell's grandchildren count in results.json's `perf`.
+
+use crate::common::{self, Test};
+
+use crossprobe::model::Outcome;
+
+/// A Go probe that spends `burn_ms` of CPU in a grandchild (itself again,
+/// started through /bin/sh) and waits for it.
+fn burner(name: &str, burn_ms: u32) -> String {
+    let src = format!(
+        r#"package main
+import ("fmt"; "os"; "os/exec"; "syscall")
+func cpu() int64 {{
+  var r syscall.Rusage
+  syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+  return (r.Utime.Nano() + r.Stime.Nano()) / 1e6
+}}
+func main() {{
+  if len(os.Args) > 1 {{
+    x := 0
+    for cpu() < {burn_ms} {{ for i := 0; i < 1000000; i++ {{ x += i }} }}
+    fmt.Println("burnt", x > 0)
+    return
+  }}
+  self, _ := os.Executable()
+  c := exec.Command("/bin/sh", "-c", "\"$0\" burn; true", self)
+  c.Stdout, c.Stderr = os.Stdout, os.Stderr
+  if err := c.Run(); err != nil {{ fmt.Println(err); os.Exit(1) }}
+  fmt.Println("CROSSPROBE-FACTS: {{}}")
+}}
+"#
+    );
+    let indented: String = src.lines().map(|l| format!("      {l}\n")).collect();
+    format!("name: {name}\nprobes:\n  - name: {name}\n    source: |\n{indented}matrix:\n  goos: [linux]\n  goarch: [amd64]\n")
+}
+
+#[test]
+fn a_sandboxed_cells_grandchildren_count_in_perf() {
+    let dir = tempfile::tempdir().unwrap();
+    let cpu = |name: &str, burn_ms: u32| {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            burner(name, burn_ms),
+        )
+        .unwrap();
+        Test::at(dir.path())
+            .args(["run", &format!("{name}.yaml"), "--no-cache", "--out", "r"])
+            .run();
+        let results = common::read_results(&dir.path().join(format!("r/{name}/results.json")));
+        assert_eq!(results.cells[0].sandboxed, Some(true));
+        assert_eq!(results.cells[0].outcome, Outcome::Pass);
+        results.perf.unwrap().children_cpu_ms
+    };
+    // The same probe burning nothing: what the build and the rest cost.
+    let idle = cpu("idle", 0);
+    let burnt = cpu("burn", 1000);
+    eprintln!("children_cpu_ms: idle {idle}, burn {burnt}");
+    assert!(
+        burnt >= idle + 800,
+        "children_cpu_ms: {burnt} with a grandchild burning 1000 ms, {idle} without"
+    );
+}
