@@ -201,6 +201,9 @@ pub fn run_all(
     // Once, at the end: `wineserver -k` between cells would kill another
     // cell's wine process, since they share a prefix.
     let _ = run::cool_down(&ctx.tools, &ctx.wine_users);
+    // No cell runs any more: what an orphan left (a daemon with a cleared
+    // environment) is ended, and what it ran counted, before `perf`.
+    crate::process::orphans::finish();
     // Walking every entry is work a cached rerun should not pay each time:
     // once a day is enough for an age counted in weeks.
     let root = crate::host::cache_dir();

@@ -9,10 +9,18 @@
 //!   command's status, so that init, which reaped everything the cell ran,
 //!   used to be reaped by the host's init: a sandboxed cell's CPU went
 //!   uncounted. It is crossprobe's child now, and reaped here.
+//! - **Leftovers.** A daemon that called `setsid` and cleared its
+//!   environment carries no marker for [`super::sweep`] to find, but it is
+//!   still crossprobe's child once its parent is gone: it is killed when its
+//!   command ends.
 //!
-//! Which command an orphan belongs to: the one whose marker it carries.
-//! wineservers are spared, as the sweep spares them, and so are the daemons
-//! a `Spec::daemons` command left, until [`super::sweep::kill_left`].
+//! Which command an orphan belongs to: the one whose marker it carries; an
+//! orphan that carries none of this crossprobe's markers (it cleared its
+//! environment) can belong to any command running while it was orphaned,
+//! so it is killed when no command is running any more (at the latest at
+//! the run's end, [`finish`]). wineservers are spared, as the sweep spares
+//! them, and so are the daemons a `Spec::daemons` command left, until
+//! [`super::sweep::kill_left`].
 //!
 //! Elsewhere (macOS) there is no subreaper: the process group kill and the
 //! marker sweep are all.
@@ -131,7 +139,9 @@ mod linux {
                     // Its own, or a command's that has ended without
                     // leaving daemons.
                     (Some(m), Some(want)) => m == want || !lock(&RUNNING).contains(m),
-                    (None, Some(_)) => false,
+                    // Unmarked: whoever it belongs to has ended once no
+                    // command runs.
+                    (None, Some(_)) => lock(&RUNNING).is_empty(),
                 };
                 if ours {
                     super::super::sys::kill(o.pid, libc::SIGKILL);

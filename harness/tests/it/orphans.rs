@@ -1,6 +1,8 @@
 //! What a cell's command leaves behind, and what it costs: crossprobe is
 //! the subreaper of everything it starts (process::orphans), so a sandboxed
-//! cell's grandchildren count in results.json's `perf`.
+//! cell's grandchildren count in results.json's `perf`, and a daemon that
+//! left its session and cleared its environment is still ended with its
+//! command under --no-sandbox.
 
 use crate::common::{self, Test};
 
@@ -61,4 +63,77 @@ fn a_sandboxed_cells_grandchildren_count_in_perf() {
         burnt >= idle + 800,
         "children_cpu_ms: {burnt} with a grandchild burning 1000 ms, {idle} without"
     );
+}
+
+/// Live processes whose command line holds `token`: pid and command line.
+fn holding(token: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if line.contains(token) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_daemon_that_left_its_session_and_cleared_its_environment_ends_with_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!(
+        "leftover{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let src = format!(
+        r#"package main
+import ("fmt"; "os"; "os/exec"; "syscall")
+func main() {{
+  c := exec.Command("/bin/sh", "-c", "sleep 300; : {token}")
+  c.Env = []string{{}}
+  c.SysProcAttr = &syscall.SysProcAttr{{Setsid: true}}
+  if err := c.Start(); err != nil {{ fmt.Println(err); os.Exit(1) }}
+  fmt.Println("CROSSPROBE-FACTS: {{}}")
+}}
+"#
+    );
+    let indented: String = src.lines().map(|l| format!("      {l}\n")).collect();
+    let yaml = format!("name: daemon\nprobes:\n  - name: daemon\n    source: |\n{indented}matrix:\n  goos: [linux]\n  goarch: [amd64]\n");
+    std::fs::write(dir.path().join("daemon.yaml"), yaml).unwrap();
+    Test::at(dir.path())
+        .args([
+            "run",
+            "daemon.yaml",
+            "--no-sandbox",
+            "--no-cache",
+            "--out",
+            "r",
+        ])
+        .run();
+    let results = common::read_results(&dir.path().join("r/daemon/results.json"));
+    assert_eq!(results.cells[0].outcome, Outcome::Pass);
+    assert_eq!(results.cells[0].sandboxed, Some(false));
+    let left = holding(&token);
+    for (pid, _) in &left {
+        // Its group too (setsid made it a leader): the sleep under it.
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe {
+            libc::kill(-(*pid as i32), libc::SIGKILL);
+            libc::kill(*pid as i32, libc::SIGKILL);
+        }
+    }
+    assert!(left.is_empty(), "left running after the run: {left:?}");
 }
