@@ -172,23 +172,13 @@ mod linux {
         let me = std::process::id();
         // SAFETY: getpgrp cannot fail.
         let my_group = unsafe { libc::getpgrp() } as u32;
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
         let ours = format!("{VAR}={me}.");
         let mut found = Vec::new();
-        for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for (pid, dir) in super::super::sys::processes() {
             if own.contains(&pid) {
                 continue;
             }
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
                 continue;
             };
             // "pid (comm) state ppid pgrp ...": comm may hold anything, so
@@ -205,7 +195,7 @@ mod linux {
             if ppid != Some(me) || group == Some(my_group) {
                 continue;
             }
-            let env = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let env = std::fs::read(dir.join("environ")).unwrap_or_default();
             let marker = env
                 .split(|b| *b == 0)
                 .find_map(|v| v.strip_prefix(ours.as_bytes()).map(|_| v))

@@ -83,31 +83,21 @@ fn kill_marked(_marker: &str, _servers_too: bool) -> usize {
 
 #[cfg(target_os = "linux")]
 fn carrying(needle: &[u8], servers_too: bool) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let me = std::process::id();
     let mut found = Vec::new();
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for (pid, dir) in super::sys::processes() {
         if pid == me {
             continue;
         }
         // Unreadable (another user's, or gone) and zombies (empty) are
         // skipped: neither runs anything of ours.
-        let Ok(env) = std::fs::read(entry.path().join("environ")) else {
+        let Ok(env) = std::fs::read(dir.join("environ")) else {
             continue;
         };
         if !env.windows(needle.len()).any(|w| w == needle) {
             continue;
         }
-        let comm = std::fs::read(entry.path().join("comm")).unwrap_or_default();
+        let comm = std::fs::read(dir.join("comm")).unwrap_or_default();
         if !servers_too && comm.starts_with(b"wineserver") {
             continue;
         }

@@ -26,20 +26,10 @@ pub(super) fn killpg(pgid: u32, sig: i32) {
 /// child then dies with it), so that the command inside gets them itself.
 #[cfg(target_os = "linux")]
 pub(super) fn killpg_but_leader(pgid: u32, sig: i32) {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for (pid, dir) in processes() {
         // /proc/PID/stat: "pid (comm) state ppid pgrp ...", comm may hold
         // spaces and parentheses, so read from the last ')'.
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
             continue;
         };
         let pgrp = stat
@@ -50,6 +40,19 @@ pub(super) fn killpg_but_leader(pgid: u32, sig: i32) {
             kill(pid, sig);
         }
     }
+}
+
+/// Every process's pid and /proc directory (Linux).
+#[cfg(target_os = "linux")]
+pub(super) fn processes() -> impl Iterator<Item = (u32, std::path::PathBuf)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((pid, entry.path()))
+        })
 }
 
 #[cfg(not(target_os = "linux"))]
