@@ -185,10 +185,32 @@ fn plain_programs_pass_in_a_snippet() {
     let mut passed = 0;
     for (name, text) in &snippets {
         std::fs::write(dir.path().join(name), text).unwrap();
-        let out = repro(dir.path(), &[name]).run().stdout();
+        // --trust: a snippet's windows cells run under wine only with it.
+        let out = repro(dir.path(), &[name, "--trust"]).run().stdout();
         passed += out.matches(": passed, as expected").count();
     }
     assert_eq!(passed, 4 + 2 + 3, "every cell passed");
+}
+
+/// wine is not sandboxed (security.md), so without --trust a snippet's
+/// windows cells are built, in the build's sandbox, and not run: the note
+/// says so, the runner is none, and a run of nothing exits 4, not 0.
+#[test]
+fn a_snippets_windows_cells_are_built_not_run_unless_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "goos: windows\ngoarch: amd64\nexpect: {outcome: pass, match: \"hi\"}\nsource: |\n  package main\n\n  import \"fmt\"\n\n  func main() { fmt.Println(\"hi\") }\n";
+    std::fs::write(dir.path().join("win.yaml"), text).unwrap();
+    let r = repro(dir.path(), &["win.yaml"])
+        .status(4)
+        .stdout_contains("note: windows cells are built, not run: wine is not sandboxed")
+        .run();
+    let cells = r.cells("win");
+    assert_eq!(cells.len(), 1, "{cells:?}");
+    for c in cells.values() {
+        assert_eq!(c.cell.runner.kind().as_str(), "none", "{c:?}");
+        assert!(c.built(), "the windows cell is still built: {c:?}");
+        assert!(!c.ran(), "and not run: {c:?}");
+    }
 }
 
 /// Three minors: go1.21 and go1.22 at their latest patch, and the local Go.
