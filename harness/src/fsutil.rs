@@ -148,6 +148,23 @@ pub fn write_files_at(files: &[(PathBuf, String)]) -> Result<(), String> {
 }
 
 /// A path's last component as text; empty for `/` or `..`.
+/// `a/./b/../c` → `a/c`: `p` without `.` and with each `..` taken back,
+/// without touching the file system (no link is followed: the path as the
+/// go command and a bind mount use it).
+pub fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())

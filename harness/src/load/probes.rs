@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::fsutil;
 use crate::model::{ModuleKind, ModuleProbe, ProbeKind};
 
 impl Checker<'_> {
@@ -322,7 +323,7 @@ pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, Str
         Some(m) => {
             let root = base.join(m);
             if root.join("go.mod").is_file() {
-                Ok(clean(&root))
+                Ok(fsutil::lexical(&root))
             } else if root.is_dir() {
                 Err(format!("`module: {m}` names a directory with no go.mod"))
             } else {
@@ -335,21 +336,6 @@ pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, Str
             .map(Path::to_path_buf)
             .ok_or_else(|| format!("no go.mod in {} or any directory above it", base.display())),
     }
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system.
-fn clean(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! them: `//` comments, one directive a line or a `( … )` block, a path
 //! quoted with "…" or `…` when it must be.
 
+use crate::fsutil;
 use std::path::{Path, PathBuf};
 
 /// The directories and files outside `root` that its builds and tests may
@@ -37,7 +38,7 @@ pub fn outside(root: &Path, gowork: Option<&str>) -> Vec<PathBuf> {
         }
     }
     let mut out: Vec<PathBuf> = Vec::new();
-    for p in found.into_iter().map(|p| normal(&p)) {
+    for p in found.into_iter().map(|p| fsutil::lexical(&p)) {
         if p.exists() && !p.starts_with(root) && !out.contains(&p) {
             out.push(p);
         }
@@ -131,22 +132,6 @@ fn words(line: &str) -> Vec<String> {
                 i += 1;
             }
             out.push(c[start..i].iter().collect());
-        }
-    }
-    out
-}
-
-/// `p` without `.` and with each `..` taken back, as a bind mount needs it
-/// (no link is followed: the path the go command will use).
-fn normal(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
         }
     }
     out
