@@ -402,12 +402,36 @@ pub fn eprint(report: &miette::Report) {
     eprintln!("{}", render(report));
 }
 
+thread_local! {
+    /// Set while this thread draws an error that may panic inside miette.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it. The panic hook is
+/// process-wide: swapping it for a silent one around `f` (take, set, set
+/// back) would silence every other thread's panics meanwhile, and two
+/// threads doing it at once could leave the silent hook in place for good
+/// (a test binary then reports failures with no message). So one hook,
+/// installed once, stays quiet only for the thread inside `f`.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    r
+}
+
 /// [`eprint`]'s text.
 pub fn render(report: &miette::Report) -> String {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{report:?}")));
-    std::panic::set_hook(hook);
+    let drawn = quietly(|| format!("{report:?}"));
     match drawn {
         Ok(text) => keep_colours(&text),
         Err(_) => {
