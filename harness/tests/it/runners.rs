@@ -374,14 +374,36 @@ fn windows_amd64_under_wine() {
 }
 
 /// The processes other than this one that hold `pipe` (a `pipe:[inode]`
-/// link of /proc) open, as "pid name".
+/// link of /proc) open, as "pid name". A child this test binary has forked
+/// for another test and not yet exec'd (named as one of our threads, this
+/// process its parent) holds every descriptor of ours for that instant,
+/// close-on-exec ones too: it is not a holder.
 #[cfg(target_os = "linux")]
 fn holders(pipe: &std::path::Path) -> Vec<String> {
     let me = std::process::id().to_string();
+    // A forked child is named after the thread that forked it.
+    let my_comms: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let forked_not_exec = |p: &std::path::Path| {
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        // pid (comm) state ppid ...: comm may hold spaces, so after the last ')'.
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().nth(1));
+        ppid == Some(me.as_str())
+            && my_comms.contains(&std::fs::read_to_string(p.join("comm")).unwrap_or_default())
+    };
     let mut out = Vec::new();
     for p in std::fs::read_dir("/proc").unwrap().flatten() {
         let pid = p.file_name().to_string_lossy().into_owned();
-        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) || forked_not_exec(&p.path()) {
             continue;
         }
         // Another user's process, or one that has just gone: not ours.
