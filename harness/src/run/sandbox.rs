@@ -124,8 +124,10 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
         readable: &[PathBuf],
+        writable: &[PathBuf],
     ) -> Invocation {
-        self.confine(inv, binary, runner, tools, Confinement::Probe, readable)
+        let paths = (readable, writable);
+        self.confine(inv, binary, runner, tools, Confinement::Probe, paths)
     }
 
     /// `inv` for `crossprobe exec`, under cmd/go: as [`Sandbox::wrap`],
@@ -142,7 +144,7 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
     ) -> Invocation {
-        self.confine(inv, binary, runner, tools, Confinement::Exec, &[])
+        self.confine(inv, binary, runner, tools, Confinement::Exec, (&[], &[]))
     }
 
     fn confine(
@@ -152,7 +154,7 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
         how: Confinement,
-        readable: &[PathBuf],
+        (readable, writable): (&[PathBuf], &[PathBuf]),
     ) -> Invocation {
         let Some(bwrap) = &self.bwrap else {
             return inv;
@@ -188,6 +190,7 @@ impl Sandbox {
             }
         };
         ro.extend(readable.iter().cloned());
+        rw.extend(writable.iter().cloned());
         // A directory that holds $HOME or is the root would undo the
         // sandbox (`crossprobe exec ./prog` run in ~ or in /): the binary
         // itself and what the system holds are readable without it.

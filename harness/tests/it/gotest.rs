@@ -213,7 +213,15 @@ fn a_test_sees_its_module_its_target_and_a_build_cache_under_home_and_under_tmp(
         goarch.join(", "),
         if wine { "  include:\n    - {goos: windows, goarch: amd64}\n" } else { "" }
     );
-    let r = Test::new().matrix(&yaml).any_status().run();
+    // A fresh GOCACHE, as on a new machine: the test's own `go build` then
+    // misses the cache and must write it (read-only, it failed: "open
+    // …/go-build/…-d: read-only file system").
+    let gocache = tempfile::tempdir().unwrap();
+    let r = Test::new()
+        .matrix(&yaml)
+        .env("GOCACHE", gocache.path())
+        .any_status()
+        .run();
     let cells = r.cells("sees");
     assert_eq!(
         cells.len(),
