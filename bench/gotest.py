@@ -13,8 +13,8 @@ with -count=1, which runs every test binary again (the counterpart of
 
 import shutil
 
-from benchlib import REPO, interleave, nearest_median, session, share
-from benchlib.loop import go_test_loop, go_test_targets
+from benchlib import REPO, session
+from benchlib.loop import go_test_loop, go_test_tables, go_test_targets
 
 GOARCHES = ["amd64", "386", "arm64", "s390x"]
 
@@ -80,24 +80,7 @@ def main():
             cells = cold_cp["cells"]
         rep.line(f"go test: the example module, {cells} cells "
                  f"({len(targets)} linux targets x packages with tests)")
-        if not b.args.quick:
-            rep.section("cold", "cold: empty GOCACHE")
-            rep.row("loop: GOARCH=t go test -exec qemu", cold_loop)
-            rep.row("crossprobe run", cold_cp, cold_loop, share(cold_cp))
-        rounds = b.args.rounds
-        runs = interleave(rounds, {
-            "loop": lambda: loop(env),
-            "loop1": lambda: loop(env, "-count=1"),
-            "nocache": lambda: b.crossprobe(mx, env, "--no-cache"),
-            "cached": lambda: b.crossprobe(mx, env),
-        })
-        med = {k: nearest_median(v) for k, v in runs.items()}
-        rep.section("warm", f"warm: GOCACHE warm; median of {rounds}")
-        rep.row("loop (go test's own cache)", med["loop"], runs=runs["loop"])
-        rep.row("crossprobe run, result cache", med["cached"], med["loop"], runs=runs["cached"])
-        rep.row("loop -count=1 (every test runs)", med["loop1"], runs=runs["loop1"])
-        rep.row("crossprobe run --no-cache", med["nocache"], med["loop1"], share(med["nocache"]),
-                runs["nocache"])
+        med = go_test_tables(b, rep, mx, env, loop, (cold_loop, cold_cp))
         r = med["loop"]["wall"] / med["nocache"]["wall"]
         rep.record("nocache_vs_loop_with_test_cache", round(r, 4))
         rep.line(f"  (--no-cache against the loop with go's test cache: {r:.2f}x)")

@@ -19,8 +19,8 @@ import json
 import shutil
 import subprocess
 
-from benchlib import interleave, nearest_median, session, share
-from benchlib.loop import go_test_loop, go_test_targets
+from benchlib import session
+from benchlib.loop import go_test_loop, go_test_tables, go_test_targets
 
 MODULE = "github.com/cespare/xxhash/v2@v2.3.0"
 GOARCHES = ["amd64", "386", "arm64", "s390x"]
@@ -89,24 +89,7 @@ def main():
             cold_cp = b.crossprobe(mx, env)
             cells = cold_cp["cells"]
         rep.line(f"go test: {MODULE}, {cells} cells ({len(targets)} linux targets x packages)")
-        if not b.args.quick:
-            rep.section("cold", "cold: empty GOCACHE")
-            rep.row("loop: GOARCH=t go test -exec qemu", cold_loop)
-            rep.row("crossprobe run", cold_cp, cold_loop, share(cold_cp))
-        rounds = b.args.rounds
-        runs = interleave(rounds, {
-            "loop": lambda: loop(env),
-            "loop1": lambda: loop(env, "-count=1"),
-            "nocache": lambda: b.crossprobe(mx, env, "--no-cache"),
-            "cached": lambda: b.crossprobe(mx, env),
-        })
-        med = {k: nearest_median(v) for k, v in runs.items()}
-        rep.section("warm", f"warm: GOCACHE warm; median of {rounds}")
-        rep.row("loop (go test's own cache)", med["loop"], runs=runs["loop"])
-        rep.row("crossprobe run, result cache", med["cached"], med["loop"], runs=runs["cached"])
-        rep.row("loop -count=1 (every test runs)", med["loop1"], runs=runs["loop1"])
-        rep.row("crossprobe run --no-cache", med["nocache"], med["loop1"], share(med["nocache"]),
-                runs["nocache"])
+        med = go_test_tables(b, rep, mx, env, loop, (cold_loop, cold_cp))
         rep.line("targets:")
         if not b.args.quick:
             r = cold_loop["wall"] / cold_cp["wall"]

@@ -6,6 +6,8 @@ import shutil
 import sys
 
 from .core import REPO
+from .measure import interleave, nearest_median
+from .report import share
 
 
 def probe_sources():
@@ -97,3 +99,31 @@ def go_test_loop(b, module, targets, env, *flags):
         total["cpu"] += t["cpu"]
         total["load"] = [t["load"][0] if total["load"] is None else total["load"][0], t["load"][1]]
     return total
+
+
+def go_test_tables(b, rep, mx, env, loop, cold):
+    """The tables every go test mode prints, crossprobe beside `loop(env,
+    *flags)`: the cold pair `cold` (loop, crossprobe) unless --quick, then
+    --rounds interleaved warm rounds of the loop as typed (go's test cache)
+    and with -count=1, crossprobe from its result cache and with
+    --no-cache. Returns each warm run's median, by name."""
+    cold_loop, cold_cp = cold
+    if not b.args.quick:
+        rep.section("cold", "cold: empty GOCACHE")
+        rep.row("loop: GOARCH=t go test -exec qemu", cold_loop)
+        rep.row("crossprobe run", cold_cp, cold_loop, share(cold_cp))
+    rounds = b.args.rounds
+    runs = interleave(rounds, {
+        "loop": lambda: loop(env),
+        "loop1": lambda: loop(env, "-count=1"),
+        "nocache": lambda: b.crossprobe(mx, env, "--no-cache"),
+        "cached": lambda: b.crossprobe(mx, env),
+    })
+    med = {k: nearest_median(v) for k, v in runs.items()}
+    rep.section("warm", f"warm: GOCACHE warm; median of {rounds}")
+    rep.row("loop (go test's own cache)", med["loop"], runs=runs["loop"])
+    rep.row("crossprobe run, result cache", med["cached"], med["loop"], runs=runs["cached"])
+    rep.row("loop -count=1 (every test runs)", med["loop1"], runs=runs["loop1"])
+    rep.row("crossprobe run --no-cache", med["nocache"], med["loop1"], share(med["nocache"]),
+            runs["nocache"])
+    return med
