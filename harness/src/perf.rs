@@ -1,5 +1,6 @@
 //! What a run cost, for results.json's `perf`: crossprobe's own CPU time
-//! and peak memory beside its children's (getrusage), and the builds and
+//! and peak memory beside its children's (getrusage; the commands' peaks
+//! from their cgroups), and the builds and
 //! runs it did not do. It covers the whole invocation, from start to the
 //! moment the reports are written.
 
@@ -14,6 +15,12 @@ pub fn measure(results: &[CellResult]) -> Perf {
         self_cpu_ms,
         children_cpu_ms,
         self_max_rss_kib,
+        commands_peak_memory_kib: results
+            .iter()
+            .flat_map(|r| &r.phases)
+            .flat_map(|p| &p.commands)
+            .filter_map(|c| c.peak_memory_kib)
+            .max(),
         cached_cells: results.iter().filter(|r| r.cached).count(),
         builds: results
             .iter()

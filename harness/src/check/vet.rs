@@ -138,6 +138,7 @@ mod tests {
             },
             stderr: Captured::default(),
             sandboxed: false,
+            peak_memory_kib: None,
         }
     }
 

@@ -158,6 +158,12 @@ pub struct Command {
     /// guessed from the argv afterwards.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sandboxed: bool,
+    /// The most memory the command's whole process tree held at once, in
+    /// KiB (a bwrap sandbox, qemu and its guest, wine's client): its
+    /// cgroup's peak, which `run.memory` bounds. Absent where no cgroup
+    /// could be made (the rlimit fallback bounds each process alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory_kib: Option<u64>,
 }
 
 /// A pipeline phase for one cell.

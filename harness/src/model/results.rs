@@ -143,6 +143,10 @@ pub struct Perf {
     pub children_cpu_ms: u64,
     /// crossprobe's own peak resident set, in KiB.
     pub self_max_rss_kib: u64,
+    /// The most memory one command's process tree held at once, over every
+    /// command of the run (each command's `peak_memory_kib`), in KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands_peak_memory_kib: Option<u64>,
     /// Cells whose result came from the result cache.
     pub cached_cells: usize,
     /// `go build`s run, and those saved because cells shared a build plan.

@@ -77,6 +77,14 @@ impl Cgroup {
         &self.procs
     }
 
+    /// The most memory the group's processes held at once, in KiB: what
+    /// `run.memory` bounds (page cache the tree caused included). None
+    /// where the kernel does not say.
+    pub(super) fn peak_kib(&self) -> Option<u64> {
+        let bytes = fs::read_to_string(self.dir.join("memory.max_usage_in_bytes")).ok()?;
+        bytes.trim().parse::<u64>().ok().map(|b| b / 1024)
+    }
+
     /// Whether the kernel killed a process of the group for want of memory.
     pub(super) fn oom_killed(&self) -> bool {
         let control = fs::read_to_string(self.dir.join("memory.oom_control")).unwrap_or_default();

@@ -249,6 +249,7 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         timed_out: matches!(end, End::TimedOut),
         out_of_memory: cgroup.as_ref().is_some_and(cgroup::Cgroup::oom_killed),
     };
+    record.peak_memory_kib = cgroup.as_ref().and_then(cgroup::Cgroup::peak_kib);
     drop(cgroup);
     record.stdout = capture::read(&stdout, spec.cap)?;
     record.stderr = capture::read(&stderr, spec.cap)?;

@@ -89,6 +89,7 @@ fn command(argv: &[&str], stdout: &str, stderr: &str) -> Command {
         stdout: captured(stdout),
         stderr: captured(stderr),
         sandboxed: false,
+        peak_memory_kib: None,
     }
 }
 

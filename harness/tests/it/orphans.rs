@@ -2,7 +2,8 @@
 //! the subreaper of everything it starts (process::orphans), so a sandboxed
 //! cell's grandchildren count in results.json's `perf`, and a daemon that
 //! left its session and cleared its environment is still ended with its
-//! command under --no-sandbox.
+//! command under --no-sandbox; and a command's peak memory is its whole
+//! tree's.
 
 use crate::common::{self, Test};
 
@@ -63,6 +64,83 @@ fn a_sandboxed_cells_grandchildren_count_in_perf() {
         burnt >= idle + 800,
         "children_cpu_ms: {burnt} with a grandchild burning 1000 ms, {idle} without"
     );
+}
+
+/// A Go probe that holds `mib` MiB, every page touched: natively in a
+/// grandchild (itself again, through /bin/sh), under qemu itself (a guest
+/// cannot exec another guest binary without binfmt).
+fn holder(name: &str, mib: u32) -> String {
+    let src = format!(
+        r#"package main
+import ("fmt"; "os"; "os/exec"; "runtime")
+func hold() {{
+  b := make([]byte, {mib}<<20)
+  for i := 0; i < len(b); i += 4096 {{ b[i] = 1 }}
+  fmt.Println("held", len(b))
+}}
+func main() {{
+  if len(os.Args) > 1 || runtime.GOARCH != "amd64" {{
+    hold()
+    if len(os.Args) > 1 {{ return }}
+    fmt.Println("CROSSPROBE-FACTS: {{}}")
+    return
+  }}
+  self, _ := os.Executable()
+  c := exec.Command("/bin/sh", "-c", "\"$0\" hold", self)
+  c.Stdout, c.Stderr = os.Stdout, os.Stderr
+  if err := c.Run(); err != nil {{ fmt.Println(err); os.Exit(1) }}
+  fmt.Println("CROSSPROBE-FACTS: {{}}")
+}}
+"#
+    );
+    let indented: String = src.lines().map(|l| format!("      {l}\n")).collect();
+    format!("name: {name}\nprobes:\n  - name: {name}\n    source: |\n{indented}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\n")
+}
+
+/// Each command's peak memory is its whole tree's (bwrap, qemu and the
+/// guest, a grandchild), from the cgroup `run.memory` puts it in, natively
+/// and under qemu; the run's perf names the largest.
+#[test]
+fn a_commands_peak_memory_is_its_whole_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let peaks = |name: &str, mib: u32| {
+        std::fs::write(dir.path().join(format!("{name}.yaml")), holder(name, mib)).unwrap();
+        Test::at(dir.path())
+            .args(["run", &format!("{name}.yaml"), "--no-cache", "--out", "r"])
+            .run();
+        let results = common::read_results(&dir.path().join(format!("r/{name}/results.json")));
+        let mut runs = Vec::new();
+        for cell in &results.cells {
+            assert_eq!(cell.outcome, Outcome::Pass, "{}", cell.cell.id);
+            assert_eq!(cell.sandboxed, Some(true), "{}", cell.cell.id);
+            for phase in &cell.phases {
+                for command in &phase.commands {
+                    let peak = command.peak_memory_kib;
+                    assert!(peak.is_some(), "no peak for {:?}", command.argv);
+                    if phase.name == crossprobe::model::PhaseName::Run {
+                        runs.push(peak.unwrap());
+                    }
+                }
+            }
+        }
+        let largest = results.perf.unwrap().commands_peak_memory_kib.unwrap();
+        (runs, largest)
+    };
+    let (small, _) = peaks("small", 0);
+    let (held, largest) = peaks("held", 300);
+    eprintln!("run peaks KiB: nothing held {small:?}, 300 MiB held {held:?}; largest {largest}");
+    assert_eq!(held.len(), 2);
+    for (s, h) in small.iter().zip(&held) {
+        assert!(
+            *h >= 300 * 1024,
+            "a 300 MiB grandchild's run peaked at {h} KiB"
+        );
+        assert!(
+            h - s >= 250 * 1024,
+            "{h} KiB holding 300 MiB, {s} KiB holding none"
+        );
+    }
+    assert!(largest >= *held.iter().max().unwrap());
 }
 
 /// Live processes whose command line holds `token`: pid and command line.
