@@ -225,7 +225,10 @@ fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {
          Replay it without crossprobe (go, cc and qemu only):\n\n    sh replay.sh\n\n\
          It builds a copy of src/ with the same argv and environment, runs the\n\
          binary as crossprobe did, prints `replay: <outcome>`, and exits 0 when\n\
-         that is the outcome crossprobe saw. GO=/path/to/go overrides the Go.\n",
+         that is the outcome crossprobe saw. GO=/path/to/go overrides the Go.\n\n\
+         Where bubblewrap (bwrap) is installed, the build and the run are\n\
+         sandboxed: no network, an empty $HOME, a private /tmp.\n\
+         REPLAY_UNSANDBOXED=1 runs them bare: read src/ first.\n",
         r.cell.id,
         go.version,
         r.cell.runner.name(),
@@ -296,6 +299,36 @@ fn tool_lines(
     s
 }
 
+/// replay.sh's sandbox: the snippet is a stranger's, and whoever replays
+/// it should not have to read it first. Where bubblewrap is installed, the
+/// build and the run see no network, an empty `$HOME` and a private `/tmp`,
+/// and write only the copy of the sources and Go's build cache (as
+/// crossprobe's own build sandbox lets them); the modules come down first,
+/// outside it, by `go mod download`, which runs none of the snippet's code.
+/// `boxed` runs its arguments inside; `REPLAY_UNSANDBOXED=1` runs them bare.
+const SANDBOX: &str = r#"boxed() { "$@"; }
+if [ -n "${REPLAY_UNSANDBOXED:-}" ]; then
+  echo 'replay: REPLAY_UNSANDBOXED is set: the build and the run are not sandboxed'
+elif command -v bwrap >/dev/null 2>&1; then
+  GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" mod download >/dev/null 2>&1
+  gocache=$(GOTOOLCHAIN=local "$GO" env GOCACHE)
+  modcache=$(GOTOOLCHAIN=local "$GO" env GOMODCACHE)
+  goroot=$(GOTOOLCHAIN=local "$GO" env GOROOT)
+  mkdir -p "$gocache"
+  home=${HOME:-/tmp}
+  { [ -d "$home" ] && [ "$home" != / ]; } || home=/tmp
+  boxed() {
+    bwrap --unshare-all --die-with-parent --new-session --ro-bind / / --dev /dev --proc /proc \
+      --tmpfs /tmp --tmpfs "$home" --ro-bind-try "$goroot" "$goroot" --ro-bind-try "$modcache" "$modcache" \
+      --bind "$gocache" "$gocache" --bind "$work" "$work" --chdir "$work" -- "$@"
+  }
+  echo 'replay: sandboxed by bubblewrap: no network, an empty $HOME, writes only to its copy and the Go build cache (REPLAY_UNSANDBOXED=1 runs it bare)'
+else
+  echo 'replay: no bubblewrap here: the build and the run are NOT sandboxed; read src/ before you run this' >&2
+fi
+
+"#;
+
 fn replay_script(
     r: &CellResult,
     go: &GoToolchain,
@@ -349,6 +382,7 @@ fn replay_script(
     s.push_str(
         "work=$(mktemp -d) || exit 2\ntrap 'rm -rf \"$work\"' EXIT\ncp -R \"$here/src/.\" \"$work/\"\ncd \"$work\" || exit 2\n\n",
     );
+    s.push_str(SANDBOX);
     s.push_str(
         "verdict() {\n  if [ \"$1\" = \"$expected\" ]; then echo \"replay: $1, as crossprobe saw\"; exit 0; fi\n  \
          echo \"replay: $1, but crossprobe saw $expected\"; exit 1\n}\n\n",
@@ -359,7 +393,7 @@ fn replay_script(
         s.push_str("echo 'replay: crossprobe recorded no build step'\nexit 2\n");
         return s;
     };
-    let mut line = String::from("env");
+    let mut line = String::from("boxed env");
     if cell.cgo == "default" {
         line.push_str(" -u CGO_ENABLED");
     }
@@ -439,7 +473,7 @@ fn replay_script(
         );
         return s;
     };
-    let mut line = String::from("env");
+    let mut line = String::from("boxed $limit env");
     for (k, v) in &env {
         let _ = write!(line, " {}", quote(&format!("{k}={v}")));
     }
@@ -454,7 +488,7 @@ fn replay_script(
     let _ = writeln!(
         s,
         "echo 'replay: run'\nlimit=''\ncommand -v timeout >/dev/null 2>&1 && limit='timeout {secs}'\n\
-         $limit {line} >run.stdout\nstatus=$?\ncat run.stdout\n\
+         {line} >run.stdout\nstatus=$?\ncat run.stdout\n\
          if [ -n \"$limit\" ] && [ $status -eq 124 ]; then verdict timeout; fi\n\
          if [ $status -ne 0 ]; then echo \"replay: the run exited with status $status\"; verdict run-fail; fi\n\
          if ! grep -q '{marker}' run.stdout; then echo 'replay: exited 0 but printed no facts'; verdict run-fail; fi\n\

@@ -11,7 +11,8 @@
 //! - a probe replacing its capture files with links, for the next run to
 //!   write through, and planting a link for the repro bundle to copy;
 //! - the caller's environment (a token) reaching a probe or a build;
-//! - a probe, or a build, allocating and touching 4 GiB.
+//! - a probe, or a build, allocating and touching 4 GiB;
+//! - the repro bundle's replay.sh, run without crossprobe.
 //!
 //! The canaries live in a HOME of the test's own; the builds use the suite's
 //! caches, so that a warm machine stays warm.
@@ -607,6 +608,98 @@ fn a_link_a_probe_planted_is_not_copied_into_the_bundle() {
         assert_eq!(outcome, "run-fail", "{id}: {reason}");
     }
     assert_eq!(h.leaks(&reports), Vec::<PathBuf>::new(), "{cells:?}");
+}
+
+/// The bundle's replay.sh repeats a stranger's build and run for whoever
+/// got the bug report, without crossprobe: where bubblewrap is installed it
+/// sandboxes them too, so the probe that dials the host's loopback and
+/// writes into $HOME and /tmp reaches neither when replayed, natively or
+/// under qemu, and the replay still reaches crossprobe's outcome.
+#[test]
+fn a_bundles_replay_script_reaches_neither_loopback_nor_home_nor_tmp() {
+    let mut h = Host::new();
+    let tag = nanos();
+    let home_file = h.home().join("replayed");
+    let tmp_file = h.outside(std::env::temp_dir().join(format!("crossprobe-replayed-{tag}")));
+    let source = format!(
+        r#"package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+)
+
+func main() {{
+	escaped := 0
+	if c, err := net.Dial("tcp", "127.0.0.1:{port}"); err == nil {{
+		fmt.Fprintf(c, "replayed on %s", runtime.GOARCH)
+		c.Close()
+		escaped++
+	}}
+	for _, p := range []string{{"{home}", "{tmp}"}} {{
+		if os.WriteFile(p+"-"+runtime.GOARCH, []byte("x"), 0o644) == nil {{
+			escaped++
+		}}
+	}}
+	fmt.Println("escaped", escaped)
+	os.Exit(1)
+}}
+"#,
+        port = h.port(),
+        home = home_file.display(),
+        tmp = tmp_file.display(),
+    );
+    let snippet = format!(
+        "name: replayed\ngoos: linux\ngoarch: [amd64, arm64]\nsource: |\n{}",
+        block(&source, 2)
+    );
+    let r = h
+        .test()
+        .file("replayed.yaml", &snippet)
+        .args(["repro", "replayed.yaml", "-j2"])
+        .run();
+    let reports = repro_reports(&r, "replayed");
+    let mut bundles: Vec<PathBuf> = std::fs::read_dir(&reports)
+        .unwrap_or_else(|e| panic!("{e}\n{}", r.stderr()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("replay.sh").is_file())
+        .collect();
+    bundles.sort();
+    assert_eq!(bundles.len(), 2, "{}", r.stderr());
+    assert_eq!(h.callers(), Vec::<String>::new(), "crossprobe's own run");
+    for bundle in &bundles {
+        let out = std::process::Command::new("sh")
+            .arg(bundle.join("replay.sh"))
+            .current_dir(h.dir.path())
+            .env("HOME", h.home())
+            .env("GOCACHE", common::gocache())
+            .env("GOMODCACHE", gomodcache())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = format!("{}:\n{stdout}\n{stderr}", bundle.display());
+        assert!(out.status.success(), "{said}");
+        assert!(stdout.contains("replay: sandboxed by bubblewrap"), "{said}");
+        // It ran: its writes landed in the sandbox's own tmpfs, if anywhere.
+        assert!(stdout.contains("escaped "), "{said}");
+        assert!(
+            stdout.contains("replay: run-fail, as crossprobe saw"),
+            "{said}"
+        );
+    }
+    let written: Vec<PathBuf> = [&home_file, &tmp_file]
+        .iter()
+        .flat_map(|f| ["amd64", "arm64"].map(|a| PathBuf::from(format!("{}-{a}", f.display()))))
+        .filter(|p| p.exists())
+        .collect();
+    for p in &written {
+        let _ = std::fs::remove_file(p);
+    }
+    assert_eq!((h.callers(), written), (vec![], vec![]));
 }
 
 /// A probe fails saying ESC and OSC sequences (clear the screen, retitle
