@@ -30,14 +30,16 @@ pub(super) fn emulator(cell: &Cell, run: &Command) -> Option<String> {
 }
 
 /// Why a write failed with "read-only file system": the sandbox's module
-/// profile shows the module (and what it reads) read-only on purpose.
+/// profile shows the module (and what it reads) read-only on purpose; only
+/// new files in the package directory land, in a throw-away layer.
 pub(super) fn read_only(run: &Command) -> Option<String> {
     let p = crate::run::sandbox::read_only_writes(run)
         .into_iter()
         .next()?;
     Some(format!(
-        "{} is read-only in the sandbox: crossprobe never lets a test write into your module \
-         or what it reads; write under t.TempDir()",
+        "{} is read-only in the sandbox: a test may add files to its package directory \
+         (thrown away after the run), never change what your module or what it reads holds; \
+         write under t.TempDir()",
         p.display()
     ))
 }

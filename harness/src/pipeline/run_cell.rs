@@ -54,7 +54,7 @@ pub(super) fn run_once(
                         if let Some(cwd) = &spec.cwd {
                             inv.cwd = cwd.clone();
                         }
-                        let (readable, writable) = match probe_of(cell, ctx).module() {
+                        let reach = match probe_of(cell, ctx).module() {
                             Some(m) => module_profile(go, &mut inv, m),
                             None => Default::default(),
                         };
@@ -62,14 +62,7 @@ pub(super) fn run_once(
                         let inv = match super::sandboxed(cell, ctx) {
                             true => {
                                 let tools = &ctx.tools;
-                                ctx.sandbox.wrap(
-                                    inv,
-                                    &built.output,
-                                    runner,
-                                    tools,
-                                    &readable,
-                                    &writable,
-                                )
+                                ctx.sandbox.wrap(inv, &built.output, runner, tools, &reach)
                             }
                             false => inv,
                         };
@@ -99,12 +92,14 @@ pub(super) fn run_once(
 /// on its first miss (go writes every action's output into the cache:
 /// "open …/go-build/7e/…-d: read-only file system", seen on a fresh cache),
 /// and a cache of the cell's own costs a full standard-library build per
-/// cell (85 s against 1.4 s, measured on xxhash).
+/// cell (85 s against 1.4 s, measured on xxhash). The package directory,
+/// where the test runs, gets a throw-away writable layer: a test may create
+/// files there, as under `go test`, and the tree never changes.
 fn module_profile(
     go: &GoToolchain,
     inv: &mut run::Invocation,
     m: &crate::model::ModuleProbe,
-) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+) -> run::sandbox::Reach {
     inv.env
         .insert("GOCACHE".into(), go.gocache.display().to_string());
     inv.env
@@ -117,7 +112,11 @@ fn module_profile(
     readable.extend(m.outside.iter().cloned());
     readable.extend(goenv);
     readable.extend(run::sandbox::path_dirs_under_home());
-    (readable, vec![go.gocache.clone()])
+    run::sandbox::Reach {
+        readable,
+        writable: vec![go.gocache.clone()],
+        scratch: inv.cwd.starts_with(&m.root).then(|| inv.cwd.clone()),
+    }
 }
 
 /// The run's tools, with the wasm_exec_node.js of the Go that built the

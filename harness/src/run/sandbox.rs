@@ -114,20 +114,17 @@ impl Sandbox {
     /// `inv` as it runs in the sandbox: bwrap's argv in front of it. The
     /// environment and working directory are kept (bwrap passes them on);
     /// TMPDIR is unset inside, so temporary files go to the private /tmp.
-    /// `readable` is what the probe may read besides the system, wherever it
-    /// lies (the module profile: the user's module, the module cache, the
-    /// build cache); none for a snippet.
+    /// `reach` is what the probe may reach besides the system, wherever it
+    /// lies (the module profile); nothing for a snippet.
     pub fn wrap(
         &self,
         inv: Invocation,
         binary: &Path,
         runner: &Runner,
         tools: &Tools,
-        readable: &[PathBuf],
-        writable: &[PathBuf],
+        reach: &Reach,
     ) -> Invocation {
-        let paths = (readable, writable);
-        self.confine(inv, binary, runner, tools, Confinement::Probe, paths)
+        self.confine(inv, binary, runner, tools, Confinement::Probe, reach)
     }
 
     /// `inv` for `crossprobe exec`, under cmd/go: as [`Sandbox::wrap`],
@@ -144,7 +141,8 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
     ) -> Invocation {
-        self.confine(inv, binary, runner, tools, Confinement::Exec, (&[], &[]))
+        let reach = Reach::default();
+        self.confine(inv, binary, runner, tools, Confinement::Exec, &reach)
     }
 
     fn confine(
@@ -154,7 +152,7 @@ impl Sandbox {
         runner: &Runner,
         tools: &Tools,
         how: Confinement,
-        (readable, writable): (&[PathBuf], &[PathBuf]),
+        reach: &Reach,
     ) -> Invocation {
         let Some(bwrap) = &self.bwrap else {
             return inv;
@@ -189,8 +187,8 @@ impl Sandbox {
                 common_flags(true, false)
             }
         };
-        ro.extend(readable.iter().cloned());
-        rw.extend(writable.iter().cloned());
+        ro.extend(reach.readable.iter().cloned());
+        rw.extend(reach.writable.iter().cloned());
         // A directory that holds $HOME or is the root would undo the
         // sandbox (`crossprobe exec ./prog` run in ~ or in /): the binary
         // itself and what the system holds are readable without it.
@@ -200,14 +198,11 @@ impl Sandbox {
         rw.retain(part);
         ro.retain(part);
         let mut argv = vec![bwrap.to_string_lossy().into_owned()];
-        argv.extend(policy(
-            flags,
-            &inv.argv,
-            &rw,
-            &ro,
-            Some(binary),
-            home.as_deref(),
-        ));
+        let mut mounts = policy(flags, &inv.argv, &rw, &ro, Some(binary), home.as_deref());
+        if let Some(dir) = &reach.scratch {
+            scratch_layer(&mut mounts, dir, &rw, &ro, binary);
+        }
+        argv.extend(mounts);
         argv.extend(["--chdir".to_string(), path(&inv.cwd)]);
         argv.push("--".to_string());
         argv.extend(inv.argv);
@@ -303,6 +298,80 @@ pub fn restore_signal(command: &mut Command) {
     if let Some(code @ 129..=192) = exit.code {
         exit.signal = Some(crate::process::signal_name(code - 128));
         exit.code = None;
+    }
+}
+
+/// What a probe reaches besides the system and its run directory (the
+/// module profile, docs/src/sandbox.md); nothing for a snippet.
+#[derive(Clone, Debug, Default)]
+pub struct Reach {
+    /// Shown read-only at their own paths, wherever they lie.
+    pub readable: Vec<PathBuf>,
+    /// Shown writable at their own paths.
+    pub writable: Vec<PathBuf>,
+    /// A directory of `readable` (the test's package directory) that gets
+    /// a throw-away writable layer: see [`scratch_layer`].
+    pub scratch: Option<PathBuf>,
+}
+
+/// The most entries a package directory may have to get a writable layer:
+/// each is a mount and three words of the recorded argv. Past it the
+/// directory stays read-only (docs/src/sandbox.md says so).
+pub const SCRATCH_MAX_ENTRIES: usize = 1000;
+
+/// A writable, throw-away layer over `dir`, which is already bound
+/// read-only: a tmpfs over it, and each of its entries bound read-only
+/// again on it (bwrap resolves a bind's SOURCE on the host, under the
+/// tmpfs), each symlink made anew. A test may then create files and
+/// directories in its package directory, as under `go test`
+/// (klauspost/compress's filepathx makes `./a/b/c.d/e.f`); they land in the
+/// sandbox's memory and vanish with it, while what the directory holds
+/// stays read-only: the tree never changes. bwrap 0.8 has no `--overlay`,
+/// which would let a test rewrite an existing file too. The layer is left
+/// out (the directory stays read-only) when the directory lists more than
+/// [`SCRATCH_MAX_ENTRIES`] entries or one whose name is not UTF-8 (bwrap's
+/// argv), or when it is writable already or holds another mount (the run
+/// directory, the binary) that the tmpfs would hide.
+fn scratch_layer(f: &mut Vec<String>, dir: &Path, rw: &[PathBuf], ro: &[PathBuf], binary: &Path) {
+    let inside = |p: &PathBuf| p.starts_with(dir) && p != dir;
+    if dir == Path::new("/")
+        || !dir.is_absolute()
+        || rw.iter().any(|w| dir.starts_with(w) || inside(w))
+        || ro.iter().any(inside)
+        || binary.starts_with(dir)
+    {
+        return;
+    }
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries = Vec::new();
+    for e in read {
+        let Ok(e) = e else { return };
+        let Ok(name) = e.file_name().into_string() else {
+            return;
+        };
+        let Ok(kind) = e.file_type() else { return };
+        let link = match kind.is_symlink() {
+            true => match std::fs::read_link(e.path()).map(|t| t.into_os_string().into_string()) {
+                Ok(Ok(t)) => Some(t),
+                _ => return,
+            },
+            false => None,
+        };
+        entries.push((name, link));
+        if entries.len() > SCRATCH_MAX_ENTRIES {
+            return;
+        }
+    }
+    entries.sort();
+    f.extend(["--tmpfs".to_string(), path(dir)]);
+    for (name, link) in entries {
+        let p = dir.join(&name);
+        match link {
+            Some(target) => f.extend(["--symlink".to_string(), target, path(&p)]),
+            None => bind(f, "--ro-bind", &p),
+        }
     }
 }
 
@@ -554,6 +623,43 @@ mod tests {
              --unsetenv TMPDIR"
         );
         assert_eq!(f, want);
+    }
+
+    #[test]
+    fn a_package_directory_gets_a_tmpfs_with_its_entries_read_only_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("pkg");
+        std::fs::create_dir_all(pkg.join("testdata")).unwrap();
+        std::fs::write(pkg.join("a.go"), "").unwrap();
+        std::os::unix::fs::symlink("../x", pkg.join("link")).unwrap();
+        let bin = dir.path().join("run/probe");
+        let mut f = Vec::new();
+        scratch_layer(&mut f, &pkg, &[], &[], &bin);
+        let p = path(&pkg);
+        let want = format!(
+            "--tmpfs {p} --ro-bind {p}/a.go {p}/a.go --symlink ../x {p}/link \
+             --ro-bind {p}/testdata {p}/testdata"
+        );
+        assert_eq!(s(&f), want);
+        // A mount inside it would be hidden, one above it makes it
+        // writable already: no layer.
+        for (rw, ro) in [
+            (vec![pkg.join("testdata")], vec![]),
+            (vec![dir.path().into()], vec![]),
+        ]
+        .into_iter()
+        .chain([(vec![], vec![pkg.join("testdata")])])
+        {
+            let mut f = Vec::new();
+            scratch_layer(&mut f, &pkg, &rw, &ro, &bin);
+            assert!(f.is_empty(), "{rw:?} {ro:?}: {f:?}");
+        }
+        for i in 0..=SCRATCH_MAX_ENTRIES {
+            std::fs::write(pkg.join(format!("f{i}")), "").unwrap();
+        }
+        let mut f = Vec::new();
+        scratch_layer(&mut f, &pkg, &[], &[], &bin);
+        assert!(f.is_empty(), "past the cap the directory stays read-only");
     }
 
     #[test]

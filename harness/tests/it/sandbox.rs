@@ -314,8 +314,29 @@ func TestItsGoSeesGoenvAndATestRunsAToolFromPathUnderHome(t *testing.T) {
 	}
 }
 
-func TestWritesIntoItsPackage(t *testing.T) {
+func TestAddsFilesToItsPackage(t *testing.T) {
+	if err := os.MkdirAll("a/b/c.d/e.f", 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile("out.txt", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile("out.txt"); err != nil || string(b) != "x" {
+		t.Fatalf("out.txt: %q, %v", b, err)
+	}
+	if err := os.RemoveAll("a"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRewritesAFileOfItsPackage(t *testing.T) {
+	if err := os.WriteFile("m.go", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWritesBesideItsPackage(t *testing.T) {
+	if err := os.WriteFile("../lib/new.txt", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -325,8 +346,10 @@ func TestWritesIntoItsPackage(t *testing.T) {
 /// in a workspace (go.work above it, `use ./lib`), built with a `go env -w`
 /// setting (GOFLAGS=-tags=goenv in the GOENV file) and testing with a tool
 /// on a PATH directory under $HOME: the build and the test read each of
-/// them, wherever they lie, and write none (a test writing into its package
-/// fails with the sandbox's hint, and the tree is unchanged).
+/// them, wherever they lie, and write none: a test may add files and
+/// directories to its package directory (a throw-away layer), and one that
+/// rewrites a file there or writes beside it fails with the sandbox's hint;
+/// the tree's paths and bytes are unchanged.
 #[test]
 fn a_module_sees_its_replace_targets_workspace_goenv_and_home_tools_read_only() {
     let home = std::env::var_os("HOME").expect("HOME is set");
@@ -364,8 +387,17 @@ fn a_module_sees_its_replace_targets_workspace_goenv_and_home_tools_read_only() 
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let tree = |root: &Path| -> Vec<String> {
-        let mut v: Vec<String> = walk(root).iter().map(|p| p.display().to_string()).collect();
+    // Every path, and every file's bytes.
+    let tree = |root: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = walk(root)
+            .iter()
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read(p).unwrap_or_default(),
+                )
+            })
+            .collect();
         v.sort();
         v
     };
@@ -390,17 +422,20 @@ fn a_module_sees_its_replace_targets_workspace_goenv_and_home_tools_read_only() 
         .filter(|t| t.outcome != crossprobe::model::TestOutcome::Pass)
         .map(|t| format!("{} {}: {}", t.name, t.outcome.as_str(), t.output))
         .collect();
-    assert_eq!(failed.len(), 1, "{}\n{}", failed.join("\n"), r.stderr());
+    // New files in the package directory land in a throw-away layer;
+    // rewriting one of its files, or writing beside it, is refused.
+    assert_eq!(failed.len(), 2, "{}\n{}", failed.join("\n"), r.stderr());
     assert!(
-        failed[0].starts_with("TestWritesIntoItsPackage fail"),
+        failed[0].starts_with("TestRewritesAFileOfItsPackage fail")
+            && failed[1].starts_with("TestWritesBesideItsPackage fail"),
         "{failed:?}"
     );
     let reason = c.reason.as_deref().unwrap_or("");
     assert!(
         reason.contains("read-only file system")
             && reason.contains(&format!(
-                "[crossprobe: {} is read-only in the sandbox: crossprobe never lets a test write into your module",
-                w.join("m/out.txt").display()
+                "[crossprobe: {} is read-only in the sandbox: a test may add files to its package directory",
+                w.join("m/m.go").display()
             )),
         "{reason}"
     );
