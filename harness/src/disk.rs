@@ -1,7 +1,8 @@
 //! How much a directory holds, and sizes as people read them: for doctor's
 //! GOCACHE line and `crossprobe cache info`. And what a full disk looks
 //! like, to the pipeline (which stops starting cells) and to the reports
-//! (which keep what finished).
+//! (which keep what finished): an errno for crossprobe's own writes, the
+//! filesystem's free space for a child's (never its words).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -68,15 +69,86 @@ pub fn is_full(e: &std::io::Error) -> bool {
     ) || e.kind() == std::io::ErrorKind::StorageFull
 }
 
-/// A cell's failure that says the disk is full: how a `go build` or the
-/// creation of a cell's directory reports it.
-pub fn says_full(reason: &str) -> bool {
-    let r = reason.to_ascii_lowercase();
-    // EFBIG ("file too large": a file-size limit, RLIMIT_FSIZE) stops a
-    // build the same way, and the journal counts it as disk full too.
-    r.contains("no space left on device")
-        || r.contains("disk quota exceeded")
-        || r.contains("file too large")
+/// What a filesystem has left, as the one writing there sees it: root may
+/// use the blocks reserved for it, others may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Space {
+    /// The device, to look at each filesystem once.
+    pub dev: u64,
+    pub bytes: u64,
+    /// Free inodes; `None` where the filesystem does not count them (btrfs).
+    pub inodes: Option<u64>,
+}
+
+/// The space left on the filesystem of `p` (its nearest existing
+/// ancestor).
+pub fn space(p: &Path) -> Option<Space> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let existing = p.ancestors().find(|a| a.exists())?;
+        let dev = std::fs::metadata(existing).ok()?.dev();
+        let c = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()).ok()?;
+        // SAFETY: statvfs fills in the struct; c is a valid C string.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+            return None;
+        }
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        // fsblkcnt_t and c_ulong are narrower on 32-bit targets.
+        #[allow(clippy::unnecessary_cast)]
+        let (blocks, inodes, files) = match root {
+            true => (st.f_bfree as u64, st.f_ffree as u64, st.f_files as u64),
+            false => (st.f_bavail as u64, st.f_favail as u64, st.f_files as u64),
+        };
+        #[allow(clippy::unnecessary_cast)]
+        Some(Space {
+            dev,
+            bytes: blocks.saturating_mul(st.f_frsize as u64),
+            inodes: (files > 0).then_some(inodes),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        None
+    }
+}
+
+/// Below this, a filesystem a failed cell wrote to counts as full. A
+/// child's ENOSPC never reaches crossprobe as an errno, and its words are
+/// no evidence (a probe may print "no space left on device", a C compiler
+/// quotes the `#error` a snippet wrote): the filesystem itself is asked.
+/// By then `go build` has removed its half-written binary, so what is free
+/// is what that write had taken plus what it could not have; a linked Go
+/// binary is tens of MB.
+pub const LOW_BYTES: u64 = 64 << 20;
+/// Likewise for inodes: a filesystem out of them fails writes with ENOSPC
+/// too.
+pub const LOW_INODES: u64 = 256;
+
+/// The first of `places` whose filesystem is (nearly) full, said as
+/// `PATH has N free`: what stops a run after a cell failed, since every
+/// later cell would fail the same way.
+pub fn full_at(places: &[&Path]) -> Option<String> {
+    let mut seen = Vec::new();
+    for p in places {
+        let Some(s) = space(p) else {
+            continue;
+        };
+        if seen.contains(&s.dev) {
+            continue;
+        }
+        seen.push(s.dev);
+        if s.bytes < LOW_BYTES {
+            return Some(format!("{} has {} free", p.display(), human(s.bytes)));
+        }
+        if let Some(i) = s.inodes.filter(|&i| i < LOW_INODES) {
+            return Some(format!("{} has {i} free inodes", p.display()));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -89,10 +161,7 @@ mod tests {
         assert!(is_full(&io::Error::from_raw_os_error(libc::ENOSPC)));
         assert!(is_full(&io::Error::from_raw_os_error(libc::EFBIG)));
         assert!(!is_full(&io::Error::from_raw_os_error(libc::EACCES)));
-        assert!(says_full(
-            "write /tmp/go-build123/b001/exe/a.out: no space left on device"
-        ));
-        assert!(!says_full("undefined: x"));
+        assert!(is_full(&io::Error::from(io::ErrorKind::StorageFull)));
     }
 
     #[test]

@@ -92,6 +92,36 @@ pub enum Event {
     /// What the result cache may keep of a cell, before its `Finished`.
     Cacheable(Box<cache::Entry>),
     Finished(Box<CellResult>),
+    /// The filesystem a failed cell wrote to is full (what says so), sent
+    /// before that cell's `Finished`; no further cell starts.
+    DiskFull(String),
+}
+
+/// Whether `r` failed on a full disk: its filesystems are asked, never its
+/// output (see [`crate::disk::full_at`]).
+fn disk_full(r: &CellResult, ctx: &Context) -> Option<String> {
+    if !matches!(
+        r.outcome,
+        Outcome::BuildFail | Outcome::RunFail | Outcome::Timeout
+    ) {
+        return None;
+    }
+    // Where a cell writes: its build directory (under the cache, or a
+    // temporary one), go's temporary files, GOCACHE and zig's cache.
+    let cache = crate::host::cache_dir();
+    let temp = std::env::temp_dir();
+    let kept = r.dir.as_deref().map(Path::new);
+    let gocache = ctx
+        .trusted_gocache
+        .as_deref()
+        .or_else(|| ctx.gos.get(&r.cell.go).map(|g| g.gocache.as_path()));
+    let places: Vec<&Path> = kept
+        .into_iter()
+        .chain([cache.as_path(), temp.as_path()])
+        .chain(gocache)
+        .chain([ctx.tools.cache_dir.as_path()])
+        .collect();
+    crate::disk::full_at(&places).map(|at| format!("cell {}: {at}", r.cell.id))
 }
 
 /// Runs `cells` with `jobs` builds and `jobs` runs at once. `on_event`
@@ -163,8 +193,9 @@ pub fn run_all(
             let send = |i: usize, (r, entry): group::Finished| {
                 // Every later cell would fail the same way; stopping here,
                 // not when the caller hears of it, starts no further one.
-                if r.reason.as_deref().is_some_and(crate::disk::says_full) {
+                if let Some(what) = disk_full(&r, ctx) {
                     ctx.cancel.stop();
+                    let _ = tx.send((i, Event::DiskFull(what), None));
                 }
                 let _ = tx.send((i, Event::Finished(Box::new(r)), entry));
             };

@@ -420,7 +420,10 @@ pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
     }
     let mut seen = Vec::new();
     for (what, p) in places {
-        let Some((dev, free)) = free_space(&p) else {
+        let Some(crate::disk::Space {
+            dev, bytes: free, ..
+        }) = crate::disk::space(&p)
+        else {
             continue;
         };
         if seen.contains(&dev) {
@@ -448,29 +451,4 @@ pub fn limits(out_dir: &Path, gocache: Option<&Path>) -> Vec<Finding> {
         }
     }
     v
-}
-
-/// The device and the bytes free to unprivileged users there, for the
-/// nearest existing ancestor of `p`.
-fn free_space(p: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let existing = p.ancestors().find(|a| a.exists())?;
-        let dev = std::fs::metadata(existing).ok()?.dev();
-        let c = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()).ok()?;
-        // SAFETY: statvfs fills in the struct; c is a valid C string.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-            return None;
-        }
-        // fsblkcnt_t and c_ulong are narrower on 32-bit targets.
-        #[allow(clippy::unnecessary_cast)]
-        Some((dev, st.f_bavail as u64 * st.f_frsize as u64))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = p;
-        None
-    }
 }

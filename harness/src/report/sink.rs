@@ -233,9 +233,6 @@ impl Observer for Sink {
 
     /// Records a finished cell in its matrix's journal.
     fn finished(&mut self, r: &CellResult) {
-        if let Some(reason) = r.reason.as_deref().filter(|r| crate::disk::says_full(r)) {
-            self.full(format!("cell {}: {reason}", r.cell.id));
-        }
         let Some(j) = self
             .dirs
             .get_mut(&r.cell.matrix)

@@ -123,6 +123,7 @@ impl Session {
             self.ctx.cancel.stop();
         }
         let mut cache = CacheWriter(self.ctx.cache.then(cache::Store::open));
+        let mut filled: Option<String> = None;
         let on_event = |ev: Event| match ev {
             Event::Started(id) => observers.iter_mut().for_each(|o| o.started(&id)),
             Event::Cacheable(entry) => {
@@ -135,6 +136,9 @@ impl Session {
                     self.ctx.cancel.stop();
                 }
             }
+            Event::DiskFull(what) => {
+                filled.get_or_insert(what);
+            }
         };
         let mut results =
             pipeline::run_all(cells, &self.ctx, &cc_hints, self.config.jobs, on_event);
@@ -142,7 +146,10 @@ impl Session {
         for o in observers.iter_mut() {
             o.all_finished(&results);
         }
-        if disk_full(observers).is_some() {
+        // The pipeline's word (a failed cell's filesystem is full) or an
+        // observer's (a journal that could not be written).
+        let full = filled.or_else(|| disk_full(observers));
+        if full.is_some() {
             explain_not_started(&mut results);
         }
         if self.config.resume.is_some() {
@@ -167,7 +174,7 @@ impl Session {
                 }
             }
         }
-        let full = disk_full(observers);
+        let full = full.or_else(|| disk_full(observers));
         if let Some(what) = &full {
             eprintln!(
                 "error: the disk filled up during the run ({what}); cells after it were not started"

@@ -2,11 +2,11 @@
 //! writable before anything is built, and a full disk met with a clear error
 //! that keeps what finished.
 //!
-//! A full build disk is a file-size limit (RLIMIT_FSIZE: EFBIG, which
-//! counts as disk full), so it needs no root. A full reports disk and a
-//! read-only one mount a small tmpfs (a limit would stop the builds too), so
-//! they need root: without it they say they were skipped, and under
-//! CROSSPROBE_REQUIRE_TOOLS (CI) they fail.
+//! A full build disk, a full reports disk and a read-only one mount a small
+//! tmpfs, so they need root: without it they say they were skipped, and
+//! under CROSSPROBE_REQUIRE_TOOLS (CI) they fail. (A file-size limit would
+//! not do for the build disk: crossprobe asks the filesystem whether a
+//! failed cell filled it, never the cell's words.)
 #![cfg(unix)]
 
 // Runs pass --no-sandbox: their probes leave marks in the test's own
@@ -147,28 +147,6 @@ impl Drop for Mount {
     }
 }
 
-/// `cmd` with writes past `bytes` failing with EFBIG, as on a full disk;
-/// SIGXFSZ ignored, so that the write fails rather than the process dies.
-fn with_file_size_limit(mut cmd: std::process::Command, bytes: u64) -> std::process::Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: setrlimit and signal are async-signal-safe, and the closure
-    // touches nothing else between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let lim = libc::rlimit {
-                rlim_cur: bytes,
-                rlim_max: bytes,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        });
-    }
-    cmd
-}
-
 /// Six cells, each printing 100 KiB to stdout and to stderr, so that each
 /// journal line holds the 2 × 64 KiB kept of them.
 const WORDY: &str = "name: wordy\nprobes:\n  - name: wordy\n    source: |\n      package main\n      import (\"fmt\"; \"os\"; \"strings\")\n      var n = \"0\"\n      func main() {\n        s := strings.Repeat(\"y\", 100<<10)\n        fmt.Println(s)\n        fmt.Fprintln(os.Stderr, s)\n        fmt.Printf(\"CROSSPROBE-FACTS: {\\\"n\\\": %q}\\n\", n)\n      }\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  ldflags: [\"-X main.n=1\", \"-X main.n=2\", \"-X main.n=3\", \"-X main.n=4\", \"-X main.n=5\", \"-X main.n=6\"]\n";
@@ -234,21 +212,39 @@ fn a_full_reports_disk_is_a_clear_error_and_the_finished_cells_are_kept() {
 
 #[test]
 fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
+    // A real full filesystem: a tmpfs with room for the sources, not for a
+    // linked binary, holding the build directories and go's temporary
+    // files. Go's build cache stays the warm one elsewhere.
     let dir = tempfile::tempdir().unwrap();
-    // Room for the sources and the reports, not for a linked binary.
-    let o = with_file_size_limit(
-        Test::at(dir.path())
-            .matrix(&WORDY.replace("wordy", "cramped"))
-            .args(["run", "@", "--no-sandbox", "-j1"])
-            .command(),
-        256 << 10,
-    )
-    .output()
-    .unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let Some(_mount) = Mount::tmpfs(&small, "size=1m") else {
+        return common::tool_missing("root, to mount a tmpfs", "a full build disk is not tried");
+    };
+    std::fs::create_dir(small.join("tmp")).unwrap();
+    let o = Test::at(dir.path())
+        .matrix(&WORDY.replace("wordy", "cramped"))
+        .args(["run", "@", "--no-sandbox", "-j1"])
+        .env("XDG_CACHE_HOME", &small)
+        .env("TMPDIR", small.join("tmp"))
+        .env("GOCACHE", common::gocache())
+        .command()
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert_eq!(o.status.code(), Some(exit::IO), "{stderr}");
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        stderr.contains("the disk filled up during the run"),
+        flat.contains("the disk filled up during the run (cell "),
+        "{stderr}"
+    );
+    // Which filesystem, and how full: asked of it, not read in go's words.
+    assert!(
+        flat.contains(&format!(": {}/", small.display())),
+        "{stderr}"
+    );
+    assert!(
+        flat.contains(" free); cells after it were not started"),
         "{stderr}"
     );
     let reports = dir.path().join("reports/cramped");
@@ -262,7 +258,7 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
         let reason = c.reason.as_deref().unwrap_or("");
         match c.outcome {
             Outcome::BuildFail => {
-                assert!(reason.to_lowercase().contains("file too large"), "{c:#?}")
+                assert!(reason.contains("no space left on device"), "{c:#?}")
             }
             Outcome::Interrupted => {
                 assert_eq!(reason, "not started: the disk filled up during the run");
@@ -273,9 +269,47 @@ fn a_full_build_disk_stops_the_run_and_the_reports_say_why() {
     }
     // The first cell's failure stops the run.
     assert_eq!(not_started, 5);
-    for c in cells {
-        if let Some(d) = &c.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
+}
+
+/// A build whose compiler quotes the words of a full disk, and a program
+/// that prints them and fails.
+const SAYS_FULL: &str = "name: says-full\nprobes:\n  - name: quoted\n    source: |\n      package main\n      var _ = \"write /tmp/a.out: no space left on device\" + 1\n      func main() {}\n  - name: printed\n    source: |\n      package main\n      import (\"fmt\"; \"os\")\n      func main() { fmt.Fprintln(os.Stderr, \"write /tmp/x: no space left on device\"); os.Exit(1) }\nmatrix:\n  goos: [linux]\n  goarch: [amd64]\n  ldflags: [\"-X main.n=1\", \"-X main.n=2\"]\n";
+
+#[test]
+fn a_cell_that_only_says_no_space_left_stops_nothing() {
+    // Words are no evidence: a stranger's snippet could stop any run by
+    // printing them. Every cell runs, and the run fails as its cells do.
+    let r = Test::new()
+        .matrix(SAYS_FULL)
+        .args(["run", "@", "--no-sandbox", "-j1"])
+        .status(exit::UNMET)
+        .run();
+    let stderr = r.stderr();
+    assert!(!stderr.contains("disk filled up"), "{stderr}");
+    let res = common::read_results(&r.path().join("reports/says-full"));
+    assert!(!res.interrupted);
+    // Each cell ran and said the words (which the old text search took
+    // for a full disk).
+    let mut outcomes: Vec<(String, bool)> = res
+        .cells
+        .iter()
+        .map(|c| {
+            let said = serde_json::to_string(c)
+                .unwrap()
+                .contains("no space left on device");
+            (c.outcome.to_string(), said)
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            ("build-fail".to_string(), true),
+            ("build-fail".to_string(), true),
+            ("run-fail".to_string(), true),
+            ("run-fail".to_string(), true),
+        ],
+        "{:#?}",
+        res.cells
+    );
 }
