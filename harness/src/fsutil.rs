@@ -125,11 +125,14 @@ fn write_via_temp(
 /// Writes rendered files into `dir`, each through a temporary file and a
 /// rename: a build directory may be reused, and a reader (a concurrent
 /// `go build` of the same sources) must never see half a file.
-pub fn write_files(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn write_files(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf>, CannotWrite> {
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
-        let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let fail = |error| CannotWrite {
+            path: path.clone(),
+            error,
+        };
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(fail)?;
         write_atomic(&path, text.as_bytes()).map_err(fail)?;
@@ -139,12 +142,21 @@ pub fn write_files(files: &[(String, String)], dir: &Path) -> Result<Vec<PathBuf
 }
 
 /// [`write_files`] for files named by absolute paths.
-pub fn write_files_at(files: &[(PathBuf, String)]) -> Result<(), String> {
+pub fn write_files_at(files: &[(PathBuf, String)]) -> Result<(), CannotWrite> {
     for (path, text) in files {
         let dir = path.parent().unwrap_or(Path::new("/"));
         write_files(&[(file_name(path), text.clone())], dir)?;
     }
     Ok(())
+}
+
+/// A file of [`write_files`] that could not be written (its directory
+/// made, or itself).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {error}", path.display())]
+pub struct CannotWrite {
+    pub path: PathBuf,
+    pub error: std::io::Error,
 }
 
 /// A path's last component as text; empty for `/` or `..`.

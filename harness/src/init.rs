@@ -38,8 +38,18 @@ pub struct Found {
     pub cgo: bool,
 }
 
+/// Why a module cannot be read for `init`.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// `go list` did not answer.
+    #[error(transparent)]
+    Query(#[from] crate::process::QueryError),
+    #[error("`go list -json ./...` printed something unexpected: {0}")]
+    Listed(String),
+}
+
 /// Reads the module at `root`.
-pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
+pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, ScanError> {
     let env = crate::probe::module::env(go);
     let go_s = go.go.display().to_string();
     let timeout = std::time::Duration::from_secs(300);
@@ -60,7 +70,7 @@ pub fn scan(root: &Path, go: &GoToolchain) -> Result<Found, String> {
     let listed: Vec<Listed> = serde_json::Deserializer::from_str(&out)
         .into_iter::<Listed>()
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("`go list -json ./...` printed something unexpected: {e}"))?;
+        .map_err(|e| ScanError::Listed(e.to_string()))?;
     let mut found = Found {
         module: module.clone(),
         commands: Vec::new(),
@@ -198,7 +208,7 @@ pub fn write(root: &Path, go: &GoToolchain, force: bool) -> miette::Result<PathB
         )
         .into());
     }
-    let found = scan(root, go).map_err(|e| usage(e, None))?;
+    let found = scan(root, go).map_err(|e| usage(e.to_string(), None))?;
     let text = render(&found);
     check(&path, &text).map_err(|e| {
         e.wrap_err(format!(

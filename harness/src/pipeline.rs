@@ -329,7 +329,7 @@ fn prepare(
         return Err(Box::new(judge(cell, vec![], &obs, BTreeMap::new())));
     }
     let sources = probe::sources(cell, probe_of(cell, ctx), go)
-        .map_err(|why| Box::new(render_failed(cell, why)))?;
+        .map_err(|why| Box::new(render_failed(cell, why.to_string())))?;
     let plan = plan(cell, ctx, cc_hint, Path::new(KEY_DIR));
     let compiler = cc::wanted(cell)
         .then(|| ctx.compilers.for_cell(cell).ok())
@@ -401,7 +401,10 @@ fn plan(cell: &Cell, ctx: &Context, cc_hint: Option<&String>, dir: &Path) -> pro
         cell,
         probe_of(cell, ctx),
         &ctx.gos[&cell.go],
-        (ctx.compilers.for_cell(cell), ctx.compilers.would_use(cell)),
+        (
+            ctx.compilers.for_cell(cell).map_err(|e| e.to_string()),
+            ctx.compilers.would_use(cell),
+        ),
         cc_hint,
         dir,
     )

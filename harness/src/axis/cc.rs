@@ -22,8 +22,8 @@ const NAMES: [&str; 5] = ["auto", "default", "gcc", "clang", "zig"];
 
 impl Request {
     /// Reads a `cc` value: the five names, or something that reads as a
-    /// compiler command. `Err` holds the hint.
-    pub fn parse(value: &str) -> Result<Request, String> {
+    /// compiler command. `Err` is the hint.
+    pub fn parse(value: &str) -> Result<Request, NotACompiler> {
         match value {
             "auto" | "" => return Ok(Request::Auto),
             "default" => return Ok(Request::Default),
@@ -48,11 +48,9 @@ impl Request {
                 value.split_whitespace().map(str::to_string).collect(),
             ));
         }
-        Err(format!(
-            "cc is auto, default, gcc, clang or zig, or a C compiler command such as \
-             aarch64-linux-gnu-gcc, clang-17 or \"zig cc -target x86_64-linux-musl\"{}",
-            crate::errors::did_you_mean(value, NAMES)
-        ))
+        Err(NotACompiler {
+            did_you_mean: crate::errors::did_you_mean(value, NAMES),
+        })
     }
 
     /// A value that passed [`Request::parse`] at load, or a CC env axis,
@@ -62,6 +60,14 @@ impl Request {
             Request::Command(value.split_whitespace().map(str::to_string).collect())
         })
     }
+}
+
+/// A `cc` value that is none of the names and reads as no compiler.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cc is auto, default, gcc, clang or zig, or a C compiler command such as aarch64-linux-gnu-gcc, clang-17 or \"zig cc -target x86_64-linux-musl\"{did_you_mean}")]
+pub struct NotACompiler {
+    /// ` (did you mean "gcc"?)`, or empty.
+    pub did_you_mean: String,
 }
 
 impl fmt::Display for Request {
@@ -95,7 +101,7 @@ mod tests {
         );
         assert!(Request::parse("clang-17").is_ok());
         assert!(Request::parse("/opt/x/bin/cc").is_ok());
-        let e = Request::parse("gnuc").unwrap_err();
+        let e = Request::parse("gnuc").unwrap_err().to_string();
         assert!(e.contains("such as aarch64-linux-gnu-gcc"), "{e}");
         assert!(Request::parse("python").is_err());
     }

@@ -129,7 +129,7 @@ fn cc_request(v: &str) -> Result<String, Refusal> {
         .map_err(|help| Refusal {
             message: format!("unknown cc value {v:?}"),
             label: "expected auto, default, gcc, clang, zig or a compiler command",
-            help,
+            help: help.to_string(),
         })
 }
 

@@ -48,7 +48,7 @@ pub fn run(
         skip: None,
     };
     if let Err(e) = crate::fsutil::write_files_at(&plan.write) {
-        ran.failed = Some((Outcome::BuildFail, e));
+        ran.failed = Some((Outcome::BuildFail, e.to_string()));
         return ran;
     }
     for step in &plan.steps {

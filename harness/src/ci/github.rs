@@ -15,7 +15,7 @@
 
 use std::fmt::Write;
 
-use super::{block, diff_script, validate_runners, y, Fleet, Install, MERGE};
+use super::{block, diff_script, validate_runners, y, Fleet, Install, Invalid, MERGE};
 
 /// What the workflow runs, and where.
 #[derive(Clone, Debug)]
@@ -41,9 +41,9 @@ pub const CHECK_NAME: &str = "crossprobe";
 
 /// Checks what would make a workflow that cannot work. Errors are one line
 /// each, naming the value.
-pub fn validate(g: &Github) -> Result<(), String> {
+pub fn validate(g: &Github) -> Result<(), Invalid> {
     if g.runners.is_empty() {
-        return Err("no runner: give at least one --runner, e.g. --runner ubuntu-latest".into());
+        return Err(Invalid::NoRunner);
     }
     validate_runners(
         &g.runners,
@@ -57,10 +57,7 @@ pub fn validate(g: &Github) -> Result<(), String> {
     )?;
     g.fleet.validate()?;
     if g.cron.split_whitespace().count() != 5 {
-        return Err(format!(
-            "--cron {:?} is not five cron fields, e.g. \"17 3 * * *\"",
-            g.cron
-        ));
+        return Err(Invalid::Cron(g.cron.clone()));
     }
     Ok(())
 }
@@ -382,7 +379,7 @@ mod tests {
         let bad = |f: fn(&mut Github)| {
             let mut x = g();
             f(&mut x);
-            validate(&x).unwrap_err()
+            validate(&x).unwrap_err().to_string()
         };
         assert!(bad(|x| x.runners.clear()).starts_with("no runner"));
         assert!(

@@ -19,7 +19,7 @@
 
 use std::fmt::Write;
 
-use super::{block, diff_script, validate_runners, y, Fleet, Install, MERGE};
+use super::{block, diff_script, validate_runners, y, Fleet, Install, Invalid, MERGE};
 
 /// What the pipeline runs, and where.
 #[derive(Clone, Debug)]
@@ -36,7 +36,7 @@ pub const REPORT_JOB: &str = "crossprobe-report";
 /// GitLab runs at most this many jobs of one `parallel: matrix`.
 const MAX_PARALLEL: usize = 200;
 
-pub fn validate(g: &Gitlab) -> Result<(), String> {
+pub fn validate(g: &Gitlab) -> Result<(), Invalid> {
     validate_runners(
         &g.tags,
         "runner tag",
@@ -46,12 +46,13 @@ pub fn validate(g: &Gitlab) -> Result<(), String> {
     g.fleet.validate()?;
     let jobs = g.fleet.shards * g.tags.len().max(1);
     if jobs > MAX_PARALLEL {
-        return Err(format!(
-            "{jobs} run jobs: GitLab runs at most {MAX_PARALLEL} jobs of one parallel matrix; give fewer --shards or --tag"
-        ));
+        return Err(Invalid::TooManyJobs {
+            jobs,
+            max: MAX_PARALLEL,
+        });
     }
     if g.image.trim().is_empty() {
-        return Err("--image must name an image, e.g. golang:1.26".into());
+        return Err(Invalid::NoImage);
     }
     Ok(())
 }
@@ -281,7 +282,7 @@ mod tests {
         let bad = |f: fn(&mut Gitlab)| {
             let mut x = g();
             f(&mut x);
-            validate(&x).unwrap_err()
+            validate(&x).unwrap_err().to_string()
         };
         assert!(bad(|x| x.tags.push("linux".into())).contains("given twice"));
         assert!(bad(|x| x.tags.push("$X".into())).contains("not a GitLab runner tag"));

@@ -34,15 +34,13 @@ pub struct Fleet {
 impl Fleet {
     /// What would make every CI's configuration fail: no shards, or
     /// matrices a fresh checkout does not have.
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), Invalid> {
         if self.shards == 0 {
-            return Err("--shards must be at least 1".into());
+            return Err(Invalid::NoShards);
         }
         for m in &self.matrices {
             if std::path::Path::new(m).is_absolute() || m.contains('$') {
-                return Err(format!(
-                    "matrix path {m:?} must be relative to the repository root: the workflow runs in a fresh checkout"
-                ));
+                return Err(Invalid::MatrixPath(m.clone()));
             }
         }
         Ok(())
@@ -124,20 +122,52 @@ impl Fleet {
 /// is what the command line calls one, `form` what a valid one is.
 fn validate_runners(
     names: &[String],
-    noun: &str,
+    noun: &'static str,
     valid: fn(&str) -> bool,
-    form: &str,
-) -> Result<(), String> {
+    form: &'static str,
+) -> Result<(), Invalid> {
     if let Some(bad) = names.iter().find(|n| !valid(n)) {
-        return Err(format!("{noun} {bad:?} is not {form}"));
+        return Err(Invalid::Runner {
+            noun,
+            name: bad.clone(),
+            form,
+        });
     }
     let mut seen = std::collections::BTreeSet::new();
     match names.iter().find(|n| !seen.insert(*n)) {
-        Some(twice) => Err(format!(
-            "{noun} {twice:?} is given twice; its shards would write artifacts of the same name"
-        )),
+        Some(twice) => Err(Invalid::Twice {
+            noun,
+            name: twice.clone(),
+        }),
         None => Ok(()),
     }
+}
+
+/// What makes a CI configuration that cannot work: one line each, naming
+/// the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("--shards must be at least 1")]
+    NoShards,
+    #[error("matrix path {0:?} must be relative to the repository root: the workflow runs in a fresh checkout")]
+    MatrixPath(String),
+    /// `noun` is what the command line calls a runner (label, tag).
+    #[error("{noun} {name:?} is not {form}")]
+    Runner {
+        noun: &'static str,
+        name: String,
+        form: &'static str,
+    },
+    #[error("{noun} {name:?} is given twice; its shards would write artifacts of the same name")]
+    Twice { noun: &'static str, name: String },
+    #[error("no runner: give at least one --runner, e.g. --runner ubuntu-latest")]
+    NoRunner,
+    #[error("--cron {0:?} is not five cron fields, e.g. \"17 3 * * *\"")]
+    Cron(String),
+    #[error("{jobs} run jobs: GitLab runs at most {max} jobs of one parallel matrix; give fewer --shards or --tag")]
+    TooManyJobs { jobs: usize, max: usize },
+    #[error("--image must name an image, e.g. golang:1.26")]
+    NoImage,
 }
 
 /// A YAML scalar that means exactly `s`: JSON strings are YAML too.

@@ -75,8 +75,8 @@ fn run(binary: &Path, args: &[String], no_sandbox: bool) -> miette::Result<i32> 
 }
 
 fn install(dir: &Path) -> miette::Result<i32> {
-    let go = gotool::local().map_err(|message| Error::Toolchain {
-        message,
+    let go = gotool::local().map_err(|e| Error::Toolchain {
+        message: e.to_string(),
         help: Some("the targets come from `go tool dist list`".into()),
     })?;
     let exe = std::env::current_exe().map_err(|e| {

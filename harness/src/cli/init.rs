@@ -18,8 +18,8 @@ pub struct InitArgs {
 }
 
 pub fn main(a: InitArgs) -> miette::Result<i32> {
-    let go = crate::toolchain::go::local().map_err(|message| Error::Toolchain {
-        message,
+    let go = crate::toolchain::go::local().map_err(|e| Error::Toolchain {
+        message: e.to_string(),
         help: None,
     })?;
     let path = crate::init::write(&a.dir, &go, a.force)?;

@@ -15,8 +15,8 @@ pub fn list_probes(templates: Option<&Path>) -> miette::Result<i32> {
     let w = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
     for n in names {
-        let Some(p) = templates::find(&n, templates).map_err(|message| Error::Usage {
-            message,
+        let Some(p) = templates::find(&n, templates).map_err(|e| Error::Usage {
+            message: e.to_string(),
             help: None,
         })?
         else {

@@ -125,7 +125,7 @@ pub fn main(cmd: CiCmd) -> miette::Result<i32> {
                 go_version,
                 name,
             };
-            github::validate(&g).map_err(|m| usage(m, "github"))?;
+            github::validate(&g).map_err(|m| usage(m.to_string(), "github"))?;
             let what = format!("{} runners × {} shards", g.runners.len(), g.fleet.shards);
             (fleet, ci::github::github(&g), what)
         }
@@ -135,7 +135,7 @@ pub fn main(cmd: CiCmd) -> miette::Result<i32> {
                 tags,
                 image,
             };
-            gitlab::validate(&g).map_err(|m| usage(m, "gitlab"))?;
+            gitlab::validate(&g).map_err(|m| usage(m.to_string(), "gitlab"))?;
             let what = format!(
                 "{} runner tags × {} shards",
                 g.tags.len().max(1),

@@ -367,7 +367,7 @@ pub fn c_toolchains(needs: &Needs, go: Option<&Path>) -> Vec<Finding> {
                 Duration::from_secs(20),
             )
             .map(|s| s.trim().to_string())
-            .unwrap_or_else(|e| e);
+            .unwrap_or_else(|e| e.to_string());
             Finding::ok(g, "zig", format!("{version} at {}", z.display()))
         }
         // Optional: a person's to install, not --fix's.

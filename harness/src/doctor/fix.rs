@@ -280,7 +280,8 @@ fn zig() -> Result<(), String> {
         ],
         &BTreeMap::new(),
         Duration::from_secs(30),
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let zig = Path::new(dir.trim()).join("zig");
     run_argv(
         &with(&["ln", "-sf", &zig.display().to_string(), ZIG_LINK]),

@@ -171,13 +171,13 @@ pub fn sandbox(os: &str) -> Finding {
             "probes run in bubblewrap (no network, read-only files, empty HOME)",
         ),
         Err(why) if crate::fsutil::which("bwrap").is_none() => {
-            Finding::bad(g, name, Level::Warn, why)
+            Finding::bad(g, name, Level::Warn, why.to_string())
                 .hint("a stranger's snippet (crossprobe repro) would run with your privileges")
                 .fix(install::action_on("bwrap", os).expect("host::install knows bwrap"))
         }
         // Ubuntu 23.10 and later confine unprivileged user namespaces
         // with AppArmor; a profile for bwrap alone lets it have them.
-        Err(why) => Finding::bad(g, name, Level::Warn, why).fix(Action::Manual(
+        Err(why) => Finding::bad(g, name, Level::Warn, why.to_string()).fix(Action::Manual(
             if Path::new("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").exists() {
                 "let bwrap have user namespaces: printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile bwrap /usr/bin/bwrap flags=(unconfined) {\\n  userns,\\n}\\n' | sudo tee /etc/apparmor.d/bwrap && sudo apparmor_parser -r /etc/apparmor.d/bwrap".into()
             } else {

@@ -472,7 +472,7 @@ fn check_pass_env(name: &str) -> Result<(), &'static str> {
 pub const DEFAULT_MEMORY: u64 = 4 << 30;
 
 /// `4GiB`, `512MiB`, `2GB`, `1.5G`, a number of bytes, or `none`.
-pub fn parse_memory(s: &str) -> Result<Option<u64>, String> {
+pub fn parse_memory(s: &str) -> Result<Option<u64>, BadAmount> {
     let s = s.trim();
     if s == "none" {
         return Ok(None);
@@ -481,7 +481,7 @@ pub fn parse_memory(s: &str) -> Result<Option<u64>, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| "no number".to_string())?;
+    let n: f64 = num.parse().map_err(|_| BadAmount::NoNumber)?;
     let scale: f64 = match unit.trim() {
         "" | "B" => 1.0,
         "K" | "KiB" => 1024.0,
@@ -490,35 +490,48 @@ pub fn parse_memory(s: &str) -> Result<Option<u64>, String> {
         "KB" => 1e3,
         "MB" => 1e6,
         "GB" => 1e9,
-        u => return Err(format!("unknown unit {u:?}")),
+        u => return Err(BadAmount::Unit(u.to_string())),
     };
     let bytes = n * scale;
     // Below that, no Go program starts: the runtime alone maps more.
     if !(bytes.is_finite() && (64.0 * 1024.0 * 1024.0..1e15).contains(&bytes)) {
-        return Err("must be at least 64MiB".into());
+        return Err(BadAmount::TooLittleMemory);
     }
     Ok(Some(bytes as u64))
 }
 
 /// `90s`, `2m`, `500ms`, `1h`, or a plain number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, BadAmount> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| "no number".to_string())?;
+    let n: f64 = num.parse().map_err(|_| BadAmount::NoNumber)?;
     let secs = match unit.trim() {
         "" | "s" => n,
         "ms" => n / 1000.0,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        u => return Err(format!("unknown unit {u:?}")),
+        u => return Err(BadAmount::Unit(u.to_string())),
     };
     if !(secs.is_finite() && secs > 0.0 && secs < 7.0 * 86400.0) {
-        return Err("must be more than zero and less than a week".into());
+        return Err(BadAmount::Duration);
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Why a memory size or a duration cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadAmount {
+    #[error("no number")]
+    NoNumber,
+    #[error("unknown unit {0:?}")]
+    Unit(String),
+    #[error("must be at least 64MiB")]
+    TooLittleMemory,
+    #[error("must be more than zero and less than a week")]
+    Duration,
 }
 
 /// Names become directory names under reports/: keep them to one harmless

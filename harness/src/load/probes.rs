@@ -25,7 +25,7 @@ impl Checker<'_> {
             let probe = match &r.value {
                 ProbeRef::Named(n) => templates::find(n, self.templates)
                     .map_err(|e| Error::Usage {
-                        message: e,
+                        message: e.to_string(),
                         help: None,
                     })?
                     .ok_or_else(|| {
@@ -258,7 +258,7 @@ impl Checker<'_> {
             .map_err(|why| {
                 self.err(
                     at(&p.module).unwrap_or(span),
-                    why,
+                    why.to_string(),
                     "no module here",
                     Some("`module:` is the directory of a go.mod, relative to the matrix file; without it the nearest go.mod at or above the matrix is used".into()),
                 )
@@ -317,7 +317,7 @@ fn add_files(probe: &mut Probe, files: &BTreeMap<String, String>) -> Result<(), 
 
 /// The module root for a probe: `module:` relative to the matrix file's
 /// directory, else the nearest directory at or above it with a go.mod.
-pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, String> {
+pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, NoModule> {
     let base = std::path::absolute(matrix_dir).unwrap_or_else(|_| matrix_dir.to_path_buf());
     match module {
         Some(m) => {
@@ -325,17 +325,28 @@ pub fn find_root(matrix_dir: &Path, module: Option<&str>) -> Result<PathBuf, Str
             if root.join("go.mod").is_file() {
                 Ok(fsutil::lexical(&root))
             } else if root.is_dir() {
-                Err(format!("`module: {m}` names a directory with no go.mod"))
+                Err(NoModule::NoGoMod(m.to_string()))
             } else {
-                Err(format!("`module: {m}` names no directory"))
+                Err(NoModule::NoDirectory(m.to_string()))
             }
         }
         None => base
             .ancestors()
             .find(|d| d.join("go.mod").is_file())
             .map(Path::to_path_buf)
-            .ok_or_else(|| format!("no go.mod in {} or any directory above it", base.display())),
+            .ok_or_else(|| NoModule::NoneAbove(base.clone())),
     }
+}
+
+/// Why a probe of the user's code has no module.
+#[derive(Debug, thiserror::Error)]
+pub enum NoModule {
+    #[error("`module: {0}` names a directory with no go.mod")]
+    NoGoMod(String),
+    #[error("`module: {0}` names no directory")]
+    NoDirectory(String),
+    #[error("no go.mod in {} or any directory above it", .0.display())]
+    NoneAbove(PathBuf),
 }
 
 #[cfg(test)]
@@ -354,6 +365,7 @@ mod tests {
         );
         assert!(find_root(&t.path().join("a"), Some("b"))
             .unwrap_err()
+            .to_string()
             .ends_with("a directory with no go.mod"));
     }
 }

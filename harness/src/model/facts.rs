@@ -32,7 +32,7 @@ enum Op {
 }
 
 impl FactExpr {
-    pub fn parse(text: &str) -> Result<FactExpr, String> {
+    pub fn parse(text: &str) -> Result<FactExpr, BadFactExpr> {
         let t = text.trim();
         let ops = [
             ("==", Op::Eq),
@@ -48,12 +48,12 @@ impl FactExpr {
             .find_map(|(s, op)| t.strip_prefix(s).map(|rest| (*op, rest.trim())))
             .unwrap_or((Op::Eq, t));
         if operand.is_empty() && op != Op::Eq {
-            return Err("the operator has nothing to compare with".into());
+            return Err(BadFactExpr::NoOperand);
         }
         let regex = match op {
             Op::Match => Some(Regex::new(operand).map_err(|e| {
                 let d = e.to_string();
-                format!("invalid regex: {}", d.lines().last().unwrap_or("").trim())
+                BadFactExpr::Regex(d.lines().last().unwrap_or("").trim().to_string())
             })?),
             _ => None,
         };
@@ -61,9 +61,7 @@ impl FactExpr {
             && version(operand).is_none()
             && operand.parse::<f64>().is_err()
         {
-            return Err(format!(
-                "{operand:?} is neither a number nor a version, so it cannot be ordered"
-            ));
+            return Err(BadFactExpr::Unordered(operand.to_string()));
         }
         Ok(FactExpr {
             text: t.to_string(),
@@ -74,7 +72,7 @@ impl FactExpr {
     }
 
     /// Ok when the fact satisfies the expression, Err with why not.
-    pub fn eval(&self, actual: &Value) -> Result<(), String> {
+    pub fn eval(&self, actual: &Value) -> Result<(), Missed> {
         let ok = match self.op {
             Op::Eq => equal(actual, &self.operand),
             Op::Ne => !equal(actual, &self.operand),
@@ -84,11 +82,10 @@ impl FactExpr {
                 .is_some_and(|r| r.is_match(&as_text(actual))),
             op => match order(actual, &self.operand) {
                 None => {
-                    return Err(format!(
-                        "{} cannot be ordered against {:?}",
-                        show(actual),
-                        self.operand
-                    ))
+                    return Err(Missed::Unordered {
+                        actual: show(actual),
+                        operand: self.operand.clone(),
+                    })
                 }
                 Some(o) => match op {
                     Op::Lt => o == Ordering::Less,
@@ -102,9 +99,31 @@ impl FactExpr {
         if ok {
             Ok(())
         } else {
-            Err(show(actual))
+            Err(Missed::Got(show(actual)))
         }
     }
+}
+
+/// Why a fact expectation cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadFactExpr {
+    #[error("the operator has nothing to compare with")]
+    NoOperand,
+    /// The regex's own complaint, its last line.
+    #[error("invalid regex: {0}")]
+    Regex(String),
+    #[error("{0:?} is neither a number nor a version, so it cannot be ordered")]
+    Unordered(String),
+}
+
+/// How a fact missed its expectation: said after "got".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Missed {
+    /// The fact as JSON.
+    #[error("{0}")]
+    Got(String),
+    #[error("{actual} cannot be ordered against {operand:?}")]
+    Unordered { actual: String, operand: String },
 }
 
 fn as_text(v: &Value) -> String {

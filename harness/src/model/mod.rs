@@ -20,7 +20,7 @@ mod results;
 
 pub use cell::*;
 pub use cell_result::*;
-pub use facts::FactExpr;
+pub use facts::{BadFactExpr, FactExpr, Missed};
 pub use outcome::*;
 pub use probe::*;
 pub use results::*;

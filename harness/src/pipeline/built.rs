@@ -122,7 +122,7 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
     // A reused directory was writable by the probes of its last run.
     crate::fsutil::remove_links(&path);
     if let Err(e) = crate::fsutil::write_files(group.sources, &path) {
-        built.spawn_error = Some((Outcome::BuildFail, e));
+        built.spawn_error = Some((Outcome::BuildFail, e.to_string()));
     }
     phases.push(Phase {
         name: PhaseName::Render,

@@ -29,15 +29,28 @@ pub enum Completed {
     Added { added: usize },
 }
 
+/// Why an inline probe's go.sum could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum TidyError {
+    #[error("cannot create a scratch directory: {0}")]
+    Scratch(std::io::Error),
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::CannotWrite),
+    #[error("cannot run go mod tidy: {0}")]
+    Spawn(std::io::Error),
+    /// What tidy said on stderr, and its exit status when it failed.
+    #[error("`go mod tidy` said: {shown}{status}")]
+    Said { shown: String, status: String },
+}
+
 /// Completes the go.sum of an inline probe that has a go.mod, with `go`.
 /// Err quotes what go said when tidy failed (an unknown module, no
 /// network); the probe is then left as given.
-pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, String> {
+pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, TidyError> {
     if probe.shipped() || !probe.files.iter().any(|(n, _)| n == "go.mod") {
         return Ok(Completed::NoGoMod);
     }
-    let scratch =
-        tempfile::tempdir().map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+    let scratch = tempfile::tempdir().map_err(TidyError::Scratch)?;
     crate::fsutil::write_files(&probe.files, scratch.path())?;
     let mut env = go.env.clone();
     // As for builds: the user's GOFLAGS (-mod=vendor, say) are not the probe's.
@@ -59,7 +72,7 @@ pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, St
         daemons: false,
         confine: crate::process::Confine::default(),
     };
-    let c = process::run(&spec).map_err(|e| format!("cannot run go mod tidy: {e}"))?;
+    let c = process::run(&spec).map_err(TidyError::Spawn)?;
     // With -e, tidy goes on past a module it cannot have and says so on
     // stderr: the build will fail on it, and this is why.
     // "go: downloading M v" lines are progress, not trouble.
@@ -77,7 +90,7 @@ pub fn complete_sum(probe: &mut Probe, go: &GoToolchain) -> Result<Completed, St
             true => String::new(),
             false => format!(" ({})", c.exit),
         };
-        return Err(format!("`go mod tidy` said: {shown}{status}"));
+        return Err(TidyError::Said { shown, status });
     }
     let tidy = std::fs::read_to_string(scratch.path().join("go.sum")).unwrap_or_default();
     let given = probe

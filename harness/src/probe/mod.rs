@@ -47,11 +47,11 @@ pub fn sources(
     cell: &Cell,
     probe: &Probe,
     go: &GoToolchain,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, SourcesError> {
     match &probe.kind {
         ProbeKind::Module(m) => {
             if let Some(why) = m.download_errors.get(&cell.go) {
-                return Err(why.clone());
+                return Err(SourcesError::Download(why.clone()));
             }
             Ok(module::build::module_sources(cell, &probe.files, m))
         }
@@ -59,6 +59,24 @@ pub fn sources(
             render::sources(cell, probe, &render::go_minor(&go.version))
         }
     }
+}
+
+/// Why a cell has no sources, and so cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    /// A shipped template that does not render for the cell.
+    #[error("template {probe}/{file}.j2: {error}")]
+    Template {
+        probe: String,
+        file: String,
+        error: String,
+    },
+    #[error("host/host.c is missing from the embedded templates")]
+    NoHostProgram,
+    /// The module's dependencies could not be downloaded for the cell's
+    /// Go: what the download said.
+    #[error("{0}")]
+    Download(String),
 }
 
 /// The cell's build in `dir`: a Go or C probe's, or the user's module's.

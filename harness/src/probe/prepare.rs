@@ -19,8 +19,10 @@ pub fn modules(
     max_cells: usize,
 ) -> miette::Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let mut downloaded: BTreeMap<(std::path::PathBuf, String), Result<(), String>> =
-        BTreeMap::new();
+    let mut downloaded: BTreeMap<
+        (std::path::PathBuf, String),
+        Result<(), super::module::download::DownloadError>,
+    > = BTreeMap::new();
     for mx in matrices.iter_mut() {
         if mx.probes.iter().all(|p| p.module().is_none()) {
             continue;
@@ -57,14 +59,14 @@ pub fn modules(
                     .entry((m.root.clone(), g.value.clone()))
                     .or_insert_with(|| super::module::download::download(&m.root, &m.path, go));
                 if let Err(why) = got {
-                    m.download_errors.insert(g.value.clone(), why.clone());
+                    m.download_errors.insert(g.value.clone(), why.to_string());
                 }
             }
         }
     }
     for r in downloaded.values() {
         if let Err(why) = r {
-            eprintln!("crossprobe: {}", crate::escape::Line(why));
+            eprintln!("crossprobe: {}", crate::escape::Line(&why.to_string()));
         }
     }
     Ok(warnings)

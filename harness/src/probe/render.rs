@@ -6,6 +6,7 @@
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use super::SourcesError;
 use crate::model::{Cell, Lang, Probe};
 use crate::templates::{self, started};
 
@@ -16,7 +17,7 @@ pub fn sources(
     cell: &Cell,
     probe: &Probe,
     go_minor: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, SourcesError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut out = Vec::new();
@@ -25,7 +26,11 @@ pub fn sources(
             Some(name) if probe.shipped() => {
                 let rendered = env
                     .render_str(text, minijinja::context! { cell => cell })
-                    .map_err(|e| format!("template {}/{name}.j2: {e:#}", probe.name))?;
+                    .map_err(|e| SourcesError::Template {
+                        probe: probe.name.clone(),
+                        file: name.to_string(),
+                        error: format!("{e:#}"),
+                    })?;
                 out.push((name.to_string(), rendered));
             }
             _ => out.push((name.clone(), text.clone())),
@@ -50,8 +55,7 @@ pub fn sources(
         ));
     }
     if probe.lang == Lang::Go && matches!(cell.buildmode.as_str(), "c-archive" | "c-shared") {
-        let text = templates::support_file("host/host.c")
-            .ok_or("host/host.c is missing from the embedded templates")?;
+        let text = templates::support_file("host/host.c").ok_or(SourcesError::NoHostProgram)?;
         out.push((format!("{}/host.c", super::HOST_DIR), text.to_string()));
     }
     Ok(out)

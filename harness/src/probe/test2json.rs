@@ -81,7 +81,7 @@ pub fn read(
     log_name: &str,
     timeout: Duration,
     cap: usize,
-) -> Result<String, String> {
+) -> Result<String, ConvertError> {
     let mut argv = command(go);
     argv.extend(["-t".into(), "-p".into(), import_path.to_string()]);
     let convert = crate::process::Spec {
@@ -101,15 +101,27 @@ pub fn read(
         confine: crate::process::Confine::default(),
     };
     let stdout = dir.join(format!("{log_name}.stdout"));
-    crate::process::run_fed(&convert, Some(&stdout))
-        .map_err(|e| e.to_string())
-        .and_then(|c| {
-            let file = dir.join(format!("{}.stdout", convert.log_name));
-            match c.exit.success() {
-                true => std::fs::read_to_string(&file).map_err(|e| e.to_string()),
-                false => Err(format!("{} ({})", c.stderr.text.trim(), c.exit)),
-            }
-        })
+    let c = crate::process::run_fed(&convert, Some(&stdout)).map_err(ConvertError::Spawn)?;
+    let file = dir.join(format!("{}.stdout", convert.log_name));
+    match c.exit.success() {
+        true => std::fs::read_to_string(&file).map_err(ConvertError::Read),
+        false => Err(ConvertError::Failed {
+            stderr: c.stderr.text.trim().to_string(),
+            exit: c.exit.to_string(),
+        }),
+    }
+}
+
+/// Why test2json gave no events.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0}")]
+    Spawn(std::io::Error),
+    /// Its capture could not be read back.
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("{stderr} ({exit})")]
+    Failed { stderr: String, exit: String },
 }
 
 /// One line of test2json's output (`go doc test2json`).

@@ -389,7 +389,7 @@ pub fn query(
     argv: &[&str],
     env: &BTreeMap<String, String>,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, QueryError> {
     query_in(argv, env, None, timeout)
 }
 
@@ -399,7 +399,7 @@ pub fn query_in(
     env: &BTreeMap<String, String>,
     cwd: Option<&std::path::Path>,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, QueryError> {
     query_confined(argv, env, cwd, timeout, Confine::default())
 }
 
@@ -411,9 +411,8 @@ pub fn query_confined(
     cwd: Option<&std::path::Path>,
     timeout: Duration,
     confine: Confine,
-) -> Result<String, String> {
-    let logs =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+) -> Result<String, QueryError> {
+    let logs = tempfile::tempdir().map_err(|e| QueryError::Temp(e.to_string()))?;
     let spec = Spec {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         env: env.clone(),
@@ -427,13 +426,34 @@ pub fn query_confined(
         confine,
     };
     let shown = argv.join(" ");
-    let c = run(&spec).map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    let c = run(&spec).map_err(|e| QueryError::Spawn {
+        shown: shown.clone(),
+        error: e.to_string(),
+    })?;
     if !c.exit.success() {
-        return Err(format!(
-            "`{shown}` failed ({}): {}",
-            c.exit,
-            c.stderr.text.trim()
-        ));
+        return Err(QueryError::Failed {
+            shown,
+            exit: c.exit.to_string(),
+            stderr: c.stderr.text.trim().to_string(),
+        });
     }
     Ok(c.stdout.text)
+}
+
+/// Why a [`query`] has no answer. Clone, as answers are memoised (a
+/// toolchain that could not be described is asked of once).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("cannot create a temporary directory: {0}")]
+    Temp(String),
+    /// It did not start (not found, not executable).
+    #[error("cannot run `{shown}`: {error}")]
+    Spawn { shown: String, error: String },
+    /// It ran and failed: its exit and its stderr.
+    #[error("`{shown}` failed ({exit}): {stderr}")]
+    Failed {
+        shown: String,
+        exit: String,
+        stderr: String,
+    },
 }

@@ -21,7 +21,7 @@ const GOCOVERDIR: &str = "-test.gocoverdir=";
 
 /// Writes `dir/coverage/…` for the cells of `results` that kept coverage
 /// counters; the files written (none when no cell did).
-pub fn write(dir: &Path, results: &Results) -> Result<Vec<PathBuf>, String> {
+pub fn write(dir: &Path, results: &Results) -> Result<Vec<PathBuf>, CoverageError> {
     // target -> its cells' counter directories; and a go to merge them.
     let mut by_target: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let mut go = None;
@@ -43,7 +43,10 @@ pub fn write(dir: &Path, results: &Results) -> Result<Vec<PathBuf>, String> {
         return Ok(Vec::new());
     };
     let out = dir.join("coverage");
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(|error| CoverageError::Create {
+        path: out.clone(),
+        error,
+    })?;
     let mut written = Vec::new();
     let mut profiles = Vec::new();
     for (target, dirs) in &by_target {
@@ -60,8 +63,10 @@ pub fn write(dir: &Path, results: &Results) -> Result<Vec<PathBuf>, String> {
     textfmt(&go, &all, &merged)?;
     written.push(merged);
     let by = out.join("by-target.txt");
-    std::fs::write(&by, by_target_text(&profiles))
-        .map_err(|e| format!("cannot write {}: {e}", by.display()))?;
+    std::fs::write(&by, by_target_text(&profiles)).map_err(|error| CoverageError::Write {
+        path: by.clone(),
+        error,
+    })?;
     written.push(by);
     Ok(written)
 }
@@ -75,14 +80,37 @@ fn go_of(c: &crate::model::CellResult) -> Option<String> {
         .cloned()
 }
 
-fn textfmt(go: &str, dirs: &[PathBuf], file: &Path) -> Result<(), String> {
+/// Why the coverage of a run could not be merged or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    #[error("cannot create {}: {error}", path.display())]
+    Create {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("go tool covdata textfmt for {}: {error}", file.display())]
+    Textfmt {
+        file: PathBuf,
+        error: crate::process::QueryError,
+    },
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+fn textfmt(go: &str, dirs: &[PathBuf], file: &Path) -> Result<(), CoverageError> {
     let inputs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     let i = format!("-i={}", inputs.join(","));
     let o = format!("-o={}", file.display());
     let argv = [go, "tool", "covdata", "textfmt", &i, &o];
     crate::process::query(&argv, &BTreeMap::new(), Duration::from_secs(300))
         .map(drop)
-        .map_err(|e| format!("go tool covdata textfmt for {}: {e}", file.display()))
+        .map_err(|error| CoverageError::Textfmt {
+            file: file.to_path_buf(),
+            error,
+        })
 }
 
 /// The blocks covered on some targets and not on others, from each

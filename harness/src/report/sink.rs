@@ -162,7 +162,7 @@ impl Sink {
                 // Coverage is the toolchain's merge of what the run left;
                 // a failure of it is said, and costs no result.
                 if let Err(e) = super::coverage::write(&dir.path, results) {
-                    eprintln!("warning: coverage: {}", crate::escape::line(&e));
+                    eprintln!("warning: coverage: {}", crate::escape::line(&e.to_string()));
                 }
                 if let Some(j) = dir.journal.take() {
                     j.remove();

@@ -246,7 +246,8 @@ fn readme(r: &CellResult, go: &GoToolchain, sources: &[String]) -> String {
 /// the inherited environment stays out of the bundle: it is handed to other
 /// people, and a shell's environment holds tokens.
 /// How the bundle asks a question of the toolchain.
-type Query<'a> = dyn Fn(&[&str], &BTreeMap<String, String>) -> Result<String, String> + 'a;
+type Query<'a> =
+    dyn Fn(&[&str], &BTreeMap<String, String>) -> Result<String, process::QueryError> + 'a;
 
 fn go_env(go: &GoToolchain, commands: &[(PhaseName, &Command)], query: &Query) -> String {
     let env = commands

@@ -25,5 +25,5 @@ pub mod wine;
 pub use runners::{
     choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation,
 };
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, Unsandboxed};
 pub use wine::{cool_down, WineUsers};

@@ -54,6 +54,21 @@ pub struct Sandbox {
     bwrap: Option<PathBuf>,
 }
 
+/// Why this host cannot have the sandbox: probes then run unsandboxed,
+/// with one warning.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsandboxed {
+    #[error("probes run unsandboxed: bubblewrap needs Linux, and this is {0}")]
+    NotLinux(&'static str),
+    #[error("probes run unsandboxed: no bwrap on PATH (install bubblewrap: apt-get install bubblewrap; or run scripts/setup)")]
+    NoBwrap,
+    #[error("probes run unsandboxed: {bwrap} cannot create its namespaces here: {why} (user namespaces may be off: see sysctl user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns)")]
+    NoNamespaces {
+        bwrap: String,
+        why: crate::process::QueryError,
+    },
+}
+
 impl Sandbox {
     /// Probes run unsandboxed (`--no-sandbox`, `run.sandbox: false`).
     pub fn off() -> Sandbox {
@@ -62,17 +77,12 @@ impl Sandbox {
 
     /// bwrap, once it has shown that it can build a sandbox here; else why
     /// not, with what to do about it. Costs one bwrap run (a few ms).
-    pub fn detect() -> Result<Sandbox, String> {
+    pub fn detect() -> Result<Sandbox, Unsandboxed> {
         if !cfg!(target_os = "linux") {
-            return Err(format!(
-                "probes run unsandboxed: bubblewrap needs Linux, and this is {}",
-                std::env::consts::OS
-            ));
+            return Err(Unsandboxed::NotLinux(std::env::consts::OS));
         }
         let Some(bwrap) = crate::fsutil::which("bwrap") else {
-            return Err("probes run unsandboxed: no bwrap on PATH \
-                        (install bubblewrap: apt-get install bubblewrap; or run scripts/setup)"
-                .to_string());
+            return Err(Unsandboxed::NoBwrap);
         };
         let bin = bwrap.to_string_lossy().into_owned();
         let mut argv = vec![bin.clone()];
@@ -81,11 +91,7 @@ impl Sandbox {
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
         match crate::process::query(&refs, &Default::default(), Duration::from_secs(10)) {
             Ok(_) => Ok(Sandbox { bwrap: Some(bwrap) }),
-            Err(why) => Err(format!(
-                "probes run unsandboxed: {bin} cannot create its namespaces here: {why} \
-                 (user namespaces may be off: see sysctl user.max_user_namespaces, \
-                 kernel.apparmor_restrict_unprivileged_userns)"
-            )),
+            Err(why) => Err(Unsandboxed::NoNamespaces { bwrap: bin, why }),
         }
     }
 

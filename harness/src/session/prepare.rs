@@ -236,7 +236,7 @@ fn resolve_gos(matrices: &[Matrix]) -> miette::Result<BTreeMap<String, GoToolcha
             .any(|(_, r, ..)| *r == versions::Request::Local),
     ) {
         return Err(Error::Toolchain {
-            message: message.clone(),
+            message: message.to_string(),
             help: None,
         }
         .into());

@@ -39,9 +39,29 @@ fn go() -> String {
     "go".into()
 }
 
+/// Why a probe of the template tree (an override directory's, mostly)
+/// cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("probes/{name}/probe.yaml: {error}")]
+    Meta { name: String, error: String },
+    #[error("probes/{name}/probe.yaml: unknown lang {lang:?}")]
+    Lang { name: String, lang: String },
+    #[error("probes/{0}: a C probe needs a .c source beside its probe.yaml")]
+    NoCSource(String),
+}
+
 /// The files of one directory of the template tree, from the override
 /// directory when one is given, else from the binary.
-fn dir_files(templates: Option<&Path>, rel: &str) -> Result<Option<Vec<(String, String)>>, String> {
+fn dir_files(
+    templates: Option<&Path>,
+    rel: &str,
+) -> Result<Option<Vec<(String, String)>>, TemplateError> {
     match templates {
         Some(root) => {
             let dir = root.join(rel);
@@ -49,14 +69,16 @@ fn dir_files(templates: Option<&Path>, rel: &str) -> Result<Option<Vec<(String, 
                 return Ok(None);
             }
             let mut out = Vec::new();
-            let entries = std::fs::read_dir(&dir)
-                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+            let unread = |path: &Path| {
+                let path = path.to_path_buf();
+                move |error| TemplateError::Read { path, error }
+            };
+            let entries = std::fs::read_dir(&dir).map_err(unread(&dir))?;
             for entry in entries {
-                let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+                let entry = entry.map_err(unread(&dir))?;
                 let path = entry.path();
                 if path.is_file() {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    let text = std::fs::read_to_string(&path).map_err(unread(&path))?;
                     out.push((entry.file_name().to_string_lossy().into_owned(), text));
                 }
             }
@@ -103,7 +125,7 @@ pub fn names(templates: Option<&Path>) -> Vec<String> {
 }
 
 /// A shipped probe by name: `Ok(None)` when there is none.
-pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, String> {
+pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, TemplateError> {
     if name.starts_with('_') || name.contains(['/', '\\', '\0']) || name.starts_with('.') {
         return Ok(None);
     }
@@ -113,12 +135,19 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
     let Some((_, meta)) = files.iter().find(|(n, _)| n == "probe.yaml") else {
         return Ok(None);
     };
-    let meta: Meta =
-        serde_saphyr::from_str(meta).map_err(|e| format!("probes/{name}/probe.yaml: {e}"))?;
+    let meta: Meta = serde_saphyr::from_str(meta).map_err(|e| TemplateError::Meta {
+        name: name.to_string(),
+        error: e.to_string(),
+    })?;
     let lang = match meta.lang.as_str() {
         "go" => Lang::Go,
         "c" => Lang::C,
-        other => return Err(format!("probes/{name}/probe.yaml: unknown lang {other:?}")),
+        other => {
+            return Err(TemplateError::Lang {
+                name: name.to_string(),
+                lang: other.to_string(),
+            })
+        }
     };
     let mut files: Vec<(String, String)> = files
         .into_iter()
@@ -129,9 +158,7 @@ pub fn find(name: &str, templates: Option<&Path>) -> Result<Option<Probe>, Strin
             .iter()
             .any(|(n, _)| n.ends_with(".c") || n.ends_with(".c.j2"))
     {
-        return Err(format!(
-            "probes/{name}: a C probe needs a .c source beside its probe.yaml"
-        ));
+        return Err(TemplateError::NoCSource(name.to_string()));
     }
     if lang == Lang::Go {
         let common = if meta.cgo { "_common_cgo" } else { "_common" };

@@ -51,13 +51,27 @@ pub struct DistTarget {
     pub broken: bool,
 }
 
+/// Why a Go toolchain cannot be described. Clone: the resolver keeps the
+/// local one's answer for every version that needs it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GoError {
+    #[error("no `go` on PATH: install Go from https://go.dev/dl/ or your package manager")]
+    NotOnPath,
+    /// `go env` or `go tool dist list` did not answer.
+    #[error(transparent)]
+    Query(#[from] process::QueryError),
+    #[error("`{go} env -json` printed something unexpected: {error}")]
+    Env { go: String, error: String },
+    #[error("`{go} tool dist list -json`: {error}")]
+    DistList { go: String, error: String },
+}
+
 const QUERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Resolves the `local` toolchain: the `go` on PATH, pinned with
 /// GOTOOLCHAIN=local so that a go.mod line can never switch it.
-pub fn local() -> Result<GoToolchain, String> {
-    let go = which("go")
-        .ok_or("no `go` on PATH: install Go from https://go.dev/dl/ or your package manager")?;
+pub fn local() -> Result<GoToolchain, GoError> {
+    let go = which("go").ok_or(GoError::NotOnPath)?;
     let mut env = BTreeMap::new();
     env.insert("GOTOOLCHAIN".to_string(), "local".to_string());
     env.insert("GOWORK".to_string(), "off".to_string());
@@ -68,7 +82,7 @@ pub(crate) fn describe(
     request: &str,
     go: PathBuf,
     env: BTreeMap<String, String>,
-) -> Result<GoToolchain, String> {
+) -> Result<GoToolchain, GoError> {
     let go_s = go.display().to_string();
     let out = process::query(
         &[
@@ -94,8 +108,10 @@ pub(crate) fn describe(
         #[serde(rename = "GOMODCACHE", default)]
         gomodcache: String,
     }
-    let ge: GoEnv = serde_json::from_str(&out)
-        .map_err(|e| format!("`{go_s} env -json` printed something unexpected: {e}"))?;
+    let ge: GoEnv = serde_json::from_str(&out).map_err(|e| GoError::Env {
+        go: go_s.clone(),
+        error: e.to_string(),
+    })?;
     // Broken ports build too (openbsd/riscv64 in go1.22): a matrix may name
     // them. A Go too old for `-broken` lists what it has.
     let list = process::query(
@@ -110,8 +126,10 @@ pub(crate) fn describe(
             QUERY_TIMEOUT,
         )
     })?;
-    let targets: Vec<DistTarget> =
-        serde_json::from_str(&list).map_err(|e| format!("`{go_s} tool dist list -json`: {e}"))?;
+    let targets: Vec<DistTarget> = serde_json::from_str(&list).map_err(|e| GoError::DistList {
+        go: go_s.clone(),
+        error: e.to_string(),
+    })?;
     // Help text, not an interface, so unreadable help only skips the check.
     let buildmodes = process::query(&[&go_s, "help", "buildmode"], &env, QUERY_TIMEOUT)
         .map(|help| parse_buildmodes(&help))

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::go::{self as gotool, GoToolchain};
+use super::go::{self as gotool, GoError, GoToolchain};
 use crate::process;
 
 /// The oldest release crossprobe builds with: its probes use `any` and its
@@ -169,24 +169,49 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Resolves Go version requests with the go on PATH. Lists the proxy's
 /// releases at most once.
 pub struct Resolver {
-    local: Result<GoToolchain, String>,
-    list: std::sync::OnceLock<Result<Vec<Version>, String>>,
+    local: Result<GoToolchain, GoError>,
+    list: std::sync::OnceLock<Result<Vec<Version>, ReleaseError>>,
+}
+
+/// Why a release cannot be had (its cells are skips that say so), or the
+/// proxy's list of them cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseError {
+    /// The go on PATH, which fetches and lists every other release.
+    #[error(transparent)]
+    Local(#[from] GoError),
+    /// `go list -m -versions golang.org/toolchain` failed: its last line.
+    #[error("{0}")]
+    List(String),
+    /// `GOTOOLCHAIN=goX go env GOROOT` failed (no network, not published
+    /// for this host): its last line.
+    #[error("cannot get {version}: {why}")]
+    Get { version: Version, why: String },
+    /// The fetched release could not be described.
+    #[error(transparent)]
+    Describe(GoError),
+    #[error("asked for {asked}, got {got} (the go on PATH, {local}, cannot switch toolchains: that needs Go 1.21 or later)")]
+    NoSwitch {
+        asked: Version,
+        got: String,
+        local: String,
+    },
 }
 
 impl Resolver {
-    pub fn new(local: Result<GoToolchain, String>) -> Resolver {
+    pub fn new(local: Result<GoToolchain, GoError>) -> Resolver {
         Resolver {
             local,
             list: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn local(&self) -> Result<&GoToolchain, String> {
+    pub fn local(&self) -> Result<&GoToolchain, GoError> {
         self.local.as_ref().map_err(Clone::clone)
     }
 
     /// Stable releases the proxy lists for this host, ascending.
-    pub fn listed(&self) -> Result<&Vec<Version>, String> {
+    pub fn listed(&self) -> Result<&Vec<Version>, ReleaseError> {
         self.list
             .get_or_init(|| {
                 let local = self.local()?;
@@ -194,16 +219,6 @@ impl Resolver {
             })
             .as_ref()
             .map_err(Clone::clone)
-    }
-
-    /// Listed releases of one minor, ascending.
-    pub fn patches(&self, major: u32, minor: u32) -> Result<Vec<Version>, String> {
-        Ok(self
-            .listed()?
-            .iter()
-            .filter(|v| v.minor_pair() == (major, minor))
-            .copied()
-            .collect())
     }
 
     /// The release a request names, without fetching it. `local` has none.
@@ -279,7 +294,7 @@ impl Resolver {
                     Ok(l) => Resolved::Ready(Box::new(l.clone())),
                     Err(reason) => Resolved::Unavailable {
                         version: "local".into(),
-                        reason,
+                        reason: reason.to_string(),
                     },
                 })
             }
@@ -299,22 +314,26 @@ impl Resolver {
                 self.check_exists(v.minor_pair(), Some(v))?;
                 Ok(Resolved::Unavailable {
                     version: v.go_name(),
-                    reason,
+                    reason: reason.to_string(),
                 })
             }
         }
     }
 
     /// Downloads (or finds in the module cache) one release.
-    pub fn fetch(&self, v: Version) -> Result<GoToolchain, String> {
+    pub fn fetch(&self, v: Version) -> Result<GoToolchain, ReleaseError> {
         let local = self.local()?;
         let go = local.go.display().to_string();
         let mut env = BTreeMap::new();
         env.insert("GOTOOLCHAIN".to_string(), v.go_name());
         // A user's GOFLAGS (-mod=vendor, say) must not reach `go env`.
         env.insert("GOFLAGS".to_string(), String::new());
-        let out = process::query(&[&go, "env", "GOROOT"], &env, FETCH_TIMEOUT)
-            .map_err(|e| format!("cannot get {v}: {}", last_line(&e)))?;
+        let out = process::query(&[&go, "env", "GOROOT"], &env, FETCH_TIMEOUT).map_err(|e| {
+            ReleaseError::Get {
+                version: v,
+                why: last_line(&e.to_string()),
+            }
+        })?;
         let goroot = PathBuf::from(out.trim());
         let bin = goroot
             .join("bin")
@@ -322,15 +341,17 @@ impl Resolver {
         let mut env = BTreeMap::new();
         env.insert("GOTOOLCHAIN".to_string(), "local".to_string());
         env.insert("GOWORK".to_string(), "off".to_string());
-        let mut tc = gotool::describe(&request_name(Request::Exact(v)), bin, env)?;
+        let mut tc = gotool::describe(&request_name(Request::Exact(v)), bin, env)
+            .map_err(ReleaseError::Describe)?;
         tc.request = format!("{}.{}.{}", v.major, v.minor, v.patch);
         // A go on PATH older than 1.21 ignores GOTOOLCHAIN and answers for
         // itself: that would be the silent fallback this module refuses.
         if tc.version != v.go_name() {
-            return Err(format!(
-                "asked for {v}, got {} (the go on PATH, {}, cannot switch toolchains: that needs Go 1.21 or later)",
-                tc.version, local.version
-            ));
+            return Err(ReleaseError::NoSwitch {
+                asked: v,
+                got: tc.version,
+                local: local.version.clone(),
+            });
         }
         Ok(tc)
     }
@@ -411,7 +432,7 @@ fn host_platform() -> String {
 
 /// `go list -m -versions golang.org/toolchain`, through the go command so
 /// that GOPROXY, GONOPROXY and GOINSECURE apply as for any module.
-fn list_releases(local: &GoToolchain) -> Result<Vec<Version>, String> {
+fn list_releases(local: &GoToolchain) -> Result<Vec<Version>, ReleaseError> {
     let go = local.go.display().to_string();
     let mut env = local.env.clone();
     env.insert("GOFLAGS".to_string(), String::new());
@@ -420,7 +441,7 @@ fn list_releases(local: &GoToolchain) -> Result<Vec<Version>, String> {
         &env,
         LIST_TIMEOUT,
     )
-    .map_err(|e| last_line(&e))?;
+    .map_err(|e| ReleaseError::List(last_line(&e.to_string())))?;
     Ok(parse_list(&out, &host_platform()))
 }
 

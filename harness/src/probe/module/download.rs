@@ -29,7 +29,7 @@ struct Downloaded {
 /// `go mod download -json` in `root` (the module `path`) with `go` and the
 /// user's module settings. `Err` is one message: the module, and what the
 /// proxy said of the first dependency it could not give.
-pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), String> {
+pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), DownloadError> {
     if root.join("vendor").is_dir() {
         // -mod=vendor builds read nothing from the module cache.
         return Ok(());
@@ -44,8 +44,7 @@ pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), String>
     {
         return Ok(());
     }
-    let logs =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let logs = tempfile::tempdir().map_err(|e| DownloadError::Temp(e.to_string()))?;
     let spec = crate::process::Spec {
         argv: vec![go_s, "mod".into(), "download".into(), "-json".into()],
         env,
@@ -59,27 +58,62 @@ pub fn download(root: &Path, path: &str, go: &GoToolchain) -> Result<(), String>
         confine: crate::process::Confine::default(),
     };
     let module = format!("{path} ({})", root.display());
-    let c = crate::process::run(&spec)
-        .map_err(|e| format!("module {module}: cannot run go mod download: {e}"))?;
+    let c = crate::process::run(&spec).map_err(|e| DownloadError::Spawn {
+        module: module.clone(),
+        error: e.to_string(),
+    })?;
     if c.exit.success() {
         super::memo::put(&key, &fetched(&c.stdout.text));
         return Ok(());
     }
     let stderr = c.stderr.text.trim();
+    let stderr = stderr.to_string();
     Err(
-        match first_error(&c.stdout.text).or_else(|| failed_fetch(stderr)) {
+        match first_error(&c.stdout.text).or_else(|| failed_fetch(&stderr)) {
             // Not the proxy's: the Go is older than go.mod asks for.
-            None if super::too_new(stderr) => format!("module {module}: {stderr}"),
-            Some((dep, why)) => format!(
-                "module {module}: cannot download {dep} with {}: {why}",
-                go.version
-            ),
-            None => format!(
-                "module {module}: go mod download failed with {} ({}): {}",
-                go.version, c.exit, stderr
-            ),
+            None if super::too_new(&stderr) => DownloadError::TooNew { module, stderr },
+            Some((dep, why)) => DownloadError::Dependency {
+                module,
+                dep,
+                go: go.version.clone(),
+                why,
+            },
+            None => DownloadError::Failed {
+                module,
+                go: go.version.clone(),
+                exit: c.exit.to_string(),
+                stderr,
+            },
         },
     )
+}
+
+/// Why a module's dependencies could not be had for one Go. `module` is
+/// `PATH (ROOT)`. Clone: one download serves every probe of the module.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("cannot create a temporary directory: {0}")]
+    Temp(String),
+    #[error("module {module}: cannot run go mod download: {error}")]
+    Spawn { module: String, error: String },
+    /// The Go is older than go.mod asks for: its words.
+    #[error("module {module}: {stderr}")]
+    TooNew { module: String, stderr: String },
+    /// The first dependency the proxy could not give, and why.
+    #[error("module {module}: cannot download {dep} with {go}: {why}")]
+    Dependency {
+        module: String,
+        dep: String,
+        go: String,
+        why: String,
+    },
+    #[error("module {module}: go mod download failed with {go} ({exit}): {stderr}")]
+    Failed {
+        module: String,
+        go: String,
+        exit: String,
+        stderr: String,
+    },
 }
 
 /// The files `go mod download -json` says the module cache holds for the

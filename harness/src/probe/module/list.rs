@@ -52,11 +52,20 @@ pub(super) struct ListError {
 }
 
 /// `go list -json` prints one object after another, not an array.
-pub(super) fn parse_list(out: &str) -> Result<Vec<Listed>, String> {
+pub(super) fn parse_list(out: &str) -> Result<Vec<Listed>, GoListError> {
     serde_json::Deserializer::from_str(out)
         .into_iter::<Listed>()
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("`go list -json` printed something unexpected: {e}"))
+        .map_err(|e| GoListError::Json(e.to_string()))
+}
+
+/// Why `go list` gave no packages.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum GoListError {
+    #[error(transparent)]
+    Query(#[from] process::QueryError),
+    #[error("`go list -json` printed something unexpected: {0}")]
+    Json(String),
 }
 
 /// What `go list` said of a module probe, as kept between runs.
@@ -135,7 +144,7 @@ pub(super) fn list(
     )
     .map_err(|e| {
         err(
-            e,
+            e.to_string(),
             "this module",
             "fix the module's go.mod: `go list -m` must read it",
         )
@@ -181,13 +190,13 @@ pub(super) fn list(
     argv.extend(patterns.iter().map(String::as_str));
     let out = process::query_in(&argv, &env, Some(&m.root), LIST_TIMEOUT).map_err(|e| {
         err(
-            e,
+            e.to_string(),
             "this pattern",
             "`go list` must accept the pattern in the module's root",
         )
     })?;
-    let listed =
-        parse_list(&out).map_err(|e| err(e, "this pattern", "run `go list -json` on it"))?;
+    let listed = parse_list(&out)
+        .map_err(|e| err(e.to_string(), "this pattern", "run `go list -json` on it"))?;
     let top: Vec<&Listed> = listed
         .iter()
         .filter(|l| !l.dep_only && l.for_test.is_empty() && !l.import_path.ends_with(".test"))
@@ -289,7 +298,7 @@ pub(super) fn why_not_listed(
     packages: &[&str],
     vendor: bool,
     (go, target): (&GoToolchain, &ListTarget),
-) -> Result<BTreeMap<String, Option<String>>, String> {
+) -> Result<BTreeMap<String, Option<String>>, GoListError> {
     let go_s = go.go.display().to_string();
     let tags_flag = format!("-tags={}", target.tags);
     let mut argv = vec![go_s.as_str(), "list", "-e", "-test=false", "-json"];

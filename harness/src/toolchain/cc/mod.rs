@@ -141,6 +141,20 @@ fn chooses(cell: &Cell) -> bool {
 
 const VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Why a cell has no C compiler.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoCompiler {
+    /// What resolving the cell's `cc` found: no such program, one for
+    /// another target, one that does not run; with the hint.
+    #[error("{0}")]
+    Resolved(String),
+    /// `cc: default` where crossprobe itself compiles C.
+    #[error("cc: default leaves the C compiler to Go, and {needs} needs one named: use cc: auto")]
+    Default { needs: &'static str },
+    #[error("no C compiler was resolved for {target} (cc: {cc})")]
+    Unresolved { target: String, cc: String },
+}
+
 impl Compilers {
     /// Resolves the compiler of every cell that may use one. Runs one
     /// version query per distinct compiler; writes zig's darwin stubs under
@@ -196,23 +210,21 @@ impl Compilers {
     }
 
     /// The cell's compiler, or why it has none.
-    pub fn for_cell(&self, cell: &Cell) -> Result<&Compiler, String> {
+    pub fn for_cell(&self, cell: &Cell) -> Result<&Compiler, NoCompiler> {
         match self.map.get(&Key::of(cell)) {
             Some(Ok(c)) => Ok(c),
-            Some(Err(why)) => Err(why.clone()),
-            None if request(cell) == Request::Default => Err(format!(
-                "cc: default leaves the C compiler to Go, and {} needs one named: use cc: auto",
-                if cell.lang == Lang::C {
+            Some(Err(why)) => Err(NoCompiler::Resolved(why.clone())),
+            None if request(cell) == Request::Default => Err(NoCompiler::Default {
+                needs: if cell.lang == Lang::C {
                     "a C probe"
                 } else {
                     "the C host program of c-archive and c-shared"
-                }
-            )),
-            None => Err(format!(
-                "no C compiler was resolved for {} (cc: {})",
-                cell.target(),
-                request(cell)
-            )),
+                },
+            }),
+            None => Err(NoCompiler::Unresolved {
+                target: cell.target(),
+                cc: request(cell).to_string(),
+            }),
         }
     }
 
@@ -420,7 +432,8 @@ fn version_argv(c: &Choice) -> Vec<String> {
 
 fn read_version(argv: &[String]) -> Result<String, String> {
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let out = process::query(&args, &BTreeMap::new(), VERSION_TIMEOUT)?;
+    let out =
+        process::query(&args, &BTreeMap::new(), VERSION_TIMEOUT).map_err(|e| e.to_string())?;
     Ok(out.lines().next().unwrap_or("").trim().to_string())
 }
 
@@ -664,6 +677,7 @@ mod tests {
         }
         assert!(Request::parse("zgi")
             .unwrap_err()
+            .to_string()
             .ends_with("did you mean \"zig\"?"));
     }
 

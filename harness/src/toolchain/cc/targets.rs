@@ -73,7 +73,7 @@ pub fn go_env_cc(
 
 /// What `CC -dumpmachine` says, for a CC that may carry arguments
 /// (`zig cc -target aarch64-linux-musl`). Err when it does not run.
-pub fn dumpmachine(cc: &str) -> Result<String, String> {
+pub fn dumpmachine(cc: &str) -> Result<String, DumpMachineError> {
     dumpmachine_in(cc, &|argv| argv)
 }
 
@@ -82,15 +82,27 @@ pub fn dumpmachine(cc: &str) -> Result<String, String> {
 pub fn dumpmachine_in(
     cc: &str,
     enclose: &dyn Fn(Vec<String>) -> Vec<String>,
-) -> Result<String, String> {
+) -> Result<String, DumpMachineError> {
     let mut argv: Vec<String> = cc.split_whitespace().map(str::to_string).collect();
     if argv.is_empty() {
-        return Err("CC is empty".into());
+        return Err(DumpMachineError::Empty);
     }
     argv.push("-dumpmachine".into());
     let argv = enclose(argv);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    process::query(&argv, &BTreeMap::new(), QUERY).map(|s| s.trim().to_string())
+    Ok(process::query(&argv, &BTreeMap::new(), QUERY)?
+        .trim()
+        .to_string())
+}
+
+/// Why `CC -dumpmachine` has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpMachineError {
+    #[error("CC is empty")]
+    Empty,
+    /// It did not run, or failed.
+    #[error(transparent)]
+    Query(#[from] process::QueryError),
 }
 
 /// The gcc Debian packages for a target, and its package: what a user
