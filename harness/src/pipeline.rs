@@ -57,6 +57,9 @@ pub struct Context {
     pub timeouts: BTreeMap<String, Duration>,
     /// Each cell's memory bound by matrix name (`run.memory`; None: none).
     pub memory: BTreeMap<String, Option<u64>>,
+    /// Each cell's process bound by matrix name (`run.processes`; None:
+    /// none).
+    pub processes: BTreeMap<String, Option<u64>>,
     /// `run.pass_env` by matrix name.
     pub pass_env: BTreeMap<String, Vec<String>>,
     /// The Go build cache of builds that may run programs a stranger chose
@@ -273,7 +276,7 @@ fn timeout(cell: &Cell, ctx: &Context) -> Duration {
 }
 
 /// What a cell's build and run commands may take from the caller and the
-/// machine: the environment's allowlist, and the memory bound.
+/// machine: the environment's allowlist, and the memory and process bounds.
 /// The cell's commands are wrapped in the sandbox exactly when
 /// [`sandboxed`] says so, and recorded as such.
 fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
@@ -286,6 +289,11 @@ fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
             .get(&cell.matrix)
             .copied()
             .unwrap_or(Some(crate::load::DEFAULT_MEMORY)),
+        processes: ctx
+            .processes
+            .get(&cell.matrix)
+            .copied()
+            .unwrap_or(Some(crate::load::DEFAULT_PROCESSES)),
     }
 }
 

@@ -359,9 +359,13 @@ fn never_started(
 }
 
 /// Why a failed command failed: its first relevant line, said to be for
-/// want of memory when it was (a cell runs under `run.memory`).
+/// want of processes or memory when it was (a cell runs under
+/// `run.processes` and `run.memory`).
 fn failure(c: &Command) -> String {
     let line = first_relevant(c);
+    if c.exit.process_limit {
+        return format!("process limit: it reached run.processes: {line}");
+    }
     match c.exit.out_of_memory || out_of_memory(c) {
         true => format!("out of memory: {line}"),
         false => line,
@@ -406,7 +410,7 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
             // A build that stopped for want of a tool the run lacks.
             return (Outcome::Skip, Some(why.clone()));
         }
-        if !b.exit.success() {
+        if !b.exit.success() || b.exit.process_limit {
             if obs.interrupted {
                 return (
                     Outcome::Interrupted,
@@ -437,7 +441,9 @@ fn outcome(obs: &Observed, has_facts: bool) -> (Outcome, Option<String>) {
             )),
         );
     }
-    if !r.exit.success() {
+    // A program held to run.processes did not run as written, even if it
+    // coped with the failed fork and exited 0.
+    if !r.exit.success() || r.exit.process_limit {
         return (Outcome::RunFail, Some(failure(r)));
     }
     if !has_facts {

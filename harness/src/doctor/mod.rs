@@ -220,6 +220,7 @@ pub fn examine(needs: &Needs, out_dir: &std::path::Path) -> Vec<Finding> {
     v.extend(checks::c_toolchains(needs, go.go.as_deref()));
     v.extend(runners::emulators(needs, &host, &tools));
     v.push(runners::sandbox(&host.goos));
+    v.extend(runners::processes(&host.goos));
     v.extend(checks::limits(out_dir, go.gocache.as_deref()));
     v
 }

@@ -187,6 +187,34 @@ pub fn sandbox(os: &str) -> Finding {
     }
 }
 
+/// Whether `run.processes` holds here: a pids cgroup per command, which
+/// needs a writable cgroup v1 pids hierarchy (as root, or delegated). On
+/// Linux only: elsewhere the sandbox's finding says what is missing.
+pub fn processes(os: &str) -> Option<Finding> {
+    let (g, name) = (Group::Sandbox, "pids cgroup");
+    if os != "linux" {
+        return None;
+    }
+    Some(match crate::process::cgroup::bounds_processes() {
+        true => Finding::ok(
+            g,
+            name,
+            "run.processes bounds each command's processes (a pids cgroup per command)",
+        ),
+        false => Finding::bad(
+            g,
+            name,
+            Level::Warn,
+            "run.processes is not enforced: no writable cgroup v1 pids hierarchy \
+             (/sys/fs/cgroup/pids)",
+        )
+        .hint(
+            "a probe that forks without end can take every pid of the host until its timeout; \
+             run crossprobe as root, or where the pids controller is delegated to it",
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,9 @@ pub struct Matrix {
     /// `run.memory`: bytes each cell may use, its build and its run;
     /// `None` for `none`.
     pub memory: Option<u64>,
+    /// `run.processes`: processes and threads each command of a cell may
+    /// hold at once; `None` for `none`.
+    pub processes: Option<u64>,
     /// `run.pass_env`: names (a trailing `*` a prefix) of the caller's
     /// variables the cells inherit beside the allowlist.
     pub pass_env: Vec<Located<String>>,
@@ -328,6 +331,18 @@ impl Checker<'_> {
             })?,
         };
 
+        let processes = match &raw.run.processes {
+            None => Some(DEFAULT_PROCESSES),
+            Some(p) => parse_processes(&p.value.0).map_err(|why| {
+                self.err(
+                    span_of(&p.referenced),
+                    format!("invalid processes {:?}: {why}", p.value.0),
+                    "expected a number of processes",
+                    Some("write it as 4096, or none for no bound".into()),
+                )
+            })?,
+        };
+
         let mut pass_env = Vec::new();
         for n in &raw.run.pass_env {
             let span = span_of(&n.referenced);
@@ -392,6 +407,7 @@ impl Checker<'_> {
             timeout,
             sandbox: raw.run.sandbox.unwrap_or(true),
             memory,
+            processes,
             pass_env,
             runners,
             allow_missing: match &raw.run.allow_missing {
@@ -470,6 +486,25 @@ fn check_pass_env(name: &str) -> Result<(), &'static str> {
 /// for a Go test binary or a large package's compile, not for a probe that
 /// would take the machine's memory from the others.
 pub const DEFAULT_MEMORY: u64 = 4 << 30;
+
+/// What each command of a cell may hold at once when its matrix does not
+/// say (`run.processes`): room for a parallel `go build` or a Go test
+/// binary's threads, far below a host's pid_max (32768 by default).
+pub const DEFAULT_PROCESSES: u64 = 4096;
+
+/// A number of processes and threads (at least 16: bwrap, qemu and the Go
+/// runtime take a few before the probe's own), or `none`.
+pub fn parse_processes(s: &str) -> Result<Option<u64>, String> {
+    let s = s.trim();
+    if s == "none" {
+        return Ok(None);
+    }
+    let n: u64 = s.parse().map_err(|_| "not a whole number".to_string())?;
+    match n {
+        16..=4_194_304 => Ok(Some(n)),
+        _ => Err("must be between 16 and 4194304".into()),
+    }
+}
 
 /// `4GiB`, `512MiB`, `2GB`, `1.5G`, a number of bytes, or `none`.
 pub fn parse_memory(s: &str) -> Result<Option<u64>, BadAmount> {
@@ -586,6 +621,16 @@ mod tests {
         assert_eq!(parse_memory("none").unwrap(), None);
         assert!(parse_memory("1MiB").is_err());
         assert!(parse_memory("lots").is_err());
+    }
+
+    #[test]
+    fn process_counts() {
+        assert_eq!(parse_processes("4096").unwrap(), Some(4096));
+        assert_eq!(parse_processes(" 64 ").unwrap(), Some(64));
+        assert_eq!(parse_processes("none").unwrap(), None);
+        assert!(parse_processes("8").is_err());
+        assert!(parse_processes("-1").is_err());
+        assert!(parse_processes("4k").is_err());
     }
 
     #[test]

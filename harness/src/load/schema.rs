@@ -335,6 +335,11 @@ pub struct RunConfig {
     /// use: `4GiB` (the default), `512MiB`, `2GB`, or `none`.
     #[schemars(with = "Option<Scalar>")]
     pub memory: Option<Spanned<Scalar>>,
+    /// The processes and threads each command of a cell may hold at once,
+    /// counted over its whole tree: `4096` (the default), or `none`. A
+    /// fork past it fails, and so does the cell ("process limit").
+    #[schemars(with = "Option<Scalar>")]
+    pub processes: Option<Spanned<Scalar>>,
     /// Your environment variables that the builds and probes inherit
     /// beside the allowlist, by name: `[NPM_TOKEN, MYAPP_*]` (a trailing
     /// `*` matches a prefix). Recorded by name in results.json; a `repro`

@@ -110,6 +110,10 @@ pub struct Exit {
     /// `run.memory`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub out_of_memory: bool,
+    /// A fork or clone failed because the command held its
+    /// `run.processes` already (the cell's pids cgroup said so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub process_limit: bool,
 }
 
 impl Exit {

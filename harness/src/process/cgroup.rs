@@ -1,17 +1,22 @@
-//! A memory cgroup per bounded command, where one can be made: it bounds
-//! the command's whole process tree (a bwrap sandbox, qemu and the guest
-//! under it, wine's client), and says afterwards whether the kernel killed
-//! it for memory.
+//! A cgroup per bounded command, where one can be made: it bounds the
+//! command's whole process tree (a bwrap sandbox, qemu and the guest under
+//! it, wine's client), and says afterwards whether the kernel held it to
+//! its bound. Two controllers:
+//! - `memory` (`run.memory`): `RLIMIT_DATA` bounds each process on its own
+//!   and is the fallback; under it qemu-user's own allocations can fail
+//!   before its guest's, and qemu then hangs instead of exiting ("GSlice:
+//!   failed to allocate"). A cgroup's OOM kill ends the command cleanly.
+//! - `pids` (`run.processes`): at about 116 KiB a process, a memory bound
+//!   of 4 GiB holds more processes than a host's pid_max (32768 by
+//!   default), so a fork flood inside it would starve every other program
+//!   of the host of pids. There is no fallback: `RLIMIT_NPROC` counts every
+//!   process of the user, not the command's.
 //!
-//! `RLIMIT_DATA` bounds each process on its own and is the fallback; under
-//! it qemu-user's own allocations can fail before its guest's, and qemu
-//! then hangs instead of exiting ("GSlice: failed to allocate"). A cgroup's
-//! OOM kill ends the command cleanly.
-//!
-//! Made where crossprobe may write a cgroup v1 memory hierarchy (as root,
-//! or where one is delegated): `<its cgroup>/crossprobe-<pid>/<n>`. On a
-//! pure cgroup v2 host a user's session scope is not delegated, so the
-//! rlimit is what bounds a cell there.
+//! Made where crossprobe may write a cgroup v1 hierarchy (as root, or
+//! where one is delegated): `<its cgroup>/crossprobe-<pid>/<n>` under
+//! `/sys/fs/cgroup/<controller>`. On a pure cgroup v2 host a user's session
+//! scope is not delegated: the rlimit is what bounds a cell's memory there,
+//! and nothing its processes (`crossprobe doctor` says so).
 
 use std::ffi::CString;
 use std::fs;
@@ -19,61 +24,135 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// One command's cgroup, removed when dropped (once its processes are gone).
-pub(super) struct Cgroup {
-    dir: PathBuf,
-    /// `<dir>/cgroup.procs`, ready for the child to write itself into
-    /// between fork and exec, where nothing may allocate.
-    procs: CString,
+/// A cgroup v1 controller crossprobe bounds a command with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Controller {
+    Memory,
+    Pids,
 }
 
-/// This process's directory of cgroups, made on first use; None when no
-/// memory hierarchy can be written here.
-fn root() -> Option<&'static Path> {
-    static ROOT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        if !cfg!(target_os = "linux") {
-            return None;
+impl Controller {
+    fn name(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
         }
-        let own = fs::read_to_string("/proc/self/cgroup").ok()?;
-        let path = own.lines().find_map(|l| {
-            let mut parts = l.splitn(3, ':');
-            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-            controllers
-                .split(',')
-                .any(|c| c == "memory")
-                .then(|| path.to_string())
-        })?;
-        let base = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
-        let dir = base.join(format!("crossprobe-{}", std::process::id()));
-        fs::create_dir(&dir).ok()?;
-        dir.join("memory.limit_in_bytes").is_file().then_some(dir)
-    })
-    .as_deref()
+    }
+
+    /// The file whose presence says the hierarchy really is this one.
+    fn limit_file(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory.limit_in_bytes",
+            Controller::Pids => "pids.max",
+        }
+    }
+}
+
+/// One command's cgroups, removed when dropped (once its processes are
+/// gone): none, one or both controllers, as the host allows.
+pub(super) struct Cgroup {
+    memory: Option<PathBuf>,
+    pids: Option<PathBuf>,
+    /// Each group's `cgroup.procs`, ready for the child to write itself
+    /// into between fork and exec, where nothing may allocate.
+    procs: Vec<CString>,
+}
+
+/// This process's directory of cgroups under `controller`'s hierarchy,
+/// made on first use; None when that hierarchy cannot be written here.
+fn root(controller: Controller) -> Option<&'static Path> {
+    made(controller)
+        .get_or_init(|| {
+            if !cfg!(target_os = "linux") {
+                return None;
+            }
+            let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+            let path = own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                controllers
+                    .split(',')
+                    .any(|c| c == controller.name())
+                    .then(|| path.to_string())
+            })?;
+            let base = Path::new("/sys/fs/cgroup")
+                .join(controller.name())
+                .join(path.trim_start_matches('/'));
+            let dir = base.join(format!("crossprobe-{}", std::process::id()));
+            fs::create_dir(&dir).ok()?;
+            match dir.join(controller.limit_file()).is_file() {
+                true => Some(dir),
+                false => {
+                    let _ = fs::remove_dir(&dir);
+                    None
+                }
+            }
+        })
+        .as_deref()
+}
+
+fn made(controller: Controller) -> &'static OnceLock<Option<PathBuf>> {
+    static MEMORY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    static PIDS: OnceLock<Option<PathBuf>> = OnceLock::new();
+    match controller {
+        Controller::Memory => &MEMORY,
+        Controller::Pids => &PIDS,
+    }
+}
+
+/// Whether a command's processes can be bounded here (`run.processes`):
+/// a pids cgroup can be made.
+pub fn bounds_processes() -> bool {
+    root(Controller::Pids).is_some()
+}
+
+/// A fresh group of `controller` with `limit` written into its limit
+/// file; None where none can be made.
+fn make(controller: Controller, n: u64, limit: u64) -> Option<PathBuf> {
+    let dir = root(controller)?.join(n.to_string());
+    fs::create_dir(&dir).ok()?;
+    if fs::write(dir.join(controller.limit_file()), limit.to_string()).is_err() {
+        let _ = fs::remove_dir(&dir);
+        return None;
+    }
+    Some(dir)
 }
 
 impl Cgroup {
-    /// A fresh cgroup holding at most `bytes` of memory (no swap beyond
-    /// it); None where none can be made.
-    pub(super) fn new(bytes: u64) -> Option<Cgroup> {
+    /// Fresh groups holding the command to at most `memory` bytes (no
+    /// swap beyond it) and `processes` processes and threads at once, each
+    /// where it can be made.
+    pub(super) fn new(memory: Option<u64>, processes: Option<u64>) -> Cgroup {
         static N: AtomicU64 = AtomicU64::new(0);
-        let dir = root()?.join(N.fetch_add(1, Ordering::Relaxed).to_string());
-        fs::create_dir(&dir).ok()?;
-        let group = Cgroup {
-            procs: CString::new(dir.join("cgroup.procs").to_string_lossy().into_owned()).ok()?,
-            dir,
-        };
-        fs::write(group.dir.join("memory.limit_in_bytes"), bytes.to_string()).ok()?;
-        // Where swap accounting is on: no swap either, or a hog would page
-        // the host to a crawl instead of failing.
-        let _ = fs::write(
-            group.dir.join("memory.memsw.limit_in_bytes"),
-            bytes.to_string(),
-        );
-        Some(group)
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let memory = memory.and_then(|bytes| {
+            let dir = make(Controller::Memory, n, bytes)?;
+            // Where swap accounting is on: no swap either, or a hog would
+            // page the host to a crawl instead of failing.
+            let _ = fs::write(dir.join("memory.memsw.limit_in_bytes"), bytes.to_string());
+            Some(dir)
+        });
+        let pids = processes.and_then(|max| make(Controller::Pids, n, max));
+        let procs = [&memory, &pids]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| {
+                CString::new(d.join("cgroup.procs").to_string_lossy().into_owned()).ok()
+            })
+            .collect();
+        Cgroup {
+            memory,
+            pids,
+            procs,
+        }
     }
 
-    pub(super) fn procs(&self) -> &CString {
+    /// Whether a memory group bounds the command (else the rlimit must).
+    pub(super) fn bounds_memory(&self) -> bool {
+        self.memory.is_some()
+    }
+
+    pub(super) fn procs(&self) -> &[CString] {
         &self.procs
     }
 
@@ -81,40 +160,61 @@ impl Cgroup {
     /// `run.memory` bounds (page cache the tree caused included). None
     /// where the kernel does not say.
     pub(super) fn peak_kib(&self) -> Option<u64> {
-        let bytes = fs::read_to_string(self.dir.join("memory.max_usage_in_bytes")).ok()?;
+        let dir = self.memory.as_ref()?;
+        let bytes = fs::read_to_string(dir.join("memory.max_usage_in_bytes")).ok()?;
         bytes.trim().parse::<u64>().ok().map(|b| b / 1024)
     }
 
     /// Whether the kernel killed a process of the group for want of memory.
     pub(super) fn oom_killed(&self) -> bool {
-        let control = fs::read_to_string(self.dir.join("memory.oom_control")).unwrap_or_default();
+        let Some(dir) = &self.memory else {
+            return false;
+        };
+        let control = fs::read_to_string(dir.join("memory.oom_control")).unwrap_or_default();
         let kills = control.lines().find_map(|l| l.strip_prefix("oom_kill "));
         match kills {
             Some(n) => n.trim().parse::<u64>().is_ok_and(|n| n > 0),
             // Kernels before 4.13 count no kills: hitting the limit is it.
-            None => fs::read_to_string(self.dir.join("memory.failcnt"))
+            None => fs::read_to_string(dir.join("memory.failcnt"))
                 .is_ok_and(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0)),
         }
+    }
+
+    /// Whether a fork or clone of the group failed because it held its
+    /// `run.processes` already (`pids.events`: `max N`).
+    pub(super) fn process_limit_hit(&self) -> bool {
+        let Some(dir) = &self.pids else {
+            return false;
+        };
+        let events = fs::read_to_string(dir.join("pids.events")).unwrap_or_default();
+        events
+            .lines()
+            .filter_map(|l| l.strip_prefix("max "))
+            .any(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))
     }
 }
 
 impl Drop for Cgroup {
     fn drop(&mut self) {
-        // The group is empty once its processes are reaped; a straggler
+        // A group is empty once its processes are reaped; a straggler
         // being killed may take a moment.
-        for _ in 0..50 {
-            if fs::remove_dir(&self.dir).is_ok() {
-                return;
+        for dir in [&self.memory, &self.pids].into_iter().flatten() {
+            for _ in 0..50 {
+                if fs::remove_dir(dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 }
 
-/// Removes this process's directory of cgroups, at exit.
+/// Removes this process's directories of cgroups, at exit.
 pub fn cleanup() {
-    if let Some(dir) = root() {
-        let _ = fs::remove_dir(dir);
+    for c in [Controller::Memory, Controller::Pids] {
+        if let Some(Some(dir)) = made(c).get() {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 

@@ -82,6 +82,10 @@ pub struct Confine {
     /// address space they never touch, and an address-space bound kills a
     /// Go program that uses a few MiB.
     pub memory: Option<u64>,
+    /// Processes and threads the command may hold at once (`run.processes`),
+    /// counted over its whole tree by a pids cgroup where one can be made;
+    /// unbounded elsewhere.
+    pub processes: Option<u64>,
     /// The argv is wrapped in the sandbox: recorded on the command
     /// ([`Command::sandboxed`]) as it runs.
     pub sandboxed: bool,
@@ -200,18 +204,24 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     env.insert(sweep::VAR.into(), (&marker).into());
     expr = expr.full_env(env);
     // A cgroup bounds the whole tree where one can be made; elsewhere each
-    // process gets the rlimit.
-    let cgroup = spec.confine.memory.and_then(cgroup::Cgroup::new);
-    if let Some(bytes) = spec.confine.memory {
-        let procs = cgroup.as_ref().map(|g| g.procs().clone());
+    // process gets the memory rlimit.
+    let cgroup = cgroup::Cgroup::new(spec.confine.memory, spec.confine.processes);
+    let rlimit = spec.confine.memory.filter(|_| !cgroup.bounds_memory());
+    if !cgroup.procs().is_empty() || rlimit.is_some() {
+        let procs = cgroup.procs().to_vec();
         expr = expr.before_spawn(move |command| {
             let procs = procs.clone();
             // SAFETY: setrlimit and enter are async-signal-safe, and the
             // closure touches nothing else between fork and exec.
             unsafe {
-                command.pre_exec(move || match &procs {
-                    Some(p) => cgroup::enter(p),
-                    None => sys::limit_data(bytes),
+                command.pre_exec(move || {
+                    for p in &procs {
+                        cgroup::enter(p)?;
+                    }
+                    match rlimit {
+                        Some(bytes) => sys::limit_data(bytes),
+                        None => Ok(()),
+                    }
                 });
             }
             Ok(())
@@ -247,9 +257,10 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
         code: status.code(),
         signal: status.signal().map(signal_name),
         timed_out: matches!(end, End::TimedOut),
-        out_of_memory: cgroup.as_ref().is_some_and(cgroup::Cgroup::oom_killed),
+        out_of_memory: cgroup.oom_killed(),
+        process_limit: cgroup.process_limit_hit(),
     };
-    record.peak_memory_kib = cgroup.as_ref().and_then(cgroup::Cgroup::peak_kib);
+    record.peak_memory_kib = cgroup.peak_kib();
     drop(cgroup);
     record.stdout = capture::read(&stdout, spec.cap)?;
     record.stderr = capture::read(&stderr, spec.cap)?;

@@ -154,6 +154,7 @@ pub fn write(
         let confine = process::Confine {
             env_allowlist: true,
             memory: Some(crate::load::DEFAULT_MEMORY),
+            processes: Some(crate::load::DEFAULT_PROCESSES),
             pass_env: Vec::new(),
             sandboxed: how.sandbox.enabled(),
         };

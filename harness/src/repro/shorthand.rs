@@ -358,6 +358,7 @@ pub(super) fn spell(raw: SnippetFile, source: &Source) -> miette::Result<MatrixF
             // its memory bound, nor ask for the caller's variables.
             sandbox: None,
             memory: None,
+            processes: None,
             pass_env: Vec::new(),
         },
         expect,

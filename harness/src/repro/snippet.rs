@@ -140,6 +140,7 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         confined(&matrix)?;
         // A stranger's matrix cannot opt out; only --no-sandbox can.
         matrix.sandbox = true;
+        matrix.processes = snippet_processes(matrix.processes);
         return Ok(Loaded {
             matrix,
             notes,
@@ -235,6 +236,13 @@ fn safe_name(s: &str) -> String {
     } else {
         "snippet".into()
     }
+}
+
+/// A stranger's `run.processes`: it may lower the default, never raise or
+/// lift it (a fork flood would starve the host of pids).
+fn snippet_processes(asked: Option<u64>) -> Option<u64> {
+    let most = load::DEFAULT_PROCESSES;
+    Some(asked.map_or(most, |n| n.min(most)))
 }
 
 /// Refuses a snippet whose build would read a file outside the cell's
@@ -506,6 +514,14 @@ fn outside_path(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snippet_may_lower_its_process_bound_never_raise_or_lift_it() {
+        let most = load::DEFAULT_PROCESSES;
+        assert_eq!(snippet_processes(Some(64)), Some(64));
+        assert_eq!(snippet_processes(Some(most * 8)), Some(most));
+        assert_eq!(snippet_processes(None), Some(most));
+    }
 
     #[test]
     fn the_known_compilers_and_nothing_else() {

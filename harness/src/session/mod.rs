@@ -78,6 +78,7 @@ impl Session {
             probes: shared.probes,
             timeouts: shared.timeouts,
             memory: shared.memory,
+            processes: shared.processes,
             pass_env: shared.pass_env,
             trusted_gocache: config.trusted_gocache.clone(),
             sandbox: config.sandbox.clone(),

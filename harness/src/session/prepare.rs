@@ -56,6 +56,8 @@ pub(super) struct Shared {
     pub(super) timeouts: BTreeMap<String, Duration>,
     /// Each cell's memory bound by matrix name (`run.memory`; None: none).
     pub(super) memory: BTreeMap<String, Option<u64>>,
+    /// Each cell's process bound by matrix name (`run.processes`).
+    pub(super) processes: BTreeMap<String, Option<u64>>,
     /// `run.pass_env` by matrix name.
     pub(super) pass_env: BTreeMap<String, Vec<String>>,
     /// Matrices whose probes run unsandboxed (`run.sandbox: false`).
@@ -96,6 +98,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
     let mut probes = BTreeMap::new();
     let mut timeouts = BTreeMap::new();
     let mut memory = BTreeMap::new();
+    let mut processes = BTreeMap::new();
     let mut pass_env = BTreeMap::new();
     let mut unsandboxed = BTreeSet::new();
     let mut allow_missing = BTreeMap::new();
@@ -175,6 +178,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
         }
         timeouts.insert(mx.name.clone(), mx.timeout);
         memory.insert(mx.name.clone(), mx.memory);
+        processes.insert(mx.name.clone(), mx.processes);
         pass_env.insert(mx.name.clone(), pass_names(mx));
         if !mx.sandbox {
             unsandboxed.insert(mx.name.clone());
@@ -194,6 +198,7 @@ pub fn prepare(mut matrices: Vec<Matrix>, o: &Options) -> miette::Result<Prepare
             probes,
             timeouts,
             memory,
+            processes,
             pass_env,
             unsandboxed,
             allow_missing,

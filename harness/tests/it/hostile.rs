@@ -812,3 +812,57 @@ fn a_memory_hog_fails_its_own_cell_out_of_memory() {
         .collect();
     assert_eq!(wrong, Vec::<&(String, String, String)>::new());
 }
+
+/// A probe that forks without end: under a memory bound of 4 GiB it could
+/// hold more processes than the host's pid_max, and every other program of
+/// the host would fail to fork until its timeout. `run.processes` bounds its
+/// whole tree (natively, and qemu with its guest): its forks past the bound
+/// fail, its cell fails with the reason, and the other cells of the run,
+/// built and run beside it, pass. Where no pids cgroup can be made (not
+/// root, cgroup v2 only) the bound does not hold, and this test fails.
+#[test]
+fn a_fork_flood_fails_its_own_cell_at_the_process_limit() {
+    let h = Host::new();
+    let flood = "#include <stdio.h>\n#include <signal.h>\n#include <unistd.h>\n#include <sys/wait.h>\nint main(void) {\n  setpgid(0, 0);\n  int n = 0;\n  for (; n < 200; n++) {\n    pid_t p = fork();\n    if (p < 0) break;\n    if (p == 0) { pause(); _exit(0); }\n  }\n  printf(\"forked %d children\\n\", n);\n  fflush(stdout);\n  signal(SIGTERM, SIG_IGN);\n  kill(0, SIGTERM);\n  while (wait(NULL) > 0) ;\n  return 0;\n}\n";
+    let calm = "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"calm\")\n}\n";
+    let yaml = format!(
+        "name: flood\nprobes:\n  - name: flood\n    lang: c\n    source: |\n{}  - name: calm\n    source: |\n{}matrix:\n  goos: [linux]\n  goarch: [amd64, arm64]\nrun:\n  timeout: 120s\n  processes: 64\n",
+        block(flood, 6),
+        block(calm, 6),
+    );
+    let r = h.test().matrix(&yaml).args(["run", "@", "-j2"]).run();
+    let results = r.results_json("flood");
+    let cells = outcomes(&results);
+    assert_eq!(cells.len(), 4, "{cells:?}\n{}", r.stderr());
+    let wrong: Vec<_> = cells
+        .iter()
+        .filter(|(id, outcome, reason)| match id.contains("flood") {
+            true => outcome != "run-fail" || !reason.starts_with("process limit: "),
+            false => outcome != "pass",
+        })
+        .collect();
+    assert_eq!(
+        wrong,
+        Vec::<&(String, String, String)>::new(),
+        "(no pids cgroup here? `crossprobe doctor` says)"
+    );
+    // The probe saw its forks fail below the bound, and the kernel's count
+    // of refused forks is recorded on its command.
+    for c in results["cells"].as_array().unwrap() {
+        if !c["cell"]["id"].as_str().unwrap().contains("flood") {
+            continue;
+        }
+        let phases = c["phases"].as_array().unwrap();
+        let run = phases.iter().find(|p| p["name"] == "run").unwrap();
+        let run = &run["commands"][0];
+        assert_eq!(run["exit"]["process_limit"], true, "{run}");
+        let said = run["stdout"]["text"].as_str().unwrap();
+        let n: u32 = said
+            .lines()
+            .find_map(|l| l.strip_prefix("forked "))
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{said}"));
+        assert!(n < 64, "{said}");
+    }
+}
