@@ -175,7 +175,7 @@ fn wine_prefix(tools: &Tools) -> Result<(), String> {
     // warm_up leaves a lingering wineserver for the cells that follow; a
     // doctor has none.
     let _ = run::cool_down(tools, &users);
-    r
+    r.map_err(|e| e.to_string())
 }
 
 fn prng_stub(arch: &str) -> Result<(), String> {

@@ -48,7 +48,7 @@ pub(super) fn run_once(
                 match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
                     run::invocation(runner, &built.output, &spec.args, &tools_for(go, ctx))
                 }) {
-                    Err(why) => ran.skip = Some(why),
+                    Err(why) => ran.skip = Some(why.to_string()),
                     Ok(mut inv) => {
                         // Tests read testdata/ relative to their package.
                         if let Some(cwd) = &spec.cwd {

@@ -202,7 +202,7 @@ pub fn exec(binary: &Path, args: &[String], no_sandbox: bool) -> Result<i32, Exe
         )
     })?;
     let inv = super::invocation_in(&runner, binary, args, &tools, cwd)
-        .map_err(|e| ExecError::new(e, "`crossprobe doctor` checks the runners"))?;
+        .map_err(|e| ExecError::new(e.to_string(), "`crossprobe doctor` checks the runners"))?;
     let off = env
         .get(NO_SANDBOX)
         .is_some_and(|v| !v.is_empty() && v != "0");

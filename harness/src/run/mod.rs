@@ -23,7 +23,7 @@ mod sysroot;
 pub mod wine;
 
 pub use runners::{
-    choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation,
+    choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation, NoRun,
 };
 pub use sandbox::{Sandbox, Unsandboxed};
 pub use wine::{cool_down, WineUsers};

@@ -158,7 +158,7 @@ pub fn invocation(
     binary: &Path,
     args: &[String],
     tools: &Tools,
-) -> Result<Invocation, String> {
+) -> Result<Invocation, NoRun> {
     let binary = absolute(binary)?;
     let cwd = binary
         .parent()
@@ -167,8 +167,40 @@ pub fn invocation(
     invocation_in(runner, &binary, args, tools, cwd)
 }
 
-fn absolute(binary: &Path) -> Result<PathBuf, String> {
-    std::path::absolute(binary).map_err(|e| format!("cannot resolve {}: {e}", binary.display()))
+fn absolute(binary: &Path) -> Result<PathBuf, NoRun> {
+    std::path::absolute(binary).map_err(|error| NoRun::Resolve {
+        path: binary.to_path_buf(),
+        error,
+    })
+}
+
+/// Why a binary cannot be run (or its runner readied): its cell is a skip
+/// that says so.
+#[derive(Debug, thiserror::Error)]
+pub enum NoRun {
+    #[error("cannot resolve {}: {error}", path.display())]
+    Resolve {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("path is not UTF-8: {}", .0.display())]
+    NotUtf8(PathBuf),
+    /// A runner's program (qemu-*, wine, node, wasm_exec_node.js, wazero).
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("no wine loader named {0}")]
+    NoWineLoader(String),
+    #[error("wine prefix {} has no ProcessPrng stub yet: call run::warm_up first", .0.display())]
+    NoPrngStub(PathBuf),
+    #[error("this binary has no runner: {0}")]
+    NoRunner(String),
+    #[error(transparent)]
+    Wine(#[from] wine::WineError),
+    #[error("cannot create {}: {error}", path.display())]
+    CacheDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// [`invocation`], run from `cwd` rather than from the binary's directory:
@@ -179,7 +211,7 @@ pub fn invocation_in(
     args: &[String],
     tools: &Tools,
     cwd: PathBuf,
-) -> Result<Invocation, String> {
+) -> Result<Invocation, NoRun> {
     let binary = absolute(binary)?;
     let bin = utf8(&binary)?;
     let mut inv = Invocation {
@@ -202,7 +234,7 @@ pub fn invocation_in(
             let path = tools
                 .qemu
                 .get(name)
-                .ok_or_else(|| format!("{name} was not found"))?;
+                .ok_or_else(|| NoRun::NotFound(name.clone()))?;
             // Called directly rather than through binfmt_misc, which may be
             // absent, or registered without the F flag, or for another qemu.
             inv.argv.push(utf8(path)?);
@@ -215,27 +247,24 @@ pub fn invocation_in(
             }
         }
         Runner::Wine { binary: name } => {
-            let w = tools.wine.as_ref().ok_or("wine was not found")?;
+            let w = tools.wine.as_ref().ok_or(NoRun::NotFound("wine".into()))?;
             let loader = [Some(&w.loader64), w.loader32.as_ref()]
                 .into_iter()
                 .flatten()
                 .find(|l| file_name(l) == *name)
-                .ok_or_else(|| format!("no wine loader named {name}"))?;
+                .ok_or_else(|| NoRun::NoWineLoader(name.clone()))?;
             if wine::needs_prng_stub(&w.version) && !w.prefix.join(wine::STUB_64).is_file() {
-                return Err(format!(
-                    "wine prefix {} has no ProcessPrng stub yet: call run::warm_up first",
-                    w.prefix.display()
-                ));
+                return Err(NoRun::NoPrngStub(w.prefix.clone()));
             }
             inv.argv.extend([utf8(loader)?, bin]);
             inv.env = wine::wine_env(w);
         }
         Runner::Node => {
-            let node = tools.node.as_ref().ok_or("node was not found")?;
+            let node = tools.node.as_ref().ok_or(NoRun::NotFound("node".into()))?;
             let exec = tools
                 .wasm_exec_node
                 .as_ref()
-                .ok_or("wasm_exec_node.js was not found")?;
+                .ok_or(NoRun::NotFound("wasm_exec_node.js".into()))?;
             // go_js_wasm_exec (GOROOT/lib/wasm) runs node the same way: V8's
             // default 984K stack is too small for some Go programs.
             inv.argv = vec![
@@ -247,7 +276,7 @@ pub fn invocation_in(
         }
         Runner::Wasi { binary: name } => {
             let w = tools.wasi.as_ref().filter(|w| w.name == *name);
-            let w = w.ok_or_else(|| format!("{name} was not found"))?;
+            let w = w.ok_or_else(|| NoRun::NotFound(name.clone()))?;
             let path = utf8(&w.path)?;
             // As GOROOT/lib/wasm/go_wasip1_wasm_exec does: the whole host
             // filesystem is the guest's, and the guest sees the child's own
@@ -273,7 +302,7 @@ pub fn invocation_in(
             inv.argv.push(bin);
             inv.env.insert("PWD".to_string(), utf8(&inv.cwd)?);
         }
-        Runner::None { reason, .. } => return Err(format!("this binary has no runner: {reason}")),
+        Runner::None { reason, .. } => return Err(NoRun::NoRunner(reason.clone())),
     }
     inv.argv.extend(args.iter().cloned());
     Ok(inv)
@@ -284,14 +313,15 @@ pub fn invocation_in(
 ///
 /// Wine: its prefix and server, see [`super::wine::warm_up`]. wazero:
 /// creates its compilation cache directory.
-pub fn warm_up(runner: &Runner, tools: &Tools, users: &WineUsers) -> Result<(), String> {
+pub fn warm_up(runner: &Runner, tools: &Tools, users: &WineUsers) -> Result<(), NoRun> {
     match runner {
-        Runner::Wine { .. } => {
-            wine::warm_up(tools.wine.as_ref().ok_or("wine was not found")?, users)
-        }
+        Runner::Wine { .. } => Ok(wine::warm_up(
+            tools.wine.as_ref().ok_or(NoRun::NotFound("wine".into()))?,
+            users,
+        )?),
         Runner::Wasi { binary } if binary == "wazero" => {
             let dir = tools.cache_dir.join("wazero");
-            fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+            fs::create_dir_all(&dir).map_err(|error| NoRun::CacheDir { path: dir, error })
         }
         _ => Ok(()),
     }
@@ -313,10 +343,10 @@ pub fn tools_for_goroot<'a>(tools: &'a Tools, goroot: &Path) -> std::borrow::Cow
     }
 }
 
-fn utf8(p: &Path) -> Result<String, String> {
+fn utf8(p: &Path) -> Result<String, NoRun> {
     p.to_str()
         .map(str::to_string)
-        .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
+        .ok_or_else(|| NoRun::NotUtf8(p.to_path_buf()))
 }
 
 #[cfg(test)]
@@ -646,7 +676,9 @@ mod tests {
         let wine = Runner::Wine {
             binary: "wine64".into(),
         };
-        let err = invocation(&wine, Path::new("/b/p.exe"), &[], &t).unwrap_err();
+        let err = invocation(&wine, Path::new("/b/p.exe"), &[], &t)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "wine prefix /cache/crossprobe/wine has no ProcessPrng stub yet: call run::warm_up first"

@@ -122,7 +122,7 @@ pub struct WineUsers(Mutex<Option<Lock>>);
 /// `wineserver -k` ends the server's clients (services.exe, winedevice.exe,
 /// a probe's leftovers) and the server saves the registry as it exits; what
 /// still carries a warm-up's marker after that is killed.
-pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), String> {
+pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), WineError> {
     let Some(w) = &tools.wine else { return Ok(()) };
     if !w.prefix.join(READY).is_file() {
         return Ok(());
@@ -159,12 +159,13 @@ pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), String> {
 ///
 /// All of it runs only wine's own programs, outside the sandbox, like a
 /// build; the probes' wine clients run inside it (see `sandbox`).
-pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), String> {
-    let io = |what: &str, p: &Path, e: std::io::Error| format!("{what} {}: {e}", p.display());
-    let parent = w
-        .prefix
-        .parent()
-        .ok_or("wine prefix has no parent directory")?;
+pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), WineError> {
+    let io = |what: &'static str, p: &Path, error: std::io::Error| WineError::Io {
+        what,
+        path: p.to_path_buf(),
+        error,
+    };
+    let parent = w.prefix.parent().ok_or(WineError::NoPrefixParent)?;
     fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
     let lock = w.prefix.with_extension("lock");
     let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
@@ -183,12 +184,11 @@ pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), String> {
     if !ready.is_file() {
         let init = ["wineboot", "--init"];
         if !wine_step(w, &w.loader64, &init, WineStep::Init)? {
-            return Err(format!(
-                "{} wineboot --init failed in {} (its output: {})",
-                path_str(&w.loader64),
-                w.prefix.display(),
-                logs(w).display()
-            ));
+            return Err(WineError::InitFailed {
+                loader: path_str(&w.loader64),
+                prefix: w.prefix.clone(),
+                logs: logs(w),
+            });
         }
         // wineboot returns before wine has finished: it restarts once to
         // apply the new configuration and flushes the registry on exit.
@@ -224,8 +224,57 @@ fn logs(w: &Wine) -> PathBuf {
     w.prefix.with_extension("logs")
 }
 
-fn lock_error(path: &Path, e: std::io::Error) -> String {
-    format!("cannot lock {}: {e}", path.display())
+fn lock_error(path: &Path, error: std::io::Error) -> WineError {
+    WineError::Lock {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// Why wine could not be readied or stopped: its cells are skips that say
+/// so.
+#[derive(Debug, thiserror::Error)]
+pub enum WineError {
+    #[error("wine prefix has no parent directory")]
+    NoPrefixParent,
+    /// `what` is "cannot create" or "cannot write".
+    #[error("{what} {}: {error}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot lock {}: {error}", path.display())]
+    Lock {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{loader} wineboot --init failed in {} (its output: {})", prefix.display(), logs.display())]
+    InitFailed {
+        loader: String,
+        prefix: PathBuf,
+        logs: PathBuf,
+    },
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot install {} as {}: {error}", from.display(), to.display())]
+    Install {
+        from: PathBuf,
+        to: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot run {shown}: {error}")]
+    Spawn {
+        shown: String,
+        error: std::io::Error,
+    },
+    #[error("{shown} took longer than {secs}s")]
+    TimedOut { shown: String, secs: u64 },
+    #[error("{shown}: interrupted")]
+    Interrupted { shown: String },
 }
 
 fn path_str(p: &Path) -> String {
@@ -234,13 +283,19 @@ fn path_str(p: &Path) -> String {
 
 /// Copies `from` to `to` unless it is already there, atomically: a probe
 /// may be loading the old copy.
-fn install(from: &Path, to: &Path) -> Result<(), String> {
-    let want = fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+fn install(from: &Path, to: &Path) -> Result<(), WineError> {
+    let want = fs::read(from).map_err(|error| WineError::Read {
+        path: from.to_path_buf(),
+        error,
+    })?;
     if fs::read(to).is_ok_and(|have| have == want) {
         return Ok(());
     }
-    crate::fsutil::write_atomic(to, &want)
-        .map_err(|e| format!("cannot install {} as {}: {e}", from.display(), to.display()))
+    crate::fsutil::write_atomic(to, &want).map_err(|error| WineError::Install {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        error,
+    })
 }
 
 /// A wine command of [`warm_up`] or [`cool_down`]: its time limit, its log
@@ -273,7 +328,7 @@ impl WineStep {
 
 /// Runs a wine command in the prefix through `process`, so that a timeout,
 /// Ctrl-C and the sweep reach it like any child; true when it exited 0.
-fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, String> {
+fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, WineError> {
     let argv: Vec<String> = std::iter::once(path_str(program))
         .chain(args.iter().map(|a| a.to_string()))
         .collect();
@@ -300,12 +355,18 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
             ..Default::default()
         },
     };
-    let c = crate::process::run(&spec).map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let c = crate::process::run(&spec).map_err(|error| WineError::Spawn {
+        shown: shown.clone(),
+        error,
+    })?;
     if c.exit.timed_out {
-        return Err(format!("{shown} took longer than {}s", limit.as_secs()));
+        return Err(WineError::TimedOut {
+            shown,
+            secs: limit.as_secs(),
+        });
     }
     if crate::process::interrupt::requested().is_some() {
-        return Err(format!("{shown}: interrupted"));
+        return Err(WineError::Interrupted { shown });
     }
     Ok(c.exit.success())
 }

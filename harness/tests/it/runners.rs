@@ -282,7 +282,9 @@ fn windows_amd64_under_wine() {
     );
     let (dir, bin) = build("windows", "amd64", &[]);
 
-    let err = run::invocation(&runner, &bin, &[], &tools).unwrap_err();
+    let err = run::invocation(&runner, &bin, &[], &tools)
+        .unwrap_err()
+        .to_string();
     assert!(err.ends_with("call run::warm_up first"), "{err}");
 
     let users = run::WineUsers::default();
