@@ -337,6 +337,57 @@ pub enum Error {
     #[diagnostic(code(crossprobe::signals))]
     Signals { error: std::io::Error },
 
+    /// A file (a matrix, a snippet, results) larger than crossprobe reads:
+    /// refused by its size, before a byte of it is read where it can be.
+    /// `said` is what was too large and the bound.
+    #[error("{}: {}", escape::Line(.name), escape::line(.said))]
+    #[diagnostic(code(crossprobe::too_large))]
+    TooLarge {
+        name: String,
+        said: String,
+        #[help]
+        help: &'static str,
+    },
+
+    /// A matrix or snippet that is not UTF-8, at its first bad byte.
+    #[error("{}:{line}:{col}: not UTF-8 text: byte 0x{byte:02x} cannot start a character here", escape::Line(.name))]
+    #[diagnostic(
+        code(crossprobe::not_utf8),
+        help("save the matrix as UTF-8 (a Latin-1 é is the usual culprit: `iconv -f latin1 -t utf-8`)")
+    )]
+    NotUtf8 {
+        name: String,
+        line: usize,
+        col: usize,
+        byte: u8,
+    },
+
+    /// A results file that is not one: `what` it is not (valid JSON, a
+    /// results file) and the parser's `detail`, at line and column.
+    #[error("{}:{line}:{col}: {what}: {}", escape::Line(.name), escape::text(.detail))]
+    #[diagnostic(code(crossprobe::corrupt_results))]
+    CorruptResults {
+        name: String,
+        line: usize,
+        col: usize,
+        what: &'static str,
+        detail: String,
+        #[help]
+        help: &'static str,
+    },
+
+    /// A results file of another schema than this crossprobe's `wanted`.
+    #[error("{}: results schema {} is not the schema {wanted} this crossprobe reads", escape::Line(.name), .found.map_or("(missing)".to_string(), |s| s.to_string()))]
+    #[diagnostic(
+        code(crossprobe::results_schema),
+        help("rerun the matrix with this version of crossprobe")
+    )]
+    ResultsSchema {
+        name: String,
+        found: Option<u64>,
+        wanted: u32,
+    },
+
     #[error("{}", escape::text(.message))]
     #[diagnostic(code(crossprobe::toolchain))]
     Toolchain {
@@ -372,6 +423,10 @@ impl Error {
             | Error::Locked { .. }
             | Error::Journal { .. }
             | Error::Signals { .. }
+            | Error::TooLarge { .. }
+            | Error::NotUtf8 { .. }
+            | Error::CorruptResults { .. }
+            | Error::ResultsSchema { .. }
             | Error::Toolchain { .. }
             | Error::Usage { .. } => exit::INPUT,
         }

@@ -77,18 +77,17 @@ pub fn size_text(bytes: u64) -> String {
 /// the input should have been.
 fn text(name: &str, reader: impl Read, size: Option<u64>, what: &str) -> Result<String, Error> {
     let too_large = |size: Option<u64>| {
-        Error::Usage {
-        message: format!(
-            "{name}: {}; {what} may be at most {} KiB",
+        Error::TooLarge {
+        name: name.to_string(),
+        said: format!(
+            "{}; {what} may be at most {} KiB",
             size.map_or("the input is more than 1 MiB".to_string(), |s| format!(
                 "the file is {}",
                 size_text(s)
             )),
             MAX_FILE_BYTES >> 10
         ),
-        help: Some(
-            "is this the right file? A matrix is a short YAML file; put long probe sources in a --templates directory".into(),
-        ),
+        help: "is this the right file? A matrix is a short YAML file; put long probe sources in a --templates directory",
     }
     };
     if size.is_some_and(|s| s > MAX_FILE_BYTES) {
@@ -113,14 +112,11 @@ fn text(name: &str, reader: impl Read, size: Option<u64>, what: &str) -> Result<
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         let byte = e.as_bytes()[valid.len()];
-        Error::Usage {
-            message: format!(
-                "{name}:{line}:{col}: not UTF-8 text: byte 0x{byte:02x} cannot start a character here"
-            ),
-            help: Some(
-                "save the matrix as UTF-8 (a Latin-1 é is the usual culprit: `iconv -f latin1 -t utf-8`)"
-                    .into(),
-            ),
+        Error::NotUtf8 {
+            name: name.to_string(),
+            line,
+            col,
+            byte,
         }
     })
 }

@@ -87,27 +87,22 @@ pub fn read_results(path: &Path) -> Result<Results, Error> {
         return journal::to_results(path);
     }
     let text = read_json_bytes(path)?;
-    let corrupt = |e: serde_json::Error, what: &str| Error::Usage {
-        message: format!(
-            "{}:{}:{}: {what}: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            without_position(&e)
-        ),
-        help: Some("the file is truncated or corrupt; rerun the matrix to recreate it".into()),
+    let corrupt = |e: serde_json::Error, what: &'static str| Error::CorruptResults {
+        name: path.display().to_string(),
+        line: e.line(),
+        col: e.column(),
+        what,
+        detail: without_position(&e),
+        help: "the file is truncated or corrupt; rerun the matrix to recreate it",
     };
     let v: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| corrupt(e, "not valid JSON"))?;
     let schema = v.get("schema").and_then(|s| s.as_u64());
     if schema != Some(SCHEMA_VERSION as u64) {
-        return Err(Error::Usage {
-            message: format!(
-                "{}: results schema {} is not the schema {SCHEMA_VERSION} this crossprobe reads",
-                path.display(),
-                schema.map_or("(missing)".to_string(), |s| s.to_string())
-            ),
-            help: Some("rerun the matrix with this version of crossprobe".into()),
+        return Err(Error::ResultsSchema {
+            name: path.display().to_string(),
+            found: schema,
+            wanted: SCHEMA_VERSION,
         });
     }
     // Parsed again from the text, not the Value, so that an error has a
@@ -123,16 +118,17 @@ pub(crate) fn read_json_bytes(path: &Path) -> Result<Vec<u8>, Error> {
     use std::io::Read;
     let name = path.display().to_string();
     let (file, size) = limits::open(path, &name)?;
-    let too_large = |size: Option<u64>| Error::Usage {
-        message: format!(
-            "{name}: {}; crossprobe reads results of at most {}",
+    let too_large = |size: Option<u64>| Error::TooLarge {
+        name: name.clone(),
+        said: format!(
+            "{}; crossprobe reads results of at most {}",
             size.map_or("the input is larger".to_string(), |s| format!(
                 "the file is {}",
                 limits::size_text(s)
             )),
             limits::size_text(limits::MAX_RESULTS_BYTES)
         ),
-        help: Some("is this a results.json or a journal crossprobe wrote?".into()),
+        help: "is this a results.json or a journal crossprobe wrote?",
     };
     if size.is_some_and(|s| s > limits::MAX_RESULTS_BYTES) {
         return Err(too_large(size));
@@ -161,12 +157,16 @@ pub(crate) fn read_json_bytes(path: &Path) -> Result<Vec<u8>, Error> {
             let before = &bytes[..at + i];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
             let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-            return Err(Error::Usage {
-                message: format!(
-                    "{name}:{line}:{col}: not valid JSON: byte 0x{:02x} is a control character, which JSON text never holds",
+            return Err(Error::CorruptResults {
+                name,
+                line,
+                col,
+                what: "not valid JSON",
+                detail: format!(
+                    "byte 0x{:02x} is a control character, which JSON text never holds",
                     bytes[at + i]
                 ),
-                help: Some("is this a results.json or a journal crossprobe wrote?".into()),
+                help: "is this a results.json or a journal crossprobe wrote?",
             });
         }
         if bytes.len() as u64 > limits::MAX_RESULTS_BYTES {
