@@ -463,6 +463,7 @@ fn judge_stored(cell: &Cell, hit: &cache::Entry) -> CellResult {
         hit.result.duration_ms,
     );
     r.cached = true;
+    r.not_run = hit.result.not_run;
     r
 }
 

@@ -406,6 +406,7 @@ mod tests {
             sandboxed: None,
             tests: Vec::new(),
             missing: None,
+            not_run: None,
             key: None,
         };
         let h = History::from_results(&[r]);

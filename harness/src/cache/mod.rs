@@ -33,8 +33,9 @@
 
 /// Bumped when an entry's meaning changes; older entries become misses.
 /// 2: a command records whether it ran in the sandbox (`Command::sandboxed`),
-/// which a format-1 entry's commands never say.
-const FORMAT: u32 = 2;
+/// which a format-1 entry's commands never say. 3: a built, not run cell
+/// records why (`CellResult::not_run`), which a format-2 entry never says.
+const FORMAT: u32 = 3;
 
 mod key;
 mod prune;

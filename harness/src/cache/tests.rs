@@ -221,6 +221,7 @@ fn result(outcome: Outcome) -> CellResult {
         attempts: Vec::new(),
         ran_on: None,
         missing: None,
+        not_run: None,
         sandboxed: None,
         tests: Vec::new(),
         key: None,

@@ -111,6 +111,7 @@ impl Checked {
             sandboxed,
             tests: self.tests,
             missing: self.missing,
+            not_run: None,
             key: None,
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, Missing, Outcome, SkipKind, Standing, TestOutcome};
+use super::{Cell, Missing, NotRun, Outcome, SkipKind, Standing, TestOutcome};
 
 /// One Go test or subtest of a `test:` cell, as its test binary reported it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +241,9 @@ pub struct CellResult {
     /// The tool whose absence made this cell a skip (an environmental skip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,
+    /// Why a cell that built was not run; see [`CellResult::not_run`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<NotRun>,
     /// The result cache's key of the inputs it came from: a `--resume`d run
     /// keeps a journaled result only while its key still matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,6 +300,7 @@ impl CellResult {
             dir: None,
             cached: false,
             missing: None,
+            not_run: None,
             key: None,
             build_of: None,
             attempts: Vec::new(),
@@ -345,6 +349,21 @@ impl CellResult {
             Outcome::Skip => Standing::Skipped(SkipKind::Structural),
             Outcome::Pass => Standing::Passed,
             _ => Standing::ExpectedFailure,
+        }
+    }
+
+    /// Why it stands built, not run; None for any other standing, and for
+    /// a result written before crossprobe recorded why.
+    pub fn not_run(&self) -> Option<NotRun> {
+        self.not_run
+            .filter(|_| self.standing() == Standing::BuiltNotRun)
+    }
+
+    /// "built, not run (run: false)": the standing's label with why.
+    pub fn built_not_run_label(&self) -> String {
+        match self.not_run() {
+            Some(why) => format!("{} ({})", Standing::BuiltNotRun.label(), why.words()),
+            None => Standing::BuiltNotRun.label().to_string(),
         }
     }
 

@@ -65,6 +65,34 @@ pub enum SkipKind {
     Environmental,
 }
 
+/// Why a cell that built was not run (it stands [`Standing::BuiltNotRun`]):
+/// each reporter words it the same way ([`NotRun::words`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotRun {
+    /// No runner can exist for the target on this host (darwin on Linux).
+    NoRunner,
+    /// The matrix's `run.runners` says `none` for the target.
+    RunnerNone,
+    /// The build makes no program: `-buildmode=c-archive`, `c-shared`, ...
+    NoProgram,
+    /// The probe says `run: false`: its author chose to build and inspect
+    /// it only (a command whose arguments only they can give).
+    RunFalse,
+}
+
+impl NotRun {
+    /// What follows "built, not run" in parentheses.
+    pub fn words(self) -> &'static str {
+        match self {
+            NotRun::NoRunner => "no runner here",
+            NotRun::RunnerNone => "runners: none",
+            NotRun::NoProgram => "no program to run",
+            NotRun::RunFalse => "run: false",
+        }
+    }
+}
+
 /// How a cell stands: the one classification every reporter (progress,
 /// summary, JUnit, HTML, diff, repro, results.json's `standing`) and the
 /// exit code read.

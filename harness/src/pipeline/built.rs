@@ -36,8 +36,9 @@ pub(super) struct Built {
     /// Why the build could not go on and the cells are skips (no C
     /// compiler, with the hint).
     pub(super) skip: Option<String>,
-    /// Why the binary is not run although it was built (a library).
-    pub(super) no_run: Option<String>,
+    /// Why the binary is not run although it was built (a library, `run:
+    /// false`).
+    pub(super) no_run: Option<(crate::model::NotRun, String)>,
     /// What the plan, the build commands and inspection said.
     pub(super) inspected: BTreeMap<String, serde_json::Value>,
 }

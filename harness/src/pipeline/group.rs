@@ -239,6 +239,7 @@ fn check(
         no_marker: !cell.package.is_empty(),
     };
     let mut result = judge(cell, phases, &obs, built.inspected.clone());
+    result.not_run = ran.and_then(|r| r.not_run);
     if n > 0 {
         result.build_of = Some(cells[group.cells[0].0].id.clone());
     }

@@ -25,11 +25,23 @@ pub(super) fn run_once(
     let tr = Instant::now();
     if ctx.cancel.signal().is_none() {
         let go = &ctx.gos[&cell.go];
+        let run_false = probe_of(cell, ctx).module().is_some_and(|m| !m.run);
         match &cell.runner {
-            _ if built.no_run.is_some() => ran.skip = built.no_run.clone(),
+            _ if run_false => {
+                ran.skip = Some("run: false: built and inspected, not run".into());
+                ran.not_run = Some(crate::model::NotRun::RunFalse);
+            }
+            _ if built.no_run.is_some() => {
+                let (why, reason) = built.no_run.clone().unzip();
+                (ran.not_run, ran.skip) = (why, reason);
+            }
             Runner::None { reason, missing } => {
                 ran.skip = Some(reason.clone());
                 ran.missing = missing.clone();
+                ran.not_run = Some(match reason == run::runners::FORCED_NONE {
+                    true => crate::model::NotRun::RunnerNone,
+                    false => crate::model::NotRun::NoRunner,
+                });
             }
             runner => {
                 let spec =
@@ -130,6 +142,8 @@ pub(super) fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::
 pub(super) struct Ran {
     pub(super) command: Option<Command>,
     pub(super) skip: Option<String>,
+    /// Why a built binary was not run, in the words every reporter uses.
+    pub(super) not_run: Option<crate::model::NotRun>,
     /// The runner doctor could install, when its absence is the skip.
     pub(super) missing: Option<Missing>,
     pub(super) spawn_error: Option<(Outcome, String)>,

@@ -45,10 +45,11 @@ pub fn go_plan(
         go_output.clone()
     };
     let no_run = (library.is_some() && !host_program).then(|| {
-        format!(
+        let why = format!(
             "-buildmode={} makes no program to run: built and inspected only",
             cell.buildmode
-        )
+        );
+        (crate::model::NotRun::NoProgram, why)
     });
     // cgo 0 builds without a C compiler, whatever the cc axis says; with
     // cc: default Go picks one itself.

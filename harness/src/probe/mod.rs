@@ -92,12 +92,9 @@ pub fn plan(
     dir: &Path,
 ) -> Plan {
     if let Some(m) = probe.module() {
-        let mut plan =
-            module::build::module_plan(cell, &cell.probe, go, (compiler, would_use), m, dir);
-        if !m.run {
-            plan.no_run = Some("run: false: built and inspected, not run".into());
-        }
-        return plan;
+        // `run: false` is the cell's, not its build's (a build may serve a
+        // probe that runs too): the run phase reads it.
+        return module::build::module_plan(cell, &cell.probe, go, (compiler, would_use), m, dir);
     }
     match cell.lang {
         Lang::Go => {

@@ -31,8 +31,9 @@ pub struct Plan {
     pub steps: Vec<Result<Step, String>>,
     /// The program the run phase runs and inspect reads.
     pub output: PathBuf,
-    /// Why there is nothing to run even when the build succeeds.
-    pub no_run: Option<String>,
+    /// Why there is nothing to run even when the build succeeds, and in
+    /// what words.
+    pub no_run: Option<(crate::model::NotRun, String)>,
     /// What the plan alone says: the C compiler chosen (`cc.*`), or
     /// `cc.missing`, why it has none.
     pub facts: BTreeMap<String, Value>,

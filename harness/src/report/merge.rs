@@ -247,6 +247,7 @@ mod tests {
             attempts: Vec::new(),
             ran_on: None,
             sandboxed: None,
+            not_run: None,
             tests: Vec::new(),
             missing: None,
             key: None,

@@ -6,6 +6,7 @@
 //! by (see [`super::junit`]): a reader who compares this with a CI's test
 //! tab finds each of its failures, errors and skips here.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::observe::Observer;
@@ -43,10 +44,7 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         elapsed_s,
         count(Standing::Passed),
         count(Standing::ExpectedFailure),
-        match count(Standing::BuiltNotRun) {
-            0 => String::new(),
-            n => format!("{n} {} (no runner here), ", Standing::BuiltNotRun.label()),
-        },
+        built_not_run(results),
         count(Standing::Skipped(SkipKind::Structural)),
         unmet,
         match (missing, allowed_missing) {
@@ -167,6 +165,39 @@ pub fn render(results: &[CellResult], elapsed_s: f64) -> String {
         }
     }
     s
+}
+
+/// "3 built, not run (2 no runner here, 1 run: false), ": each cell that
+/// built and was not run, counted by why ([`crate::model::NotRun`]).
+fn built_not_run(results: &[CellResult]) -> String {
+    let built: Vec<&CellResult> = results
+        .iter()
+        .filter(|r| r.standing() == Standing::BuiltNotRun)
+        .collect();
+    if built.is_empty() {
+        return String::new();
+    }
+    let mut why: BTreeMap<crate::model::NotRun, usize> = BTreeMap::new();
+    for r in &built {
+        if let Some(w) = r.not_run() {
+            *why.entry(w).or_default() += 1;
+        }
+    }
+    let label = Standing::BuiltNotRun.label();
+    let n = built.len();
+    match why.len() {
+        0 => format!("{n} {label}, "),
+        1 if why.values().sum::<usize>() == n => {
+            format!("{n} {label} ({}), ", why.keys().next().unwrap().words())
+        }
+        _ => {
+            let each: Vec<String> = why
+                .iter()
+                .map(|(w, k)| format!("{k} {}", w.words()))
+                .collect();
+            format!("{n} {label} ({}), ", each.join(", "))
+        }
+    }
 }
 
 /// The summary's word for a standing.

@@ -221,7 +221,7 @@ pub fn verdict_line(r: &CellResult) -> String {
     let why = r.reason.as_deref().unwrap_or("");
     match (r.standing(), r.outcome) {
         (Standing::Skipped(_), _) => format!("skipped: {why}"),
-        (Standing::BuiltNotRun, _) => format!("{}: {why}", Standing::BuiltNotRun.label()),
+        (Standing::BuiltNotRun, _) => format!("{}: {why}", r.built_not_run_label()),
         (Standing::Interrupted, _) => "interrupted before it finished".into(),
         (Standing::Flaky, o) => format!(
             "flaky: {o} on try {}, after {}",

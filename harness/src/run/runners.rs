@@ -56,10 +56,13 @@ pub fn choose_with(
         O::Wine if goos == "windows" => wine::runner(goarch, host, tools),
         O::Node if target == "js/wasm" => node(tools),
         O::Wasi if target == "wasip1/wasm" => wasi(tools),
-        O::None => none("runner forced to none".to_string()),
+        O::None => none(FORCED_NONE.to_string()),
         kind => none(format!("runner {} cannot run {target}", kind.as_str())),
     }
 }
+
+/// The reason of a cell whose matrix says `runners: {TARGET: none}`.
+pub const FORCED_NONE: &str = "runner forced to none";
 
 fn default_kind(
     goos: &str,

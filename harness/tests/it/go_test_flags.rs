@@ -11,6 +11,7 @@
 //! - `run: false` builds and inspects a command without running it.
 
 use crate::common::{self, CellExt, Test};
+use std::collections::BTreeMap;
 
 use crossprobe::model::{Outcome, PhaseName, TestOutcome};
 
@@ -213,6 +214,63 @@ fn run_false_builds_and_inspects_a_command_without_running_it() {
     assert!(c.commands_of(PhaseName::Run).is_empty(), "{c:#?}");
     assert!(!c.commands_of(PhaseName::Build).is_empty(), "{c:#?}");
     assert_eq!(c.fact("binary.arch"), "amd64", "inspected: {c:#?}");
+}
+
+/// A `run: false` cell stands built, not run, in its own words in every
+/// reporter, apart from a cell with no runner here: the summary counts
+/// them apart, JUnit's skip message, results.json's `not_run` and the
+/// HTML square's title name why.
+#[test]
+fn run_false_cells_are_counted_apart_from_cells_with_no_runner_here() {
+    let yaml = "name: tool\nprobes:\n  - name: needsargs\n    package: ./cmd/needsargs\n    run: false\n  - name: given\n    package: ./cmd/needsargs\n    args: [a-file]\nmatrix:\n  goos: [linux, darwin]\n  goarch: [amd64]\n  cgo: [\"0\"]\n";
+    let r = Test::new()
+        .file("go.mod", "module example.com/tool\n\ngo 1.21\n")
+        .file(
+            "cmd/needsargs/main.go",
+            "package main\n\nimport \"os\"\n\nfunc main() {\n\tif len(os.Args) < 2 {\n\t\tpanic(\"give me a file\")\n\t}\n}\n",
+        )
+        .matrix(yaml)
+        .run();
+    let out = r.stdout();
+    assert!(
+        out.contains("1 passed, 0 expected failures, 3 built, not run (1 no runner here, 2 run: false), 0 skipped"),
+        "{out}"
+    );
+    let json = r.results_json("tool");
+    let not_run: BTreeMap<String, String> = json["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let why = c["not_run"].as_str().unwrap_or("-").to_string();
+            (c["cell"]["id"].as_str().unwrap().to_string(), why)
+        })
+        .collect();
+    let want: BTreeMap<String, String> = [
+        ("darwin/amd64/cgo0/given", "no-runner"),
+        ("darwin/amd64/cgo0/needsargs", "run-false"),
+        ("linux/amd64/cgo0/given", "-"),
+        ("linux/amd64/cgo0/needsargs", "run-false"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .into_iter()
+    .collect();
+    assert_eq!(not_run, want);
+    let junit = std::fs::read_to_string(r.reports("tool").join("junit.xml")).unwrap();
+    assert_eq!(
+        junit
+            .matches("message=\"built, not run (run: false): run: false")
+            .count(),
+        2,
+        "{junit}"
+    );
+    assert!(
+        junit.contains("message=\"built, not run (no runner here): "),
+        "{junit}"
+    );
+    let html = std::fs::read_to_string(r.reports("tool").join("report.html")).unwrap();
+    assert_eq!(html.matches("\"not_run\":\"run: false\"").count(), 2);
+    assert_eq!(html.matches("\"not_run\":\"no runner here\"").count(), 1);
 }
 
 const MODULE: &str = "module example.com/bad\n\ngo 1.21\n";

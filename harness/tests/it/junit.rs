@@ -64,6 +64,7 @@ fn result(cell: Cell, outcome: Outcome, met: bool, message: &str) -> CellResult 
         sandboxed: None,
         tests: Vec::new(),
         missing: None,
+        not_run: None,
         key: None,
     }
 }

@@ -74,7 +74,9 @@ fn a_missing_emulator_fails_the_run_with_the_fix_unless_allowed() {
     }
     // darwin has no runner on linux whatever is installed: built, not run.
     assert!(
-        junit.contains(r#"<skipped message="built, not run: no runner for darwin/arm64"#),
+        junit.contains(
+            r#"<skipped message="built, not run (no runner here): no runner for darwin/arm64"#
+        ),
         "{junit}"
     );
     assert!(

@@ -247,7 +247,7 @@ fn repro_agrees(st: Standing, line: &str) -> bool {
         .iter()
         .any(|w| line.starts_with(w)),
         Standing::Skipped(_) => line.starts_with("skipped:"),
-        Standing::BuiltNotRun => line.starts_with("built, not run:"),
+        Standing::BuiltNotRun => line.starts_with("built, not run"),
         Standing::Flaky => line.starts_with("flaky"),
         Standing::Interrupted => line.starts_with("interrupted"),
     }
@@ -324,7 +324,10 @@ fn check_agreement(ran: &Ran, planned: bool) {
             .unwrap_or_else(|| panic!("no testcase for {id}: {junit:?}"));
         assert_eq!(case.0, junit_status(st), "JUnit for {id}");
         if st == Standing::BuiltNotRun {
-            assert_eq!(case.1, "built, not run: runner forced to none");
+            assert_eq!(
+                case.1,
+                "built, not run (runners: none): runner forced to none"
+            );
         }
         let written = ran.json["cells"]
             .as_array()
@@ -388,7 +391,7 @@ fn every_reporter_agrees_on_every_standing() {
     );
     assert!(
         first.stdout.contains(
-            "1 passed, 1 expected failures, 1 built, not run (no runner here), 1 skipped, 2 not as expected"
+            "1 passed, 1 expected failures, 1 built, not run (runners: none), 1 skipped, 2 not as expected"
         ),
         "the summary counts built cells apart: {}",
         first.stdout

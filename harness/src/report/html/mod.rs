@@ -121,6 +121,9 @@ struct Square {
     own: bool,
     /// Reused from the result cache: built and run by an earlier run.
     cached: bool,
+    /// Why a built cell was not run, in [`crate::model::NotRun::words`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_run: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dir: Option<String>,
     /// How it changed since the diff's BASE: `newly-failing`, `fixed`, ...
@@ -273,6 +276,7 @@ fn square(r: &CellResult) -> Square {
         go_tests: r.tests.iter().map(go_test).collect(),
         own: !r.tests_tell_all(),
         cached: r.cached,
+        not_run: r.not_run().map(|w| w.words()),
         dir: r.dir.clone(),
         change: None,
     }

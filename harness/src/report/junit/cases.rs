@@ -202,7 +202,7 @@ pub(super) fn status(r: &CellResult) -> Status {
         },
         Standing::BuiltNotRun => Status::Skipped {
             kind: BUILT,
-            message: format!("{}: {}", Standing::BuiltNotRun.label(), skip_reason(r)),
+            message: format!("{}: {}", r.built_not_run_label(), skip_reason(r)),
             body: String::new(),
         },
         Standing::Skipped(_) => Status::Skipped {
@@ -333,6 +333,7 @@ mod tests {
             ran_on: None,
             sandboxed: None,
             missing: None,
+            not_run: None,
             tests: Vec::new(),
             key: None,
         };
