@@ -273,6 +273,50 @@ fn run_false_cells_are_counted_apart_from_cells_with_no_runner_here() {
     assert_eq!(html.matches("\"not_run\":\"no runner here\"").count(), 1);
 }
 
+/// A windows/amd64 test binary under wine writes its counters too: the
+/// counter directory is a unix path, which the binary reads as rooted on
+/// its working directory's drive (Z:, wine's view of `/`), so it lands
+/// where crossprobe reads it. The windows-only branch counts for windows
+/// alone.
+#[test]
+fn coverage_is_kept_for_a_windows_target_under_wine() {
+    if !common::require_tool("wine64", "the windows coverage test is left out") {
+        return;
+    }
+    let r = Test::new()
+        .file("go.mod", "module example.com/cv\n\ngo 1.21\n")
+        .file(
+            "a/a.go",
+            "package a\n\nimport \"runtime\"\n\nfunc Which() string {\n\tif runtime.GOOS == \"windows\" {\n\t\treturn \"win\"\n\t}\n\treturn \"other\"\n}\n",
+        )
+        .file(
+            "a/a_test.go",
+            "package a\n\nimport \"testing\"\n\nfunc TestWhich(t *testing.T) {\n\tt.Log(Which())\n}\n",
+        )
+        .matrix("name: cv\nprobes:\n  - name: unit\n    test: ./a\n    go_test: {cover: true}\nmatrix:\n  goos: [linux, windows]\n  goarch: [amd64]\n  cgo: [\"0\"]\n")
+        .run();
+    let cov = r.reports("cv").join("coverage");
+    let read = |f: &str| {
+        std::fs::read_to_string(cov.join(f)).unwrap_or_else(|e| panic!("{f}: {e}\n{}", r.stderr()))
+    };
+    let windows = read("windows-amd64.out");
+    for line in [
+        "example.com/cv/a/a.go:6.31,8.3 1 1",
+        "example.com/cv/a/a.go:9.2,9.16 1 0",
+    ] {
+        assert!(
+            windows.lines().any(|l| l == line),
+            "no {line} in\n{windows}"
+        );
+    }
+    assert_eq!(
+        read("by-target.txt"),
+        "# Blocks run on some targets only (of linux/amd64, windows/amd64).\n\
+         example.com/cv/a/a.go:6.31,8.3: windows/amd64 only\n\
+         example.com/cv/a/a.go:9.2,9.16: linux/amd64 only\n"
+    );
+}
+
 const MODULE: &str = "module example.com/bad\n\ngo 1.21\n";
 
 fn refused(probe: &str) -> String {
