@@ -388,6 +388,41 @@ pub enum Error {
         wanted: u32,
     },
 
+    /// `report merge` of results files of different schemas: each schema
+    /// with its files ("schema 1: a.json, b.json").
+    #[error("cannot merge results of different schema versions ({})", escape::line(&.schemas.join("; ")))]
+    #[diagnostic(
+        code(crossprobe::merge_schemas),
+        help(
+            "rerun the older matrices with this crossprobe (it writes schema {wanted}), then merge"
+        )
+    )]
+    MergeSchemas { schemas: Vec<String>, wanted: u32 },
+
+    /// `report merge` given no results.
+    #[error("nothing to merge")]
+    #[diagnostic(
+        code(crossprobe::nothing_to_merge),
+        help("name at least one results.json")
+    )]
+    NothingToMerge,
+
+    /// One cell of one runner in two of the merged files.
+    #[error("cell {} of matrix {} is in both {} and {} (runner {})", escape::Line(.cell), escape::Line(.matrix), escape::Line(&.first.display().to_string()), escape::Line(&.second.display().to_string()), escape::Line(.runner))]
+    #[diagnostic(
+        code(crossprobe::merged_twice),
+        help(
+            "each shard of a runner goes in once; two runners need different names (--runner NAME)"
+        )
+    )]
+    MergedTwice {
+        cell: String,
+        matrix: String,
+        first: PathBuf,
+        second: PathBuf,
+        runner: String,
+    },
+
     #[error("{}", escape::text(.message))]
     #[diagnostic(code(crossprobe::toolchain))]
     Toolchain {
@@ -427,6 +462,9 @@ impl Error {
             | Error::NotUtf8 { .. }
             | Error::CorruptResults { .. }
             | Error::ResultsSchema { .. }
+            | Error::MergeSchemas { .. }
+            | Error::NothingToMerge
+            | Error::MergedTwice { .. }
             | Error::Toolchain { .. }
             | Error::Usage { .. } => exit::INPUT,
         }

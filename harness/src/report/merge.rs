@@ -57,15 +57,9 @@ fn check_schemas(paths: &[PathBuf]) -> Result<(), Error> {
             .iter()
             .map(|(s, files)| format!("schema {s}: {}", files.join(", ")))
             .collect();
-        return Err(Error::Usage {
-            message: format!(
-                "cannot merge results of different schema versions ({})",
-                list.join("; ")
-            ),
-            help: Some(format!(
-                "rerun the older matrices with this crossprobe (it writes schema {}), then merge",
-                crate::model::SCHEMA_VERSION
-            )),
+        return Err(Error::MergeSchemas {
+            schemas: list,
+            wanted: crate::model::SCHEMA_VERSION,
         });
     }
     Ok(())
@@ -82,10 +76,7 @@ fn runner_of(r: &Results) -> String {
 
 pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
     let Some((_, first)) = runs.first() else {
-        return Err(Error::Usage {
-            message: "nothing to merge".into(),
-            help: Some("name at least one results.json".into()),
-        });
+        return Err(Error::NothingToMerge);
     };
     let mut out = Results {
         cells: Vec::new(),
@@ -151,17 +142,12 @@ pub fn merge(runs: Vec<(PathBuf, Results)>) -> Result<Merged, Error> {
         c.ran_on = Some(on.clone());
         let key = (c.cell.matrix.clone(), c.cell.id.clone());
         if let Some(other) = seen.insert(key, path) {
-            return Err(Error::Usage {
-                message: format!(
-                    "cell {} of matrix {} is in both {} and {} (runner {on})",
-                    c.cell.id,
-                    c.cell.matrix,
-                    other.display(),
-                    path.display()
-                ),
-                help: Some(
-                    "each shard of a runner goes in once; two runners need different names (--runner NAME)".into(),
-                ),
+            return Err(Error::MergedTwice {
+                cell: c.cell.id.clone(),
+                matrix: c.cell.matrix.clone(),
+                first: other.to_path_buf(),
+                second: path.to_path_buf(),
+                runner: on.clone(),
             });
         }
         out.cells.push(c);

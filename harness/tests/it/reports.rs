@@ -250,6 +250,33 @@ fn merging_different_schema_versions_is_refused() {
     insta::assert_snapshot!("schemas", e);
 }
 
+#[test]
+fn merging_one_run_twice_is_refused_naming_both_files() {
+    // Its own error, told apart from the other refusals of `report merge`
+    // by its code: a shard given twice, or two runners of one name.
+    let dir = base_and_head();
+    let d = dir.path();
+    std::fs::copy(d.join("base/nightly/results.json"), d.join("again.json")).unwrap();
+    let e = crossprobe(
+        d,
+        &[
+            "report",
+            "merge",
+            "base/nightly/results.json",
+            "again.json",
+            "--out",
+            "m",
+        ],
+        false,
+    )
+    .refuse();
+    assert!(e.contains("crossprobe::merged_twice"), "{e}");
+    // miette wraps the line: both parts, each file named once.
+    assert!(e.contains("is in both base/nightly/"), "{e}");
+    assert!(e.contains("and again.json (runner vm)"), "{e}");
+    assert!(!d.join("m").exists(), "nothing is written");
+}
+
 /// A module whose one test package fails TestOld in BASE, and TestOld and
 /// then TestNew as well in HEAD: the cell fails in both runs.
 const FAILING_MODULE_MATRIX: &str = r#"name: gotests
