@@ -247,6 +247,7 @@ pub fn run_all(
             store.prune(cache::MAX_UNUSED_AGE);
         }
         crate::probe::module::memo::store().prune(cache::MAX_UNUSED_AGE);
+        crate::toolchain::known::store().prune(cache::MAX_UNUSED_AGE);
     }
     done.into_iter()
         .zip(cells)

@@ -27,11 +27,15 @@ pub enum CacheCmd {
 }
 
 /// The parts of the cache, and what each is.
-const PARTS: [(&str, &str); 7] = [
+const PARTS: [(&str, &str); 8] = [
     ("results", "the result cache: one JSON file per cell result"),
     (
         "modules",
         "what go list and go mod download said of each module, used while it is unchanged",
+    ),
+    (
+        "toolchains",
+        "what each go said of itself (go env, dist list, buildmodes), used while it is unchanged",
     ),
     (
         "builds",
@@ -60,7 +64,7 @@ pub fn main(cmd: CacheCmd) -> miette::Result<i32> {
         }
         CacheCmd::Clear { all } => {
             let mut failed = false;
-            for part in ["results", "modules"] {
+            for part in ["results", "modules", "toolchains"] {
                 let p = root.join(part);
                 if p.exists() {
                     if let Err(e) = std::fs::remove_dir_all(&p) {

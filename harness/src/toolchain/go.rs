@@ -2,7 +2,7 @@
 //! targets each supports (`go tool dist list -json`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -78,11 +78,42 @@ pub fn local() -> Result<GoToolchain, GoError> {
     describe("local", go, env)
 }
 
+/// What `go` (run with `env`) is: asked with `go env`, `go tool dist list`
+/// and `go help buildmode`, or remembered from a run that asked the same
+/// binary with the same environment ([`super::known`]).
 pub(crate) fn describe(
     request: &str,
     go: PathBuf,
     env: BTreeMap<String, String>,
 ) -> Result<GoToolchain, GoError> {
+    let env_file = go_env_file()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let f = super::known::facts(&go, &env, &env_file, || ask(&go, &env))?;
+    let targets: Vec<DistTarget> =
+        serde_json::from_str(&f.dist_list).map_err(|e| GoError::DistList {
+            go: go.display().to_string(),
+            error: e.to_string(),
+        })?;
+    Ok(GoToolchain {
+        buildmodes: f.buildmodes.unwrap_or_default(),
+        request: request.to_string(),
+        go,
+        goroot: PathBuf::from(f.goroot),
+        version: f.version,
+        env,
+        gocache: PathBuf::from(f.gocache),
+        gomodcache: PathBuf::from(f.gomodcache),
+        targets: targets
+            .into_iter()
+            .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
+            .collect(),
+        unavailable: None,
+    })
+}
+
+/// What `go` says of itself, asked now.
+fn ask(go: &Path, env: &BTreeMap<String, String>) -> Result<super::known::Facts, GoError> {
     let go_s = go.display().to_string();
     let out = process::query(
         &[
@@ -94,7 +125,7 @@ pub(crate) fn describe(
             "GOCACHE",
             "GOMODCACHE",
         ],
-        &env,
+        env,
         QUERY_TIMEOUT,
     )?;
     #[derive(Deserialize)]
@@ -116,38 +147,32 @@ pub(crate) fn describe(
     // them. A Go too old for `-broken` lists what it has.
     let list = process::query(
         &[&go_s, "tool", "dist", "list", "-json", "-broken"],
-        &env,
+        env,
         QUERY_TIMEOUT,
     )
     .or_else(|_| {
         process::query(
             &[&go_s, "tool", "dist", "list", "-json"],
-            &env,
+            env,
             QUERY_TIMEOUT,
         )
     })?;
-    let targets: Vec<DistTarget> = serde_json::from_str(&list).map_err(|e| GoError::DistList {
+    // Checked before it is kept: a listing that does not parse is no answer.
+    serde_json::from_str::<Vec<DistTarget>>(&list).map_err(|e| GoError::DistList {
         go: go_s.clone(),
         error: e.to_string(),
     })?;
     // Help text, not an interface, so unreadable help only skips the check.
-    let buildmodes = process::query(&[&go_s, "help", "buildmode"], &env, QUERY_TIMEOUT)
-        .map(|help| parse_buildmodes(&help))
-        .unwrap_or_default();
-    Ok(GoToolchain {
-        buildmodes,
-        request: request.to_string(),
-        go,
-        goroot: PathBuf::from(ge.goroot),
+    let buildmodes = process::query(&[&go_s, "help", "buildmode"], env, QUERY_TIMEOUT)
+        .ok()
+        .map(|help| parse_buildmodes(&help));
+    Ok(super::known::Facts {
+        goroot: ge.goroot,
         version: ge.goversion,
-        env,
-        gocache: PathBuf::from(ge.gocache),
-        gomodcache: PathBuf::from(ge.gomodcache),
-        targets: targets
-            .into_iter()
-            .map(|t| (format!("{}/{}", t.goos, t.goarch), t))
-            .collect(),
-        unavailable: None,
+        gocache: ge.gocache,
+        gomodcache: ge.gomodcache,
+        dist_list: list,
+        buildmodes,
     })
 }
 

@@ -4,4 +4,5 @@
 pub mod cc;
 pub mod flags;
 pub mod go;
+pub mod known;
 pub mod versions;

@@ -409,11 +409,13 @@ fn cache_clear_empties_it_and_the_next_run_misses() {
             .to_string()
     };
     assert!(line("results").contains(" 1 files"), "{info}");
+    assert!(line("toolchains").contains(" 1 files"), "{info}");
     assert!(!line("builds").contains(" 0 files"), "{info}");
 
     let cleared = cache(&["clear"]);
     assert!(cleared.contains("and 1 build directories"), "{cleared}");
     assert!(!root.join("results").exists());
+    assert!(!root.join("toolchains").exists());
     let builds: Vec<_> = std::fs::read_dir(root.join("builds")).unwrap().collect();
     assert!(builds.is_empty(), "{builds:?}");
 
@@ -469,4 +471,65 @@ fn builds_under_a_moved_root_reached_through_one_link_are_up_to_date() {
         binary() == built,
         "go build linked the probe again, in the directory the link resolves to"
     );
+}
+
+/// What the go on PATH says of itself (`go env`, `go tool dist list`, `go
+/// help buildmode`) is asked once and kept while the binary and the
+/// variables go reads stay the same: a rerun starts none of the three.
+/// Another GOMODCACHE, or the go binary rewritten, asks again.
+#[test]
+fn go_is_asked_what_it_is_once_until_it_or_its_environment_changes() {
+    let c = Cache::new();
+    let yaml = c.matrix(host_target(), PROBE, "");
+    let bin = c.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let go = bin.join("go");
+    let log = c.dir.path().join("go.log");
+    let write_go = |release: &str| {
+        std::fs::write(
+            &go,
+            format!(
+                "#!/bin/sh\n# {release}\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                common::tool_path("go").display()
+            ),
+        )
+        .unwrap();
+        make_executable(&go);
+    };
+    // The questions go was asked since the last look.
+    let asked = || -> Vec<&'static str> {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        ["env -json GOROOT", "tool dist list", "help buildmode"]
+            .into_iter()
+            .filter(|q| text.lines().any(|l| l.starts_with(q)))
+            .collect()
+    };
+    let all = ["env -json GOROOT", "tool dist list", "help buildmode"];
+
+    write_go("one");
+    let (first, _) = c.run(&yaml, &[], |t| t.path_with(&bin));
+    assert_eq!(first.outcome, Outcome::Pass, "{first:#?}");
+    assert_eq!(asked(), all, "a first run asks go what it is");
+
+    let (again, _) = c.run(&yaml, &[], |t| t.path_with(&bin));
+    assert!(again.cached, "{again:#?}");
+    assert_eq!(asked(), Vec::<&str>::new(), "a rerun asks go nothing");
+
+    let modcache = c.dir.path().join("modcache");
+    let (r, _) = c.run(&yaml, &[], |t| {
+        t.path_with(&bin).env("GOMODCACHE", &modcache)
+    });
+    assert_eq!(r.outcome, Outcome::Pass, "{r:#?}");
+    assert_eq!(
+        asked(),
+        all,
+        "another GOMODCACHE may change go env's answer"
+    );
+
+    write_go("two");
+    let (r, _) = c.run(&yaml, &[], |t| t.path_with(&bin));
+    assert_eq!(r.outcome, Outcome::Pass, "{r:#?}");
+    assert_eq!(asked(), all, "a rewritten go is asked again");
 }
