@@ -174,6 +174,10 @@ impl Sink {
                 error: source,
                 ..
             }) => {
+                // The journal is now what holds the run: every line on disk.
+                if let Some(j) = dir.journal.as_mut() {
+                    let _ = j.sync();
+                }
                 let kept = match &dir.journal {
                     Some(j) if j.cells > 0 => format!(
                         "{} of the {} cells that finished are kept in {}, one JSON object a line (the summary above lists them all); ",
