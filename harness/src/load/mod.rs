@@ -214,7 +214,7 @@ impl Checker<'_> {
                 })?;
                 n.value.clone()
             }
-            None => sanitize_name(default_name),
+            None => safe_name(default_name, "matrix"),
         };
 
         let probes = self.probes(&raw.probes)?;
@@ -507,7 +507,11 @@ pub fn check_name(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn sanitize_name(s: &str) -> String {
+/// `s` as one harmless directory name, as [`check_name`] wants it: each
+/// other character becomes `_`, at most 100 of them; `fallback` when
+/// nothing is left, or only dots. The name of a matrix without `name:` and
+/// of a repro snippet, from its file.
+pub fn safe_name(s: &str, fallback: &str) -> String {
     let n: String = s
         .chars()
         .map(|c| {
@@ -520,7 +524,7 @@ fn sanitize_name(s: &str) -> String {
         .take(100)
         .collect();
     if n.is_empty() || n.chars().all(|c| c == '.') {
-        "matrix".into()
+        fallback.into()
     } else {
         n
     }
@@ -537,6 +541,8 @@ mod tests {
         assert!(check_name("/abs").is_err());
         assert!(check_name("a\0b").is_err());
         assert!(check_name("..").is_err());
-        assert_eq!(sanitize_name("../x"), ".._x");
+        assert_eq!(safe_name("../x", "matrix"), ".._x");
+        assert_eq!(safe_name("...", "snippet"), "snippet");
+        assert_eq!(safe_name("", "matrix"), "matrix");
     }
 }

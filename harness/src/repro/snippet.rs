@@ -158,7 +158,12 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
     let title = raw.title.clone();
     let timeout_given = raw.timeout.is_some();
     let file = shorthand::spell(raw, &source)?;
-    let mut matrix = load::check(&source, file, &safe_name(&input.stem), templates)?;
+    let mut matrix = load::check(
+        &source,
+        file,
+        &load::safe_name(&input.stem, "snippet"),
+        templates,
+    )?;
     snippet_defaults(&mut matrix, timeout_given);
     let mut notes = Vec::new();
     if !trust {
@@ -216,25 +221,6 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
             Error::Input(ie)
         }
         other => other,
-    }
-}
-
-fn safe_name(s: &str) -> String {
-    let n: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    if load::check_name(&n).is_ok() {
-        n
-    } else {
-        "snippet".into()
     }
 }
 
