@@ -65,6 +65,11 @@ pub struct Context {
     /// The Go build cache of builds that may run programs a stranger chose
     /// (`repro --trust`): never the user's own, which they could poison.
     pub trusted_gocache: Option<std::path::PathBuf>,
+    /// The user a sandboxed cell's commands run as, when not crossprobe's
+    /// own: a stranger's cells when crossprobe is root
+    /// ([`crate::process::user`]). Their build directories and caches are
+    /// given to it.
+    pub run_as: Option<crate::process::user::RunAs>,
     /// Where probes run: in bwrap, or as they are (`--no-sandbox`, or no
     /// bwrap on this host).
     pub sandbox: run::Sandbox,
@@ -295,6 +300,7 @@ fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
             .get(&cell.matrix)
             .copied()
             .unwrap_or(Some(crate::load::DEFAULT_PROCESSES)),
+        user: ctx.run_as,
     }
 }
 
@@ -363,11 +369,8 @@ fn prepare(
 /// may lie under $HOME or /tmp, hidden otherwise).
 fn build_mounts(cell: &Cell, ctx: &Context, dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let go = &ctx.gos[&cell.go];
-    let gocache = ctx
-        .trusted_gocache
-        .clone()
-        .unwrap_or_else(|| go.gocache.clone());
-    let writable = vec![dir.to_path_buf(), gocache, ctx.tools.cache_dir.join("zig")];
+    let gocache = own_gocache(ctx).unwrap_or_else(|| go.gocache.clone());
+    let writable = vec![dir.to_path_buf(), gocache, writes(ctx).join("zig")];
     let mut readable = vec![
         go.goroot.clone(),
         go.gomodcache.clone(),
@@ -390,6 +393,27 @@ fn build_mounts(cell: &Cell, ctx: &Context, dir: &Path) -> (Vec<PathBuf>, Vec<Pa
         readable.extend(user_goenv());
     }
     (writable, readable)
+}
+
+/// The Go build cache a cell's build uses instead of the user's: the
+/// trusted one (`repro --trust`), or, for cells run as another user, that
+/// user's (never the user's own, which a stranger's build could poison, and
+/// which is not theirs to write).
+fn own_gocache(ctx: &Context) -> Option<PathBuf> {
+    match ctx.run_as {
+        Some(_) => Some(writes(ctx).join("go-build")),
+        None => ctx.trusted_gocache.clone(),
+    }
+}
+
+/// Where a cell's commands keep their caches (zig's, wazero's): crossprobe's
+/// cache directory, or, for cells run as another user, a directory of that
+/// user's in it.
+fn writes(ctx: &Context) -> PathBuf {
+    match ctx.run_as {
+        Some(_) => ctx.tools.cache_dir.join("unprivileged"),
+        None => ctx.tools.cache_dir.clone(),
+    }
 }
 
 /// The user's GOENV file (`go env -w` settings), when there is one: read by

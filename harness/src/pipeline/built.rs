@@ -140,6 +140,17 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
         // find nowhere to create it.
         let _ = std::fs::create_dir_all(d);
     }
+    if let (Some(user), true) = (ctx.run_as, built.spawn_error.is_none()) {
+        // What the build writes becomes the user's it runs as: the build
+        // directory whole (a reused one holds the last build's outputs),
+        // the caches' tops (what is in them, that user wrote).
+        for (i, d) in writable.iter().enumerate() {
+            if let Err(e) = crate::process::user::give(d, user, i == 0) {
+                let why = format!("cannot give {} to uid {}: {e}", d.display(), user.uid);
+                built.spawn_error = Some((Outcome::BuildFail, why));
+            }
+        }
+    }
     let sandboxed = super::sandboxed(first, ctx);
     let enclose = |argv: Vec<String>| match sandboxed {
         true => ctx.sandbox.wrap_build(argv, &path, &writable, &readable),
@@ -148,10 +159,14 @@ pub(super) fn build_group(group: &Members, ctx: &Context) -> Built {
     let how = build::Enclosure {
         confine: super::confine(first, ctx),
         enclose: &enclose,
-        env: ctx
-            .trusted_gocache
+        env: super::own_gocache(ctx)
             .iter()
             .map(|c| ("GOCACHE".to_string(), c.display().to_string()))
+            .chain(ctx.run_as.iter().flat_map(|_| {
+                let zig = super::writes(ctx).join("zig").display().to_string();
+                ["ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR"]
+                    .map(|k| (k.to_string(), zig.clone()))
+            }))
             .chain(
                 super::probe_of(first, ctx)
                     .module()

@@ -73,8 +73,8 @@ pub(super) fn run_once(
                         inv.env.extend(spec.env.clone());
                         let inv = match super::sandboxed(cell, ctx) {
                             true => {
-                                let tools = &ctx.tools;
-                                ctx.sandbox.wrap(inv, &built.output, runner, tools, &reach)
+                                let tools = tools_for(go, ctx);
+                                ctx.sandbox.wrap(inv, &built.output, runner, &tools, &reach)
                             }
                             false => inv,
                         };
@@ -134,7 +134,19 @@ fn module_profile(
 /// The run's tools, with the wasm_exec_node.js of the Go that built the
 /// cell.
 pub(super) fn tools_for<'a>(go: &GoToolchain, ctx: &'a Context) -> std::borrow::Cow<'a, Tools> {
-    run::tools_for_goroot(&ctx.tools, &go.goroot)
+    let tools = run::tools_for_goroot(&ctx.tools, &go.goroot);
+    match ctx.run_as {
+        // wazero's compilation cache: the unprivileged user's own.
+        Some(user) => {
+            let cache_dir = super::writes(ctx);
+            let _ = crate::process::user::give(&cache_dir.join("wazero"), user, false);
+            std::borrow::Cow::Owned(Tools {
+                cache_dir,
+                ..tools.into_owned()
+            })
+        }
+        None => tools,
+    }
 }
 
 /// What the run phase saw.
@@ -190,7 +202,16 @@ pub(super) fn invoke(
         log_name,
         cap: OUTPUT_CAP,
         daemons: false,
-        confine: super::confine(cell, ctx),
+        confine: match &cell.runner {
+            // Wine's server is the caller's, shared by the run, and a client
+            // of another user cannot reach it; wine runs unsandboxed anyway
+            // (run::sandbox), and a stranger's windows cells only with --trust.
+            Runner::Wine { .. } => process::Confine {
+                user: None,
+                ..super::confine(cell, ctx)
+            },
+            _ => super::confine(cell, ctx),
+        },
     };
     match process::run(&spec) {
         Ok(mut c) => {

@@ -229,17 +229,8 @@ pub(super) fn enter(procs: &CString) -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
         let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut pid = libc::getpid() as u64;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (pid % 10) as u8;
-            pid /= 10;
-            if pid == 0 {
-                break;
-            }
-        }
-        let n = libc::write(fd, buf[i..].as_ptr().cast(), buf.len() - i);
+        let digits = super::sys::decimal(libc::getpid() as u64, &mut buf);
+        let n = libc::write(fd, digits.as_ptr().cast(), digits.len());
         libc::close(fd);
         if n < 0 {
             return Err(std::io::Error::last_os_error());

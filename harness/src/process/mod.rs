@@ -26,6 +26,7 @@ mod passthrough;
 pub mod shown;
 pub mod sweep;
 mod sys;
+pub mod user;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -89,6 +90,9 @@ pub struct Confine {
     /// The argv is wrapped in the sandbox: recorded on the command
     /// ([`Command::sandboxed`]) as it runs.
     pub sandboxed: bool,
+    /// Run a sandboxed command as this user (a stranger's cell when
+    /// crossprobe is root: [`user`]); ignored unless `sandboxed`.
+    pub user: Option<user::RunAs>,
 }
 
 /// A stream that grows past this many bytes (64 × `cap`, at least 1 MiB)
@@ -207,21 +211,34 @@ pub fn run_fed(spec: &Spec, stdin: Option<&std::path::Path>) -> io::Result<Comma
     // process gets the memory rlimit.
     let cgroup = cgroup::Cgroup::new(spec.confine.memory, spec.confine.processes);
     let rlimit = spec.confine.memory.filter(|_| !cgroup.bounds_memory());
-    if !cgroup.procs().is_empty() || rlimit.is_some() {
+    #[cfg(target_os = "linux")]
+    let staging = match (spec.confine.user, spec.confine.sandboxed) {
+        (Some(u), true) => Some(std::sync::Arc::new(user::Staging::new(&spec.argv, u)?)),
+        _ => None,
+    };
+    #[cfg(not(target_os = "linux"))]
+    let staging: Option<std::sync::Arc<()>> = None;
+    if !cgroup.procs().is_empty() || rlimit.is_some() || staging.is_some() {
         let procs = cgroup.procs().to_vec();
         expr = expr.before_spawn(move |command| {
             let procs = procs.clone();
-            // SAFETY: setrlimit and enter are async-signal-safe, and the
-            // closure touches nothing else between fork and exec.
+            let staging = staging.clone();
+            // SAFETY: setrlimit, enter and the staging are async-signal-safe,
+            // and the closure touches nothing else between fork and exec.
+            // The cgroups first: only root may enter them.
             unsafe {
                 command.pre_exec(move || {
                     for p in &procs {
                         cgroup::enter(p)?;
                     }
-                    match rlimit {
-                        Some(bytes) => sys::limit_data(bytes),
-                        None => Ok(()),
+                    if let Some(bytes) = rlimit {
+                        sys::limit_data(bytes)?;
                     }
+                    #[cfg(target_os = "linux")]
+                    if let Some(s) = &staging {
+                        s.apply()?;
+                    }
+                    Ok(())
                 });
             }
             Ok(())

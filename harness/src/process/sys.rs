@@ -143,6 +143,21 @@ pub fn signal_name(sig: i32) -> String {
     }
 }
 
+/// `n` in decimal, written into the tail of `buf` without allocating
+/// (between fork and exec).
+pub(super) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 /// Bounds the calling process's private writable memory (`RLIMIT_DATA`,
 /// counted over anonymous and private mappings since Linux 4.7), for a
 /// child between fork and exec: its descendants inherit it. Where the

@@ -155,6 +155,7 @@ pub fn write(
             env_allowlist: true,
             memory: Some(crate::load::DEFAULT_MEMORY),
             processes: Some(crate::load::DEFAULT_PROCESSES),
+            user: process::user::RunAs::for_strangers(),
             pass_env: Vec::new(),
             sandboxed: how.sandbox.enabled(),
         };

@@ -81,6 +81,9 @@ impl Session {
             processes: shared.processes,
             pass_env: shared.pass_env,
             trusted_gocache: config.trusted_gocache.clone(),
+            run_as: (config.snippet && config.sandbox.enabled())
+                .then(crate::process::user::RunAs::for_strangers)
+                .flatten(),
             sandbox: config.sandbox.clone(),
             unsandboxed: shared.unsandboxed,
             resumed,

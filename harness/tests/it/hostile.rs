@@ -124,6 +124,27 @@ impl Host {
         found
     }
 
+    /// `repro` of the snippet `yaml` (named `name`): its results.json; where
+    /// the secret reached its reports or crossprobe's output, into `leaked`.
+    fn repro_leaking(&self, name: &str, yaml: &str, leaked: &mut Vec<String>) -> serde_json::Value {
+        let file = format!("{name}.yaml");
+        let r = self
+            .test()
+            .file(&file, yaml)
+            .args(["repro", &file, "-j2"])
+            .run();
+        let reports = repro_reports(&r, name);
+        let text = std::fs::read_to_string(reports.join("results.json"))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", r.stderr()));
+        for p in self.leaks(&reports) {
+            leaked.push(format!("{name}: {}", p.display()));
+        }
+        if r.stdout().contains(&self.secret) || r.stderr().contains(&self.secret) {
+            leaked.push(format!("{name}: crossprobe's own output"));
+        }
+        serde_json::from_str(&text).unwrap()
+    }
+
     /// The files an attempt left in HOME, besides the secret. (Dot files
     /// are Go's own, from crossprobe's `go env`: its telemetry's ~/.config.)
     fn written_in_home(&self) -> Vec<String> {
@@ -300,23 +321,8 @@ fn a_host_file_read_at_compile_time_reaches_no_report() {
             "name: {name}\n{TARGETS}lang: c\nsource: |\n{}",
             block(&source, 2)
         );
-        let file = format!("{name}.yaml");
-        let r = h
-            .test()
-            .file(&file, &yaml)
-            .args(["repro", &file, "-j2"])
-            .run();
-        let reports = repro_reports(&r, name);
-        let text = std::fs::read_to_string(reports.join("results.json"))
-            .unwrap_or_else(|e| panic!("{name}: {e}\n{}", r.stderr()));
-        let cells = outcomes(&serde_json::from_str(&text).unwrap());
+        let cells = outcomes(&h.repro_leaking(name, &yaml, &mut leaked));
         assert_eq!(cells.len(), 3, "{name}: {cells:?}");
-        for p in h.leaks(&reports) {
-            leaked.push(format!("{name}: {}", p.display()));
-        }
-        if r.stdout().contains(&h.secret) || r.stderr().contains(&h.secret) {
-            leaked.push(format!("{name}: crossprobe's own output"));
-        }
     }
     assert_eq!(leaked, Vec::<String>::new());
 }
@@ -865,4 +871,67 @@ fn a_fork_flood_fails_its_own_cell_at_the_process_limit() {
             .unwrap_or_else(|| panic!("{said}"));
         assert!(n < 64, "{said}");
     }
+}
+
+/// Run as root (a CI container), a stranger's build and probe would read
+/// what only root may read: bwrap drops every capability, but the owner's
+/// permission is root's own. A snippet whose C build `#include`s a root-only
+/// file through a macro (the path check sees no `#include "/…"`), and one
+/// whose Go probe opens it at run time, get nothing of it: their cells run
+/// as nobody. Natively and under qemu; nothing of the file reaches
+/// results.json, report.html, junit.xml, the bundles or crossprobe's output.
+#[test]
+fn run_as_root_a_snippet_reads_no_root_only_file_at_build_or_run_time() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return common::tool_missing("root", "a stranger's cells run as the caller");
+    }
+    let h = Host::new();
+    // Outside $HOME and /tmp, which the sandbox hides anyway.
+    let canary = tempfile::Builder::new()
+        .prefix("crossprobe-root-only-")
+        .tempfile_in("/var/tmp")
+        .unwrap();
+    std::fs::write(canary.path(), format!("{}\n", h.secret)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(canary.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = canary.path().display().to_string();
+    let include = format!(
+        "#define Q(x) #x\n#define S(x) Q(x)\n#define P {path}\n#include S(P)\nint main(void) {{ return 0; }}\n"
+    );
+    let open = format!(
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {{\n\tb, err := os.ReadFile(\"{path}\")\n\tfmt.Printf(\"uid %d: %s %v\\n\", os.Getuid(), b, err)\n}}\n"
+    );
+    let mut leaked = Vec::new();
+    let mut said = Vec::new();
+    for (name, lang, source) in [("include", "c", include), ("open", "go", open)] {
+        let yaml = format!(
+            "name: {name}\ngoos: linux\ngoarch: [amd64, arm64]\nlang: {lang}\nsource: |\n{}",
+            block(&source, 2)
+        );
+        let results = h.repro_leaking(name, &yaml, &mut leaked);
+        for (id, outcome, reason) in outcomes(&results) {
+            said.push(format!("{name} {id}: {outcome}: {reason}"));
+        }
+        for c in results["cells"].as_array().unwrap() {
+            for p in c["phases"].as_array().unwrap() {
+                for cmd in p["commands"].as_array().into_iter().flatten() {
+                    said.push(format!(
+                        "  {}",
+                        cmd["stdout"]["text"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    let said = said.join("\n");
+    assert_eq!(leaked, Vec::<String>::new(), "{said}");
+    // The build failed on the permission, not on a refusal, and the probe
+    // ran as nobody and was refused the file.
+    assert_eq!(
+        said.matches("Permission denied (exit status 1)").count(),
+        2,
+        "{said}"
+    );
+    assert_eq!(said.matches("uid 65534:  open ").count(), 2, "{said}");
 }
