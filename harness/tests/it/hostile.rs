@@ -421,6 +421,13 @@ fn no_native_or_qemu_probe_reaches_the_hosts_loopback_or_writes_home_tmp_or_shm(
     reach("linux", &["amd64", "arm64"]);
 }
 
+/// The same attempt from a windows probe under wine (windows/amd64): the
+/// wineserver it talks to must be inside the run's sandbox too.
+#[test]
+fn no_windows_probe_reaches_the_hosts_loopback_or_writes_home_tmp_or_shm() {
+    reach("windows", &["amd64"]);
+}
+
 /// A probe on `goos`/`goarchs` dials the host's loopback and writes into
 /// $HOME, /tmp and /dev/shm: each cell passes (the probe ran), and nothing
 /// reached the listener or the files.
