@@ -180,9 +180,7 @@ enum Cmd {
         #[arg(long)]
         no_sandbox: bool,
         /// Let the snippet name programs to run at build time (a compiler
-        /// command, CC=, -toolexec, -extld, ...), which still run sandboxed,
-        /// and run its windows cells under wine, which is not sandboxed
-        /// (without it they are built, not run).
+        /// command, CC=, -toolexec, -extld, ...); they still run sandboxed.
         #[arg(long)]
         trust: bool,
         /// A missing tool makes its cells skips, not failures, and a snippet

@@ -90,8 +90,12 @@ pub struct Context {
     /// Stops the run: a signal, or a reporter that can write no more.
     /// Cells not started then come back `Interrupted`.
     pub cancel: Cancel,
-    /// The run's hold on the wine prefix, let go by its cool-down.
+    /// The run's wine jail (its sandboxed cells' wine), removed by its
+    /// cool-down.
     pub wine_users: run::WineUsers,
+    /// The hold on crossprobe's wine prefix of the cells of a matrix with
+    /// `run.sandbox: false`, let go by its cool-down.
+    pub wine_unjailed: run::WineUsers,
 }
 
 /// What the pipeline tells its caller, in order per cell.
@@ -240,6 +244,9 @@ pub fn run_all(
     // Once, at the end: `wineserver -k` between cells would kill another
     // cell's wine process, since they share a prefix.
     let _ = run::cool_down(&ctx.tools, &ctx.wine_users);
+    let _ = run::cool_down(&ctx.tools, &ctx.wine_unjailed);
+    // Only if empty: what --keep kept stays.
+    let _ = std::fs::remove_dir(temp_builds_dir());
     // No cell runs any more: what an orphan left (a daemon with a cleared
     // environment) is ended, and what it ran counted, before `perf`.
     crate::process::orphans::finish();
@@ -305,6 +312,27 @@ fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
 }
 
 /// Whether the cell's probe runs in the sandbox.
+/// Where this process builds when it cannot use the cache's build
+/// directory (`--keep`, no result cache, another crossprobe holds it): one
+/// directory of its own under the temporary directory, made here (mode
+/// 0700), so that the run's wine jail can show its server all of them and
+/// nothing else of /tmp. Removed at the end of the run when empty.
+pub fn temp_builds() -> std::io::Result<PathBuf> {
+    let dir = temp_builds_dir();
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    match b.create(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(dir),
+    }
+}
+
+/// [`temp_builds`]'s path, which may not exist.
+pub fn temp_builds_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("crossprobe-{}", std::process::id()))
+}
+
 fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
     ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
 }

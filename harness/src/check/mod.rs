@@ -88,9 +88,9 @@ impl Checked {
             .iter()
             .filter(|p| p.name == PhaseName::Run)
             .find_map(|p| p.commands.first())
-            // Under wine the server does the probe's file and socket work
-            // outside the sandbox (run::sandbox): not confined.
-            .map(|c| c.sandboxed && !matches!(cell.runner, crate::model::Runner::Wine { .. }));
+            // Under wine the server does the probe's file and socket work:
+            // a sandboxed client has its server in the run's jail.
+            .map(|c| c.sandboxed);
         let mut cell = cell.clone();
         if let Some(e) = self.expect {
             cell.expect = e;

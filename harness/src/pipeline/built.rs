@@ -47,9 +47,10 @@ pub(super) struct Built {
 /// `--keep` asks for a fresh one or another crossprobe holds it.
 pub(super) fn build_dir(build_key: &str, first: &Cell, keep: bool) -> std::io::Result<BuildDir> {
     let temp = || {
+        let parent = super::temp_builds()?;
         tempfile::Builder::new()
             .prefix(&format!("crossprobe-{}-", first.slug))
-            .tempdir()
+            .tempdir_in(parent)
             .map(BuildDir::Temp)
     };
     if keep {

@@ -57,11 +57,19 @@ pub(super) fn run_once(
                         ));
                     }
                 }
-                match run::warm_up(runner, &ctx.tools, &ctx.wine_users).and_then(|()| {
+                let sandboxed = super::sandboxed(cell, ctx);
+                let users = match sandboxed {
+                    true => &ctx.wine_users,
+                    false => &ctx.wine_unjailed,
+                };
+                match run::warm_up(runner, &ctx.tools, users).and_then(|()| {
                     run::invocation(runner, &built.output, &spec.args, &tools_for(go, ctx))
                 }) {
                     Err(why) => ran.skip = Some(why.to_string()),
                     Ok(mut inv) => {
+                        if let Runner::Wine { .. } = runner {
+                            run::in_jail(&mut inv, users);
+                        }
                         // Tests read testdata/ relative to their package.
                         if let Some(cwd) = &spec.cwd {
                             inv.cwd = cwd.clone();
@@ -71,7 +79,7 @@ pub(super) fn run_once(
                             None => Default::default(),
                         };
                         inv.env.extend(spec.env.clone());
-                        let inv = match super::sandboxed(cell, ctx) {
+                        let inv = match sandboxed {
                             true => {
                                 let tools = tools_for(go, ctx);
                                 ctx.sandbox.wrap(inv, &built.output, runner, &tools, &reach)

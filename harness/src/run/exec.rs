@@ -191,23 +191,30 @@ pub fn exec(binary: &Path, args: &[String], no_sandbox: bool) -> Result<i32, Exe
         }
     }
     let host = host::detect();
-    // Held until the binary has exited: another crossprobe's cool_down
-    // leaves the wineserver alone meanwhile.
-    let users = super::WineUsers::default();
-    let runner = ready(&target, &host, &tools, &users)?;
     let cwd = std::env::current_dir().map_err(|e| {
         ExecError::new(
             format!("cannot read the current directory: {e}"),
             "run crossprobe exec from a directory that exists",
         )
     })?;
-    let inv = super::invocation_in(&runner, binary, args, &tools, cwd)
-        .map_err(|e| ExecError::new(e.to_string(), "`crossprobe doctor` checks the runners"))?;
     let off = env
         .get(NO_SANDBOX)
         .is_some_and(|v| !v.is_empty() && v != "0");
     let sandbox = super::Sandbox::for_run(no_sandbox || off);
     let binary = std::path::absolute(binary).unwrap_or_else(|_| binary.to_path_buf());
+    // Held until the binary has exited: the jail's server (under the
+    // sandbox) sees what the binary's own sandbox does, or, without it,
+    // another crossprobe's cool_down leaves the shared server alone.
+    let mut writable = vec![cwd.clone()];
+    writable.extend(super::sandbox::test_output_dirs(args, &cwd));
+    let readable = binary.parent().map(Path::to_path_buf).into_iter().collect();
+    let users = super::WineUsers::jailed(&sandbox, readable, writable);
+    let runner = ready(&target, &host, &tools, &users)?;
+    let mut inv = super::invocation_in(&runner, &binary, args, &tools, cwd)
+        .map_err(|e| ExecError::new(e.to_string(), "`crossprobe doctor` checks the runners"))?;
+    if let Runner::Wine { .. } = runner {
+        super::in_jail(&mut inv, &users);
+    }
     let inv = sandbox.wrap_exec(inv, &binary, &runner, &tools);
     let p = crate::process::Passthrough {
         wrapped: sandbox.enabled(),
@@ -215,12 +222,17 @@ pub fn exec(binary: &Path, args: &[String], no_sandbox: bool) -> Result<i32, Exe
         env: inv.env,
         cwd: inv.cwd,
     };
-    crate::process::passthrough(&p).map_err(|e| {
+    let status = crate::process::passthrough(&p).map_err(|e| {
         ExecError::new(
             e.to_string(),
             "`crossprobe doctor` checks the runners crossprobe exec uses",
         )
-    })
+    });
+    // The jail's server is this binary's alone.
+    if users.prefix().is_some() {
+        let _ = super::cool_down(&tools, &users);
+    }
+    status
 }
 
 /// Says so when the binary's Go and the one whose wasm_exec_node.js runs

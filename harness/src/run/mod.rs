@@ -15,6 +15,7 @@
 //! - [`sandbox`] puts an invocation inside bubblewrap.
 
 pub mod exec;
+mod jail;
 pub mod qemu;
 pub mod runners;
 pub mod sandbox;
@@ -26,4 +27,4 @@ pub use runners::{
     choose, choose_with, invocation, invocation_in, tools_for_goroot, warm_up, Invocation, NoRun,
 };
 pub use sandbox::{Sandbox, Unsandboxed};
-pub use wine::{cool_down, WineUsers};
+pub use wine::{cool_down, in_jail, WineUsers};

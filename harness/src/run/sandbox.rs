@@ -15,21 +15,13 @@
 //!   session (no TIOCSTI into crossprobe's terminal), and dies with crossprobe
 //!   (`--die-with-parent`).
 //!
-//! Wine shares one wineserver between cells, and the server signals its
-//! clients by the pids they report: a client in another pid namespace would
-//! have it signal whoever holds that pid on the host. So wine runs without a
-//! pid namespace, and its /proc lists the host's processes. The server and
-//! the prefix's services run outside the sandbox (`runners::warm_up`, with
-//! the environment allowlist): the server opens files for its clients, so a
-//! windows probe reads the environment of the user's other processes
-//! (`Z:\proc\PID\environ`: measured, crossprobe's own, the caller's
-//! tokens) and writes a new or existing file under $HOME, /tmp, /dev/shm on
-//! the host (measured; an existing file it cannot read by name, which the
-//! client looks up in its own empty $HOME); it makes their sockets (the
-//! host's loopback is reached); and a probe may ask it to act on those
-//! processes (WriteProcessMemory into services.exe). So a wine run is not confined:
-//! results.json says `sandboxed: false` for its cell (check) until the
-//! wine jail (docs/src/sandbox.md#wine) is built.
+//! Wine's server opens files and makes sockets for its clients, so a
+//! windows probe is confined only if the server is: each sandboxed run has
+//! a server of its own, in the wine jail ([`super::jail`]), which this
+//! sandbox also holds (no network, `/` read-only, $HOME and /tmp private),
+//! with a prefix of the run's own. The server signals its clients by the
+//! pids they report, so the jail and every wine client keep the host's pid
+//! namespace, and their /proc lists the host's processes.
 //!
 //! Builds run inside too ([`Sandbox::wrap_build`]): a snippet's C can read
 //! a host file at compile time (`.incbin`, an `#include` through a macro)
@@ -168,13 +160,17 @@ impl Sandbox {
         let run_dir = binary
             .parent()
             .map_or_else(|| inv.cwd.clone(), Path::to_path_buf);
-        let mut ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) {
+        let mut ro: Vec<PathBuf> = match inv.cwd.starts_with(&run_dir) || how == Confinement::Exec {
             true => Vec::new(),
             false => vec![inv.cwd.clone()],
         };
         let mut rw = vec![run_dir];
         match runner {
-            Runner::Wine { .. } => rw.extend(wine_writable(tools)),
+            Runner::Wine { .. } => {
+                let (w, r) = wine_dirs(tools, &inv);
+                rw.extend(w);
+                ro.extend(r);
+            }
             Runner::Wasi { binary } if binary == "wazero" => {
                 rw.push(tools.cache_dir.join("wazero"))
             }
@@ -187,7 +183,6 @@ impl Sandbox {
                 // The caller's directory is theirs, as under a plain `go
                 // test` (cmd/go runs a test in its package's directory, where
                 // it may write golden files).
-                ro.clear();
                 rw.push(inv.cwd.clone());
                 rw.extend(test_output_dirs(&inv.argv, &inv.cwd));
                 common_flags(true, false)
@@ -229,6 +224,28 @@ impl Sandbox {
         writable: &[PathBuf],
         readable: &[PathBuf],
     ) -> Vec<String> {
+        self.wrap_argv(argv, cwd, (writable, readable), false)
+    }
+
+    /// A program of the wine jail (its server, the prefix's services, the
+    /// server's stop): as [`Sandbox::wrap_build`], in the host's pid
+    /// namespace (see the module doc), from `/`.
+    pub fn wrap_wine(
+        &self,
+        argv: Vec<String>,
+        writable: &[PathBuf],
+        readable: &[PathBuf],
+    ) -> Vec<String> {
+        self.wrap_argv(argv, Path::new("/"), (writable, readable), true)
+    }
+
+    fn wrap_argv(
+        &self,
+        argv: Vec<String>,
+        cwd: &Path,
+        (writable, readable): (&[PathBuf], &[PathBuf]),
+        shared_pids: bool,
+    ) -> Vec<String> {
         let Some(bwrap) = &self.bwrap else {
             return argv;
         };
@@ -238,7 +255,7 @@ impl Sandbox {
         let rw: Vec<PathBuf> = writable.iter().filter(part).cloned().collect();
         let ro: Vec<PathBuf> = readable.iter().filter(part).cloned().collect();
         let mut out = vec![bwrap.to_string_lossy().into_owned()];
-        let flags = common_flags(false, true);
+        let flags = common_flags(shared_pids, true);
         out.extend(policy(flags, &argv, &rw, &ro, None, home.as_deref()));
         out.extend(["--chdir".to_string(), path(cwd)]);
         out.push("--".to_string());
@@ -383,7 +400,7 @@ fn scratch_layer(f: &mut Vec<String>, dir: &Path, rw: &[PathBuf], ro: &[PathBuf]
 
 /// What a sandboxed command is: a cell's probe, or the user's own binary
 /// under `crossprobe exec`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Confinement {
     Probe,
     Exec,
@@ -409,7 +426,7 @@ fn common_flags(shared_pids: bool, new_session: bool) -> Vec<String> {
 /// directory (profiles named relative to it), the coverage directory, and
 /// those of profiles given as paths. Relative ones are the working
 /// directory's.
-fn test_output_dirs(argv: &[String], cwd: &Path) -> Vec<PathBuf> {
+pub fn test_output_dirs(argv: &[String], cwd: &Path) -> Vec<PathBuf> {
     const DIRS: [&str; 2] = ["-test.outputdir=", "-test.gocoverdir="];
     const FILES: [&str; 6] = [
         "-test.coverprofile=",
@@ -555,42 +572,16 @@ fn home() -> Option<PathBuf> {
         .then_some(home)
 }
 
-/// What wine writes: its prefix, and the directory of its server's socket,
-/// which lives in /tmp and must be the host's so that every sandbox finds
-/// the one server. Upstream wine uses `/tmp/.wine-UID`; Debian's a
-/// `mkdtemp` name it keeps in `<prefix>/wineserver`. Both are created here
-/// if missing (mode 0700, as wine demands), so that they can be bound.
-pub fn wine_writable(tools: &Tools) -> Vec<PathBuf> {
+/// What a wine client writes and reads: the prefix its invocation names
+/// (the run's jail's, or crossprobe's own), its server's socket
+/// directories, and the template a jail's prefix links into.
+fn wine_dirs(tools: &Tools, inv: &Invocation) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let Some(w) = &tools.wine else {
-        return Vec::new();
+        return Default::default();
     };
-    let mut dirs = vec![w.prefix.clone()];
-    #[cfg(unix)]
-    {
-        // SAFETY: getuid cannot fail.
-        let uid = unsafe { libc::getuid() };
-        dirs.push(PathBuf::from(format!("/tmp/.wine-{uid}")));
-    }
-    if let Ok(name) = std::fs::read_to_string(w.prefix.join("wineserver")) {
-        let name = name.trim();
-        if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
-            dirs.push(Path::new("/tmp").join(name));
-        }
-    }
-    for d in &dirs[1..] {
-        private_dir(d);
-    }
-    dirs
+    let prefix = inv.env.get("WINEPREFIX").map(PathBuf::from);
+    super::jail::client_dirs(prefix.as_ref().unwrap_or(&w.prefix), &w.prefix)
 }
-
-#[cfg(unix)]
-fn private_dir(d: &Path) {
-    use std::os::unix::fs::DirBuilderExt;
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(d);
-}
-
-#[cfg(not(unix))]
-fn private_dir(_: &Path) {}
 
 fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()

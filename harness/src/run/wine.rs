@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::jail::Jail;
 use super::skip::{missing, none, parse_version};
+use super::Sandbox;
 use crate::fsutil::file_name;
 use crate::fsutil::Lock;
 use crate::host::{Host, Tools, Wine};
@@ -101,12 +103,56 @@ pub(super) fn wine_env(w: &Wine) -> BTreeMap<String, String> {
     ])
 }
 
-/// A run's shared hold on the wine prefix, from its first wine warm-up to
-/// its [`cool_down`]: while another run holds one, the server is left to
-/// linger. One per run, carried in its context beside the cancel token; a
-/// hold outlives a `crossprobe exec`'s binary by being kept until it exits.
+/// A run's wine: its jail (see [`super::jail`]) when the run is sandboxed,
+/// made at its first wine warm-up and removed by its [`cool_down`]; else a
+/// shared hold on crossprobe's prefix, from its first wine warm-up to its
+/// cool-down: while another run holds one, the server is left to linger.
+/// One per run, carried in its context beside the cancel token; it outlives
+/// a `crossprobe exec`'s binary by being kept until it exits.
 #[derive(Default)]
-pub struct WineUsers(Mutex<Option<Lock>>);
+pub struct WineUsers {
+    held: Mutex<Option<Lock>>,
+    jail: Mutex<Option<Jail>>,
+    within: Option<Within>,
+}
+
+/// What a jail is made with.
+struct Within {
+    sandbox: Sandbox,
+    readable: Vec<PathBuf>,
+    writable: Vec<PathBuf>,
+}
+
+impl WineUsers {
+    /// A run whose wine lives in a jail under `sandbox` (none when it is
+    /// off), whose server may read `readable` (the directories its probes
+    /// run from) and write `writable`, besides the run's own prefix.
+    pub fn jailed(sandbox: &Sandbox, readable: Vec<PathBuf>, writable: Vec<PathBuf>) -> Self {
+        let within = sandbox.enabled().then(|| Within {
+            sandbox: sandbox.clone(),
+            readable,
+            writable,
+        });
+        WineUsers {
+            within,
+            ..Default::default()
+        }
+    }
+
+    /// The prefix the run's wine clients use: the jail's, once made.
+    pub fn prefix(&self) -> Option<PathBuf> {
+        let jail = self.jail.lock().unwrap_or_else(|e| e.into_inner());
+        jail.as_ref().map(|j| j.prefix.clone())
+    }
+}
+
+/// `inv`, a wine client's invocation, in the run's jail (its prefix).
+pub fn in_jail(inv: &mut super::Invocation, users: &WineUsers) {
+    if let Some(p) = users.prefix() {
+        inv.env
+            .insert("WINEPREFIX".to_string(), p.to_string_lossy().into_owned());
+    }
+}
 
 /// Stops what [`warm_up`] left running: wine's server and services, and any
 /// process a probe left behind in the prefix. Call once at the end of a run,
@@ -124,10 +170,19 @@ pub struct WineUsers(Mutex<Option<Lock>>);
 /// still carries a warm-up's marker after that is killed.
 pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), WineError> {
     let Some(w) = &tools.wine else { return Ok(()) };
+    let jail = users.jail.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let (Some(jail), Some(within)) = (jail, &users.within) {
+        // The run's own server: no other run uses it.
+        let j = Some((&jail, &within.sandbox));
+        let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop, j);
+        let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop, j);
+        crate::process::sweep::kill_left();
+        return killed.and(waited).map(|_| ());
+    }
     if !w.prefix.join(READY).is_file() {
         return Ok(());
     }
-    let held = users.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let held = users.held.lock().unwrap_or_else(|e| e.into_inner()).take();
     if held.is_none() {
         return Ok(());
     }
@@ -137,8 +192,8 @@ pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), WineError> {
         return Ok(());
     };
     // Non-zero just means no server was running.
-    let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop);
-    let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop);
+    let killed = wine_step(w, &w.server, &["-k"], WineStep::Stop, None);
+    let waited = wine_step(w, &w.server, &["-w"], WineStep::Stop, None);
     crate::process::sweep::kill_left();
     killed.and(waited).map(|_| ())
 }
@@ -157,8 +212,11 @@ pub fn cool_down(tools: &Tools, users: &WineUsers) -> Result<(), WineError> {
 ///    `Spec::daemons`: they outlive the command that started them, and
 ///    [`cool_down`] ends them.
 ///
-/// All of it runs only wine's own programs, outside the sandbox, like a
-/// build; the probes' wine clients run inside it (see `sandbox`).
+/// Steps 1 and 2 run only wine's own programs on crossprobe's own prefix,
+/// outside the sandbox, like a build. Under the sandbox, step 3 happens in
+/// the run's jail ([`super::jail`]): its own prefix, made from this one,
+/// and its own server; without it, on this prefix, shared by every
+/// unsandboxed run.
 pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), WineError> {
     let io = |what: &'static str, p: &Path, error: std::io::Error| WineError::Io {
         what,
@@ -169,21 +227,19 @@ pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), WineError> {
     fs::create_dir_all(parent).map_err(|e| io("cannot create", parent, e))?;
     let lock = w.prefix.with_extension("lock");
     let _lock = Lock::exclusive(&lock).map_err(|e| lock_error(&lock, e))?;
-    {
-        let mut users = users.0.lock().unwrap_or_else(|e| e.into_inner());
+    if users.within.is_none() {
+        let mut users = users.held.lock().unwrap_or_else(|e| e.into_inner());
         if users.is_none() {
             let path = w.prefix.with_extension("users");
             *users = Some(Lock::shared(&path).map_err(|e| lock_error(&path, e))?);
         }
     }
 
-    // Outside the sandbox: wine's server opens files for its clients, so a
-    // sandboxed server could not see the cells' directories (under a private
-    // /tmp or $HOME). Only wine's own programs run here.
+    // Outside the sandbox: only wine's own programs run on the template.
     let ready = w.prefix.join(READY);
     if !ready.is_file() {
         let init = ["wineboot", "--init"];
-        if !wine_step(w, &w.loader64, &init, WineStep::Init)? {
+        if !wine_step(w, &w.loader64, &init, WineStep::Init, None)? {
             return Err(WineError::InitFailed {
                 loader: path_str(&w.loader64),
                 prefix: w.prefix.clone(),
@@ -192,7 +248,7 @@ pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), WineError> {
         }
         // wineboot returns before wine has finished: it restarts once to
         // apply the new configuration and flushes the registry on exit.
-        wine_step(w, &w.server, &["-w"], WineStep::Wait)?;
+        wine_step(w, &w.server, &["-w"], WineStep::Wait, None)?;
         fs::write(&ready, &w.version).map_err(|e| io("cannot write", &ready, e))?;
     }
 
@@ -210,10 +266,28 @@ pub(super) fn warm_up(w: &Wine, users: &WineUsers) -> Result<(), WineError> {
     }
 
     // Exit status 0: we started it (it daemonises). Otherwise one is running.
+    if let Some(within) = &users.within {
+        let mut jail = users.jail.lock().unwrap_or_else(|e| e.into_inner());
+        if jail.is_none() {
+            let runs = w.prefix.with_extension("runs");
+            let (ro, rw) = (within.readable.clone(), within.writable.clone());
+            let made = Jail::make(&w.prefix, &runs, ro, rw).map_err(|e| WineError::Io {
+                what: e.what,
+                path: e.path,
+                error: e.error,
+            })?;
+            *jail = Some(made);
+        }
+        let j = jail.as_ref().map(|j| (j, &within.sandbox));
+        if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve, j)? {
+            wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot, j)?;
+        }
+        return Ok(());
+    }
     // The prefix must exist before a probe's sandbox can bind it.
     fs::create_dir_all(&w.prefix).map_err(|e| io("cannot create", &w.prefix, e))?;
-    if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve)? {
-        wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot)?;
+    if wine_step(w, &w.server, &[SERVER_LINGER], WineStep::Serve, None)? {
+        wine_step(w, &w.loader64, &["wineboot"], WineStep::Boot, None)?;
     }
     Ok(())
 }
@@ -328,11 +402,27 @@ impl WineStep {
 
 /// Runs a wine command in the prefix through `process`, so that a timeout,
 /// Ctrl-C and the sweep reach it like any child; true when it exited 0.
-fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<bool, WineError> {
+/// In a `jail`, in its prefix and sandbox.
+fn wine_step(
+    w: &Wine,
+    program: &Path,
+    args: &[&str],
+    step: WineStep,
+    jail: Option<(&Jail, &Sandbox)>,
+) -> Result<bool, WineError> {
     let argv: Vec<String> = std::iter::once(path_str(program))
         .chain(args.iter().map(|a| a.to_string()))
         .collect();
     let shown = argv.join(" ");
+    let mut env = wine_env(w);
+    let argv = match jail {
+        Some((j, sandbox)) => {
+            let prefix = path_str(&j.prefix);
+            env.insert("WINEPREFIX".to_string(), prefix);
+            sandbox.wrap_wine(argv, &j.writable(), &j.readable())
+        }
+        None => argv,
+    };
     let limit = Duration::from_secs(match step {
         WineStep::Init => 300,
         WineStep::Wait | WineStep::Boot => 120,
@@ -340,7 +430,7 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
     });
     let spec = crate::process::Spec {
         argv,
-        env: wine_env(w),
+        env,
         env_remove: Vec::new(),
         cwd: None,
         timeout: limit,
@@ -352,6 +442,7 @@ fn wine_step(w: &Wine, program: &Path, args: &[&str], step: WineStep) -> Result<
         // windows probe can read their /proc/PID/environ: no tokens there.
         confine: crate::process::Confine {
             env_allowlist: true,
+            sandboxed: jail.is_some(),
             ..Default::default()
         },
     };

@@ -70,6 +70,11 @@ impl Session {
             .flatten()
             .filter_map(|r| Some((r.key.clone()?, r.clone())))
             .collect();
+        let readable = match shared.tools.wine.is_some() && config.sandbox.enabled() {
+            true => wine_readable(&shared.gos, &shared.probes, config.keep_builds),
+            false => Vec::new(),
+        };
+        let wine_users = run::WineUsers::jailed(&config.sandbox, readable, Vec::new());
         let ctx = Context {
             gos: shared.gos,
             host: shared.host,
@@ -93,7 +98,8 @@ impl Session {
             cache: config.result_cache,
             history: config.history.clone(),
             cancel: Cancel::default(),
-            wine_users: run::WineUsers::default(),
+            wine_users,
+            wine_unjailed: run::WineUsers::default(),
         };
         Session {
             matrices: prepared.matrices,
@@ -118,6 +124,14 @@ impl Session {
             o.began(&began);
         }
         let (cells, skipped, cc_hints) = preflight::split(cells, &self.ctx);
+        // Made before any build: the wine jail starts at the first windows
+        // cell's run, and shows its server this directory only if it exists.
+        if cells
+            .iter()
+            .any(|c| matches!(c.runner, model::Runner::Wine { .. }))
+        {
+            let _ = pipeline::temp_builds();
+        }
         for r in &skipped {
             for o in observers.iter_mut() {
                 o.finished(r);
@@ -359,4 +373,33 @@ fn host_name() -> String {
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "local".into())
+}
+
+/// What the run's wine jail shows its server, read-only: the build
+/// directories (a probe's binary and its directory: this process's
+/// temporary ones, and the cache's unless the run keeps its builds, as
+/// repro does), every module probe's
+/// root and what it reads outside it, and each Go's GOROOT and module
+/// cache (a test reads GOROOT's zoneinfo, a module's testdata).
+fn wine_readable(
+    gos: &BTreeMap<String, GoToolchain>,
+    probes: &BTreeMap<String, Probe>,
+    keep: bool,
+) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![pipeline::temp_builds_dir()];
+    // A run that keeps its builds (repro) builds in temporary directories
+    // only: its windows probes see no other run's.
+    if !keep {
+        dirs.push(crate::host::cache_dir().join("builds"));
+    }
+    for m in probes.values().filter_map(Probe::module) {
+        dirs.push(m.root.clone());
+        dirs.extend(m.outside.iter().cloned());
+    }
+    for go in gos.values() {
+        dirs.extend([go.goroot.clone(), go.gomodcache.clone()]);
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
