@@ -180,7 +180,9 @@ enum Cmd {
         #[arg(long)]
         no_sandbox: bool,
         /// Let the snippet name programs to run at build time (a compiler
-        /// command, CC=, -toolexec, -extld, ...); they still run sandboxed.
+        /// command, CC=, -toolexec, -extld, ...), which still run sandboxed;
+        /// and, as root, run its windows cells (wine's jail runs as root;
+        /// without it they are built, not run).
         #[arg(long)]
         trust: bool,
         /// A missing tool makes its cells skips, not failures, and a snippet

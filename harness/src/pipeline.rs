@@ -311,7 +311,6 @@ fn confine(cell: &Cell, ctx: &Context) -> crate::process::Confine {
     }
 }
 
-/// Whether the cell's probe runs in the sandbox.
 /// Where this process builds when it cannot use the cache's build
 /// directory (`--keep`, no result cache, another crossprobe holds it): one
 /// directory of its own under the temporary directory, made here (mode
@@ -333,6 +332,7 @@ pub fn temp_builds_dir() -> PathBuf {
     std::env::temp_dir().join(format!("crossprobe-{}", std::process::id()))
 }
 
+/// Whether the cell's probe runs in the sandbox.
 fn sandboxed(cell: &Cell, ctx: &Context) -> bool {
     ctx.sandbox.enabled() && !ctx.unsandboxed.contains(&cell.matrix)
 }

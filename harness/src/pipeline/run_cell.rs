@@ -211,9 +211,9 @@ pub(super) fn invoke(
         cap: OUTPUT_CAP,
         daemons: false,
         confine: match &cell.runner {
-            // Wine's server is the caller's, shared by the run, and a client
-            // of another user cannot reach it; wine runs unsandboxed anyway
-            // (run::sandbox), and a stranger's windows cells only with --trust.
+            // Wine's server (in the run's jail) runs as the caller, and a
+            // client of another user cannot reach it; so, as root, a
+            // stranger's windows cells run only with --trust (repro::snippet).
             Runner::Wine { .. } => process::Confine {
                 user: None,
                 ..super::confine(cell, ctx)

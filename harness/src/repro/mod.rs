@@ -72,6 +72,9 @@ pub fn run(o: &Options) -> miette::Result<i32> {
     if let Some(t) = &loaded.title {
         println!("{}: {}", escape::Line(&loaded.matrix.name), escape::Line(t));
     }
+    for note in &loaded.notes {
+        println!("note: {note}");
+    }
     let mut matrix = loaded.matrix;
     if o.allow_missing {
         matrix.allow_missing = None;

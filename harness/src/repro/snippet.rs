@@ -29,7 +29,8 @@ use serde::Deserialize;
 
 use crate::axis;
 use crate::errors::{Error, InputError, Source};
-use crate::load::{self, limits, Located, Matrix};
+use crate::load::{self, limits, Located, Matrix, RunnerOverride};
+use crate::model::RunnerKind;
 use crate::toolchain::flags::program_flag;
 
 use super::{markdown, shorthand};
@@ -53,6 +54,8 @@ pub struct Input {
 /// A loaded snippet.
 pub struct Loaded {
     pub matrix: Matrix,
+    /// What loading changed of the snippet, said before the run.
+    pub notes: Vec<String>,
     /// The YAML itself, for the repro bundle.
     pub yaml: String,
     pub title: Option<String>,
@@ -128,9 +131,11 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         .unwrap_or(false);
     if full {
         let mut matrix = load::load_str(&input.name, &input.stem, input.yaml.clone(), templates)?;
+        let mut notes = Vec::new();
         if !trust {
             runs_no_program(&matrix)?;
             asks_no_variables(&matrix)?;
+            notes.extend(no_wine(&mut matrix));
         }
         confined(&matrix)?;
         // A stranger's matrix cannot opt out; only --no-sandbox can.
@@ -138,6 +143,7 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         matrix.processes = snippet_processes(matrix.processes);
         return Ok(Loaded {
             matrix,
+            notes,
             yaml: yaml_only,
             title: None,
         });
@@ -159,12 +165,15 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         templates,
     )?;
     snippet_defaults(&mut matrix, timeout_given);
+    let mut notes = Vec::new();
     if !trust {
         runs_no_program(&matrix)?;
+        notes.extend(no_wine(&mut matrix));
     }
     confined(&matrix)?;
     Ok(Loaded {
         matrix,
+        notes,
         yaml: yaml_only,
         title,
     })
@@ -380,6 +389,35 @@ fn asks_no_variables(m: &Matrix) -> miette::Result<()> {
             .to_string(),
     );
     Err(Error::from(InputError::new(&m.source, n.span, msg, "here", help)).into())
+}
+
+/// Without `--trust`, as root, a snippet's windows cells are built, not
+/// run: its other cells run as nobody (process::user), but wine's server,
+/// in the run's jail, runs as the caller, and a root-owned file readable
+/// by its owner only (/etc/shadow) would be readable to a windows probe.
+/// The build runs in the build's sandbox as every other, so a compile
+/// error still reproduces. Returns the note repro prints, when there are
+/// such cells.
+fn no_wine(m: &mut Matrix) -> Option<String> {
+    crate::process::user::RunAs::for_strangers()?;
+    let windows = m.values("goos").iter().any(|v| v.value == "windows")
+        || m.include
+            .iter()
+            .any(|e| e.value.get("goos").is_some_and(|v| v.value == "windows"));
+    if !windows {
+        return None;
+    }
+    // Last, so that it wins over the snippet's own choice of runner.
+    m.runners.push(RunnerOverride {
+        pattern: "windows/*".into(),
+        runner: RunnerKind::None,
+        span: SourceSpan::new(0.into(), 0),
+    });
+    Some(
+        "windows cells are built, not run: as root, wine's jail would run a stranger's \
+         windows program as root (see the book's security page); --trust runs them"
+            .into(),
+    )
 }
 
 /// The files of the snippet's own probes, as (name, text).

@@ -606,7 +606,8 @@ fn a_link_a_probe_planted_is_not_copied_into_the_bundle() {
     let r = h
         .test()
         .file("bundle.yaml", &snippet)
-        .args(["repro", "bundle.yaml", "-j2"])
+        // --trust: as root, the windows cell runs (under wine) only with it.
+        .args(["repro", "bundle.yaml", "-j2", "--trust"])
         .run();
     let reports = repro_reports(&r, "bundle");
     let results: serde_json::Value = serde_json::from_str(

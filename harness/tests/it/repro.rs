@@ -185,28 +185,57 @@ fn plain_programs_pass_in_a_snippet() {
     let mut passed = 0;
     for (name, text) in &snippets {
         std::fs::write(dir.path().join(name), text).unwrap();
-        let out = repro(dir.path(), &[name]).run().stdout();
+        // --trust: as root, a snippet's windows cells run only with it.
+        let out = repro(dir.path(), &[name, "--trust"]).run().stdout();
         passed += out.matches(": passed, as expected").count();
     }
     assert_eq!(passed, 4 + 2 + 3, "every cell passed");
 }
 
 /// A stranger's windows cell runs under wine without --trust, in the run's
-/// wine jail: it passes, and results.json says it was sandboxed.
+/// wine jail: it passes, and results.json says it was sandboxed. As root
+/// (the jail would run it as root, where the snippet's other cells run as
+/// nobody) it is built and not run: the note says so, the runner is none,
+/// and a run of nothing exits 4.
 #[test]
-fn a_snippets_windows_cell_runs_in_wines_jail_without_trust() {
+fn a_snippets_windows_cell_runs_in_wines_jail_without_trust_unless_root() {
     let dir = tempfile::tempdir().unwrap();
     let text = "goos: windows\ngoarch: amd64\nexpect: {outcome: pass, match: \"hi\"}\nsource: |\n  package main\n\n  import \"fmt\"\n\n  func main() { fmt.Println(\"hi\") }\n";
     std::fs::write(dir.path().join("win.yaml"), text).unwrap();
-    let r = repro(dir.path(), &["win.yaml"])
-        .stdout_contains(": passed, as expected")
-        .run();
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let r = match root {
+        true => repro(dir.path(), &["win.yaml"])
+            .status(4)
+            .stdout_contains("note: windows cells are built, not run: as root")
+            .run(),
+        false => repro(dir.path(), &["win.yaml"])
+            .stdout_contains(": passed, as expected")
+            .run(),
+    };
     let cells = r.cells("win");
     assert_eq!(cells.len(), 1, "{cells:?}");
     for c in cells.values() {
-        assert_eq!(c.cell.runner.kind().as_str(), "wine", "{c:?}");
-        assert!(c.ran(), "{c:?}");
-        assert_eq!(c.sandboxed, Some(true), "{c:?}");
+        assert!(c.built(), "{c:?}");
+        match root {
+            true => {
+                assert_eq!(c.cell.runner.kind().as_str(), "none", "{c:?}");
+                assert!(!c.ran(), "{c:?}");
+            }
+            false => {
+                assert_eq!(c.cell.runner.kind().as_str(), "wine", "{c:?}");
+                assert_eq!(c.sandboxed, Some(true), "{c:?}");
+            }
+        }
+    }
+    if root {
+        // --trust runs it, jailed.
+        let r = repro(dir.path(), &["win.yaml", "--trust"])
+            .stdout_contains(": passed, as expected")
+            .run();
+        for c in r.cells("win").values() {
+            assert_eq!(c.sandboxed, Some(true), "{c:?}");
+        }
     }
 }
 
