@@ -300,6 +300,9 @@ pub(crate) fn write_bundles(
         for r in &ex.ran.cells {
             if let Some(d) = &r.dir {
                 let _ = std::fs::remove_dir_all(d);
+                // The process's directory of temporary builds
+                // (pipeline::temp_builds), once it holds none.
+                let _ = std::path::Path::new(d).parent().map(std::fs::remove_dir);
             }
         }
     }
