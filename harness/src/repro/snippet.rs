@@ -140,7 +140,8 @@ pub fn load(input: &Input, templates: Option<&Path>, trust: bool) -> miette::Res
         confined(&matrix)?;
         // A stranger's matrix cannot opt out; only --no-sandbox can.
         matrix.sandbox = true;
-        matrix.processes = snippet_processes(matrix.processes);
+        matrix.processes = at_most(matrix.processes, load::DEFAULT_PROCESSES);
+        matrix.memory = at_most(matrix.memory, load::DEFAULT_MEMORY);
         return Ok(Loaded {
             matrix,
             notes,
@@ -224,10 +225,12 @@ fn snippet_yaml_error(source: &Source, e: &serde_saphyr::Error) -> Error {
     }
 }
 
-/// A stranger's `run.processes`: it may lower the default, never raise or
-/// lift it (a fork flood would starve the host of pids).
-fn snippet_processes(asked: Option<u64>) -> Option<u64> {
-    let most = load::DEFAULT_PROCESSES;
+/// A stranger's bound (`run.processes`, `run.memory`; `None` is `none`):
+/// it may lower the default, never raise or lift it, with or without
+/// --trust, which vouches for what the snippet runs, not for how much of
+/// the host it may take (a fork flood would starve the host of pids, a hog
+/// of memory).
+fn at_most(asked: Option<u64>, most: u64) -> Option<u64> {
     Some(asked.map_or(most, |n| n.min(most)))
 }
 
@@ -504,11 +507,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_snippet_may_lower_its_process_bound_never_raise_or_lift_it() {
-        let most = load::DEFAULT_PROCESSES;
-        assert_eq!(snippet_processes(Some(64)), Some(64));
-        assert_eq!(snippet_processes(Some(most * 8)), Some(most));
-        assert_eq!(snippet_processes(None), Some(most));
+    fn a_snippet_may_lower_its_bounds_never_raise_or_lift_them() {
+        for most in [load::DEFAULT_PROCESSES, load::DEFAULT_MEMORY] {
+            assert_eq!(at_most(Some(64), most), Some(64));
+            assert_eq!(at_most(Some(most * 8), most), Some(most));
+            assert_eq!(at_most(None, most), Some(most));
+        }
     }
 
     #[test]

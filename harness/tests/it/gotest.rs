@@ -207,7 +207,7 @@ fn a_test_sees_its_module_its_target_and_a_build_cache_under_home_and_under_tmp(
     }
     let wine = common::require_tool("wine64", "the windows cells are left out");
     let yaml = format!(
-        "name: sees\nprobes:\n  - name: home\n    test: ./...\n    module: {}\n  - name: tmp\n    test: ./...\n    module: {}\nmatrix:\n  goos: [linux]\n  goarch: [{}]\n  cgo: [\"0\"]\n{}",
+        "name: sees\nprobes:\n  - name: home\n    test: ./...\n    module: {}\n  - name: tmp\n    test: ./...\n    module: {}\nmatrix:\n  goos: [linux]\n  goarch: [{}]\n  cgo: [\"0\"]\n{}run:\n  timeout: 600s\n",
         in_home.path().display(),
         in_tmp.path().display(),
         goarch.join(", "),
@@ -215,7 +215,8 @@ fn a_test_sees_its_module_its_target_and_a_build_cache_under_home_and_under_tmp(
     );
     // A fresh GOCACHE, as on a new machine: the test's own `go build` then
     // misses the cache and must write it (read-only, it failed: "open
-    // …/go-build/…-d: read-only file system").
+    // …/go-build/…-d: read-only file system"). Cold, each target's standard
+    // library is built first: a minute under load, hence the timeout.
     let gocache = tempfile::tempdir().unwrap();
     let r = Test::new()
         .matrix(&yaml)

@@ -715,6 +715,32 @@ func main() {{
     assert_eq!((h.callers(), written), (vec![], vec![]));
 }
 
+/// A stranger's snippet that lifts its memory bound (`run.memory: none`)
+/// and asks for more (`64GiB`) still runs under the default: its probe
+/// touching 4.5 GiB fails its own cell, out of memory.
+#[test]
+fn a_snippet_cannot_lift_or_raise_its_memory_bound() {
+    let h = Host::new();
+    let probe = "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tb := make([]byte, 9<<29)\n\tfor i := 0; i < len(b); i += 4096 {\n\t\tb[i] = 1\n\t}\n\tfmt.Println(\"touched\", len(b))\n\tfmt.Println(\"CROSSPROBE-FACTS: {}\")\n}\n";
+    for (name, memory) in [("lifted", "none"), ("raised", "64GiB")] {
+        let snippet = format!(
+            "name: {name}\nprobes:\n  - name: hog\n    source: |\n{}matrix:\n  goos: [linux]\n  goarch: [amd64]\nrun:\n  timeout: 300s\n  memory: {memory}\n",
+            block(probe, 6)
+        );
+        let r = h
+            .test()
+            .file("hog.yaml", &snippet)
+            .args(["repro", "hog.yaml"])
+            .run();
+        let results = r.results_json(name);
+        let cells = outcomes(&results);
+        assert_eq!(cells.len(), 1, "{cells:?}\n{}", r.stderr());
+        let (id, outcome, reason) = &cells[0];
+        assert_eq!(outcome, "run-fail", "{memory}: {id}: {reason}");
+        assert!(reason.contains("out of memory"), "{memory}: {id}: {reason}");
+    }
+}
+
 /// A probe fails saying ESC and OSC sequences (clear the screen, retitle
 /// the terminal, a hyperlink): the bundle's README.txt and replay.sh quote
 /// its reason for whoever `cat`s them, escaped, never raw. (Its logs/ keep
