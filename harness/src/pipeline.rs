@@ -462,10 +462,7 @@ fn plan(cell: &Cell, ctx: &Context, cc_hint: Option<&String>, dir: &Path) -> pro
         cell,
         probe_of(cell, ctx),
         &ctx.gos[&cell.go],
-        (
-            ctx.compilers.for_cell(cell).map_err(|e| e.to_string()),
-            ctx.compilers.would_use(cell),
-        ),
+        (ctx.compilers.for_cell(cell), ctx.compilers.would_use(cell)),
         cc_hint,
         dir,
     )

@@ -55,11 +55,11 @@ pub fn run(
         let step = match step {
             Ok(s) => s,
             Err(why) if cell.expect.outcome == Outcome::BuildFail => {
-                ran.failed = Some((Outcome::BuildFail, why.clone()));
+                ran.failed = Some((Outcome::BuildFail, why.to_string()));
                 break;
             }
             Err(why) => {
-                ran.skip = Some(why.clone());
+                ran.skip = Some(why.to_string());
                 break;
             }
         };

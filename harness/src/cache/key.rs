@@ -13,7 +13,7 @@ use super::FORMAT;
 use crate::fsutil::{stamp, which};
 use crate::host::{Host, Tools};
 use crate::model::{Cell, Lang, Runner};
-use crate::probe::{Plan, Step};
+use crate::probe::{Plan, Step, Unbuildable};
 use crate::process;
 use crate::toolchain::cc::Compiler;
 use crate::toolchain::go::{go_env_file, goroot_identity, GoToolchain};
@@ -124,7 +124,7 @@ struct BuildInputs<'a> {
     format: u32,
     sources: &'a [(String, String)],
     /// Each step's argv, env and removed variables, or why it cannot run.
-    steps: Vec<Result<StepInputs<'a>, &'a str>>,
+    steps: Vec<Result<StepInputs<'a>, &'a Unbuildable>>,
     go: &'a str,
     inherited: BTreeMap<&'a str, &'a str>,
     go_env_file: &'a str,
@@ -204,7 +204,7 @@ pub fn keys(
                     env: &s.env,
                     env_remove: &s.env_remove,
                 }),
-                Err(why) => Err(why.as_str()),
+                Err(why) => Err(why),
             })
             .collect(),
         go: id.go.get(&cell.go).map_or("", String::as_str),

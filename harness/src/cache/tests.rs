@@ -141,7 +141,11 @@ fn every_part_of_the_key_counts() {
         "the chosen compiler's version"
     );
     let mut err = plan();
-    err.steps.push(Err("no C compiler for linux/arm64".into()));
+    err.steps
+        .push(Err(crate::toolchain::cc::NoCompiler::Resolved(
+            "no C compiler for linux/arm64".into(),
+        )
+        .into()));
     build_changes.push((
         "a step that cannot run",
         keys_of(&identity(), &cell(), &err, &sources()),

@@ -14,10 +14,15 @@ use crate::{process, run};
 
 /// What `--fix` did, step by step: the command, then how it went.
 pub struct Applied {
-    pub steps: Vec<(String, Result<(), String>)>,
+    pub steps: Vec<(String, Result<(), FixFailed>)>,
     /// Fixes only a person can make.
     pub manual: Vec<String>,
 }
+
+/// Why a fix did not take: the installer's or the command's own words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FixFailed(pub String);
 
 /// Runs the fixes of every finding that is not OK: one package install per
 /// manager, then the rest in order.
@@ -57,7 +62,7 @@ pub fn apply(findings: &[Finding]) -> Applied {
             packages: pkgs,
         };
         let r = run_packages(manager, &a);
-        applied.steps.push((a.command(), r));
+        applied.steps.push((a.command(), r.map_err(FixFailed)));
     }
     // Packages first: the stub needs mingw, the prefix needs wine.
     let tools = host::discover(None);
@@ -69,7 +74,7 @@ pub fn apply(findings: &[Finding]) -> Applied {
             Action::Zig => zig(),
             Action::Packages { .. } | Action::Manual(_) => Ok(()),
         };
-        applied.steps.push((a.command(), r));
+        applied.steps.push((a.command(), r.map_err(FixFailed)));
     }
     applied
 }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::plan::{compiler_facts, output_name, Plan, Step};
+use super::plan::{compiler_facts, output_name, Plan, Step, Unbuildable};
 use crate::model::Cell;
-use crate::toolchain::cc::Compiler;
+use crate::toolchain::cc::{Compiler, NoCompiler};
 
 /// Where render puts the host program's source, beside the probe. Go
 /// ignores directories whose name starts with `_`, so `go build .` does not
@@ -16,7 +16,7 @@ pub const HOST_DIR: &str = "_host";
 /// The build of a C probe: every `.c` file in `dir`, compiled and linked by
 /// the cell's compiler. The `flags` and `ldflags` axes are passed to it,
 /// split on white space; `tags` and `cgo` do not apply.
-pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> Plan {
+pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, NoCompiler>, dir: &Path) -> Plan {
     let output = dir.join(output_name(cell));
     let mut plan = Plan {
         steps: Vec::new(),
@@ -29,7 +29,7 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
     let c = match compiler {
         Ok(c) => c,
         Err(why) => {
-            plan.steps.push(Err(why));
+            plan.steps.push(Err(why.into()));
             return plan;
         }
     };
@@ -38,9 +38,8 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
         "exe" | "default" | "" => &[],
         "pie" => &["-fPIE", "-pie"],
         other => {
-            plan.steps.push(Err(format!(
-                "-buildmode={other} applies to Go probes; a C probe builds as exe or pie"
-            )));
+            plan.steps
+                .push(Err(Unbuildable::CBuildmode(other.to_string())));
             return plan;
         }
     };
@@ -55,10 +54,8 @@ pub fn c_plan(cell: &Cell, compiler: Result<&Compiler, String>, dir: &Path) -> P
         .unwrap_or_default();
     sources.sort();
     if sources.is_empty() {
-        plan.steps.push(Err(format!(
-            "C probe {:?} has no .c file to compile",
-            cell.probe
-        )));
+        plan.steps
+            .push(Err(Unbuildable::NoCSource(cell.probe.clone())));
         return plan;
     }
     let mut argv = c.cc.clone();

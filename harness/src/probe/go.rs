@@ -8,9 +8,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::c::host_step;
-use super::plan::{compiler_facts, output_name, Plan, Step};
+use super::plan::{compiler_facts, output_name, Plan, Step, Unbuildable};
 use crate::model::Cell;
-use crate::toolchain::cc::{self, Compiler};
+use crate::toolchain::cc::{self, Compiler, NoCompiler};
 use crate::toolchain::go::GoToolchain;
 
 /// What `go build -o` writes for a library build mode.
@@ -32,7 +32,7 @@ fn library_name(cell: &Cell) -> Option<&'static str> {
 pub fn go_plan(
     cell: &Cell,
     go: &GoToolchain,
-    compiler: Result<&Compiler, String>,
+    compiler: Result<&Compiler, NoCompiler>,
     would_use: Option<&[String]>,
     dir: &Path,
 ) -> Plan {
@@ -65,7 +65,7 @@ pub fn go_plan(
     match (&compiler, use_cc || host_program) {
         (Ok(c), true) => compiler_facts(c, &mut facts),
         (Err(why), true) if cell.cgo == "default" || ask_go.is_some() => {
-            facts.insert("cc.missing".into(), Value::String(why.clone()));
+            facts.insert("cc.missing".into(), Value::String(why.to_string()));
         }
         _ => {}
     }
@@ -132,7 +132,7 @@ pub fn go_plan(
     }
     if cell.cgo == "1" && !to_go && ask_go.is_none() {
         if let Err(why) = &compiler {
-            steps.push(Err(why.clone()));
+            steps.push(Err(why.clone().into()));
             return Plan {
                 steps,
                 output,
@@ -172,7 +172,11 @@ pub fn go_plan(
     }));
 
     if host_program {
-        steps.push(compiler.map(|c| host_step(cell, c, dir, &go_output, &output)));
+        steps.push(
+            compiler
+                .map(|c| host_step(cell, c, dir, &go_output, &output))
+                .map_err(Unbuildable::from),
+        );
     }
     Plan {
         steps,

@@ -28,14 +28,14 @@ pub mod test2json;
 
 pub use c::{c_plan, HOST_DIR};
 pub use go::go_plan;
-pub use plan::{output_name, Plan, Step};
+pub use plan::{output_name, Plan, Step, Unbuildable};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::model::{Cell, Lang, ModuleKind, Probe, ProbeKind};
-use crate::toolchain::cc::Compiler;
+use crate::toolchain::cc::{Compiler, NoCompiler};
 use crate::toolchain::go::GoToolchain;
 
 /// A cell's sources: a shipped or inline probe's, rendered; for the user's
@@ -87,7 +87,7 @@ pub fn plan(
     cell: &Cell,
     probe: &Probe,
     go: &GoToolchain,
-    (compiler, would_use): (Result<&Compiler, String>, Option<&[String]>),
+    (compiler, would_use): (Result<&Compiler, NoCompiler>, Option<&[String]>),
     cc_hint: Option<&String>,
     dir: &Path,
 ) -> Plan {

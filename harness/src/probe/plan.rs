@@ -10,7 +10,30 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::model::Cell;
-use crate::toolchain::cc::Compiler;
+use crate::toolchain::cc::{Compiler, NoCompiler};
+
+/// Why a build cannot go on from a step: the cell's words for its skip or
+/// its expected build-fail, and (as that text) part of its cache key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unbuildable {
+    /// The cell has no C compiler, and the step needs one.
+    #[error(transparent)]
+    NoCompiler(#[from] NoCompiler),
+    #[error("-buildmode={0} applies to Go probes; a C probe builds as exe or pie")]
+    CBuildmode(String),
+    #[error("C probe {0:?} has no .c file to compile")]
+    NoCSource(String),
+    #[error("package {package} is not one that go list found in {root}")]
+    NoPackage { package: String, root: String },
+}
+
+/// In a cache key, as the words a cell would say: a changed reason is a
+/// changed key, and keys made before the type existed still match.
+impl serde::Serialize for Unbuildable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 /// One command of a build.
 #[derive(Clone, Debug)]
@@ -28,7 +51,7 @@ pub struct Plan {
     /// Run in order while they succeed. An `Err` is why the build cannot go
     /// on (no C compiler, with the hint); it counts only once reached, so a
     /// `go build` before it still speaks first.
-    pub steps: Vec<Result<Step, String>>,
+    pub steps: Vec<Result<Step, Unbuildable>>,
     /// The program the run phase runs and inspect reads.
     pub output: PathBuf,
     /// Why there is nothing to run even when the build succeeds, and in

@@ -198,6 +198,22 @@ pub enum ReleaseError {
     },
 }
 
+/// Why a request names no release without fetching one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unpicked {
+    /// `local`: the Go on PATH, not a release.
+    #[error("local")]
+    Local,
+    #[error("cannot list Go releases: {0}")]
+    NoList(String),
+    #[error("the module proxy lists no go{major}.{minor} release for {platform}")]
+    NotListed {
+        major: u32,
+        minor: u32,
+        platform: String,
+    },
+}
+
 impl Resolver {
     pub fn new(local: Result<GoToolchain, GoError>) -> Resolver {
         Resolver {
@@ -222,14 +238,14 @@ impl Resolver {
     }
 
     /// The release a request names, without fetching it. `local` has none.
-    pub fn pick(&self, req: Request) -> Result<Result<Version, String>, NoSuchVersion> {
+    pub fn pick(&self, req: Request) -> Result<Result<Version, Unpicked>, NoSuchVersion> {
         match req {
-            Request::Local => Ok(Err("local".into())),
+            Request::Local => Ok(Err(Unpicked::Local)),
             Request::Exact(v) => Ok(Ok(v)),
             Request::Minor(major, minor) => {
                 let listed = match self.listed() {
                     Ok(l) => l,
-                    Err(e) => return Ok(Err(format!("cannot list Go releases: {e}"))),
+                    Err(e) => return Ok(Err(Unpicked::NoList(e.to_string()))),
                 };
                 if let Some(v) = listed
                     .iter()
@@ -239,10 +255,11 @@ impl Resolver {
                     return Ok(Ok(*v));
                 }
                 self.check_exists((major, minor), None)?;
-                Ok(Err(format!(
-                    "the module proxy lists no go{major}.{minor} release for {}",
-                    host_platform()
-                )))
+                Ok(Err(Unpicked::NotListed {
+                    major,
+                    minor,
+                    platform: host_platform(),
+                }))
             }
         }
     }
@@ -303,7 +320,7 @@ impl Resolver {
                 Err(reason) => {
                     return Ok(Resolved::Unavailable {
                         version: request_name(req),
-                        reason,
+                        reason: reason.to_string(),
                     })
                 }
             },

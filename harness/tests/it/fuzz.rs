@@ -268,7 +268,9 @@ impl Fuzzer {
             let plan = probe::go_plan(
                 c,
                 go,
-                Err("none in the fuzzer".to_string()),
+                Err(crossprobe::toolchain::cc::NoCompiler::Resolved(
+                    "none in the fuzzer".to_string(),
+                )),
                 None,
                 self.scratch.path(),
             );

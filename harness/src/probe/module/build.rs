@@ -20,9 +20,9 @@
 use std::path::Path;
 
 use crate::model::{Cell, Lang, ModuleKind as Kind, ModuleProbe};
-use crate::probe::{go_plan, Plan, Step};
+use crate::probe::{go_plan, Plan, Step, Unbuildable};
 use crate::templates::started::{self, GO_FILE as STARTED_FILE};
-use crate::toolchain::cc::Compiler;
+use crate::toolchain::cc::{Compiler, NoCompiler};
 use crate::toolchain::go::GoToolchain;
 
 /// The name, in a build directory, of what keys a module build on the
@@ -69,7 +69,7 @@ pub fn module_plan(
     cell: &Cell,
     probe_name: &str,
     go: &GoToolchain,
-    (compiler, would_use): (Result<&Compiler, String>, Option<&[String]>),
+    (compiler, would_use): (Result<&Compiler, NoCompiler>, Option<&[String]>),
     m: &ModuleProbe,
     dir: &Path,
 ) -> Plan {
@@ -93,11 +93,10 @@ pub fn module_plan(
         }
         Kind::Package(_) | Kind::Test(_) => {
             let Some(p) = m.package(package_of(cell, m)) else {
-                plan.steps = vec![Err(format!(
-                    "package {} is not one that go list found in {}",
-                    package_of(cell, m),
-                    m.root.display()
-                ))];
+                plan.steps = vec![Err(Unbuildable::NoPackage {
+                    package: package_of(cell, m).to_string(),
+                    root: m.root.display().to_string(),
+                })];
                 return plan;
             };
             let replace = match m.kind {
