@@ -144,11 +144,16 @@ pub fn write(
     // `go env` runs the cell's CC (GOGCCFLAGS), a command the snippet may
     // have named: it runs as the cell's build did.
     let query = |argv: &[&str], env: &BTreeMap<String, String>| {
+        // `go env` opens the build cache, as the build did: the cache the
+        // build was given, writable as it was (read-only, go env fails).
+        let gocache = env
+            .get("GOCACHE")
+            .map_or_else(|| go.gocache.clone(), std::path::PathBuf::from);
         let argv = how.sandbox.wrap_build(
             argv.iter().map(|a| a.to_string()).collect(),
             Path::new("/"),
-            &[],
-            &[],
+            &[gocache],
+            &[go.goroot.clone(), go.gomodcache.clone()],
         );
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let confine = process::Confine {

@@ -97,6 +97,9 @@ fn replay_scripts_give_the_same_outcome() {
         }
         let tools = std::fs::read_to_string(bundle.join("tools.txt")).unwrap();
         assert!(tools.starts_with("go: go1."), "{tools}");
+        // go env ran as the build did, with the build's cache writable.
+        let go_env = std::fs::read_to_string(bundle.join("go-env.txt")).unwrap();
+        assert!(go_env.contains("GOOS='linux'"), "{go_env}");
         let steps: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(bundle.join("steps.json")).unwrap())
                 .unwrap();
