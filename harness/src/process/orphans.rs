@@ -40,6 +40,7 @@ pub fn finish() {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::collections::BTreeSet;
+    use std::path::PathBuf;
     use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
     use std::time::Duration;
 
@@ -166,6 +167,24 @@ mod linux {
         }
     }
 
+    /// crossprobe's children as the kernel lists them: each thread's
+    /// `children` (an orphan is handed to any thread of its subreaper). A
+    /// few files instead of every process's `stat`, after every command.
+    /// None where the kernel keeps no such list (CONFIG_PROC_CHILDREN off):
+    /// then every process is read. A list read while children come and go
+    /// may miss one; the next collection, or `finish`, takes it.
+    fn children() -> Option<Vec<u32>> {
+        let mut pids = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let text = std::fs::read_to_string(task.path().join("children")).ok()?;
+            pids.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+        Some(pids)
+    }
+
     /// crossprobe's children that it did not start itself.
     fn adopted() -> Vec<Orphan> {
         let own = lock(&OWN);
@@ -174,7 +193,14 @@ mod linux {
         let my_group = unsafe { libc::getpgrp() } as u32;
         let ours = format!("{VAR}={me}.");
         let mut found = Vec::new();
-        for (pid, dir) in super::super::sys::processes() {
+        let candidates: Vec<(u32, PathBuf)> = match children() {
+            Some(pids) => pids
+                .into_iter()
+                .map(|p| (p, PathBuf::from(format!("/proc/{p}"))))
+                .collect(),
+            None => super::super::sys::processes().collect(),
+        };
+        for (pid, dir) in candidates {
             if own.contains(&pid) {
                 continue;
             }
