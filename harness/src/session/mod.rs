@@ -70,11 +70,11 @@ impl Session {
             .flatten()
             .filter_map(|r| Some((r.key.clone()?, r.clone())))
             .collect();
-        let readable = match shared.tools.wine.is_some() && config.sandbox.enabled() {
-            true => wine_readable(&shared.gos, &shared.probes, config.keep_builds),
-            false => Vec::new(),
+        let (readable, writable) = match shared.tools.wine.is_some() && config.sandbox.enabled() {
+            true => wine_dirs(&shared.gos, &shared.probes, config.keep_builds),
+            false => Default::default(),
         };
-        let wine_users = run::WineUsers::jailed(&config.sandbox, readable, Vec::new());
+        let wine_users = run::WineUsers::jailed(&config.sandbox, readable, writable);
         let ctx = Context {
             gos: shared.gos,
             host: shared.host,
@@ -375,23 +375,26 @@ fn host_name() -> String {
         .unwrap_or_else(|| "local".into())
 }
 
-/// What the run's wine jail shows its server, read-only: the build
-/// directories (a probe's binary and its directory: this process's
+/// What the run's wine jail shows its server: writable, the build
+/// directories (a probe's binary and its run directory: this process's
 /// temporary ones, and the cache's unless the run keeps its builds, as
-/// repro does), every module probe's
-/// root and what it reads outside it, and each Go's GOROOT and module
-/// cache (a test reads GOROOT's zoneinfo, a module's testdata).
-fn wine_readable(
+/// repro does), since the server does its clients' file work: a windows
+/// test's coverage counters are written by it, into the cell's run
+/// directory; read-only, every module probe's root and what it reads
+/// outside it, and each Go's GOROOT and module cache (a test reads
+/// GOROOT's zoneinfo, a module's testdata).
+fn wine_dirs(
     gos: &BTreeMap<String, GoToolchain>,
     probes: &BTreeMap<String, Probe>,
     keep: bool,
-) -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![pipeline::temp_builds_dir()];
+) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let mut writable = vec![pipeline::temp_builds_dir()];
     // A run that keeps its builds (repro) builds in temporary directories
     // only: its windows probes see no other run's.
     if !keep {
-        dirs.push(crate::host::cache_dir().join("builds"));
+        writable.push(crate::host::cache_dir().join("builds"));
     }
+    let mut dirs = Vec::new();
     for m in probes.values().filter_map(Probe::module) {
         dirs.push(m.root.clone());
         dirs.extend(m.outside.iter().cloned());
@@ -401,5 +404,5 @@ fn wine_readable(
     }
     dirs.sort();
     dirs.dedup();
-    dirs
+    (dirs, writable)
 }
