@@ -190,6 +190,9 @@ struct Checker<'a> {
     templates: Option<&'a Path>,
 }
 
+/// How a `run.` bound's text is read: `None` for `none`.
+type ParseBound = fn(&str) -> Result<Option<u64>, BadAmount>;
+
 impl Checker<'_> {
     fn err(
         &self,
@@ -199,6 +202,28 @@ impl Checker<'_> {
         help: impl Into<Option<String>>,
     ) -> Error {
         InputError::new(self.source, span, msg, label, help.into()).into()
+    }
+
+    /// A `run.` bound (`memory`, `processes`): its default when absent,
+    /// `None` for `none`, refused at its place when `parse` refuses it.
+    fn bound(
+        &self,
+        given: Option<&Spanned<Scalar>>,
+        (default, parse): (u64, ParseBound),
+        (key, label): (&str, &str),
+        help: &str,
+    ) -> miette::Result<Option<u64>> {
+        let Some(v) = given else {
+            return Ok(Some(default));
+        };
+        Ok(parse(&v.value.0).map_err(|why| {
+            self.err(
+                span_of(&v.referenced),
+                format!("invalid {key} {:?}: {why}", v.value.0),
+                label,
+                Some(help.to_string()),
+            )
+        })?)
     }
 
     fn check(&self, raw: MatrixFile, default_name: &str) -> miette::Result<Matrix> {
@@ -323,29 +348,18 @@ impl Checker<'_> {
             })?,
         };
 
-        let memory = match &raw.run.memory {
-            None => Some(DEFAULT_MEMORY),
-            Some(m) => parse_memory(&m.value.0).map_err(|why| {
-                self.err(
-                    span_of(&m.referenced),
-                    format!("invalid memory {:?}: {why}", m.value.0),
-                    "expected a size",
-                    Some("write it as 4GiB, 512MiB or 2GB, or none for no bound".into()),
-                )
-            })?,
-        };
-
-        let processes = match &raw.run.processes {
-            None => Some(DEFAULT_PROCESSES),
-            Some(p) => parse_processes(&p.value.0).map_err(|why| {
-                self.err(
-                    span_of(&p.referenced),
-                    format!("invalid processes {:?}: {why}", p.value.0),
-                    "expected a number of processes",
-                    Some("write it as 4096, or none for no bound".into()),
-                )
-            })?,
-        };
+        let memory = self.bound(
+            raw.run.memory.as_ref(),
+            (DEFAULT_MEMORY, parse_memory),
+            ("memory", "expected a size"),
+            "write it as 4GiB, 512MiB or 2GB, or none for no bound",
+        )?;
+        let processes = self.bound(
+            raw.run.processes.as_ref(),
+            (DEFAULT_PROCESSES, parse_processes),
+            ("processes", "expected a number of processes"),
+            "write it as 4096, or none for no bound",
+        )?;
 
         let mut pass_env = Vec::new();
         for n in &raw.run.pass_env {
